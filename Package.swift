@@ -1,0 +1,77 @@
+// swift-tools-version:6.0
+// Apus: a RocketMQ-protocol message broker in Swift. Targets follow DESIGN.md's layering.
+import PackageDescription
+
+let package = Package(
+    name: "apus",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "apus", targets: ["apus"]),
+        .library(name: "ApusClient", targets: ["ApusClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.100.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "ApusMessage", dependencies: [
+            "CZlib",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .target(name: "ApusStore", dependencies: [
+            "ApusMessage",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "DequeModule", package: "swift-collections"),
+        ]),
+        .target(name: "ApusRemoting", dependencies: [
+            "ApusMessage",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ApusGroups", dependencies: ["ApusMessage"]),
+        .target(name: "ApusNameServer", dependencies: [
+            "ApusRemoting",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ApusBroker", dependencies: [
+            "ApusMessage", "ApusStore", "ApusRemoting", "ApusGroups",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "DequeModule", package: "swift-collections"),
+        ]),
+        .target(name: "ApusClient", dependencies: [
+            "ApusMessage", "ApusRemoting",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "apus", dependencies: [
+            "ApusBroker", "ApusNameServer", "ApusClient", "ApusStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "ApusMessageTests", dependencies: ["ApusMessage"]),
+        .testTarget(name: "ApusStoreTests", dependencies: ["ApusStore", "ApusMessage"]),
+        .testTarget(name: "ApusRemotingTests", dependencies: [
+            "ApusRemoting",
+            .product(name: "NIOTestUtils", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
+        .testTarget(name: "ApusGroupsTests", dependencies: ["ApusGroups"]),
+        .testTarget(name: "ApusNameServerTests", dependencies: ["ApusNameServer", "ApusRemoting"]),
+        .testTarget(name: "ApusBrokerTests", dependencies: [
+            "ApusBroker", "ApusNameServer", "ApusClient", "ApusRemoting", "ApusStore",
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

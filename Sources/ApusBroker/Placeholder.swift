@@ -1,0 +1,1 @@
+// ApusBroker: placeholder until the module lands.

@@ -1,0 +1,1 @@
+// ApusClient: placeholder until the module lands.

@@ -1,0 +1,1 @@
+// ApusGroups: placeholder until the module lands.

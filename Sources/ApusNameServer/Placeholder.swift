@@ -1,0 +1,1 @@
+// ApusNameServer: placeholder until the module lands.

@@ -1,0 +1,1 @@
+// ApusRemoting: placeholder until the module lands.

@@ -1,0 +1,1 @@
+// ApusStore: placeholder until the module lands.
