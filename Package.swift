@@ -4,7 +4,7 @@ import PackageDescription
 
 let package = Package(
     name: "apus",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "apus", targets: ["apus"]),
         .library(name: "ApusClient", targets: ["ApusClient"]),
