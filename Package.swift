@@ -35,7 +35,7 @@ let package = Package(
         ]),
         .target(name: "ApusGroups", dependencies: ["ApusMessage"]),
         .target(name: "ApusNameServer", dependencies: [
-            "ApusRemoting",
+            "ApusMessage", "ApusRemoting",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,0 +1,94 @@
+// BrokerRequestDispatcher: routes each request code to its processor; unknown codes get REQUEST_CODE_NOT_SUPPORTED.
+
+import ApusRemoting
+import Logging
+
+final class BrokerRequestDispatcher: RemotingRequestProcessor {
+    private let broker: Broker
+    private let send: SendMessageProcessor
+    private let pull: PullMessageProcessor
+    private let consumerManage: ConsumerManageProcessor
+    private let clientManage: ClientManageProcessor
+    private let queueLock: QueueLockProcessor
+    private let sendBack: SendBackProcessor
+    private let queueInfo: QueueInfoProcessor
+
+    init(broker: Broker) {
+        self.broker = broker
+        send = SendMessageProcessor(broker: broker)
+        pull = PullMessageProcessor(broker: broker)
+        consumerManage = ConsumerManageProcessor(broker: broker)
+        clientManage = ClientManageProcessor(broker: broker)
+        queueLock = QueueLockProcessor(broker: broker)
+        sendBack = SendBackProcessor(broker: broker)
+        queueInfo = QueueInfoProcessor(broker: broker)
+    }
+
+    func process(_ request: RemotingCommand, on connection: RemotingConnection) {
+        let response: RemotingCommand?
+        switch RequestCode(rawValue: request.code) {
+        case .sendMessage, .sendMessageV2, .sendBatchMessage:
+            response = send.process(request, on: connection)
+        case .pullMessage:
+            response = pull.process(request, on: connection, allowSuspend: true)
+        case .queryConsumerOffset, .updateConsumerOffset, .getConsumerListByGroup:
+            response = consumerManage.process(request, on: connection)
+        case .heartBeat, .unregisterClient:
+            response = clientManage.process(request, on: connection)
+        case .lockBatchMQ, .unlockBatchMQ:
+            response = queueLock.process(request, on: connection)
+        case .consumerSendMsgBack:
+            response = sendBack.process(request, on: connection)
+        case .getMaxOffset, .getMinOffset, .searchOffsetByTimestamp, .getEarliestMsgStoretime:
+            response = queueInfo.process(request, on: connection)
+        default:
+            broker.logger.info("unsupported request code", metadata: [
+                "code": "\(request.code)", "peer": "\(connection.remoteAddress?.description ?? "?")",
+            ])
+            response = .response(to: request, code: .requestCodeNotSupported,
+                                 remark: "request code \(request.code) is not supported by this broker")
+        }
+        if let response { connection.write(response) }
+    }
+
+    func readComplete(on connection: RemotingConnection) {}
+
+    func connectionActive(_ connection: RemotingConnection) {
+        broker.connections.withLock { $0[connection.id] = connection }
+    }
+
+    func connectionClosed(_ connection: RemotingConnection) {
+        broker.connections.withLock { $0[connection.id] = nil }
+        broker.groups.withLock { $0.consumers.connectionClosed(connection.id, now: currentMillis()) }
+    }
+}
+
+extension RemotingCommand {
+    /// A request field that must be present; the error names it.
+    func required(_ key: String) throws -> String {
+        guard let value = string(key), !value.isEmpty else { throw RequestError.missingField(key) }
+        return value
+    }
+
+    func requiredInt32(_ key: String) throws -> Int32 {
+        guard let value = int32(key) else { throw RequestError.missingField(key) }
+        return value
+    }
+
+    func requiredInt64(_ key: String) throws -> Int64 {
+        guard let value = int64(key) else { throw RequestError.missingField(key) }
+        return value
+    }
+}
+
+enum RequestError: Error, CustomStringConvertible {
+    case missingField(String)
+    case badBody(String)
+
+    var description: String {
+        switch self {
+        case let .missingField(key): return "the request field '\(key)' is missing or not a number"
+        case let .badBody(reason): return "the request body cannot be parsed: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,112 @@
+// NameServerRegistrar: REGISTER_BROKER to every configured name server at start, every registerNameServerPeriod,
+// and soon after any topic change (coalesced); UNREGISTER_BROKER at shutdown.
+
+import ApusRemoting
+import Logging
+import NIOCore
+import Synchronization
+
+final class NameServerRegistrar: Sendable {
+    private struct State {
+        var clients: [String: RemotingClient] = [:]
+        var bodyProvider: (@Sendable () -> RegisterBrokerBody)?
+        var pending = false
+        var periodic: RepeatedTask?
+        var stopped = false
+    }
+
+    private let config: BrokerConfig
+    private let group: EventLoopGroup
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let addresses: [(host: String, port: Int)]
+
+    init(config: BrokerConfig, group: EventLoopGroup, logger: Logger) {
+        self.config = config
+        self.group = group
+        self.logger = logger
+        self.addresses = config.namesrvAddr.split(separator: ";").compactMap { entry in
+            let text = entry.trimmingWhitespace()
+            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else { return nil }
+            return (String(text[..<colon]), port)
+        }
+    }
+
+    func setBodyProvider(_ provider: @escaping @Sendable () -> RegisterBrokerBody) {
+        state.withLock { $0.bodyProvider = provider }
+    }
+
+    func start() {
+        let task = group.next().scheduleRepeatedTask(initialDelay: .zero,
+                                                     delay: .milliseconds(config.registerNameServerPeriodMillis)) { [self] _ in
+            registerAll()
+        }
+        state.withLock { $0.periodic = task }
+    }
+
+    /// Registers shortly, once, however many changes ask for it meanwhile.
+    func registerSoon() {
+        let schedule = state.withLock { state -> Bool in
+            guard !state.pending, !state.stopped else { return false }
+            state.pending = true
+            return true
+        }
+        guard schedule else { return }
+        group.next().scheduleTask(in: .milliseconds(10)) { [self] in
+            state.withLock { $0.pending = false }
+            registerAll()
+        }
+    }
+
+    func shutdown() async {
+        let (clients, task) = state.withLock { state in
+            state.stopped = true
+            return (state.clients, state.periodic)
+        }
+        task?.cancel()
+        for (address, client) in clients {
+            let request = RemotingCommand.request(code: .unregisterBroker, extFields: [
+                "brokerName": config.brokerName, "brokerAddr": config.advertisedAddress,
+                "clusterName": config.brokerClusterName, "brokerId": String(config.brokerId),
+            ])
+            do { _ = try await client.request(request, timeout: .seconds(1)) } catch {
+                logger.debug("unregister from name server failed", metadata: ["namesrv": "\(address)", "error": "\(error)"])
+            }
+            await client.close()
+        }
+    }
+
+    private func registerAll() {
+        let (provider, stopped) = state.withLock { ($0.bodyProvider, $0.stopped) }
+        guard let provider, !stopped else { return }
+        let body = provider().encode()
+        let header = [
+            "brokerName": config.brokerName, "brokerAddr": config.advertisedAddress, "clusterName": config.brokerClusterName,
+            "haServerAddr": "", "brokerId": String(config.brokerId), "compressed": "false", "bodyCrc32": "0",
+        ]
+        for (host, port) in addresses {
+            let address = "\(host):\(port)"
+            Task {
+                do {
+                    let client = try await connection(host: host, port: port)
+                    let response = try await client.request(.request(code: .registerBroker, extFields: header, body: body),
+                                                            timeout: .seconds(3))
+                    if response.code != ResponseCode.success.rawValue {
+                        logger.warning("name server refused registration", metadata: ["namesrv": "\(address)", "remark": "\(response.remark ?? "")"])
+                    }
+                } catch {
+                    logger.warning("cannot register with name server", metadata: ["namesrv": "\(address)", "error": "\(error)"])
+                    state.withLock { $0.clients[address] = nil }
+                }
+            }
+        }
+    }
+
+    private func connection(host: String, port: Int) async throws -> RemotingClient {
+        let address = "\(host):\(port)"
+        if let existing = state.withLock({ $0.clients[address] }), existing.isActive { return existing }
+        let client = try await RemotingClient.connect(host: host, port: port, group: group, logger: logger)
+        state.withLock { $0.clients[address] = client }
+        return client
+    }
+}

@@ -1,1 +1,0 @@
-// ApusBroker: placeholder until the module lands.

@@ -1,0 +1,119 @@
+// PullMessageProcessor: PULL_MESSAGE (11) — reads byte ranges of the log for a queue, filters by tag hash, commits
+// the client's offset, and parks the request (long polling) when nothing is there yet.
+
+import ApusGroups
+import ApusRemoting
+import ApusStore
+import NIOCore
+
+enum PullSysFlag {
+    static let commitOffset: Int32 = 0x1
+    static let suspend: Int32 = 0x2
+    static let subscription: Int32 = 0x4
+}
+
+final class PullMessageProcessor: Sendable {
+    private let broker: Broker
+
+    init(broker: Broker) {
+        self.broker = broker
+    }
+
+    /// `allowSuspend` is false when a parked request is re-run: it then answers whatever it finds.
+    func process(_ request: RemotingCommand, on connection: RemotingConnection, allowSuspend: Bool) -> RemotingCommand? {
+        let group: String, topic: String, queueId: Int32, offset: Int64
+        do {
+            group = try request.required("consumerGroup")
+            topic = try request.required("topic")
+            queueId = try request.requiredInt32("queueId")
+            offset = try request.requiredInt64("queueOffset")
+        } catch {
+            return .response(to: request, code: .systemError, remark: "\(error)")
+        }
+        let sysFlag = request.int32("sysFlag") ?? 0
+        let maxMsgNums = max(1, Int(request.int32("maxMsgNums") ?? 32))
+
+        if let config = broker.topics.get(topic) {
+            guard config.perm & Permission.read != 0 else {
+                return .response(to: request, code: .noPermission, remark: "the topic [\(topic)] is not readable")
+            }
+            guard queueId >= 0, queueId < config.readQueueNums else {
+                return .response(to: request, code: .systemError,
+                                 remark: "queueId \(queueId) is out of range: topic [\(topic)] has \(config.readQueueNums) read queues")
+            }
+        }
+        if let type = request.string("expressionType"), type.uppercased() != "TAG" {
+            return .response(to: request, code: .subscriptionParseFailed,
+                             remark: "expression type \(type) is not supported; use TAG expressions")
+        }
+
+        // The filter comes from the request when it carries one, else from the group's registered subscription.
+        let subscription: Subscription?
+        if sysFlag & PullSysFlag.subscription != 0 {
+            subscription = Subscription(topic: topic, expression: request.string("subscription") ?? "*",
+                                        subVersion: request.int64("subVersion") ?? 0)
+        } else {
+            subscription = broker.groups.withLock { $0.consumers.subscription(group: group, topic: topic) }
+        }
+
+        let now = currentMillis()
+        if allowSuspend, sysFlag & PullSysFlag.commitOffset != 0, let commit = request.int64("commitOffset"), commit >= 0 {
+            broker.commitOffset(group: group, topic: topic, queueId: queueId, offset: commit, connection: connection)
+        }
+
+        let result = broker.store.getMessages(
+            topic: topic, queueId: queueId, offset: offset,
+            maxCount: min(maxMsgNums, broker.config.maxTransferCountOnMessageInMemory),
+            maxBytes: broker.config.maxTransferBytesOnMessageInMemory,
+            filter: { subscription?.matches(tagsCode: $0) ?? true })
+
+        let code: ResponseCode
+        var next = result.nextBeginOffset
+        switch result.status {
+        case .found:
+            code = .success
+        case .noMatchedMessage, .messageWasRemoving:
+            code = .pullRetryImmediately
+        case .offsetFoundNull:
+            code = .pullNotFound
+        case .offsetOverflowOne:
+            code = .pullNotFound
+            next = offset
+        case .offsetOverflowBadly:
+            code = .pullOffsetMoved
+        case .offsetTooSmall:
+            code = .pullOffsetMoved
+            next = result.minOffset
+        case .noMatchedLogicQueue, .noMessageInQueue:
+            code = offset != 0 ? .pullOffsetMoved : .pullNotFound
+            next = 0
+        }
+
+        if code == .pullNotFound, allowSuspend, sysFlag & PullSysFlag.suspend != 0, broker.config.longPollingEnable {
+            let requested = request.int64("suspendTimeoutMillis") ?? 15_000
+            let hold = min(max(requested, 0), broker.config.maxPullHoldMillis)
+            if hold > 0 {
+                broker.pullHolds.hold(request, on: connection, topic: topic, queueId: queueId, offset: offset,
+                                      holdMillis: hold, store: broker.store) { [self] request, connection in
+                    if let response = process(request, on: connection, allowSuspend: false) {
+                        connection.writeAndFlush(response)
+                    }
+                }
+                return nil
+            }
+        }
+
+        if code == .success, let clientId = broker.groups.withLock({ $0.consumers.clientId(of: connection.id) }) {
+            broker.groups.withLock {
+                $0.progress.recordPull(group: group, clientId: clientId, topic: topic, queueId: queueId, nextOffset: next, now: now)
+            }
+        }
+        let ext = [
+            "nextBeginOffset": String(next),
+            "minOffset": String(result.minOffset),
+            "maxOffset": String(result.maxOffset),
+            "suggestWhichBrokerId": "0",
+        ]
+        return .response(to: request, code: code, extFields: ext, body: code == .success ? result.body : nil)
+    }
+}

@@ -1,0 +1,124 @@
+// NameServer: serves broker registration (103/104) and topic routes (105, 106, 206) over remoting, expiring silent brokers.
+
+import ApusMessage
+import ApusRemoting
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+public final class NameServer: Sendable {
+    private let processor: NameServerProcessor
+    private let server: RemotingServer
+    private let group: EventLoopGroup
+    private let expiryTask = Mutex<RepeatedTask?>(nil)
+    private let logger: Logger
+
+    public init(host: String, port: Int, group: EventLoopGroup, expiryMillis: Int64 = 120_000, logger: Logger) {
+        self.processor = NameServerProcessor(table: RouteInfoTable(expiryMillis: expiryMillis), logger: logger)
+        self.server = RemotingServer(host: host, port: port, group: group, processor: processor, logger: logger)
+        self.group = group
+        self.logger = logger
+    }
+
+    public func start() async throws {
+        try await server.start()
+        let processor = self.processor
+        let task = group.next().scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { _ in
+            processor.expire()
+        }
+        expiryTask.withLock { $0 = task }
+        logger.info("name server listening", metadata: ["port": "\(server.localPort ?? 0)"])
+    }
+
+    public var localPort: Int? { server.localPort }
+
+    public func shutdown() async {
+        expiryTask.withLock { $0?.cancel() }
+        await server.stopAccepting()
+        await server.closeAll()
+    }
+
+    /// Current route of a topic (tests and admin).
+    public func route(topic: String) -> TopicRouteData? { processor.route(topic: topic) }
+}
+
+final class NameServerProcessor: RemotingRequestProcessor {
+    private let table: Mutex<RouteInfoTable>
+    private let logger: Logger
+
+    init(table: RouteInfoTable, logger: Logger) {
+        self.table = Mutex(table)
+        self.logger = logger
+    }
+
+    func route(topic: String) -> TopicRouteData? { table.withLock { $0.route(topic: topic) } }
+
+    func expire() {
+        let gone = table.withLock { $0.expire(now: currentMillis()) }
+        for addr in gone { logger.warning("broker expired", metadata: ["broker": "\(addr)"]) }
+    }
+
+    func process(_ request: RemotingCommand, on connection: RemotingConnection) {
+        let response: RemotingCommand
+        switch RequestCode(rawValue: request.code) {
+        case .getRouteinfoByTopic:
+            let topic = request.string("topic") ?? ""
+            if let route = route(topic: topic) {
+                response = .response(to: request, code: .success, body: route.encode())
+            } else {
+                response = .response(to: request, code: .topicNotExist,
+                                     remark: "No topic route info in name server for the topic: \(topic)")
+            }
+        case .registerBroker:
+            response = register(request, connection: connection)
+        case .unregisterBroker:
+            table.withLock {
+                $0.unregister(brokerName: request.string("brokerName") ?? "", brokerAddr: request.string("brokerAddr") ?? "",
+                              brokerId: request.int64("brokerId") ?? 0)
+            }
+            response = .response(to: request, code: .success)
+        case .getBrokerClusterInfo:
+            response = .response(to: request, code: .success, body: table.withLock { $0.clusterInfo }.encode())
+        case .getAllTopicListFromNameserver:
+            response = .response(to: request, code: .success, body: TopicList(topicList: table.withLock { $0.topics }).encode())
+        default:
+            logger.info("unsupported request code", metadata: ["code": "\(request.code)", "peer": "\(connection.remoteAddress?.description ?? "?")"])
+            response = .response(to: request, code: .requestCodeNotSupported,
+                                 remark: "request code \(request.code) is not supported by the name server")
+        }
+        connection.write(response)
+    }
+
+    private func register(_ request: RemotingCommand, connection: RemotingConnection) -> RemotingCommand {
+        guard let brokerName = request.string("brokerName"), let brokerAddr = request.string("brokerAddr") else {
+            return .response(to: request, code: .systemError, remark: "brokerName and brokerAddr are required")
+        }
+        let body: RegisterBrokerBody
+        do {
+            body = try request.body.map { try RegisterBrokerBody.decode($0) }
+                ?? RegisterBrokerBody(topicConfigTable: [:], dataVersion: DataVersionWire(counter: 0, timestamp: 0), filterServerList: [])
+        } catch {
+            logger.warning("bad REGISTER_BROKER body", metadata: ["broker": "\(brokerAddr)", "error": "\(error)"])
+            return .response(to: request, code: .systemError, remark: "register body cannot be parsed: \(error)")
+        }
+        let registration = BrokerRegistration(
+            clusterName: request.string("clusterName") ?? "DefaultCluster", brokerName: brokerName, brokerAddr: brokerAddr,
+            brokerId: request.int64("brokerId") ?? 0, topics: Array(body.topicConfigTable.values), dataVersion: body.dataVersion)
+        let isNew = table.withLock { table in
+            let known = table.clusterInfo.brokerAddrTable[brokerName]?.brokerAddrs.values.contains(brokerAddr) ?? false
+            table.register(registration, connection: connection.id, now: currentMillis())
+            return !known
+        }
+        if isNew { logger.info("broker registered", metadata: ["broker": "\(brokerName)", "addr": "\(brokerAddr)"]) }
+        return .response(to: request, code: .success, extFields: ["haServerAddr": "", "masterAddr": ""])
+    }
+
+    func readComplete(on connection: RemotingConnection) {}
+    func connectionActive(_ connection: RemotingConnection) {}
+
+    func connectionClosed(_ connection: RemotingConnection) {
+        let gone = table.withLock { $0.connectionClosed(connection.id) }
+        for addr in gone { logger.info("broker connection closed; removed", metadata: ["broker": "\(addr)"]) }
+    }
+}

@@ -1,1 +1,0 @@
-// ApusNameServer: placeholder until the module lands.
