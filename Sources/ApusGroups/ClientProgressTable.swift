@@ -10,6 +10,14 @@ public struct ClientPosition: Sendable, Equatable {
     public var nextOffset: Int64
     /// When the pull was answered (ms).
     public var lastPull: Int64
+
+    public init(clientId: String, topic: String, queueId: Int32, nextOffset: Int64, lastPull: Int64) {
+        self.clientId = clientId
+        self.topic = topic
+        self.queueId = queueId
+        self.nextOffset = nextOffset
+        self.lastPull = lastPull
+    }
 }
 
 public struct ClientProgressTable: Sendable {

@@ -131,9 +131,10 @@ public struct ConsumerGroupTable: Sendable {
                                  consumeType: hb.consumeType, consumeFromWhere: hb.consumeFromWhere,
                                  language: hb.language, lastHeartbeat: now, subscriptions: hb.subscriptions)
         group.members[hb.clientId] = member
-        if old == nil || old!.connection != connection
-            || Self.filters(old!.subscriptions) != Self.filters(hb.subscriptions)
-            || group.effectiveModel != modelBefore {
+        let memberChanged = old.map {
+            $0.connection != connection || Self.filters($0.subscriptions) != Self.filters(hb.subscriptions)
+        } ?? true
+        if memberChanged || group.effectiveModel != modelBefore {
             group.markChanged(now)
         }
         table[hb.group] = group

@@ -17,11 +17,21 @@ public struct SubscriptionInconsistency: Sendable, Equatable, CustomStringConver
     public struct Variant: Sendable, Equatable {
         public var value: String
         public var clientIds: [String]
+
+        public init(value: String, clientIds: [String]) {
+            self.value = value
+            self.clientIds = clientIds
+        }
     }
 
     public var aspect: Aspect
     /// At least two variants, sorted by value; client ids sorted byte-wise.
     public var variants: [Variant]
+
+    public init(aspect: Aspect, variants: [Variant]) {
+        self.aspect = aspect
+        self.variants = variants
+    }
 
     public var description: String {
         let what: String
