@@ -1,1 +1,0 @@
-// ApusGroups: placeholder until the module lands.

@@ -1,0 +1,41 @@
+// Subscription: one topic of one consumer and its tag filter (spec §5.10), built from a heartbeat entry.
+
+/// A consumer's subscription to one topic. The tag hash set is always computed here from the tags,
+/// never taken from the client's `codeSet` (C++ 1.2.3 sends `atoi(tag)` there, spec §3.2).
+public struct Subscription: Sendable, Equatable {
+    public var topic: String
+    /// The expression as the client sent it, e.g. `"TagA || TagB"` or `"*"`.
+    public var expression: String
+    /// The expression split on `||`, each tag trimmed, empty tags dropped; empty for `*`.
+    public var tags: [String]
+    /// Java `hashCode` of each tag: what a consume-queue entry's tags code is compared against.
+    public var tagCodes: Set<Int32>
+    public var subVersion: Int64
+
+    /// True for `*` or an expression without tags: every message matches.
+    public var matchesAll: Bool { tags.isEmpty }
+
+    public init(topic: String, expression: String, subVersion: Int64) {
+        self.topic = topic
+        self.expression = expression
+        self.subVersion = subVersion
+        let trimmed = Subscription.trim(expression)
+        tags = trimmed == "*" ? [] : trimmed.split(separator: "||", omittingEmptySubsequences: false)
+            .map { Subscription.trim(String($0)) }.filter { !$0.isEmpty }
+        tagCodes = Set(tags.map(javaHashCode))
+    }
+
+    /// Whether a consume-queue entry with this tags code passes the filter (by hash only; collisions pass).
+    public func matches(tagsCode: Int64) -> Bool {
+        matchesAll || tagCodes.contains(Int32(truncatingIfNeeded: tagsCode))
+    }
+
+    /// The filter in a canonical form (sorted distinct tags, or `*`), so `"B||A"` and `"A || B"` compare equal.
+    var normalizedExpression: String {
+        matchesAll ? "*" : Set(tags).sorted().joined(separator: " || ")
+    }
+
+    private static func trim(_ s: String) -> String {
+        String(s.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}

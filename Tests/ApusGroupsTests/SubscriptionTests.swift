@@ -1,0 +1,37 @@
+// Tests of Subscription parsing and tag-hash matching (spec §4.7, §5.10).
+import Testing
+@testable import ApusGroups
+
+@Test func javaHashCodeMatchesJava() {
+    #expect(javaHashCode("TagA") == 2_598_919)
+    #expect(javaHashCode("*") == 42)
+    #expect(javaHashCode("") == 0)
+    #expect(javaHashCode("é") == 233)                      // one UTF-16 unit, not two UTF-8 bytes
+    #expect(javaHashCode("😀") == 31 * 0xD83D + 0xDE00)    // surrogate pair
+    #expect(javaHashCode("polygenelubricants") == Int32.min)   // wraps around
+}
+
+@Test func expressionIsSplitTrimmedAndHashed() {
+    let s = Subscription(topic: "T", expression: " TagA ||TagB|| ||", subVersion: 3)
+    #expect(s.tags == ["TagA", "TagB"])
+    #expect(s.tagCodes == [javaHashCode("TagA"), javaHashCode("TagB")])
+    #expect(!s.matchesAll)
+    #expect(s.matches(tagsCode: 2_598_919))
+    #expect(!s.matches(tagsCode: 0))                       // untagged message
+    #expect(!s.matches(tagsCode: Int64(javaHashCode("TagC"))))
+}
+
+@Test func starOrEmptyMatchesEverything() {
+    for e in ["*", "", " * "] {
+        let s = Subscription(topic: "T", expression: e, subVersion: 0)
+        #expect(s.matchesAll && s.tags.isEmpty && s.tagCodes.isEmpty)
+        #expect(s.matches(tagsCode: 12345) && s.matches(tagsCode: 0))
+    }
+}
+
+@Test func negativeHashesMatchSignExtendedTagsCodes() {
+    let tag = "polygenelubricants"                          // hashCode is negative
+    let s = Subscription(topic: "T", expression: tag, subVersion: 0)
+    #expect(s.matches(tagsCode: Int64(javaHashCode(tag))))  // consume queue stores it sign-extended
+    #expect(s.matches(tagsCode: Int64(UInt32(bitPattern: javaHashCode(tag)))))  // compared as Int32
+}
