@@ -1,0 +1,69 @@
+// Tests for RouteInfoTable: registration, route building, data versions, expiry and disconnects.
+
+import ApusNameServer
+import ApusRemoting
+import Testing
+
+private func topic(_ name: String, queues: Int32 = 4, perm: Int32 = 6) -> TopicConfigWire {
+    TopicConfigWire(topicName: name, readQueueNums: queues, writeQueueNums: queues, perm: perm,
+                    topicFilterType: "SINGLE_TAG", topicSysFlag: 0, order: false)
+}
+
+private func registration(_ topics: [TopicConfigWire], version: Int64 = 1, name: String = "broker-a",
+                          addr: String = "127.0.0.1:10911", id: Int64 = 0) -> BrokerRegistration {
+    BrokerRegistration(clusterName: "DefaultCluster", brokerName: name, brokerAddr: addr, brokerId: id,
+                       topics: topics, dataVersion: DataVersionWire(counter: version, timestamp: 1))
+}
+
+@Test func registeredTopicHasRouteWithBrokerAddress() {
+    var table = RouteInfoTable()
+    table.register(registration([topic("T", queues: 8), topic("TBW102", queues: 8, perm: 7)]), connection: 1, now: 0)
+    let route = table.route(topic: "T")
+    #expect(route?.queueDatas.map(\.readQueueNums) == [8])
+    #expect(route?.brokerDatas.first?.brokerAddrs[0] == "127.0.0.1:10911")
+    #expect(table.route(topic: "TBW102")?.queueDatas.first?.perm == 7)
+    #expect(table.route(topic: "missing") == nil)
+}
+
+@Test func newDataVersionReplacesTopicsAndDropsRemovedOnes() {
+    var table = RouteInfoTable()
+    table.register(registration([topic("A"), topic("B")], version: 1), connection: 1, now: 0)
+    table.register(registration([topic("A", queues: 2)], version: 2), connection: 1, now: 1)
+    #expect(table.route(topic: "A")?.queueDatas.first?.writeQueueNums == 2)
+    #expect(table.route(topic: "B") == nil)
+}
+
+@Test func sameDataVersionOnlyRefreshesLiveness() {
+    var table = RouteInfoTable(expiryMillis: 100)
+    table.register(registration([topic("A")], version: 1), connection: 1, now: 0)
+    table.register(registration([], version: 1), connection: 1, now: 90)
+    #expect(table.route(topic: "A") != nil)
+    #expect(table.expire(now: 150).isEmpty)
+}
+
+@Test func silentBrokerExpiresWithItsTopics() {
+    var table = RouteInfoTable(expiryMillis: 120_000)
+    table.register(registration([topic("A")]), connection: 1, now: 0)
+    #expect(table.expire(now: 100_000).isEmpty)
+    #expect(table.expire(now: 120_001) == ["127.0.0.1:10911"])
+    #expect(table.route(topic: "A") == nil)
+    #expect(table.clusterInfo.brokerAddrTable.isEmpty)
+}
+
+@Test func closedRegistrationConnectionRemovesBroker() {
+    var table = RouteInfoTable()
+    table.register(registration([topic("A")], name: "a", addr: "127.0.0.1:1"), connection: 1, now: 0)
+    table.register(registration([topic("A")], name: "b", addr: "127.0.0.1:2"), connection: 2, now: 0)
+    #expect(table.route(topic: "A")?.queueDatas.map(\.brokerName) == ["a", "b"])
+    #expect(table.connectionClosed(1) == ["127.0.0.1:1"])
+    #expect(table.route(topic: "A")?.queueDatas.map(\.brokerName) == ["b"])
+    #expect(table.route(topic: "A")?.brokerDatas.map(\.brokerName) == ["b"])
+}
+
+@Test func slaveRegistrationAddsAddressButNotTopics() {
+    var table = RouteInfoTable()
+    table.register(registration([topic("A")]), connection: 1, now: 0)
+    table.register(registration([topic("B")], addr: "127.0.0.1:10921", id: 1), connection: 2, now: 0)
+    #expect(table.route(topic: "A")?.brokerDatas.first?.brokerAddrs == [0: "127.0.0.1:10911", 1: "127.0.0.1:10921"])
+    #expect(table.route(topic: "B") == nil)
+}
