@@ -48,7 +48,7 @@ let package = Package(
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
         .target(name: "ApusClient", dependencies: [
-            "ApusMessage", "ApusRemoting",
+            "ApusMessage", "ApusRemoting", "ApusGroups",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -12,6 +12,7 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
     private let queueLock: QueueLockProcessor
     private let sendBack: SendBackProcessor
     private let queueInfo: QueueInfoProcessor
+    private let topicAdmin: TopicAdminProcessor
 
     init(broker: Broker) {
         self.broker = broker
@@ -22,6 +23,7 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
         queueLock = QueueLockProcessor(broker: broker)
         sendBack = SendBackProcessor(broker: broker)
         queueInfo = QueueInfoProcessor(broker: broker)
+        topicAdmin = TopicAdminProcessor(broker: broker)
     }
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) {
@@ -41,6 +43,8 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
             response = sendBack.process(request, on: connection)
         case .getMaxOffset, .getMinOffset, .searchOffsetByTimestamp, .getEarliestMsgStoretime:
             response = queueInfo.process(request, on: connection)
+        case .updateAndCreateTopic:
+            response = topicAdmin.process(request, on: connection)
         default:
             broker.logger.info("unsupported request code", metadata: [
                 "code": "\(request.code)", "peer": "\(connection.remoteAddress?.description ?? "?")",

@@ -71,6 +71,14 @@ final class TopicRegistry: Sendable {
         return create(TopicConfig(topicName: topic, readQueueNums: 1, writeQueueNums: 1, perm: Permission.read | Permission.write))
     }
 
+    /// Admin creation or change; the name server hears of it at once.
+    func update(_ topic: TopicConfig) throws {
+        if try table.put(topic) {
+            logger.info("topic updated", metadata: ["topic": "\(topic.topicName)", "queues": "\(topic.writeQueueNums)"])
+            onChange()
+        }
+    }
+
     private func create(_ topic: TopicConfig) -> TopicConfig? {
         do {
             try table.put(topic)

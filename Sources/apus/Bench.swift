@@ -1,8 +1,130 @@
-// apus bench: placeholder until the load generator lands.
+// apus bench: the W1–W4 workloads of shared/bench against a running broker, speaking remoting with pipelining.
 
+import ApusClient
+import ApusGroups
+import ApusMessage
+import ApusRemoting
 import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmark a running broker (W1-W4).")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmark a running broker with the W1–W4 workloads of shared/bench (msgs/s, MB/s, latency).")
+
+    @Option(help: "Name server address of the broker under test.")
+    var namesrv = "127.0.0.1:9876"
+    @Option(help: "Workloads to run, comma-separated: w1,w2,w3,w4.")
+    var workloads = "w1,w2,w3,w4"
+    @Option(help: "Message body size in bytes.")
+    var size = 1024
+    @Option(help: "Messages for W1 and W2.")
+    var count = 200_000
+    @Option(help: "Messages for W3 (fan-out).")
+    var count3 = 100_000
+    @Option(help: "Unacknowledged sends in flight per producer.")
+    var window = 1000
+    @Option(help: "Producers (W1).")
+    var producers = 1
+    @Option(help: "Consumers in the W2 group.")
+    var consumers = 2
+    @Option(help: "Consumer groups in W3, one consumer each.")
+    var fanout = 4
+    @Option(help: "Queues per benchmark topic.")
+    var queues: Int32 = 8
+    @Option(help: "Messages per send request (1 = one request per message; >1 = SEND_BATCH_MESSAGE).")
+    var batch = 1
+    @Option(help: "W4 publish rate, messages per second.")
+    var rate = 2000
+    @Option(help: "W4 duration in seconds.")
+    var duration = 10
+    @Option(help: "Give up on a workload after this many seconds.")
+    var timeLimit = 60
+    @Option(help: "PID of the broker process, to report its CPU use and resident memory.")
+    var brokerPid: Int32?
+
+    func run() async throws {
+        var logger = Logger(label: "apus.bench")
+        logger.logLevel = .warning
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        defer { try? group.syncShutdownGracefully() }
+        let runner = BenchRunner(options: self, group: group, logger: logger)
+        if let pid = brokerPid, let rss = ProcessStats.residentMegabytes(pid) {
+            print(String(format: "broker RSS before: %.1f MB", rss))
+        }
+        var rows: [String: String] = [:]
+        for workload in workloads.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+            let cpu = ProcessStats(pid: brokerPid)
+            let line: String
+            switch workload {
+            case "w1": line = try await runner.w1()
+            case "w2": line = try await runner.w2()
+            case "w3": line = try await runner.w3()
+            case "w4": line = try await runner.w4()
+            default: throw ValidationError("unknown workload \(workload)")
+            }
+            let cpuText = cpu.brokerCPUPercent().map { String(format: "; broker CPU %.0f%%", $0) } ?? ""
+            print("\(workload.uppercased()): \(line)\(cpuText)")
+            rows[workload] = line
+        }
+        if let pid = brokerPid, let rss = ProcessStats.residentMegabytes(pid) {
+            print(String(format: "broker RSS after: %.1f MB", rss))
+        }
+    }
+}
+
+/// CPU time of the broker process over a phase, from /proc.
+struct ProcessStats {
+    let pid: Int32?
+    let startTicks: Double?
+    let startTime = Date()
+
+    init(pid: Int32?) {
+        self.pid = pid
+        startTicks = pid.flatMap(Self.cpuTicks)
+    }
+
+    func brokerCPUPercent() -> Double? {
+        guard let pid, let start = startTicks, let end = Self.cpuTicks(pid) else { return nil }
+        let seconds = Date().timeIntervalSince(startTime)
+        return (end - start) / Double(sysconf(Int32(_SC_CLK_TCK))) / seconds * 100
+    }
+
+    static func cpuTicks(_ pid: Int32) -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return user + system
+    }
+
+    static func residentMegabytes(_ pid: Int32) -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            let kb = line.split(separator: " ").compactMap { Double($0) }.first
+            return kb.map { $0 / 1024 }
+        }
+        return nil
+    }
+}
+
+func monotonicNanos() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+/// Latency percentiles in microseconds.
+struct Percentiles {
+    var p50 = 0.0, p99 = 0.0, p999 = 0.0, max = 0.0
+
+    init(_ nanos: [UInt64]) {
+        guard !nanos.isEmpty else { return }
+        let sorted = nanos.sorted()
+        func at(_ q: Double) -> Double { Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]) / 1000 }
+        p50 = at(0.50)
+        p99 = at(0.99)
+        p999 = at(0.999)
+        max = Double(sorted.last!) / 1000
+    }
+
+    var text: String { String(format: "p50 %.1f / p99 %.1f / p999 %.1f us (max %.1f)", p50, p99, p999, max) }
 }

@@ -1,0 +1,141 @@
+// ClientInstance: what one Apus client process shares — its id, the name-server connection, one connection per
+// broker address, and the topic routes it has learned.
+
+import ApusMessage
+import ApusRemoting
+import Logging
+import NIOCore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum ClientError: Error, CustomStringConvertible {
+    case noRoute(String)
+    case badAddress(String)
+    case brokerError(code: Int32, remark: String)
+
+    public var description: String {
+        switch self {
+        case let .noRoute(topic): return "no route for topic \(topic)"
+        case let .badAddress(address): return "bad address \(address)"
+        case let .brokerError(code, remark): return "broker answered code \(code): \(remark)"
+        }
+    }
+}
+
+/// The writable and readable queues of a topic, with the master address of each broker name.
+public struct TopicRoute: Sendable {
+    public var writeQueues: [MessageQueue]
+    public var readQueues: [MessageQueue]
+    public var brokerAddresses: [String: String]
+
+    init(topic: String, data: TopicRouteData) {
+        var masters: [String: String] = [:]
+        for broker in data.brokerDatas {
+            if let master = broker.brokerAddrs[0] { masters[broker.brokerName] = master }
+        }
+        brokerAddresses = masters
+        writeQueues = []
+        readQueues = []
+        for queue in data.queueDatas.sorted(by: { $0.brokerName < $1.brokerName }) where masters[queue.brokerName] != nil {
+            if queue.perm & 2 != 0 {
+                writeQueues += (0..<queue.writeQueueNums).map { MessageQueue(topic: topic, brokerName: queue.brokerName, queueId: $0) }
+            }
+            if queue.perm & 4 != 0 {
+                readQueues += (0..<queue.readQueueNums).map { MessageQueue(topic: topic, brokerName: queue.brokerName, queueId: $0) }
+            }
+        }
+    }
+}
+
+public final class ClientInstance: Sendable {
+    public let clientId: String
+    public let group: EventLoopGroup
+    let logger: Logger
+    private let namesrv: (host: String, port: Int)
+    private let state = Mutex<State>(State())
+    private let requestHandler = Mutex<(@Sendable (RemotingCommand, RemotingClient) -> Void)?>(nil)
+
+    private struct State {
+        var namesrvClient: RemotingClient?
+        var brokers: [String: RemotingClient] = [:]
+        var routes: [String: TopicRoute] = [:]
+    }
+
+    /// `namesrvAddr` is "host:port".
+    public init(namesrvAddr: String, instanceName: String = "DEFAULT", group: EventLoopGroup, logger: Logger) throws {
+        guard let colon = namesrvAddr.lastIndex(of: ":"), let port = Int(namesrvAddr[namesrvAddr.index(after: colon)...]) else {
+            throw ClientError.badAddress(namesrvAddr)
+        }
+        namesrv = (String(namesrvAddr[..<colon]), port)
+        clientId = "127.0.0.1@\(getpid())#\(instanceName)"
+        self.group = group
+        self.logger = logger
+    }
+
+    /// Handler for broker-initiated requests (NOTIFY_CONSUMER_IDS_CHANGED…).
+    func onBrokerRequest(_ handler: @escaping @Sendable (RemotingCommand, RemotingClient) -> Void) {
+        requestHandler.withLock { $0 = handler }
+    }
+
+    func route(_ topic: String, refresh: Bool = false) async throws -> TopicRoute {
+        if !refresh, let known = state.withLock({ $0.routes[topic] }) { return known }
+        let client = try await namesrvClient()
+        let response = try await client.request(.request(code: .getRouteinfoByTopic, extFields: ["topic": topic]), timeout: .seconds(3))
+        guard response.code == ResponseCode.success.rawValue, let body = response.body else { throw ClientError.noRoute(topic) }
+        let route = TopicRoute(topic: topic, data: try TopicRouteData.decode(body))
+        state.withLock { $0.routes[topic] = route }
+        return route
+    }
+
+    func broker(_ address: String) async throws -> RemotingClient {
+        if let existing = state.withLock({ $0.brokers[address] }), existing.isActive { return existing }
+        guard let host = HostAddress(address) else { throw ClientError.badAddress(address) }
+        let handler = requestHandler.withLock { $0 }
+        let client = try await RemotingClient.connect(host: host.ipString, port: Int(host.port), group: group, logger: logger,
+                                                      onRequest: { request, client in handler?(request, client) })
+        state.withLock { $0.brokers[address] = client }
+        return client
+    }
+
+    var brokerAddresses: [String] { state.withLock { Array(Set($0.routes.values.flatMap(\.brokerAddresses.values))) } }
+
+    private func namesrvClient() async throws -> RemotingClient {
+        if let existing = state.withLock({ $0.namesrvClient }), existing.isActive { return existing }
+        let client = try await RemotingClient.connect(host: namesrv.host, port: namesrv.port, group: group, logger: logger)
+        state.withLock { $0.namesrvClient = client }
+        return client
+    }
+
+    public func shutdown() async {
+        let clients = state.withLock { state -> [RemotingClient] in
+            defer { state.brokers.removeAll(); state.namesrvClient = nil }
+            return Array(state.brokers.values) + (state.namesrvClient.map { [$0] } ?? [])
+        }
+        for client in clients { await client.close() }
+    }
+}
+
+/// Client message ids (UNIQ_KEY): 32 hex chars, a per-process prefix and a counter.
+final class UniqueKeyGenerator: Sendable {
+    private let prefix: String
+    private let counter = Atomic<UInt64>(0)
+
+    init() {
+        let seed = UInt64(getpid()) << 32 | UInt64(UInt32.random(in: 0...UInt32.max))
+        prefix = String(seed, radix: 16, uppercase: true).leftPadded(to: 16)
+    }
+
+    func next() -> String {
+        let n = counter.add(1, ordering: .relaxed).newValue
+        return prefix + String(n, radix: 16, uppercase: true).leftPadded(to: 16)
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

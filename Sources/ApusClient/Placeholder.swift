@@ -1,1 +1,0 @@
-// ApusClient: placeholder until the module lands.

@@ -1,0 +1,124 @@
+// Producer: sends messages over remoting (SEND_MESSAGE_V2), round-robin over a topic's write queues, with optional
+// pipelining (write many, flush once) for load generation.
+
+import ApusMessage
+import ApusRemoting
+import Logging
+import NIOCore
+import Synchronization
+
+public struct SendResult: Sendable {
+    public var messageId: String
+    public var offsetMessageId: String
+    public var queue: MessageQueue
+    public var queueOffset: Int64
+}
+
+/// A message to send.
+public struct OutgoingMessage: Sendable {
+    public var topic: String
+    public var body: ByteBuffer
+    public var tags: String?
+    public var keys: String?
+    public var properties: [String: String]
+
+    public init(topic: String, body: ByteBuffer, tags: String? = nil, keys: String? = nil, properties: [String: String] = [:]) {
+        self.topic = topic
+        self.body = body
+        self.tags = tags
+        self.keys = keys
+        self.properties = properties
+    }
+}
+
+public final class Producer: Sendable {
+    public let group: String
+    public let instance: ClientInstance
+    private let ids = UniqueKeyGenerator()
+    private let nextQueue = Atomic<Int>(0)
+    public let timeout: TimeAmount
+
+    public init(group: String, instance: ClientInstance, timeout: TimeAmount = .seconds(3)) {
+        self.group = group
+        self.instance = instance
+        self.timeout = timeout
+    }
+
+    func nextQueueIndex() -> Int { nextQueue.add(1, ordering: .relaxed).oldValue }
+    func nextUniqueKey() -> String { ids.next() }
+
+    /// Resolves the topic's route (falling back to the auto-create route of TBW102) and opens the broker connections.
+    public func prepare(topic: String) async throws -> TopicRoute {
+        let route: TopicRoute
+        do { route = try await instance.route(topic) } catch {
+            var fallback = try await instance.route("TBW102")
+            fallback.writeQueues = fallback.writeQueues.prefix(4).map { MessageQueue(topic: topic, brokerName: $0.brokerName, queueId: $0.queueId) }
+            route = fallback
+        }
+        for address in Set(route.brokerAddresses.values) { _ = try await instance.broker(address) }
+        return route
+    }
+
+    /// Sends one message; `queue` picks a queue explicitly (orderly sends), else round robin.
+    /// With `flush: false` the request is only written; call `flush(route:)` once per burst.
+    public func send(_ message: OutgoingMessage, route: TopicRoute, connection: RemotingClient, queue: MessageQueue? = nil,
+                     flush: Bool = true) -> EventLoopFuture<SendResult> {
+        let target = queue ?? route.writeQueues[nextQueueIndex() % route.writeQueues.count]
+        let uniqueKey = nextUniqueKey()
+        var properties: [(String, String)] = [(MessageProperty.uniqueKey, uniqueKey), (MessageProperty.wait, "true")]
+        if let tags = message.tags { properties.append((MessageProperty.tags, tags)) }
+        if let keys = message.keys { properties.append((MessageProperty.keys, keys)) }
+        properties += message.properties.sorted { $0.key < $1.key }
+        let request = RemotingCommand.request(code: .sendMessageV2, extFields: [
+            "a": group, "b": message.topic, "c": "TBW102", "d": "4", "e": String(target.queueId), "f": "0",
+            "g": String(currentMillis()), "h": "0", "i": MessagePropertyCodec.encode(properties), "j": "0", "k": "false",
+        ], body: message.body)
+        let future = flush ? connection.request(request, timeout: timeout) : connection.requestNoFlush(request, timeout: timeout)
+        return future.flatMapThrowing { response in
+            guard response.code == ResponseCode.success.rawValue else {
+                throw ClientError.brokerError(code: response.code, remark: response.remark ?? "")
+            }
+            return SendResult(messageId: uniqueKey, offsetMessageId: response.string("msgId") ?? "", queue: target,
+                              queueOffset: response.int64("queueOffset") ?? -1)
+        }
+    }
+
+    /// Convenience: resolve, connect and send one message.
+    public func send(_ message: OutgoingMessage) async throws -> SendResult {
+        let route = try await prepare(topic: message.topic)
+        let queue = route.writeQueues[nextQueueIndex() % route.writeQueues.count]
+        guard let address = route.brokerAddresses[queue.brokerName] else { throw ClientError.noRoute(message.topic) }
+        let connection = try await instance.broker(address)
+        return try await send(message, route: route, connection: connection, queue: queue).get()
+    }
+}
+
+extension Producer {
+    /// Sends several messages of one topic as one SEND_BATCH_MESSAGE request to one queue.
+    public func sendBatch(_ messages: [OutgoingMessage], route: TopicRoute, connection: RemotingClient, queue: MessageQueue? = nil,
+                          flush: Bool = true) -> EventLoopFuture<[String]> {
+        let target = queue ?? route.writeQueues[nextQueueIndex() % route.writeQueues.count]
+        var keys: [String] = []
+        let elements = messages.map { message -> MessageBatchElement in
+            let key = nextUniqueKey()
+            keys.append(key)
+            var properties: [(String, String)] = [(MessageProperty.uniqueKey, key)]
+            if let tags = message.tags { properties.append((MessageProperty.tags, tags)) }
+            if let k = message.keys { properties.append((MessageProperty.keys, k)) }
+            return MessageBatchElement(flag: 0, body: Array(message.body.readableBytesView),
+                                       properties: MessagePropertyCodec.encode(properties))
+        }
+        let request = RemotingCommand.request(code: .sendBatchMessage, extFields: [
+            "a": group, "b": messages.first?.topic ?? "", "c": "TBW102", "d": "4", "e": String(target.queueId), "f": "0",
+            "g": String(currentMillis()), "h": "0", "i": MessagePropertyCodec.encode([(MessageProperty.wait, "true")]),
+            "j": "0", "k": "false", "m": "true",
+        ], body: ByteBuffer(bytes: MessageBatchCodec.encode(elements)))
+        let future = flush ? connection.request(request, timeout: timeout) : connection.requestNoFlush(request, timeout: timeout)
+        return future.flatMapThrowing { response in
+            guard response.code == ResponseCode.success.rawValue else {
+                throw ClientError.brokerError(code: response.code, remark: response.remark ?? "")
+            }
+            return keys
+        }
+    }
+}

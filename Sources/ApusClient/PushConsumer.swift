@@ -1,0 +1,229 @@
+// PushConsumer: subscribes topics for a group, keeps itself registered (heartbeats), rebalances queues on the broker's
+// consumer list (clustering) or takes every queue (broadcasting), long-polls each queue and commits offsets.
+
+import ApusGroups
+import ApusMessage
+import ApusRemoting
+import Logging
+import NIOCore
+import Synchronization
+
+public final class PushConsumer: Sendable {
+    public typealias Handler = @Sendable (_ messages: [StoredMessage], _ queue: MessageQueue) -> Void
+
+    public let group: String
+    public let messageModel: MessageModel
+    public let instance: ClientInstance
+    private let maxMsgNums: Int32
+    private let state = Mutex(State())
+
+    private struct Assignment {
+        var offset: Int64
+        var token: UInt64
+        var address: String
+    }
+
+    private struct State {
+        var subscriptions: [String: String] = [:]
+        var subVersion: Int64 = currentMillis()
+        var assigned: [MessageQueue: Assignment] = [:]
+        var nextToken: UInt64 = 0
+        var handler: Handler?
+        var stopped = false
+        var timers: [RepeatedTask] = []
+    }
+
+    public init(group: String, instance: ClientInstance, messageModel: MessageModel = .clustering, maxMsgNums: Int32 = 32) {
+        self.group = group
+        self.instance = instance
+        self.messageModel = messageModel
+        self.maxMsgNums = maxMsgNums
+    }
+
+    public func subscribe(topic: String, expression: String = "*") {
+        state.withLock { $0.subscriptions[topic] = expression }
+    }
+
+    /// Queues this consumer currently pulls.
+    public var assignedQueues: [MessageQueue] { state.withLock { Array($0.assigned.keys) } }
+
+    public func start(_ handler: @escaping Handler) async throws {
+        state.withLock { $0.handler = handler }
+        if messageModel == .clustering { subscribe(topic: "%RETRY%" + group) }
+        instance.onBrokerRequest { [self] request, _ in
+            if request.code == RequestCode.notifyConsumerIdsChanged.rawValue {
+                Task { await rebalance() }
+            }
+        }
+        for topic in state.withLock({ Array($0.subscriptions.keys) }) {
+            _ = try await instance.route(topic)
+        }
+        await heartbeat()
+        await rebalance()
+        let loop = instance.group.next()
+        let timers = [
+            loop.scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { [self] _ in Task { await rebalance() } },
+            loop.scheduleRepeatedTask(initialDelay: .seconds(30), delay: .seconds(30)) { [self] _ in Task { await heartbeat() } },
+            loop.scheduleRepeatedTask(initialDelay: .seconds(5), delay: .seconds(5)) { [self] _ in Task { await commitOffsets() } },
+        ]
+        state.withLock { $0.timers = timers }
+    }
+
+    public func shutdown() async {
+        let timers = state.withLock { state -> [RepeatedTask] in
+            state.stopped = true
+            return state.timers
+        }
+        timers.forEach { $0.cancel() }
+        await commitOffsets()
+        state.withLock { $0.assigned.removeAll() }
+        for address in instance.brokerAddresses {
+            guard let client = try? await instance.broker(address) else { continue }
+            _ = try? await client.request(.request(code: .unregisterClient, extFields: [
+                "clientID": instance.clientId, "producerGroup": "", "consumerGroup": group,
+            ]), timeout: .seconds(3))
+        }
+    }
+
+    func heartbeat() async {
+        let subscriptions = state.withLock { state in
+            state.subscriptions.map { topic, expression in
+                SubscriptionDataWire(topic: topic, subString: expression, tagsSet: [], codeSet: [],
+                                     subVersion: state.subVersion, expressionType: "TAG")
+            }
+        }
+        let body = HeartbeatData(clientID: instance.clientId, producerDataSet: [], consumerDataSet: [
+            ConsumerData(groupName: group, consumeType: .consumePassively,
+                         messageModel: messageModel == .broadcasting ? .broadcasting : .clustering,
+                         consumeFromWhere: 0, unitMode: false, subscriptionDataSet: subscriptions),
+        ]).encode()
+        for address in instance.brokerAddresses {
+            do {
+                let client = try await instance.broker(address)
+                _ = try await client.request(.request(code: .heartBeat, body: body), timeout: .seconds(3))
+            } catch {
+                instance.logger.warning("heartbeat failed", metadata: ["broker": "\(address)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Recomputes this consumer's queues and starts/stops pulling accordingly.
+    func rebalance() async {
+        let topics = state.withLock { $0.stopped ? [] : Array($0.subscriptions.keys) }
+        var wanted: [MessageQueue: String] = [:]
+        for topic in topics {
+            guard let route = try? await instance.route(topic, refresh: true) else { continue }
+            var queues = route.readQueues
+            if messageModel == .clustering {
+                guard let address = route.brokerAddresses.values.sorted().first,
+                      let client = try? await instance.broker(address),
+                      let response = try? await client.request(
+                          .request(code: .getConsumerListByGroup, extFields: ["consumerGroup": group]), timeout: .seconds(3)),
+                      response.code == ResponseCode.success.rawValue, let body = response.body,
+                      let list = try? ConsumerListBody.decode(body) else { continue }
+                queues = QueueAllocation.averagely(queues: queues, consumers: list.consumerIdList, me: instance.clientId)
+            }
+            for queue in queues { wanted[queue] = route.brokerAddresses[queue.brokerName] }
+        }
+        let current = state.withLock { $0.assigned }
+        let removed = current.keys.filter { wanted[$0] == nil }
+        if !removed.isEmpty {
+            await commitOffsets(only: Set(removed))
+            state.withLock { state in removed.forEach { state.assigned[$0] = nil } }
+        }
+        for (queue, address) in wanted where current[queue] == nil {
+            guard let offset = await startOffset(queue, address: address) else { continue }
+            let token = state.withLock { state -> UInt64? in
+                guard !state.stopped, state.assigned[queue] == nil else { return nil }
+                state.nextToken += 1
+                state.assigned[queue] = Assignment(offset: offset, token: state.nextToken, address: address)
+                return state.nextToken
+            }
+            if let token { pull(queue, token: token) }
+        }
+    }
+
+    /// Clustering: the broker's committed offset, else the end of the queue; broadcasting: the end of the queue.
+    private func startOffset(_ queue: MessageQueue, address: String) async -> Int64? {
+        guard let client = try? await instance.broker(address) else { return nil }
+        let fields = ["consumerGroup": group, "topic": queue.topic, "queueId": String(queue.queueId)]
+        if messageModel == .clustering,
+           let response = try? await client.request(.request(code: .queryConsumerOffset, extFields: fields), timeout: .seconds(3)),
+           response.code == ResponseCode.success.rawValue, let offset = response.int64("offset") {
+            return offset
+        }
+        if queue.topic.hasPrefix("%RETRY%") { return 0 }
+        guard let response = try? await client.request(.request(code: .getMaxOffset, extFields: fields), timeout: .seconds(3)),
+              response.code == ResponseCode.success.rawValue else { return nil }
+        return response.int64("offset")
+    }
+
+    private func pull(_ queue: MessageQueue, token: UInt64) {
+        guard let (assignment, expression, subVersion) = state.withLock({ state -> (Assignment, String, Int64)? in
+            guard let a = state.assigned[queue], a.token == token else { return nil }
+            return (a, state.subscriptions[queue.topic] ?? "*", state.subVersion)
+        }) else { return }
+        Task {
+            guard let client = try? await instance.broker(assignment.address) else {
+                retryLater(queue, token: token)
+                return
+            }
+            let commit = messageModel == .clustering && assignment.offset > 0
+            let request = RemotingCommand.request(code: .pullMessage, extFields: [
+                "consumerGroup": group, "topic": queue.topic, "queueId": String(queue.queueId),
+                "queueOffset": String(assignment.offset), "maxMsgNums": String(maxMsgNums),
+                "sysFlag": String((commit ? 1 : 0) | 2 | 4), "commitOffset": String(assignment.offset),
+                "suspendTimeoutMillis": "15000", "subscription": expression, "subVersion": String(subVersion),
+            ])
+            client.request(request, timeout: .seconds(30)).whenComplete { [self] result in
+                switch result {
+                case let .success(response):
+                    handlePull(response, queue: queue, token: token)
+                case .failure:
+                    retryLater(queue, token: token)
+                }
+            }
+        }
+    }
+
+    private func handlePull(_ response: RemotingCommand, queue: MessageQueue, token: UInt64) {
+        guard let next = response.int64("nextBeginOffset") else {
+            retryLater(queue, token: token)
+            return
+        }
+        switch ResponseCode(rawValue: response.code) {
+        case .success:
+            let messages = response.body.map { StoredMessageCodec.decodeAll($0) } ?? []
+            let handler = state.withLock { $0.assigned[queue]?.token == token ? $0.handler : nil }
+            guard let handler else { return }
+            if !messages.isEmpty { handler(messages, queue) }
+        case .pullNotFound, .pullRetryImmediately, .pullOffsetMoved:
+            break
+        default:
+            retryLater(queue, token: token)
+            return
+        }
+        let proceed = state.withLock { state -> Bool in
+            guard state.assigned[queue]?.token == token else { return false }
+            state.assigned[queue]?.offset = next
+            return true
+        }
+        if proceed { pull(queue, token: token) }
+    }
+
+    private func retryLater(_ queue: MessageQueue, token: UInt64) {
+        instance.group.next().scheduleTask(in: .milliseconds(100)) { [self] in pull(queue, token: token) }
+    }
+
+    func commitOffsets(only: Set<MessageQueue>? = nil) async {
+        guard messageModel == .clustering else { return }
+        let offsets = state.withLock { $0.assigned.filter { only?.contains($0.key) ?? true } }
+        for (queue, assignment) in offsets {
+            guard let client = try? await instance.broker(assignment.address) else { continue }
+            client.sendOneway(.request(code: .updateConsumerOffset, extFields: [
+                "consumerGroup": group, "topic": queue.topic, "queueId": String(queue.queueId),
+                "commitOffset": String(assignment.offset),
+            ]))
+        }
+    }
+}

@@ -1,0 +1,403 @@
+// BenchRunner: the W1–W4 workloads (shared/bench/README.md) — pipelined producers, consumer groups, fan-out, latency.
+
+import ApusClient
+import ApusGroups
+import ApusMessage
+import ApusRemoting
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+
+/// Body layout: seq (8 bytes BE), kind (1 byte: M measured, W warm-up), publish time (8 bytes BE, monotonic ns), filler.
+enum BenchBody {
+    static let header = 17
+
+    static func make(seq: Int, kind: UInt8, size: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: max(size, header))
+        buffer.writeInteger(UInt64(seq))
+        buffer.writeInteger(kind)
+        buffer.writeInteger(monotonicNanos())
+        let filler = max(0, size - header)
+        buffer.writeRepeatingByte(UInt8(ascii: "a") + UInt8(seq % 26), count: filler)
+        return buffer
+    }
+
+    static func parse(_ body: [UInt8]) -> (seq: Int, kind: UInt8, sentAt: UInt64)? {
+        guard body.count >= header else { return nil }
+        var seq: UInt64 = 0, sent: UInt64 = 0
+        for i in 0..<8 { seq = seq << 8 | UInt64(body[i]) }
+        for i in 9..<17 { sent = sent << 8 | UInt64(body[i]) }
+        return (Int(seq), body[8], sent)
+    }
+}
+
+/// Sends `count` messages with at most `window` unacknowledged, all on the connection's event loop.
+final class PipelinedSender: @unchecked Sendable {
+    private let producer: Producer
+    private let route: TopicRoute
+    private let connection: RemotingClient
+    private let topic: String
+    private let count: Int
+    private let window: Int
+    private let size: Int
+    private let batch: Int
+    private let refill: Int
+    private var sent = 0
+    private var finished = 0
+    private var inflight = 0
+    private(set) var failed = 0
+    private(set) var latencies: [UInt64] = []
+    private let done: EventLoopPromise<Void>
+    private(set) var startedAt: UInt64 = 0
+    private(set) var endedAt: UInt64 = 0
+
+    init(producer: Producer, route: TopicRoute, connection: RemotingClient, topic: String, count: Int, window: Int,
+         size: Int, batch: Int) {
+        self.producer = producer
+        self.route = route
+        self.connection = connection
+        self.topic = topic
+        self.count = count
+        self.window = max(1, window)
+        self.size = size
+        self.batch = max(1, batch)
+        self.refill = max(1, min(64, self.window / 4))
+        self.done = connection.eventLoop.makePromise()
+        latencies.reserveCapacity(count / self.batch + 1)
+    }
+
+    func run() async throws {
+        connection.eventLoop.execute {
+            self.startedAt = monotonicNanos()
+            self.pump()
+        }
+        try await done.futureResult.get()
+    }
+
+    private func pump() {
+        var wrote = false
+        while inflight < window, sent < count {
+            let n = min(batch, count - sent)
+            let first = sent
+            sent += n
+            inflight += 1
+            wrote = true
+            let t0 = monotonicNanos()
+            let messages = (first..<first + n).map {
+                OutgoingMessage(topic: topic, body: BenchBody.make(seq: $0, kind: UInt8(ascii: "M"), size: size, allocator: ByteBufferAllocator()))
+            }
+            let future = n == 1 && batch == 1
+                ? producer.send(messages[0], route: route, connection: connection, flush: false).map { _ in () }
+                : producer.sendBatch(messages, route: route, connection: connection, flush: false).map { _ in () }
+            future.whenComplete { result in
+                self.inflight -= 1
+                self.finished += n
+                self.latencies.append(monotonicNanos() - t0)
+                if case .failure = result { self.failed += n }
+                if self.finished == self.count {
+                    self.endedAt = monotonicNanos()
+                    self.done.succeed(())
+                } else if self.window - self.inflight >= self.refill || self.sent + self.inflight >= self.count {
+                    self.pump()
+                }
+            }
+        }
+        if wrote { connection.flush() }
+    }
+}
+
+/// What the consumers of one workload received.
+final class ReceiveTracker: Sendable {
+    private struct State {
+        var seen: [UInt8]
+        var unique = 0
+        var duplicates = 0
+        var perConsumer: [Int]
+        var warmups: [Int]
+        var firstAt: UInt64 = 0
+        var completeAt: UInt64 = 0
+        var latencies: [UInt64] = []
+    }
+
+    private let state: Mutex<State>
+    let expected: Int
+    let consumers: Int
+    let broadcast: Bool
+
+    /// `broadcast`: every consumer must see every message (seen counts per consumer).
+    init(expected: Int, consumers: Int, broadcast: Bool) {
+        self.expected = expected
+        self.consumers = consumers
+        self.broadcast = broadcast
+        state = Mutex(State(seen: [UInt8](repeating: 0, count: expected * (broadcast ? consumers : 1)),
+                            perConsumer: [Int](repeating: 0, count: consumers), warmups: [Int](repeating: 0, count: consumers)))
+    }
+
+    func record(_ messages: [StoredMessage], consumer: Int, measureLatency: Bool) {
+        let now = monotonicNanos()
+        state.withLock { s in
+            for message in messages {
+                guard let body = BenchBody.parse(message.body) else { continue }
+                if body.kind != UInt8(ascii: "M") {
+                    s.warmups[consumer] += 1
+                    continue
+                }
+                guard body.seq < expected else { continue }
+                if s.firstAt == 0 { s.firstAt = now }
+                let slot = broadcast ? consumer * expected + body.seq : body.seq
+                if s.seen[slot] != 0 {
+                    s.duplicates += 1
+                    continue
+                }
+                s.seen[slot] = 1
+                s.unique += 1
+                s.perConsumer[consumer] += 1
+                if measureLatency { s.latencies.append(now &- body.sentAt) }
+                if s.unique == expected * (broadcast ? consumers : 1) { s.completeAt = now }
+            }
+        }
+    }
+
+    var complete: Bool { state.withLock { $0.completeAt != 0 } }
+    var allWarmedUp: Bool { state.withLock { $0.warmups.allSatisfy { $0 > 0 } } }
+    var summary: (unique: Int, duplicates: Int, split: [Int], firstAt: UInt64, completeAt: UInt64, latencies: [UInt64]) {
+        state.withLock { ($0.unique, $0.duplicates, $0.perConsumer, $0.firstAt, $0.completeAt, $0.latencies) }
+    }
+}
+
+struct BenchRunner: Sendable {
+    let options: Bench
+    let group: EventLoopGroup
+    let logger: Logger
+    let prefix = "bench\(UInt32.random(in: 0...UInt32.max))"
+
+    private func makeInstance(_ name: String) throws -> ClientInstance {
+        try ClientInstance(namesrvAddr: options.namesrv, instanceName: name, group: group, logger: logger)
+    }
+
+    /// Creates the topic with the requested queue count on the broker serving TBW102 and waits for its route.
+    private func createTopic(_ topic: String, instance: ClientInstance) async throws -> (Producer, TopicRoute, RemotingClient) {
+        let producer = Producer(group: "\(prefix)_pg", instance: instance, timeout: .seconds(30))
+        let defaultRoute = try await producer.prepare(topic: topic)
+        guard let address = defaultRoute.brokerAddresses.values.first else { throw ClientError.noRoute(topic) }
+        let connection = try await instance.broker(address)
+        let response = try await connection.request(.request(code: .updateAndCreateTopic, extFields: [
+            "topic": topic, "defaultTopic": "TBW102", "readQueueNums": String(options.queues),
+            "writeQueueNums": String(options.queues), "perm": "6", "topicFilterType": "SINGLE_TAG", "topicSysFlag": "0",
+            "order": "false",
+        ]), timeout: .seconds(5))
+        guard response.code == ResponseCode.success.rawValue else {
+            throw ClientError.brokerError(code: response.code, remark: response.remark ?? "")
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let route = try? await producer.prepare(topic: topic)
+            if let route, route.writeQueues.count == Int(options.queues) { return (producer, route, connection) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw ClientError.noRoute(topic)
+    }
+
+    private func produce(_ topic: String, count: Int) async throws -> PipelinedSender {
+        let instance = try makeInstance("\(prefix)-p-\(topic)")
+        let (producer, route, connection) = try await createTopic(topic, instance: instance)
+        let sender = PipelinedSender(producer: producer, route: route, connection: connection, topic: topic, count: count,
+                                     window: options.window, size: options.size, batch: options.batch)
+        try await sender.run()
+        await instance.shutdown()
+        return sender
+    }
+
+    private func rateText(_ count: Int, _ nanos: UInt64) -> String {
+        let seconds = Double(nanos) / 1e9
+        let rate = Double(count) / seconds
+        return String(format: "%@ msg/s, %.1f MB/s (%d in %.2f s)", grouped(rate), rate * Double(options.size) / 1e6, count, seconds)
+    }
+
+    func w1() async throws -> String {
+        let topic = "\(prefix)_w1"
+        if options.producers <= 1 {
+            let sender = try await produce(topic, count: options.count)
+            let ack = Percentiles(sender.latencies)
+            return rateText(options.count, sender.endedAt - sender.startedAt)
+                + ", window \(options.window), batch \(options.batch), failed \(sender.failed); ack latency \(ack.text)"
+        }
+        let start = monotonicNanos()
+        let perProducer = options.count / options.producers
+        let failed = try await withThrowingTaskGroup(of: Int.self) { tasks in
+            for i in 0..<options.producers {
+                tasks.addTask { try await produce("\(topic)", count: perProducer).failed + 0 * i }
+            }
+            return try await tasks.reduce(0, +)
+        }
+        return rateText(perProducer * options.producers, monotonicNanos() - start)
+            + ", \(options.producers) producers, window \(options.window) each, failed \(failed)"
+    }
+
+    private func startConsumers(_ count: Int, topic: String, groups: [String], tracker: ReceiveTracker,
+                                measureLatency: Bool) async throws -> [(PushConsumer, ClientInstance)] {
+        var started: [(PushConsumer, ClientInstance)] = []
+        for i in 0..<count {
+            let instance = try makeInstance("\(prefix)-c\(i)")
+            let consumer = PushConsumer(group: groups[i % groups.count], instance: instance, messageModel: .clustering)
+            consumer.subscribe(topic: topic)
+            try await consumer.start { messages, _ in tracker.record(messages, consumer: i, measureLatency: measureLatency) }
+            started.append((consumer, instance))
+        }
+        return started
+    }
+
+    private func stop(_ consumers: [(PushConsumer, ClientInstance)]) async {
+        for (consumer, instance) in consumers {
+            await consumer.shutdown()
+            await instance.shutdown()
+        }
+    }
+
+    private func waitUntil(_ condition: () -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(TimeInterval(options.timeLimit))
+        while !condition() {
+            if Date() > deadline { return false }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return true
+    }
+
+    /// W2: preload N, then `consumers` consumers of one group drain it; exactly once in total.
+    func w2() async throws -> String {
+        let topic = "\(prefix)_w2"
+        let preload = try await produce(topic, count: options.count)
+        let tracker = ReceiveTracker(expected: options.count, consumers: options.consumers, broadcast: false)
+        let consumers = try await startConsumers(options.consumers, topic: topic, groups: ["\(prefix)_w2_cg"], tracker: tracker,
+                                                 measureLatency: false)
+        let finished = try await waitUntil { tracker.complete }
+        try await Task.sleep(for: .milliseconds(300))  // grace period to catch late duplicates
+        await stop(consumers)
+        let s = tracker.summary
+        let status = finished ? "" : " INCOMPLETE"
+        return rateText(s.unique, (finished ? s.completeAt : monotonicNanos()) - s.firstAt)
+            + ", \(options.consumers) consumers split \(s.split.map(String.init).joined(separator: "/")), duplicates \(s.duplicates), missing \(options.count - s.unique)\(status)"
+            + "; preload " + rateText(options.count, preload.endedAt - preload.startedAt)
+    }
+
+    /// Sends warm-up messages until every consumer has one, so that all subscriptions are live.
+    private func warmUp(_ topic: String, tracker: ReceiveTracker, producer: Producer, route: TopicRoute) async throws {
+        var seq = 0
+        while !tracker.allWarmedUp {
+            for queue in route.writeQueues {
+                let body = BenchBody.make(seq: seq, kind: UInt8(ascii: "W"), size: options.size, allocator: ByteBufferAllocator())
+                _ = try await producer.send(OutgoingMessage(topic: topic, body: body), route: route,
+                                            connection: try await producer.instance.broker(route.brokerAddresses[queue.brokerName]!),
+                                            queue: queue).get()
+                seq += 1
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// W3: `fanout` groups of one consumer each receive every message.
+    func w3() async throws -> String {
+        let topic = "\(prefix)_w3"
+        let instance = try makeInstance("\(prefix)-p3")
+        let (producer, route, connection) = try await createTopic(topic, instance: instance)
+        let tracker = ReceiveTracker(expected: options.count3, consumers: options.fanout, broadcast: true)
+        let consumers = try await startConsumers(options.fanout, topic: topic,
+                                                 groups: (0..<options.fanout).map { "\(prefix)_w3_cg\($0)" },
+                                                 tracker: tracker, measureLatency: false)
+        try await warmUp(topic, tracker: tracker, producer: producer, route: route)
+        let sender = PipelinedSender(producer: producer, route: route, connection: connection, topic: topic,
+                                     count: options.count3, window: options.window, size: options.size, batch: options.batch)
+        try await sender.run()
+        let finished = try await waitUntil { tracker.complete }
+        await stop(consumers)
+        await instance.shutdown()
+        let s = tracker.summary
+        let elapsed = Double((finished ? s.completeAt : monotonicNanos()) - sender.startedAt) / 1e9
+        let deliveries = Double(s.unique) / elapsed
+        return String(format: "%@ deliveries/s, %.1f MB/s (%dx%d; got %@, duplicates %d%@); producer %@ msg/s",
+                      grouped(deliveries), deliveries * Double(options.size) / 1e6, options.fanout, options.count3,
+                      s.split.map(String.init).joined(separator: "/"), s.duplicates, finished ? "" : " INCOMPLETE",
+                      grouped(Double(options.count3) / (Double(sender.endedAt - sender.startedAt) / 1e9)))
+    }
+
+    /// W4: paced producer, one consumer; publish-to-receive latency.
+    func w4() async throws -> String {
+        let topic = "\(prefix)_w4"
+        let total = options.rate * options.duration
+        let instance = try makeInstance("\(prefix)-p4")
+        let (producer, route, connection) = try await createTopic(topic, instance: instance)
+        let tracker = ReceiveTracker(expected: total, consumers: 1, broadcast: false)
+        let consumers = try await startConsumers(1, topic: topic, groups: ["\(prefix)_w4_cg"], tracker: tracker, measureLatency: true)
+        try await warmUp(topic, tracker: tracker, producer: producer, route: route)
+        let pacer = PacedSender(producer: producer, route: route, connection: connection, topic: topic, total: total,
+                                rate: options.rate, size: options.size)
+        try await pacer.run()
+        let finished = try await waitUntil { tracker.complete }
+        await stop(consumers)
+        await instance.shutdown()
+        let s = tracker.summary
+        return "\(Percentiles(s.latencies).text), \(s.unique)/\(total) received @\(options.rate)/s\(finished ? "" : " INCOMPLETE")"
+    }
+}
+
+/// Publishes at a fixed rate against an absolute schedule, on the connection's event loop.
+final class PacedSender: @unchecked Sendable {
+    private let producer: Producer
+    private let route: TopicRoute
+    private let connection: RemotingClient
+    private let topic: String
+    private let total: Int
+    private let rate: Int
+    private let size: Int
+    private var sent = 0
+    private var acked = 0
+    private var start: UInt64 = 0
+    private var task: RepeatedTask?
+    private let done: EventLoopPromise<Void>
+
+    init(producer: Producer, route: TopicRoute, connection: RemotingClient, topic: String, total: Int, rate: Int, size: Int) {
+        self.producer = producer
+        self.route = route
+        self.connection = connection
+        self.topic = topic
+        self.total = total
+        self.rate = rate
+        self.size = size
+        done = connection.eventLoop.makePromise()
+    }
+
+    func run() async throws {
+        connection.eventLoop.execute {
+            self.start = monotonicNanos()
+            self.task = self.connection.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .microseconds(250)) { _ in
+                self.tick()
+            }
+        }
+        try await done.futureResult.get()
+    }
+
+    private func tick() {
+        let due = min(total, Int(Double(monotonicNanos() - start) / 1e9 * Double(rate)) + 1)
+        guard sent < due else { return }
+        while sent < due {
+            let body = BenchBody.make(seq: sent, kind: UInt8(ascii: "M"), size: size, allocator: ByteBufferAllocator())
+            producer.send(OutgoingMessage(topic: topic, body: body), route: route, connection: connection, flush: false)
+                .whenComplete { _ in
+                    self.acked += 1
+                    if self.acked == self.total { self.done.succeed(()) }
+                }
+            sent += 1
+        }
+        connection.flush()
+        if sent == total { task?.cancel() }
+    }
+}
+
+func grouped(_ value: Double) -> String {
+    let formatter = NumberFormatter()
+    formatter.numberStyle = .decimal
+    formatter.maximumFractionDigits = 0
+    return formatter.string(from: NSNumber(value: value)) ?? String(Int(value))
+}
