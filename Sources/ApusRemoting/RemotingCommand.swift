@@ -2,7 +2,7 @@
 
 import NIOCore
 
-public struct RemotingCommand: Sendable {
+public struct RemotingCommand: Sendable, Equatable {
     /// `version` we announce: V4_9_4 (401), the first version Java name servers answer with standard JSON.
     public static let defaultVersion: Int32 = 401
 
