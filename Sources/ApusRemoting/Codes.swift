@@ -1,0 +1,48 @@
+// Request codes, response codes and serialize types of the RocketMQ remoting protocol (spec §1.2, §1.7, §2.0).
+
+public enum RequestCode: Int32, Sendable {
+    case sendMessage = 10, pullMessage = 11, queryMessage = 12
+    case queryConsumerOffset = 14, updateConsumerOffset = 15, updateAndCreateTopic = 17
+    case searchOffsetByTimestamp = 29, getMaxOffset = 30, getMinOffset = 31, getEarliestMsgStoretime = 32
+    case viewMessageById = 33, heartBeat = 34, unregisterClient = 35, consumerSendMsgBack = 36
+    case endTransaction = 37, getConsumerListByGroup = 38, checkTransactionState = 39
+    case notifyConsumerIdsChanged = 40, lockBatchMQ = 41, unlockBatchMQ = 42
+    case registerBroker = 103, unregisterBroker = 104, getRouteinfoByTopic = 105, getBrokerClusterInfo = 106
+    case getAllTopicListFromNameserver = 206, resetConsumerClientOffset = 220, getConsumerStatusFromClient = 221
+    case getConsumerRunningInfo = 307, consumeMessageDirectly = 309, sendMessageV2 = 310
+    case sendBatchMessage = 320, queryDataVersion = 322
+}
+
+public enum ResponseCode: Int32, Sendable {
+    case success = 0, systemError = 1, systemBusy = 2, requestCodeNotSupported = 3, transactionFailed = 4
+    case flushDiskTimeout = 10, slaveNotAvailable = 11, flushSlaveTimeout = 12, messageIllegal = 13
+    case serviceNotAvailable = 14, versionNotSupported = 15, noPermission = 16, topicNotExist = 17
+    case topicExistAlready = 18, pullNotFound = 19, pullRetryImmediately = 20, pullOffsetMoved = 21
+    case queryNotFound = 22, subscriptionParseFailed = 23, subscriptionNotExist = 24
+    case subscriptionNotLatest = 25, subscriptionGroupNotExist = 26
+    case filterDataNotExist = 27, filterDataNotLatest = 28
+    case transactionShouldCommit = 200, transactionShouldRollback = 201, transactionStateUnknow = 202
+    case transactionStateGroupWrong = 203, noBuyerId = 204, notInCurrentUnit = 205
+    case consumerNotOnline = 206, consumeMsgTimeout = 207, noMessage = 208
+    case updateAndCreateAclConfigFailed = 209, deleteAclConfigFailed = 210
+    case updateGlobalWhiteAddrsConfigFailed = 211, flowControl = 215
+}
+
+/// High byte of the header-length word: how the header is serialized.
+public enum SerializeType: UInt8, Sendable {
+    case json = 0
+    case rocketmq = 1
+}
+
+/// `LanguageCode` ordinals used by the binary (ROCKETMQ) header (spec §1.3).
+enum LanguageCode {
+    static let names = ["JAVA", "CPP", "DOTNET", "PYTHON", "DELPHI", "ERLANG", "RUBY", "OTHER", "HTTP", "GO", "PHP", "OMS", "RUST"]
+
+    static func ordinal(_ name: String) -> UInt8 {
+        UInt8(names.firstIndex(of: name) ?? 7)
+    }
+
+    static func name(_ ordinal: UInt8) -> String {
+        Int(ordinal) < names.count ? names[Int(ordinal)] : "OTHER"
+    }
+}

@@ -1,0 +1,404 @@
+// A small, tolerant JSON model, parser and writer for remoting headers and bodies (no Foundation).
+// Tolerance matches the peers (jsoncpp, fastjson): trailing bytes ignored, unquoted integer object keys accepted.
+
+import NIOCore
+
+public indirect enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    /// The number's literal text, so 64-bit integers stay exact.
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    /// Keys in document order.
+    case object([(String, JSONValue)])
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case let (.bool(a), .bool(b)): return a == b
+        case let (.number(a), .number(b)): return a == b
+        case let (.string(a), .string(b)): return a == b
+        case let (.array(a), .array(b)): return a == b
+        case let (.object(a), .object(b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: return false
+        }
+    }
+
+    public static func number(_ value: Int64) -> JSONValue { .number(String(value)) }
+
+    /// The first member named `key` of an object.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.0 == key }?.1
+    }
+
+    /// Strings as is; numbers as their literal text; booleans as "true"/"false".
+    public var stringValue: String? {
+        switch self {
+        case .string(let s): return s
+        case .number(let n): return n
+        case .bool(let b): return b ? "true" : "false"
+        default: return nil
+        }
+    }
+
+    /// Integers, reals (truncated), numeric strings, booleans (0/1).
+    public var int64Value: Int64? {
+        switch self {
+        case .number(let n): return JSONValue.integer(n)
+        case .string(let s): return JSONValue.integer(s.trimmingSpaces)
+        case .bool(let b): return b ? 1 : 0
+        default: return nil
+        }
+    }
+
+    public var int32Value: Int32? { int64Value.flatMap { Int32(exactly: $0) } }
+
+    /// Booleans; numbers (non-zero = true); strings "true"/"1" and "false"/"0", any case.
+    public var boolValue: Bool? {
+        switch self {
+        case .bool(let b): return b
+        case .number(let n): return (Double(n) ?? 0) != 0
+        case .string(let s): return JSONValue.bool(s)
+        default: return nil
+        }
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
+    public var objectValue: [(String, JSONValue)]? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+
+    static func integer(_ text: some StringProtocol) -> Int64? {
+        if let v = Int64(text) { return v }
+        guard let d = Double(text), d.isFinite, d > -9.3e18, d < 9.3e18 else { return nil }
+        return Int64(d)
+    }
+
+    static func bool(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: return nil
+        }
+    }
+}
+
+extension String {
+    var trimmingSpaces: Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return self[first...last]
+    }
+}
+
+public enum JSONError: Error, Sendable, Equatable {
+    case unexpectedEnd
+    case unexpectedByte(UInt8, at: Int)
+    case tooDeep
+    case invalidEscape(at: Int)
+    /// A body's JSON had the wrong shape (e.g. not an object).
+    case unexpectedType(String)
+}
+
+public enum JSONParser {
+    public static let maxDepth = 64
+
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
+        var reader = JSONReader(bytes)
+        return try reader.parseValue(depth: 0)
+    }
+
+    public static func parse(_ s: String) throws -> JSONValue {
+        var s = s
+        return try s.withUTF8 { try parse(UnsafeRawBufferPointer($0)) }
+    }
+
+    public static func parse(_ buffer: ByteBuffer) throws -> JSONValue {
+        try buffer.withUnsafeReadableBytes { try parse($0) }
+    }
+}
+
+/// Cursor over UTF-8 bytes; also used directly by the header decoder to avoid building a tree.
+struct JSONReader {
+    let bytes: UnsafeRawBufferPointer
+    var pos = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    mutating func skipWhitespace() {
+        while pos < bytes.count {
+            switch bytes[pos] {
+            case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): pos += 1
+            default: return
+            }
+        }
+    }
+
+    /// Next non-space byte, not consumed.
+    mutating func peek() throws -> UInt8 {
+        skipWhitespace()
+        guard pos < bytes.count else { throw JSONError.unexpectedEnd }
+        return bytes[pos]
+    }
+
+    mutating func expect(_ byte: UInt8) throws {
+        let b = try peek()
+        guard b == byte else { throw JSONError.unexpectedByte(b, at: pos) }
+        pos += 1
+    }
+
+    /// Consumes `byte` if it is next.
+    mutating func consume(_ byte: UInt8) throws -> Bool {
+        if try peek() == byte { pos += 1; return true }
+        return false
+    }
+
+    mutating func parseValue(depth: Int) throws -> JSONValue {
+        guard depth < JSONParser.maxDepth else { throw JSONError.tooDeep }
+        let b = try peek()
+        switch b {
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "{"):
+            pos += 1
+            var members: [(String, JSONValue)] = []
+            if try consume(UInt8(ascii: "}")) { return .object(members) }
+            repeat {
+                let key = try parseKey()
+                members.append((key, try parseValue(depth: depth + 1)))
+            } while try consume(UInt8(ascii: ","))
+            try expect(UInt8(ascii: "}"))
+            return .object(members)
+        case UInt8(ascii: "["):
+            pos += 1
+            var elements: [JSONValue] = []
+            if try consume(UInt8(ascii: "]")) { return .array(elements) }
+            repeat {
+                elements.append(try parseValue(depth: depth + 1))
+            } while try consume(UInt8(ascii: ","))
+            try expect(UInt8(ascii: "]"))
+            return .array(elements)
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        default: throw JSONError.unexpectedByte(b, at: pos)
+        }
+    }
+
+    /// An object key and the colon after it: a quoted string, or (fastjson) a bare integer.
+    mutating func parseKey() throws -> String {
+        let key = try peek() == UInt8(ascii: "\"") ? try parseString() : try parseNumber()
+        try expect(UInt8(ascii: ":"))
+        return key
+    }
+
+    private mutating func literal(_ word: StaticString) throws {
+        let n = word.utf8CodeUnitCount
+        guard pos + n <= bytes.count else { throw JSONError.unexpectedEnd }
+        for i in 0..<n where bytes[pos + i] != word.utf8Start[i] {
+            throw JSONError.unexpectedByte(bytes[pos + i], at: pos + i)
+        }
+        pos += n
+    }
+
+    private mutating func parseNumber() throws -> String {
+        let start = pos
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+        var digits = 0
+        while pos < bytes.count {
+            switch bytes[pos] {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
+            case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-"): break
+            default:
+                guard digits > 0 else { throw JSONError.unexpectedByte(bytes[pos], at: pos) }
+                return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
+            }
+            pos += 1
+        }
+        guard digits > 0 else { throw JSONError.unexpectedEnd }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
+    }
+
+    mutating func parseString() throws -> String {
+        pos += 1  // opening quote
+        let start = pos
+        while pos < bytes.count {
+            let b = bytes[pos]
+            if b == UInt8(ascii: "\"") {
+                defer { pos += 1 }
+                return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
+            }
+            if b == UInt8(ascii: "\\") { return try parseEscapedString(from: start) }
+            pos += 1
+        }
+        throw JSONError.unexpectedEnd
+    }
+
+    private mutating func parseEscapedString(from start: Int) throws -> String {
+        var out = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<pos]))
+        while pos < bytes.count {
+            let b = bytes[pos]
+            pos += 1
+            if b == UInt8(ascii: "\"") { return String(decoding: out, as: UTF8.self) }
+            guard b == UInt8(ascii: "\\") else { out.append(b); continue }
+            guard pos < bytes.count else { throw JSONError.unexpectedEnd }
+            let e = bytes[pos]
+            pos += 1
+            switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if (0xD800..<0xDC00).contains(scalar), pos + 1 < bytes.count,
+                   bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u") {
+                    let save = pos
+                    pos += 2
+                    let low = try hex4()
+                    if (0xDC00..<0xE000).contains(low) {
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else {
+                        pos = save  // lone high surrogate; the next escape stands alone
+                    }
+                }
+                out.append(contentsOf: Unicode.Scalar(scalar).map { Array(String($0).utf8) } ?? [0xEF, 0xBF, 0xBD])
+            default: throw JSONError.invalidEscape(at: pos - 2)
+            }
+        }
+        throw JSONError.unexpectedEnd
+    }
+
+    private mutating func hex4() throws -> UInt32 {
+        guard pos + 4 <= bytes.count else { throw JSONError.unexpectedEnd }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = bytes[pos]
+            let d: UInt8
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
+            default: throw JSONError.invalidEscape(at: pos)
+            }
+            v = v << 4 | UInt32(d)
+            pos += 1
+        }
+        return v
+    }
+}
+
+/// Appends compact JSON to a ByteBuffer; commas between members and elements are inserted automatically.
+public struct JSONWriter {
+    public var buffer: ByteBuffer
+    private var needsComma = false
+
+    public init(buffer: ByteBuffer = ByteBuffer()) { self.buffer = buffer }
+
+    private mutating func separate() {
+        if needsComma { buffer.writeInteger(UInt8(ascii: ",")) }
+        needsComma = true
+    }
+
+    public mutating func beginObject() { separate(); buffer.writeInteger(UInt8(ascii: "{")); needsComma = false }
+    public mutating func endObject() { buffer.writeInteger(UInt8(ascii: "}")); needsComma = true }
+    public mutating func beginArray() { separate(); buffer.writeInteger(UInt8(ascii: "[")); needsComma = false }
+    public mutating func endArray() { buffer.writeInteger(UInt8(ascii: "]")); needsComma = true }
+
+    /// Writes `"key":`; the next call writes its value.
+    public mutating func key(_ key: String) {
+        separate()
+        JSONWriter.writeEscaped(key, to: &buffer)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    public mutating func string(_ value: String) { separate(); JSONWriter.writeEscaped(value, to: &buffer) }
+    public mutating func number(_ value: some BinaryInteger) { separate(); JSONWriter.writeInteger(Int64(value), to: &buffer) }
+    public mutating func bool(_ value: Bool) { separate(); buffer.writeStaticString(value ? "true" : "false") }
+    public mutating func null() { separate(); buffer.writeStaticString("null") }
+    /// Pre-encoded JSON text, written verbatim.
+    public mutating func raw(_ json: String) { separate(); buffer.writeString(json) }
+
+    public mutating func string(_ key: String, _ value: String) { self.key(key); string(value) }
+    public mutating func number(_ key: String, _ value: some BinaryInteger) { self.key(key); number(value) }
+    public mutating func bool(_ key: String, _ value: Bool) { self.key(key); bool(value) }
+    public mutating func strings(_ key: String, _ values: [String]) {
+        self.key(key)
+        beginArray()
+        for v in values { string(v) }
+        endArray()
+    }
+
+    public mutating func value(_ value: JSONValue) {
+        switch value {
+        case .null: null()
+        case .bool(let b): bool(b)
+        case .number(let n): raw(n)
+        case .string(let s): string(s)
+        case .array(let a):
+            beginArray()
+            for v in a { self.value(v) }
+            endArray()
+        case .object(let o):
+            beginObject()
+            for (k, v) in o { key(k); self.value(v) }
+            endObject()
+        }
+    }
+
+    /// Quoted, escaped string: quote, backslash and control characters escaped; other UTF-8 passed through.
+    static func writeEscaped(_ s: String, to buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(ascii: "\""))
+        if s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            for b in s.utf8 {
+                switch b {
+                case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
+                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+                case 0x0A: buffer.writeStaticString("\\n")
+                case 0x0D: buffer.writeStaticString("\\r")
+                case 0x09: buffer.writeStaticString("\\t")
+                case 0..<0x20:
+                    let hex: StaticString = "0123456789abcdef"
+                    buffer.writeStaticString("\\u00")
+                    buffer.writeInteger(hex.utf8Start[Int(b >> 4)])
+                    buffer.writeInteger(hex.utf8Start[Int(b & 0xF)])
+                default: buffer.writeInteger(b)
+                }
+            }
+        } else {
+            buffer.writeString(s)
+        }
+        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
+    /// Decimal text of `value` without allocating.
+    static func writeInteger(_ value: Int64, to buffer: inout ByteBuffer) {
+        var magnitude = value.magnitude
+        if value < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var i = 20
+            repeat {
+                i -= 1
+                digits[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            buffer.writeBytes(UnsafeBufferPointer(rebasing: digits[i..<20]))
+        }
+    }
+}
+
+extension JSONWriter {
+    /// The finished bytes as text (for tests and logs).
+    public var text: String { String(buffer: buffer) }
+}

@@ -1,1 +1,0 @@
-// ApusRemoting: placeholder until the module lands.

@@ -1,0 +1,106 @@
+// RemotingClient: one TCP connection to a remoting server; requests multiplexed and matched by opaque.
+
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+public final class RemotingClient: Sendable {
+    let channel: Channel
+    let pending: PendingResponses
+
+    private init(channel: Channel, pending: PendingResponses) {
+        self.channel = channel
+        self.pending = pending
+    }
+
+    /// Connects (3 s timeout, TCP_NODELAY). `onRequest` receives server-initiated requests on the event loop.
+    public static func connect(host: String, port: Int, group: EventLoopGroup, logger: Logger,
+                               onRequest: (@Sendable (RemotingCommand, RemotingClient) -> Void)? = nil) async throws -> RemotingClient {
+        let pending = PendingResponses()
+        let clientRef = Mutex<RemotingClient?>(nil)
+        let deliver: @Sendable (RemotingCommand) -> Void = { command in
+            guard let onRequest, let client = clientRef.withLock({ $0 }) else {
+                logger.debug("dropping server request", metadata: ["code": "\(command.code)"])
+                return
+            }
+            onRequest(command, client)
+        }
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(3))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(RemotingCommandDecoder()),
+                        RemotingFrameWriter(),
+                        ClientConnectionHandler(pending: pending, logger: logger, deliver: deliver))
+                }
+            }
+            .connect(host: host, port: port).get()
+        let client = RemotingClient(channel: channel, pending: pending)
+        clientRef.withLock { $0 = client }
+        return client
+    }
+
+    /// Sends `command` with a fresh opaque and flushes; fails with `RemotingError.timeout` or `.connectionClosed`.
+    public func request(_ command: RemotingCommand, timeout: TimeAmount) -> EventLoopFuture<RemotingCommand> {
+        pending.request(command, on: channel, connectionID: 0, timeout: timeout, flush: true)
+    }
+
+    public func request(_ command: RemotingCommand, timeout: TimeAmount) async throws -> RemotingCommand {
+        try await pending.request(command, on: channel, connectionID: 0, timeout: timeout, flush: true).get()
+    }
+
+    /// Flag bit 1 set, fresh opaque, no response expected.
+    public func sendOneway(_ command: RemotingCommand) { pending.sendOneway(command, on: channel) }
+
+    /// Answers a server-initiated request (build it with `RemotingCommand.response(to:...)`).
+    public func respond(_ response: RemotingCommand) { channel.writeAndFlush(response, promise: nil) }
+
+    /// Pipelining for load generation: write without flushing, then `flush()` once.
+    public func requestNoFlush(_ command: RemotingCommand, timeout: TimeAmount) -> EventLoopFuture<RemotingCommand> {
+        pending.request(command, on: channel, connectionID: 0, timeout: timeout, flush: false)
+    }
+
+    public func flush() { channel.flush() }
+
+    public var isActive: Bool { channel.isActive }
+    public var eventLoop: EventLoop { channel.eventLoop }
+
+    public func close() async { try? await channel.close() }
+}
+
+private final class ClientConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = RemotingCommand
+
+    private let pending: PendingResponses
+    private let logger: Logger
+    private let deliver: @Sendable (RemotingCommand) -> Void
+
+    init(pending: PendingResponses, logger: Logger, deliver: @escaping @Sendable (RemotingCommand) -> Void) {
+        self.pending = pending
+        self.logger = logger
+        self.deliver = deliver
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let command = unwrapInboundIn(data)
+        if command.isResponse {
+            if !pending.complete(command) {
+                logger.debug("dropping unmatched response", metadata: ["opaque": "\(command.opaque)"])
+            }
+        } else {
+            deliver(command)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        pending.failAll(connectionID: 0)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        closeOnError(error, context: context, logger: logger)
+    }
+}

@@ -1,0 +1,80 @@
+// RemotingCommand: one request or response frame of the remoting protocol, with typed ext-field readers.
+
+import NIOCore
+
+public struct RemotingCommand: Sendable, Equatable {
+    /// `version` we announce: V4_9_4 (401), the first version Java name servers answer with standard JSON.
+    public static let defaultVersion: Int32 = 401
+
+    public var code: Int32
+    public var language: String
+    public var version: Int32
+    public var opaque: Int32
+    public var flag: Int32
+    public var remark: String?
+    /// Ext-field values as text; JSON numbers and booleans were converted at decode time, nulls dropped.
+    public var extFields: [String: String]
+    /// Bytes after the header; on decode a slice of the incoming frame.
+    public var body: ByteBuffer?
+    public var serializeType: SerializeType
+
+    public init(code: Int32, language: String = "JAVA", version: Int32 = RemotingCommand.defaultVersion,
+                opaque: Int32 = 0, flag: Int32 = 0, remark: String? = nil, extFields: [String: String] = [:],
+                body: ByteBuffer? = nil, serializeType: SerializeType = .json) {
+        self.code = code
+        self.language = language
+        self.version = version
+        self.opaque = opaque
+        self.flag = flag
+        self.remark = remark
+        self.extFields = extFields
+        self.body = body
+        self.serializeType = serializeType
+    }
+
+    static let responseFlag: Int32 = 1
+    static let onewayFlag: Int32 = 2
+
+    /// Flag bit 0.
+    public var isResponse: Bool { flag & RemotingCommand.responseFlag != 0 }
+    /// Flag bit 1. The C++ client never sets it on the wire; do not decide whether to answer by it.
+    public var isOneway: Bool { flag & RemotingCommand.onewayFlag != 0 }
+
+    public var requestCode: RequestCode? { RequestCode(rawValue: code) }
+    public var responseCode: ResponseCode? { ResponseCode(rawValue: code) }
+
+    public static func request(code: RequestCode, extFields: [String: String] = [:], body: ByteBuffer? = nil) -> RemotingCommand {
+        RemotingCommand(code: code.rawValue, extFields: extFields, body: body)
+    }
+
+    /// A response carrying the request's opaque and serialize type, flag = RESPONSE.
+    public static func response(to request: RemotingCommand, code: ResponseCode, remark: String? = nil,
+                                extFields: [String: String] = [:], body: ByteBuffer? = nil) -> RemotingCommand {
+        RemotingCommand(code: code.rawValue, opaque: request.opaque, flag: responseFlag, remark: remark,
+                        extFields: extFields, body: body, serializeType: request.serializeType)
+    }
+
+    public func string(_ key: String) -> String? { extFields[key] }
+
+    public func int32(_ key: String) -> Int32? {
+        guard let text = extFields[key] else { return nil }
+        return Int32(text) ?? JSONValue.integer(text.trimmingSpaces).flatMap { Int32(exactly: $0) }
+    }
+
+    public func int64(_ key: String) -> Int64? {
+        guard let text = extFields[key] else { return nil }
+        return Int64(text) ?? JSONValue.integer(text.trimmingSpaces)
+    }
+
+    /// "true"/"1" → true, "false"/"0" → false (any case); anything else → nil.
+    public func bool(_ key: String) -> Bool? {
+        extFields[key].flatMap(JSONValue.bool)
+    }
+}
+
+extension RemotingCommand: CustomStringConvertible {
+    public var description: String {
+        let kind = isResponse ? "response" : "request"
+        return "\(kind)(code: \(code), opaque: \(opaque), flag: \(flag), ext: \(extFields), body: \(body?.readableBytes ?? 0)B)"
+    }
+}

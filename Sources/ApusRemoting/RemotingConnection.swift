@@ -1,0 +1,179 @@
+// Live connections: the Sendable connection handle, request/response correlation by opaque, and the
+// pipeline pieces (frame writer, error logging) shared by RemotingServer and RemotingClient.
+
+import ApusMessage
+import Logging
+import NIOCore
+import Synchronization
+
+public enum RemotingError: Error, Sendable, Equatable {
+    /// No response arrived within the request's timeout.
+    case timeout
+    /// The connection closed before the response arrived (or the request could not be written).
+    case connectionClosed
+}
+
+/// Requests in flight, keyed by opaque; one table per server (so a response to a broker-initiated request
+/// is matched on whatever connection it arrives, spec §1.1) or per client.
+final class PendingResponses: Sendable {
+    private struct Entry: Sendable {
+        let promise: EventLoopPromise<RemotingCommand>
+        var timeout: Scheduled<Void>?
+        let connectionID: UInt64
+    }
+
+    private let entries = Mutex<[Int32: Entry]>([:])
+    private let lastOpaque = Atomic<Int32>(0)
+
+    /// A fresh non-negative opaque.
+    func nextOpaque() -> Int32 {
+        lastOpaque.wrappingAdd(1, ordering: .relaxed).newValue & Int32.max
+    }
+
+    func register(opaque: Int32, connectionID: UInt64, eventLoop: EventLoop, timeout: TimeAmount) -> EventLoopFuture<RemotingCommand> {
+        let promise = eventLoop.makePromise(of: RemotingCommand.self)
+        entries.withLock { $0[opaque] = Entry(promise: promise, timeout: nil, connectionID: connectionID) }
+        let task = eventLoop.scheduleTask(in: timeout) { self.fail(opaque: opaque, RemotingError.timeout) }
+        let stillPending = entries.withLock { entries -> Bool in
+            guard entries[opaque] != nil else { return false }
+            entries[opaque]!.timeout = task
+            return true
+        }
+        if !stillPending { task.cancel() }
+        return promise.futureResult
+    }
+
+    /// Completes the request the response answers; returns false when nobody waits for it.
+    @discardableResult
+    func complete(_ response: RemotingCommand) -> Bool {
+        guard let entry = entries.withLock({ $0.removeValue(forKey: response.opaque) }) else { return false }
+        entry.timeout?.cancel()
+        entry.promise.succeed(response)
+        return true
+    }
+
+    func fail(opaque: Int32, _ error: Error) {
+        guard let entry = entries.withLock({ $0.removeValue(forKey: opaque) }) else { return }
+        entry.timeout?.cancel()
+        entry.promise.fail(error)
+    }
+
+    func failAll(connectionID: UInt64) {
+        let failed = entries.withLock { entries -> [Entry] in
+            let mine = entries.filter { $0.value.connectionID == connectionID }
+            for key in mine.keys { entries[key] = nil }
+            return Array(mine.values)
+        }
+        for entry in failed {
+            entry.timeout?.cancel()
+            entry.promise.fail(RemotingError.connectionClosed)
+        }
+    }
+
+    /// Sends `command` as a correlated request and returns its response future.
+    func request(_ command: RemotingCommand, on channel: Channel, connectionID: UInt64, timeout: TimeAmount,
+                 flush: Bool) -> EventLoopFuture<RemotingCommand> {
+        var command = command
+        command.opaque = nextOpaque()
+        command.flag &= ~(RemotingCommand.responseFlag | RemotingCommand.onewayFlag)
+        let future = register(opaque: command.opaque, connectionID: connectionID, eventLoop: channel.eventLoop, timeout: timeout)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        let opaque = command.opaque
+        written.futureResult.whenFailure { _ in self.fail(opaque: opaque, RemotingError.connectionClosed) }
+        if flush { channel.writeAndFlush(command, promise: written) } else { channel.write(command, promise: written) }
+        return future
+    }
+
+    func sendOneway(_ command: RemotingCommand, on channel: Channel) {
+        var command = command
+        command.opaque = nextOpaque()
+        command.flag = (command.flag & ~RemotingCommand.responseFlag) | RemotingCommand.onewayFlag
+        channel.writeAndFlush(command, promise: nil)
+    }
+}
+
+private let connectionIDs = Atomic<UInt64>(0)
+
+/// A live connection as seen by a server-side processor. Sendable handle; safe to use from any thread.
+public final class RemotingConnection: Sendable, Hashable {
+    /// Unique per process.
+    public let id: UInt64
+    /// IPv4 peer; nil if the peer is not IPv4.
+    public let remoteAddress: HostAddress?
+    let channel: Channel
+    let pending: PendingResponses
+
+    init(channel: Channel, pending: PendingResponses) {
+        self.id = connectionIDs.wrappingAdd(1, ordering: .relaxed).newValue
+        self.channel = channel
+        self.pending = pending
+        self.remoteAddress = HostAddress(channel.remoteAddress)
+    }
+
+    public var eventLoop: EventLoop { channel.eventLoop }
+
+    /// Queues `command` without flushing; hops to the event loop if needed.
+    public func write(_ command: RemotingCommand) { channel.write(command, promise: nil) }
+    public func writeAndFlush(_ command: RemotingCommand) { channel.writeAndFlush(command, promise: nil) }
+    public func flush() { channel.flush() }
+
+    /// Broker→client request with opaque correlation; the response future fails on timeout or close.
+    public func request(_ command: RemotingCommand, timeout: TimeAmount) -> EventLoopFuture<RemotingCommand> {
+        pending.request(command, on: channel, connectionID: id, timeout: timeout, flush: true)
+    }
+
+    /// Flag bit 1 set, fresh opaque, no correlation.
+    public func sendOneway(_ command: RemotingCommand) { pending.sendOneway(command, on: channel) }
+
+    public func close() { channel.close(promise: nil) }
+
+    public static func == (lhs: RemotingConnection, rhs: RemotingConnection) -> Bool { lhs.id == rhs.id }
+    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
+}
+
+extension HostAddress {
+    /// The IPv4 address and port of a socket address; nil for IPv6 and Unix sockets.
+    init?(_ address: SocketAddress?) {
+        guard let address, case .v4 = address, let ip = address.ipAddress, let port = address.port else { return nil }
+        self.init(ip: ip, port: port)
+    }
+}
+
+/// Encodes outbound commands; a large body is written as its own buffer instead of being copied.
+final class RemotingFrameWriter: ChannelOutboundHandler {
+    typealias OutboundIn = RemotingCommand
+    typealias OutboundOut = ByteBuffer
+
+    private static let copyBodyLimit = 4096
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let command = unwrapOutboundIn(data)
+        let bodyLength = command.body?.readableBytes ?? 0
+        let inline = bodyLength <= RemotingFrameWriter.copyBodyLimit
+        var out = context.channel.allocator.buffer(capacity: 160 + command.extFields.count * 48 + (inline ? bodyLength : 0))
+        HeaderCodec.writeHeader(command, to: &out)
+        out.setInteger(UInt32(out.readableBytes - 4 + bodyLength), at: out.readerIndex)
+        guard let body = command.body, bodyLength > 0 else {
+            context.write(wrapOutboundOut(out), promise: promise)
+            return
+        }
+        if inline {
+            out.writeImmutableBuffer(body)
+            context.write(wrapOutboundOut(out), promise: promise)
+        } else {
+            context.write(wrapOutboundOut(out), promise: nil)
+            context.write(wrapOutboundOut(body), promise: promise)
+        }
+    }
+}
+
+/// Logs one line for a broken connection (decode error or I/O error) and closes it.
+func closeOnError(_ error: Error, context: ChannelHandlerContext, logger: Logger) {
+    let peer = context.channel.remoteAddress.map { "\($0)" } ?? "?"
+    if error is RemotingDecodingError || error is ByteToMessageDecoderError {
+        logger.warning("closing connection after malformed input", metadata: ["peer": "\(peer)", "reason": "\(error)"])
+    } else {
+        logger.debug("closing connection after error", metadata: ["peer": "\(peer)", "reason": "\(error)"])
+    }
+    context.close(promise: nil)
+}

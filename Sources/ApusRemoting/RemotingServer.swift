@@ -1,0 +1,128 @@
+// RemotingServer: accepts remoting connections and hands request frames to a RemotingRequestProcessor.
+
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+public protocol RemotingRequestProcessor: Sendable {
+    /// Called on the connection's event loop for every request frame (responses are matched to `request` futures
+    /// by the server and never reach the processor). Answer by `connection.write(...)` now or later.
+    func process(_ request: RemotingCommand, on connection: RemotingConnection)
+    /// Called after a batch of reads (channelReadComplete); the server flushes the connection right after it returns.
+    func readComplete(on connection: RemotingConnection)
+    func connectionActive(_ connection: RemotingConnection)
+    func connectionClosed(_ connection: RemotingConnection)
+}
+
+public final class RemotingServer: Sendable {
+    let host: String
+    let port: Int
+    let group: EventLoopGroup
+    let processor: RemotingRequestProcessor
+    let maxFrameLength: Int
+    let logger: Logger
+    let pending = PendingResponses()
+    private let state = Mutex<(listener: Channel?, connections: [UInt64: RemotingConnection])>((nil, [:]))
+
+    public init(host: String, port: Int, group: EventLoopGroup, processor: RemotingRequestProcessor,
+                maxFrameLength: Int = 16 << 20, logger: Logger) {
+        self.host = host
+        self.port = port
+        self.group = group
+        self.processor = processor
+        self.maxFrameLength = maxFrameLength
+        self.logger = logger
+    }
+
+    /// Binds the listening socket (SO_REUSEADDR; TCP_NODELAY on accepted connections).
+    public func start() async throws {
+        let listener = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1024)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(RemotingCommandDecoder(maxFrameLength: maxFrameLength)),
+                        RemotingFrameWriter(),
+                        ServerConnectionHandler(server: self))
+                }
+            }
+            .bind(host: host, port: port).get()
+        state.withLock { $0.listener = listener }
+        logger.info("remoting server listening", metadata: ["address": "\(listener.localAddress.map { "\($0)" } ?? "?")"])
+    }
+
+    /// The bound port (useful when started on port 0).
+    public var localPort: Int? { state.withLock { $0.listener?.localAddress?.port } }
+
+    /// Closes the listening socket only; open connections keep working.
+    public func stopAccepting() async {
+        let listener = state.withLock { $0.listener }
+        try? await listener?.close()
+    }
+
+    /// Closes every open connection.
+    public func closeAll() async {
+        let connections = state.withLock { Array($0.connections.values) }
+        for connection in connections { try? await connection.channel.close() }
+    }
+
+    /// Open connections (for diagnostics and tests).
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    fileprivate func added(_ connection: RemotingConnection) {
+        state.withLock { $0.connections[connection.id] = connection }
+        processor.connectionActive(connection)
+    }
+
+    fileprivate func removed(_ connection: RemotingConnection) {
+        state.withLock { $0.connections[connection.id] = nil }
+        pending.failAll(connectionID: connection.id)
+        processor.connectionClosed(connection)
+    }
+}
+
+private final class ServerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = RemotingCommand
+
+    private let server: RemotingServer
+    private var connection: RemotingConnection?
+
+    init(server: RemotingServer) { self.server = server }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let connection = RemotingConnection(channel: context.channel, pending: server.pending)
+        self.connection = connection
+        server.added(connection)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let connection { server.removed(connection) }
+        connection = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let command = unwrapInboundIn(data)
+        if command.isResponse {
+            if !server.pending.complete(command) {
+                server.logger.debug("dropping unmatched response", metadata: ["opaque": "\(command.opaque)"])
+            }
+        } else if let connection {
+            server.processor.process(command, on: connection)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if let connection { server.processor.readComplete(on: connection) }
+        context.flush()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        closeOnError(error, context: context, logger: server.logger)
+    }
+}
