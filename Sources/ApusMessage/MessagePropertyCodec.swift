@@ -1,0 +1,65 @@
+// MessagePropertyCodec: the properties string (§4.4), `key 0x01 value 0x02` per pair.
+
+public enum MessagePropertyCodec {
+    static let nameSeparator: UInt8 = 0x01
+    static let pairSeparator: UInt8 = 0x02
+
+    /// Decodes every pair with a non-empty key (empty values are kept, as Java does); the last duplicate wins.
+    public static func decode(_ text: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for piece in text.utf8.split(separator: pairSeparator) {
+            guard let sep = piece.firstIndex(of: nameSeparator), sep != piece.startIndex else { continue }
+            let key = String(decoding: piece[piece.startIndex..<sep], as: UTF8.self)
+            let value = String(decoding: piece[piece.index(after: sep)...], as: UTF8.self)
+            result[key] = value
+        }
+        return result
+    }
+
+    /// Encodes pairs in order, with a trailing 0x02 after every pair.
+    public static func encode(_ pairs: [(String, String)]) -> String {
+        var out = ""
+        for (key, value) in pairs {
+            out += key
+            out += "\u{01}"
+            out += value
+            out += "\u{02}"
+        }
+        return out
+    }
+
+    /// The value of `key` (the last occurrence), found by scanning the UTF-8 bytes without building a dictionary.
+    public static func value(of key: String, in text: String) -> String? {
+        var text = text, key = key
+        return text.withUTF8 { bytes in
+            key.withUTF8 { keyBytes in
+                valueRange(of: keyBytes, in: bytes).map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }
+            }
+        }
+    }
+
+    /// Byte range of the value of the last pair named `key` in `bytes`, if any.
+    public static func valueRange(of key: UnsafeBufferPointer<UInt8>, in bytes: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        guard !key.isEmpty else { return nil }
+        var found: Range<Int>?
+        var pairStart = 0
+        let count = bytes.count
+        while pairStart < count {
+            var end = pairStart
+            while end < count && bytes[end] != pairSeparator { end += 1 }
+            let keyEnd = pairStart + key.count
+            if keyEnd < end && bytes[keyEnd] == nameSeparator
+                && memcmp(bytes.baseAddress! + pairStart, key.baseAddress!, key.count) == 0 {
+                found = (keyEnd + 1)..<end
+            }
+            pairStart = end + 1
+        }
+        return found
+    }
+}
+
+@inline(__always)
+private func memcmp(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Int {
+    for i in 0..<n where a[i] != b[i] { return 1 }
+    return 0
+}
