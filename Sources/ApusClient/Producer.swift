@@ -98,10 +98,8 @@ extension Producer {
     public func sendBatch(_ messages: [OutgoingMessage], route: TopicRoute, connection: RemotingClient, queue: MessageQueue? = nil,
                           flush: Bool = true) -> EventLoopFuture<[String]> {
         let target = queue ?? route.writeQueues[nextQueueIndex() % route.writeQueues.count]
-        var keys: [String] = []
-        let elements = messages.map { message -> MessageBatchElement in
-            let key = nextUniqueKey()
-            keys.append(key)
+        let keys = messages.map { _ in nextUniqueKey() }
+        let elements = zip(messages, keys).map { message, key -> MessageBatchElement in
             var properties: [(String, String)] = [(MessageProperty.uniqueKey, key)]
             if let tags = message.tags { properties.append((MessageProperty.tags, tags)) }
             if let k = message.keys { properties.append((MessageProperty.keys, k)) }
