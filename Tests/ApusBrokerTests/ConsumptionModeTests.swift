@@ -1,0 +1,133 @@
+// End-to-end consumption semantics through the Swift client: clustering shares, broadcasting fans out, mixed groups
+// broadcast for all, offsets survive a consumer restart.
+
+import ApusBroker
+import ApusClient
+import ApusGroups
+import ApusMessage
+import NIOCore
+import Synchronization
+import Testing
+
+/// Collects message bodies per consumer.
+final class Received: Sendable {
+    private let state = Mutex<[Int: [String]]>([:])
+
+    func add(_ messages: [StoredMessage], consumer: Int) {
+        state.withLock { $0[consumer, default: []] += messages.map { String(decoding: $0.body, as: UTF8.self) } }
+    }
+
+    func bodies(_ consumer: Int) -> [String] { state.withLock { $0[consumer] ?? [] } }
+    var all: [String] { state.withLock { $0.values.flatMap { $0 } } }
+}
+
+private func produce(_ harness: BrokerHarness, topic: String, _ bodies: [String]) async throws {
+    let instance = try harness.client("producer-\(topic)")
+    let producer = Producer(group: "pg", instance: instance)
+    for body in bodies {
+        _ = try await producer.send(OutgoingMessage(topic: topic, body: ByteBuffer(string: body)))
+    }
+    await instance.shutdown()
+}
+
+private func startConsumer(_ harness: BrokerHarness, group: String, topic: String, model: MessageModel, index: Int,
+                           into received: Received) async throws -> (PushConsumer, ClientInstance) {
+    let instance = try harness.client("c\(index)-\(group)")
+    let consumer = PushConsumer(group: group, instance: instance, messageModel: model)
+    consumer.subscribe(topic: topic)
+    try await consumer.start { messages, _ in received.add(messages, consumer: index) }
+    return (consumer, instance)
+}
+
+private func stop(_ consumers: [(PushConsumer, ClientInstance)]) async {
+    for (consumer, instance) in consumers {
+        await consumer.shutdown()
+        await instance.shutdown()
+    }
+}
+
+@Test func clusteringConsumersShareMessagesExactlyOnce() async throws {
+    let harness = try await BrokerHarness()
+    let topic = "ClusterShare"
+    try await produce(harness, topic: topic, ["warm"])
+    let received = Received()
+    var consumers: [(PushConsumer, ClientInstance)] = []
+    for i in 0..<2 {
+        consumers.append(try await startConsumer(harness, group: "G1", topic: topic, model: .clustering, index: i, into: received))
+    }
+    try await waitFor("each consumer to own half the queues") {
+        consumers.allSatisfy { $0.0.assignedQueues.filter { $0.topic == topic }.count == 4 }
+    }
+    let bodies = (0..<100).map { "m\($0)" }
+    try await produce(harness, topic: topic, bodies)
+    try await waitFor("all 100 messages") { Set(received.all).isSuperset(of: bodies) }
+    let measured = received.all.filter { $0 != "warm" }
+    #expect(measured.count == 100, "no duplicates")
+    #expect(received.bodies(0).count > 0 && received.bodies(1).count > 0)
+    await stop(consumers)
+    await harness.stop()
+}
+
+@Test func broadcastingConsumersEachGetEverything() async throws {
+    let harness = try await BrokerHarness()
+    let topic = "Fanout"
+    try await produce(harness, topic: topic, ["warm"])
+    let received = Received()
+    var consumers: [(PushConsumer, ClientInstance)] = []
+    for i in 0..<2 {
+        consumers.append(try await startConsumer(harness, group: "GB", topic: topic, model: .broadcasting, index: i, into: received))
+    }
+    try await waitFor("every consumer to own every queue") {
+        consumers.allSatisfy { $0.0.assignedQueues.count == 4 }
+    }
+    let bodies = (0..<50).map { "b\($0)" }
+    try await produce(harness, topic: topic, bodies)
+    try await waitFor("both consumers to get all 50") {
+        Set(received.bodies(0)).isSuperset(of: bodies) && Set(received.bodies(1)).isSuperset(of: bodies)
+    }
+    await stop(consumers)
+    await harness.stop()
+}
+
+@Test func mixedGroupBroadcastsToEveryMember() async throws {
+    let harness = try await BrokerHarness()
+    let topic = "Mixed"
+    try await produce(harness, topic: topic, ["warm"])
+    let received = Received()
+    var consumers: [(PushConsumer, ClientInstance)] = []
+    consumers.append(try await startConsumer(harness, group: "GM", topic: topic, model: .clustering, index: 0, into: received))
+    consumers.append(try await startConsumer(harness, group: "GM", topic: topic, model: .clustering, index: 1, into: received))
+    consumers.append(try await startConsumer(harness, group: "GM", topic: topic, model: .broadcasting, index: 2, into: received))
+    try await waitFor("the clustering members to take every queue") {
+        consumers.allSatisfy { $0.0.assignedQueues.filter { $0.topic == topic }.count == 4 }
+    }
+    let bodies = (0..<40).map { "x\($0)" }
+    try await produce(harness, topic: topic, bodies)
+    try await waitFor("all three to get all 40") {
+        (0..<3).allSatisfy { Set(received.bodies($0)).isSuperset(of: bodies) }
+    }
+    // The broadcasting member leaves: the group is clustering again and the two share.
+    await stop([consumers.removeLast()])
+    try await waitFor("the clustering members to split the queues again") {
+        consumers.allSatisfy { $0.0.assignedQueues.filter { $0.topic == topic }.count == 2 }
+    }
+    await stop(consumers)
+    await harness.stop()
+}
+
+@Test func restartedClusteringConsumerResumesFromCommittedOffset() async throws {
+    let harness = try await BrokerHarness()
+    let topic = "Resume"
+    try await produce(harness, topic: topic, ["first"])
+    let received = Received()
+    let first = try await startConsumer(harness, group: "GR", topic: topic, model: .clustering, index: 0, into: received)
+    try await waitFor("the first message") { received.bodies(0).contains("first") }
+    await stop([first])  // commits its offsets on shutdown
+    let whileDown = (0..<20).map { "d\($0)" }
+    try await produce(harness, topic: topic, whileDown)
+    let second = try await startConsumer(harness, group: "GR", topic: topic, model: .clustering, index: 1, into: received)
+    try await waitFor("every message produced while it was down") { Set(received.bodies(1)).isSuperset(of: whileDown) }
+    #expect(!received.bodies(1).contains("first"), "the committed message is not delivered again")
+    await stop([second])
+    await harness.stop()
+}
