@@ -70,7 +70,10 @@ let package = Package(
         .testTarget(name: "ApusGroupsTests", dependencies: ["ApusGroups"]),
         .testTarget(name: "ApusNameServerTests", dependencies: ["ApusNameServer", "ApusRemoting"]),
         .testTarget(name: "ApusBrokerTests", dependencies: [
-            "ApusBroker", "ApusNameServer", "ApusClient", "ApusRemoting", "ApusStore",
+            "ApusBroker", "ApusNameServer", "ApusClient", "ApusRemoting", "ApusStore", "ApusGroups", "ApusMessage",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
     ],
     swiftLanguageModes: [.v6]
