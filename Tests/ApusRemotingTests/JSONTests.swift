@@ -1,6 +1,6 @@
 // JSON parser and writer tests: escapes, surrogate pairs, fastjson quirks, tolerance, depth limit, random input.
 
-@testable import ApusRemoting
+import ApusRemoting
 import NIOCore
 import Testing
 
