@@ -272,11 +272,24 @@ struct JSONReader {
                         pos = save  // lone high surrogate; the next escape stands alone
                     }
                 }
-                out.append(contentsOf: Unicode.Scalar(scalar).map { Array(String($0).utf8) } ?? [0xEF, 0xBF, 0xBD])
+                JSONReader.appendUTF8(Unicode.Scalar(scalar) ?? "\u{FFFD}", to: &out)
             default: throw JSONError.invalidEscape(at: pos - 2)
             }
         }
         throw JSONError.unexpectedEnd
+    }
+
+    private static func appendUTF8(_ scalar: Unicode.Scalar, to out: inout [UInt8]) {
+        let v = scalar.value
+        switch v {
+        case 0..<0x80: out.append(UInt8(v))
+        case 0x80..<0x800: out.append(contentsOf: [0xC0 | UInt8(v >> 6), 0x80 | UInt8(v & 0x3F)])
+        case 0x800..<0x10000:
+            out.append(contentsOf: [0xE0 | UInt8(v >> 12), 0x80 | UInt8(v >> 6 & 0x3F), 0x80 | UInt8(v & 0x3F)])
+        default:
+            out.append(contentsOf: [0xF0 | UInt8(v >> 18), 0x80 | UInt8(v >> 12 & 0x3F), 0x80 | UInt8(v >> 6 & 0x3F),
+                                    0x80 | UInt8(v & 0x3F)])
+        }
     }
 
     private mutating func hex4() throws -> UInt32 {

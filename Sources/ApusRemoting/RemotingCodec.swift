@@ -182,6 +182,7 @@ enum HeaderCodec {
         reader.pos += 1
         var fields: [String: String] = [:]
         if try reader.consume(UInt8(ascii: "}")) { return fields }
+        fields.reserveCapacity(16)
         repeat {
             let key = try reader.parseKey()
             if let value = try reader.parseValue(depth: 2).stringValue { fields[key] = value }

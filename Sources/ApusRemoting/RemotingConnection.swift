@@ -167,10 +167,11 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
     }
 }
 
-/// Logs one line for a broken connection (decode error or I/O error) and closes it.
+/// Logs one line for a broken connection and closes it: a warning for malformed frames, debug for I/O errors
+/// (resets, a peer leaving mid-frame).
 func closeOnError(_ error: Error, context: ChannelHandlerContext, logger: Logger) {
     let peer = context.channel.remoteAddress.map { "\($0)" } ?? "?"
-    if error is RemotingDecodingError || error is ByteToMessageDecoderError {
+    if error is RemotingDecodingError {
         logger.warning("closing connection after malformed input", metadata: ["peer": "\(peer)", "reason": "\(error)"])
     } else {
         logger.debug("closing connection after error", metadata: ["peer": "\(peer)", "reason": "\(error)"])

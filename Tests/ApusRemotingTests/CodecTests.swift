@@ -1,0 +1,181 @@
+// Frame codec tests: real C++ frames through every byte split, encoder output shape, malformed frames, type 1.
+
+import ApusRemoting
+import NIOCore
+import NIOTestUtils
+import Testing
+
+/// Builds a frame the way a peer would: length, serialize type + header length word, header, body.
+func frame(header: [UInt8], body: [UInt8] = [], type: UInt8 = 0) -> ByteBuffer {
+    var buffer = ByteBuffer()
+    buffer.writeInteger(UInt32(4 + header.count + body.count))
+    buffer.writeInteger(UInt32(type) << 24 | UInt32(header.count))
+    buffer.writeBytes(header)
+    buffer.writeBytes(body)
+    return buffer
+}
+
+func frame(json: String, body: String = "") -> ByteBuffer {
+    frame(header: Array(json.utf8), body: Array(body.utf8))
+}
+
+func encode(_ command: RemotingCommand) throws -> ByteBuffer {
+    var out = ByteBuffer()
+    try RemotingCommandEncoder().encode(data: command, out: &out)
+    return out
+}
+
+func decodeOne(_ buffer: ByteBuffer, maxFrameLength: Int = 16 << 20) throws -> RemotingCommand? {
+    var buffer = buffer
+    var decoder = RemotingCommandDecoder(maxFrameLength: maxFrameLength)
+    return try decoder.decode(buffer: &buffer)
+}
+
+/// The exact shape of a C++ 1.2.3 SEND_MESSAGE header: sorted keys, ints and strings mixed, ACL keys, trailing LF.
+let cppSendHeader = #"{"code":10,"extFields":{"AccessKey":"","OnsChannel":"ALIYUN","Signature":"x/Ab+c=","batch":"0","bornTimestamp":"1700000000123","defaultTopic":"TBW102","defaultTopicQueueNums":4,"flag":0,"producerGroup":"PG","properties":"UNIQ_KEY\u0001AC1100\u0002WAIT\u0001true\u0002","queueId":3,"reconsumeTimes":"0","sysFlag":0,"topic":"TopicTest","unitMode":"0"},"flag":0,"language":"CPP","opaque":7,"remark":"","version":63}"# + "\n"
+
+@Test func decodesCppRequestAcrossEverySplit() throws {
+    var expected = RemotingCommand(code: 10, language: "CPP", version: 63, opaque: 7, flag: 0, remark: "", extFields: [
+        "AccessKey": "", "OnsChannel": "ALIYUN", "Signature": "x/Ab+c=", "batch": "0", "bornTimestamp": "1700000000123",
+        "defaultTopic": "TBW102", "defaultTopicQueueNums": "4", "flag": "0", "producerGroup": "PG",
+        "properties": "UNIQ_KEY\u{1}AC1100\u{2}WAIT\u{1}true\u{2}", "queueId": "3", "reconsumeTimes": "0",
+        "sysFlag": "0", "topic": "TopicTest", "unitMode": "0",
+    ])
+    expected.body = ByteBuffer(string: "hello body")
+    let heartbeatHeader = #"{"code":34,"extFields":{"AccessKey":"","OnsChannel":"ALIYUN","Signature":"s"},"flag":0,"language":"CPP","opaque":8,"remark":"","version":63}"# + "\n"
+    let heartbeat = RemotingCommand(code: 34, language: "CPP", version: 63, opaque: 8, remark: "",
+                                    extFields: ["AccessKey": "", "OnsChannel": "ALIYUN", "Signature": "s"])
+    var twoFrames = frame(json: cppSendHeader, body: "hello body")
+    twoFrames.writeImmutableBuffer(frame(json: heartbeatHeader))
+    try ByteToMessageDecoderVerifier.verifyDecoder(
+        inputOutputPairs: [
+            (frame(json: cppSendHeader, body: "hello body"), [expected]),
+            (twoFrames, [expected, heartbeat]),
+        ],
+        decoderFactory: { RemotingCommandDecoder() })
+}
+
+@Test func typedReadersNormaliseValues() throws {
+    let header = #"{"code":"11","opaque":"9","flag":1.0,"extFields":{"queueId":3,"queueOffset":"9007199254740993","ok":true,"no":false,"gone":null,"batch":"1","neg":-5,"nested":{"a":1}}}  garbage"#
+    let command = try #require(try decodeOne(frame(json: header)))
+    #expect(command.code == 11 && command.opaque == 9 && command.flag == 1 && command.isResponse && !command.isOneway)
+    #expect(command.int32("queueId") == 3)
+    #expect(command.int64("queueOffset") == 9_007_199_254_740_993)
+    #expect(command.string("ok") == "true" && command.bool("ok") == true && command.bool("no") == false)
+    #expect(command.bool("batch") == true)
+    #expect(command.int32("neg") == -5)
+    #expect(command.extFields["gone"] == nil && command.extFields["nested"] == nil)
+    #expect(command.remark == nil && command.body == nil)
+}
+
+@Test func encoderWritesNumbersAndStringExtFields() throws {
+    let request = RemotingCommand(code: 11, language: "CPP", version: 63, opaque: 42, extFields: ["queueId": "1"])
+    let response = RemotingCommand.response(to: request, code: .pullNotFound, remark: "quote \" slash \\ nl \n ctl \u{1} 中文",
+                                            extFields: ["nextBeginOffset": "42", "minOffset": "0"],
+                                            body: ByteBuffer(string: "BODY"))
+    var out = try encode(response)
+    let length = out.readInteger(as: UInt32.self) ?? 0
+    #expect(Int(length) == out.readableBytes)
+    let word = out.readInteger(as: UInt32.self) ?? 0
+    #expect(word >> 24 == 0)
+    let header = out.readSlice(length: Int(word)) ?? ByteBuffer()
+    #expect(String(buffer: out) == "BODY")
+
+    let json = try JSONParser.parse(header)
+    #expect(json["code"] == .number("19"))
+    #expect(json["opaque"] == .number("42"))
+    #expect(json["flag"] == .number("1"))
+    #expect(json["version"] == .number(Int64(RemotingCommand.defaultVersion)))
+    #expect(json["language"] == .string("JAVA"))
+    #expect(json["serializeTypeCurrentRPC"] == .string("JSON"))
+    #expect(json["remark"] == .string("quote \" slash \\ nl \n ctl \u{1} 中文"))
+    #expect(json["extFields"]?["nextBeginOffset"] == .string("42"))
+    #expect(json["extFields"]?["minOffset"] == .string("0"))
+    #expect(String(buffer: header).contains(#"ctl \u0001"#))
+
+    // Round trip through the decoder.
+    let decoded = try #require(try decodeOne(try encode(response)))
+    #expect(decoded == response)
+}
+
+@Test func encoderAlwaysWritesExtFieldsAndOmitsNilRemark() throws {
+    var out = try encode(.request(code: .heartBeat))
+    out.moveReaderIndex(forwardBy: 8)
+    let json = try JSONParser.parse(out)
+    #expect(json["extFields"] == .object([]))
+    #expect(json["remark"] == nil)
+    #expect(json["code"] == .number("34"))
+}
+
+@Test func malformedFramesThrowTheRightError() {
+    var tooLarge = ByteBuffer()
+    tooLarge.writeInteger(UInt32(1025))
+    #expect(throws: RemotingDecodingError.frameTooLarge(1025)) { try decodeOne(tooLarge, maxFrameLength: 1024) }
+
+    var tiny = ByteBuffer()
+    tiny.writeInteger(UInt32(2))
+    tiny.writeBytes([0, 0])
+    #expect(throws: RemotingDecodingError.frameTooSmall(2)) { try decodeOne(tiny) }
+
+    var headerTooLong = ByteBuffer()
+    headerTooLong.writeInteger(UInt32(10))
+    headerTooLong.writeInteger(UInt32(50))
+    headerTooLong.writeBytes([UInt8](repeating: 0x20, count: 6))
+    #expect(throws: RemotingDecodingError.headerLengthInvalid(50)) { try decodeOne(headerTooLong) }
+
+    #expect(throws: RemotingDecodingError.unsupportedSerializeType(7)) { try decodeOne(frame(header: [1, 2], type: 7)) }
+    #expect(throws: RemotingDecodingError.self) { try decodeOne(frame(json: #"{"code":10,"extFields":{"a":}"#)) }
+    #expect(throws: RemotingDecodingError.self) { try decodeOne(frame(json: #"{"opaque":1}"#)) }
+    #expect(throws: RemotingDecodingError.self) { try decodeOne(frame(json: #"[1,2]"#)) }
+    #expect(throws: RemotingDecodingError.self) { try decodeOne(frame(json: #"{"code":"ten"}"#)) }
+}
+
+@Test func partialFrameWaitsForMoreBytes() throws {
+    let full = frame(json: #"{"code":10}"#)
+    #expect(try decodeOne(full.getSlice(at: 0, length: 3)!) == nil)
+    #expect(try decodeOne(full.getSlice(at: 0, length: full.readableBytes - 1)!) == nil)
+}
+
+@Test func binaryHeaderRoundTripAndResponsesKeepTheType() throws {
+    // A type-1 request as a Java client with -Drocketmq.serialize.type=ROCKETMQ would send it.
+    var header = ByteBuffer()
+    header.writeInteger(Int16(14))                // code
+    header.writeInteger(UInt8(0))                 // JAVA
+    header.writeInteger(Int16(401))               // version
+    header.writeInteger(Int32(77))                // opaque
+    header.writeInteger(Int32(0))                 // flag
+    header.writeInteger(Int32(2)); header.writeString("hi")
+    var ext = ByteBuffer()
+    for (k, v) in [("topic", "T"), ("queueId", "2"), ("empty", "")] {
+        ext.writeInteger(Int16(k.utf8.count)); ext.writeString(k)
+        ext.writeInteger(Int32(v.utf8.count)); ext.writeString(v)
+    }
+    header.writeInteger(Int32(ext.readableBytes)); header.writeBuffer(&ext)
+    let request = try #require(try decodeOne(frame(header: Array(buffer: header), body: [9, 9], type: 1)))
+    #expect(request.serializeType == .rocketmq)
+    #expect(request.code == 14 && request.opaque == 77 && request.version == 401 && request.language == "JAVA")
+    #expect(request.remark == "hi")
+    #expect(request.extFields == ["topic": "T", "queueId": "2"])
+    #expect(request.body == ByteBuffer(bytes: [9, 9]))
+
+    let response = RemotingCommand.response(to: request, code: .success, remark: "ok", extFields: ["offset": "5"])
+    var encoded = try encode(response)
+    #expect(encoded.getInteger(at: 4, as: UInt32.self)! >> 24 == 1)
+    let decoded = try #require(try decodeOne(encoded))
+    #expect(decoded == response)
+    #expect(decoded.serializeType == .rocketmq && decoded.opaque == 77 && decoded.isResponse)
+
+    // Truncated binary header throws instead of trapping.
+    encoded.moveWriterIndex(to: 20)
+    encoded.setInteger(UInt32(16), at: 0)
+    encoded.setInteger(UInt32(1) << 24 | 12, at: 4)
+    #expect(throws: RemotingDecodingError.self) { try decodeOne(encoded) }
+}
+
+@Test func responseFactoryCopiesOpaqueAndSetsFlag() {
+    let request = RemotingCommand(code: 15, language: "CPP", version: 63, opaque: 1234, flag: 2)
+    let response = RemotingCommand.response(to: request, code: .success)
+    #expect(response.opaque == 1234 && response.flag == 1 && response.isResponse && !response.isOneway)
+    #expect(response.language == "JAVA" && response.version == RemotingCommand.defaultVersion)
+    #expect(response.responseCode == .success && request.requestCode == .updateConsumerOffset)
+}

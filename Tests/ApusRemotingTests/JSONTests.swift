@@ -1,0 +1,82 @@
+// JSON parser and writer tests: escapes, surrogate pairs, fastjson quirks, tolerance, depth limit, random input.
+
+import ApusRemoting
+import NIOCore
+import Testing
+
+@Test func parsesUnicodeEscapesAndSurrogatePairs() throws {
+    let value = try JSONParser.parse(#"{"a":"\u00e9\u4e2d\ud83d\ude00 \"q\" \\ \/ \n\t","raw":"中文😀"}"#)
+    #expect(value["a"] == .string("é中😀 \"q\" \\ / \n\t"))
+    #expect(value["raw"] == .string("中文😀"))
+    // A lone surrogate becomes U+FFFD rather than failing.
+    #expect(try JSONParser.parse(#""\ud800x""#) == .string("\u{FFFD}x"))
+}
+
+@Test func acceptsUnquotedIntegerKeysAndTrailingBytes() throws {
+    let value = try JSONParser.parse("{0:\"10.0.0.5:10911\",1:\"10.0.0.6:10911\"}\n\u{0}\u{0}junk")
+    #expect(value == .object([("0", .string("10.0.0.5:10911")), ("1", .string("10.0.0.6:10911"))]))
+    #expect(try JSONParser.parse("  [1, -2.5e3, true, false, null]  \n") ==
+        .array([.number("1"), .number("-2.5e3"), .bool(true), .bool(false), .null]))
+}
+
+@Test func numbersKeepInt64PrecisionAndLenientAccessors() throws {
+    let value = try JSONParser.parse(#"{"big":9223372036854775807,"s":"12","f":3.9,"b":true,"t":"TRUE","z":"0"}"#)
+    #expect(value["big"]?.int64Value == Int64.max)
+    #expect(value["big"]?.int32Value == nil)
+    #expect(value["s"]?.int32Value == 12)
+    #expect(value["f"]?.int64Value == 3)
+    #expect(value["b"]?.stringValue == "true")
+    #expect(value["t"]?.boolValue == true && value["z"]?.boolValue == false)
+    #expect(value["missing"] == nil)
+}
+
+@Test func objectEqualityIsOrderPreserving() {
+    let a = JSONValue.object([("x", .null), ("y", .bool(true))])
+    let b = JSONValue.object([("y", .bool(true)), ("x", .null)])
+    #expect(a == a && a != b)
+}
+
+@Test func deepNestingThrowsInsteadOfCrashing() throws {
+    let deep = String(repeating: "[", count: 100_000)
+    #expect(throws: JSONError.tooDeep) { try JSONParser.parse(deep) }
+    let ok = String(repeating: "[", count: 60) + String(repeating: "]", count: 60)
+    _ = try JSONParser.parse(ok)
+}
+
+@Test func invalidInputThrows() {
+    for text in ["", "   ", "{", "{\"a\"", "{\"a\":}", "[1,]", "\"abc", "\"\\x\"", "\"\\u12\"", "tru", "nul", "-", "{a:1}", "}", "+1"] {
+        #expect(throws: JSONError.self, "\(text)") { try JSONParser.parse(text) }
+    }
+}
+
+@Test func randomBytesNeverTrap() {
+    var rng = SystemRandomNumberGenerator()
+    let alphabet = Array("{}[]:,\"\\u0123456789abcdefABCDEFtrunlse-+.eE \n".utf8)
+    for _ in 0..<3000 {
+        let length = Int.random(in: 0..<64, using: &rng)
+        let bytes: [UInt8] = (0..<length).map { _ in
+            Bool.random(using: &rng) ? alphabet.randomElement(using: &rng)! : UInt8.random(in: 0...255, using: &rng)
+        }
+        _ = try? bytes.withUnsafeBytes { try JSONParser.parse($0) }
+        // The header decoder on the same bytes must throw or succeed, never trap.
+        var buffer = ByteBuffer()
+        buffer.writeInteger(UInt32(4 + bytes.count))
+        buffer.writeInteger(UInt32(bytes.count) | (Bool.random(using: &rng) ? 1 << 24 : 0))
+        buffer.writeBytes(bytes)
+        var decoder = RemotingCommandDecoder()
+        _ = try? decoder.decode(buffer: &buffer)
+    }
+}
+
+@Test func writerEscapesAndRoundTrips() throws {
+    let value = JSONValue.object([
+        ("s", .string("a\"b\\c\u{0}\u{1f}\r\n\t é😀")),
+        ("n", .number(Int64.min)),
+        ("arr", .array([.bool(true), .null, .number("0"), .array([]), .object([])])),
+    ])
+    var writer = JSONWriter()
+    writer.value(value)
+    #expect(writer.text.contains(#"\u0000\u001f\r\n\t é😀"#))
+    #expect(try JSONParser.parse(writer.text) == value)
+    #expect(writer.text == #"{"s":"a\"b\\c\u0000\u001f\r\n\t é😀","n":-9223372036854775808,"arr":[true,null,0,[],{}]}"#)
+}

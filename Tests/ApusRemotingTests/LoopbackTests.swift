@@ -1,0 +1,160 @@
+// Loopback tests: RemotingServer + RemotingClient on port 0 (correlation, server→client requests, timeouts, garbage).
+
+import ApusRemoting
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+
+/// Echoes every request's ext fields back; ignores code 30 (to exercise timeouts); remembers connections.
+final class EchoProcessor: RemotingRequestProcessor {
+    let connections = Mutex<[RemotingConnection]>([])
+    let closed = Atomic<Int>(0)
+
+    func process(_ request: RemotingCommand, on connection: RemotingConnection) {
+        if request.code == RequestCode.getMaxOffset.rawValue { return }
+        connection.write(.response(to: request, code: .success, extFields: request.extFields, body: request.body))
+    }
+
+    func readComplete(on connection: RemotingConnection) {}
+    func connectionActive(_ connection: RemotingConnection) { connections.withLock { $0.append(connection) } }
+    func connectionClosed(_ connection: RemotingConnection) { closed.add(1, ordering: .relaxed) }
+}
+
+/// Polls `condition` until it holds or the deadline passes.
+func eventually(within seconds: Double = 5, _ condition: () -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    return condition()
+}
+
+struct Loopback {
+    let group: MultiThreadedEventLoopGroup
+    let processor = EchoProcessor()
+    let server: RemotingServer
+    let logger = Logger(label: "test")
+
+    init() async throws {
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        server = RemotingServer(host: "127.0.0.1", port: 0, group: group, processor: processor, logger: logger)
+        try await server.start()
+    }
+
+    var port: Int { server.localPort! }
+
+    func client(onRequest: (@Sendable (RemotingCommand, RemotingClient) -> Void)? = nil) async throws -> RemotingClient {
+        try await RemotingClient.connect(host: "127.0.0.1", port: port, group: group, logger: logger, onRequest: onRequest)
+    }
+
+    func shutdown() async throws {
+        await server.closeAll()
+        await server.stopAccepting()
+        try await group.shutdownGracefully()
+    }
+}
+
+@Test func pipelinedRequestsAreMatchedByOpaque() async throws {
+    let loop = try await Loopback()
+    let client = try await loop.client()
+    var futures: [EventLoopFuture<RemotingCommand>] = []
+    for i in 0..<2000 {
+        let body = i % 3 == 0 ? ByteBuffer(repeating: UInt8(i % 251), count: 5000) : nil
+        futures.append(client.requestNoFlush(.request(code: .sendMessage, extFields: ["i": "\(i)"], body: body), timeout: .seconds(10)))
+    }
+    client.flush()
+    for (i, future) in futures.enumerated() {
+        let response = try await future.get()
+        #expect(response.isResponse && response.responseCode == .success)
+        #expect(response.int32("i") == Int32(i))
+        #expect(response.body?.readableBytes == (i % 3 == 0 ? 5000 : nil))
+    }
+    let single = try await client.request(.request(code: .heartBeat, extFields: ["x": "y"]), timeout: .seconds(5))
+    #expect(single.string("x") == "y")
+    #expect(loop.processor.connections.withLock { $0.first?.remoteAddress?.ipString } == "127.0.0.1")
+    await client.close()
+    try await loop.shutdown()
+}
+
+@Test func serverToClientRequestIsAnsweredByTheClient() async throws {
+    let loop = try await Loopback()
+    let client = try await loop.client { request, client in
+        client.respond(.response(to: request, code: .success, extFields: ["group": request.string("consumerGroup") ?? ""]))
+    }
+    #expect(try await eventually { loop.processor.connections.withLock { !$0.isEmpty } })
+    let connection = loop.processor.connections.withLock { $0[0] }
+    let response = try await connection.request(
+        .request(code: .getConsumerRunningInfo, extFields: ["consumerGroup": "G1"]), timeout: .seconds(5)).get()
+    #expect(response.string("group") == "G1")
+    #expect(response.responseCode == .success)
+    await client.close()
+    try await loop.shutdown()
+}
+
+@Test func unansweredRequestTimesOutAndCloseFailsPending() async throws {
+    let loop = try await Loopback()
+    let client = try await loop.client()
+    await #expect(throws: RemotingError.timeout) {
+        try await client.request(.request(code: .getMaxOffset), timeout: .milliseconds(100))
+    }
+    let pending: EventLoopFuture<RemotingCommand> = client.request(.request(code: .getMaxOffset), timeout: .seconds(30))
+    await loop.server.closeAll()
+    await #expect(throws: RemotingError.connectionClosed) { try await pending.get() }
+    #expect(try await eventually { !client.isActive })
+    await #expect(throws: RemotingError.connectionClosed) {
+        try await client.request(.request(code: .heartBeat), timeout: .seconds(1))
+    }
+    try await loop.shutdown()
+}
+
+@Test func garbageClosesOnlyThatConnection() async throws {
+    let loop = try await Loopback()
+    let good = try await loop.client()
+
+    let raw = try await ClientBootstrap(group: loop.group).connect(host: "127.0.0.1", port: loop.port).get()
+    var garbage = ByteBuffer()
+    garbage.writeInteger(UInt32(12))
+    garbage.writeInteger(UInt32(8))
+    garbage.writeString("not json")
+    try await raw.writeAndFlush(garbage)
+    try await raw.closeFuture.get()  // the server closed it
+
+    var tooLarge = ByteBuffer()
+    tooLarge.writeBytes([0xFF, 0xFF, 0xFF, 0xFF, 0x01])
+    let raw2 = try await ClientBootstrap(group: loop.group).connect(host: "127.0.0.1", port: loop.port).get()
+    try await raw2.writeAndFlush(tooLarge)
+    try await raw2.closeFuture.get()
+
+    let response = try await good.request(.request(code: .heartBeat, extFields: ["still": "alive"]), timeout: .seconds(5))
+    #expect(response.string("still") == "alive")
+    let second = try await loop.client()
+    #expect(try await second.request(.request(code: .heartBeat), timeout: .seconds(5)).responseCode == .success)
+    #expect(try await eventually { loop.processor.closed.load(ordering: .relaxed) == 2 })
+    await good.close()
+    await second.close()
+    try await loop.shutdown()
+}
+
+@Test func onewayCarriesFlagBitOne() async throws {
+    final class Recorder: RemotingRequestProcessor {
+        let flags = Mutex<[Int32]>([])
+        func process(_ request: RemotingCommand, on connection: RemotingConnection) { flags.withLock { $0.append(request.flag) } }
+        func readComplete(on connection: RemotingConnection) {}
+        func connectionActive(_ connection: RemotingConnection) {}
+        func connectionClosed(_ connection: RemotingConnection) {}
+    }
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let recorder = Recorder()
+    let server = RemotingServer(host: "127.0.0.1", port: 0, group: group, processor: recorder, logger: Logger(label: "t"))
+    try await server.start()
+    let client = try await RemotingClient.connect(host: "127.0.0.1", port: server.localPort!, group: group, logger: Logger(label: "t"))
+    client.sendOneway(.request(code: .updateConsumerOffset))
+    #expect(try await eventually { recorder.flags.withLock { $0 == [2] } })
+    await client.close()
+    await server.stopAccepting()
+    await server.closeAll()
+    try await group.shutdownGracefully()
+}
