@@ -1,0 +1,130 @@
+// CommitLog: the segment files under <root>/commitlog and the published read/dispatch/flush positions.
+import ApusMessage
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One log for all topics. Segments are files named by their 20-digit zero-padded start offset, each exactly
+/// `segmentSize` bytes, mapped MAP_SHARED. Their content is a sequence of StoredMessageCodec records
+/// (TOTALSIZE | MAGICCODE 0xDAA320A7 | ...); a record never spans two segments: when the next record would not
+/// leave 8 bytes free at the end of a segment, a filler record `TOTALSIZE = bytes left in segment (i32) |
+/// MAGICCODE 0xCBD43194 (i32)` is written and the log continues at the next segment. Unwritten space is zero.
+///
+/// Appends (by MessageStore, under its append lock) publish three positions, in this order per record:
+/// `committedPosition` (record bytes complete, readable), then consume-queue/index entries are written, then
+/// `dispatchedPosition`. The flush thread moves `flushedPosition`.
+final class CommitLog: Sendable {
+    let directory: String
+    let segmentSize: Int
+    private let segments: Mutex<[MappedFile]>
+    let committedPosition = Atomic<Int64>(0)
+    let dispatchedPosition = Atomic<Int64>(0)
+    let flushedPosition = Atomic<Int64>(0)
+    private let flushLock = Mutex<Void>(())
+
+    init(directory: String, segmentSize: Int) throws {
+        try makeDirectories(directory)
+        self.directory = directory
+        self.segmentSize = segmentSize
+        var files: [MappedFile] = []
+        for (start, path) in numberedFiles(in: directory) {
+            guard start % Int64(segmentSize) == 0 else { throw StoreError("\(path): not a multiple of the segment size \(segmentSize)") }
+            if let last = files.last, last.endOffset != start {
+                throw StoreError("commit log has a gap before \(path)")
+            }
+            files.append(try MappedFile(path: path, startOffset: start, size: segmentSize))
+        }
+        segments = Mutex(files)
+    }
+
+    var allSegments: [MappedFile] { segments.withLock { $0 } }
+
+    var minOffset: Int64 { segments.withLock { $0.first?.startOffset ?? 0 } }
+
+    /// The segment holding `offset` (start ≤ offset < end).
+    func segment(for offset: Int64) -> MappedFile? {
+        segments.withLock { files in
+            guard let first = files.first, offset >= first.startOffset else { return nil }
+            let index = Int((offset - first.startOffset) / Int64(segmentSize))
+            return index < files.count ? files[index] : nil
+        }
+    }
+
+    /// Creates the segment starting at `start` (the appender's roll). Called under the append lock.
+    func createSegment(start: Int64) throws -> MappedFile {
+        let file = try MappedFile(path: directory + "/" + fileName(start), startOffset: start, size: segmentSize)
+        segments.withLock { $0.append(file) }
+        return file
+    }
+
+    /// Pointer to `size` committed bytes at `offset`, with the segment that keeps them mapped; nil if not readable.
+    func read(at offset: Int64, size: Int) -> (segment: MappedFile, pointer: UnsafeRawBufferPointer)? {
+        guard size > 0, offset + Int64(size) <= committedPosition.load(ordering: .acquiring),
+              let segment = segment(for: offset) else { return nil }
+        let relative = Int(offset - segment.startOffset)
+        guard relative + size <= segment.size else { return nil }
+        return (segment, UnsafeRawBufferPointer(start: segment.base + relative, count: size))
+    }
+
+    /// The decoded record at `offset`, if one is committed there.
+    func message(at offset: Int64) -> StoredMessage? {
+        guard let segment = segment(for: offset) else { return nil }
+        let committed = committedPosition.load(ordering: .acquiring)
+        let relative = Int(offset - segment.startOffset)
+        let available = Int(min(segment.endOffset, committed) - offset)
+        guard available > 0 else { return nil }
+        if case .message(let message, _) = StoredMessageCodec.decode(
+            UnsafeRawBufferPointer(start: segment.base + relative, count: available), verifyCRC: false) {
+            return message
+        }
+        return nil
+    }
+
+    /// msyncs the dirty range up to `end` and publishes it as flushed; returns the new flushed position.
+    @discardableResult
+    func flush(upTo end: Int64) -> Int64 {
+        flushLock.withLock { _ in
+            var from = flushedPosition.load(ordering: .acquiring)
+            while from < end, let segment = segment(for: from) {
+                let to = min(end, segment.endOffset)
+                segment.flush(Int(from - segment.startOffset)..<Int(to - segment.startOffset))
+                from = to
+            }
+            if from < end { from = end }  // nothing mapped there (deleted or never created): nothing to flush
+            flushedPosition.store(max(from, flushedPosition.load(ordering: .relaxed)), ordering: .releasing)
+            return from
+        }
+    }
+
+    /// Recovery: zeroes everything from `validEnd` to the end of its segment and deletes later segments.
+    func truncate(at validEnd: Int64) {
+        segments.withLock { files in
+            while let last = files.last, last.startOffset > validEnd || (last.startOffset == validEnd && files.count > 1) {
+                last.destroy()
+                files.removeLast()
+            }
+            if let last = files.last, validEnd >= last.startOffset, validEnd < last.endOffset {
+                let relative = Int(validEnd - last.startOffset)
+                memset(last.base + relative, 0, last.size - relative)
+                last.flush(relative..<last.size)
+            }
+        }
+        syncDirectory(directory)
+    }
+
+    /// Retention: deletes the oldest segments last modified before `cutoffMillis`, never the newest one.
+    /// Returns the number deleted.
+    func deleteSegments(modifiedBefore cutoffMillis: Int64) -> Int {
+        let deleted: Int = segments.withLock { files in
+            var count = 0
+            while files.count > 1, files[0].modificationTime < cutoffMillis {
+                files.removeFirst().destroy()
+                count += 1
+            }
+            return count
+        }
+        if deleted > 0 { syncDirectory(directory) }
+        return deleted
+    }
+}

@@ -1,0 +1,172 @@
+// ConsumeQueue: the per-(topic, queueId) index of the commit log, <root>/consumequeue/<topic>/<queueId>/.
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Files named by their 20-digit zero-padded start *byte* offset in the queue (entry index × 20, as RocketMQ names
+/// them), each `entriesPerFile × 20` bytes, mapped MAP_SHARED. Logical offset = entry index. Entry (20 bytes,
+/// big-endian):
+///
+///     offset size field
+///      0     8   commit-log offset of the record
+///      8     4   record size (TOTALSIZE); 0 = unwritten entry
+///     12     8   tags code (TagsCode.of(TAGS))
+///
+/// Entries are written only by the appender, under the store's append lock, and published through `maxOffset`
+/// (release); readers read only entries below it (acquire).
+final class ConsumeQueue: Sendable {
+    static let entrySize = 20
+
+    struct Entry: Equatable {
+        var physicalOffset: Int64
+        var size: Int32
+        var tagsCode: Int64
+    }
+
+    let topic: String
+    let queueId: Int32
+    let directory: String
+    let entriesPerFile: Int
+    private let files: Mutex<[MappedFile]>
+    private let max = Atomic<Int64>(0)
+    private let min = Atomic<Int64>(0)
+    private let flushed = Atomic<Int64>(0)
+
+    var fileSize: Int { entriesPerFile * Self.entrySize }
+    var maxOffset: Int64 { max.load(ordering: .acquiring) }
+    var minOffset: Int64 { min.load(ordering: .acquiring) }
+
+    /// Opens (or, with no files, prepares) the queue in `directory`; finds its entry range by scanning.
+    init(topic: String, queueId: Int32, directory: String, entriesPerFile: Int) throws {
+        self.topic = topic
+        self.queueId = queueId
+        self.directory = directory
+        self.entriesPerFile = entriesPerFile
+        let fileSize = entriesPerFile * Self.entrySize
+        var loaded: [MappedFile] = []
+        for (start, path) in numberedFiles(in: directory) where start % Int64(fileSize) == 0 {
+            loaded.append(try MappedFile(path: path, startOffset: start, size: fileSize))
+        }
+        files = Mutex(loaded)
+        guard let first = loaded.first, let last = loaded.last else { return }
+        func written(_ file: MappedFile, _ i: Int) -> Bool { file.loadInt32(i * Self.entrySize + 8) != 0 }
+        var firstWritten = 0
+        while firstWritten < entriesPerFile && !written(first, firstWritten) { firstWritten += 1 }
+        if firstWritten == entriesPerFile { firstWritten = 0 }  // an empty first file: the queue starts (and ends) at it
+        // Entries are contiguous: binary search the first unwritten one in the last file.
+        var low = last === first ? firstWritten : 0, high = entriesPerFile
+        while low < high {
+            let mid = (low + high) / 2
+            if written(last, mid) { low = mid + 1 } else { high = mid }
+        }
+        let firstIndex = first.startOffset / Int64(Self.entrySize) + Int64(firstWritten)
+        let endIndex = last.startOffset / Int64(Self.entrySize) + Int64(low)
+        min.store(Swift.min(firstIndex, endIndex), ordering: .releasing)
+        max.store(endIndex, ordering: .releasing)
+        flushed.store(endIndex, ordering: .relaxed)
+    }
+
+    /// The file holding entry `index`.
+    func file(for index: Int64) -> MappedFile? {
+        let byteOffset = index * Int64(Self.entrySize)
+        return files.withLock { files in
+            guard let first = files.first, byteOffset >= first.startOffset else { return nil }
+            let i = Int((byteOffset - first.startOffset) / Int64(fileSize))
+            if i < files.count, files[i].startOffset <= byteOffset, byteOffset < files[i].endOffset { return files[i] }
+            return files.first { $0.startOffset <= byteOffset && byteOffset < $0.endOffset }
+        }
+    }
+
+    func entry(in file: MappedFile, index: Int64) -> Entry {
+        let at = Int(index * Int64(Self.entrySize) - file.startOffset)
+        return Entry(physicalOffset: file.loadInt64(at), size: file.loadInt32(at + 8), tagsCode: file.loadInt64(at + 12))
+    }
+
+    /// The entry at `index` if it is published and its file exists.
+    func entry(at index: Int64) -> Entry? {
+        guard index >= minOffset, index < maxOffset, let file = file(for: index) else { return nil }
+        return entry(in: file, index: index)
+    }
+
+    /// Appender only: writes the entry at `index` (≥ maxOffset; normally == maxOffset) and publishes it.
+    func put(index: Int64, _ entry: Entry) throws {
+        let byteOffset = index * Int64(Self.entrySize)
+        let file: MappedFile = try files.withLock { files in
+            if let last = files.last, last.startOffset <= byteOffset, byteOffset < last.endOffset { return last }
+            if files.isEmpty { try makeDirectories(directory) }
+            let start = byteOffset / Int64(fileSize) * Int64(fileSize)
+            let file = try MappedFile(path: directory + "/" + fileName(start), startOffset: start, size: fileSize)
+            files.append(file)
+            return file
+        }
+        let at = Int(byteOffset - file.startOffset)
+        file.store(entry.physicalOffset, at: at)
+        file.store(entry.size, at: at + 8)
+        file.store(entry.tagsCode, at: at + 12)
+        if maxOffset == minOffset { min.store(index, ordering: .releasing) }
+        max.store(index + 1, ordering: .releasing)
+    }
+
+    /// msyncs entries written since the last flush.
+    func flush() {
+        let end = maxOffset
+        var from = flushed.load(ordering: .relaxed)
+        guard from < end else { return }
+        from = Swift.max(from, minOffset)
+        while from < end, let file = file(for: from) {
+            let fileEnd = Swift.min(end, file.endOffset / Int64(Self.entrySize))
+            file.flush(Int(from * Int64(Self.entrySize) - file.startOffset)..<Int(fileEnd * Int64(Self.entrySize) - file.startOffset))
+            from = fileEnd
+        }
+        flushed.store(end, ordering: .relaxed)
+    }
+
+    /// Recovery: zeroes trailing entries whose record does not end at or below `logEnd` and drops emptied files.
+    func truncate(logEnd: Int64) {
+        var index = maxOffset
+        while index > minOffset, let file = file(for: index - 1) {
+            let e = entry(in: file, index: index - 1)
+            guard e.physicalOffset + Int64(e.size) > logEnd else { break }
+            let at = Int((index - 1) * Int64(Self.entrySize) - file.startOffset)
+            memset(file.base + at, 0, Self.entrySize)
+            index -= 1
+        }
+        guard index != maxOffset else { return }
+        max.store(index, ordering: .releasing)
+        flushed.store(Swift.min(flushed.load(ordering: .relaxed), index), ordering: .relaxed)
+        files.withLock { files in
+            while files.count > 1, let last = files.last, last.startOffset >= index * Int64(Self.entrySize) {
+                last.destroy()
+                files.removeLast()
+            }
+            files.last?.flush(0..<fileSize)
+        }
+    }
+
+    /// Retention: moves the minimum to the first entry whose record is still in the log (≥ `logMinOffset`) and
+    /// deletes files holding only entries below it (never the last file).
+    func correctMinOffset(logMinOffset: Int64) {
+        var low = minOffset, high = maxOffset
+        while low < high {
+            let mid = (low + high) / 2
+            if let e = entry(at: mid), e.physicalOffset < logMinOffset { low = mid + 1 } else { high = mid }
+        }
+        guard low > minOffset else { return }
+        min.store(low, ordering: .releasing)
+        let minByte = low * Int64(Self.entrySize)
+        files.withLock { files in
+            while files.count > 1, files[0].endOffset <= minByte { files.removeFirst().destroy() }
+        }
+    }
+
+    /// Deletes every file of the queue (used when rebuilding from scratch).
+    func removeAllFiles() {
+        files.withLock { files in
+            for file in files { file.destroy() }
+            files.removeAll()
+        }
+        max.store(0, ordering: .releasing)
+        min.store(0, ordering: .releasing)
+    }
+}

@@ -1,0 +1,138 @@
+// Flush service: the background thread that msyncs the log (async interval or sync group commit), writes the
+// checkpoint and runs retention; plus the `whenFlushed` waiters it serves.
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Waiters for durability and the flush thread's wake-up/stop signals.
+final class FlushControl: Sendable {
+    struct Waiter {
+        var offset: Int64
+        var deadline: Int64
+        var done: @Sendable (Bool) -> Void
+    }
+
+    private let waiters = Mutex<[Waiter]>([])
+    let wake = DispatchSemaphore(value: 0)
+    private let stopped = DispatchSemaphore(value: 0)
+    let stopping = Atomic<Bool>(false)
+    let running = Atomic<Bool>(false)
+    let lastCheckpoint = Mutex<(Int64, Int64)>((-1, -1))
+
+    /// Adds a waiter; returns true if it is the first pending one (the flush thread should be woken).
+    func add(_ waiter: Waiter) -> Bool {
+        waiters.withLock { list in
+            list.append(waiter)
+            return list.count == 1
+        }
+    }
+
+    var hasWaiters: Bool { waiters.withLock { !$0.isEmpty } }
+
+    /// Completes waiters satisfied by `flushed` (true) or past their deadline (false), outside the lock.
+    func serveWaiters(flushed: Int64, now: Int64) {
+        let (done, expired): ([Waiter], [Waiter]) = waiters.withLock { list in
+            guard !list.isEmpty else { return ([], []) }
+            var done: [Waiter] = [], expired: [Waiter] = [], kept: [Waiter] = []
+            for waiter in list {
+                if waiter.offset <= flushed { done.append(waiter) } else if waiter.deadline <= now { expired.append(waiter) } else { kept.append(waiter) }
+            }
+            list = kept
+            return (done, expired)
+        }
+        for waiter in done { waiter.done(true) }
+        for waiter in expired { waiter.done(false) }
+    }
+
+    func stop() {
+        stopping.store(true, ordering: .releasing)
+        guard running.load(ordering: .acquiring) else { return }
+        wake.signal()
+        stopped.wait()
+    }
+
+    func threadExited() { stopped.signal() }
+}
+
+extension MessageStore {
+    /// Starts the flush + retention thread.
+    public func start() {
+        guard !flushControl.running.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let thread = Thread { [self] in flushLoop() }
+        thread.name = "apus-store-flush"
+        thread.start()
+    }
+
+    /// SYNC_FLUSH group commit: `done(true)` once the log is durable past `offset` (from the flush thread),
+    /// `done(false)` after syncFlushTimeoutMillis. Works (immediately or on the next flush) in ASYNC mode too.
+    public func whenFlushed(upTo offset: Int64, _ done: @escaping @Sendable (Bool) -> Void) {
+        if commitLog.flushedPosition.load(ordering: .acquiring) >= offset { return done(true) }
+        let waiter = FlushControl.Waiter(offset: offset, deadline: currentTimeMillis() + Int64(config.syncFlushTimeoutMillis), done: done)
+        if flushControl.add(waiter) && config.flushDiskType == .syncFlush { flushControl.wake.signal() }
+    }
+
+    private func flushLoop() {
+        let interval = Int64(config.flushIntervalMillis)
+        var lastFull = currentTimeMillis(), lastRetention = lastFull
+        while !flushControl.stopping.load(ordering: .acquiring) {
+            let groupCommitPending = config.flushDiskType == .syncFlush && flushControl.hasWaiters
+            if !groupCommitPending {
+                _ = flushControl.wake.wait(timeout: .now() + .milliseconds(Int(max(1, interval - (currentTimeMillis() - lastFull)))))
+            }
+            if flushControl.stopping.load(ordering: .acquiring) { break }
+            if config.flushDiskType == .syncFlush && flushControl.hasWaiters {
+                let flushed = commitLog.flush(upTo: commitLog.committedPosition.load(ordering: .acquiring))
+                flushControl.serveWaiters(flushed: flushed, now: currentTimeMillis())
+            }
+            var now = currentTimeMillis()
+            if now - lastFull >= interval {
+                flushAll()
+                now = currentTimeMillis()
+                lastFull = now
+                flushControl.serveWaiters(flushed: commitLog.flushedPosition.load(ordering: .acquiring), now: now)
+            }
+            if now - lastRetention >= 10_000 {
+                lastRetention = now
+                runRetention(now: now)
+            }
+            if groupCommitPending && flushControl.hasWaiters {
+                // Waiters that arrived during the flush are served by the next one; let them gather for a moment.
+                _ = flushControl.wake.wait(timeout: .now() + .microseconds(50))
+            }
+        }
+        flushControl.threadExited()
+    }
+
+    /// Flushes the commit log, consume queues and index, then records the checkpoint if anything moved.
+    func flushAll() {
+        let dispatched = commitLog.dispatchedPosition.load(ordering: .acquiring)
+        let committed = commitLog.committedPosition.load(ordering: .acquiring)
+        commitLog.flush(upTo: committed)
+        for queue in allQueues() { queue.flush() }
+        index.flush()
+        let moved = flushControl.lastCheckpoint.withLock { last in
+            defer { last = (committed, dispatched) }
+            return last != (committed, dispatched)
+        }
+        guard moved else { return }
+        let now = currentTimeMillis()
+        do {
+            try StoreCheckpoint(physicMsgTimestamp: now, logicsMsgTimestamp: now, indexMsgTimestamp: now,
+                                physicalFlushedOffset: committed, logicsFlushedOffset: dispatched).write(checkpointPath)
+        } catch {
+            logger.error("checkpoint write failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Deletes commit-log segments not modified for `fileReservedTimeHours` (never the newest), then consume-queue
+    /// and index files that only point below the new log minimum.
+    func runRetention(now: Int64) {
+        let cutoff = now - Int64(config.fileReservedTimeHours) * 3_600_000
+        let deleted = commitLog.deleteSegments(modifiedBefore: cutoff)
+        guard deleted > 0 else { return }
+        let minOffset = commitLog.minOffset
+        for queue in allQueues() { queue.correctMinOffset(logMinOffset: minOffset) }
+        index.deleteFiles(below: minOffset)
+        logger.info("retention deleted commit-log segments", metadata: ["count": "\(deleted)", "logMin": "\(minOffset)"])
+    }
+}

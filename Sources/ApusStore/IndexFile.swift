@@ -1,0 +1,185 @@
+// IndexFile and IndexService: message key / unique key → commit-log offsets, files under <root>/index/.
+import ApusMessage
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// RocketMQ's index file layout, big-endian, `40 + slotCount × 4 + entryCount × 20` bytes, named by the 20-digit
+/// commit-log offset of the first message indexed in it:
+///
+///     header (40 bytes)
+///      0     8   beginTimestamp        store time of the first entry (ms)
+///      8     8   endTimestamp          store time of the last entry (ms)
+///     16     8   beginPhyOffset        commit-log offset of the first entry
+///     24     8   endPhyOffset          commit-log offset of the last entry
+///     32     4   hashSlotCount         number of slots in use
+///     36     4   indexCount            next entry number (starts at 1; entry 0 is never used)
+///     slots (slotCount × 4 bytes)      entry number of the newest entry whose keyHash % slotCount is this slot, 0 = none
+///     entries (entryCount × 20 bytes)
+///      0     4   keyHash               |javaHash("topic#key")| (0 if negative after abs)
+///      4     8   phyOffset             commit-log offset of the message
+///     12     4   timeDiff              seconds between the message's store time and beginTimestamp
+///     16     4   prevIndex             previous entry number in the same slot, 0 = end of chain
+///
+/// A file is full when indexCount reaches entryCount; the next key rolls to a new file.
+final class IndexFile: Sendable {
+    static let headerSize = 40
+    static let entrySize = 20
+    let file: MappedFile
+    let slotCount: Int
+    let entryCount: Int
+
+    init(path: String, startOffset: Int64, slotCount: Int, entryCount: Int) throws {
+        file = try MappedFile(path: path, startOffset: startOffset,
+                              size: Self.headerSize + slotCount * 4 + entryCount * Self.entrySize)
+        self.slotCount = slotCount
+        self.entryCount = entryCount
+        if indexCount == 0 { file.store(Int32(1), at: 36) }
+    }
+
+    var beginTimestamp: Int64 { file.loadInt64(0) }
+    var endTimestamp: Int64 { file.loadInt64(8) }
+    var endPhyOffset: Int64 { file.loadInt64(24) }
+    var indexCount: Int32 { file.loadInt32(36) }
+    var isFull: Bool { Int(indexCount) >= entryCount }
+
+    /// Caller holds the IndexService lock. Returns false if the file is full.
+    func put(keyHash: Int32, physicalOffset: Int64, storeTimestamp: Int64) -> Bool {
+        let count = indexCount
+        guard Int(count) < entryCount else { return false }
+        if count == 1 {
+            file.store(storeTimestamp, at: 0)
+            file.store(physicalOffset, at: 16)
+        }
+        let slotAt = Self.headerSize + Int(keyHash) % slotCount * 4
+        var previous = file.loadInt32(slotAt)
+        if previous < 0 || previous >= count { previous = 0 }
+        let at = Self.headerSize + slotCount * 4 + Int(count) * Self.entrySize
+        file.store(keyHash, at: at)
+        file.store(physicalOffset, at: at + 4)
+        file.store(Int32(clamping: Swift.max(0, storeTimestamp - beginTimestamp) / 1000), at: at + 12)
+        file.store(previous, at: at + 16)
+        file.store(count, at: slotAt)
+        if previous == 0 { file.store(file.loadInt32(32) + 1, at: 32) }
+        file.store(storeTimestamp, at: 8)
+        file.store(physicalOffset, at: 24)
+        file.store(count + 1, at: 36)
+        return true
+    }
+
+    /// Commit-log offsets of entries with `keyHash`, newest first. Caller holds the IndexService lock.
+    func lookup(keyHash: Int32, limit: Int, into result: inout [Int64]) {
+        let count = indexCount
+        var entry = file.loadInt32(Self.headerSize + Int(keyHash) % slotCount * 4)
+        var steps = 0
+        while entry > 0, entry < count, result.count < limit, steps < entryCount {
+            let at = Self.headerSize + slotCount * 4 + Int(entry) * Self.entrySize
+            if file.loadInt32(at) == keyHash { result.append(file.loadInt64(at + 4)) }
+            let previous = file.loadInt32(at + 16)
+            guard previous < entry else { break }
+            entry = previous
+            steps += 1
+        }
+    }
+}
+
+/// All index files; one lock serialises the appender's puts and queries (queries are rare).
+final class IndexService: Sendable {
+    let directory: String
+    let slotCount: Int
+    let entryCount: Int
+    private let files: Mutex<[IndexFile]>
+    private let flushedCount = Mutex<(Int64, Int32)>((-1, 0))
+
+    init(directory: String, slotCount: Int, entryCount: Int) throws {
+        try makeDirectories(directory)
+        self.directory = directory
+        self.slotCount = slotCount
+        self.entryCount = entryCount
+        files = Mutex(try numberedFiles(in: directory).map {
+            try IndexFile(path: $0.1, startOffset: $0.0, slotCount: slotCount, entryCount: entryCount)
+        })
+    }
+
+    var isEmpty: Bool { files.withLock { $0.isEmpty } }
+
+    /// `|javaHash(topic + "#" + key)|` over UTF-16, without building the string.
+    static func keyHash(topicHash: Int32, key: UnsafeBufferPointer<UInt8>) -> Int32 {
+        var h = topicHash &* 31 &+ 35  // '#'
+        if key.allSatisfy({ $0 < 0x80 }) {
+            for byte in key { h = h &* 31 &+ Int32(byte) }
+        } else {
+            h = TagsCode.javaHash(String(decoding: key, as: UTF8.self).utf16, seed: h)
+        }
+        let positive = h == Int32.min ? 0 : abs(h)
+        return positive
+    }
+
+    /// Indexes UNIQ_KEY and every space-separated KEYS value of a message. Called by the appender.
+    func put(topic: String, properties: String, physicalOffset: Int64, storeTimestamp: Int64) throws {
+        var properties = properties
+        let topicHash = TagsCode.javaHash(topic.utf16)
+        try properties.withUTF8 { bytes in
+            let unique = StaticString("UNIQ_KEY"), keys = StaticString("KEYS")
+            let uniqueKey = UnsafeBufferPointer(start: unique.utf8Start, count: unique.utf8CodeUnitCount)
+            let keysKey = UnsafeBufferPointer(start: keys.utf8Start, count: keys.utf8CodeUnitCount)
+            if let range = MessagePropertyCodec.valueRange(of: uniqueKey, in: bytes), !range.isEmpty {
+                try add(Self.keyHash(topicHash: topicHash, key: UnsafeBufferPointer(rebasing: bytes[range])), physicalOffset, storeTimestamp)
+            }
+            if let range = MessagePropertyCodec.valueRange(of: keysKey, in: bytes) {
+                for token in UnsafeBufferPointer(rebasing: bytes[range]).split(separator: 0x20) {
+                    try add(Self.keyHash(topicHash: topicHash, key: UnsafeBufferPointer(rebasing: token)), physicalOffset, storeTimestamp)
+                }
+            }
+        }
+    }
+
+    private func add(_ keyHash: Int32, _ physicalOffset: Int64, _ storeTimestamp: Int64) throws {
+        try files.withLock { files in
+            if let last = files.last, last.put(keyHash: keyHash, physicalOffset: physicalOffset, storeTimestamp: storeTimestamp) {
+                return
+            }
+            let file = try IndexFile(path: directory + "/" + fileName(physicalOffset), startOffset: physicalOffset,
+                                     slotCount: slotCount, entryCount: entryCount)
+            files.append(file)
+            _ = file.put(keyHash: keyHash, physicalOffset: physicalOffset, storeTimestamp: storeTimestamp)
+        }
+    }
+
+    /// Candidate commit-log offsets for `key` in files overlapping [begin, end], newest first, deduplicated.
+    /// Hash collisions are possible: the caller verifies each message.
+    func query(topic: String, key: String, limit: Int, beginTimestamp: Int64, endTimestamp: Int64) -> [Int64] {
+        var key = key
+        let hash = key.withUTF8 { Self.keyHash(topicHash: TagsCode.javaHash(topic.utf16), key: $0) }
+        var result: [Int64] = []
+        files.withLock { files in
+            for file in files.reversed() where file.indexCount > 1 {
+                guard file.beginTimestamp <= endTimestamp, file.endTimestamp / 1000 * 1000 >= beginTimestamp - 1000 else { continue }
+                file.lookup(keyHash: hash, limit: limit, into: &result)
+                if result.count >= limit { break }
+            }
+        }
+        var seen = Set<Int64>()
+        return result.filter { seen.insert($0).inserted }
+    }
+
+    /// msyncs the files written since the last flush (outside the lock: the appender is never blocked by IO).
+    func flush() {
+        let previous = flushedCount.withLock { $0 }
+        let (dirty, state): ([IndexFile], (Int64, Int32)) = files.withLock { files in
+            guard let last = files.last else { return ([], previous) }
+            return (files.filter { $0.file.startOffset >= previous.0 }, (last.file.startOffset, last.indexCount))
+        }
+        guard state != previous else { return }
+        for file in dirty { file.file.flush(0..<file.file.size) }
+        flushedCount.withLock { $0 = state }
+    }
+
+    /// Retention: deletes files whose newest entry is below `logMinOffset` (never the last file).
+    func deleteFiles(below logMinOffset: Int64) {
+        files.withLock { files in
+            while files.count > 1, files[0].endPhyOffset < logMinOffset { files.removeFirst().file.destroy() }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+// MappedFile: one fixed-size file memory-mapped MAP_SHARED (commit-log segments, consume-queue and index files).
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public struct StoreError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+    static func errno(_ what: String, _ path: String) -> StoreError {
+        StoreError("\(what) \(path): \(String(cString: strerror(Glibc.errno)))")
+    }
+}
+
+/// A file of exactly `size` bytes, created zero-filled if absent, mapped read-write for its whole life.
+/// `@unchecked Sendable`: the fields are immutable; the mapped bytes are written only by the appender (under the
+/// store's append lock) and read only below positions the appender has atomically published.
+final class MappedFile: @unchecked Sendable {
+    let path: String
+    /// Offset of byte 0 of this file in its log (commit-log offset, or consume-queue byte offset).
+    let startOffset: Int64
+    let size: Int
+    let base: UnsafeMutableRawPointer
+    private let fd: Int32
+
+    init(path: String, startOffset: Int64, size: Int) throws {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError.errno("open", path) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { close(fd); throw StoreError.errno("fstat", path) }
+        if Int(info.st_size) != size {
+            guard Int(info.st_size) < size else {
+                close(fd)
+                throw StoreError("\(path) is \(info.st_size) bytes, expected \(size) (was the file size configuration changed?)")
+            }
+            guard ftruncate(fd, off_t(size)) == 0 else { close(fd); throw StoreError.errno("ftruncate", path) }
+        }
+        guard let mapping = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), mapping != MAP_FAILED else {
+            close(fd)
+            throw StoreError.errno("mmap", path)
+        }
+        self.path = path
+        self.startOffset = startOffset
+        self.size = size
+        self.base = mapping
+        self.fd = fd
+    }
+
+    deinit {
+        munmap(base, size)
+        close(fd)
+    }
+
+    var endOffset: Int64 { startOffset + Int64(size) }
+
+    /// Writes dirty pages of `range` (relative to the file start) to disk.
+    @discardableResult
+    func flush(_ range: Range<Int>) -> Bool {
+        guard !range.isEmpty else { return true }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = range.lowerBound / page * page
+        return msync(base + start, min(size, range.upperBound) - start, MS_SYNC) == 0
+    }
+
+    /// Unlinks the file now; the mapping stays valid until the last reader drops its reference.
+    func destroy() {
+        unlink(path)
+    }
+
+    var modificationTime: Int64 {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return 0 }
+        return Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000
+    }
+
+    @inline(__always) func loadInt64(_ at: Int) -> Int64 { Int64(bigEndian: base.loadUnaligned(fromByteOffset: at, as: Int64.self)) }
+    @inline(__always) func loadInt32(_ at: Int) -> Int32 { Int32(bigEndian: base.loadUnaligned(fromByteOffset: at, as: Int32.self)) }
+    @inline(__always) func store(_ value: Int64, at: Int) { (base + at).storeBytes(of: value.bigEndian, as: Int64.self) }
+    @inline(__always) func store(_ value: Int32, at: Int) { (base + at).storeBytes(of: value.bigEndian, as: Int32.self) }
+}
+
+/// Files in `directory` whose names are all digits, as (name value, path), sorted by value.
+func numberedFiles(in directory: String) -> [(Int64, String)] {
+    guard let dir = opendir(directory) else { return [] }
+    defer { closedir(dir) }
+    var result: [(Int64, String)] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        guard !name.isEmpty, name.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let value = Int64(name) else { continue }
+        result.append((value, directory + "/" + name))
+    }
+    return result.sorted { $0.0 < $1.0 }
+}
+
+/// Subdirectory names of `directory` (no "." or "..").
+func subdirectories(of directory: String) -> [String] {
+    guard let dir = opendir(directory) else { return [] }
+    defer { closedir(dir) }
+    var result: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        guard name != ".", name != "..", entry.pointee.d_type == UInt8(DT_DIR) else { continue }
+        result.append(name)
+    }
+    return result.sorted()
+}
+
+func makeDirectories(_ path: String) throws {
+    var current = path.hasPrefix("/") ? "" : "."
+    for part in path.split(separator: "/") {
+        current += "/" + part
+        if mkdir(current, 0o755) != 0 && errno != EEXIST { throw StoreError.errno("mkdir", current) }
+    }
+}
+
+func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+/// Flushes a directory entry change (create, rename, unlink) to disk.
+func syncDirectory(_ path: String) {
+    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    fsync(fd)
+    close(fd)
+}
+
+func removeTree(_ path: String) {
+    for name in subdirectories(of: path) { removeTree(path + "/" + name) }
+    if let dir = opendir(path) {
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { unlink(path + "/" + name) }
+        }
+        closedir(dir)
+    }
+    rmdir(path)
+}
+
+/// "%020d", the RocketMQ file name of an offset.
+func fileName(_ offset: Int64) -> String {
+    let digits = String(offset)
+    return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
+}
+
+func currentTimeMillis() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}

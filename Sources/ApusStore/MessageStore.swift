@@ -1,0 +1,396 @@
+// MessageStore: the storage engine's API — append, pull reads, offsets, queries, recovery on open, shutdown.
+import ApusMessage
+import Logging
+import NIOCore
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct QueueKey: Hashable, Sendable {
+    var topic: String
+    var queueId: Int32
+}
+
+/// Files under `rootDir`: `commitlog/` (CommitLog), `consumequeue/<topic>/<queueId>/` (ConsumeQueue), `index/`
+/// (IndexFile), `checkpoint` (StoreCheckpoint), `abort` (empty; present while the store is open — finding it on
+/// open means the last run did not shut down cleanly), and `config/` (metadata JSON, see Metadata.swift).
+public final class MessageStore: Sendable {
+    public let config: StoreConfig
+    let logger: Logger
+    let commitLog: CommitLog
+    let index: IndexService
+    let queueRoot: String
+    let checkpointPath: String
+    let abortPath: String
+    private let queueTable = Mutex<[QueueKey: ConsumeQueue]>([:])
+    private let appendState: Mutex<AppendState>
+    private let arrivalListener = Mutex<(@Sendable (String, Int32, Int64) -> Void)?>(nil)
+    let flushControl = FlushControl()
+
+    struct AppendState {
+        var segment: MappedFile?
+        var position: Int64
+        var closed = false
+    }
+
+    public init(config: StoreConfig, logger: Logger) throws {
+        guard config.mappedFileSizeCommitLog >= 4096, config.consumeQueueEntriesPerFile > 0,
+              config.indexSlotCount > 0, config.indexEntryCount > 1 else { throw StoreError("invalid store configuration") }
+        self.config = config
+        self.logger = logger
+        let root = config.rootDir
+        try makeDirectories(root)
+        queueRoot = root + "/consumequeue"
+        checkpointPath = root + "/checkpoint"
+        abortPath = root + "/abort"
+        try makeDirectories(queueRoot)
+        try makeDirectories(root + "/config")
+        commitLog = try CommitLog(directory: root + "/commitlog", segmentSize: config.mappedFileSizeCommitLog)
+        index = try IndexService(directory: root + "/index", slotCount: config.indexSlotCount, entryCount: config.indexEntryCount)
+        var queues: [QueueKey: ConsumeQueue] = [:]
+        for topic in subdirectories(of: queueRoot) {
+            for name in subdirectories(of: queueRoot + "/" + topic) {
+                guard let queueId = Int32(name) else { continue }
+                queues[QueueKey(topic: topic, queueId: queueId)] = try ConsumeQueue(
+                    topic: topic, queueId: queueId, directory: queueRoot + "/" + topic + "/" + name,
+                    entriesPerFile: config.consumeQueueEntriesPerFile)
+            }
+        }
+        queueTable.withLock { $0 = queues }
+        appendState = Mutex(AppendState(segment: nil, position: 0))
+        try recover()
+        let fd = open(abortPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError.errno("create", abortPath) }
+        fsync(fd)
+        close(fd)
+        syncDirectory(root)
+    }
+
+    // MARK: Recovery
+
+    /// Verifies the log tail by magic + CRC from the segment holding the checkpoint's consume-queue flush point (the
+    /// whole log without a valid checkpoint or consume queues), truncates at the first bad record, drops queue entries
+    /// past the valid end and re-dispatches every record the queues and index may be missing.
+    private func recover() throws {
+        let abnormal = fileExists(abortPath)
+        let checkpoint = StoreCheckpoint.read(checkpointPath)
+        let segments = commitLog.allSegments
+        guard let first = segments.first, let last = segments.last else { return }
+        let queuesMissing = queueTable.withLock { $0.isEmpty }
+        let fullScan = checkpoint == nil || queuesMissing
+        let start = fullScan ? first : (segments.last { $0.startOffset <= checkpoint!.logicsFlushedOffset } ?? first)
+        let indexFrom: Int64 = index.isEmpty ? 0 : (checkpoint?.logicsFlushedOffset ?? 0)
+
+        // Pass 1: find the end of the valid log.
+        var position = start.startOffset
+        scan: while let segment = commitLog.segment(for: position) {
+            let relative = Int(position - segment.startOffset)
+            switch StoredMessageCodec.decode(UnsafeRawBufferPointer(start: segment.base + relative, count: segment.size - relative),
+                                             verifyCRC: true) {
+            case .message(let message, let length) where message.physicalOffset == position:
+                position += Int64(length)
+            case .blank(let length) where length == segment.size - relative:
+                position += Int64(length)
+            default:
+                break scan
+            }
+        }
+        let validEnd = position
+        let tornBytes = Swift.min(last.endOffset, commitLog.segment(for: validEnd)?.endOffset ?? validEnd) - validEnd
+        commitLog.truncate(at: validEnd)
+        for queue in allQueues() { queue.truncate(logEnd: validEnd) }
+        commitLog.committedPosition.store(validEnd, ordering: .releasing)
+
+        // Pass 2: re-dispatch what the consume queues and index may not have.
+        position = start.startOffset
+        var redispatched = 0
+        while position < validEnd, let segment = commitLog.segment(for: position) {
+            let relative = Int(position - segment.startOffset)
+            switch StoredMessageCodec.decode(UnsafeRawBufferPointer(start: segment.base + relative, count: segment.size - relative),
+                                             verifyCRC: false) {
+            case .message(let message, let length):
+                if try dispatch(message, indexFrom: indexFrom) { redispatched += 1 }
+                position += Int64(length)
+            case .blank(let length):
+                position += Int64(length)
+            default:
+                position = validEnd
+            }
+        }
+        let minOffset = commitLog.minOffset
+        for queue in allQueues() { queue.correctMinOffset(logMinOffset: minOffset) }
+        commitLog.dispatchedPosition.store(validEnd, ordering: .releasing)
+        commitLog.flushedPosition.store(start.startOffset, ordering: .releasing)
+        commitLog.flush(upTo: validEnd)
+        appendState.withLock { $0 = AppendState(segment: commitLog.segment(for: validEnd), position: validEnd) }
+        logger.info("store recovered", metadata: [
+            "abnormal": "\(abnormal)", "from": "\(start.startOffset)", "logEnd": "\(validEnd)",
+            "droppedTailBytes": "\(tornBytes > 0 && abnormal ? "\(tornBytes)" : "0")", "redispatched": "\(redispatched)",
+        ])
+    }
+
+    /// Recovery: adds the consume-queue entry (unless present) and index entries of a record found in the log.
+    private func dispatch(_ message: StoredMessage, indexFrom: Int64) throws -> Bool {
+        var added = false
+        if Self.entersConsumeQueue(message.sysFlag) {
+            let queue = try consumeQueue(topic: message.topic, queueId: message.queueId)
+            if message.queueOffset >= queue.maxOffset {
+                let tags = MessagePropertyCodec.value(of: MessageProperty.tags, in: message.properties)
+                try queue.put(index: message.queueOffset, .init(physicalOffset: message.physicalOffset, size: message.totalSize,
+                                                                tagsCode: TagsCode.of(tags)))
+                added = true
+            }
+        }
+        if message.physicalOffset >= indexFrom {
+            try index.put(topic: message.topic, properties: message.properties, physicalOffset: message.physicalOffset,
+                          storeTimestamp: message.storeTimestamp)
+        }
+        return added
+    }
+
+    /// Half (prepared) and rollback transactional records stay in the log only, as in RocketMQ.
+    static func entersConsumeQueue(_ sysFlag: Int32) -> Bool {
+        let transaction = sysFlag & MessageSysFlag.transactionMask
+        return transaction != MessageSysFlag.transactionPrepared && transaction != MessageSysFlag.transactionRollback
+    }
+
+    // MARK: Queues
+
+    func allQueues() -> [ConsumeQueue] { queueTable.withLock { Array($0.values) } }
+
+    func queue(topic: String, queueId: Int32) -> ConsumeQueue? {
+        queueTable.withLock { $0[QueueKey(topic: topic, queueId: queueId)] }
+    }
+
+    private func consumeQueue(topic: String, queueId: Int32) throws -> ConsumeQueue {
+        let key = QueueKey(topic: topic, queueId: queueId)
+        return try queueTable.withLock { table in
+            if let queue = table[key] { return queue }
+            let queue = try ConsumeQueue(topic: topic, queueId: queueId, directory: queueRoot + "/" + topic + "/" + String(queueId),
+                                         entriesPerFile: config.consumeQueueEntriesPerFile)
+            table[key] = queue
+            return queue
+        }
+    }
+
+    public func queues() -> [(topic: String, queueId: Int32)] {
+        queueTable.withLock { $0.keys.map { ($0.topic, $0.queueId) } }.sorted { ($0.topic, $0.queueId) < ($1.topic, $1.queueId) }
+    }
+
+    // MARK: Append
+
+    private static func validate(_ m: MessageToStore, maxMessageSize: Int, segmentSize: Int) -> String? {
+        let topicLength = m.topic.utf8.count
+        guard topicLength > 0, topicLength <= StoredMessageCodec.maxTopicLength else { return "topic length \(topicLength) not in 1...127" }
+        guard !m.topic.utf8.contains(where: { $0 == 0x2F || $0 == 0 }), m.topic != ".", m.topic != ".." else {
+            return "topic \(m.topic) contains illegal characters"
+        }
+        let propertiesLength = m.properties.utf8.count
+        guard propertiesLength <= StoredMessageCodec.maxPropertiesLength else { return "properties length \(propertiesLength) > 32767" }
+        guard m.body.readableBytes <= maxMessageSize else { return "body length \(m.body.readableBytes) > maxMessageSize \(maxMessageSize)" }
+        let length = StoredMessageCodec.recordLength(bodyLength: m.body.readableBytes, topicLength: topicLength, propertiesLength: propertiesLength)
+        guard length + 8 <= segmentSize else { return "record length \(length) exceeds the commit-log segment size" }
+        return nil
+    }
+
+    public func putMessages(_ messages: [MessageToStore]) -> PutResult {
+        let segmentSize = config.mappedFileSizeCommitLog
+        for m in messages {
+            if let problem = Self.validate(m, maxMessageSize: config.maxMessageSize, segmentSize: segmentSize) {
+                return PutResult(status: .messageIllegal(problem), records: [], endOffset: commitLog.committedPosition.load(ordering: .acquiring))
+            }
+        }
+        var records: [AppendedRecord] = []
+        records.reserveCapacity(messages.count)
+        var endOffset: Int64 = 0
+        let status: PutStatus = appendState.withLock { state in
+            endOffset = state.position
+            guard !state.closed else { return .serviceNotAvailable("message store is shut down") }
+            let now = currentTimeMillis()
+            do {
+                for m in messages {
+                    let length = StoredMessageCodec.recordLength(bodyLength: m.body.readableBytes, topicLength: m.topic.utf8.count,
+                                                                 propertiesLength: m.properties.utf8.count)
+                    var position = state.position
+                    if state.segment == nil || Int(position - state.segment!.startOffset) + length + 8 > segmentSize {
+                        if let segment = state.segment {
+                            let relative = Int(position - segment.startOffset)
+                            segment.store(Int32(segmentSize - relative), at: relative)
+                            segment.store(StoredMessageCodec.blankMagicCode, at: relative + 4)
+                            position = segment.endOffset
+                        }
+                        state.segment = try commitLog.createSegment(start: position)
+                        state.position = position
+                    }
+                    let segment = state.segment!
+                    let queue = Self.entersConsumeQueue(m.sysFlag) ? try consumeQueue(topic: m.topic, queueId: m.queueId) : nil
+                    let queueOffset = queue?.maxOffset ?? 0
+                    _ = StoredMessageCodec.encode(m, queueOffset: queueOffset, physicalOffset: position, storeTimestamp: now,
+                                                  into: segment.base + Int(position - segment.startOffset))
+                    state.position = position + Int64(length)
+                    commitLog.committedPosition.store(state.position, ordering: .releasing)
+                    try queue?.put(index: queueOffset, .init(physicalOffset: position, size: Int32(length), tagsCode: m.tagsCode))
+                    try index.put(topic: m.topic, properties: m.properties, physicalOffset: position, storeTimestamp: now)
+                    commitLog.dispatchedPosition.store(state.position, ordering: .releasing)
+                    records.append(AppendedRecord(queueOffset: queueOffset, physicalOffset: position, size: Int32(length), storeTimestamp: now))
+                }
+            } catch {
+                logger.error("append failed", metadata: ["error": "\(error)"])
+                endOffset = state.position
+                return .serviceNotAvailable("append failed: \(error)")
+            }
+            endOffset = state.position
+            return .ok
+        }
+        if !records.isEmpty, let listener = arrivalListener.withLock({ $0 }) {
+            notifyArrivals(messages, records, listener)
+        }
+        return PutResult(status: status, records: records, endOffset: endOffset)
+    }
+
+    private func notifyArrivals(_ messages: [MessageToStore], _ records: [AppendedRecord],
+                                _ listener: @Sendable (String, Int32, Int64) -> Void) {
+        for i in records.indices where Self.entersConsumeQueue(messages[i].sysFlag) {
+            let m = messages[i]
+            // Once per (topic, queueId): at its last record in this put.
+            let later = (i + 1..<records.count).contains {
+                messages[$0].queueId == m.queueId && messages[$0].topic == m.topic && Self.entersConsumeQueue(messages[$0].sysFlag)
+            }
+            if !later { listener(m.topic, m.queueId, records[i].queueOffset + 1) }
+        }
+    }
+
+    public func setArrivalListener(_ listener: @escaping @Sendable (_ topic: String, _ queueId: Int32, _ maxOffset: Int64) -> Void) {
+        arrivalListener.withLock { $0 = listener }
+    }
+
+    // MARK: Reads
+
+    public func getMessages(topic: String, queueId: Int32, offset: Int64, maxCount: Int, maxBytes: Int,
+                            filter: (Int64) -> Bool) -> GetMessageResult {
+        guard let queue = queue(topic: topic, queueId: queueId) else {
+            return GetMessageResult(status: .noMatchedLogicQueue, nextBeginOffset: 0, minOffset: 0, maxOffset: 0, messageCount: 0, body: nil)
+        }
+        let minOffset = queue.minOffset, maxOffset = queue.maxOffset
+        func answer(_ status: GetMessageStatus, _ next: Int64, _ count: Int = 0, _ body: ByteBuffer? = nil) -> GetMessageResult {
+            GetMessageResult(status: status, nextBeginOffset: next, minOffset: minOffset, maxOffset: maxOffset, messageCount: count, body: body)
+        }
+        if maxOffset == 0 { return answer(.noMessageInQueue, 0) }
+        if offset < minOffset { return answer(.offsetTooSmall, minOffset) }
+        if offset == maxOffset { return answer(.offsetOverflowOne, offset) }
+        if offset > maxOffset { return answer(.offsetOverflowBadly, maxOffset) }
+
+        let end = Swift.min(maxOffset, offset + Int64(Swift.max(16_000, maxCount * ConsumeQueue.entrySize) / ConsumeQueue.entrySize))
+        let logMinOffset = commitLog.minOffset
+        var index = offset, count = 0, bytes = 0, removing = false
+        var body: ByteBuffer?
+        var file: MappedFile?
+        while index < end {
+            if file == nil || index * Int64(ConsumeQueue.entrySize) >= file!.endOffset {
+                file = queue.file(for: index)
+                if file == nil {
+                    if count > 0 { break }
+                    let perFile = Int64(config.consumeQueueEntriesPerFile)
+                    return answer(.offsetFoundNull, (index / perFile + 1) * perFile)
+                }
+            }
+            let entry = queue.entry(in: file!, index: index)
+            if entry.physicalOffset < logMinOffset { removing = true; index += 1; continue }
+            if !filter(entry.tagsCode) { index += 1; continue }
+            if count >= maxCount || (count > 0 && bytes + Int(entry.size) > maxBytes) { break }
+            guard let (segment, record) = commitLog.read(at: entry.physicalOffset, size: Int(entry.size)) else {
+                removing = true
+                index += 1
+                continue
+            }
+            if body == nil {
+                let estimate = Int(entry.size) * Swift.min(maxCount, Int(end - index))
+                body = ByteBufferAllocator().buffer(capacity: Swift.max(Int(entry.size), Swift.min(estimate, maxBytes)))
+            }
+            body!.writeBytes(record)
+            withExtendedLifetime(segment) {}
+            bytes += Int(entry.size)
+            count += 1
+            index += 1
+        }
+        if count > 0 { return answer(.found, index, count, body) }
+        return answer(removing ? .messageWasRemoving : .noMatchedMessage, index)
+    }
+
+    public func maxOffset(topic: String, queueId: Int32) -> Int64 { queue(topic: topic, queueId: queueId)?.maxOffset ?? 0 }
+
+    public func minOffset(topic: String, queueId: Int32) -> Int64 { queue(topic: topic, queueId: queueId)?.minOffset ?? 0 }
+
+    /// Store time of the record behind consume-queue entry `index`, if it is still readable.
+    private func storeTime(_ queue: ConsumeQueue, _ index: Int64) -> Int64? {
+        guard let entry = queue.entry(at: index), entry.size >= Int32(StoredMessageCodec.fixedLength),
+              let (segment, record) = commitLog.read(at: entry.physicalOffset, size: Int(entry.size)) else { return nil }
+        return withExtendedLifetime(segment) { Int64(bigEndian: record.loadUnaligned(fromByteOffset: 56, as: Int64.self)) }
+    }
+
+    /// The offset whose store time equals `timestamp` (the first such), else the nearer of its neighbours; 0 if none.
+    public func offsetByTimestamp(topic: String, queueId: Int32, timestamp: Int64) -> Int64 {
+        guard let queue = queue(topic: topic, queueId: queueId) else { return 0 }
+        let minOffset = queue.minOffset, maxOffset = queue.maxOffset
+        guard minOffset < maxOffset else { return 0 }
+        var low = minOffset, high = maxOffset
+        while low < high {
+            let mid = (low + high) / 2
+            if (storeTime(queue, mid) ?? Int64.min) < timestamp { low = mid + 1 } else { high = mid }
+        }
+        guard low < maxOffset else { return maxOffset - 1 }
+        guard low > minOffset, let right = storeTime(queue, low), right != timestamp,
+              let left = storeTime(queue, low - 1) else { return low }
+        return timestamp - left <= right - timestamp ? low - 1 : low
+    }
+
+    public func earliestStoreTime(topic: String, queueId: Int32) -> Int64 {
+        guard let queue = queue(topic: topic, queueId: queueId) else { return -1 }
+        return storeTime(queue, queue.minOffset) ?? -1
+    }
+
+    public func message(atCommitLogOffset offset: Int64) -> StoredMessage? {
+        guard offset >= commitLog.minOffset else { return nil }
+        return commitLog.message(at: offset)
+    }
+
+    /// Messages of `topic` whose UNIQ_KEY is `key` or whose KEYS contain `key`, stored within [begin, end], newest first.
+    public func queryMessages(topic: String, key: String, maxCount: Int, beginTimestamp: Int64, endTimestamp: Int64) -> [StoredMessage] {
+        guard maxCount > 0 else { return [] }
+        let candidates = index.query(topic: topic, key: key, limit: Swift.max(64, maxCount * 8),
+                                     beginTimestamp: beginTimestamp, endTimestamp: endTimestamp)
+        var result: [StoredMessage] = []
+        for offset in candidates {
+            guard let message = message(atCommitLogOffset: offset), message.topic == topic,
+                  message.storeTimestamp >= beginTimestamp, message.storeTimestamp <= endTimestamp else { continue }
+            let unique = MessagePropertyCodec.value(of: MessageProperty.uniqueKey, in: message.properties)
+            let keys = MessagePropertyCodec.value(of: MessageProperty.keys, in: message.properties)
+            guard unique == key || (keys?.split(separator: " ").contains { $0 == key } ?? false) else { continue }
+            result.append(message)
+            if result.count == maxCount { break }
+        }
+        return result
+    }
+
+    public var commitLogMinOffset: Int64 { commitLog.minOffset }
+
+    public var commitLogMaxOffset: Int64 { commitLog.committedPosition.load(ordering: .acquiring) }
+
+    // MARK: Lifecycle
+
+    /// Stops accepting appends and the flush thread, flushes everything, writes the checkpoint, removes the abort marker.
+    public func shutdown() {
+        let wasOpen = appendState.withLock { state in
+            defer { state.closed = true }
+            return !state.closed
+        }
+        guard wasOpen else { return }
+        flushControl.stop()
+        flushAll()
+        flushControl.serveWaiters(flushed: commitLog.flushedPosition.load(ordering: .acquiring), now: .max)
+        unlink(abortPath)
+        syncDirectory(config.rootDir)
+        logger.info("store shut down", metadata: ["logEnd": "\(commitLogMaxOffset)"])
+    }
+}

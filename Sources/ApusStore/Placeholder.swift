@@ -1,1 +1,0 @@
-// ApusStore: placeholder until the module lands.

@@ -1,0 +1,256 @@
+// Tests of MessageStore: appends, rolling, pull status table, filtering, on-disk entry layouts, queries.
+import ApusMessage
+@testable import ApusStore
+import Foundation
+import NIOCore
+import Synchronization
+import Testing
+
+@Test func appendsRollAcrossSegmentsWithBlankFiller() throws {
+    let root = temporaryDirectory()
+    let store = try MessageStore(config: smallConfig(root), logger: testLogger)
+    var physical: [Int64] = []
+    for i in 0..<150 {
+        let result = put(store, message(body: "m\(i)", size: 1000))
+        #expect(result.records[0].queueOffset == Int64(i))
+        physical.append(result.records[0].physicalOffset)
+    }
+    // Records never span segments: the first record of segment 1 starts exactly at 65536.
+    #expect(physical.contains(65536))
+    let segment0 = fileBytes(segmentPath(root, 0))
+    #expect(segment0.count == 65536)
+    let lastInSegment0 = physical.filter { $0 < 65536 }.max()!
+    let fillerAt = Int(lastInSegment0) + Int(int32(segment0, Int(lastInSegment0)))
+    #expect(int32(segment0, fillerAt) == Int32(65536 - fillerAt))
+    #expect(int32(segment0, fillerAt + 4) == StoredMessageCodec.blankMagicCode)
+    #expect(fileBytes(segmentPath(root, 65536)).count == 65536)
+    var all: [StoredMessage] = []
+    var offset: Int64 = 0
+    while true {
+        let (result, messages) = pull(store, offset: offset)
+        guard result.status == .found else { break }
+        all += messages
+        offset = result.nextBeginOffset
+    }
+    #expect(bodies(all) == (0..<150).map { "m\($0)" })
+    #expect(all.map(\.queueOffset) == (0..<150).map { Int64($0) })
+    #expect(all.map(\.physicalOffset) == physical)
+    #expect(store.commitLogMaxOffset == physical.last! + Int64(all.last!.totalSize))
+    store.shutdown()
+}
+
+@Test func consumeQueueEntriesAndIndexFilesHaveDocumentedLayout() throws {
+    let root = temporaryDirectory()
+    let store = try MessageStore(config: smallConfig(root), logger: testLogger)
+    let a = put(store, message(queueId: 2, body: "a", tag: "TagA", keys: "k1", uniqueKey: "U1")).records[0]
+    let b = put(store, message(queueId: 2, body: "b", tag: "TagB")).records[0]
+    store.shutdown()
+    let queueFile = fileBytes(root + "/consumequeue/TopicTest/2/00000000000000000000")
+    #expect(queueFile.count == 100 * 20)
+    #expect(int64(queueFile, 0) == a.physicalOffset)
+    #expect(int32(queueFile, 8) == a.size)
+    #expect(int64(queueFile, 12) == 2598919)
+    #expect(int64(queueFile, 20) == b.physicalOffset)
+    #expect(int64(queueFile, 32) == TagsCode.of("TagB"))
+    #expect(queueFile[40..<60].allSatisfy { $0 == 0 })
+
+    let indexFile = fileBytes(root + "/index/" + String(format: "%020lld", a.physicalOffset))
+    #expect(indexFile.count == 40 + 64 * 4 + 256 * 20)
+    #expect(int64(indexFile, 0) == a.storeTimestamp)        // beginTimestamp
+    #expect(int64(indexFile, 16) == a.physicalOffset)       // beginPhyOffset
+    #expect(int64(indexFile, 24) == a.physicalOffset)       // endPhyOffset (b has no keys)
+    #expect(int32(indexFile, 36) == 3)                      // next entry: 1 = UNIQ_KEY U1, 2 = key k1
+    let hash = IndexService.keyHash(topicHash: TagsCode.javaHash("TopicTest".utf16), key: Array("k1".utf8).withUnsafeBufferPointer { $0 })
+    #expect(hash == Int32(truncatingIfNeeded: TagsCode.of("TopicTest#k1")).magnitude.asInt32)
+    #expect(int32(indexFile, 40 + Int(hash) % 64 * 4) == 2)  // slot → entry 2
+    let entry = 40 + 64 * 4 + 2 * 20
+    #expect(int32(indexFile, entry) == hash)
+    #expect(int64(indexFile, entry + 4) == a.physicalOffset)
+    #expect(int32(indexFile, entry + 12) == 0)               // time diff in seconds
+    #expect(int32(indexFile, entry + 16) == 0)               // no previous entry in the slot
+
+    let checkpoint = fileBytes(root + "/checkpoint")
+    #expect(checkpoint.count == 44)
+    #expect(int64(checkpoint, 24) == b.physicalOffset + Int64(b.size))
+    #expect(int64(checkpoint, 32) == b.physicalOffset + Int64(b.size))
+    #expect(UInt32(bitPattern: int32(checkpoint, 40)) == CRC32.checksum(Array(checkpoint[0..<40])))
+    #expect(!FileManager.default.fileExists(atPath: root + "/abort"))
+}
+
+extension UInt32 { var asInt32: Int32 { Int32(truncatingIfNeeded: self) } }
+
+@Test func getMessagesStatusTable() throws {
+    let root = temporaryDirectory()
+    var config = smallConfig(root)
+    config.consumeQueueEntriesPerFile = 10
+    let store = try MessageStore(config: config, logger: testLogger)
+    #expect(pull(store, offset: 0).0.status == .noMatchedLogicQueue)
+    for i in 0..<5 { put(store, message(body: "m\(i)", tag: i % 2 == 0 ? "even" : "odd")) }
+    let (found, messages) = pull(store, offset: 1, maxCount: 2)
+    #expect(found.status == .found && found.messageCount == 2 && found.nextBeginOffset == 3)
+    #expect(found.minOffset == 0 && found.maxOffset == 5)
+    #expect(bodies(messages) == ["m1", "m2"])
+    #expect(pull(store, offset: 5).0.status == .offsetOverflowOne)
+    #expect(pull(store, offset: 5).0.nextBeginOffset == 5)
+    #expect(pull(store, offset: 9).0.status == .offsetOverflowBadly)
+    #expect(pull(store, offset: 9).0.nextBeginOffset == 5)
+    let none = pull(store, offset: 0) { _ in false }.0
+    #expect(none.status == .noMatchedMessage && none.nextBeginOffset == 5)
+    // Filter by tags code: only "odd" entries come back; the offset advances over the scanned ones.
+    let odd = TagsCode.of("odd")
+    let (filtered, oddMessages) = pull(store, offset: 0) { $0 == odd }
+    #expect(filtered.status == .found && bodies(oddMessages) == ["m1", "m3"] && filtered.nextBeginOffset == 5)
+    // maxBytes: the first record is always returned, then stop before exceeding.
+    let (limited, one) = pull(store, offset: 0, maxBytes: 1)
+    #expect(limited.messageCount == 1 && bodies(one) == ["m0"] && limited.nextBeginOffset == 1)
+    // An empty queue: only reachable for a queue that exists with no entries.
+    put(store, message(topic: "Other", body: "x"))
+    #expect(pull(store, topic: "Other", offset: 0).0.status == .found)
+    store.shutdown()
+}
+
+@Test func statusesBelowTheLogMinimumAfterRetention() throws {
+    let root = temporaryDirectory()
+    var config = smallConfig(root)
+    config.consumeQueueEntriesPerFile = 10
+    config.fileReservedTimeHours = 1
+    let store = try MessageStore(config: config, logger: testLogger)
+    var records: [AppendedRecord] = []
+    for i in 0..<150 { records += put(store, message(body: "m\(i)", size: 1000)).records }
+    let firstOfSegment1 = records.firstIndex { $0.physicalOffset >= 65536 }!
+    // Age segment 0 (and only it) past the retention time.
+    var times = [timeval(tv_sec: 1_000_000, tv_usec: 0), timeval(tv_sec: 1_000_000, tv_usec: 0)]
+    #expect(utimes(segmentPath(root, 0), &times) == 0)
+    store.runRetention(now: Int64(Date().timeIntervalSince1970 * 1000))
+    #expect(!FileManager.default.fileExists(atPath: segmentPath(root, 0)))
+    #expect(store.commitLogMinOffset == 65536)
+    #expect(store.minOffset(topic: "TopicTest", queueId: 0) == Int64(firstOfSegment1))
+    let (tooSmall, _) = pull(store, offset: 0)
+    #expect(tooSmall.status == .offsetTooSmall && tooSmall.nextBeginOffset == Int64(firstOfSegment1))
+    #expect(store.message(atCommitLogOffset: 0) == nil)
+    // Consume-queue files entirely below the new minimum are gone.
+    #expect(!FileManager.default.fileExists(atPath: root + "/consumequeue/TopicTest/0/00000000000000000000"))
+    let (found, messages) = pull(store, offset: Int64(firstOfSegment1))
+    #expect(found.status == .found && bodies(messages).first == "m\(firstOfSegment1)")
+    #expect(store.earliestStoreTime(topic: "TopicTest", queueId: 0) == records[firstOfSegment1].storeTimestamp)
+    store.shutdown()
+    // Reopening keeps the new minimum.
+    let reopened = try MessageStore(config: config, logger: testLogger)
+    #expect(reopened.minOffset(topic: "TopicTest", queueId: 0) == Int64(firstOfSegment1))
+    #expect(pull(reopened, offset: 0).0.status == .offsetTooSmall)
+    reopened.shutdown()
+}
+
+@Test func rejectsIllegalMessages() throws {
+    let store = try MessageStore(config: smallConfig(temporaryDirectory()), logger: testLogger)
+    let longTopic = String(repeating: "t", count: 128)
+    guard case .messageIllegal = store.putMessages([message(topic: longTopic, body: "x")]).status else { Issue.record("long topic"); return }
+    var big = message(body: "x")
+    big.properties = String(repeating: "p", count: 32768)
+    guard case .messageIllegal = store.putMessages([big]).status else { Issue.record("long properties"); return }
+    guard case .messageIllegal = store.putMessages([message(body: "x", size: 70_000)]).status else { Issue.record("big body"); return }
+    guard case .messageIllegal = store.putMessages([message(topic: "a/b", body: "x")]).status else { Issue.record("slash"); return }
+    #expect(store.commitLogMaxOffset == 0)
+    store.shutdown()
+    guard case .serviceNotAvailable = store.putMessages([message(body: "x")]).status else { Issue.record("after shutdown"); return }
+}
+
+@Test func batchesAreContiguousAndNotifyOncePerQueue() throws {
+    let store = try MessageStore(config: smallConfig(temporaryDirectory()), logger: testLogger)
+    let arrivals = Mutex<[String]>([])
+    store.setArrivalListener { topic, queueId, max in arrivals.withLock { $0.append("\(topic)/\(queueId)/\(max)") } }
+    put(store, message(queueId: 1, body: "first"))
+    let result = store.putMessages([message(queueId: 1, body: "a"), message(queueId: 1, body: "b"), message(queueId: 2, body: "c")])
+    #expect(result.status == .ok)
+    #expect(result.records.map(\.queueOffset) == [1, 2, 0])
+    #expect(result.records[1].physicalOffset == result.records[0].physicalOffset + Int64(result.records[0].size))
+    #expect(result.endOffset == result.records[2].physicalOffset + Int64(result.records[2].size))
+    #expect(arrivals.withLock { $0 } == ["TopicTest/1/1", "TopicTest/1/3", "TopicTest/2/1"])
+    #expect(store.queues().map { "\($0.topic)/\($0.queueId)" } == ["TopicTest/1", "TopicTest/2"])
+    // Prepared transactional messages stay out of consume queues.
+    var half = message(queueId: 1, body: "half")
+    half.sysFlag = MessageSysFlag.transactionPrepared
+    let halfResult = put(store, half)
+    #expect(store.maxOffset(topic: "TopicTest", queueId: 1) == 3)
+    #expect(store.message(atCommitLogOffset: halfResult.records[0].physicalOffset)?.body == Array("half".utf8))
+    store.shutdown()
+}
+
+@Test func offsetByTimestampAndEarliestStoreTime() throws {
+    let store = try MessageStore(config: smallConfig(temporaryDirectory()), logger: testLogger)
+    #expect(store.earliestStoreTime(topic: "TopicTest", queueId: 0) == -1)
+    var times: [Int64] = []
+    for i in 0..<3 {
+        if i > 0 { let last = times.last!; _ = eventually { Int64(Date().timeIntervalSince1970 * 1000) > last + 20 } }
+        times.append(put(store, message(body: "m\(i)")).records[0].storeTimestamp)
+    }
+    #expect(store.earliestStoreTime(topic: "TopicTest", queueId: 0) == times[0])
+    #expect(store.offsetByTimestamp(topic: "TopicTest", queueId: 0, timestamp: times[1]) == 1)
+    #expect(store.offsetByTimestamp(topic: "TopicTest", queueId: 0, timestamp: times[1] + 1) == 1)
+    #expect(store.offsetByTimestamp(topic: "TopicTest", queueId: 0, timestamp: times[2] - 1) == 2)
+    #expect(store.offsetByTimestamp(topic: "TopicTest", queueId: 0, timestamp: 0) == 0)
+    #expect(store.offsetByTimestamp(topic: "TopicTest", queueId: 0, timestamp: times[2] + 10_000) == 2)
+    #expect(store.offsetByTimestamp(topic: "Missing", queueId: 0, timestamp: 0) == 0)
+    store.shutdown()
+}
+
+@Test func queryMessagesByKeyAndUniqueKey() throws {
+    let store = try MessageStore(config: smallConfig(temporaryDirectory()), logger: testLogger)
+    // More than one index file (256 entries each) and many slot collisions (64 slots).
+    for i in 0..<300 { put(store, message(body: "m\(i)", keys: "order-\(i % 50) all", uniqueKey: "UNIQ\(i)")) }
+    put(store, message(topic: "Other", body: "other", keys: "order-7"))
+    let now = Int64(Date().timeIntervalSince1970 * 1000)
+    let byKey = store.queryMessages(topic: "TopicTest", key: "order-7", maxCount: 32, beginTimestamp: 0, endTimestamp: now + 1000)
+    #expect(Set(bodies(byKey)) == Set((0..<300).filter { $0 % 50 == 7 }.map { "m\($0)" }))
+    let byUnique = store.queryMessages(topic: "TopicTest", key: "UNIQ123", maxCount: 32, beginTimestamp: 0, endTimestamp: now + 1000)
+    #expect(bodies(byUnique) == ["m123"])
+    #expect(store.queryMessages(topic: "TopicTest", key: "all", maxCount: 5, beginTimestamp: 0, endTimestamp: now + 1000).count == 5)
+    #expect(store.queryMessages(topic: "TopicTest", key: "order-7", maxCount: 32, beginTimestamp: now + 5000, endTimestamp: now + 9000).isEmpty)
+    #expect(bodies(store.queryMessages(topic: "Other", key: "order-7", maxCount: 32, beginTimestamp: 0, endTimestamp: now + 1000)) == ["other"])
+    #expect(store.queryMessages(topic: "TopicTest", key: "nope", maxCount: 32, beginTimestamp: 0, endTimestamp: now + 1000).isEmpty)
+    store.shutdown()
+}
+
+@Test func concurrentAppendsAndReaders() async throws {
+    let root = temporaryDirectory()
+    var config = smallConfig(root)
+    config.mappedFileSizeCommitLog = 256 * 1024
+    let store = try MessageStore(config: config, logger: testLogger)
+    store.start()
+    let writers = 4, perWriter = 500
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for w in 0..<writers {
+            group.addTask {
+                for i in 0..<perWriter {
+                    let r = store.putMessages([message(queueId: 0, body: "w\(w)-\(i)", size: 200)])
+                    #expect(r.status == .ok)
+                }
+            }
+        }
+        for _ in 0..<2 {
+            group.addTask {
+                var offset: Int64 = 0
+                var seen: [Int: Int] = [:]
+                while offset < Int64(writers * perWriter) {
+                    let (result, messages) = pull(store, offset: offset)
+                    if result.status == .found {
+                        #expect(messages.count == result.messageCount)  // no torn records
+                        for (i, m) in messages.enumerated() {
+                            #expect(m.queueOffset == offset + Int64(i))
+                            let parts = bodies([m])[0].split(separator: "-")
+                            let writer = Int(parts[0].dropFirst())!, n = Int(parts[1])!
+                            #expect(n == seen[writer, default: -1] + 1)  // each writer's messages in order
+                            seen[writer] = n
+                        }
+                        offset = result.nextBeginOffset
+                    } else {
+                        await Task.yield()
+                    }
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    #expect(store.maxOffset(topic: "TopicTest", queueId: 0) == Int64(writers * perWriter))
+    store.shutdown()
+}
