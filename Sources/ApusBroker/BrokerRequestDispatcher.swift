@@ -1,5 +1,6 @@
 // BrokerRequestDispatcher: routes each request code to its processor; unknown codes get REQUEST_CODE_NOT_SUPPORTED.
 
+import ApusMessage
 import ApusRemoting
 import Logging
 

@@ -1,6 +1,7 @@
 // ClientManageProcessor: HEART_BEAT (34) and UNREGISTER_CLIENT (35) — feeds the group table, creates subscription
 // groups and retry topics on first sight.
 
+import ApusMessage
 import ApusGroups
 import ApusRemoting
 import Logging

@@ -1,6 +1,7 @@
 // PullMessageProcessor: PULL_MESSAGE (11) — reads byte ranges of the log for a queue, filters by tag hash, commits
 // the client's offset, and parks the request (long polling) when nothing is there yet.
 
+import ApusMessage
 import ApusGroups
 import ApusRemoting
 import ApusStore

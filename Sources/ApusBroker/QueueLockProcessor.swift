@@ -1,5 +1,6 @@
 // QueueLockProcessor: LOCK_BATCH_MQ (41) and UNLOCK_BATCH_MQ (42) for orderly consumers.
 
+import ApusMessage
 import ApusRemoting
 
 final class QueueLockProcessor: Sendable {

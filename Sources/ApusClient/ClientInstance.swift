@@ -80,7 +80,7 @@ public final class ClientInstance: Sendable {
         requestHandler.withLock { $0 = handler }
     }
 
-    func route(_ topic: String, refresh: Bool = false) async throws -> TopicRoute {
+    public func route(_ topic: String, refresh: Bool = false) async throws -> TopicRoute {
         if !refresh, let known = state.withLock({ $0.routes[topic] }) { return known }
         let client = try await namesrvClient()
         let response = try await client.request(.request(code: .getRouteinfoByTopic, extFields: ["topic": topic]), timeout: .seconds(3))
@@ -90,7 +90,7 @@ public final class ClientInstance: Sendable {
         return route
     }
 
-    func broker(_ address: String) async throws -> RemotingClient {
+    public func broker(_ address: String) async throws -> RemotingClient {
         if let existing = state.withLock({ $0.brokers[address] }), existing.isActive { return existing }
         guard let host = HostAddress(address) else { throw ClientError.badAddress(address) }
         let handler = requestHandler.withLock { $0 }

@@ -9,6 +9,7 @@ import ArgumentParser
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 @main
 struct Apus: AsyncParsableCommand {
@@ -92,21 +93,21 @@ func waitForTerminationSignal() async {
     }
 }
 
-final class SignalOnce: @unchecked Sendable {
-    private var continuation: CheckedContinuation<Void, Never>?
-    private let lock = NIOLock()
+/// Resumes the waiting task on the first signal only.
+final class SignalOnce: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Void, Never>?>
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
 
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = Mutex(continuation) }
 
+    /// Called only from `waitForTerminationSignal`, once per signal, before any signal can fire.
     static func keep(_ source: DispatchSourceSignal) { sources.append(source) }
 
     func fire() {
-        let c = lock.withLock { () -> CheckedContinuation<Void, Never>? in
-            defer { continuation = nil }
-            return continuation
+        continuation.withLock { c in
+            c?.resume()
+            c = nil
         }
-        c?.resume()
     }
 }
 

@@ -49,7 +49,6 @@ struct Bench: AsyncParsableCommand {
         var logger = Logger(label: "apus.bench")
         logger.logLevel = .warning
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        defer { try? group.syncShutdownGracefully() }
         let runner = BenchRunner(options: self, group: group, logger: logger)
         if let pid = brokerPid, let rss = ProcessStats.residentMegabytes(pid) {
             print(String(format: "broker RSS before: %.1f MB", rss))
@@ -72,6 +71,7 @@ struct Bench: AsyncParsableCommand {
         if let pid = brokerPid, let rss = ProcessStats.residentMegabytes(pid) {
             print(String(format: "broker RSS after: %.1f MB", rss))
         }
+        try? await group.shutdownGracefully()
     }
 }
 
