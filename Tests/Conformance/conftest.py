@@ -2,6 +2,7 @@
 # subprocesses, per-test topic/group names, and a private HOME for every C++ client.
 import os
 import re
+import shutil
 import tempfile
 import uuid
 
@@ -15,6 +16,14 @@ os.environ["HOME"] = CLIENT_HOME
 from harness import ApusServer, ConsumerProc, stop_all  # noqa: E402  (after HOME is set)
 
 SERVERS = pytest.StashKey[list]()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if exitstatus == 0:
+        shutil.rmtree(CLIENT_HOME, ignore_errors=True)
+    else:
+        print(f"\nC++ client logs kept in {CLIENT_HOME}/logs/rocketmq-cpp")
+
 CONSUMERS = pytest.StashKey[list]()
 
 
@@ -78,4 +87,6 @@ def spawn_consumer(request, tmp_path, apus_factory):  # depends on servers: cons
         return c
 
     yield spawn
-    stop_all(consumers)
+    # A clean shutdown can stall behind the broker's held pulls (the client's rebalance waits for
+    # them); teardown does not need one, so it waits briefly and then kills.
+    stop_all(consumers, timeout=10)

@@ -195,27 +195,31 @@ class ConsumerProc:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
 
-    def wait(self):
+    def wait(self, timeout=None):
+        """Wait for exit; SIGKILL after timeout (default STOP_TIMEOUT). Returns the exit code, None if killed."""
         try:
-            return self.proc.wait(self.STOP_TIMEOUT)
+            return self.proc.wait(self.STOP_TIMEOUT if timeout is None else timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+            with open(self.err, "a", encoding="utf-8") as err:
+                err.write("=== harness: did not exit after SIGTERM; killed\n")
             return None
 
-    def stop(self):
+    def stop(self, timeout=None):
         self.terminate()
-        return self.wait()
+        return self.wait(timeout)
 
     def log_tail(self, lines=30):
         return tail(self.err, lines)
 
 
-def stop_all(consumers):
-    """SIGTERM every consumer first, then wait for each (shutdowns overlap)."""
+def stop_all(consumers, timeout=ConsumerProc.STOP_TIMEOUT):
+    """SIGTERM every consumer, then wait for all of them at most `timeout` seconds in total."""
     for c in consumers:
         c.terminate()
-    return [c.wait() for c in consumers]
+    deadline = time.monotonic() + timeout
+    return [c.wait(max(0.0, deadline - time.monotonic())) for c in consumers]
 
 
 @contextmanager
@@ -292,8 +296,12 @@ def warm_up(prod, topic, consumers, per_queue=False, timeout=60, interval=0.2):
             ready = sent >= 8 and all(s == union for s in seen.values())
         else:
             ready = all(seen.values())
-        if ready:
-            return sent
+        if ready:  # let any rebalance still in flight settle: one more warm-up must get through
+            last = f"{WARMUP}{sent}"
+            assert prod.send_sync(message(topic, last)).status == 0
+            wait_for(lambda: any(r["body"] == last for c in consumers for r in c.warmup_records()),
+                     10, what="the last warm-up message")
+            return sent + 1
         for c in consumers:
             assert c.alive(), f"consumer {c.name} died during warm-up:\n{c.log_tail()}"
         if time.monotonic() >= deadline:
