@@ -1,0 +1,329 @@
+# Harness for the conformance suite: a live `apus serve` process, consumer subprocesses,
+# in-process producers, bounded polling (wait_for) and the warm-up barrier.
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from rocketmq.client import Message, Producer
+from rocketmq.ffi import dll
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+CONSUMER_PROC = HERE / "consumer_proc.py"
+WARMUP = "warmup-"
+
+
+def apus_bin():
+    return os.environ.get("APUS_BIN") or str(REPO / ".build" / "debug" / "apus")
+
+
+def wait_for(predicate, timeout, interval=0.1, what="condition"):
+    """Poll predicate until it returns a truthy value; raise AssertionError after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+def free_ports(n):
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def tail(path, lines=60):
+    try:
+        data = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join(data[-lines:])
+
+
+class ApusServer:
+    """One `apus serve` (name server + broker) on free loopback ports with its own data dir."""
+
+    START_TIMEOUT = 20
+    STOP_TIMEOUT = 15
+
+    def __init__(self, workdir, config=None):
+        self.workdir = Path(workdir)
+        self.data_dir = self.workdir / "data"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.workdir / "apus.log"
+        self.namesrv_port, self.broker_port, self.http_port = free_ports(3)
+        self.config_path = None
+        if config:
+            self.config_path = self.workdir / "broker.conf"
+            self.config_path.write_text("".join(f"{k}={v}\n" for k, v in config.items()))
+        self.proc = None
+
+    @property
+    def namesrv(self):
+        return f"127.0.0.1:{self.namesrv_port}"
+
+    @property
+    def broker(self):
+        return f"127.0.0.1:{self.broker_port}"
+
+    def start(self):
+        cmd = [apus_bin(), "serve", "--data-dir", str(self.data_dir),
+               "--namesrv-port", str(self.namesrv_port), "--broker-port", str(self.broker_port),
+               "--http-port", str(self.http_port), "--host", "127.0.0.1"]
+        if self.config_path:
+            cmd += ["--config", str(self.config_path)]
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            log.write(f"=== harness: starting {' '.join(cmd)}\n")
+            log.flush()
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+
+        def up():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"apus exited with {self.proc.returncode} during start-up:\n"
+                                     + tail(self.log_path))
+            return port_open(self.namesrv_port) and port_open(self.broker_port)
+
+        wait_for(up, self.START_TIMEOUT, 0.05, "apus to accept connections on both ports")
+        return self
+
+    def stop(self):
+        """SIGTERM and wait; SIGKILL after STOP_TIMEOUT. Returns the exit code (None if never started)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(self.STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                self._note("did not exit within %ss of SIGTERM; killed" % self.STOP_TIMEOUT)
+        return self.proc.returncode
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+        self._note("killed with SIGKILL")
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, lines=60):
+        return tail(self.log_path, lines)
+
+    def _note(self, text):
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            log.write(f"=== harness: {text}\n")
+
+
+class ConsumerProc:
+    """A push consumer in a subprocess (consumer_proc.py) writing JSON lines to its own file."""
+
+    STOP_TIMEOUT = 30
+
+    def __init__(self, workdir, namesrv, group, topic, instance, expression="*",
+                 model="clustering", orderly=False, fail_first=0, props=(), env=None):
+        self.name = instance
+        self.out = Path(workdir) / f"consumer-{instance}.jsonl"
+        self.err = Path(workdir) / f"consumer-{instance}.stderr"
+        cmd = [sys.executable, str(CONSUMER_PROC), "--namesrv", namesrv, "--group", group,
+               "--topic", topic, "--out", str(self.out), "--expression", expression,
+               "--model", model, "--instance", instance]
+        if orderly:
+            cmd.append("--orderly")
+        if fail_first:
+            cmd += ["--fail-first", str(fail_first)]
+        if props:
+            cmd += ["--props", ",".join(props)]
+        self.out.touch()
+        with open(self.err, "a", encoding="utf-8") as err:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err,
+                                         stderr=subprocess.STDOUT, env=env or os.environ.copy(),
+                                         start_new_session=True)
+
+    def records(self, include_warmup=False):
+        result = []
+        with open(self.out, encoding="utf-8") as f:
+            for line in f:
+                if not line.endswith("\n"):
+                    break  # a line still being written
+                r = json.loads(line)
+                if include_warmup or not (r["body"] or "").startswith(WARMUP):
+                    result.append(r)
+        return result
+
+    def bodies(self):
+        return [r["body"] for r in self.records()]
+
+    def warmup_records(self):
+        return [r for r in self.records(include_warmup=True) if (r["body"] or "").startswith(WARMUP)]
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def terminate(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def wait(self, timeout=None):
+        """Wait for exit; SIGKILL after timeout (default STOP_TIMEOUT). Returns the exit code, None if killed."""
+        try:
+            return self.proc.wait(self.STOP_TIMEOUT if timeout is None else timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            with open(self.err, "a", encoding="utf-8") as err:
+                err.write("=== harness: did not exit after SIGTERM; killed\n")
+            return None
+
+    def stop(self, timeout=None):
+        self.terminate()
+        return self.wait(timeout)
+
+    def log_tail(self, lines=30):
+        return tail(self.err, lines)
+
+
+def stop_all(consumers, timeout=ConsumerProc.STOP_TIMEOUT):
+    """SIGTERM every consumer, then wait for all of them at most `timeout` seconds in total."""
+    for c in consumers:
+        c.terminate()
+    deadline = time.monotonic() + timeout
+    return [c.wait(max(0.0, deadline - time.monotonic())) for c in consumers]
+
+
+@contextmanager
+def producer(namesrv, group, timeout_ms=5000):
+    """A started rocketmq Producer with its own client instance (so its name server is its own)."""
+    p = Producer(group, timeout=timeout_ms)
+    dll.SetProducerInstanceName(p._handle, f"{group}-{os.getpid()}".encode())
+    p.set_namesrv_addr(namesrv)
+    p.start()
+    try:
+        yield p
+    finally:
+        p.shutdown()
+
+
+def message(topic, body, tags=None, keys=None, props=None):
+    m = Message(topic)
+    m.set_body(body)
+    if tags:
+        m.set_tags(tags)
+    if keys:
+        m.set_keys(keys)
+    for k, v in (props or {}).items():
+        m.set_property(k, v)
+    return m
+
+
+def send_sync_all(prod, topic, bodies, **kw):
+    """Sync-send every body; returns the SendResults (each must be OK)."""
+    results = []
+    for b in bodies:
+        r = prod.send_sync(message(topic, b, **kw))
+        assert r.status == 0, f"send of {b!r} returned {r}"
+        results.append(r)
+    return results
+
+
+class AsyncSends:
+    """Collects async-send callbacks from C++ threads."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.ok, self.errors, self.keep = [], [], []
+
+    def send(self, prod, msg):
+        self.keep.append(msg)  # keep the C message alive until its callback ran
+        prod.send_async(msg, self._ok, self._err)
+
+    def _ok(self, result):
+        with self.lock:
+            self.ok.append(result)
+
+    def _err(self, exc):
+        with self.lock:
+            self.errors.append(repr(exc))
+
+    def done(self, n):
+        with self.lock:
+            return len(self.ok) + len(self.errors) >= n
+
+
+def warm_up(prod, topic, consumers, per_queue=False, timeout=60, interval=0.2):
+    """Send warm-up messages every `interval` until every consumer received one (per_queue: one on
+    every queue any consumer has seen, after at least 8 warm-ups). Returns the number sent."""
+    sent = 0
+    deadline = time.monotonic() + timeout
+    while True:
+        r = prod.send_sync(message(topic, f"{WARMUP}{sent}"))
+        assert r.status == 0, f"warm-up send returned {r}"
+        sent += 1
+        seen = {c.name: {r["queue_id"] for r in c.warmup_records()} for c in consumers}
+        if per_queue:
+            union = set().union(*seen.values())
+            ready = sent >= 8 and all(s == union for s in seen.values())
+        else:
+            ready = all(seen.values())
+        if ready:  # let any rebalance still in flight settle: one more warm-up must get through
+            last = f"{WARMUP}{sent}"
+            assert prod.send_sync(message(topic, last)).status == 0
+            wait_for(lambda: any(r["body"] == last for c in consumers for r in c.warmup_records()),
+                     10, what="the last warm-up message")
+            return sent + 1
+        for c in consumers:
+            assert c.alive(), f"consumer {c.name} died during warm-up:\n{c.log_tail()}"
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"warm-up barrier not reached in {timeout}s after {sent} messages; "
+                                 f"queues seen per consumer: {seen}")
+        time.sleep(interval)
+
+
+def wait_until_received(consumers, expected, timeout=60):
+    """Wait until the union of the consumers' bodies covers `expected`; fail naming what is missing."""
+    expected = set(expected)
+    deadline = time.monotonic() + timeout
+    while True:
+        got = set()
+        for c in consumers:
+            got.update(c.bodies())
+        missing = expected - got
+        if not missing:
+            return
+        for c in consumers:
+            assert c.alive(), f"consumer {c.name} exited early (code {c.proc.returncode}):\n{c.log_tail()}"
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{len(missing)} of {len(expected)} messages not received in {timeout}s, "
+                                 f"e.g. {[b[:40] for b in sorted(missing)[:5]]}")
+        time.sleep(0.1)

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The project's one test command: Python venv for the real RocketMQ client, swift build,
+# swift test, then the real-client conformance suite (Tests/Conformance) against the built apus.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+PY_PACKAGES=(rocketmq==0.4.4 pytest==8.3.5)
+
+summary=()
+failed=0
+
+# step NAME COMMAND...: run, time and record one step.
+step() {
+    local name=$1 start=$SECONDS rc
+    shift
+    echo
+    echo "==> $name"
+    "$@"
+    rc=$?
+    if [ $rc -eq 0 ]; then
+        summary+=("PASS  $name ($((SECONDS - start))s)")
+    else
+        summary+=("FAIL  $name (exit $rc, $((SECONDS - start))s)")
+        failed=1
+    fi
+    return $rc
+}
+
+finish() {
+    echo
+    echo "==> Summary"
+    printf '  %s\n' "${summary[@]}"
+    if [ $failed -eq 0 ]; then echo "ALL STEPS PASSED"; else echo "SOME STEPS FAILED"; fi
+    exit $failed
+}
+
+python_env() {
+    if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+        rm -rf "$VENV"
+        if ! python3 -m venv "$VENV"; then
+            # Debian ships venv's ensurepip separately.
+            rm -rf "$VENV"
+            if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+                apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null \
+                    && python3 -m venv "$VENV" || return 1
+            else
+                echo "python3 -m venv failed; install python3-venv" >&2
+                return 1
+            fi
+        fi
+    fi
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
+}
+
+step "python venv (${PY_PACKAGES[*]})" python_env || finish
+step "swift build" swift build || finish
+APUS_BIN="$(swift build --show-bin-path)/apus"
+export APUS_BIN
+step "swift test" timeout 1800 swift test
+step "conformance (pytest, APUS_BIN=$APUS_BIN)" \
+    timeout 900 "$VENV/bin/python" -m pytest Tests/Conformance -v -p no:cacheprovider
+finish
