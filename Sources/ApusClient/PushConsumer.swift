@@ -55,7 +55,8 @@ public final class PushConsumer: Sendable {
                 Task { await rebalance() }
             }
         }
-        for topic in state.withLock({ Array($0.subscriptions.keys) }) {
+        // The retry topic exists once the broker has seen a heartbeat; rebalance picks it up.
+        for topic in state.withLock({ Array($0.subscriptions.keys) }) where !topic.hasPrefix("%RETRY%") {
             _ = try await instance.route(topic)
         }
         await heartbeat()

@@ -1,4 +1,4 @@
-// End-to-end consumption semantics through the Swift client: clustering shares, broadcasting fans out, mixed groups
+// End-to-end consumption semantics (auto-created topics have 8 queues) through the Swift client: clustering shares, broadcasting fans out, mixed groups
 // broadcast for all, offsets survive a consumer restart.
 
 import ApusBroker
@@ -28,6 +28,7 @@ private func produce(_ harness: BrokerHarness, topic: String, _ bodies: [String]
         _ = try await producer.send(OutgoingMessage(topic: topic, body: ByteBuffer(string: body)))
     }
     await instance.shutdown()
+    try await waitFor("the route of \(topic)") { harness.nameServer.route(topic: topic) != nil }
 }
 
 private func startConsumer(_ harness: BrokerHarness, group: String, topic: String, model: MessageModel, index: Int,
@@ -55,8 +56,9 @@ private func stop(_ consumers: [(PushConsumer, ClientInstance)]) async {
     for i in 0..<2 {
         consumers.append(try await startConsumer(harness, group: "G1", topic: topic, model: .clustering, index: i, into: received))
     }
+    let started = consumers
     try await waitFor("each consumer to own half the queues") {
-        consumers.allSatisfy { $0.0.assignedQueues.filter { $0.topic == topic }.count == 4 }
+        started.allSatisfy { $0.0.assignedQueues.filter { $0.topic == topic }.count == 4 }
     }
     let bodies = (0..<100).map { "m\($0)" }
     try await produce(harness, topic: topic, bodies)
@@ -77,8 +79,9 @@ private func stop(_ consumers: [(PushConsumer, ClientInstance)]) async {
     for i in 0..<2 {
         consumers.append(try await startConsumer(harness, group: "GB", topic: topic, model: .broadcasting, index: i, into: received))
     }
+    let started = consumers
     try await waitFor("every consumer to own every queue") {
-        consumers.allSatisfy { $0.0.assignedQueues.count == 4 }
+        started.allSatisfy { $0.0.assignedQueues.count == 8 }
     }
     let bodies = (0..<50).map { "b\($0)" }
     try await produce(harness, topic: topic, bodies)
@@ -98,8 +101,9 @@ private func stop(_ consumers: [(PushConsumer, ClientInstance)]) async {
     consumers.append(try await startConsumer(harness, group: "GM", topic: topic, model: .clustering, index: 0, into: received))
     consumers.append(try await startConsumer(harness, group: "GM", topic: topic, model: .clustering, index: 1, into: received))
     consumers.append(try await startConsumer(harness, group: "GM", topic: topic, model: .broadcasting, index: 2, into: received))
+    let all = consumers
     try await waitFor("the clustering members to take every queue") {
-        consumers.allSatisfy { $0.0.assignedQueues.filter { $0.topic == topic }.count == 4 }
+        all.allSatisfy { $0.0.assignedQueues.filter { $0.topic == topic }.count == 8 }
     }
     let bodies = (0..<40).map { "x\($0)" }
     try await produce(harness, topic: topic, bodies)
@@ -108,8 +112,9 @@ private func stop(_ consumers: [(PushConsumer, ClientInstance)]) async {
     }
     // The broadcasting member leaves: the group is clustering again and the two share.
     await stop([consumers.removeLast()])
+    let remaining = consumers
     try await waitFor("the clustering members to split the queues again") {
-        consumers.allSatisfy { $0.0.assignedQueues.filter { $0.topic == topic }.count == 2 }
+        remaining.allSatisfy { $0.0.assignedQueues.filter { $0.topic == topic }.count == 4 }
     }
     await stop(consumers)
     await harness.stop()
