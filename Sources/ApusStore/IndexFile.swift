@@ -155,7 +155,7 @@ final class IndexService: Sendable {
         var result: [Int64] = []
         files.withLock { files in
             for file in files.reversed() where file.indexCount > 1 {
-                guard file.beginTimestamp <= endTimestamp, file.endTimestamp / 1000 * 1000 >= beginTimestamp - 1000 else { continue }
+                guard file.beginTimestamp <= endTimestamp, file.endTimestamp >= beginTimestamp else { continue }
                 file.lookup(keyHash: hash, limit: limit, into: &result)
                 if result.count >= limit { break }
             }
@@ -174,6 +174,13 @@ final class IndexService: Sendable {
         guard state != previous else { return }
         for file in dirty { file.file.flush(0..<file.file.size) }
         flushedCount.withLock { $0 = state }
+    }
+
+    /// Recovery: deletes files started at or past the valid log end (they only index records that are gone).
+    func deleteFiles(startingAtOrAbove logEnd: Int64) {
+        files.withLock { files in
+            while let last = files.last, last.file.startOffset >= logEnd { files.removeLast().file.destroy() }
+        }
     }
 
     /// Retention: deletes files whose newest entry is below `logMinOffset` (never the last file).
