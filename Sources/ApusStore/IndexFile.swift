@@ -128,8 +128,13 @@ final class IndexService: Sendable {
                 try add(Self.keyHash(topicHash: topicHash, key: UnsafeBufferPointer(rebasing: bytes[range])), physicalOffset, storeTimestamp)
             }
             if let range = MessagePropertyCodec.valueRange(of: keysKey, in: bytes) {
-                for token in UnsafeBufferPointer(rebasing: bytes[range]).split(separator: 0x20) {
-                    try add(Self.keyHash(topicHash: topicHash, key: UnsafeBufferPointer(rebasing: token)), physicalOffset, storeTimestamp)
+                var tokenStart = range.lowerBound
+                for i in range.lowerBound...range.upperBound where i == range.upperBound || bytes[i] == 0x20 {
+                    if i > tokenStart {
+                        try add(Self.keyHash(topicHash: topicHash, key: UnsafeBufferPointer(rebasing: bytes[tokenStart..<i])),
+                                physicalOffset, storeTimestamp)
+                    }
+                    tokenStart = i + 1
                 }
             }
         }
