@@ -76,7 +76,12 @@ public final class MessageStore: Sendable {
         let abnormal = fileExists(abortPath)
         let checkpoint = StoreCheckpoint.read(checkpointPath)
         let segments = commitLog.allSegments
-        guard let first = segments.first else { return }
+        guard let first = segments.first else {
+            // No log at all: nothing the queues or index point to exists any more.
+            for queue in allQueues() { queue.truncate(logEnd: 0) }
+            index.deleteFiles(startingAtOrAbove: 0)
+            return
+        }
         let queuesMissing = queueTable.withLock { $0.isEmpty }
         let fullScan = checkpoint == nil || queuesMissing
         let start = fullScan ? first : (segments.last { $0.startOffset <= checkpoint!.logicsFlushedOffset } ?? first)
