@@ -22,11 +22,16 @@ final class CommitLog: Sendable {
     let dispatchedPosition = Atomic<Int64>(0)
     let flushedPosition = Atomic<Int64>(0)
     private let flushLock = Mutex<Void>(())
+    /// The next segment, created and pre-faulted ahead of the appender by the flush thread.
+    private let preparedSegment = Mutex<MappedFile?>(nil)
+    /// How far ahead of the write position pages are faulted in, so appends never wait for the kernel to zero pages.
+    let prefaultWindow: Int
 
     init(directory: String, segmentSize: Int) throws {
         try makeDirectories(directory)
         self.directory = directory
         self.segmentSize = segmentSize
+        prefaultWindow = Swift.min(segmentSize, 128 << 20)
         var files: [MappedFile] = []
         for (start, path) in numberedFiles(in: directory) {
             guard start % Int64(segmentSize) == 0 else { throw StoreError("\(path): not a multiple of the segment size \(segmentSize)") }
@@ -53,7 +58,11 @@ final class CommitLog: Sendable {
 
     /// Creates the segment starting at `start` (the appender's roll). Called under the append lock.
     func createSegment(start: Int64) throws -> MappedFile {
-        let file = try MappedFile(path: directory + "/" + fileName(start), startOffset: start, size: segmentSize)
+        let prepared = preparedSegment.withLock { prepared in
+            defer { prepared = nil }
+            return prepared?.startOffset == start ? prepared : nil
+        }
+        let file = try prepared ?? MappedFile(path: directory + "/" + fileName(start), startOffset: start, size: segmentSize)
         segments.withLock { $0.append(file) }
         return file
     }
@@ -79,6 +88,33 @@ final class CommitLog: Sendable {
             return message
         }
         return nil
+    }
+
+    /// Flush thread: faults in the pages of [from, from + prefaultWindow) — in the current segment with
+    /// MADV_POPULATE_WRITE (content untouched, safe beside the appender), and creates the next segment if the window
+    /// reaches it. Returns the end of the window.
+    func prefault(from: Int64) -> Int64 {
+        guard let segment = segment(for: from) else { return from }
+        let end = from + Int64(prefaultWindow)
+        do {
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let start = Int(from - segment.startOffset) / page * page
+            let stop = Int(Swift.min(end, segment.endOffset) - segment.startOffset)
+            if stop > start { _ = madvise(segment.base + start, stop - start, 23 /* MADV_POPULATE_WRITE */) }
+            if end > segment.endOffset && self.segment(for: segment.endOffset) == nil {
+                let next = segment.endOffset
+                let needed = preparedSegment.withLock { $0?.startOffset != next }
+                if needed, let file = try? MappedFile(path: directory + "/" + fileName(next), startOffset: next, size: segmentSize) {
+                    // Nobody else sees this file yet: touching it by writing is safe.
+                    if madvise(file.base, file.size, 23) != 0 {
+                        var at = 0
+                        while at < file.size { file.base.storeBytes(of: 0, toByteOffset: at, as: UInt8.self); at += page }
+                    }
+                    preparedSegment.withLock { $0 = file }
+                }
+            }
+        }
+        return end
     }
 
     /// msyncs the dirty range up to `end` and publishes it as flushed; returns the new flushed position.

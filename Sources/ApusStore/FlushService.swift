@@ -74,10 +74,15 @@ extension MessageStore {
     private func flushLoop() {
         let interval = Int64(config.flushIntervalMillis)
         var lastFull = currentTimeMillis(), lastRetention = lastFull
+        var prefaulted: Int64 = 0
         while !flushControl.stopping.load(ordering: .acquiring) {
+            let position = commitLog.committedPosition.load(ordering: .acquiring)
+            if prefaulted < position + Int64(commitLog.prefaultWindow / 2) {
+                prefaulted = commitLog.prefault(from: Swift.max(position, prefaulted))
+            }
             let groupCommitPending = config.flushDiskType == .syncFlush && flushControl.hasWaiters
             if !groupCommitPending {
-                _ = flushControl.wake.wait(timeout: .now() + .milliseconds(Int(max(1, interval - (currentTimeMillis() - lastFull)))))
+                _ = flushControl.wake.wait(timeout: .now() + .milliseconds(Int(min(100, max(1, interval - (currentTimeMillis() - lastFull))))))
             }
             if flushControl.stopping.load(ordering: .acquiring) { break }
             if config.flushDiskType == .syncFlush && flushControl.hasWaiters {

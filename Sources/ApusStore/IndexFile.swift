@@ -128,8 +128,13 @@ final class IndexService: Sendable {
                 try add(Self.keyHash(topicHash: topicHash, key: UnsafeBufferPointer(rebasing: bytes[range])), physicalOffset, storeTimestamp)
             }
             if let range = MessagePropertyCodec.valueRange(of: keysKey, in: bytes) {
-                for token in UnsafeBufferPointer(rebasing: bytes[range]).split(separator: 0x20) {
-                    try add(Self.keyHash(topicHash: topicHash, key: UnsafeBufferPointer(rebasing: token)), physicalOffset, storeTimestamp)
+                var tokenStart = range.lowerBound
+                for i in range.lowerBound...range.upperBound where i == range.upperBound || bytes[i] == 0x20 {
+                    if i > tokenStart {
+                        try add(Self.keyHash(topicHash: topicHash, key: UnsafeBufferPointer(rebasing: bytes[tokenStart..<i])),
+                                physicalOffset, storeTimestamp)
+                    }
+                    tokenStart = i + 1
                 }
             }
         }
@@ -155,7 +160,7 @@ final class IndexService: Sendable {
         var result: [Int64] = []
         files.withLock { files in
             for file in files.reversed() where file.indexCount > 1 {
-                guard file.beginTimestamp <= endTimestamp, file.endTimestamp / 1000 * 1000 >= beginTimestamp - 1000 else { continue }
+                guard file.beginTimestamp <= endTimestamp, file.endTimestamp >= beginTimestamp else { continue }
                 file.lookup(keyHash: hash, limit: limit, into: &result)
                 if result.count >= limit { break }
             }
@@ -174,6 +179,13 @@ final class IndexService: Sendable {
         guard state != previous else { return }
         for file in dirty { file.file.flush(0..<file.file.size) }
         flushedCount.withLock { $0 = state }
+    }
+
+    /// Recovery: deletes files started at or past the valid log end (they only index records that are gone).
+    func deleteFiles(startingAtOrAbove logEnd: Int64) {
+        files.withLock { files in
+            while let last = files.last, last.file.startOffset >= logEnd { files.removeLast().file.destroy() }
+        }
     }
 
     /// Retention: deletes files whose newest entry is below `logMinOffset` (never the last file).

@@ -76,7 +76,12 @@ public final class MessageStore: Sendable {
         let abnormal = fileExists(abortPath)
         let checkpoint = StoreCheckpoint.read(checkpointPath)
         let segments = commitLog.allSegments
-        guard let first = segments.first, let last = segments.last else { return }
+        guard let first = segments.first else {
+            // No log at all: nothing the queues or index point to exists any more.
+            for queue in allQueues() { queue.truncate(logEnd: 0) }
+            index.deleteFiles(startingAtOrAbove: 0)
+            return
+        }
         let queuesMissing = queueTable.withLock { $0.isEmpty }
         let fullScan = checkpoint == nil || queuesMissing
         let start = fullScan ? first : (segments.last { $0.startOffset <= checkpoint!.logicsFlushedOffset } ?? first)
@@ -97,9 +102,13 @@ public final class MessageStore: Sendable {
             }
         }
         let validEnd = position
-        let tornBytes = Swift.min(last.endOffset, commitLog.segment(for: validEnd)?.endOffset ?? validEnd) - validEnd
+        if let segment = commitLog.segment(for: validEnd), Int(validEnd - segment.startOffset) + 8 <= segment.size,
+           segment.loadInt64(Int(validEnd - segment.startOffset)) != 0 {
+            logger.warning("commit log tail is torn or corrupt; truncating", metadata: ["at": "\(validEnd)"])
+        }
         commitLog.truncate(at: validEnd)
         for queue in allQueues() { queue.truncate(logEnd: validEnd) }
+        index.deleteFiles(startingAtOrAbove: validEnd)
         commitLog.committedPosition.store(validEnd, ordering: .releasing)
 
         // Pass 2: re-dispatch what the consume queues and index may not have.
@@ -125,8 +134,7 @@ public final class MessageStore: Sendable {
         commitLog.flush(upTo: validEnd)
         appendState.withLock { $0 = AppendState(segment: commitLog.segment(for: validEnd), position: validEnd) }
         logger.info("store recovered", metadata: [
-            "abnormal": "\(abnormal)", "from": "\(start.startOffset)", "logEnd": "\(validEnd)",
-            "droppedTailBytes": "\(tornBytes > 0 && abnormal ? "\(tornBytes)" : "0")", "redispatched": "\(redispatched)",
+            "abnormal": "\(abnormal)", "from": "\(start.startOffset)", "logEnd": "\(validEnd)", "redispatched": "\(redispatched)",
         ])
     }
 

@@ -7,8 +7,15 @@ import NIOCore
 
 let testLogger = Logger(label: "apus.store.test")
 
+/// Every test directory lives under one per-process parent, removed when the test process exits.
+private let testRoot: String = {
+    let path = "/tmp/apus-store-tests-\(getpid())"
+    atexit { try? FileManager.default.removeItem(atPath: "/tmp/apus-store-tests-\(getpid())") }
+    return path
+}()
+
 func temporaryDirectory() -> String {
-    let path = "/tmp/apus-store-test-\(UUID().uuidString)"
+    let path = testRoot + "/" + UUID().uuidString
     try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
