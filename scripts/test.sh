@@ -27,11 +27,16 @@ step() {
     return $rc
 }
 
+# finish: print the step summary, then the test runners' own closing lines, and exit.
 finish() {
     echo
     echo "==> Summary"
     printf '  %s\n' "${summary[@]}"
     if [ $failed -eq 0 ]; then echo "ALL STEPS PASSED"; else echo "SOME STEPS FAILED"; fi
+    if [ -n "${LOGS:-}" ]; then
+        grep -hE "(Test run with [0-9]+ tests?|Executed [0-9]+ tests?)" "$LOGS/swift-test" 2>/dev/null | tail -n 2
+        grep -hE "^=+ .*(passed|failed|error|no tests ran).* =+$" "$LOGS/pytest" 2>/dev/null | tail -n 1
+    fi
     exit $failed
 }
 
@@ -57,7 +62,18 @@ step "python venv (${PY_PACKAGES[*]})" python_env || finish
 step "swift build" swift build || finish
 APUS_BIN="$(swift build --show-bin-path)/apus"
 export APUS_BIN
-step "swift test" timeout 1800 swift test
+LOGS=$(mktemp -d)
+trap 'rm -rf "$LOGS"' EXIT
+
+# logged NAME COMMAND...: run with output also kept in $LOGS/NAME, keeping the command's exit code.
+logged() {
+    local name=$1
+    shift
+    "$@" 2>&1 | tee "$LOGS/$name"
+    return "${PIPESTATUS[0]}"
+}
+
+step "swift test" logged swift-test timeout 1800 swift test
 step "conformance (pytest, APUS_BIN=$APUS_BIN)" \
-    timeout 900 "$VENV/bin/python" -m pytest Tests/Conformance -v -p no:cacheprovider
+    logged pytest timeout 900 "$VENV/bin/python" -m pytest Tests/Conformance -v --tb=short -p no:cacheprovider
 finish

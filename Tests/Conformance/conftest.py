@@ -16,6 +16,7 @@ os.environ["HOME"] = CLIENT_HOME
 from harness import ApusServer, ConsumerProc, stop_all  # noqa: E402  (after HOME is set)
 
 SERVERS = pytest.StashKey[list]()
+CONSUMERS = pytest.StashKey[list]()
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -23,8 +24,6 @@ def pytest_sessionfinish(session, exitstatus):
         shutil.rmtree(CLIENT_HOME, ignore_errors=True)
     else:
         print(f"\nC++ client logs kept in {CLIENT_HOME}/logs/rocketmq-cpp")
-
-CONSUMERS = pytest.StashKey[list]()
 
 
 @pytest.hookimpl(hookwrapper=True)
