@@ -80,7 +80,7 @@ final class NameServerRegistrar: Sendable {
         let (provider, stopped) = state.withLock { ($0.bodyProvider, $0.stopped) }
         guard let provider, !stopped else { return }
         let body = provider().encode()
-        let header = [
+        let header: ExtFields = [
             "brokerName": config.brokerName, "brokerAddr": config.advertisedAddress, "clusterName": config.brokerClusterName,
             "haServerAddr": "", "brokerId": String(config.brokerId), "compressed": "false", "bodyCrc32": "0",
         ]

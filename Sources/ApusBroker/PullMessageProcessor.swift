@@ -109,7 +109,7 @@ final class PullMessageProcessor: Sendable {
                 $0.progress.recordPull(group: group, clientId: clientId, topic: topic, queueId: queueId, nextOffset: next, now: now)
             }
         }
-        let ext = [
+        let ext: ExtFields = [
             "nextBeginOffset": String(next),
             "minOffset": String(result.minOffset),
             "maxOffset": String(result.maxOffset),

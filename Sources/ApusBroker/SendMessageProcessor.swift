@@ -115,12 +115,10 @@ final class SendMessageProcessor: Sendable {
             return reject(request, .serviceNotAvailable, reason, connection)
         }
         let ids = result.records.map { MessageId.offsetMessageId(storeHost: broker.storeHost, commitLogOffset: $0.physicalOffset) }
-        let ext = [
+        let ext: ExtFields = [
             "msgId": ids.count == 1 ? ids[0] : ids.joined(separator: ","),
             "queueId": String(queueId),
             "queueOffset": String(result.records.first?.queueOffset ?? 0),
-            "MSG_REGION": "DefaultRegion",
-            "TRACE_ON": "true",
         ]
         guard broker.config.store.flushDiskType == .syncFlush else {
             return .response(to: request, code: .success, extFields: ext)

@@ -56,7 +56,12 @@ public final class ClientInstance: Sendable {
     let logger: Logger
     private let namesrv: (host: String, port: Int)
     private let state = Mutex<State>(State())
-    private let requestHandler = Mutex<(@Sendable (RemotingCommand, RemotingClient) -> Void)?>(nil)
+    private let requestHandler = Mutex<HandlerSlot>(HandlerSlot())
+
+    /// A struct around the closure: a Mutex of a bare function type re-abstracts it (one more thunk) on every access.
+    private struct HandlerSlot {
+        var handler: (@Sendable (RemotingCommand, RemotingClient) -> Void)?
+    }
 
     private struct State {
         var namesrvClient: RemotingClient?
@@ -77,7 +82,7 @@ public final class ClientInstance: Sendable {
 
     /// Handler for broker-initiated requests (NOTIFY_CONSUMER_IDS_CHANGED…).
     func onBrokerRequest(_ handler: @escaping @Sendable (RemotingCommand, RemotingClient) -> Void) {
-        requestHandler.withLock { $0 = handler }
+        requestHandler.withLock { $0.handler = handler }
     }
 
     public func route(_ topic: String, refresh: Bool = false) async throws -> TopicRoute {
@@ -93,7 +98,7 @@ public final class ClientInstance: Sendable {
     public func broker(_ address: String) async throws -> RemotingClient {
         if let existing = state.withLock({ $0.brokers[address] }), existing.isActive { return existing }
         guard let host = HostAddress(address) else { throw ClientError.badAddress(address) }
-        let handler = requestHandler.withLock { $0 }
+        let handler = requestHandler.withLock { $0.handler }
         let client = try await RemotingClient.connect(host: host.ipString, port: Int(host.port), group: group, logger: logger,
                                                       onRequest: { request, client in handler?(request, client) })
         state.withLock { $0.brokers[address] = client }

@@ -147,7 +147,7 @@ public final class PushConsumer: Sendable {
     /// Clustering: the broker's committed offset, else the end of the queue; broadcasting: the end of the queue.
     private func startOffset(_ queue: MessageQueue, address: String) async -> Int64? {
         guard let client = try? await instance.broker(address) else { return nil }
-        let fields = ["consumerGroup": group, "topic": queue.topic, "queueId": String(queue.queueId)]
+        let fields: ExtFields = ["consumerGroup": group, "topic": queue.topic, "queueId": String(queue.queueId)]
         if messageModel == .clustering,
            let response = try? await client.request(.request(code: .queryConsumerOffset, extFields: fields), timeout: .seconds(3)),
            response.code == ResponseCode.success.rawValue, let offset = response.int64("offset") {

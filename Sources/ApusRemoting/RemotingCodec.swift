@@ -174,18 +174,21 @@ enum HeaderCodec {
 
     /// Ext fields with every value normalised to text: numbers as literal text, booleans "true"/"false";
     /// nulls and nested arrays/objects are dropped.
-    private static func extFields(_ reader: inout JSONReader) throws -> [String: String] {
+    private static func extFields(_ reader: inout JSONReader) throws -> ExtFields {
         guard try reader.peek() == UInt8(ascii: "{") else {
             _ = try reader.parseValue(depth: 1)
             return [:]
         }
         reader.pos += 1
-        var fields: [String: String] = [:]
+        var fields = ExtFields(minimumCapacity: 16)
         if try reader.consume(UInt8(ascii: "}")) { return fields }
-        fields.reserveCapacity(16)
         repeat {
             let key = try reader.parseKey()
-            if let value = try reader.parseValue(depth: 2).stringValue { fields[key] = value }
+            if try reader.peek() == UInt8(ascii: "\"") {
+                fields.append(key, try reader.parseString())
+            } else if let value = try reader.parseValue(depth: 2).stringValue {
+                fields.append(key, value)
+            }
         } while try reader.consume(UInt8(ascii: ","))
         try reader.expect(UInt8(ascii: "}"))
         return fields
@@ -206,14 +209,14 @@ enum HeaderCodec {
         guard let extLength = header.readInteger(as: Int32.self), extLength >= 0,
               var ext = header.readSlice(length: Int(extLength))
         else { throw truncated }
-        var fields: [String: String] = [:]
+        var fields = ExtFields()
         while ext.readableBytes > 0 {
             guard let keyLength = ext.readInteger(as: Int16.self), keyLength >= 0,
                   let key = ext.readString(length: Int(keyLength)),
                   let valueLength = ext.readInteger(as: Int32.self), valueLength >= 0,
                   let value = ext.readString(length: Int(valueLength))
             else { throw truncated }
-            if valueLength > 0 { fields[key] = value }  // a zero length is Java's null
+            if valueLength > 0 { fields.append(key, value) }  // a zero length is Java's null
         }
         return RemotingCommand(code: Int32(code), language: LanguageCode.name(language), version: Int32(version),
                                opaque: opaque, flag: flag, remark: remark, extFields: fields, serializeType: .rocketmq)

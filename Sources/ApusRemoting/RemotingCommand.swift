@@ -13,13 +13,13 @@ public struct RemotingCommand: Sendable, Equatable {
     public var flag: Int32
     public var remark: String?
     /// Ext-field values as text; JSON numbers and booleans were converted at decode time, nulls dropped.
-    public var extFields: [String: String]
+    public var extFields: ExtFields
     /// Bytes after the header; on decode a slice of the incoming frame.
     public var body: ByteBuffer?
     public var serializeType: SerializeType
 
     public init(code: Int32, language: String = "JAVA", version: Int32 = RemotingCommand.defaultVersion,
-                opaque: Int32 = 0, flag: Int32 = 0, remark: String? = nil, extFields: [String: String] = [:],
+                opaque: Int32 = 0, flag: Int32 = 0, remark: String? = nil, extFields: ExtFields = [:],
                 body: ByteBuffer? = nil, serializeType: SerializeType = .json) {
         self.code = code
         self.language = language
@@ -43,13 +43,13 @@ public struct RemotingCommand: Sendable, Equatable {
     public var requestCode: RequestCode? { RequestCode(rawValue: code) }
     public var responseCode: ResponseCode? { ResponseCode(rawValue: code) }
 
-    public static func request(code: RequestCode, extFields: [String: String] = [:], body: ByteBuffer? = nil) -> RemotingCommand {
+    public static func request(code: RequestCode, extFields: ExtFields = [:], body: ByteBuffer? = nil) -> RemotingCommand {
         RemotingCommand(code: code.rawValue, extFields: extFields, body: body)
     }
 
     /// A response carrying the request's opaque and serialize type, flag = RESPONSE.
     public static func response(to request: RemotingCommand, code: ResponseCode, remark: String? = nil,
-                                extFields: [String: String] = [:], body: ByteBuffer? = nil) -> RemotingCommand {
+                                extFields: ExtFields = [:], body: ByteBuffer? = nil) -> RemotingCommand {
         RemotingCommand(code: code.rawValue, opaque: request.opaque, flag: responseFlag, remark: remark,
                         extFields: extFields, body: body, serializeType: request.serializeType)
     }

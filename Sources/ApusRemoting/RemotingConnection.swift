@@ -18,11 +18,20 @@ public enum RemotingError: Error, Sendable, Equatable {
 final class PendingResponses: Sendable {
     private struct Entry: Sendable {
         let promise: EventLoopPromise<RemotingCommand>
-        var timeout: Scheduled<Void>?
+        let deadline: NIODeadline
         let connectionID: UInt64
     }
 
-    private let entries = Mutex<[Int32: Entry]>([:])
+    private struct State {
+        var entries: [Int32: Entry] = [:]
+        var sweeper: RepeatedTask?
+    }
+
+    /// Timeouts are enforced by one sweep every `sweepInterval`, not by a timer per request: a pipelining client has
+    /// thousands in flight, and a scheduled task per request costs more than the request itself.
+    static let sweepInterval = TimeAmount.milliseconds(100)
+
+    private let state = Mutex(State())
     private let lastOpaque = Atomic<Int32>(0)
 
     /// A fresh non-negative opaque.
@@ -32,55 +41,70 @@ final class PendingResponses: Sendable {
 
     func register(opaque: Int32, connectionID: UInt64, eventLoop: EventLoop, timeout: TimeAmount) -> EventLoopFuture<RemotingCommand> {
         let promise = eventLoop.makePromise(of: RemotingCommand.self)
-        entries.withLock { $0[opaque] = Entry(promise: promise, timeout: nil, connectionID: connectionID) }
-        let task = eventLoop.scheduleTask(in: timeout) { self.fail(opaque: opaque, RemotingError.timeout) }
-        let stillPending = entries.withLock { entries -> Bool in
-            guard entries[opaque] != nil else { return false }
-            entries[opaque]!.timeout = task
-            return true
+        let startSweeper = state.withLock { state -> Bool in
+            state.entries[opaque] = Entry(promise: promise, deadline: .now() + timeout, connectionID: connectionID)
+            return state.sweeper == nil
         }
-        if !stillPending { task.cancel() }
+        if startSweeper {
+            let task = eventLoop.scheduleRepeatedTask(initialDelay: Self.sweepInterval, delay: Self.sweepInterval) { task in
+                self.sweep(task)
+            }
+            let duplicate = state.withLock { state -> Bool in
+                guard state.sweeper == nil else { return true }
+                state.sweeper = task
+                return false
+            }
+            if duplicate { task.cancel() }
+        }
         return promise.futureResult
+    }
+
+    private func sweep(_ task: RepeatedTask) {
+        let now = NIODeadline.now()
+        let expired = state.withLock { state -> [Entry] in
+            let late = state.entries.filter { $0.value.deadline <= now }
+            for key in late.keys { state.entries[key] = nil }
+            if state.entries.isEmpty {
+                task.cancel()
+                state.sweeper = nil
+            }
+            return Array(late.values)
+        }
+        for entry in expired { entry.promise.fail(RemotingError.timeout) }
     }
 
     /// Completes the request the response answers; returns false when nobody waits for it.
     @discardableResult
     func complete(_ response: RemotingCommand) -> Bool {
-        guard let entry = entries.withLock({ $0.removeValue(forKey: response.opaque) }) else { return false }
-        entry.timeout?.cancel()
+        guard let entry = state.withLock({ $0.entries.removeValue(forKey: response.opaque) }) else { return false }
         entry.promise.succeed(response)
         return true
     }
 
     func fail(opaque: Int32, _ error: Error) {
-        guard let entry = entries.withLock({ $0.removeValue(forKey: opaque) }) else { return }
-        entry.timeout?.cancel()
+        guard let entry = state.withLock({ $0.entries.removeValue(forKey: opaque) }) else { return }
         entry.promise.fail(error)
     }
 
     func failAll(connectionID: UInt64) {
-        let failed = entries.withLock { entries -> [Entry] in
-            let mine = entries.filter { $0.value.connectionID == connectionID }
-            for key in mine.keys { entries[key] = nil }
+        let failed = state.withLock { state -> [Entry] in
+            let mine = state.entries.filter { $0.value.connectionID == connectionID }
+            for key in mine.keys { state.entries[key] = nil }
             return Array(mine.values)
         }
-        for entry in failed {
-            entry.timeout?.cancel()
-            entry.promise.fail(RemotingError.connectionClosed)
-        }
+        for entry in failed { entry.promise.fail(RemotingError.connectionClosed) }
     }
 
-    /// Sends `command` as a correlated request and returns its response future.
+    /// Sends `command` as a correlated request and returns its response future. A failed write closes the channel,
+    /// which fails every request pending on it (`failAll`).
     func request(_ command: RemotingCommand, on channel: Channel, connectionID: UInt64, timeout: TimeAmount,
                  flush: Bool) -> EventLoopFuture<RemotingCommand> {
+        guard channel.isActive else { return channel.eventLoop.makeFailedFuture(RemotingError.connectionClosed) }
         var command = command
         command.opaque = nextOpaque()
         command.flag &= ~(RemotingCommand.responseFlag | RemotingCommand.onewayFlag)
         let future = register(opaque: command.opaque, connectionID: connectionID, eventLoop: channel.eventLoop, timeout: timeout)
-        let written = channel.eventLoop.makePromise(of: Void.self)
-        let opaque = command.opaque
-        written.futureResult.whenFailure { _ in self.fail(opaque: opaque, RemotingError.connectionClosed) }
-        if flush { channel.writeAndFlush(command, promise: written) } else { channel.write(command, promise: written) }
+        if flush { channel.writeAndFlush(command, promise: nil) } else { channel.write(command, promise: nil) }
         return future
     }
 

@@ -25,7 +25,11 @@ public final class MessageStore: Sendable {
     let abortPath: String
     private let queueTable = Mutex<[QueueKey: ConsumeQueue]>([:])
     private let appendState: Mutex<AppendState>
-    private let arrivalListener = Mutex<(@Sendable (String, Int32, Int64) -> Void)?>(nil)
+    /// Held in a struct: a Mutex whose value is itself a function type re-abstracts it on every `withLock`, stacking thunks.
+    private struct ArrivalListenerSlot {
+        var listener: (@Sendable (String, Int32, Int64) -> Void)?
+    }
+    private let arrivalListener = Mutex(ArrivalListenerSlot())
     let flushControl = FlushControl()
 
     struct AppendState {
@@ -251,7 +255,7 @@ public final class MessageStore: Sendable {
             endOffset = state.position
             return .ok
         }
-        if !records.isEmpty, let listener = arrivalListener.withLock({ $0 }) {
+        if !records.isEmpty, let listener = arrivalListener.withLock({ $0.listener }) {
             notifyArrivals(messages, records, listener)
         }
         return PutResult(status: status, records: records, endOffset: endOffset)
@@ -270,7 +274,7 @@ public final class MessageStore: Sendable {
     }
 
     public func setArrivalListener(_ listener: @escaping @Sendable (_ topic: String, _ queueId: Int32, _ maxOffset: Int64) -> Void) {
-        arrivalListener.withLock { $0 = listener }
+        arrivalListener.withLock { $0.listener = listener }
     }
 
     // MARK: Reads
