@@ -47,7 +47,15 @@ public final class PushConsumer: Sendable {
     /// Queues this consumer currently pulls.
     public var assignedQueues: [MessageQueue] { state.withLock { Array($0.assigned.keys) } }
 
+    /// Registers with the brokers and starts consuming.
     public func start(_ handler: @escaping Handler) async throws {
+        try await register(handler)
+        await run()
+    }
+
+    /// Joins the group (routes, heartbeat) without pulling yet: starting several consumers with `register` first and
+    /// `run` afterwards lets each see the full group on its first rebalance.
+    public func register(_ handler: @escaping Handler) async throws {
         state.withLock { $0.handler = handler }
         if messageModel == .clustering { subscribe(topic: "%RETRY%" + group) }
         instance.onBrokerRequest { [self] request, _ in
@@ -60,6 +68,10 @@ public final class PushConsumer: Sendable {
             _ = try await instance.route(topic)
         }
         await heartbeat()
+    }
+
+    /// Rebalances now and keeps rebalancing, heartbeating and committing offsets periodically.
+    public func run() async {
         await rebalance()
         let loop = instance.group.next()
         let timers = [

@@ -372,27 +372,31 @@ public struct JSONWriter {
 
     /// Quoted, escaped string: quote, backslash and control characters escaped; other UTF-8 passed through.
     static func writeEscaped(_ s: String, to buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(ascii: "\""))
-        if s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            for b in s.utf8 {
+        var s = s
+        s.withUTF8 { utf8 in
+            buffer.writeInteger(UInt8(ascii: "\""))
+            var runStart = 0
+            for i in 0..<utf8.count {
+                let b = utf8[i]
+                guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else { continue }
+                if i > runStart { buffer.writeBytes(UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
+                runStart = i + 1
                 switch b {
                 case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
                 case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
                 case 0x0A: buffer.writeStaticString("\\n")
                 case 0x0D: buffer.writeStaticString("\\r")
                 case 0x09: buffer.writeStaticString("\\t")
-                case 0..<0x20:
+                default:
                     let hex: StaticString = "0123456789abcdef"
                     buffer.writeStaticString("\\u00")
                     buffer.writeInteger(hex.utf8Start[Int(b >> 4)])
                     buffer.writeInteger(hex.utf8Start[Int(b & 0xF)])
-                default: buffer.writeInteger(b)
                 }
             }
-        } else {
-            buffer.writeString(s)
+            if runStart < utf8.count { buffer.writeBytes(UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+            buffer.writeInteger(UInt8(ascii: "\""))
         }
-        buffer.writeInteger(UInt8(ascii: "\""))
     }
 
     /// Decimal text of `value` without allocating.

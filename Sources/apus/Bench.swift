@@ -56,6 +56,7 @@ struct Bench: AsyncParsableCommand {
         var rows: [String: String] = [:]
         for workload in workloads.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
             let cpu = ProcessStats(pid: brokerPid)
+            let ownCPU = ProcessStats(pid: getpid())
             let line: String
             switch workload {
             case "w1": line = try await runner.w1()
@@ -64,7 +65,8 @@ struct Bench: AsyncParsableCommand {
             case "w4": line = try await runner.w4()
             default: throw ValidationError("unknown workload \(workload)")
             }
-            let cpuText = cpu.brokerCPUPercent().map { String(format: "; broker CPU %.0f%%", $0) } ?? ""
+            let cpuText = (cpu.cpuPercent().map { String(format: "; broker CPU %.0f%%", $0) } ?? "")
+                + (ownCPU.cpuPercent().map { String(format: ", bench client CPU %.0f%%", $0) } ?? "")
             print("\(workload.uppercased()): \(line)\(cpuText)")
             rows[workload] = line
         }
@@ -75,7 +77,7 @@ struct Bench: AsyncParsableCommand {
     }
 }
 
-/// CPU time of the broker process over a phase, from /proc.
+/// CPU time of a process over a phase, from /proc.
 struct ProcessStats {
     let pid: Int32?
     let startTicks: Double?
@@ -86,7 +88,7 @@ struct ProcessStats {
         startTicks = pid.flatMap(Self.cpuTicks)
     }
 
-    func brokerCPUPercent() -> Double? {
+    func cpuPercent() -> Double? {
         guard let pid, let start = startTicks, let end = Self.cpuTicks(pid) else { return nil }
         let seconds = Date().timeIntervalSince(startTime)
         return (end - start) / Double(sysconf(Int32(_SC_CLK_TCK))) / seconds * 100

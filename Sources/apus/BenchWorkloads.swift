@@ -243,9 +243,10 @@ struct BenchRunner: Sendable {
             let instance = try makeInstance("\(prefix)-c\(i)")
             let consumer = PushConsumer(group: groups[i % groups.count], instance: instance, messageModel: .clustering)
             consumer.subscribe(topic: topic)
-            try await consumer.start { messages, _ in tracker.record(messages, consumer: i, measureLatency: measureLatency) }
+            try await consumer.register { messages, _ in tracker.record(messages, consumer: i, measureLatency: measureLatency) }
             started.append((consumer, instance))
         }
+        for (consumer, _) in started { await consumer.run() }
         return started
     }
 
