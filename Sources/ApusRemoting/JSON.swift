@@ -371,31 +371,40 @@ public struct JSONWriter {
     }
 
     /// Quoted, escaped string: quote, backslash and control characters escaped; other UTF-8 passed through.
+    /// Writes `s` as a JSON string straight into the buffer's memory: one capacity check per string, not per byte.
     static func writeEscaped(_ s: String, to buffer: inout ByteBuffer) {
         var s = s
         s.withUTF8 { utf8 in
-            buffer.writeInteger(UInt8(ascii: "\""))
-            var runStart = 0
-            for i in 0..<utf8.count {
-                let b = utf8[i]
-                guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else { continue }
-                if i > runStart { buffer.writeBytes(UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
-                runStart = i + 1
-                switch b {
-                case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
-                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
-                case 0x0A: buffer.writeStaticString("\\n")
-                case 0x0D: buffer.writeStaticString("\\r")
-                case 0x09: buffer.writeStaticString("\\t")
-                default:
-                    let hex: StaticString = "0123456789abcdef"
-                    buffer.writeStaticString("\\u00")
-                    buffer.writeInteger(hex.utf8Start[Int(b >> 4)])
-                    buffer.writeInteger(hex.utf8Start[Int(b & 0xF)])
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: utf8.count * 6 + 2) { out in
+                let hex: StaticString = "0123456789abcdef"
+                var o = 0
+                @inline(__always) func put(_ byte: UInt8) {
+                    out[o] = byte
+                    o += 1
                 }
+                put(UInt8(ascii: "\""))
+                for b in utf8 {
+                    if b >= 0x20, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") {
+                        put(b)
+                        continue
+                    }
+                    put(UInt8(ascii: "\\"))
+                    switch b {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"): put(b)
+                    case 0x0A: put(UInt8(ascii: "n"))
+                    case 0x0D: put(UInt8(ascii: "r"))
+                    case 0x09: put(UInt8(ascii: "t"))
+                    default:
+                        put(UInt8(ascii: "u"))
+                        put(UInt8(ascii: "0"))
+                        put(UInt8(ascii: "0"))
+                        put(hex.utf8Start[Int(b >> 4)])
+                        put(hex.utf8Start[Int(b & 0xF)])
+                    }
+                }
+                put(UInt8(ascii: "\""))
+                return o
             }
-            if runStart < utf8.count { buffer.writeBytes(UnsafeBufferPointer(rebasing: utf8[runStart...])) }
-            buffer.writeInteger(UInt8(ascii: "\""))
         }
     }
 
