@@ -56,13 +56,16 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
         if let response { connection.write(response) }
     }
 
-    func readComplete(on connection: RemotingConnection) {}
+    func readComplete(on connection: RemotingConnection) {
+        send.flush(connection)
+    }
 
     func connectionActive(_ connection: RemotingConnection) {
         broker.connections.withLock { $0[connection.id] = connection }
     }
 
     func connectionClosed(_ connection: RemotingConnection) {
+        send.connectionClosed(connection)
         broker.connections.withLock { $0[connection.id] = nil }
         broker.groups.withLock { $0.consumers.connectionClosed(connection.id, now: currentMillis()) }
     }

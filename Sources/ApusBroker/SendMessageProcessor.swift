@@ -6,6 +6,7 @@ import ApusRemoting
 import ApusStore
 import Logging
 import NIOCore
+import Synchronization
 
 /// The send header under either naming (§2.4 long names, §2.5 one-letter names).
 struct SendMessageHeader {
@@ -40,7 +41,15 @@ struct SendMessageHeader {
 }
 
 final class SendMessageProcessor: Sendable {
+    private struct PendingSend {
+        var request: RemotingCommand
+        var messages: [MessageToStore]
+        var queueId: Int32
+    }
+
     private let broker: Broker
+    /// Validated sends of the current read burst, per connection.
+    private let pending = Mutex<[UInt64: [PendingSend]]>([:])
 
     init(broker: Broker) {
         self.broker = broker
@@ -105,29 +114,56 @@ final class SendMessageProcessor: Sendable {
                 tagsCode: TagsCode.of(MessagePropertyCodec.value(of: MessageProperty.tags, in: header.properties)))]
         }
 
-        let result = broker.store.putMessages(messages)
-        switch result.status {
-        case .ok:
-            break
-        case let .messageIllegal(reason):
-            return reject(request, .messageIllegal, reason, connection)
-        case let .serviceNotAvailable(reason):
-            return reject(request, .serviceNotAvailable, reason, connection)
+        if let oversized = messages.first(where: { $0.properties.utf8.count > Int(Int16.max) }) {
+            return reject(request, .messageIllegal, "the properties are \(oversized.properties.utf8.count) bytes; at most 32767", connection)
         }
-        let ids = result.records.map { MessageId.offsetMessageId(storeHost: broker.storeHost, commitLogOffset: $0.physicalOffset) }
-        let ext: ExtFields = [
-            "msgId": ids.count == 1 ? ids[0] : ids.joined(separator: ","),
-            "queueId": String(queueId),
-            "queueOffset": String(result.records.first?.queueOffset ?? 0),
-        ]
-        guard broker.config.store.flushDiskType == .syncFlush else {
-            return .response(to: request, code: .success, extFields: ext)
-        }
-        // SYNC_FLUSH: acknowledge only once the group commit covering this append is durable.
-        broker.store.whenFlushed(upTo: result.endOffset) { durable in
-            connection.writeAndFlush(.response(to: request, code: durable ? .success : .flushDiskTimeout, extFields: ext))
-        }
+        // Sends are appended once per read burst (`flush(connection:)`): under load one append serves many requests.
+        pending.withLock { $0[connection.id, default: []].append(PendingSend(request: request, messages: messages, queueId: queueId)) }
         return nil
+    }
+
+    /// Appends every send received in this read burst with one `putMessages` and answers each request.
+    func flush(_ connection: RemotingConnection) {
+        guard let sends = pending.withLock({ $0.removeValue(forKey: connection.id) }), !sends.isEmpty else { return }
+        let result = broker.store.putMessages(sends.count == 1 ? sends[0].messages : sends.flatMap(\.messages))
+        var responses: [RemotingCommand] = []
+        responses.reserveCapacity(sends.count)
+        var next = 0
+        for send in sends {
+            let records = result.records[next..<min(next + send.messages.count, result.records.count)]
+            next += send.messages.count
+            switch result.status {
+            case .ok:
+                let ids = records.map { MessageId.offsetMessageId(storeHost: broker.storeHost, commitLogOffset: $0.physicalOffset) }
+                responses.append(.response(to: send.request, code: .success, extFields: [
+                    "msgId": ids.count == 1 ? ids[0] : ids.joined(separator: ","),
+                    "queueId": String(send.queueId),
+                    "queueOffset": String(records.first?.queueOffset ?? 0),
+                ]))
+            case let .messageIllegal(reason):
+                responses.append(reject(send.request, .messageIllegal, reason, connection))
+            case let .serviceNotAvailable(reason):
+                responses.append(reject(send.request, .serviceNotAvailable, reason, connection))
+            }
+        }
+        guard broker.config.store.flushDiskType == .syncFlush, result.status == .ok else {
+            responses.forEach(connection.write)
+            return
+        }
+        // SYNC_FLUSH: acknowledge only once the group commit covering these appends is durable.
+        let answers = responses
+        broker.store.whenFlushed(upTo: result.endOffset) { durable in
+            for response in answers {
+                var response = response
+                if !durable { response.code = ResponseCode.flushDiskTimeout.rawValue }
+                connection.write(response)
+            }
+            connection.flush()
+        }
+    }
+
+    func connectionClosed(_ connection: RemotingConnection) {
+        pending.withLock { $0[connection.id] = nil }
     }
 
     /// Splits a batch body (§2.6) into one message per element; a compressed wrapper is inflated first.

@@ -125,17 +125,23 @@ public final class ClientInstance: Sendable {
 
 /// Client message ids (UNIQ_KEY): 32 hex chars, a per-process prefix and a counter.
 final class UniqueKeyGenerator: Sendable {
-    private let prefix: String
+    private let seed: UInt64
     private let counter = Atomic<UInt64>(0)
 
     init() {
-        let seed = UInt64(getpid()) << 32 | UInt64(UInt32.random(in: 0...UInt32.max))
-        prefix = String(seed, radix: 16, uppercase: true).leftPadded(to: 16)
+        seed = UInt64(getpid()) << 32 | UInt64(UInt32.random(in: 0...UInt32.max))
     }
 
     func next() -> String {
         let n = counter.add(1, ordering: .relaxed).newValue
-        return prefix + String(n, radix: 16, uppercase: true).leftPadded(to: 16)
+        return String(unsafeUninitializedCapacity: 32) { out in
+            let digits: StaticString = "0123456789ABCDEF"
+            for i in 0..<16 {
+                out[i] = digits.utf8Start[Int(seed >> (60 - 4 * UInt64(i)) & 0xF)]
+                out[16 + i] = digits.utf8Start[Int(n >> (60 - 4 * UInt64(i)) & 0xF)]
+            }
+            return 32
+        }
     }
 }
 

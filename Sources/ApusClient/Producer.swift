@@ -60,27 +60,41 @@ public final class Producer: Sendable {
     }
 
     /// Sends one message; `queue` picks a queue explicitly (orderly sends), else round robin.
-    /// With `flush: false` the request is only written; call `flush(route:)` once per burst.
+    /// With `flush: false` the request is only written; call `connection.flush()` once per burst.
     public func send(_ message: OutgoingMessage, route: TopicRoute, connection: RemotingClient, queue: MessageQueue? = nil,
                      flush: Bool = true) -> EventLoopFuture<SendResult> {
         let target = queue ?? route.writeQueues[nextQueueIndex() % route.writeQueues.count]
         let uniqueKey = nextUniqueKey()
-        var properties: [(String, String)] = [(MessageProperty.uniqueKey, uniqueKey), (MessageProperty.wait, "true")]
-        if let tags = message.tags { properties.append((MessageProperty.tags, tags)) }
-        if let keys = message.keys { properties.append((MessageProperty.keys, keys)) }
-        properties += message.properties.sorted { $0.key < $1.key }
-        let request = RemotingCommand.request(code: .sendMessageV2, extFields: [
-            "a": group, "b": message.topic, "c": "TBW102", "d": "4", "e": String(target.queueId), "f": "0",
-            "g": String(currentMillis()), "h": "0", "i": MessagePropertyCodec.encode(properties), "j": "0", "k": "false",
-        ], body: message.body)
-        let future = flush ? connection.request(request, timeout: timeout) : connection.requestNoFlush(request, timeout: timeout)
-        return future.flatMapThrowing { response in
-            guard response.code == ResponseCode.success.rawValue else {
-                throw ClientError.brokerError(code: response.code, remark: response.remark ?? "")
+        return request(message, uniqueKey: uniqueKey, queueId: target.queueId, connection: connection, flush: flush)
+            .flatMapThrowing { response in
+                guard response.code == ResponseCode.success.rawValue else {
+                    throw ClientError.brokerError(code: response.code, remark: response.remark ?? "")
+                }
+                return SendResult(messageId: uniqueKey, offsetMessageId: response.string("msgId") ?? "", queue: target,
+                                  queueOffset: response.int64("queueOffset") ?? -1)
             }
-            return SendResult(messageId: uniqueKey, offsetMessageId: response.string("msgId") ?? "", queue: target,
-                              queueOffset: response.int64("queueOffset") ?? -1)
+    }
+
+    /// The raw SEND_MESSAGE_V2 exchange for load generation: the broker's response, unchecked and unconverted.
+    public func sendRaw(_ message: OutgoingMessage, route: TopicRoute, connection: RemotingClient,
+                        flush: Bool) -> EventLoopFuture<RemotingCommand> {
+        let target = route.writeQueues[nextQueueIndex() % route.writeQueues.count]
+        return request(message, uniqueKey: nextUniqueKey(), queueId: target.queueId, connection: connection, flush: flush)
+    }
+
+    private func request(_ message: OutgoingMessage, uniqueKey: String, queueId: Int32, connection: RemotingClient,
+                         flush: Bool) -> EventLoopFuture<RemotingCommand> {
+        var properties = MessageProperty.uniqueKey + "\u{1}" + uniqueKey + "\u{2}WAIT\u{1}true\u{2}"
+        if let tags = message.tags { properties += MessageProperty.tags + "\u{1}" + tags + "\u{2}" }
+        if let keys = message.keys { properties += MessageProperty.keys + "\u{1}" + keys + "\u{2}" }
+        if !message.properties.isEmpty {
+            properties += MessagePropertyCodec.encode(message.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         }
+        let request = RemotingCommand.request(code: .sendMessageV2, extFields: [
+            "a": group, "b": message.topic, "c": "TBW102", "d": "4", "e": String(queueId), "f": "0",
+            "g": String(currentMillis()), "h": "0", "i": properties, "j": "0", "k": "false",
+        ], body: message.body)
+        return flush ? connection.request(request, timeout: timeout) : connection.requestNoFlush(request, timeout: timeout)
     }
 
     /// Convenience: resolve, connect and send one message.

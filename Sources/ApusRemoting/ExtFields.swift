@@ -4,18 +4,24 @@
 public struct ExtFields: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral, CustomStringConvertible {
     public typealias Element = (key: String, value: String)
 
-    private var pairs: [Element]
+    /// A named struct rather than a tuple: arrays of tuples go through generic runtime metadata on every copy/destroy.
+    fileprivate struct Field {
+        var key: String
+        var value: String
+    }
+
+    private var pairs: [Field]
 
     public init() {
         pairs = []
     }
 
     public init(dictionaryLiteral elements: (String, String)...) {
-        pairs = elements.map { (key: $0.0, value: $0.1) }
+        pairs = elements.map { Field(key: $0.0, value: $0.1) }
     }
 
     public init(_ dictionary: [String: String]) {
-        pairs = dictionary.map { (key: $0.key, value: $0.value) }
+        pairs = dictionary.map { Field(key: $0.key, value: $0.value) }
     }
 
     public init(minimumCapacity: Int) {
@@ -37,21 +43,29 @@ public struct ExtFields: Sendable, Equatable, Sequence, ExpressibleByDictionaryL
             if let index = pairs.firstIndex(where: { $0.key == key }) {
                 if let newValue { pairs[index].value = newValue } else { pairs.remove(at: index) }
             } else if let newValue {
-                pairs.append((key: key, value: newValue))
+                pairs.append(Field(key: key, value: newValue))
             }
         }
     }
 
     /// Appends without looking for an earlier value of the key (decoders; lookups take the last one).
     public mutating func append(_ key: String, _ value: String) {
-        pairs.append((key: key, value: value))
+        pairs.append(Field(key: key, value: value))
     }
 
     public var count: Int { pairs.count }
     public var isEmpty: Bool { pairs.isEmpty }
     public var keys: [String] { pairs.map(\.key) }
 
-    public func makeIterator() -> IndexingIterator<[Element]> { pairs.makeIterator() }
+    public struct Iterator: IteratorProtocol {
+        fileprivate var base: IndexingIterator<[Field]>
+
+        public mutating func next() -> Element? {
+            base.next().map { (key: $0.key, value: $0.value) }
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(base: pairs.makeIterator()) }
 
     /// Same keys with the same (last) values, in any order.
     public static func == (lhs: ExtFields, rhs: ExtFields) -> Bool {

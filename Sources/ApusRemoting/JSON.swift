@@ -374,7 +374,7 @@ public struct JSONWriter {
     /// Writes `s` as a JSON string straight into the buffer's memory: one capacity check per string, not per byte.
     static func writeEscaped(_ s: String, to buffer: inout ByteBuffer) {
         var s = s
-        s.withUTF8 { utf8 in
+        _ = s.withUTF8 { utf8 in
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: utf8.count * 6 + 2) { out in
                 let hex: StaticString = "0123456789abcdef"
                 var o = 0

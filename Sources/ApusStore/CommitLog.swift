@@ -31,7 +31,7 @@ final class CommitLog: Sendable {
         try makeDirectories(directory)
         self.directory = directory
         self.segmentSize = segmentSize
-        prefaultWindow = Swift.min(segmentSize, 128 << 20)
+        prefaultWindow = Swift.min(segmentSize, 32 << 20)
         var files: [MappedFile] = []
         for (start, path) in numberedFiles(in: directory) {
             guard start % Int64(segmentSize) == 0 else { throw StoreError("\(path): not a multiple of the segment size \(segmentSize)") }
@@ -90,31 +90,41 @@ final class CommitLog: Sendable {
         return nil
     }
 
-    /// Flush thread: faults in the pages of [from, from + prefaultWindow) — in the current segment with
-    /// MADV_POPULATE_WRITE (content untouched, safe beside the appender), and creates the next segment if the window
-    /// reaches it. Returns the end of the window.
+    /// Flush thread: faults in the pages of [from, from + prefaultWindow) with MADV_POPULATE_WRITE (content untouched,
+    /// safe beside the appender). When the window reaches past the current segment, the next segment is created now
+    /// and only the part of it inside the window is faulted in. Returns the end of the window.
     func prefault(from: Int64) -> Int64 {
         guard let segment = segment(for: from) else { return from }
         let end = from + Int64(prefaultWindow)
-        do {
-            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-            let start = Int(from - segment.startOffset) / page * page
-            let stop = Int(Swift.min(end, segment.endOffset) - segment.startOffset)
-            if stop > start { _ = madvise(segment.base + start, stop - start, 23 /* MADV_POPULATE_WRITE */) }
-            if end > segment.endOffset && self.segment(for: segment.endOffset) == nil {
-                let next = segment.endOffset
-                let needed = preparedSegment.withLock { $0?.startOffset != next }
-                if needed, let file = try? MappedFile(path: directory + "/" + fileName(next), startOffset: next, size: segmentSize) {
-                    // Nobody else sees this file yet: touching it by writing is safe.
-                    if madvise(file.base, file.size, 23) != 0 {
-                        var at = 0
-                        while at < file.size { file.base.storeBytes(of: 0, toByteOffset: at, as: UInt8.self); at += page }
-                    }
-                    preparedSegment.withLock { $0 = file }
-                }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = Int(from - segment.startOffset) / page * page
+        let stop = Int(Swift.min(end, segment.endOffset) - segment.startOffset)
+        if stop > start { _ = madvise(segment.base + start, stop - start, 23 /* MADV_POPULATE_WRITE */) }
+        if end > segment.endOffset && self.segment(for: segment.endOffset) == nil {
+            let next = segment.endOffset
+            var prepared = preparedSegment.withLock { $0?.startOffset == next ? $0 : nil }
+            if prepared == nil, let file = try? MappedFile(path: directory + "/" + fileName(next), startOffset: next, size: segmentSize) {
+                preparedSegment.withLock { $0 = file }
+                prepared = file
+            }
+            if let file = prepared {
+                let length = Swift.min(Int(end - next), file.size)
+                _ = madvise(file.base, length, 23)
             }
         }
         return end
+    }
+
+    /// Flush thread: drops this process's page mappings of flushed data below `hotStart`, so resident memory follows
+    /// the working set rather than everything ever written. The pages stay in the page cache; a later read of old data
+    /// faults them back in without disk IO (MAP_SHARED file pages keep their contents).
+    func releaseCold(below hotStart: Int64) {
+        let page = Int64(sysconf(Int32(_SC_PAGESIZE)))
+        let limit = Swift.min(hotStart, flushedPosition.load(ordering: .acquiring))
+        for segment in allSegments where segment.startOffset < limit {
+            let length = (Swift.min(segment.endOffset, limit) - segment.startOffset) / page * page
+            if length > 0 { _ = madvise(segment.base, Int(length), MADV_DONTNEED) }
+        }
     }
 
     /// msyncs the dirty range up to `end` and publishes it as flushed; returns the new flushed position.

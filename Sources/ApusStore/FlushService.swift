@@ -99,6 +99,7 @@ extension MessageStore {
             if now - lastRetention >= 10_000 {
                 lastRetention = now
                 runRetention(now: now)
+                commitLog.releaseCold(below: commitLog.committedPosition.load(ordering: .acquiring) - Int64(commitLog.prefaultWindow))
             }
             if groupCommitPending && flushControl.hasWaiters {
                 // Waiters that arrived during the flush are served by the next one; let them gather for a moment.

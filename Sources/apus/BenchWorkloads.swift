@@ -44,6 +44,7 @@ final class PipelinedSender: @unchecked Sendable {
     private let size: Int
     private let batch: Int
     private let refill: Int
+    private let allocator = ByteBufferAllocator()
     private var sent = 0
     private var finished = 0
     private var inflight = 0
@@ -85,12 +86,21 @@ final class PipelinedSender: @unchecked Sendable {
             inflight += 1
             wrote = true
             let t0 = monotonicNanos()
-            let messages = (first..<first + n).map {
-                OutgoingMessage(topic: topic, body: BenchBody.make(seq: $0, kind: UInt8(ascii: "M"), size: size, allocator: ByteBufferAllocator()))
+            let future: EventLoopFuture<Void>
+            if batch == 1 {
+                let message = OutgoingMessage(topic: topic, body: BenchBody.make(seq: first, kind: UInt8(ascii: "M"), size: size,
+                                                                                 allocator: allocator))
+                future = producer.sendRaw(message, route: route, connection: connection, flush: false).flatMapThrowing { response in
+                    guard response.code == ResponseCode.success.rawValue else {
+                        throw ClientError.brokerError(code: response.code, remark: response.remark ?? "")
+                    }
+                }
+            } else {
+                let messages = (first..<first + n).map {
+                    OutgoingMessage(topic: topic, body: BenchBody.make(seq: $0, kind: UInt8(ascii: "M"), size: size, allocator: allocator))
+                }
+                future = producer.sendBatch(messages, route: route, connection: connection, flush: false).map { _ in () }
             }
-            let future = n == 1 && batch == 1
-                ? producer.send(messages[0], route: route, connection: connection, flush: false).map { _ in () }
-                : producer.sendBatch(messages, route: route, connection: connection, flush: false).map { _ in () }
             future.whenComplete { result in
                 self.inflight -= 1
                 self.finished += n
