@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
+import Dispatch
 
 /// Group state the broker is the authority on; one lock guards all of it.
 struct GroupState: Sendable {
@@ -28,6 +29,9 @@ public final class Broker: Sendable {
     let registrar: NameServerRegistrar
     let storeHost: HostAddress
     let logger: Logger
+    /// Where metadata is written (topic/group creation, offset persistence): file writes and fsyncs never run on an
+    /// event loop.
+    let metadataQueue = DispatchQueue(label: "apus-metadata")
     private let server: Mutex<RemotingServer?> = Mutex(nil)
     private let timers = Mutex<[RepeatedTask]>([])
     private let eventLoopGroup: EventLoopGroup
@@ -104,7 +108,7 @@ public final class Broker: Sendable {
             },
             loop.scheduleRepeatedTask(initialDelay: .milliseconds(config.flushConsumerOffsetIntervalMillis),
                                       delay: .milliseconds(config.flushConsumerOffsetIntervalMillis)) { [self] _ in
-                persistOffsets()
+                metadataQueue.async { self.persistOffsets() }
             },
         ]
         timers.withLock { $0.append(contentsOf: tasks) }

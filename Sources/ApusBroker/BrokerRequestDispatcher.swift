@@ -2,6 +2,7 @@
 
 import ApusMessage
 import ApusRemoting
+import Dispatch
 import Logging
 
 final class BrokerRequestDispatcher: RemotingRequestProcessor {
@@ -41,11 +42,14 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
         case .lockBatchMQ, .unlockBatchMQ:
             response = queueLock.process(request, on: connection)
         case .consumerSendMsgBack:
-            response = sendBack.process(request, on: connection)
+            // Rare, reads the log and may create retry/DLQ topics: served from the metadata queue.
+            broker.metadataQueue.async { [sendBack] in connection.writeAndFlush(sendBack.process(request, on: connection)) }
+            response = nil
         case .getMaxOffset, .getMinOffset, .searchOffsetByTimestamp, .getEarliestMsgStoretime:
             response = queueInfo.process(request, on: connection)
         case .updateAndCreateTopic:
-            response = topicAdmin.process(request, on: connection)
+            broker.metadataQueue.async { [topicAdmin] in connection.writeAndFlush(topicAdmin.process(request, on: connection)) }
+            response = nil
         default:
             broker.logger.info("unsupported request code", metadata: [
                 "code": "\(request.code)", "peer": "\(connection.remoteAddress?.description ?? "?")",

@@ -13,7 +13,7 @@ final class ClientManageProcessor: Sendable {
         self.broker = broker
     }
 
-    func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand {
+    func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand? {
         if request.code == RequestCode.unregisterClient.rawValue {
             if let group = request.string("consumerGroup"), !group.isEmpty, let clientId = request.string("clientID") {
                 broker.groups.withLock {
@@ -32,6 +32,20 @@ final class ClientManageProcessor: Sendable {
             broker.logger.warning("bad heartbeat", metadata: ["peer": "\(connection.remoteAddress?.description ?? "?")", "error": "\(error)"])
             return .response(to: request, code: .systemError, remark: "\(error)")
         }
+        // First sight of a group creates its config and retry topic (file writes): off the event loop.
+        let needsCreation = heartbeat.consumerDataSet.contains {
+            broker.subscriptionGroups.get($0.groupName) == nil || broker.topics.get(RetryTopics.retry($0.groupName)) == nil
+        }
+        guard !needsCreation else {
+            broker.metadataQueue.async { [self] in
+                connection.writeAndFlush(register(heartbeat, request: request, connection: connection))
+            }
+            return nil
+        }
+        return register(heartbeat, request: request, connection: connection)
+    }
+
+    private func register(_ heartbeat: HeartbeatData, request: RemotingCommand, connection: RemotingConnection) -> RemotingCommand {
         let now = currentMillis()
         for consumer in heartbeat.consumerDataSet {
             let group = consumer.groupName

@@ -70,7 +70,12 @@ final class PullHoldService: Sendable {
         }
         for held in woken {
             held.timeout?.cancel()
-            held.connection.eventLoop.execute { held.rerun(held.request, held.connection) }
+            // Answer inline when the consumer's connection lives on this thread (no queue hop on the latency path).
+            if held.connection.eventLoop.inEventLoop {
+                held.rerun(held.request, held.connection)
+            } else {
+                held.connection.eventLoop.execute { held.rerun(held.request, held.connection) }
+            }
         }
     }
 

@@ -55,7 +55,8 @@ final class SendMessageProcessor: Sendable {
         self.broker = broker
     }
 
-    func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand? {
+    /// `creating`: an unknown topic may be auto-created (first pass); false once creation was attempted.
+    func process(_ request: RemotingCommand, on connection: RemotingConnection, creating: Bool = true) -> RemotingCommand? {
         let header: SendMessageHeader
         do { header = try SendMessageHeader(request) } catch {
             return .response(to: request, code: .systemError, remark: "\(error)")
@@ -66,7 +67,19 @@ final class SendMessageProcessor: Sendable {
         guard !TopicRegistry.notAllowedToSend.contains(header.topic) else {
             return reject(request, .systemError, "sending to the system topic [\(header.topic)] is forbidden", connection)
         }
-        guard var topicConfig = broker.topics.configForSend(topic: header.topic, defaultTopic: header.defaultTopic) else {
+        if creating, broker.topics.get(header.topic) == nil {
+            // Creating the topic writes its config file: do it off the event loop, then process the send again there.
+            broker.metadataQueue.async { [self] in
+                _ = broker.topics.configForSend(topic: header.topic, defaultTopic: header.defaultTopic)
+                connection.eventLoop.execute {
+                    if let response = self.process(request, on: connection, creating: false) { connection.write(response) }
+                    self.flush(connection)
+                    connection.flush()
+                }
+            }
+            return nil
+        }
+        guard var topicConfig = broker.topics.get(header.topic) else {
             return reject(request, .topicNotExist, "topic [\(header.topic)] not exist, apply first please! (autoCreateTopicEnable=\(broker.config.autoCreateTopicEnable))", connection)
         }
         guard topicConfig.perm & Permission.write != 0 else {

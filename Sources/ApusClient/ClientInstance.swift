@@ -95,6 +95,11 @@ public final class ClientInstance: Sendable {
         return route
     }
 
+    /// The open connection to `address`, if there is one (no suspension).
+    func connectedBroker(_ address: String) -> RemotingClient? {
+        state.withLock { $0.brokers[address] }.flatMap { $0.isActive ? $0 : nil }
+    }
+
     public func broker(_ address: String) async throws -> RemotingClient {
         if let existing = state.withLock({ $0.brokers[address] }), existing.isActive { return existing }
         guard let host = HostAddress(address) else { throw ClientError.badAddress(address) }

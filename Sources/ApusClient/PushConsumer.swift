@@ -176,11 +176,7 @@ public final class PushConsumer: Sendable {
             guard let a = state.assigned[queue], a.token == token else { return nil }
             return (a, state.subscriptions[queue.topic] ?? "*", state.subVersion)
         }) else { return }
-        Task {
-            guard let client = try? await instance.broker(assignment.address) else {
-                retryLater(queue, token: token)
-                return
-            }
+        let send: @Sendable (RemotingClient) -> Void = { [self] client in
             let commit = messageModel == .clustering && assignment.offset > 0
             let request = RemotingCommand.request(code: .pullMessage, extFields: [
                 "consumerGroup": group, "topic": queue.topic, "queueId": String(queue.queueId),
@@ -196,6 +192,18 @@ public final class PushConsumer: Sendable {
                     retryLater(queue, token: token)
                 }
             }
+        }
+        // The next pull goes out at once on an open connection; only a (re)connect needs a task.
+        if let client = instance.connectedBroker(assignment.address) {
+            send(client)
+            return
+        }
+        Task {
+            guard let client = try? await instance.broker(assignment.address) else {
+                retryLater(queue, token: token)
+                return
+            }
+            send(client)
         }
     }
 
