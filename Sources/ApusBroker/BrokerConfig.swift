@@ -24,6 +24,8 @@ public struct BrokerConfig: Sendable {
     public var longPollingEnable = true
     /// Upper bound on how long a pull is held, whatever the client asks (the C++ client times out at 30 s).
     public var maxPullHoldMillis: Int64 = 25_000
+    /// Event-loop threads for client connections (RocketMQ `serverSelectorThreads`); 0 = half the cores, at least 1.
+    public var serverSelectorThreads = 0
     public var maxTransferCountOnMessageInMemory = 32
     public var maxTransferBytesOnMessageInMemory = 256 * 1024
     public var store: StoreConfig
@@ -39,7 +41,7 @@ public struct BrokerConfig: Sendable {
         "registerNameServerPeriod", "longPollingEnable", "storePathRootDir", "mappedFileSizeCommitLog",
         "mapedFileSizeCommitLog", "mappedFileSizeConsumeQueue", "flushDiskType", "flushIntervalCommitLog",
         "syncFlushTimeout", "fileReservedTime", "maxTransferCountOnMessageInMemory",
-        "maxTransferBytesOnMessageInMemory", "frameMaxLength", "brokerRole", "deleteWhen", "bindAddress",
+        "maxTransferBytesOnMessageInMemory", "frameMaxLength", "brokerRole", "deleteWhen", "bindAddress", "serverSelectorThreads",
     ]
 
     public enum ConfigError: Error, CustomStringConvertible {
@@ -98,6 +100,7 @@ public struct BrokerConfig: Sendable {
                 maxMessageSize = try int()
                 store.maxMessageSize = maxMessageSize
             case "frameMaxLength": maxFrameLength = try int()
+            case "serverSelectorThreads": serverSelectorThreads = max(0, try int())
             case "registerNameServerPeriod": registerNameServerPeriodMillis = Int64(min(max(try int(), 10_000), 60_000))
             case "longPollingEnable": longPollingEnable = try bool()
             case "storePathRootDir": store.rootDir = value
