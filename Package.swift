@@ -71,7 +71,7 @@ let package = Package(
             .product(name: "NIOTestUtils", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
-        .testTarget(name: "ApusGroupsTests", dependencies: ["ApusGroups"]),
+        .testTarget(name: "ApusGroupsTests", dependencies: ["ApusGroups", "ApusMessage"]),
         .testTarget(name: "ApusNameServerTests", dependencies: ["ApusNameServer", "ApusRemoting"]),
         .testTarget(name: "ApusBrokerTests", dependencies: [
             "ApusBroker", "ApusNameServer", "ApusClient", "ApusRemoting", "ApusStore", "ApusGroups", "ApusMessage",

@@ -1,5 +1,7 @@
 // Subscription: one topic of one consumer and its tag filter (spec §5.10), built from a heartbeat entry.
 
+import ApusMessage
+
 /// A consumer's subscription to one topic. The tag hash set is always computed here from the tags,
 /// never taken from the client's `codeSet` (C++ 1.2.3 sends `atoi(tag)` there, spec §3.2).
 public struct Subscription: Sendable, Equatable {
@@ -22,7 +24,7 @@ public struct Subscription: Sendable, Equatable {
         let trimmed = Subscription.trim(expression)
         tags = trimmed == "*" ? [] : trimmed.split(separator: "||", omittingEmptySubsequences: false)
             .map { Subscription.trim(String($0)) }.filter { !$0.isEmpty }
-        tagCodes = Set(tags.map(javaHashCode))
+        tagCodes = Set(tags.map { TagsCode.javaHash($0.utf16) })
     }
 
     /// Whether a consume-queue entry with this tags code passes the filter (by hash only; collisions pass).

@@ -1,6 +1,9 @@
 // Tests of Subscription parsing and tag-hash matching (spec §4.7, §5.10).
+import ApusMessage
 import Testing
 @testable import ApusGroups
+
+private func javaHashCode(_ s: String) -> Int32 { TagsCode.javaHash(s.utf16) }
 
 @Test func javaHashCodeMatchesJava() {
     #expect(javaHashCode("TagA") == 2_598_919)
