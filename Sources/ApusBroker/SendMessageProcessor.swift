@@ -147,9 +147,12 @@ final class SendMessageProcessor: Sendable {
             next += send.messages.count
             switch result.status {
             case .ok:
-                let ids = records.map { MessageId.offsetMessageId(storeHost: broker.storeHost, commitLogOffset: $0.physicalOffset) }
+                let msgId = records.count == 1
+                    ? MessageId.offsetMessageId(storeHost: broker.storeHost, commitLogOffset: records[records.startIndex].physicalOffset)
+                    : records.map { MessageId.offsetMessageId(storeHost: broker.storeHost, commitLogOffset: $0.physicalOffset) }
+                        .joined(separator: ",")
                 responses.append(.response(to: send.request, code: .success, extFields: [
-                    "msgId": ids.count == 1 ? ids[0] : ids.joined(separator: ","),
+                    "msgId": msgId,
                     "queueId": String(send.queueId),
                     "queueOffset": String(records.first?.queueOffset ?? 0),
                 ]))

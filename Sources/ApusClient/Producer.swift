@@ -84,9 +84,18 @@ public final class Producer: Sendable {
 
     private func request(_ message: OutgoingMessage, uniqueKey: String, queueId: Int32, connection: RemotingClient,
                          flush: Bool) -> EventLoopFuture<RemotingCommand> {
-        var properties = MessageProperty.uniqueKey + "\u{1}" + uniqueKey + "\u{2}WAIT\u{1}true\u{2}"
-        if let tags = message.tags { properties += MessageProperty.tags + "\u{1}" + tags + "\u{2}" }
-        if let keys = message.keys { properties += MessageProperty.keys + "\u{1}" + keys + "\u{2}" }
+        var properties = ""
+        properties.reserveCapacity(64 + (message.tags?.utf8.count ?? 0) + (message.keys?.utf8.count ?? 0))
+        func add(_ key: String, _ value: String) {
+            properties.append(key)
+            properties.append("\u{1}")
+            properties.append(value)
+            properties.append("\u{2}")
+        }
+        add(MessageProperty.uniqueKey, uniqueKey)
+        add(MessageProperty.wait, "true")
+        if let tags = message.tags { add(MessageProperty.tags, tags) }
+        if let keys = message.keys { add(MessageProperty.keys, keys) }
         if !message.properties.isEmpty {
             properties += MessagePropertyCodec.encode(message.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         }

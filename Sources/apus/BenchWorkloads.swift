@@ -86,31 +86,30 @@ final class PipelinedSender: @unchecked Sendable {
             inflight += 1
             wrote = true
             let t0 = monotonicNanos()
-            let future: EventLoopFuture<Void>
-            if batch == 1 {
-                let message = OutgoingMessage(topic: topic, body: BenchBody.make(seq: first, kind: UInt8(ascii: "M"), size: size,
-                                                                                 allocator: allocator))
-                future = producer.sendRaw(message, route: route, connection: connection, flush: false).flatMapThrowing { response in
-                    guard response.code == ResponseCode.success.rawValue else {
-                        throw ClientError.brokerError(code: response.code, remark: response.remark ?? "")
-                    }
-                }
-            } else {
-                let messages = (first..<first + n).map {
-                    OutgoingMessage(topic: topic, body: BenchBody.make(seq: $0, kind: UInt8(ascii: "M"), size: size, allocator: allocator))
-                }
-                future = producer.sendBatch(messages, route: route, connection: connection, flush: false).map { _ in () }
-            }
-            future.whenComplete { result in
+            let done: @Sendable (Bool) -> Void = { ok in
                 self.inflight -= 1
                 self.finished += n
                 self.latencies.append(monotonicNanos() - t0)
-                if case .failure = result { self.failed += n }
+                if !ok { self.failed += n }
                 if self.finished == self.count {
                     self.endedAt = monotonicNanos()
                     self.done.succeed(())
                 } else if self.window - self.inflight >= self.refill || self.sent + self.inflight >= self.count {
                     self.pump()
+                }
+            }
+            if batch == 1 {
+                let message = OutgoingMessage(topic: topic, body: BenchBody.make(seq: first, kind: UInt8(ascii: "M"), size: size,
+                                                                                 allocator: allocator))
+                producer.sendRaw(message, route: route, connection: connection, flush: false).whenComplete { result in
+                    if case let .success(response) = result { done(response.code == ResponseCode.success.rawValue) } else { done(false) }
+                }
+            } else {
+                let messages = (first..<first + n).map {
+                    OutgoingMessage(topic: topic, body: BenchBody.make(seq: $0, kind: UInt8(ascii: "M"), size: size, allocator: allocator))
+                }
+                producer.sendBatch(messages, route: route, connection: connection, flush: false).whenComplete { result in
+                    if case .success = result { done(true) } else { done(false) }
                 }
             }
         }
