@@ -281,9 +281,11 @@ class AsyncSends:
             return len(self.ok) + len(self.errors) >= n
 
 
-def warm_up(prod, topic, consumers, per_queue=False, timeout=60, interval=0.2):
+def warm_up(prod, topic, consumers, per_queue=False, exclusive=False, timeout=60, interval=0.2):
     """Send warm-up messages every `interval` until every consumer received one (per_queue: one on
-    every queue any consumer has seen, after at least 8 warm-ups). Returns the number sent."""
+    every queue any consumer has seen, after at least 8 warm-ups; exclusive: the group's assignment has
+    settled — each of the last 16 warm-ups, two rounds over 8 queues, reached exactly one consumer and every
+    consumer got some of them). Returns the number sent."""
     sent = 0
     deadline = time.monotonic() + timeout
     while True:
@@ -291,7 +293,12 @@ def warm_up(prod, topic, consumers, per_queue=False, timeout=60, interval=0.2):
         assert r.status == 0, f"warm-up send returned {r}"
         sent += 1
         seen = {c.name: {r["queue_id"] for r in c.warmup_records()} for c in consumers}
-        if per_queue:
+        if exclusive:
+            recent = {f"{WARMUP}{i}" for i in range(max(0, sent - 16), sent)}
+            got = [[r["body"] for r in c.warmup_records() if r["body"] in recent] for c in consumers]
+            counts = [sum(b in g for g in got) for b in recent]
+            ready = sent >= 16 and all(n == 1 for n in counts) and all(got)
+        elif per_queue:
             union = set().union(*seen.values())
             ready = sent >= 8 and all(s == union for s in seen.values())
         else:

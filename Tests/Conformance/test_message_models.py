@@ -17,7 +17,7 @@ def test_clustering_consumers_share_messages(apus, names, spawn_consumer):
     bodies = [f"shared-{i:03d}" for i in range(300)]
     with producer(apus.namesrv, names.group("p")) as p:
         consumers = [spawn_consumer(apus.namesrv, group, topic, f"c{i}") for i in range(3)]
-        warm_up(p, topic, consumers)
+        warm_up(p, topic, consumers, exclusive=True)
         send_sync_all(p, topic, bodies)
         wait_until_received(consumers, bodies)
     assert_no_duplicates(consumers)
@@ -44,7 +44,7 @@ def test_unset_message_model_is_clustering(apus, names, spawn_consumer):
     bodies = [f"unset-{i:03d}" for i in range(200)]
     with producer(apus.namesrv, names.group("p")) as p:
         consumers = [spawn_consumer(apus.namesrv, group, topic, f"u{i}", model="unset") for i in range(2)]
-        warm_up(p, topic, consumers)
+        warm_up(p, topic, consumers, exclusive=True)
         send_sync_all(p, topic, bodies)
         wait_until_received(consumers, bodies)
     assert_no_duplicates(consumers)
