@@ -61,25 +61,28 @@ final class SendMessageProcessor: Sendable {
         do { header = try SendMessageHeader(request) } catch {
             return .response(to: request, code: .systemError, remark: "\(error)")
         }
-        guard TopicRegistry.isValidName(header.topic) else {
-            return reject(request, .systemError, "the topic name [\(header.topic)] is illegal: use letters, digits, %, |, _ and - (at most 127)", connection)
+        let known = broker.topics.get(header.topic)
+        if known == nil {
+            guard TopicRegistry.isValidName(header.topic) else {
+                return reject(request, .systemError, "the topic name [\(header.topic)] is illegal: use letters, digits, %, |, _ and - (at most 127)", connection)
+            }
+            if creating {
+                // Creating the topic writes its config file: do it off the event loop, then process the send again there.
+                broker.metadataQueue.async { [self] in
+                    _ = broker.topics.configForSend(topic: header.topic, defaultTopic: header.defaultTopic)
+                    connection.eventLoop.execute {
+                        if let response = self.process(request, on: connection, creating: false) { connection.write(response) }
+                        self.flush(connection)
+                        connection.flush()
+                    }
+                }
+                return nil
+            }
         }
         guard !TopicRegistry.notAllowedToSend.contains(header.topic) else {
             return reject(request, .systemError, "sending to the system topic [\(header.topic)] is forbidden", connection)
         }
-        if creating, broker.topics.get(header.topic) == nil {
-            // Creating the topic writes its config file: do it off the event loop, then process the send again there.
-            broker.metadataQueue.async { [self] in
-                _ = broker.topics.configForSend(topic: header.topic, defaultTopic: header.defaultTopic)
-                connection.eventLoop.execute {
-                    if let response = self.process(request, on: connection, creating: false) { connection.write(response) }
-                    self.flush(connection)
-                    connection.flush()
-                }
-            }
-            return nil
-        }
-        guard var topicConfig = broker.topics.get(header.topic) else {
+        guard var topicConfig = known ?? broker.topics.get(header.topic) else {
             return reject(request, .topicNotExist, "topic [\(header.topic)] not exist, apply first please! (autoCreateTopicEnable=\(broker.config.autoCreateTopicEnable))", connection)
         }
         guard topicConfig.perm & Permission.write != 0 else {

@@ -209,7 +209,32 @@ struct JSONReader {
         pos += n
     }
 
-    private mutating func parseNumber() throws -> String {
+    /// An optionally negative run of at most 18 digits followed by a delimiter, as an integer; nil (nothing consumed)
+    /// for anything else (fractions, exponents, strings…), which the caller then parses in full.
+    mutating func parsePlainInteger() throws -> Int64? {
+        skipWhitespace()
+        var i = pos
+        let negative = i < bytes.count && bytes[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        var value: Int64 = 0
+        var digits = 0
+        while i < bytes.count, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9"), digits < 18 {
+            value = value * 10 + Int64(bytes[i] - UInt8(ascii: "0"))
+            digits += 1
+            i += 1
+        }
+        guard digits > 0, i < bytes.count else { return nil }
+        switch bytes[i] {
+        case UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), UInt8(ascii: " "), UInt8(ascii: "\n"),
+             UInt8(ascii: "\r"), UInt8(ascii: "\t"):
+            pos = i
+            return negative ? -value : value
+        default:
+            return nil
+        }
+    }
+
+    mutating func parseNumber() throws -> String {
         let start = pos
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "-") { pos += 1 }
         var digits = 0
@@ -244,6 +269,7 @@ struct JSONReader {
 
     private mutating func parseEscapedString(from start: Int) throws -> String {
         var out = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<pos]))
+        out.reserveCapacity(Swift.min(bytes.count - start, 4096))
         while pos < bytes.count {
             let b = bytes[pos]
             pos += 1

@@ -146,11 +146,13 @@ enum HeaderCodec {
                     repeat {
                         let key = try reader.parseKey()
                         switch key {
-                        case "code": command.code = try integer(reader.parseValue(depth: 1), key); sawCode = true
-                        case "opaque": command.opaque = try integer(reader.parseValue(depth: 1), key)
-                        case "flag": command.flag = try integer(reader.parseValue(depth: 1), key)
-                        case "version": command.version = try integer(reader.parseValue(depth: 1), key)
-                        case "language": command.language = try reader.parseValue(depth: 1).stringValue ?? ""
+                        case "code": command.code = try integer(&reader, key); sawCode = true
+                        case "opaque": command.opaque = try integer(&reader, key)
+                        case "flag": command.flag = try integer(&reader, key)
+                        case "version": command.version = try integer(&reader, key)
+                        case "language":
+                            command.language = try reader.peek() == UInt8(ascii: "\"")
+                                ? reader.parseString() : reader.parseValue(depth: 1).stringValue ?? ""
                         case "remark": command.remark = try reader.parseValue(depth: 1).stringValue
                         case "extFields": command.extFields = try extFields(&reader)
                         default: _ = try reader.parseValue(depth: 1)
@@ -166,7 +168,10 @@ enum HeaderCodec {
         }
     }
 
-    private static func integer(_ value: JSONValue, _ key: String) throws -> Int32 {
+    /// A header integer: plain digits are read in place; anything else goes through the general parser.
+    private static func integer(_ reader: inout JSONReader, _ key: String) throws -> Int32 {
+        if let value = try reader.parsePlainInteger() { return Int32(truncatingIfNeeded: value) }
+        let value = try reader.parseValue(depth: 1)
         if value == .null { return 0 }
         guard let v = value.int64Value else { throw RemotingDecodingError.malformedHeader("\(key) is not a number") }
         return Int32(truncatingIfNeeded: v)
@@ -184,8 +189,11 @@ enum HeaderCodec {
         if try reader.consume(UInt8(ascii: "}")) { return fields }
         repeat {
             let key = try reader.parseKey()
-            if try reader.peek() == UInt8(ascii: "\"") {
+            let next = try reader.peek()
+            if next == UInt8(ascii: "\"") {
                 fields.append(key, try reader.parseString())
+            } else if next == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(next) {
+                fields.append(key, try reader.parseNumber())
             } else if let value = try reader.parseValue(depth: 2).stringValue {
                 fields.append(key, value)
             }
