@@ -8,10 +8,12 @@ import Synchronization
 public final class RemotingClient: Sendable {
     let channel: Channel
     let pending: PendingResponses
+    private let writer: CommandWriter
 
-    private init(channel: Channel, pending: PendingResponses) {
+    private init(channel: Channel, pending: PendingResponses, writer: CommandWriter) {
         self.channel = channel
         self.pending = pending
+        self.writer = writer
     }
 
     /// Connects (3 s timeout, TCP_NODELAY). `onRequest` receives server-initiated requests on the event loop.
@@ -26,41 +28,44 @@ public final class RemotingClient: Sendable {
             }
             onRequest(command, client)
         }
+        let commandWriter = Mutex<CommandWriter?>(nil)
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(3))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let writer = RemotingFrameWriter()
+                    let bound = CommandWriter(channel: channel, frameWriter: NIOLoopBound(writer, eventLoop: channel.eventLoop))
+                    commandWriter.withLock { $0 = bound }
                     try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(RemotingCommandDecoder()),
-                        RemotingFrameWriter(),
-                        ClientConnectionHandler(pending: pending, logger: logger, deliver: deliver))
+                        writer, ClientConnectionHandler(pending: pending, logger: logger, deliver: deliver))
                 }
             }
             .connect(host: host, port: port).get()
-        let client = RemotingClient(channel: channel, pending: pending)
+        guard let writer = commandWriter.withLock({ $0 }) else { throw RemotingError.connectionClosed }
+        let client = RemotingClient(channel: channel, pending: pending, writer: writer)
         clientRef.withLock { $0 = client }
         return client
     }
 
     /// Sends `command` with a fresh opaque and flushes; fails with `RemotingError.timeout` or `.connectionClosed`.
     public func request(_ command: RemotingCommand, timeout: TimeAmount) -> EventLoopFuture<RemotingCommand> {
-        pending.request(command, on: channel, connectionID: 0, timeout: timeout, flush: true)
+        pending.request(command, on: writer, connectionID: 0, timeout: timeout, flush: true)
     }
 
     public func request(_ command: RemotingCommand, timeout: TimeAmount) async throws -> RemotingCommand {
-        try await pending.request(command, on: channel, connectionID: 0, timeout: timeout, flush: true).get()
+        try await pending.request(command, on: writer, connectionID: 0, timeout: timeout, flush: true).get()
     }
 
     /// Flag bit 1 set, fresh opaque, no response expected.
-    public func sendOneway(_ command: RemotingCommand) { pending.sendOneway(command, on: channel) }
+    public func sendOneway(_ command: RemotingCommand) { pending.sendOneway(command, on: writer) }
 
     /// Answers a server-initiated request (build it with `RemotingCommand.response(to:...)`).
-    public func respond(_ response: RemotingCommand) { channel.writeAndFlush(response, promise: nil) }
+    public func respond(_ response: RemotingCommand) { writer.write(response, flush: true) }
 
     /// Pipelining for load generation: write without flushing, then `flush()` once.
     public func requestNoFlush(_ command: RemotingCommand, timeout: TimeAmount) -> EventLoopFuture<RemotingCommand> {
-        pending.request(command, on: channel, connectionID: 0, timeout: timeout, flush: false)
+        pending.request(command, on: writer, connectionID: 0, timeout: timeout, flush: false)
     }
 
     public func flush() { channel.flush() }
@@ -72,7 +77,8 @@ public final class RemotingClient: Sendable {
 }
 
 private final class ClientConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = RemotingCommand
+    typealias InboundIn = ByteBuffer
+    private var frames = FrameAccumulator(maxFrameLength: 16 * 1024 * 1024)
 
     private let pending: PendingResponses
     private let logger: Logger
@@ -85,13 +91,19 @@ private final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let command = unwrapInboundIn(data)
-        if command.isResponse {
-            if !pending.complete(command) {
-                logger.debug("dropping unmatched response", metadata: ["opaque": "\(command.opaque)"])
+        guard context.channel.isActive else { return }
+        do {
+            try frames.feed(unwrapInboundIn(data)) { command in
+                if command.isResponse {
+                    if !pending.complete(command) {
+                        logger.debug("dropping unmatched response", metadata: ["opaque": "\(command.opaque)"])
+                    }
+                } else {
+                    deliver(command)
+                }
             }
-        } else {
-            deliver(command)
+        } catch {
+            closeOnError(error, context: context, logger: logger)
         }
     }
 

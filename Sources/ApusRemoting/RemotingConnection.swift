@@ -97,22 +97,23 @@ final class PendingResponses: Sendable {
 
     /// Sends `command` as a correlated request and returns its response future. A failed write closes the channel,
     /// which fails every request pending on it (`failAll`).
-    func request(_ command: RemotingCommand, on channel: Channel, connectionID: UInt64, timeout: TimeAmount,
+    func request(_ command: RemotingCommand, on writer: CommandWriter, connectionID: UInt64, timeout: TimeAmount,
                  flush: Bool) -> EventLoopFuture<RemotingCommand> {
+        let channel = writer.channel
         guard channel.isActive else { return channel.eventLoop.makeFailedFuture(RemotingError.connectionClosed) }
         var command = command
         command.opaque = nextOpaque()
         command.flag &= ~(RemotingCommand.responseFlag | RemotingCommand.onewayFlag)
         let future = register(opaque: command.opaque, connectionID: connectionID, eventLoop: channel.eventLoop, timeout: timeout)
-        if flush { channel.writeAndFlush(command, promise: nil) } else { channel.write(command, promise: nil) }
+        writer.write(command, flush: flush)
         return future
     }
 
-    func sendOneway(_ command: RemotingCommand, on channel: Channel) {
+    func sendOneway(_ command: RemotingCommand, on writer: CommandWriter) {
         var command = command
         command.opaque = nextOpaque()
         command.flag = (command.flag & ~RemotingCommand.responseFlag) | RemotingCommand.onewayFlag
-        channel.writeAndFlush(command, promise: nil)
+        writer.write(command, flush: true)
     }
 }
 
@@ -126,28 +127,30 @@ public final class RemotingConnection: Sendable, Hashable {
     public let remoteAddress: HostAddress?
     let channel: Channel
     let pending: PendingResponses
+    private let writer: CommandWriter
 
-    init(channel: Channel, pending: PendingResponses) {
+    init(channel: Channel, pending: PendingResponses, frameWriter: RemotingFrameWriter) {
         self.id = connectionIDs.wrappingAdd(1, ordering: .relaxed).newValue
         self.channel = channel
         self.pending = pending
         self.remoteAddress = HostAddress(channel.remoteAddress)
+        self.writer = CommandWriter(channel: channel, frameWriter: NIOLoopBound(frameWriter, eventLoop: channel.eventLoop))
     }
 
     public var eventLoop: EventLoop { channel.eventLoop }
 
     /// Queues `command` without flushing; hops to the event loop if needed.
-    public func write(_ command: RemotingCommand) { channel.write(command, promise: nil) }
-    public func writeAndFlush(_ command: RemotingCommand) { channel.writeAndFlush(command, promise: nil) }
+    public func write(_ command: RemotingCommand) { writer.write(command, flush: false) }
+    public func writeAndFlush(_ command: RemotingCommand) { writer.write(command, flush: true) }
     public func flush() { channel.flush() }
 
     /// Broker→client request with opaque correlation; the response future fails on timeout or close.
     public func request(_ command: RemotingCommand, timeout: TimeAmount) -> EventLoopFuture<RemotingCommand> {
-        pending.request(command, on: channel, connectionID: id, timeout: timeout, flush: true)
+        pending.request(command, on: writer, connectionID: id, timeout: timeout, flush: true)
     }
 
     /// Flag bit 1 set, fresh opaque, no correlation.
-    public func sendOneway(_ command: RemotingCommand) { pending.sendOneway(command, on: channel) }
+    public func sendOneway(_ command: RemotingCommand) { pending.sendOneway(command, on: writer) }
 
     public func close() { channel.close(promise: nil) }
 
@@ -173,9 +176,22 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
     private static let copyBodyLimit = 4096
     private static let coalesceLimit = 256 * 1024
     private var pending: ByteBuffer?
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let command = unwrapOutboundIn(data)
+        write(unwrapOutboundIn(data), context: context, promise: promise)
+    }
+
+    /// Encodes `command` into the pending burst without a trip through the pipeline (event loop only).
+    func append(_ command: RemotingCommand) {
+        guard let context else { return }
+        write(command, context: context, promise: nil)
+    }
+
+    private func write(_ command: RemotingCommand, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         let bodyLength = command.body?.readableBytes ?? 0
         let inline = bodyLength <= RemotingFrameWriter.copyBodyLimit
         let estimate = 160 + command.extFields.count * 48 + (inline ? bodyLength : 0)
@@ -203,6 +219,24 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
             context.write(wrapOutboundOut(out), promise: nil)
         }
         context.flush()
+    }
+}
+
+/// Writes commands on a channel: on its event loop straight into the frame writer's burst buffer, from elsewhere
+/// through the pipeline (which hops to the loop).
+struct CommandWriter: Sendable {
+    let channel: Channel
+    let frameWriter: NIOLoopBound<RemotingFrameWriter>
+
+    func write(_ command: RemotingCommand, flush: Bool) {
+        if channel.eventLoop.inEventLoop {
+            frameWriter.value.append(command)
+            if flush { channel.flush() }
+        } else if flush {
+            channel.writeAndFlush(command, promise: nil)
+        } else {
+            channel.write(command, promise: nil)
+        }
     }
 }
 

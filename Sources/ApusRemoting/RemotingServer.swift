@@ -44,10 +44,9 @@ public final class RemotingServer: Sendable {
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let writer = RemotingFrameWriter()
                     try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(RemotingCommandDecoder(maxFrameLength: maxFrameLength)),
-                        RemotingFrameWriter(),
-                        ServerConnectionHandler(server: self))
+                        writer, ServerConnectionHandler(server: self, writer: writer, maxFrameLength: maxFrameLength))
                 }
             }
             .bind(host: host, port: port).get()
@@ -86,15 +85,21 @@ public final class RemotingServer: Sendable {
 }
 
 private final class ServerConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = RemotingCommand
+    typealias InboundIn = ByteBuffer
 
     private let server: RemotingServer
+    private let writer: RemotingFrameWriter
+    private var frames: FrameAccumulator
     private var connection: RemotingConnection?
 
-    init(server: RemotingServer) { self.server = server }
+    init(server: RemotingServer, writer: RemotingFrameWriter, maxFrameLength: Int) {
+        self.server = server
+        self.writer = writer
+        self.frames = FrameAccumulator(maxFrameLength: maxFrameLength)
+    }
 
     func channelActive(context: ChannelHandlerContext) {
-        let connection = RemotingConnection(channel: context.channel, pending: server.pending)
+        let connection = RemotingConnection(channel: context.channel, pending: server.pending, frameWriter: writer)
         self.connection = connection
         server.added(connection)
         context.fireChannelActive()
@@ -107,13 +112,19 @@ private final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let command = unwrapInboundIn(data)
-        if command.isResponse {
-            if !server.pending.complete(command) {
-                server.logger.debug("dropping unmatched response", metadata: ["opaque": "\(command.opaque)"])
+        guard context.channel.isActive else { return }
+        do {
+            try frames.feed(unwrapInboundIn(data)) { command in
+                if command.isResponse {
+                    if !server.pending.complete(command) {
+                        server.logger.debug("dropping unmatched response", metadata: ["opaque": "\(command.opaque)"])
+                    }
+                } else if let connection {
+                    server.processor.process(command, on: connection)
+                }
             }
-        } else if let connection {
-            server.processor.process(command, on: connection)
+        } catch {
+            closeOnError(error, context: context, logger: server.logger)
         }
     }
 
