@@ -149,9 +149,3 @@ final class UniqueKeyGenerator: Sendable {
         }
     }
 }
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
-}

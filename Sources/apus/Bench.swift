@@ -53,7 +53,6 @@ struct Bench: AsyncParsableCommand {
         if let pid = brokerPid, let rss = ProcessStats.residentMegabytes(pid) {
             print(String(format: "broker RSS before: %.1f MB", rss))
         }
-        var rows: [String: String] = [:]
         for workload in workloads.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
             let cpu = ProcessStats(pid: brokerPid)
             let ownCPU = ProcessStats(pid: getpid())
@@ -68,7 +67,6 @@ struct Bench: AsyncParsableCommand {
             let cpuText = (cpu.cpuPercent().map { String(format: "; broker CPU %.0f%%", $0) } ?? "")
                 + (ownCPU.cpuPercent().map { String(format: ", bench client CPU %.0f%%", $0) } ?? "")
             print("\(workload.uppercased()): \(line)\(cpuText)")
-            rows[workload] = line
         }
         if let pid = brokerPid, let rss = ProcessStats.residentMegabytes(pid) {
             print(String(format: "broker RSS after: %.1f MB", rss))
