@@ -133,6 +133,13 @@ public final class Broker: Sendable {
             }
             logger.debug("notified consumer ids changed", metadata: ["group": "\(notification.group)",
                                                                      "members": "\(notification.connections.count)"])
+            // Subscription consistency: members of one group that subscribe differently are reported, not merged.
+            let differences = groups.withLock { $0.consumers.inconsistencies(of: notification.group) }
+            for difference in differences {
+                logger.warning("consumers of one group subscribe differently", metadata: [
+                    "group": "\(notification.group)", "difference": "\(difference)",
+                ])
+            }
         }
     }
 
