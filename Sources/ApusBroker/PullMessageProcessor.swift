@@ -104,9 +104,10 @@ final class PullMessageProcessor: Sendable {
             }
         }
 
-        if code == .success, let clientId = broker.groups.withLock({ $0.consumers.clientId(of: connection.id) }) {
-            broker.groups.withLock {
-                $0.progress.recordPull(group: group, clientId: clientId, topic: topic, queueId: queueId, nextOffset: next, now: now)
+        if code == .success {
+            broker.groups.withLock { state in
+                guard let clientId = state.consumers.clientId(of: connection.id) else { return }
+                state.progress.recordPull(group: group, clientId: clientId, topic: topic, queueId: queueId, nextOffset: next, now: now)
             }
         }
         let ext: ExtFields = [

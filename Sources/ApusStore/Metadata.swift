@@ -40,6 +40,20 @@ private func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
     try AtomicFile.write([UInt8](try encoder.encode(value)), to: path)
 }
 
+/// A metadata file whose every change bumps its data version.
+private protocol VersionedFile: Codable {
+    var dataVersion: DataVersion { get set }
+}
+
+/// Applies `change` to a copy, bumps the version and writes it; memory changes only once the file is written.
+private func commit<F: VersionedFile>(_ file: inout F, to path: String, _ change: (inout F) -> Void) throws {
+    var next = file
+    change(&next)
+    next.dataVersion.bump()
+    try writeJSON(next, to: path)
+    file = next
+}
+
 private func readJSON<T: Decodable>(_ type: T.Type, from path: String) throws -> T? {
     guard let bytes = AtomicFile.read(path) else { return nil }
     return try JSONDecoder().decode(type, from: Data(bytes))
@@ -94,7 +108,7 @@ public struct DataVersion: Codable, Sendable, Equatable {
 
 /// `<root>/config/topics.json`: `{"dataVersion":{"counter":N,"timestamp":ms},"topicConfigTable":{"name":{TopicConfig}}}`.
 public final class TopicConfigTable: Sendable {
-    private struct File: Codable {
+    private struct File: VersionedFile {
         var topicConfigTable: [String: TopicConfig]
         var dataVersion: DataVersion
     }
@@ -117,11 +131,7 @@ public final class TopicConfigTable: Sendable {
     public func put(_ config: TopicConfig) throws -> Bool {
         try state.withLock { file in
             guard file.topicConfigTable[config.topicName] != config else { return false }
-            var next = file
-            next.topicConfigTable[config.topicName] = config
-            next.dataVersion.bump()
-            try writeJSON(next, to: path)
-            file = next
+            try commit(&file, to: path) { $0.topicConfigTable[config.topicName] = config }
             return true
         }
     }
@@ -129,11 +139,7 @@ public final class TopicConfigTable: Sendable {
     public func remove(_ topic: String) throws {
         try state.withLock { file in
             guard file.topicConfigTable[topic] != nil else { return }
-            var next = file
-            next.topicConfigTable[topic] = nil
-            next.dataVersion.bump()
-            try writeJSON(next, to: path)
-            file = next
+            try commit(&file, to: path) { $0.topicConfigTable[topic] = nil }
         }
     }
 
@@ -234,7 +240,7 @@ public struct SubscriptionGroupConfig: Codable, Sendable, Equatable {
 
 /// `<root>/config/subscriptionGroup.json`: `{"dataVersion":{...},"subscriptionGroupTable":{"group":{SubscriptionGroupConfig}}}`.
 public final class SubscriptionGroupTable: Sendable {
-    private struct File: Codable {
+    private struct File: VersionedFile {
         var subscriptionGroupTable: [String: SubscriptionGroupConfig]
         var dataVersion: DataVersion
     }
@@ -257,11 +263,7 @@ public final class SubscriptionGroupTable: Sendable {
         try state.withLock { file in
             if let config = file.subscriptionGroupTable[group] { return config }
             let config = SubscriptionGroupConfig(groupName: group)
-            var next = file
-            next.subscriptionGroupTable[group] = config
-            next.dataVersion.bump()
-            try writeJSON(next, to: path)
-            file = next
+            try commit(&file, to: path) { $0.subscriptionGroupTable[group] = config }
             return config
         }
     }
