@@ -49,7 +49,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "HeapModule", package: "swift-collections"),
         ], swiftSettings: hotPath),
         .target(name: "ApusClient", dependencies: [
             "ApusMessage", "ApusRemoting", "ApusGroups",

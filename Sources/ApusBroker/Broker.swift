@@ -1,37 +1,30 @@
-// Broker: wires the store, topic/offset/group tables, request processors and name-server registration; owns lifecycle.
+// Broker: builds the store, the metadata tables and the transport-independent services, serves them over RocketMQ
+// remoting, registers with name servers, and owns the lifecycle (start, periodic work, clean shutdown).
 
 import ApusGroups
 import ApusMessage
 import ApusRemoting
 import ApusStore
+import Dispatch
 import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
-import Dispatch
-
-/// Group state the broker is the authority on; one lock guards all of it.
-struct GroupState: Sendable {
-    var consumers: ConsumerGroupTable
-    var locks = QueueLockTable()
-    var progress = ClientProgressTable()
-}
 
 public final class Broker: Sendable {
     public let config: BrokerConfig
     let store: MessageStore
     let topics: TopicRegistry
-    let offsets: ConsumerOffsetTable
-    let subscriptionGroups: SubscriptionGroupTable
-    let groups: Mutex<GroupState>
-    let connections = Mutex<[UInt64: RemotingConnection]>([:])
+    let groups: GroupService
+    let offsets: OffsetService
+    let consume: ConsumeService
+    let send: SendService
+    let retry: RetryService
+    let schedule: ScheduleService
     let pullHolds: PullHoldService
     let registrar: NameServerRegistrar
     let storeHost: HostAddress
     let logger: Logger
-    /// Where metadata is written (topic/group creation, offset persistence): file writes and fsyncs never run on an
-    /// event loop.
-    let metadataQueue = DispatchQueue(label: "apus-metadata")
     private let server: Mutex<RemotingServer?> = Mutex(nil)
     private let timers = Mutex<[RepeatedTask]>([])
     private let eventLoopGroup: EventLoopGroup
@@ -45,19 +38,32 @@ public final class Broker: Sendable {
         self.logger = logger
         self.eventLoopGroup = group
         let root = config.store.rootDir
-        self.store = try MessageStore(config: config.store, logger: logger)
-        self.offsets = try ConsumerOffsetTable(path: root + "/config/consumerOffset.json")
-        self.subscriptionGroups = try SubscriptionGroupTable(path: root + "/config/subscriptionGroup.json")
-        self.groups = Mutex(GroupState(consumers: ConsumerGroupTable(expiryMillis: config.clientChannelExpiryMillis)))
-        self.pullHolds = PullHoldService()
+        let store = try MessageStore(config: config.store, logger: logger)
+        self.store = store
         let registrar = NameServerRegistrar(config: config, group: group, logger: logger)
         self.registrar = registrar
-        self.topics = try TopicRegistry(
+        let topics = try TopicRegistry(
             table: TopicConfigTable(path: root + "/config/topics.json"), config: config, logger: logger,
             onChange: { registrar.registerSoon() })
-        let topics = self.topics
+        self.topics = topics
         registrar.setBodyProvider { topics.registrationBody() }
-        let holds = pullHolds
+        let groupConfigs = try SubscriptionGroupTable(path: root + "/config/subscriptionGroup.json")
+        groups = GroupService(configs: groupConfigs, topics: topics, autoCreateGroups: config.autoCreateSubscriptionGroup,
+                              expiryMillis: config.clientChannelExpiryMillis)
+        offsets = OffsetService(table: try ConsumerOffsetTable(path: root + "/config/consumerOffset.json"), groups: groups,
+                                store: store)
+        consume = ConsumeService(store: store, topics: topics, groups: groups, offsets: offsets,
+                                 maxMessagesPerPull: config.maxTransferCountOnMessageInMemory,
+                                 maxBytesPerPull: config.maxTransferBytesOnMessageInMemory)
+        let schedule = try ScheduleService(
+            rules: DeliveryTime(levels: config.messageDelayLevels, maxDelayMillis: config.timerMaxDelaySec * 1000),
+            store: store, directory: root + "/schedule", logger: logger)
+        self.schedule = schedule
+        send = SendService(topics: topics, groupConfigs: groupConfigs, schedule: schedule, store: store, storeHost: host,
+                           clusterName: config.brokerClusterName, maxMessageSize: config.maxMessageSize)
+        retry = RetryService(groups: groups, topics: topics, schedule: schedule, store: store, logger: logger)
+        let holds = PullHoldService()
+        pullHolds = holds
         store.setArrivalListener { topic, queueId, maxOffset in
             holds.notifyArrival(topic: topic, queueId: queueId, maxOffset: maxOffset)
         }
@@ -65,6 +71,7 @@ public final class Broker: Sendable {
 
     public func start() async throws {
         store.start()
+        schedule.start()
         let server = RemotingServer(host: config.bindAddress ?? config.brokerIP1, port: config.listenPort, group: eventLoopGroup,
                                     processor: BrokerRequestDispatcher(broker: self),
                                     maxFrameLength: config.maxFrameLength, logger: logger)
@@ -81,7 +88,8 @@ public final class Broker: Sendable {
 
     public var localPort: Int? { server.withLock { $0?.localPort } }
 
-    /// Clean stop: stop accepting, answer held pulls, persist offsets, flush the log, close connections.
+    /// Clean stop: stop accepting, answer held pulls, persist offsets and the schedule, flush the log, close
+    /// connections.
     public func shutdown() async {
         let server = self.server.withLock { $0 }
         await server?.stopAccepting()
@@ -90,6 +98,7 @@ public final class Broker: Sendable {
             tasks.removeAll()
         }
         pullHolds.wakeAll()
+        schedule.shutdown()
         persistOffsets()
         await registrar.shutdown()
         store.shutdown()
@@ -108,7 +117,7 @@ public final class Broker: Sendable {
             },
             loop.scheduleRepeatedTask(initialDelay: .milliseconds(config.flushConsumerOffsetIntervalMillis),
                                       delay: .milliseconds(config.flushConsumerOffsetIntervalMillis)) { [self] _ in
-                metadataQueue.async { self.persistOffsets() }
+                DispatchQueue.global().async { self.persistOffsets() }
             },
         ]
         timers.withLock { $0.append(contentsOf: tasks) }
@@ -120,21 +129,21 @@ public final class Broker: Sendable {
         }
     }
 
+    private func connection(_ id: ConnectionID) -> RemotingConnection? {
+        server.withLock { $0 }?.connection(id)
+    }
+
     /// NOTIFY_CONSUMER_IDS_CHANGED, coalesced per group by the group table.
     func sendDueNotifications() {
-        let due = groups.withLock { $0.consumers.dueNotifications(now: currentMillis()) }
-        guard !due.isEmpty else { return }
-        let live = connections.withLock { $0 }
-        for notification in due {
+        for (notification, differences) in groups.dueNotifications(now: currentMillis()) {
             let request = RemotingCommand.request(code: .notifyConsumerIdsChanged,
                                                   extFields: ["consumerGroup": notification.group])
             for id in notification.connections {
-                live[id]?.sendOneway(request)
+                connection(id)?.sendOneway(request)
             }
             logger.debug("notified consumer ids changed", metadata: ["group": "\(notification.group)",
                                                                      "members": "\(notification.connections.count)"])
             // Subscription consistency: members of one group that subscribe differently are reported, not merged.
-            let differences = groups.withLock { $0.consumers.inconsistencies(of: notification.group) }
             for difference in differences {
                 logger.warning("consumers of one group subscribe differently", metadata: [
                     "group": "\(notification.group)", "difference": "\(difference)",
@@ -144,11 +153,9 @@ public final class Broker: Sendable {
     }
 
     func expireClients() {
-        let expired = groups.withLock { $0.consumers.expire(now: currentMillis()) }
-        let live = connections.withLock { $0 }
-        for id in expired {
+        for id in groups.expire(now: currentMillis()) {
             logger.info("client heartbeat expired; closing connection", metadata: ["connection": "\(id)"])
-            live[id]?.close()
+            connection(id)?.close()
         }
     }
 }

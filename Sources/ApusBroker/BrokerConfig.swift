@@ -1,5 +1,6 @@
 // BrokerConfig: every broker setting, its RocketMQ key name, and parsing of RocketMQ-style key=value files.
 
+import ApusGroups
 import ApusStore
 
 public struct BrokerConfig: Sendable {
@@ -28,21 +29,18 @@ public struct BrokerConfig: Sendable {
     public var serverSelectorThreads = 0
     public var maxTransferCountOnMessageInMemory = 32
     public var maxTransferBytesOnMessageInMemory = 256 * 1024
+    /// Delay of each level in ms (`messageDelayLevel`); element 0 is level 1. Retries use level 3 + reconsumeTimes.
+    public var messageDelayLevels: [Int64] = try! DelayLevels.parse(DelayLevels.defaultSpec)
+    /// The longest timer (`__STARTDELIVERTIME`, `TIMER_*`) accepted, in seconds; RocketMQ's default is 3 days.
+    public var timerMaxDelaySec: Int64 = 3 * 24 * 3600
     public var store: StoreConfig
 
     public init(storePathRootDir: String) {
         store = StoreConfig(rootDir: storePathRootDir)
     }
 
-    /// Keys understood in a config file, with RocketMQ's names.
-    public static let knownKeys: Set<String> = [
-        "brokerName", "brokerClusterName", "brokerId", "brokerIP1", "listenPort", "namesrvAddr",
-        "autoCreateTopicEnable", "autoCreateSubscriptionGroup", "defaultTopicQueueNums", "maxMessageSize",
-        "registerNameServerPeriod", "longPollingEnable", "storePathRootDir", "mappedFileSizeCommitLog",
-        "mapedFileSizeCommitLog", "mappedFileSizeConsumeQueue", "flushDiskType", "flushIntervalCommitLog",
-        "syncFlushTimeout", "fileReservedTime", "maxTransferCountOnMessageInMemory",
-        "maxTransferBytesOnMessageInMemory", "frameMaxLength", "brokerRole", "deleteWhen", "bindAddress", "serverSelectorThreads",
-    ]
+    /// Keys understood in a config file, with RocketMQ's names: exactly the keys `apply` has a setter for.
+    public static var knownKeys: Set<String> { Set(setters.keys) }
 
     public enum ConfigError: Error, CustomStringConvertible {
         case invalidValue(key: String, value: String)
@@ -74,55 +72,82 @@ public struct BrokerConfig: Sendable {
     public mutating func apply(_ settings: [(key: String, value: String)]) throws -> [String] {
         var unknown: [String] = []
         for (key, value) in settings {
-            func int() throws -> Int {
-                guard let v = Int(value) else { throw ConfigError.invalidValue(key: key, value: value) }
-                return v
+            guard let setter = Self.setters[key] else {
+                unknown.append(key)
+                continue
             }
-            func bool() throws -> Bool {
-                switch value.lowercased() {
-                case "true": return true
-                case "false": return false
-                default: throw ConfigError.invalidValue(key: key, value: value)
-                }
-            }
-            switch key {
-            case "brokerName": brokerName = value
-            case "brokerClusterName": brokerClusterName = value
-            case "brokerId": brokerId = Int64(try int())
-            case "brokerIP1": brokerIP1 = value
-            case "bindAddress": bindAddress = value
-            case "listenPort": listenPort = try int()
-            case "namesrvAddr": namesrvAddr = value
-            case "autoCreateTopicEnable": autoCreateTopicEnable = try bool()
-            case "autoCreateSubscriptionGroup": autoCreateSubscriptionGroup = try bool()
-            case "defaultTopicQueueNums": defaultTopicQueueNums = Int32(try int())
-            case "maxMessageSize":
-                maxMessageSize = try int()
-                store.maxMessageSize = maxMessageSize
-            case "frameMaxLength": maxFrameLength = try int()
-            case "serverSelectorThreads": serverSelectorThreads = max(0, try int())
-            case "registerNameServerPeriod": registerNameServerPeriodMillis = Int64(min(max(try int(), 10_000), 60_000))
-            case "longPollingEnable": longPollingEnable = try bool()
-            case "storePathRootDir": store.rootDir = value
-            case "mappedFileSizeCommitLog", "mapedFileSizeCommitLog": store.mappedFileSizeCommitLog = try int()
-            case "mappedFileSizeConsumeQueue": store.consumeQueueEntriesPerFile = max(1, try int() / 20)
-            case "flushDiskType":
-                guard let type = FlushDiskType(rawValue: value.uppercased()) else {
-                    throw ConfigError.invalidValue(key: key, value: value)
-                }
-                store.flushDiskType = type
-            case "flushIntervalCommitLog": store.flushIntervalMillis = try int()
-            case "syncFlushTimeout": store.syncFlushTimeoutMillis = try int()
-            case "fileReservedTime": store.fileReservedTimeHours = try int()
-            case "maxTransferCountOnMessageInMemory": maxTransferCountOnMessageInMemory = try int()
-            case "maxTransferBytesOnMessageInMemory": maxTransferBytesOnMessageInMemory = try int()
-            case "brokerRole", "deleteWhen":
-                break  // accepted for compatibility with existing broker.conf files; Apus runs a single master
-            default: unknown.append(key)
-            }
+            try setter(&self, Value(key: key, text: value))
         }
         return unknown
     }
+
+    /// One setting's text, read as the type its key needs.
+    struct Value {
+        var key: String
+        var text: String
+
+        func int() throws -> Int {
+            guard let v = Int(text) else { throw ConfigError.invalidValue(key: key, value: text) }
+            return v
+        }
+
+        func bool() throws -> Bool {
+            switch text.lowercased() {
+            case "true": return true
+            case "false": return false
+            default: throw ConfigError.invalidValue(key: key, value: text)
+            }
+        }
+    }
+
+    private static let setters: [String: @Sendable (inout BrokerConfig, Value) throws -> Void] = [
+        "brokerName": { $0.brokerName = $1.text },
+        "brokerClusterName": { $0.brokerClusterName = $1.text },
+        "brokerId": { $0.brokerId = Int64(try $1.int()) },
+        "brokerIP1": { $0.brokerIP1 = $1.text },
+        "bindAddress": { $0.bindAddress = $1.text },
+        "listenPort": { $0.listenPort = try $1.int() },
+        "namesrvAddr": { $0.namesrvAddr = $1.text },
+        "autoCreateTopicEnable": { $0.autoCreateTopicEnable = try $1.bool() },
+        "autoCreateSubscriptionGroup": { $0.autoCreateSubscriptionGroup = try $1.bool() },
+        "defaultTopicQueueNums": { $0.defaultTopicQueueNums = Int32(try $1.int()) },
+        "maxMessageSize": { config, value in
+            config.maxMessageSize = try value.int()
+            config.store.maxMessageSize = config.maxMessageSize
+        },
+        "frameMaxLength": { $0.maxFrameLength = try $1.int() },
+        "serverSelectorThreads": { $0.serverSelectorThreads = max(0, try $1.int()) },
+        "registerNameServerPeriod": { $0.registerNameServerPeriodMillis = Int64(min(max(try $1.int(), 10_000), 60_000)) },
+        "longPollingEnable": { $0.longPollingEnable = try $1.bool() },
+        "storePathRootDir": { $0.store.rootDir = $1.text },
+        "mappedFileSizeCommitLog": { $0.store.mappedFileSizeCommitLog = try $1.int() },
+        "mapedFileSizeCommitLog": { $0.store.mappedFileSizeCommitLog = try $1.int() },
+        "mappedFileSizeConsumeQueue": { $0.store.consumeQueueEntriesPerFile = max(1, try $1.int() / 20) },
+        "flushDiskType": { config, value in
+            guard let type = FlushDiskType(rawValue: value.text.uppercased()) else {
+                throw ConfigError.invalidValue(key: value.key, value: value.text)
+            }
+            config.store.flushDiskType = type
+        },
+        "flushIntervalCommitLog": { $0.store.flushIntervalMillis = try $1.int() },
+        "syncFlushTimeout": { $0.store.syncFlushTimeoutMillis = try $1.int() },
+        "fileReservedTime": { $0.store.fileReservedTimeHours = try $1.int() },
+        "maxTransferCountOnMessageInMemory": { $0.maxTransferCountOnMessageInMemory = try $1.int() },
+        "maxTransferBytesOnMessageInMemory": { $0.maxTransferBytesOnMessageInMemory = try $1.int() },
+        "messageDelayLevel": { config, value in
+            do { config.messageDelayLevels = try DelayLevels.parse(value.text) } catch {
+                throw ConfigError.invalidValue(key: value.key, value: value.text)
+            }
+        },
+        "timerMaxDelaySec": { config, value in
+            let seconds = try value.int()
+            guard seconds > 0 else { throw ConfigError.invalidValue(key: value.key, value: value.text) }
+            config.timerMaxDelaySec = Int64(seconds)
+        },
+        // Accepted for compatibility with existing broker.conf files; Apus runs a single master.
+        "brokerRole": { _, _ in },
+        "deleteWhen": { _, _ in },
+    ]
 
     /// `ip:port` that clients use to reach this broker and that is written as store host.
     public var advertisedAddress: String { "\(brokerIP1):\(listenPort)" }

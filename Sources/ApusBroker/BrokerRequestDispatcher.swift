@@ -1,4 +1,5 @@
 // BrokerRequestDispatcher: routes each request code to its processor; unknown codes get REQUEST_CODE_NOT_SUPPORTED.
+// Processors are thin translators between remoting frames and the broker's services.
 
 import ApusMessage
 import ApusRemoting
@@ -18,14 +19,15 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
 
     init(broker: Broker) {
         self.broker = broker
-        send = SendMessageProcessor(broker: broker)
-        pull = PullMessageProcessor(broker: broker)
-        consumerManage = ConsumerManageProcessor(broker: broker)
-        clientManage = ClientManageProcessor(broker: broker)
-        queueLock = QueueLockProcessor(broker: broker)
-        sendBack = SendBackProcessor(broker: broker)
-        queueInfo = QueueInfoProcessor(broker: broker)
-        topicAdmin = TopicAdminProcessor(broker: broker)
+        send = SendMessageProcessor(service: broker.send, logger: broker.logger)
+        pull = PullMessageProcessor(consume: broker.consume, holds: broker.pullHolds, store: broker.store,
+                                    longPolling: broker.config.longPollingEnable, maxHoldMillis: broker.config.maxPullHoldMillis)
+        consumerManage = ConsumerManageProcessor(offsets: broker.offsets, groups: broker.groups)
+        clientManage = ClientManageProcessor(groups: broker.groups, logger: broker.logger)
+        queueLock = QueueLockProcessor(groups: broker.groups)
+        sendBack = SendBackProcessor(retry: broker.retry)
+        queueInfo = QueueInfoProcessor(store: broker.store)
+        topicAdmin = TopicAdminProcessor(topics: broker.topics)
     }
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) {
@@ -34,7 +36,7 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
         case .sendMessage, .sendMessageV2, .sendBatchMessage:
             response = send.process(request, on: connection)
         case .pullMessage:
-            response = pull.process(request, on: connection, allowSuspend: true)
+            response = pull.process(request, on: connection)
         case .queryConsumerOffset, .updateConsumerOffset, .getConsumerListByGroup:
             response = consumerManage.process(request, on: connection)
         case .heartBeat, .unregisterClient:
@@ -42,13 +44,12 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
         case .lockBatchMQ, .unlockBatchMQ:
             response = queueLock.process(request, on: connection)
         case .consumerSendMsgBack:
-            // Rare, reads the log and may create retry/DLQ topics: served from the metadata queue.
-            broker.metadataQueue.async { [sendBack] in connection.writeAndFlush(sendBack.process(request, on: connection)) }
-            response = nil
+            response = sendBack.process(request, on: connection)
         case .getMaxOffset, .getMinOffset, .searchOffsetByTimestamp, .getEarliestMsgStoretime:
             response = queueInfo.process(request, on: connection)
         case .updateAndCreateTopic:
-            broker.metadataQueue.async { [topicAdmin] in connection.writeAndFlush(topicAdmin.process(request, on: connection)) }
+            // Admin creation answers once the topic file is durable: off the event loop.
+            DispatchQueue.global().async { [topicAdmin] in connection.writeAndFlush(topicAdmin.process(request, on: connection)) }
             response = nil
         default:
             broker.logger.info("unsupported request code", metadata: [
@@ -64,18 +65,20 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
         send.flush(connection)
     }
 
-    func connectionActive(_ connection: RemotingConnection) {
-        broker.connections.withLock { $0[connection.id] = connection }
-    }
+    func connectionActive(_ connection: RemotingConnection) {}
 
     func connectionClosed(_ connection: RemotingConnection) {
         send.connectionClosed(connection)
-        broker.connections.withLock { $0[connection.id] = nil }
-        broker.groups.withLock { $0.consumers.connectionClosed(connection.id, now: currentMillis()) }
+        broker.groups.connectionClosed(connection.id, now: currentMillis())
     }
 }
 
 extension RemotingCommand {
+    /// The response a service's refusal becomes.
+    static func response(to request: RemotingCommand, refusal error: ServiceError) -> RemotingCommand {
+        .response(to: request, code: ResponseCode(error.kind), remark: error.remark)
+    }
+
     /// A request field that must be present; the error names it.
     func required(_ key: String) throws -> String {
         guard let value = string(key), !value.isEmpty else { throw RequestError.missingField(key) }
@@ -90,6 +93,20 @@ extension RemotingCommand {
     func requiredInt64(_ key: String) throws -> Int64 {
         guard let value = int64(key) else { throw RequestError.missingField(key) }
         return value
+    }
+}
+
+extension ResponseCode {
+    init(_ kind: ServiceError.Kind) {
+        switch kind {
+        case .topicNotExist: self = .topicNotExist
+        case .noPermission: self = .noPermission
+        case .messageIllegal: self = .messageIllegal
+        case .systemError, .invalidName: self = .systemError
+        case .serviceNotAvailable: self = .serviceNotAvailable
+        case .subscriptionGroupNotExist: self = .subscriptionGroupNotExist
+        case .subscriptionParseFailed: self = .subscriptionParseFailed
+        }
     }
 }
 

@@ -1,5 +1,5 @@
-// ClientManageProcessor: HEART_BEAT (34) and UNREGISTER_CLIENT (35) — feeds the group table, creates subscription
-// groups and retry topics on first sight.
+// ClientManageProcessor: HEART_BEAT (34) and UNREGISTER_CLIENT (35) — translated for GroupService, which validates
+// group names and creates subscription groups and retry topics on first sight.
 
 import ApusMessage
 import ApusGroups
@@ -7,69 +7,44 @@ import ApusRemoting
 import Logging
 
 final class ClientManageProcessor: Sendable {
-    private let broker: Broker
+    private let groups: GroupService
+    private let logger: Logger
 
-    init(broker: Broker) {
-        self.broker = broker
+    init(groups: GroupService, logger: Logger) {
+        self.groups = groups
+        self.logger = logger
     }
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand? {
         if request.code == RequestCode.unregisterClient.rawValue {
             if let group = request.string("consumerGroup"), !group.isEmpty, let clientId = request.string("clientID") {
-                broker.groups.withLock {
-                    $0.consumers.unregister(group: group, clientId: clientId, connection: connection.id, now: currentMillis())
-                }
-                broker.logger.info("consumer unregistered", metadata: ["group": "\(group)", "client": "\(clientId)"])
+                groups.unregister(group: group, clientId: clientId, connection: connection.id, now: currentMillis())
+                logger.info("consumer unregistered", metadata: ["group": "\(group)", "client": "\(clientId)"])
             }
             return .response(to: request, code: .success)
         }
-
-        let heartbeat: HeartbeatData
         do {
             guard let body = request.body else { throw RequestError.badBody("a heartbeat needs a body") }
-            heartbeat = try HeartbeatData.decode(body)
+            let heartbeat = try HeartbeatData.decode(body)
+            let entries = heartbeat.consumerDataSet.map { consumer in
+                ConsumerHeartbeat(
+                    group: consumer.groupName, clientId: heartbeat.clientID,
+                    messageModel: consumer.messageModel == .broadcasting ? .broadcasting : .clustering,
+                    consumeType: consumer.consumeType == .consumeActively ? .consumeActively : .consumePassively,
+                    consumeFromWhere: consumer.consumeFromWhere,
+                    subscriptions: consumer.subscriptionDataSet.map {
+                        Subscription(topic: $0.topic, expression: $0.subString, subVersion: $0.subVersion)
+                    },
+                    language: request.language)
+            }
+            try groups.heartbeat(entries, connection: connection.id, now: currentMillis())
+            return .response(to: request, code: .success)
+        } catch let error as ServiceError {
+            logger.warning("heartbeat refused", metadata: ["peer": "\(connection.remoteAddress?.description ?? "?")", "reason": "\(error)"])
+            return .response(to: request, refusal: error)
         } catch {
-            broker.logger.warning("bad heartbeat", metadata: ["peer": "\(connection.remoteAddress?.description ?? "?")", "error": "\(error)"])
+            logger.warning("bad heartbeat", metadata: ["peer": "\(connection.remoteAddress?.description ?? "?")", "error": "\(error)"])
             return .response(to: request, code: .systemError, remark: "\(error)")
         }
-        // First sight of a group creates its config and retry topic (file writes): off the event loop.
-        let needsCreation = heartbeat.consumerDataSet.contains {
-            broker.subscriptionGroups.get($0.groupName) == nil || broker.topics.get(RetryTopics.retry($0.groupName)) == nil
-        }
-        guard !needsCreation else {
-            broker.metadataQueue.async { [self] in
-                connection.writeAndFlush(register(heartbeat, request: request, connection: connection))
-            }
-            return nil
-        }
-        return register(heartbeat, request: request, connection: connection)
-    }
-
-    private func register(_ heartbeat: HeartbeatData, request: RemotingCommand, connection: RemotingConnection) -> RemotingCommand {
-        let now = currentMillis()
-        for consumer in heartbeat.consumerDataSet {
-            let group = consumer.groupName
-            if broker.subscriptionGroups.get(group) == nil {
-                guard broker.config.autoCreateSubscriptionGroup else {
-                    return .response(to: request, code: .subscriptionGroupNotExist,
-                                     remark: "subscription group [\(group)] does not exist and autoCreateSubscriptionGroup=false")
-                }
-                do { try broker.subscriptionGroups.getOrCreate(group) } catch {
-                    return .response(to: request, code: .systemError, remark: "cannot create subscription group: \(error)")
-                }
-            }
-            broker.topics.ensureSingleQueueTopic(RetryTopics.retry(group))
-            let entry = ConsumerHeartbeat(
-                group: group, clientId: heartbeat.clientID,
-                messageModel: consumer.messageModel == .broadcasting ? .broadcasting : .clustering,
-                consumeType: consumer.consumeType == .consumeActively ? .consumeActively : .consumePassively,
-                consumeFromWhere: consumer.consumeFromWhere,
-                subscriptions: consumer.subscriptionDataSet.map {
-                    Subscription(topic: $0.topic, expression: $0.subString, subVersion: $0.subVersion)
-                },
-                language: request.language)
-            broker.groups.withLock { $0.consumers.heartbeat(entry, connection: connection.id, now: now) }
-        }
-        return .response(to: request, code: .success)
     }
 }

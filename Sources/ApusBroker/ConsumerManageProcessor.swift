@@ -1,75 +1,44 @@
-// ConsumerManageProcessor: QUERY_CONSUMER_OFFSET (14), UPDATE_CONSUMER_OFFSET (15), GET_CONSUMER_LIST_BY_GROUP (38).
-// Offsets live per group, or per client for a clustering member of a group that is effectively broadcasting.
+// ConsumerManageProcessor: QUERY_CONSUMER_OFFSET (14), UPDATE_CONSUMER_OFFSET (15), GET_CONSUMER_LIST_BY_GROUP (38) —
+// translated for OffsetService and GroupService.
 
 import ApusGroups
 import ApusRemoting
 
-extension Broker {
-    /// The offset-table group key for the member on `connection`.
-    func offsetKey(group: String, connection: RemotingConnection) -> (key: String, shared: String) {
-        switch groups.withLock({ $0.consumers.offsetOwner(group: group, connection: connection.id) }) {
-        case .group: return (group, group)
-        case let .client(clientId): return ("\(group)@\(clientId)", group)
-        }
-    }
-
-    func commitOffset(group: String, topic: String, queueId: Int32, offset: Int64, connection: RemotingConnection) {
-        offsets.commit(group: offsetKey(group: group, connection: connection).key, topic: topic, queueId: queueId, offset: offset)
-    }
-}
-
 final class ConsumerManageProcessor: Sendable {
-    private let broker: Broker
+    private let offsets: OffsetService
+    private let groups: GroupService
 
-    init(broker: Broker) {
-        self.broker = broker
+    init(offsets: OffsetService, groups: GroupService) {
+        self.offsets = offsets
+        self.groups = groups
     }
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand {
         do {
+            let group = try request.required("consumerGroup")
             switch RequestCode(rawValue: request.code) {
-            case .queryConsumerOffset: return try queryOffset(request, connection)
-            case .updateConsumerOffset: return try updateOffset(request, connection)
-            default: return try consumerList(request, connection)
+            case .queryConsumerOffset:
+                let query = offsets.query(group: group, topic: try request.required("topic"),
+                                          queueId: try request.requiredInt32("queueId"), connection: connection.id)
+                switch query {
+                case let .offset(offset):
+                    return .response(to: request, code: .success, extFields: ["offset": String(offset)])
+                case .notFound:
+                    return .response(to: request, code: .queryNotFound, remark: "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first")
+                }
+            case .updateConsumerOffset:
+                offsets.commit(group: group, topic: try request.required("topic"), queueId: try request.requiredInt32("queueId"),
+                               offset: try request.requiredInt64("commitOffset"), connection: connection.id)
+                return .response(to: request, code: .success)
+            default:
+                let ids = groups.consumerList(group: group, asking: connection.id)
+                guard !ids.isEmpty else {
+                    return .response(to: request, code: .systemError, remark: "no consumer for this group, \(group)")
+                }
+                return .response(to: request, code: .success, body: ConsumerListBody(consumerIdList: ids).encode())
             }
         } catch {
             return .response(to: request, code: .systemError, remark: "\(error)")
         }
-    }
-
-    /// §2.8: the stored offset; else 0 while the queue still starts at 0 (a new group reads a young queue from the
-    /// beginning, as Apache RocketMQ does); else QUERY_NOT_FOUND so the client applies consume-from-where.
-    private func queryOffset(_ request: RemotingCommand, _ connection: RemotingConnection) throws -> RemotingCommand {
-        let group = try request.required("consumerGroup")
-        let topic = try request.required("topic")
-        let queueId = try request.requiredInt32("queueId")
-        let keys = broker.offsetKey(group: group, connection: connection)
-        let stored = broker.offsets.query(group: keys.key, topic: topic, queueId: queueId)
-            ?? (keys.key != keys.shared ? broker.offsets.query(group: keys.shared, topic: topic, queueId: queueId) : nil)
-        if let stored, stored >= 0 {
-            return .response(to: request, code: .success, extFields: ["offset": String(stored)])
-        }
-        if broker.store.minOffset(topic: topic, queueId: queueId) <= 0 {
-            return .response(to: request, code: .success, extFields: ["offset": "0"])
-        }
-        return .response(to: request, code: .queryNotFound, remark: "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first")
-    }
-
-    private func updateOffset(_ request: RemotingCommand, _ connection: RemotingConnection) throws -> RemotingCommand {
-        let group = try request.required("consumerGroup")
-        let topic = try request.required("topic")
-        let queueId = try request.requiredInt32("queueId")
-        let offset = try request.requiredInt64("commitOffset")
-        broker.commitOffset(group: group, topic: topic, queueId: queueId, offset: offset, connection: connection)
-        return .response(to: request, code: .success)
-    }
-
-    private func consumerList(_ request: RemotingCommand, _ connection: RemotingConnection) throws -> RemotingCommand {
-        let group = try request.required("consumerGroup")
-        let ids = broker.groups.withLock { $0.consumers.consumerList(group: group, askingConnection: connection.id) }
-        guard !ids.isEmpty else {
-            return .response(to: request, code: .systemError, remark: "no consumer for this group, \(group)")
-        }
-        return .response(to: request, code: .success, body: ConsumerListBody(consumerIdList: ids).encode())
     }
 }

@@ -1,23 +1,18 @@
-// PullHoldService: parked pull requests per queue (long polling); woken the moment a message arrives or on timeout.
+// PullHoldService: parked pulls per queue (long polling), for any transport; each is woken the moment a message
+// arrives in its queue, or when its hold time runs out.
 
-import ApusRemoting
 import ApusStore
 import NIOCore
 import Synchronization
 
 final class PullHoldService: Sendable {
-    typealias Rerun = @Sendable (RemotingCommand, RemotingConnection) -> Void
-
-    private struct QueueKey: Hashable {
-        var topic: String
-        var queueId: Int32
-    }
+    /// Called once, on the event loop given to `hold`, when the pull should be answered (arrival, timeout, shutdown).
+    typealias Wake = @Sendable () -> Void
 
     private struct Held {
-        var request: RemotingCommand
-        var connection: RemotingConnection
         var offset: Int64
-        var rerun: Rerun
+        var eventLoop: EventLoop
+        var wake: Wake
         var timeout: Scheduled<Void>?
     }
 
@@ -28,19 +23,18 @@ final class PullHoldService: Sendable {
 
     private let state = Mutex(State())
 
-    /// Parks `request` until a message beyond `offset` arrives in the queue or `holdMillis` pass; then `rerun` answers it
-    /// on the connection's event loop.
-    func hold(_ request: RemotingCommand, on connection: RemotingConnection, topic: String, queueId: Int32, offset: Int64,
-              holdMillis: Int64, store: MessageStore, rerun: @escaping Rerun) {
+    /// Parks a pull until a message beyond `offset` arrives in the queue or `holdMillis` pass; `currentMax` closes the
+    /// race with an arrival between the caller's read and the parking.
+    func hold(topic: String, queueId: Int32, offset: Int64, holdMillis: Int64, on eventLoop: EventLoop,
+              currentMax: @Sendable () -> Int64, wake: @escaping Wake) {
         let key = QueueKey(topic: topic, queueId: queueId)
         let id = state.withLock { state -> UInt64 in
             state.nextId += 1
-            state.held[key, default: [:]][state.nextId] = Held(request: request, connection: connection, offset: offset,
-                                                               rerun: rerun, timeout: nil)
+            state.held[key, default: [:]][state.nextId] = Held(offset: offset, eventLoop: eventLoop, wake: wake, timeout: nil)
             return state.nextId
         }
-        let timeout = connection.eventLoop.scheduleTask(in: .milliseconds(holdMillis)) { [self] in
-            if let held = take(key, id) { held.rerun(held.request, held.connection) }
+        let timeout = eventLoop.scheduleTask(in: .milliseconds(holdMillis)) { [self] in
+            if let held = take(key, id) { held.wake() }
         }
         let stillHeld = state.withLock { state -> Bool in
             guard state.held[key]?[id] != nil else { return false }
@@ -48,14 +42,13 @@ final class PullHoldService: Sendable {
             return true
         }
         if !stillHeld { timeout.cancel() }
-        // A message may have arrived between the read and the parking.
-        if store.maxOffset(topic: topic, queueId: queueId) > offset, let held = take(key, id) {
+        if currentMax() > offset, let held = take(key, id) {
             held.timeout?.cancel()
-            connection.eventLoop.execute { held.rerun(held.request, held.connection) }
+            eventLoop.execute { held.wake() }
         }
     }
 
-    /// Wakes the requests parked on this queue that are waiting for an offset below `maxOffset`.
+    /// Wakes the pulls parked on this queue that are waiting for an offset below `maxOffset`.
     func notifyArrival(topic: String, queueId: Int32, maxOffset: Int64) {
         let key = QueueKey(topic: topic, queueId: queueId)
         let woken = state.withLock { state -> [Held] in
@@ -70,16 +63,12 @@ final class PullHoldService: Sendable {
         }
         for held in woken {
             held.timeout?.cancel()
-            // Answer inline when the consumer's connection lives on this thread (no queue hop on the latency path).
-            if held.connection.eventLoop.inEventLoop {
-                held.rerun(held.request, held.connection)
-            } else {
-                held.connection.eventLoop.execute { held.rerun(held.request, held.connection) }
-            }
+            // Answer inline when the consumer lives on this thread (no queue hop on the latency path).
+            if held.eventLoop.inEventLoop { held.wake() } else { held.eventLoop.execute { held.wake() } }
         }
     }
 
-    /// Answers every parked request now (shutdown).
+    /// Answers every parked pull now (shutdown).
     func wakeAll() {
         let all = state.withLock { state -> [Held] in
             defer { state.held.removeAll() }
@@ -87,7 +76,7 @@ final class PullHoldService: Sendable {
         }
         for held in all {
             held.timeout?.cancel()
-            held.connection.eventLoop.execute { held.rerun(held.request, held.connection) }
+            held.eventLoop.execute { held.wake() }
         }
     }
 

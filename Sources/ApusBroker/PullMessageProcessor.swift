@@ -1,8 +1,8 @@
-// PullMessageProcessor: PULL_MESSAGE (11) — reads byte ranges of the log for a queue, filters by tag hash, commits
-// the client's offset, and parks the request (long polling) when nothing is there yet.
+// PullMessageProcessor: PULL_MESSAGE (11) — translated for ConsumeService; an empty pull is parked (long polling) in
+// PullHoldService and answered the moment a message arrives or its suspend time ends.
 
-import ApusMessage
 import ApusGroups
+import ApusMessage
 import ApusRemoting
 import ApusStore
 import NIOCore
@@ -14,108 +14,88 @@ enum PullSysFlag {
 }
 
 final class PullMessageProcessor: Sendable {
-    private let broker: Broker
+    private let consume: ConsumeService
+    private let holds: PullHoldService
+    private let store: MessageStore
+    private let longPolling: Bool
+    private let maxHoldMillis: Int64
 
-    init(broker: Broker) {
-        self.broker = broker
+    init(consume: ConsumeService, holds: PullHoldService, store: MessageStore, longPolling: Bool, maxHoldMillis: Int64) {
+        self.consume = consume
+        self.holds = holds
+        self.store = store
+        self.longPolling = longPolling
+        self.maxHoldMillis = maxHoldMillis
     }
 
-    /// `allowSuspend` is false when a parked request is re-run: it then answers whatever it finds.
-    func process(_ request: RemotingCommand, on connection: RemotingConnection, allowSuspend: Bool) -> RemotingCommand? {
-        let group: String, topic: String, queueId: Int32, offset: Int64
+    /// `firstPass` is false when a parked request is asked again: it then answers whatever it finds.
+    func process(_ request: RemotingCommand, on connection: RemotingConnection, firstPass: Bool = true) -> RemotingCommand? {
+        var query: PullQuery
+        let sysFlag = request.int32("sysFlag") ?? 0
         do {
-            group = try request.required("consumerGroup")
-            topic = try request.required("topic")
-            queueId = try request.requiredInt32("queueId")
-            offset = try request.requiredInt64("queueOffset")
+            query = PullQuery(group: try request.required("consumerGroup"), topic: try request.required("topic"),
+                              queueId: try request.requiredInt32("queueId"), offset: try request.requiredInt64("queueOffset"),
+                              maxMessages: Int(request.int32("maxMsgNums") ?? 32), connection: connection.id)
         } catch {
             return .response(to: request, code: .systemError, remark: "\(error)")
-        }
-        let sysFlag = request.int32("sysFlag") ?? 0
-        let maxMsgNums = max(1, Int(request.int32("maxMsgNums") ?? 32))
-
-        if let config = broker.topics.get(topic) {
-            guard config.perm & Permission.read != 0 else {
-                return .response(to: request, code: .noPermission, remark: "the topic [\(topic)] is not readable")
-            }
-            guard queueId >= 0, queueId < config.readQueueNums else {
-                return .response(to: request, code: .systemError,
-                                 remark: "queueId \(queueId) is out of range: topic [\(topic)] has \(config.readQueueNums) read queues")
-            }
         }
         if let type = request.string("expressionType"), type.uppercased() != "TAG" {
             return .response(to: request, code: .subscriptionParseFailed,
                              remark: "expression type \(type) is not supported; use TAG expressions")
         }
-
-        // The filter comes from the request when it carries one, else from the group's registered subscription.
-        let subscription: Subscription?
         if sysFlag & PullSysFlag.subscription != 0 {
-            subscription = Subscription(topic: topic, expression: request.string("subscription") ?? "*",
-                                        subVersion: request.int64("subVersion") ?? 0)
-        } else {
-            subscription = broker.groups.withLock { $0.consumers.subscription(group: group, topic: topic) }
+            query.subscription = Subscription(topic: query.topic, expression: request.string("subscription") ?? "*",
+                                              subVersion: request.int64("subVersion") ?? 0)
+        }
+        if firstPass, sysFlag & PullSysFlag.commitOffset != 0 {
+            query.commitOffset = request.int64("commitOffset")
+        }
+        let outcome: PullOutcome
+        do { outcome = try consume.pull(query, now: currentMillis()) } catch {
+            return .response(to: request, refusal: error)
         }
 
-        let now = currentMillis()
-        if allowSuspend, sysFlag & PullSysFlag.commitOffset != 0, let commit = request.int64("commitOffset"), commit >= 0 {
-            broker.commitOffset(group: group, topic: topic, queueId: queueId, offset: commit, connection: connection)
-        }
-
-        let result = broker.store.getMessages(
-            topic: topic, queueId: queueId, offset: offset,
-            maxCount: min(maxMsgNums, broker.config.maxTransferCountOnMessageInMemory),
-            maxBytes: broker.config.maxTransferBytesOnMessageInMemory,
-            filter: { subscription?.matches(tagsCode: $0) ?? true })
-
-        let code: ResponseCode
-        var next = result.nextBeginOffset
-        switch result.status {
-        case .found:
-            code = .success
-        case .noMatchedMessage, .messageWasRemoving:
-            code = .pullRetryImmediately
-        case .offsetFoundNull:
-            code = .pullNotFound
-        case .offsetOverflowOne:
-            code = .pullNotFound
-            next = offset
-        case .offsetOverflowBadly:
-            code = .pullOffsetMoved
-        case .offsetTooSmall:
-            code = .pullOffsetMoved
-            next = result.minOffset
-        case .noMatchedLogicQueue, .noMessageInQueue:
-            code = offset != 0 ? .pullOffsetMoved : .pullNotFound
-            next = 0
-        }
-
-        if code == .pullNotFound, allowSuspend, sysFlag & PullSysFlag.suspend != 0, broker.config.longPollingEnable {
-            let requested = request.int64("suspendTimeoutMillis") ?? 15_000
-            let hold = min(max(requested, 0), broker.config.maxPullHoldMillis)
+        if outcome.status == .noNewMessage, firstPass, sysFlag & PullSysFlag.suspend != 0, longPolling {
+            let hold = min(max(request.int64("suspendTimeoutMillis") ?? 15_000, 0), maxHoldMillis)
             if hold > 0 {
-                broker.pullHolds.hold(request, on: connection, topic: topic, queueId: queueId, offset: offset,
-                                      holdMillis: hold, store: broker.store) { [self] request, connection in
-                    if let response = process(request, on: connection, allowSuspend: false) {
-                        connection.writeAndFlush(response)
-                    }
+                let (topic, queueId, store) = (query.topic, query.queueId, self.store)
+                holds.hold(topic: topic, queueId: queueId, offset: query.offset, holdMillis: hold, on: connection.eventLoop,
+                           currentMax: { store.maxOffset(topic: topic, queueId: queueId) }) { [self] in
+                    if let response = process(request, on: connection, firstPass: false) { connection.writeAndFlush(response) }
                 }
                 return nil
             }
         }
-
-        if code == .success {
-            broker.groups.withLock { state in
-                guard let clientId = state.consumers.clientId(of: connection.id) else { return }
-                state.progress.recordPull(group: group, clientId: clientId, topic: topic, queueId: queueId, nextOffset: next, now: now)
-            }
+        let code: ResponseCode
+        switch outcome.status {
+        case .found: code = .success
+        case .noNewMessage: code = .pullNotFound
+        case .retryImmediately: code = .pullRetryImmediately
+        case .offsetMoved: code = .pullOffsetMoved
         }
         let ext: ExtFields = [
-            "nextBeginOffset": String(next),
-            "minOffset": String(result.minOffset),
-            "maxOffset": String(result.maxOffset),
+            "nextBeginOffset": String(outcome.nextBeginOffset),
+            "minOffset": String(outcome.minOffset),
+            "maxOffset": String(outcome.maxOffset),
             "suggestWhichBrokerId": "0",
         ]
-        return .response(to: request, code: code, extFields: ext, body: code == .success ? result.body : nil)
+        return .response(to: request, code: code, remark: outcome.storeStatus.remark, extFields: ext, body: outcome.body)
+    }
+}
+
+extension GetMessageStatus {
+    /// RocketMQ answers a pull with the store's status name as the remark.
+    var remark: String {
+        switch self {
+        case .found: return "FOUND"
+        case .noMatchedMessage: return "NO_MATCHED_MESSAGE"
+        case .messageWasRemoving: return "MESSAGE_WAS_REMOVING"
+        case .offsetFoundNull: return "OFFSET_FOUND_NULL"
+        case .offsetOverflowBadly: return "OFFSET_OVERFLOW_BADLY"
+        case .offsetOverflowOne: return "OFFSET_OVERFLOW_ONE"
+        case .offsetTooSmall: return "OFFSET_TOO_SMALL"
+        case .noMatchedLogicQueue: return "NO_MATCHED_LOGIC_QUEUE"
+        case .noMessageInQueue: return "NO_MESSAGE_IN_QUEUE"
+        }
     }
 }

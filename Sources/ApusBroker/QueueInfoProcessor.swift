@@ -1,13 +1,14 @@
 // QueueInfoProcessor: GET_MAX_OFFSET (30), GET_MIN_OFFSET (31), SEARCH_OFFSET_BY_TIMESTAMP (29),
-// GET_EARLIEST_MSG_STORETIME (32).
+// GET_EARLIEST_MSG_STORETIME (32) — read straight from the store.
 
 import ApusRemoting
+import ApusStore
 
 final class QueueInfoProcessor: Sendable {
-    private let broker: Broker
+    private let store: MessageStore
 
-    init(broker: Broker) {
-        self.broker = broker
+    init(store: MessageStore) {
+        self.store = store
     }
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand {
@@ -18,7 +19,6 @@ final class QueueInfoProcessor: Sendable {
         } catch {
             return .response(to: request, code: .systemError, remark: "\(error)")
         }
-        let store = broker.store
         switch RequestCode(rawValue: request.code) {
         case .getMaxOffset:
             return .response(to: request, code: .success, extFields: ["offset": String(store.maxOffset(topic: topic, queueId: queueId))])

@@ -1,5 +1,6 @@
-// SendMessageProcessor: SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320) — single, batch,
-// compressed and orderly sends, auto-created topics, SYNC_FLUSH acknowledgement after group commit.
+// SendMessageProcessor: SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320) — translated for
+// SendService; the sends of one socket read burst are appended together, and SYNC_FLUSH answers wait for the group
+// commit.
 
 import ApusMessage
 import ApusRemoting
@@ -10,153 +11,81 @@ import Synchronization
 
 /// The send header under either naming (§2.4 long names, §2.5 one-letter names).
 struct SendMessageHeader {
-    var producerGroup: String
-    var topic: String
-    var defaultTopic: String?
-    var queueId: Int32
-    var sysFlag: Int32
-    var bornTimestamp: Int64
-    var flag: Int32
-    var properties: String
-    var reconsumeTimes: Int32
-    var maxReconsumeTimes: Int32?
-    var batch: Bool
+    var request: SendRequest
 
-    init(_ request: RemotingCommand) throws {
-        let v2 = request.code != RequestCode.sendMessage.rawValue
+    init(_ command: RemotingCommand, bornHost: HostAddress) throws {
+        let v2 = command.code != RequestCode.sendMessage.rawValue
         func key(_ long: String, _ short: String) -> String { v2 ? short : long }
-        producerGroup = request.string(key("producerGroup", "a")) ?? ""
-        topic = try request.required(key("topic", "b"))
-        defaultTopic = request.string(key("defaultTopic", "c"))
-        queueId = request.int32(key("queueId", "e")) ?? -1
-        sysFlag = request.int32(key("sysFlag", "f")) ?? 0
-        bornTimestamp = request.int64(key("bornTimestamp", "g")) ?? currentMillis()
-        flag = request.int32(key("flag", "h")) ?? 0
-        properties = request.string(key("properties", "i")) ?? ""
-        reconsumeTimes = request.int32(key("reconsumeTimes", "j")) ?? 0
-        maxReconsumeTimes = request.int32(key("maxReconsumeTimes", "l"))
-        // The C++ client marks batches with "1"; Java clients send code 320.
-        batch = request.code == RequestCode.sendBatchMessage.rawValue || (request.bool(key("batch", "m")) ?? false)
+        request = SendRequest(
+            producerGroup: command.string(key("producerGroup", "a")) ?? "",
+            topic: try command.required(key("topic", "b")),
+            defaultTopic: command.string(key("defaultTopic", "c")),
+            defaultTopicQueueNums: command.int32(key("defaultTopicQueueNums", "d")),
+            queueId: command.int32(key("queueId", "e")) ?? -1,
+            sysFlag: command.int32(key("sysFlag", "f")) ?? 0,
+            bornTimestamp: command.int64(key("bornTimestamp", "g")) ?? currentMillis(),
+            flag: command.int32(key("flag", "h")) ?? 0,
+            properties: command.string(key("properties", "i")) ?? "",
+            reconsumeTimes: command.int32(key("reconsumeTimes", "j")) ?? 0,
+            maxReconsumeTimes: command.int32(key("maxReconsumeTimes", "l")),
+            // The C++ client marks batches with "1"; Java clients send code 320.
+            batch: command.code == RequestCode.sendBatchMessage.rawValue || (command.bool(key("batch", "m")) ?? false),
+            body: command.body ?? ByteBuffer(), bornHost: bornHost)
     }
 }
 
 final class SendMessageProcessor: Sendable {
     private struct PendingSend {
         var request: RemotingCommand
-        var messages: [MessageToStore]
-        var queueId: Int32
+        var prepared: PreparedSend
     }
 
-    private let broker: Broker
+    private let service: SendService
+    private let logger: Logger
     /// Validated sends of the current read burst, per connection.
     private let pending = Mutex<[UInt64: [PendingSend]]>([:])
 
-    init(broker: Broker) {
-        self.broker = broker
+    init(service: SendService, logger: Logger) {
+        self.service = service
+        self.logger = logger
     }
 
-    /// `creating`: an unknown topic may be auto-created (first pass); false once creation was attempted.
-    func process(_ request: RemotingCommand, on connection: RemotingConnection, creating: Bool = true) -> RemotingCommand? {
-        let header: SendMessageHeader
-        do { header = try SendMessageHeader(request) } catch {
-            return .response(to: request, code: .systemError, remark: "\(error)")
+    func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand? {
+        let prepared: PreparedSend
+        do {
+            let header = try SendMessageHeader(request, bornHost: connection.remoteAddress ?? .zero)
+            prepared = try service.prepare(header.request, now: currentMillis())
+        } catch let error as ServiceError {
+            return reject(request, ResponseCode(error.kind), error.remark, connection)
+        } catch {
+            return reject(request, .systemError, "\(error)", connection)
         }
-        let known = broker.topics.get(header.topic)
-        if known == nil {
-            guard TopicRegistry.isValidName(header.topic) else {
-                return reject(request, .systemError, "the topic name [\(header.topic)] is illegal: use letters, digits, %, |, _ and - (at most 127)", connection)
-            }
-            if creating {
-                // Creating the topic writes its config file: do it off the event loop, then process the send again there.
-                broker.metadataQueue.async { [self] in
-                    _ = broker.topics.configForSend(topic: header.topic, defaultTopic: header.defaultTopic)
-                    connection.eventLoop.execute {
-                        if let response = self.process(request, on: connection, creating: false) { connection.write(response) }
-                        self.flush(connection)
-                        connection.flush()
-                    }
-                }
-                return nil
-            }
-        }
-        guard !TopicRegistry.notAllowedToSend.contains(header.topic) else {
-            return reject(request, .systemError, "sending to the system topic [\(header.topic)] is forbidden", connection)
-        }
-        guard var topicConfig = known ?? broker.topics.get(header.topic) else {
-            return reject(request, .topicNotExist, "topic [\(header.topic)] not exist, apply first please! (autoCreateTopicEnable=\(broker.config.autoCreateTopicEnable))", connection)
-        }
-        guard topicConfig.perm & Permission.write != 0 else {
-            return reject(request, .noPermission, "the topic [\(header.topic)] is not writable", connection)
-        }
-        var topic = header.topic
-        var queueId = header.queueId
-        let queueCount = max(topicConfig.readQueueNums, topicConfig.writeQueueNums)
-        if queueId >= queueCount {
-            return reject(request, .systemError, "queueId \(queueId) is out of range: topic [\(topic)] has \(queueCount) queues", connection)
-        }
-        if queueId < 0 { queueId = Int32.random(in: 0..<max(1, topicConfig.writeQueueNums)) }
-
-        // A direct send into a retry topic past the group's limit goes to the dead-letter queue.
-        if topic.hasPrefix(RetryTopics.retryPrefix) {
-            let group = String(topic.dropFirst(RetryTopics.retryPrefix.count))
-            let maxTimes = header.maxReconsumeTimes ?? broker.subscriptionGroups.get(group)?.retryMaxTimes ?? 16
-            if header.reconsumeTimes >= maxTimes, let dlq = broker.topics.ensureSingleQueueTopic(RetryTopics.deadLetter(group)) {
-                topic = dlq.topicName
-                topicConfig = dlq
-                queueId = 0
-            }
-        }
-
-        let body = request.body ?? ByteBuffer()
-        guard body.readableBytes > 0 else {
-            return reject(request, .messageIllegal, "the message body is empty", connection)
-        }
-        let bornHost = connection.remoteAddress ?? .zero
-        var messages: [MessageToStore]
-        if header.batch {
-            do {
-                messages = try batchMessages(header, topic: topic, queueId: queueId, body: body, bornHost: bornHost)
-            } catch {
-                return reject(request, .messageIllegal, "the batch body cannot be decoded: \(error)", connection)
-            }
-        } else {
-            guard body.readableBytes <= broker.config.maxMessageSize else {
-                return reject(request, .messageIllegal, "the message body is \(body.readableBytes) bytes; maxMessageSize is \(broker.config.maxMessageSize)", connection)
-            }
-            messages = [MessageToStore(
-                topic: topic, queueId: queueId, flag: header.flag, body: body, properties: header.properties,
-                sysFlag: header.sysFlag, bornTimestamp: header.bornTimestamp, bornHost: bornHost, storeHost: broker.storeHost,
-                reconsumeTimes: header.reconsumeTimes, preparedTransactionOffset: 0,
-                tagsCode: TagsCode.of(MessagePropertyCodec.value(of: MessageProperty.tags, in: header.properties)))]
-        }
-
-        if let oversized = messages.first(where: { $0.properties.utf8.count > Int(Int16.max) }) {
-            return reject(request, .messageIllegal, "the properties are \(oversized.properties.utf8.count) bytes; at most 32767", connection)
-        }
-        // Sends are appended once per read burst (`flush(connection:)`): under load one append serves many requests.
-        pending.withLock { $0[connection.id, default: []].append(PendingSend(request: request, messages: messages, queueId: queueId)) }
+        // Sends are appended once per read burst (`flush(_:)`): under load one append serves many requests.
+        pending.withLock { $0[connection.id, default: []].append(PendingSend(request: request, prepared: prepared)) }
         return nil
     }
 
     /// Appends every send received in this read burst with one `putMessages` and answers each request.
     func flush(_ connection: RemotingConnection) {
         guard let sends = pending.withLock({ $0.removeValue(forKey: connection.id) }), !sends.isEmpty else { return }
-        let result = broker.store.putMessages(sends.count == 1 ? sends[0].messages : sends.flatMap(\.messages))
+        let result = service.append(sends.count == 1 ? sends[0].prepared.messages : sends.flatMap(\.prepared.messages))
+        let storeHost = service.storeHost
         var responses: [RemotingCommand] = []
         responses.reserveCapacity(sends.count)
         var next = 0
         for send in sends {
-            let records = result.records[next..<min(next + send.messages.count, result.records.count)]
-            next += send.messages.count
+            let count = send.prepared.messages.count
+            let records = result.records[next..<min(next + count, result.records.count)]
+            next += count
             switch result.status {
             case .ok:
                 let msgId = records.count == 1
-                    ? MessageId.offsetMessageId(storeHost: broker.storeHost, commitLogOffset: records[records.startIndex].physicalOffset)
-                    : records.map { MessageId.offsetMessageId(storeHost: broker.storeHost, commitLogOffset: $0.physicalOffset) }
+                    ? MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: records[records.startIndex].physicalOffset)
+                    : records.map { MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: $0.physicalOffset) }
                         .joined(separator: ",")
                 responses.append(.response(to: send.request, code: .success, extFields: [
                     "msgId": msgId,
-                    "queueId": String(send.queueId),
+                    "queueId": String(send.prepared.queueId),
                     "queueOffset": String(records.first?.queueOffset ?? 0),
                 ]))
             case let .messageIllegal(reason):
@@ -165,13 +94,13 @@ final class SendMessageProcessor: Sendable {
                 responses.append(reject(send.request, .serviceNotAvailable, reason, connection))
             }
         }
-        guard broker.config.store.flushDiskType == .syncFlush, result.status == .ok else {
+        guard service.store.config.flushDiskType == .syncFlush, result.status == .ok else {
             responses.forEach(connection.write)
             return
         }
         // SYNC_FLUSH: acknowledge only once the group commit covering these appends is durable.
         let answers = responses
-        broker.store.whenFlushed(upTo: result.endOffset) { durable in
+        service.whenDurable(result) { durable in
             for response in answers {
                 var response = response
                 if !durable { response.code = ResponseCode.flushDiskTimeout.rawValue }
@@ -185,46 +114,11 @@ final class SendMessageProcessor: Sendable {
         pending.withLock { $0[connection.id] = nil }
     }
 
-    /// Splits a batch body (§2.6) into one message per element; a compressed wrapper is inflated first.
-    private func batchMessages(_ header: SendMessageHeader, topic: String, queueId: Int32, body: ByteBuffer,
-                               bornHost: HostAddress) throws -> [MessageToStore] {
-        let maxSize = broker.config.maxMessageSize
-        var raw = body
-        if header.sysFlag & MessageSysFlag.compressed != 0 {
-            let inflated = try body.withUnsafeReadableBytes { try Zlib.inflate($0, maxOutput: maxSize) }
-            raw = ByteBuffer(bytes: inflated)
-        }
-        guard raw.readableBytes <= maxSize else { throw BatchError.tooLarge(raw.readableBytes, maxSize) }
-        let elements = try raw.withUnsafeReadableBytes { try MessageBatchCodec.decode($0) }
-        guard !elements.isEmpty else { throw BatchError.empty }
-        let sysFlag = header.sysFlag & ~MessageSysFlag.compressed
-        return elements.map { element in
-            let properties = element.properties + header.properties
-            return MessageToStore(
-                topic: topic, queueId: queueId, flag: element.flag, body: ByteBuffer(bytes: element.body),
-                properties: properties, sysFlag: sysFlag, bornTimestamp: header.bornTimestamp, bornHost: bornHost,
-                storeHost: broker.storeHost, reconsumeTimes: header.reconsumeTimes, preparedTransactionOffset: 0,
-                tagsCode: TagsCode.of(MessagePropertyCodec.value(of: MessageProperty.tags, in: element.properties)))
-        }
-    }
-
     private func reject(_ request: RemotingCommand, _ code: ResponseCode, _ remark: String,
                         _ connection: RemotingConnection) -> RemotingCommand {
-        broker.logger.warning("send rejected", metadata: [
+        logger.warning("send rejected", metadata: [
             "code": "\(code.rawValue)", "reason": "\(remark)", "peer": "\(connection.remoteAddress?.description ?? "?")",
         ])
         return .response(to: request, code: code, remark: remark)
-    }
-}
-
-enum BatchError: Error, CustomStringConvertible {
-    case tooLarge(Int, Int)
-    case empty
-
-    var description: String {
-        switch self {
-        case let .tooLarge(size, limit): return "batch of \(size) bytes exceeds maxMessageSize \(limit)"
-        case .empty: return "the batch holds no message"
-        }
     }
 }

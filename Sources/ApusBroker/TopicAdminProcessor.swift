@@ -4,10 +4,10 @@ import ApusRemoting
 import ApusStore
 
 final class TopicAdminProcessor: Sendable {
-    private let broker: Broker
+    private let topics: TopicRegistry
 
-    init(broker: Broker) {
-        self.broker = broker
+    init(topics: TopicRegistry) {
+        self.topics = topics
     }
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand {
@@ -24,7 +24,7 @@ final class TopicAdminProcessor: Sendable {
                                  topicFilterType: request.string("topicFilterType") ?? "SINGLE_TAG",
                                  topicSysFlag: request.int32("topicSysFlag") ?? 0, order: request.bool("order") ?? false)
         do {
-            try broker.topics.update(config)
+            try topics.update(config)
         } catch {
             return .response(to: request, code: .systemError, remark: "cannot persist topic \(topic): \(error)")
         }

@@ -51,15 +51,17 @@ final class TopicRegistry: Sendable {
     func get(_ topic: String) -> TopicConfig? { table.get(topic) }
 
     /// The config to send to `topic`, auto-creating it from `defaultTopic` (normally TBW102) when allowed.
-    /// New topics get the broker's `defaultTopicQueueNums` queues, bounded by the default topic's own count.
-    func configForSend(topic: String, defaultTopic: String?) -> TopicConfig? {
+    /// As RocketMQ: a new topic gets the sender's `defaultTopicQueueNums` queues (the broker's when it sends none),
+    /// at most as many as the template has.
+    func configForSend(topic: String, defaultTopic: String?, queueNums: Int32? = nil) -> TopicConfig? {
         if let existing = table.get(topic) { return existing }
         if topic.hasPrefix(RetryTopics.retryPrefix) {
             return create(TopicConfig(topicName: topic, readQueueNums: 1, writeQueueNums: 1, perm: Permission.read | Permission.write))
         }
         guard config.autoCreateTopicEnable, let template = table.get(defaultTopic ?? Self.defaultTopic),
               template.perm & Permission.inherit != 0 else { return nil }
-        let queues = min(config.defaultTopicQueueNums, template.writeQueueNums)
+        let requested = queueNums.flatMap { $0 > 0 ? $0 : nil } ?? config.defaultTopicQueueNums
+        let queues = min(requested, template.writeQueueNums)
         return create(TopicConfig(topicName: topic, readQueueNums: queues, writeQueueNums: queues,
                                   perm: template.perm & ~Permission.inherit, topicFilterType: template.topicFilterType))
     }
@@ -91,9 +93,11 @@ final class TopicRegistry: Sendable {
         return table.get(topic.topicName) ?? topic
     }
 
-    /// RocketMQ's rule: `^[%|a-zA-Z0-9_-]+$`, at most 127 bytes.
-    static func isValidName(_ topic: String) -> Bool {
-        guard !topic.isEmpty, topic.utf8.count <= 127 else { return false }
+    static let maxGroupNameLength = 255
+
+    /// RocketMQ's rule: `^[%|a-zA-Z0-9_-]+$`, at most 127 bytes for a topic (255 for a group).
+    static func isValidName(_ topic: String, maxLength: Int = 127) -> Bool {
+        guard !topic.isEmpty, topic.utf8.count <= maxLength else { return false }
         return topic.utf8.allSatisfy { c in
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
                 || c == 0x25 || c == 0x7C || c == 0x5F || c == 0x2D

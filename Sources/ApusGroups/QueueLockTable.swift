@@ -5,7 +5,7 @@ import ApusMessage
 /// without renewal. The broker decides whether a group uses them (spec §8.10 recommends granting every requester
 /// of a broadcasting group; that policy is the caller's).
 public struct QueueLockTable: Sendable {
-    struct Lock { var clientId: String; var lastUpdate: Int64 }
+    struct Lock { var clientId: String; var connection: ConnectionID?; var lastUpdate: Int64 }
 
     let lockMaxLiveMillis: Int64
     var locks: [String: [MessageQueue: Lock]] = [:]    // group → queue → lock
@@ -16,12 +16,14 @@ public struct QueueLockTable: Sendable {
 
     /// Grants each queue that is free, already held by clientId (refreshes) or expired. Returns the queues now held
     /// by clientId, in request order, without duplicates.
-    public mutating func lock(group: String, queues: [MessageQueue], clientId: String, now: Int64) -> [MessageQueue] {
+    /// `connection`: where the holder is reached, so that its locks go when the connection closes.
+    public mutating func lock(group: String, queues: [MessageQueue], clientId: String, connection: ConnectionID? = nil,
+                              now: Int64) -> [MessageQueue] {
         var held: [MessageQueue] = []
         var table = locks[group] ?? [:]
         for queue in queues where !held.contains(queue) {
             if let lock = table[queue], lock.clientId != clientId, !expired(lock, now) { continue }
-            table[queue] = Lock(clientId: clientId, lastUpdate: now)
+            table[queue] = Lock(clientId: clientId, connection: connection, lastUpdate: now)
             held.append(queue)
         }
         locks[group] = table.isEmpty ? nil : table
@@ -33,6 +35,14 @@ public struct QueueLockTable: Sendable {
         guard var table = locks[group] else { return }
         for queue in queues where table[queue]?.clientId == clientId { table[queue] = nil }
         locks[group] = table.isEmpty ? nil : table
+    }
+
+    /// Releases every lock taken over `connection` (closed, or its client expired), in every group.
+    public mutating func release(connection: ConnectionID) {
+        for (group, var table) in locks {
+            table = table.filter { $0.value.connection != connection }
+            locks[group] = table.isEmpty ? nil : table
+        }
     }
 
     /// The client holding an unexpired lock on the queue, if any.

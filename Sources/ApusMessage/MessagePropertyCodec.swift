@@ -28,6 +28,36 @@ public enum MessagePropertyCodec {
         return out
     }
 
+    /// Appends the pair `key`/`value`, first adding the pair separator when `text` lacks a trailing one (Java 4.9 ends
+    /// a batch element's properties without it; the C++ client always ends with it).
+    public static func append(_ key: String, _ value: String, to text: inout String) {
+        if let last = text.utf8.last, last != pairSeparator { text += "\u{02}" }
+        text += key
+        text += "\u{01}"
+        text += value
+        text += "\u{02}"
+    }
+
+    /// `first` followed by `second`, with exactly one pair separator between them whatever `first` ends with.
+    public static func merge(_ first: String, _ second: String) -> String {
+        guard let last = first.utf8.last, last != pairSeparator, !second.isEmpty else { return first + second }
+        return first + "\u{02}" + second
+    }
+
+    /// Removes every pair named `key`; the rest keeps its order and bytes.
+    public static func remove(_ key: String, from text: inout String) {
+        guard text.utf8.contains(nameSeparator), value(of: key, in: text) != nil else { return }
+        var kept = ""
+        kept.reserveCapacity(text.utf8.count)
+        for piece in text.utf8.split(separator: pairSeparator) {
+            let name = piece.firstIndex(of: nameSeparator).map { piece[piece.startIndex..<$0] } ?? piece[...]
+            if name.elementsEqual(key.utf8) { continue }
+            kept += String(decoding: piece, as: UTF8.self)
+            kept += "\u{02}"
+        }
+        text = kept
+    }
+
     /// The value of `key` (the last occurrence), found by scanning the UTF-8 bytes without building a dictionary.
     public static func value(of key: String, in text: String) -> String? {
         var text = text, key = key

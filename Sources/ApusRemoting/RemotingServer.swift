@@ -54,6 +54,11 @@ public final class RemotingServer: Sendable {
         logger.info("remoting server listening", metadata: ["address": "\(listener.localAddress.map { "\($0)" } ?? "?")"])
     }
 
+    /// The open connection with this id, if it is still open (the one registry of live connections).
+    public func connection(_ id: UInt64) -> RemotingConnection? {
+        state.withLock { $0.connections[id] }
+    }
+
     /// The bound port (useful when started on port 0).
     public var localPort: Int? { state.withLock { $0.listener?.localAddress?.port } }
 

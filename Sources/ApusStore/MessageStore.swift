@@ -7,9 +7,14 @@ import Synchronization
 import Glibc
 #endif
 
-struct QueueKey: Hashable, Sendable {
-    var topic: String
-    var queueId: Int32
+public struct QueueKey: Hashable, Sendable {
+    public var topic: String
+    public var queueId: Int32
+
+    public init(topic: String, queueId: Int32) {
+        self.topic = topic
+        self.queueId = queueId
+    }
 }
 
 /// Files under `rootDir`: `commitlog/` (CommitLog), `consumequeue/<topic>/<queueId>/` (ConsumeQueue), `index/`

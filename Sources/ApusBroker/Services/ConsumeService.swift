@@ -1,0 +1,107 @@
+// ConsumeService: pulls — a queue read as byte ranges of the commit log, filtered by the subscription's tag hashes,
+// with the client's committed offset recorded on the way. Long polling is the transport's: it parks the request and
+// asks again when `PullHoldService` reports an arrival.
+
+import ApusGroups
+import ApusStore
+import NIOCore
+
+struct PullQuery: Sendable {
+    var group: String
+    var topic: String
+    var queueId: Int32
+    var offset: Int64
+    var maxMessages: Int
+    /// The filter sent with the request; nil: the group's registered subscription.
+    var subscription: Subscription?
+    /// The client's consumed offset to commit before reading.
+    var commitOffset: Int64?
+    /// Who asks (offset ownership and per-client progress); nil for tools.
+    var connection: ConnectionID?
+}
+
+struct PullOutcome: Sendable {
+    enum Status: Sendable, Equatable {
+        case found
+        case noNewMessage
+        case retryImmediately
+        case offsetMoved
+    }
+
+    var status: Status
+    var nextBeginOffset: Int64
+    var minOffset: Int64
+    var maxOffset: Int64
+    /// The stored records, back to back, when found.
+    var body: ByteBuffer?
+    /// The store's own word for what it found (RocketMQ puts it in the response remark).
+    var storeStatus: GetMessageStatus
+}
+
+final class ConsumeService: Sendable {
+    private let store: MessageStore
+    private let topics: TopicRegistry
+    private let groups: GroupService
+    private let offsets: OffsetService
+    private let maxMessagesPerPull: Int
+    private let maxBytesPerPull: Int
+
+    init(store: MessageStore, topics: TopicRegistry, groups: GroupService, offsets: OffsetService, maxMessagesPerPull: Int,
+         maxBytesPerPull: Int) {
+        self.store = store
+        self.topics = topics
+        self.groups = groups
+        self.offsets = offsets
+        self.maxMessagesPerPull = maxMessagesPerPull
+        self.maxBytesPerPull = maxBytesPerPull
+    }
+
+    func pull(_ query: PullQuery, now: Int64) throws(ServiceError) -> PullOutcome {
+        if let config = topics.get(query.topic) {
+            guard config.perm & Permission.read != 0 else {
+                throw ServiceError(.noPermission, "the topic [\(query.topic)] is not readable")
+            }
+            guard query.queueId >= 0, query.queueId < config.readQueueNums else {
+                throw ServiceError(.systemError, "queueId[\(query.queueId)] is illegal, topic:[\(query.topic)] "
+                    + "topicConfig.readQueueNums:[\(config.readQueueNums)]")
+            }
+        }
+        if let commit = query.commitOffset, commit >= 0 {
+            offsets.commit(group: query.group, topic: query.topic, queueId: query.queueId, offset: commit,
+                           connection: query.connection)
+        }
+        let subscription = query.subscription ?? groups.subscription(group: query.group, topic: query.topic)
+        let result = store.getMessages(
+            topic: query.topic, queueId: query.queueId, offset: query.offset,
+            maxCount: min(max(1, query.maxMessages), maxMessagesPerPull), maxBytes: maxBytesPerPull,
+            filter: { subscription?.matches(tagsCode: $0) ?? true })
+
+        let status: PullOutcome.Status
+        var next = result.nextBeginOffset
+        switch result.status {
+        case .found:
+            status = .found
+        case .noMatchedMessage, .messageWasRemoving:
+            status = .retryImmediately
+        case .offsetFoundNull:
+            status = .noNewMessage
+        case .offsetOverflowOne:
+            status = .noNewMessage
+            next = query.offset
+        case .offsetOverflowBadly:
+            status = .offsetMoved
+        case .offsetTooSmall:
+            status = .offsetMoved
+            next = result.minOffset
+        case .noMatchedLogicQueue, .noMessageInQueue:
+            status = query.offset != 0 ? .offsetMoved : .noNewMessage
+            next = 0
+        }
+        if status == .found, let connection = query.connection {
+            groups.recordPull(group: query.group, connection: connection, topic: query.topic, queueId: query.queueId,
+                              nextOffset: next, now: now)
+        }
+        return PullOutcome(status: status, nextBeginOffset: next, minOffset: result.minOffset, maxOffset: result.maxOffset,
+                           body: status == .found ? result.body : nil, storeStatus: result.status)
+    }
+}

@@ -1,0 +1,140 @@
+// GroupService: consumer groups as the broker sees them — heartbeats and membership, subscription-group configs,
+// consumer lists for rebalancing, order-queue locks, and client expiry. Transport-independent: members are named by
+// an opaque connection id.
+
+import ApusGroups
+import ApusMessage
+import ApusStore
+import Synchronization
+
+/// Group state the broker is the authority on; one lock guards all of it.
+struct GroupState: Sendable {
+    var consumers: ConsumerGroupTable
+    var locks = QueueLockTable()
+    var progress = ClientProgressTable()
+}
+
+final class GroupService: Sendable {
+    let state: Mutex<GroupState>
+    let configs: SubscriptionGroupTable
+    private let topics: TopicRegistry
+    private let autoCreateGroups: Bool
+
+    init(configs: SubscriptionGroupTable, topics: TopicRegistry, autoCreateGroups: Bool, expiryMillis: Int64,
+         lockMaxLiveMillis: Int64 = 60_000) {
+        self.configs = configs
+        self.topics = topics
+        self.autoCreateGroups = autoCreateGroups
+        state = Mutex(GroupState(consumers: ConsumerGroupTable(expiryMillis: expiryMillis),
+                                 locks: QueueLockTable(lockMaxLiveMillis: lockMaxLiveMillis)))
+    }
+
+    /// A group name as RocketMQ accepts it; nothing is created for any other.
+    static func validate(group: String) throws(ServiceError) {
+        guard TopicRegistry.isValidName(group, maxLength: TopicRegistry.maxGroupNameLength) else {
+            throw ServiceError(.invalidName, "the consumer group name [\(group.debugDescription.dropFirst().dropLast())] is illegal: "
+                + "use letters, digits, %, |, _ and - (at most \(TopicRegistry.maxGroupNameLength) characters)")
+        }
+    }
+
+    /// The group's config, created on first sight (with its retry topic) when auto-creation is on.
+    @discardableResult
+    func config(of group: String, create: Bool = true) throws(ServiceError) -> SubscriptionGroupConfig {
+        try Self.validate(group: group)
+        if let existing = configs.get(group) { return existing }
+        guard create, autoCreateGroups else {
+            throw ServiceError(.subscriptionGroupNotExist,
+                               "subscription group [\(group)] does not exist and autoCreateSubscriptionGroup=false")
+        }
+        do {
+            let created = try configs.getOrCreate(group)
+            topics.ensureSingleQueueTopic(RetryTopics.retry(group))
+            return created
+        } catch {
+            throw ServiceError(.systemError, "cannot create subscription group [\(group)]: \(error)")
+        }
+    }
+
+    /// A consumer heartbeat: every group is validated before anything is registered.
+    func heartbeat(_ entries: [ConsumerHeartbeat], connection: ConnectionID, now: Int64) throws(ServiceError) {
+        for entry in entries { try Self.validate(group: entry.group) }
+        for entry in entries {
+            try config(of: entry.group)
+            topics.ensureSingleQueueTopic(RetryTopics.retry(entry.group))
+        }
+        state.withLock { state in
+            for entry in entries { state.consumers.heartbeat(entry, connection: connection, now: now) }
+        }
+    }
+
+    func unregister(group: String, clientId: String, connection: ConnectionID, now: Int64) {
+        state.withLock {
+            $0.consumers.unregister(group: group, clientId: clientId, connection: connection, now: now)
+            $0.locks.release(connection: connection)
+        }
+    }
+
+    /// The connection is gone: its members leave their groups and its order-queue locks are released at once, so
+    /// another consumer of the group can take the queues over.
+    func connectionClosed(_ connection: ConnectionID, now: Int64) {
+        state.withLock {
+            $0.consumers.connectionClosed(connection, now: now)
+            $0.locks.release(connection: connection)
+        }
+    }
+
+    /// Members silent for longer than the expiry; their locks are released, their connections returned for closing.
+    func expire(now: Int64) -> [ConnectionID] {
+        state.withLock { state in
+            let expired = state.consumers.expire(now: now)
+            for connection in expired { state.locks.release(connection: connection) }
+            return expired
+        }
+    }
+
+    func consumerList(group: String, asking connection: ConnectionID) -> [String] {
+        state.withLock { $0.consumers.consumerList(group: group, askingConnection: connection) }
+    }
+
+    /// LOCK_BATCH_MQ: the queues now held by `clientId`. Locks are exclusive in every group: ordered consumption is
+    /// clustering-only, so a broadcasting member asking for locks is treated like any other (see the architecture
+    /// document).
+    func lock(group: String, queues: [MessageQueue], clientId: String, connection: ConnectionID, now: Int64) -> [MessageQueue] {
+        state.withLock { $0.locks.lock(group: group, queues: queues, clientId: clientId, connection: connection, now: now) }
+    }
+
+    func unlock(group: String, queues: [MessageQueue], clientId: String) {
+        state.withLock { $0.locks.unlock(group: group, queues: queues, clientId: clientId) }
+    }
+
+    /// Whether failed messages of the member on `connection` are retried (clustering) or not (broadcasting).
+    func retriesFailures(group: String, connection: ConnectionID?) -> Bool {
+        state.withLock { state in
+            guard let connection else { return state.consumers.effectiveModel(of: group) != .broadcasting }
+            return state.consumers.retriesFailures(group: group, connection: connection)
+        }
+    }
+
+    func offsetOwner(group: String, connection: ConnectionID?) -> OffsetOwner {
+        guard let connection else { return .group }
+        return state.withLock { $0.consumers.offsetOwner(group: group, connection: connection) }
+    }
+
+    func subscription(group: String, topic: String) -> Subscription? {
+        state.withLock { $0.consumers.subscription(group: group, topic: topic) }
+    }
+
+    func recordPull(group: String, connection: ConnectionID, topic: String, queueId: Int32, nextOffset: Int64, now: Int64) {
+        state.withLock { state in
+            guard let clientId = state.consumers.clientId(of: connection) else { return }
+            state.progress.recordPull(group: group, clientId: clientId, topic: topic, queueId: queueId, nextOffset: nextOffset, now: now)
+        }
+    }
+
+    /// Groups whose membership changed (coalesced), each with the subscription differences among its members.
+    func dueNotifications(now: Int64) -> [(notification: GroupNotification, inconsistencies: [SubscriptionInconsistency])] {
+        state.withLock { state in
+            state.consumers.dueNotifications(now: now).map { ($0, state.consumers.inconsistencies(of: $0.group)) }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+// RetryService: CONSUMER_SEND_MSG_BACK as a value — a clustering consumer's failed message goes back to
+// `%RETRY%{group}` after its delay level (3 + reconsumeTimes unless asked), or to `%DLQ%{group}` once it has failed
+// maxReconsumeTimes times. Broadcasting consumption has no retry: such send-backs are acknowledged and counted.
+
+import ApusGroups
+import ApusMessage
+import ApusStore
+import Logging
+import NIOCore
+import Synchronization
+
+struct SendBackRequest: Sendable {
+    var group: String
+    /// Commit-log offset of the message as it was delivered.
+    var commitLogOffset: Int64
+    /// 0: the broker chooses (3 + reconsumeTimes); negative: straight to the dead-letter queue.
+    var delayLevel: Int32 = 0
+    /// The client's own limit (Java clients); nil or negative: the group's `retryMaxTimes`.
+    var maxReconsumeTimes: Int32?
+    var originMessageId: String?
+    /// The member that failed it (nil: a tool or an HTTP consumer, always clustering).
+    var connection: ConnectionID?
+}
+
+enum SendBackOutcome: Sendable, Equatable {
+    case retried(dueMillis: Int64, reconsumeTimes: Int32)
+    case deadLettered
+    /// A broadcasting member's failure: acknowledged, never redelivered.
+    case notRetried
+    /// The group has no retry queue.
+    case dropped
+}
+
+final class RetryService: Sendable {
+    private let groups: GroupService
+    private let topics: TopicRegistry
+    private let schedule: ScheduleService
+    private let store: MessageStore
+    private let logger: Logger
+    private let policy: RetryPolicy
+    private let broadcastingFailures = Atomic<Int>(0)
+
+    init(groups: GroupService, topics: TopicRegistry, schedule: ScheduleService, store: MessageStore, logger: Logger) {
+        self.groups = groups
+        self.topics = topics
+        self.schedule = schedule
+        self.store = store
+        self.logger = logger
+        policy = RetryPolicy(maxDelayLevel: schedule.rules.maxLevel)
+    }
+
+    /// Failures acknowledged without retry because the member or its group consumes by broadcasting.
+    var broadcastingFailureCount: Int { broadcastingFailures.load(ordering: .relaxed) }
+
+    func sendBack(_ request: SendBackRequest, now: Int64) throws(ServiceError) -> SendBackOutcome {
+        let config = try groups.config(of: request.group)
+        guard groups.retriesFailures(group: request.group, connection: request.connection) else {
+            broadcastingFailures.add(1, ordering: .relaxed)
+            return .notRetried
+        }
+        guard let original = store.message(atCommitLogOffset: request.commitLogOffset) else {
+            throw ServiceError(.systemError, "look message by offset failed, \(request.commitLogOffset)")
+        }
+        let maxTimes = request.maxReconsumeTimes.flatMap { $0 >= 0 ? $0 : nil } ?? config.retryMaxTimes
+        let decision = policy.decide(reconsumeTimes: original.reconsumeTimes, requestedDelayLevel: request.delayLevel,
+                                     maxReconsumeTimes: maxTimes, retryQueueNums: config.retryQueueNums)
+        let destination: String
+        switch decision {
+        case .drop: return .dropped
+        case .retry: destination = RetryTopics.retry(request.group)
+        case .deadLetter: destination = RetryTopics.deadLetter(request.group)
+        }
+        guard topics.ensureSingleQueueTopic(destination) != nil else {
+            throw ServiceError(.systemError, "cannot create topic \(destination)")
+        }
+        var properties = original.properties
+        if MessagePropertyCodec.value(of: MessageProperty.retryTopic, in: properties) == nil {
+            MessagePropertyCodec.append(MessageProperty.retryTopic, original.topic, to: &properties)
+        }
+        if MessagePropertyCodec.value(of: MessageProperty.originMessageId, in: properties) == nil {
+            let origin = request.originMessageId.flatMap { $0.isEmpty ? nil : $0 } ?? original.offsetMessageId
+            MessagePropertyCodec.append(MessageProperty.originMessageId, origin, to: &properties)
+        }
+        MessagePropertyCodec.remove(MessageProperty.delayLevel, from: &properties)
+        var copy = MessageToStore(
+            topic: destination, queueId: 0, flag: original.flag, body: ByteBuffer(bytes: original.body),
+            properties: properties, sysFlag: original.sysFlag, bornTimestamp: original.bornTimestamp,
+            bornHost: original.bornHost, storeHost: original.storeHost, reconsumeTimes: original.reconsumeTimes + 1,
+            preparedTransactionOffset: 0, tagsCode: TagsCode.of(MessagePropertyCodec.value(of: MessageProperty.tags, in: properties)))
+        var outcome = SendBackOutcome.deadLettered
+        if case let .retry(level) = decision {
+            MessagePropertyCodec.append(MessageProperty.delayLevel, String(level), to: &copy.properties)
+            let due = now + schedule.rules.delay(ofLevel: level)
+            copy = schedule.scheduled(copy, due: due, delayLevel: level)
+            outcome = .retried(dueMillis: due, reconsumeTimes: original.reconsumeTimes + 1)
+        }
+        let result = store.putMessages([copy])
+        guard result.status == .ok else {
+            throw ServiceError(.systemError, "cannot store the message back: \(result.status)")
+        }
+        if outcome == .deadLettered {
+            logger.info("message moved to the dead-letter queue", metadata: [
+                "group": "\(request.group)", "topic": "\(original.topic)", "reconsumeTimes": "\(original.reconsumeTimes)",
+            ])
+        }
+        return outcome
+    }
+}

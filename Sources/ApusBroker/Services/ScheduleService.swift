@@ -1,0 +1,209 @@
+// ScheduleService: delayed, timer and retry messages. A scheduled message is stored once, under SCHEDULE_TOPIC_XXXX
+// (queue = delay level − 1, timers in queue 0) with its real topic and due time as properties; the service files each
+// into the on-disk ScheduleIndex by due time and re-appends it to its real topic when it becomes due.
+
+import ApusGroups
+import ApusMessage
+import ApusStore
+import Dispatch
+import HeapModule
+import Logging
+import NIOCore
+import Synchronization
+
+final class ScheduleService: Sendable {
+    static let topic = "SCHEDULE_TOPIC_XXXX"
+    /// Internal property: the due time (epoch ms) of a message stored in SCHEDULE_TOPIC_XXXX; also its consume-queue
+    /// tags code, so that recovery rebuilds the same entries.
+    static let dueProperty = "TIMER_OUT_MS"
+    static let tickMillis = 50
+
+    let rules: DeliveryTime
+    private let store: MessageStore
+    private let logger: Logger
+    private let queue = DispatchQueue(label: "apus-schedule")
+    private let timeline: Mutex<Timeline>
+    private let running = Atomic<Bool>(false)
+    private let counters = Mutex(Counters())
+
+    struct Counters: Sendable, Equatable {
+        var scheduled = 0
+        var delivered = 0
+    }
+
+    /// What is being delivered: the undelivered entries of every window whose start has passed.
+    struct Timeline: Sendable {
+        var index: ScheduleIndex
+        var due = Heap<ScheduleIndex.Entry>()
+        /// Windows with a bucket file not yet loaded into `due` (they start in the future).
+        var pendingWindows: Set<Int64> = []
+        /// Loaded windows → entries of theirs still in `due`.
+        var outstanding: [Int64: Int] = [:]
+        var lastSync: Int64 = 0
+        var changed = false
+    }
+
+    init(rules: DeliveryTime, store: MessageStore, directory: String, logger: Logger) throws {
+        self.rules = rules
+        self.store = store
+        self.logger = logger
+        let index = try ScheduleIndex(directory: directory)
+        var timeline = Timeline(index: index)
+        timeline.pendingWindows = Set(index.windows())
+        self.timeline = Mutex(timeline)
+    }
+
+    var counts: Counters { counters.withLock { $0 } }
+
+    /// The form in which `message` is stored until `due`: topic SCHEDULE_TOPIC_XXXX, its real topic and queue and
+    /// its due time as properties.
+    func scheduled(_ message: MessageToStore, due: Int64, delayLevel: Int32?) -> MessageToStore {
+        var copy = message
+        var properties = message.properties
+        MessagePropertyCodec.append(MessageProperty.realTopic, message.topic, to: &properties)
+        MessagePropertyCodec.append(MessageProperty.realQueueId, String(message.queueId), to: &properties)
+        MessagePropertyCodec.append(Self.dueProperty, String(due), to: &properties)
+        copy.properties = properties
+        copy.topic = Self.topic
+        copy.queueId = max(0, (delayLevel ?? 1) - 1)
+        copy.tagsCode = due
+        counters.withLock { $0.scheduled += 1 }
+        return copy
+    }
+
+    func start() {
+        running.store(true, ordering: .releasing)
+        queue.async { [self] in loop() }
+    }
+
+    private func loop() {
+        guard running.load(ordering: .acquiring) else { return }
+        tick(now: currentMillis())
+        queue.asyncAfter(deadline: .now() + .milliseconds(Self.tickMillis)) { [self] in loop() }
+    }
+
+    func shutdown() {
+        running.store(false, ordering: .releasing)
+        queue.sync {
+            timeline.withLock { state in
+                do { try state.index.sync() } catch {
+                    logger.error("cannot persist the schedule progress", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// One step: file newly stored scheduled messages, load windows that have started, deliver what is due, and
+    /// every second make the progress durable. Runs on the service's queue (tests call it directly).
+    func tick(now: Int64) {
+        timeline.withLock { state in
+            file(&state, now: now)
+            load(&state, now: now)
+            deliver(&state, now: now)
+            if state.changed, now - state.lastSync >= 1_000 || state.due.isEmpty {
+                do {
+                    try state.index.sync()
+                    state.changed = false
+                    state.lastSync = now
+                } catch {
+                    logger.error("cannot persist the schedule progress", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// Reads SCHEDULE_TOPIC_XXXX's queues past what was filed. An entry due in the past is filed as due just after
+    /// `now`, so it is never filed behind the delivery watermark (which would lose it after a restart).
+    private func file(_ state: inout Timeline, now: Int64) {
+        for queueId in 0..<Int32(max(rules.maxLevel, 1)) {
+            var next = state.index.filed(queueId: queueId)
+            while store.maxOffset(topic: Self.topic, queueId: queueId) > next {
+                let result = store.getMessages(topic: Self.topic, queueId: queueId, offset: next, maxCount: 512,
+                                               maxBytes: 8 << 20, filter: { _ in true })
+                if let body = result.body {
+                    for message in StoredMessageCodec.decodeAll(body) {
+                        let due = MessagePropertyCodec.value(of: Self.dueProperty, in: message.properties).flatMap { Int64($0) } ?? 0
+                        let entry = ScheduleIndex.Entry(dueMillis: max(due, now + 1), commitLogOffset: message.physicalOffset,
+                                                        size: message.totalSize)
+                        do { try state.index.file(entry) } catch {
+                            logger.error("cannot file a scheduled message", metadata: ["error": "\(error)"])
+                            return
+                        }
+                        let window = state.index.windowStart(of: entry.dueMillis)
+                        if state.outstanding[window] != nil {
+                            state.due.insert(entry)
+                            state.outstanding[window, default: 0] += 1
+                        } else {
+                            state.pendingWindows.insert(window)
+                        }
+                    }
+                }
+                guard result.nextBeginOffset > next else { break }
+                next = result.nextBeginOffset
+                state.index.setFiled(queueId: queueId, next: next)
+                state.changed = true
+            }
+        }
+    }
+
+    private func load(_ state: inout Timeline, now: Int64) {
+        for window in state.pendingWindows where window <= now {
+            state.pendingWindows.remove(window)
+            let entries = state.index.load(window: window)
+            state.outstanding[window, default: 0] += entries.count
+            for entry in entries { state.due.insert(entry) }
+        }
+        // Windows wholly in the past with nothing left are done.
+        for (window, count) in state.outstanding where count == 0 && window + state.index.windowMillis <= now {
+            state.outstanding[window] = nil
+            state.index.remove(window: window)
+        }
+    }
+
+    private func deliver(_ state: inout Timeline, now: Int64) {
+        while (state.due.min?.dueMillis ?? .max) <= now {
+            var batch: [ScheduleIndex.Entry] = []
+            while batch.count < 256, let entry = state.due.min, entry.dueMillis <= now {
+                batch.append(state.due.removeMin())
+            }
+            var messages: [MessageToStore] = []
+            messages.reserveCapacity(batch.count)
+            for entry in batch {
+                if let message = store.message(atCommitLogOffset: entry.commitLogOffset) {
+                    messages.append(Self.realMessage(message))
+                } else {
+                    logger.warning("a scheduled message is no longer in the commit log (retention); skipped",
+                                   metadata: ["offset": "\(entry.commitLogOffset)"])
+                }
+            }
+            if !messages.isEmpty {
+                let result = store.putMessages(messages)
+                guard result.status == .ok else {
+                    logger.error("cannot deliver scheduled messages; will retry", metadata: ["status": "\(result.status)"])
+                    for entry in batch { state.due.insert(entry) }
+                    return
+                }
+            }
+            for entry in batch {
+                state.outstanding[state.index.windowStart(of: entry.dueMillis), default: 1] -= 1
+                state.index.setDelivered(through: entry)
+            }
+            state.changed = true
+            counters.withLock { $0.delivered += messages.count }
+        }
+    }
+
+    /// The message as its consumers see it: real topic and queue restored; REAL_TOPIC/REAL_QID kept, as RocketMQ does.
+    static func realMessage(_ stored: StoredMessage) -> MessageToStore {
+        var properties = stored.properties
+        let realTopic = MessagePropertyCodec.value(of: MessageProperty.realTopic, in: properties) ?? stored.topic
+        let realQueue = MessagePropertyCodec.value(of: MessageProperty.realQueueId, in: properties).flatMap { Int32($0) } ?? 0
+        MessagePropertyCodec.remove(dueProperty, from: &properties)
+        MessagePropertyCodec.remove(MessageProperty.delayLevel, from: &properties)
+        return MessageToStore(
+            topic: realTopic, queueId: realQueue, flag: stored.flag, body: ByteBuffer(bytes: stored.body),
+            properties: properties, sysFlag: stored.sysFlag, bornTimestamp: stored.bornTimestamp, bornHost: stored.bornHost,
+            storeHost: stored.storeHost, reconsumeTimes: stored.reconsumeTimes, preparedTransactionOffset: 0,
+            tagsCode: TagsCode.of(MessagePropertyCodec.value(of: MessageProperty.tags, in: properties)))
+    }
+}

@@ -1,0 +1,200 @@
+// SendService: what a produced message becomes before it is appended — topic resolution and auto-creation,
+// validation, a retry send past its limit redirected to the dead-letter queue, the stored properties (no WAIT,
+// CLUSTER added, as RocketMQ stores them), batches, and delayed / timer messages handed to the schedule.
+// Transport-independent: remoting and HTTP hand it values and map its ServiceErrors to their own codes.
+
+import ApusGroups
+import ApusMessage
+import ApusStore
+import NIOCore
+
+struct SendRequest: Sendable {
+    var producerGroup = ""
+    var topic: String
+    /// The template for auto-creation (TBW102) and the sender's queue count for a new topic.
+    var defaultTopic: String?
+    var defaultTopicQueueNums: Int32?
+    /// A negative id lets the broker choose.
+    var queueId: Int32 = -1
+    var sysFlag: Int32 = 0
+    var bornTimestamp: Int64
+    var flag: Int32 = 0
+    var properties: String
+    var reconsumeTimes: Int32 = 0
+    var maxReconsumeTimes: Int32?
+    /// The body is a batch of encoded messages (spec §2.6).
+    var batch = false
+    var body: ByteBuffer
+    var bornHost: HostAddress
+}
+
+struct PreparedSend: Sendable {
+    var messages: [MessageToStore]
+    var queueId: Int32
+}
+
+final class SendService: Sendable {
+    private let topics: TopicRegistry
+    private let groupConfigs: SubscriptionGroupTable
+    private let schedule: ScheduleService
+    let store: MessageStore
+    let storeHost: HostAddress
+    private let clusterName: String
+    private let maxMessageSize: Int
+
+    init(topics: TopicRegistry, groupConfigs: SubscriptionGroupTable, schedule: ScheduleService, store: MessageStore,
+         storeHost: HostAddress, clusterName: String, maxMessageSize: Int) {
+        self.topics = topics
+        self.groupConfigs = groupConfigs
+        self.schedule = schedule
+        self.store = store
+        self.storeHost = storeHost
+        self.clusterName = clusterName
+        self.maxMessageSize = maxMessageSize
+    }
+
+    /// Validates and transforms a send into the records to append. Topic creation only changes memory here; its file is
+    /// written in the background.
+    func prepare(_ request: SendRequest, now: Int64) throws(ServiceError) -> PreparedSend {
+        var topicConfig: TopicConfig
+        if let known = topics.get(request.topic) {
+            topicConfig = known
+        } else {
+            guard TopicRegistry.isValidName(request.topic) else {
+                throw ServiceError(.invalidName, "the topic name [\(request.topic)] is illegal: use letters, digits, %, |, _ and - (at most 127)")
+            }
+            guard !TopicRegistry.notAllowedToSend.contains(request.topic) else {
+                throw ServiceError(.noPermission, "sending to the system topic [\(request.topic)] is forbidden")
+            }
+            guard let created = topics.configForSend(topic: request.topic, defaultTopic: request.defaultTopic,
+                                                     queueNums: request.defaultTopicQueueNums) else {
+                throw ServiceError(.topicNotExist, "topic [\(request.topic)] not exist, apply first please!")
+            }
+            topicConfig = created
+        }
+        guard !TopicRegistry.notAllowedToSend.contains(request.topic) else {
+            throw ServiceError(.noPermission, "sending to the system topic [\(request.topic)] is forbidden")
+        }
+        guard topicConfig.perm & Permission.write != 0 else {
+            throw ServiceError(.noPermission, "the topic [\(request.topic)] is not writable")
+        }
+        var topic = request.topic
+        var queueId = request.queueId
+        let queueCount = max(topicConfig.readQueueNums, topicConfig.writeQueueNums)
+        if queueId >= queueCount {
+            throw ServiceError(.systemError, "queueId \(queueId) is out of range: topic [\(topic)] has \(queueCount) queues")
+        }
+        if queueId < 0 { queueId = Int32.random(in: 0..<max(1, topicConfig.writeQueueNums)) }
+
+        // A send into a retry topic past the group's limit goes to the dead-letter queue (the clients' own retry path).
+        if topic.hasPrefix(RetryTopics.retryPrefix) {
+            let group = String(topic.dropFirst(RetryTopics.retryPrefix.count))
+            let maxTimes = request.maxReconsumeTimes.flatMap { $0 >= 0 ? $0 : nil }
+                ?? groupConfigs.get(group)?.retryMaxTimes ?? 16
+            if request.reconsumeTimes >= maxTimes, let dlq = topics.ensureSingleQueueTopic(RetryTopics.deadLetter(group)) {
+                topic = dlq.topicName
+                topicConfig = dlq
+                queueId = 0
+            }
+        }
+
+        guard request.body.readableBytes > 0 else { throw ServiceError(.messageIllegal, "the message body is empty") }
+        var messages: [MessageToStore]
+        if request.batch {
+            do {
+                messages = try batchMessages(request, topic: topic, queueId: queueId)
+            } catch {
+                throw ServiceError(.messageIllegal, "the batch body cannot be decoded: \(error)")
+            }
+        } else {
+            guard request.body.readableBytes <= maxMessageSize else {
+                throw ServiceError(.messageIllegal, "the message body is \(request.body.readableBytes) bytes; maxMessageSize is \(maxMessageSize)")
+            }
+            let properties = storedProperties(request.properties)
+            messages = [MessageToStore(
+                topic: topic, queueId: queueId, flag: request.flag, body: request.body, properties: properties,
+                sysFlag: request.sysFlag, bornTimestamp: request.bornTimestamp, bornHost: request.bornHost,
+                storeHost: storeHost, reconsumeTimes: request.reconsumeTimes, preparedTransactionOffset: 0,
+                tagsCode: TagsCode.of(MessagePropertyCodec.value(of: MessageProperty.tags, in: properties)))]
+        }
+        for i in messages.indices {
+            let length = messages[i].properties.utf8.count
+            guard length <= StoredMessageCodec.maxPropertiesLength else {
+                throw ServiceError(.messageIllegal, "the properties are \(length) bytes; at most \(StoredMessageCodec.maxPropertiesLength)")
+            }
+            try scheduleIfDelayed(&messages[i], now: now)
+        }
+        return PreparedSend(messages: messages, queueId: queueId)
+    }
+
+    /// Delayed (DELAY level) and timer messages are stored for the schedule instead of their topic. Half
+    /// (prepared) transactional messages are scheduled only once committed.
+    private func scheduleIfDelayed(_ message: inout MessageToStore, now: Int64) throws(ServiceError) {
+        let transaction = message.sysFlag & MessageSysFlag.transactionMask
+        guard transaction != MessageSysFlag.transactionPrepared, transaction != MessageSysFlag.transactionRollback,
+              DeliveryTime.mayApply(to: message.properties) else { return }
+        let properties = message.properties
+        switch schedule.rules.outcome(now: now, lookup: { MessagePropertyCodec.value(of: $0, in: properties) }) {
+        case .now:
+            return
+        case let .at(due, level):
+            message = schedule.scheduled(message, due: due, delayLevel: level)
+        case let .rejected(reason):
+            throw ServiceError(.messageIllegal, reason)
+        }
+    }
+
+    /// RocketMQ stores a sent message without the client's WAIT flag and with the broker's cluster name.
+    private func storedProperties(_ sent: String) -> String {
+        var properties = sent
+        MessagePropertyCodec.remove(MessageProperty.wait, from: &properties)
+        MessagePropertyCodec.append(MessageProperty.cluster, clusterName, to: &properties)
+        return properties
+    }
+
+    /// Splits a batch body (§2.6) into one message per element; a compressed wrapper is inflated first. Each element
+    /// keeps its own properties, followed by the batch's.
+    private func batchMessages(_ request: SendRequest, topic: String, queueId: Int32) throws -> [MessageToStore] {
+        var raw = request.body
+        if request.sysFlag & MessageSysFlag.compressed != 0 {
+            let inflated = try request.body.withUnsafeReadableBytes { try Zlib.inflate($0, maxOutput: maxMessageSize) }
+            raw = ByteBuffer(bytes: inflated)
+        }
+        guard raw.readableBytes <= maxMessageSize else { throw BatchError.tooLarge(raw.readableBytes, maxMessageSize) }
+        let elements = try raw.withUnsafeReadableBytes { try MessageBatchCodec.decode($0) }
+        guard !elements.isEmpty else { throw BatchError.empty }
+        let sysFlag = request.sysFlag & ~MessageSysFlag.compressed
+        let batchProperties = storedProperties(request.properties)
+        return elements.map { element in
+            let properties = MessagePropertyCodec.merge(element.properties, batchProperties)
+            return MessageToStore(
+                topic: topic, queueId: queueId, flag: element.flag, body: ByteBuffer(bytes: element.body),
+                properties: properties, sysFlag: sysFlag, bornTimestamp: request.bornTimestamp, bornHost: request.bornHost,
+                storeHost: storeHost, reconsumeTimes: request.reconsumeTimes, preparedTransactionOffset: 0,
+                tagsCode: TagsCode.of(MessagePropertyCodec.value(of: MessageProperty.tags, in: properties)))
+        }
+    }
+
+    func append(_ messages: [MessageToStore]) -> PutResult {
+        store.putMessages(messages)
+    }
+
+    /// Calls `done` once the appends up to `result.endOffset` are as durable as the flush policy promises: at once
+    /// for ASYNC_FLUSH, after the group commit for SYNC_FLUSH (false: the flush timed out).
+    func whenDurable(_ result: PutResult, _ done: @escaping @Sendable (Bool) -> Void) {
+        guard store.config.flushDiskType == .syncFlush, result.status == .ok else { return done(true) }
+        store.whenFlushed(upTo: result.endOffset, done)
+    }
+}
+
+enum BatchError: Error, CustomStringConvertible {
+    case tooLarge(Int, Int)
+    case empty
+
+    var description: String {
+        switch self {
+        case let .tooLarge(size, limit): return "batch of \(size) bytes exceeds maxMessageSize \(limit)"
+        case .empty: return "the batch holds no message"
+        }
+    }
+}

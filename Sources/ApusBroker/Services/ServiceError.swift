@@ -1,0 +1,25 @@
+// ServiceError: why a broker service refused a request, independent of the transport that carried it; remoting maps
+// each kind to a RocketMQ response code, HTTP to its own error codes.
+
+struct ServiceError: Error, Equatable, CustomStringConvertible {
+    enum Kind: Sendable, Equatable {
+        case topicNotExist
+        case noPermission
+        case messageIllegal
+        case systemError
+        case serviceNotAvailable
+        case subscriptionGroupNotExist
+        case subscriptionParseFailed
+        case invalidName
+    }
+
+    var kind: Kind
+    var remark: String
+
+    init(_ kind: Kind, _ remark: String) {
+        self.kind = kind
+        self.remark = remark
+    }
+
+    var description: String { remark }
+}
