@@ -12,6 +12,8 @@ final class NameServerRegistrar: Sendable {
         var bodyProvider: (@Sendable () -> RegisterBrokerBody)?
         var pending = false
         var periodic: RepeatedTask?
+        /// Registration happens between `start` and `shutdown` only (the start registers everything anyway).
+        var started = false
         var stopped = false
     }
 
@@ -41,13 +43,16 @@ final class NameServerRegistrar: Sendable {
                                                      delay: .milliseconds(config.registerNameServerPeriodMillis)) { [self] _ in
             registerAll()
         }
-        state.withLock { $0.periodic = task }
+        state.withLock {
+            $0.periodic = task
+            $0.started = true
+        }
     }
 
     /// Registers shortly, once, however many changes ask for it meanwhile.
     func registerSoon() {
         let schedule = state.withLock { state -> Bool in
-            guard !state.pending, !state.stopped else { return false }
+            guard state.started, !state.pending, !state.stopped else { return false }
             state.pending = true
             return true
         }

@@ -112,8 +112,8 @@ final class ScheduleService: Sendable {
         }
     }
 
-    /// Reads SCHEDULE_TOPIC_XXXX's queues past what was filed. An entry due in the past is filed as due just after
-    /// `now`, so it is never filed behind the delivery watermark (which would lose it after a restart).
+    /// Reads SCHEDULE_TOPIC_XXXX's queues past what was filed. An entry due in the past is filed as due `now`, so it
+    /// is never filed behind the delivery watermark (which would lose it after a restart).
     private func file(_ state: inout Timeline, now: Int64) {
         for queueId in 0..<Int32(max(rules.maxLevel, 1)) {
             var next = state.index.filed(queueId: queueId)
@@ -123,7 +123,7 @@ final class ScheduleService: Sendable {
                 if let body = result.body {
                     for message in StoredMessageCodec.decodeAll(body) {
                         let due = MessagePropertyCodec.value(of: Self.dueProperty, in: message.properties).flatMap { Int64($0) } ?? 0
-                        let entry = ScheduleIndex.Entry(dueMillis: max(due, now + 1), commitLogOffset: message.physicalOffset,
+                        let entry = ScheduleIndex.Entry(dueMillis: max(due, now), commitLogOffset: message.physicalOffset,
                                                         size: message.totalSize)
                         do { try state.index.file(entry) } catch {
                             logger.error("cannot file a scheduled message", metadata: ["error": "\(error)"])
