@@ -111,9 +111,3 @@ func syncDirectory(_ path: String) {
     fsync(fd)
     close(fd)
 }
-
-func currentTimeMillis() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-}

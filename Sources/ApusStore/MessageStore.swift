@@ -7,9 +7,15 @@ import Synchronization
 import Glibc
 #endif
 
-struct QueueKey: Hashable, Sendable {
-    var topic: String
-    var queueId: Int32
+/// One message queue: a topic and a queue id.
+public struct QueueKey: Hashable, Sendable {
+    public var topic: String
+    public var queueId: Int32
+
+    public init(topic: String, queueId: Int32) {
+        self.topic = topic
+        self.queueId = queueId
+    }
 }
 
 /// Files under `rootDir`: `commitlog/` (CommitLog), `consumequeue/<topic>/<queueId>/` (ConsumeQueue), `index/`
@@ -219,7 +225,7 @@ public final class MessageStore: Sendable {
         let status: PutStatus = appendState.withLock { state in
             endOffset = state.position
             guard !state.closed else { return .serviceNotAvailable("message store is shut down") }
-            let now = currentTimeMillis()
+            let now = currentMillis()
             do {
                 for m in messages {
                     let length = StoredMessageCodec.recordLength(bodyLength: m.body.readableBytes, topicLength: m.topic.utf8.count,
