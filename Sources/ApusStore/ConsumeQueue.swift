@@ -1,9 +1,6 @@
 // ConsumeQueue: the per-(topic, queueId) index of the commit log, <root>/consumequeue/<topic>/<queueId>/ (a
 // MappedFileQueue of entry files), and its published min/max/flushed entry positions.
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Files named by their 20-digit zero-padded start *byte* offset in the queue (entry index × 20, as RocketMQ names
 /// them), each `entriesPerFile × 20` bytes, mapped MAP_SHARED. Logical offset = entry index. Entry (20 bytes,
@@ -103,14 +100,13 @@ final class ConsumeQueue: Sendable {
         flushed.store(end, ordering: .relaxed)
     }
 
-    /// Recovery: zeroes trailing entries whose record does not end at or below `logEnd` and drops emptied files.
+    /// Recovery: cuts the queue before the trailing entries whose record does not end at or below `logEnd` (their
+    /// bytes are zeroed, emptied files deleted).
     func truncate(logEnd: Int64) {
         var index = maxOffset
         while index > minOffset, let file = file(for: index - 1) {
             let e = entry(in: file, index: index - 1)
             guard e.physicalOffset + Int64(e.size) > logEnd else { break }
-            let at = Int((index - 1) * Int64(Self.entrySize) - file.startOffset)
-            memset(file.base + at, 0, Self.entrySize)
             index -= 1
         }
         guard index != maxOffset else { return }

@@ -40,6 +40,8 @@ private let encoder: JSONEncoder = {
     return encoder
 }()
 
+private func encodeJSON<T: Encodable>(_ value: T) throws -> [UInt8] { [UInt8](try encoder.encode(value)) }
+
 private func readJSON<T: Decodable>(_ type: T.Type, from path: String) throws -> T? {
     guard let bytes = AtomicFile.read(path) else { return nil }
     return try JSONDecoder().decode(type, from: Data(bytes))
@@ -53,7 +55,8 @@ private func ensureParent(of path: String) throws {
 public enum MetadataPersistence: Sendable {
     /// Queued on the table's serial background writer: the caller never waits on disk (event-loop callers).
     case background
-    /// Durable before the call returns, or the call throws (admin callers that answer only once it is on disk).
+    /// Durable before the call returns, or the call throws (admin callers that answer only once it is on disk). After a
+    /// failed write the change stays in memory; the next synchronous call, `persistNow` or background write retries it.
     case synchronous
 }
 
@@ -153,8 +156,6 @@ final class PersistentState<Value: VersionedState>: Sendable {
         }
     }
 
-    var version: Int64 { state.withLock { $0.value.version } }
-
     /// Writes the latest state unless the file already holds it (or a newer one); returns once it is on disk.
     func persistNow() throws {
         try writeLock.withLock { written in
@@ -229,7 +230,7 @@ public final class TopicConfigTable: Sendable {
     init(path: String, logger: Logger, write: @escaping @Sendable ([UInt8], String) throws -> Void) throws {
         try ensureParent(of: path)
         let file = try readJSON(File.self, from: path) ?? File(topicConfigTable: [:], dataVersion: DataVersion(counter: 0, timestamp: 0))
-        state = PersistentState(file, path: path, logger: logger, encode: { [UInt8](try encoder.encode($0)) }, write: write)
+        state = PersistentState(file, path: path, logger: logger, encode: encodeJSON, write: write)
     }
 
     public func get(_ topic: String) -> TopicConfig? { state.read { $0.topicConfigTable[topic] } }
@@ -281,6 +282,7 @@ public final class ConsumerOffsetTable: Sendable {
         try self.init(path: path, logger: logger, write: AtomicFile.write)
     }
 
+    /// `write` replaces the file's content (tests slow it down or watch it).
     init(path: String, logger: Logger, write: @escaping @Sendable ([UInt8], String) throws -> Void) throws {
         try ensureParent(of: path)
         var offsets: [String: [Int32: Int64]] = [:]
@@ -288,9 +290,9 @@ public final class ConsumerOffsetTable: Sendable {
             offsets[key] = Dictionary(uniqueKeysWithValues: queues.compactMap { id, offset in Int32(id).map { ($0, offset) } })
         }
         state = PersistentState(Offsets(offsets: offsets), path: path, logger: logger, encode: { value in
-            [UInt8](try encoder.encode(File(offsetTable: value.offsets.mapValues { queues in
+            try encodeJSON(File(offsetTable: value.offsets.mapValues { queues in
                 Dictionary(uniqueKeysWithValues: queues.map { (String($0.key), $0.value) })
-            })))
+            }))
         }, write: write)
     }
 
@@ -391,7 +393,7 @@ public final class SubscriptionGroupTable: Sendable {
         for (name, config) in file.subscriptionGroupTable where config.groupName.isEmpty {
             file.subscriptionGroupTable[name]?.groupName = name
         }
-        state = PersistentState(file, path: path, logger: logger, encode: { [UInt8](try encoder.encode($0)) }, write: write)
+        state = PersistentState(file, path: path, logger: logger, encode: encodeJSON, write: write)
     }
 
     public func get(_ group: String) -> SubscriptionGroupConfig? { state.read { $0.subscriptionGroupTable[group] } }
