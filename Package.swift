@@ -29,7 +29,6 @@ let package = Package(
             "ApusMessage",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "DequeModule", package: "swift-collections"),
         ], swiftSettings: hotPath),
         .target(name: "ApusRemoting", dependencies: [
             "ApusMessage",

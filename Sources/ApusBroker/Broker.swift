@@ -100,6 +100,7 @@ public final class Broker: Sendable {
         pullHolds.wakeAll()
         schedule.shutdown()
         persistOffsets()
+        persistMetadata()
         await registrar.shutdown()
         store.shutdown()
         await server?.closeAll()
@@ -126,6 +127,16 @@ public final class Broker: Sendable {
     func persistOffsets() {
         do { try offsets.persist() } catch {
             logger.error("cannot persist consumer offsets", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Writes topic and group changes still queued for the background writer.
+    func persistMetadata() {
+        do {
+            try topics.table.persistNow()
+            try groups.configs.persistNow()
+        } catch {
+            logger.error("cannot persist topics or subscription groups", metadata: ["error": "\(error)"])
         }
     }
 

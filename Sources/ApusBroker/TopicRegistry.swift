@@ -81,9 +81,10 @@ final class TopicRegistry: Sendable {
         }
     }
 
+    /// Creation on a send, heartbeat or send-back path: visible at once, written to disk in the background.
     private func create(_ topic: TopicConfig) -> TopicConfig? {
         do {
-            try table.put(topic)
+            try table.put(topic, persistence: .background)
         } catch {
             logger.error("cannot persist new topic", metadata: ["topic": "\(topic.topicName)", "error": "\(error)"])
             return nil

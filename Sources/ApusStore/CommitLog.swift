@@ -1,4 +1,5 @@
-// CommitLog: the segment files under <root>/commitlog and the published read/dispatch/flush positions.
+// CommitLog: the one log of all topics under <root>/commitlog (its segments are a MappedFileQueue), its published
+// read/dispatch/flush positions, segment prefaulting and retention.
 import ApusMessage
 import Synchronization
 #if canImport(Glibc)
@@ -17,7 +18,7 @@ import Glibc
 final class CommitLog: Sendable {
     let directory: String
     let segmentSize: Int
-    private let segments: Mutex<[MappedFile]>
+    private let segments: Mutex<MappedFileQueue>
     let committedPosition = Atomic<Int64>(0)
     let dispatchedPosition = Atomic<Int64>(0)
     let flushedPosition = Atomic<Int64>(0)
@@ -32,37 +33,26 @@ final class CommitLog: Sendable {
         self.directory = directory
         self.segmentSize = segmentSize
         prefaultWindow = Swift.min(segmentSize, 32 << 20)
-        var files: [MappedFile] = []
-        for (start, path) in numberedFiles(in: directory) {
-            guard start % Int64(segmentSize) == 0 else { throw StoreError("\(path): not a multiple of the segment size \(segmentSize)") }
-            if let last = files.last, last.endOffset != start {
-                throw StoreError("commit log has a gap before \(path)")
-            }
-            files.append(try MappedFile(path: path, startOffset: start, size: segmentSize))
-        }
-        segments = Mutex(files)
+        segments = Mutex(try MappedFileQueue(directory: directory, fileSize: segmentSize, naming: .alignedContiguous))
     }
 
-    var allSegments: [MappedFile] { segments.withLock { $0 } }
+    var allSegments: [MappedFile] { segments.withLock { $0.files } }
 
-    var minOffset: Int64 { segments.withLock { $0.first?.startOffset ?? 0 } }
+    var minOffset: Int64 { segments.withLock { $0.minOffset } }
 
     /// The segment holding `offset` (start ≤ offset < end).
     func segment(for offset: Int64) -> MappedFile? {
-        segments.withLock { files in
-            guard let first = files.first, offset >= first.startOffset else { return nil }
-            let index = Int((offset - first.startOffset) / Int64(segmentSize))
-            return index < files.count ? files[index] : nil
-        }
+        segments.withLock { $0.file(containing: offset) }
     }
 
-    /// Creates the segment starting at `start` (the appender's roll). Called under the append lock.
+    /// Creates the segment starting at `start` (the appender's roll), outside the segment lock unless the flush
+    /// thread prepared it already. Called under the append lock.
     func createSegment(start: Int64) throws -> MappedFile {
         let prepared = preparedSegment.withLock { prepared in
             defer { prepared = nil }
             return prepared?.startOffset == start ? prepared : nil
         }
-        let file = try prepared ?? MappedFile(path: directory + "/" + fileName(start), startOffset: start, size: segmentSize)
+        let file = try prepared ?? MappedFileQueue.openFile(in: directory, startingAt: start, size: segmentSize)
         segments.withLock { $0.append(file) }
         return file
     }
@@ -103,7 +93,7 @@ final class CommitLog: Sendable {
         if end > segment.endOffset && self.segment(for: segment.endOffset) == nil {
             let next = segment.endOffset
             var prepared = preparedSegment.withLock { $0?.startOffset == next ? $0 : nil }
-            if prepared == nil, let file = try? MappedFile(path: directory + "/" + fileName(next), startOffset: next, size: segmentSize) {
+            if prepared == nil, let file = try? MappedFileQueue.openFile(in: directory, startingAt: next, size: segmentSize) {
                 preparedSegment.withLock { $0 = file }
                 prepared = file
             }
@@ -145,31 +135,14 @@ final class CommitLog: Sendable {
 
     /// Recovery: zeroes everything from `validEnd` to the end of its segment and deletes later segments.
     func truncate(at validEnd: Int64) {
-        segments.withLock { files in
-            while let last = files.last, last.startOffset > validEnd || (last.startOffset == validEnd && files.count > 1) {
-                last.destroy()
-                files.removeLast()
-            }
-            if let last = files.last, validEnd >= last.startOffset, validEnd < last.endOffset {
-                let relative = Int(validEnd - last.startOffset)
-                memset(last.base + relative, 0, last.size - relative)
-                last.flush(relative..<last.size)
-            }
-        }
+        segments.withLock { $0.truncate(at: validEnd) }
         syncDirectory(directory)
     }
 
     /// Retention: deletes the oldest segments last modified before `cutoffMillis`, never the newest one.
     /// Returns the number deleted.
     func deleteSegments(modifiedBefore cutoffMillis: Int64) -> Int {
-        let deleted: Int = segments.withLock { files in
-            var count = 0
-            while files.count > 1, files[0].modificationTime < cutoffMillis {
-                files.removeFirst().destroy()
-                count += 1
-            }
-            return count
-        }
+        let deleted = segments.withLock { $0.deleteFiles(modifiedBefore: cutoffMillis) }
         if deleted > 0 { syncDirectory(directory) }
         return deleted
     }

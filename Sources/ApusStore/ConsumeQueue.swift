@@ -1,8 +1,6 @@
-// ConsumeQueue: the per-(topic, queueId) index of the commit log, <root>/consumequeue/<topic>/<queueId>/.
+// ConsumeQueue: the per-(topic, queueId) index of the commit log, <root>/consumequeue/<topic>/<queueId>/ (a
+// MappedFileQueue of entry files), and its published min/max/flushed entry positions.
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Files named by their 20-digit zero-padded start *byte* offset in the queue (entry index × 20, as RocketMQ names
 /// them), each `entriesPerFile × 20` bytes, mapped MAP_SHARED. Logical offset = entry index. Entry (20 bytes,
@@ -26,14 +24,12 @@ final class ConsumeQueue: Sendable {
 
     let topic: String
     let queueId: Int32
-    let directory: String
     let entriesPerFile: Int
-    private let files: Mutex<[MappedFile]>
+    private let files: Mutex<MappedFileQueue>
     private let max = Atomic<Int64>(0)
     private let min = Atomic<Int64>(0)
     private let flushed = Atomic<Int64>(0)
 
-    var fileSize: Int { entriesPerFile * Self.entrySize }
     var maxOffset: Int64 { max.load(ordering: .acquiring) }
     var minOffset: Int64 { min.load(ordering: .acquiring) }
 
@@ -41,15 +37,10 @@ final class ConsumeQueue: Sendable {
     init(topic: String, queueId: Int32, directory: String, entriesPerFile: Int) throws {
         self.topic = topic
         self.queueId = queueId
-        self.directory = directory
         self.entriesPerFile = entriesPerFile
-        let fileSize = entriesPerFile * Self.entrySize
-        var loaded: [MappedFile] = []
-        for (start, path) in numberedFiles(in: directory) where start % Int64(fileSize) == 0 {
-            loaded.append(try MappedFile(path: path, startOffset: start, size: fileSize))
-        }
-        files = Mutex(loaded)
-        guard let first = loaded.first, let last = loaded.last else { return }
+        let queue = try MappedFileQueue(directory: directory, fileSize: entriesPerFile * Self.entrySize, naming: .alignedSkippingOthers)
+        files = Mutex(queue)
+        guard let first = queue.first, let last = queue.last else { return }
         func written(_ file: MappedFile, _ i: Int) -> Bool { file.loadInt32(i * Self.entrySize + 8) != 0 }
         var firstWritten = 0
         while firstWritten < entriesPerFile && !written(first, firstWritten) { firstWritten += 1 }
@@ -69,13 +60,7 @@ final class ConsumeQueue: Sendable {
 
     /// The file holding entry `index`.
     func file(for index: Int64) -> MappedFile? {
-        let byteOffset = index * Int64(Self.entrySize)
-        return files.withLock { files in
-            guard let first = files.first, byteOffset >= first.startOffset else { return nil }
-            let i = Int((byteOffset - first.startOffset) / Int64(fileSize))
-            if i < files.count, files[i].startOffset <= byteOffset, byteOffset < files[i].endOffset { return files[i] }
-            return files.first { $0.startOffset <= byteOffset && byteOffset < $0.endOffset }
-        }
+        files.withLock { $0.file(containing: index * Int64(Self.entrySize)) }
     }
 
     func entry(in file: MappedFile, index: Int64) -> Entry {
@@ -92,14 +77,7 @@ final class ConsumeQueue: Sendable {
     /// Appender only: writes the entry at `index` (≥ maxOffset; normally == maxOffset) and publishes it.
     func put(index: Int64, _ entry: Entry) throws {
         let byteOffset = index * Int64(Self.entrySize)
-        let file: MappedFile = try files.withLock { files in
-            if let last = files.last, last.startOffset <= byteOffset, byteOffset < last.endOffset { return last }
-            if files.isEmpty { try makeDirectories(directory) }
-            let start = byteOffset / Int64(fileSize) * Int64(fileSize)
-            let file = try MappedFile(path: directory + "/" + fileName(start), startOffset: start, size: fileSize)
-            files.append(file)
-            return file
-        }
+        let file = try files.withLock { try $0.fileForAppend(at: byteOffset) }
         let at = Int(byteOffset - file.startOffset)
         file.store(entry.physicalOffset, at: at)
         file.store(entry.size, at: at + 8)
@@ -122,26 +100,19 @@ final class ConsumeQueue: Sendable {
         flushed.store(end, ordering: .relaxed)
     }
 
-    /// Recovery: zeroes trailing entries whose record does not end at or below `logEnd` and drops emptied files.
+    /// Recovery: cuts the queue before the trailing entries whose record does not end at or below `logEnd` (their
+    /// bytes are zeroed, emptied files deleted).
     func truncate(logEnd: Int64) {
         var index = maxOffset
         while index > minOffset, let file = file(for: index - 1) {
             let e = entry(in: file, index: index - 1)
             guard e.physicalOffset + Int64(e.size) > logEnd else { break }
-            let at = Int((index - 1) * Int64(Self.entrySize) - file.startOffset)
-            memset(file.base + at, 0, Self.entrySize)
             index -= 1
         }
         guard index != maxOffset else { return }
         max.store(index, ordering: .releasing)
         flushed.store(Swift.min(flushed.load(ordering: .relaxed), index), ordering: .relaxed)
-        files.withLock { files in
-            while files.count > 1, let last = files.last, last.startOffset >= index * Int64(Self.entrySize) {
-                last.destroy()
-                files.removeLast()
-            }
-            files.last?.flush(0..<fileSize)
-        }
+        files.withLock { $0.truncate(at: index * Int64(Self.entrySize)) }
     }
 
     /// Retention: moves the minimum to the first entry whose record is still in the log (≥ `logMinOffset`) and
@@ -154,19 +125,6 @@ final class ConsumeQueue: Sendable {
         }
         guard low > minOffset else { return }
         min.store(low, ordering: .releasing)
-        let minByte = low * Int64(Self.entrySize)
-        files.withLock { files in
-            while files.count > 1, files[0].endOffset <= minByte { files.removeFirst().destroy() }
-        }
-    }
-
-    /// Deletes every file of the queue (used when rebuilding from scratch).
-    func removeAllFiles() {
-        files.withLock { files in
-            for file in files { file.destroy() }
-            files.removeAll()
-        }
-        max.store(0, ordering: .releasing)
-        min.store(0, ordering: .releasing)
+        _ = files.withLock { $0.deleteFiles(below: low * Int64(Self.entrySize)) }
     }
 }

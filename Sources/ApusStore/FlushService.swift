@@ -1,5 +1,6 @@
 // Flush service: the background thread that msyncs the log (async interval or sync group commit), writes the
 // checkpoint and runs retention; plus the `whenFlushed` waiters it serves.
+import ApusMessage
 import Dispatch
 import Foundation
 import Synchronization
@@ -67,13 +68,13 @@ extension MessageStore {
     /// `done(false)` after syncFlushTimeoutMillis. Works (immediately or on the next flush) in ASYNC mode too.
     public func whenFlushed(upTo offset: Int64, _ done: @escaping @Sendable (Bool) -> Void) {
         if commitLog.flushedPosition.load(ordering: .acquiring) >= offset { return done(true) }
-        let waiter = FlushControl.Waiter(offset: offset, deadline: currentTimeMillis() + Int64(config.syncFlushTimeoutMillis), done: done)
+        let waiter = FlushControl.Waiter(offset: offset, deadline: currentMillis() + Int64(config.syncFlushTimeoutMillis), done: done)
         if flushControl.add(waiter) && config.flushDiskType == .syncFlush { flushControl.wake.signal() }
     }
 
     private func flushLoop() {
         let interval = Int64(config.flushIntervalMillis)
-        var lastFull = currentTimeMillis(), lastRetention = lastFull
+        var lastFull = currentMillis(), lastRetention = lastFull
         var prefaulted: Int64 = 0
         while !flushControl.stopping.load(ordering: .acquiring) {
             let position = commitLog.committedPosition.load(ordering: .acquiring)
@@ -82,17 +83,17 @@ extension MessageStore {
             }
             let groupCommitPending = config.flushDiskType == .syncFlush && flushControl.hasWaiters
             if !groupCommitPending {
-                _ = flushControl.wake.wait(timeout: .now() + .milliseconds(Int(min(100, max(1, interval - (currentTimeMillis() - lastFull))))))
+                _ = flushControl.wake.wait(timeout: .now() + .milliseconds(Int(min(100, max(1, interval - (currentMillis() - lastFull))))))
             }
             if flushControl.stopping.load(ordering: .acquiring) { break }
             if config.flushDiskType == .syncFlush && flushControl.hasWaiters {
                 let flushed = commitLog.flush(upTo: commitLog.committedPosition.load(ordering: .acquiring))
-                flushControl.serveWaiters(flushed: flushed, now: currentTimeMillis())
+                flushControl.serveWaiters(flushed: flushed, now: currentMillis())
             }
-            var now = currentTimeMillis()
+            var now = currentMillis()
             if now - lastFull >= interval {
                 flushAll()
-                now = currentTimeMillis()
+                now = currentMillis()
                 lastFull = now
                 flushControl.serveWaiters(flushed: commitLog.flushedPosition.load(ordering: .acquiring), now: now)
             }
@@ -121,7 +122,7 @@ extension MessageStore {
             return last != (committed, dispatched)
         }
         guard moved else { return }
-        let now = currentTimeMillis()
+        let now = currentMillis()
         do {
             try StoreCheckpoint(physicMsgTimestamp: now, logicsMsgTimestamp: now, indexMsgTimestamp: now,
                                 physicalFlushedOffset: committed, logicsFlushedOffset: dispatched).write(checkpointPath)

@@ -1,4 +1,5 @@
-// IndexFile and IndexService: message key / unique key → commit-log offsets, files under <root>/index/.
+// IndexFile and IndexService: message key / unique key → commit-log offsets, files under <root>/index/ (a
+// MappedFileQueue of index files).
 import ApusMessage
 import Synchronization
 #if canImport(Glibc)
@@ -6,7 +7,7 @@ import Glibc
 #endif
 
 /// RocketMQ's index file layout, big-endian, `40 + slotCount × 4 + entryCount × 20` bytes, named by the 20-digit
-/// commit-log offset of the first message indexed in it:
+/// commit-log offset of the first message indexed in it (see IndexService.add):
 ///
 ///     header (40 bytes)
 ///      0     8   beginTimestamp        store time of the first entry (ms)
@@ -22,19 +23,21 @@ import Glibc
 ///     12     4   timeDiff              seconds between the message's store time and beginTimestamp
 ///     16     4   prevIndex             previous entry number in the same slot, 0 = end of chain
 ///
-/// A file is full when indexCount reaches entryCount; the next key rolls to a new file.
-final class IndexFile: Sendable {
+/// A file is full when indexCount reaches entryCount; the next key rolls to a new file. A fresh (all-zero) file
+/// gets indexCount 1 when IndexService opens or creates it.
+///
+/// A view of one of IndexService's mapped files, made on demand (no allocation).
+struct IndexFile {
     static let headerSize = 40
     static let entrySize = 20
     let file: MappedFile
     let slotCount: Int
     let entryCount: Int
 
-    init(path: String, startOffset: Int64, slotCount: Int, entryCount: Int) throws {
-        file = try MappedFile(path: path, startOffset: startOffset,
-                              size: Self.headerSize + slotCount * 4 + entryCount * Self.entrySize)
-        self.slotCount = slotCount
-        self.entryCount = entryCount
+    static func size(slotCount: Int, entryCount: Int) -> Int { headerSize + slotCount * 4 + entryCount * entrySize }
+
+    /// Marks a new file's entry 0 as used (entry numbers start at 1).
+    func initializeIfNew() {
         if indexCount == 0 { file.store(Int32(1), at: 36) }
     }
 
@@ -86,21 +89,22 @@ final class IndexFile: Sendable {
 
 /// All index files; one lock serialises the appender's puts and queries (queries are rare).
 final class IndexService: Sendable {
-    let directory: String
     let slotCount: Int
     let entryCount: Int
-    private let files: Mutex<[IndexFile]>
+    private let files: Mutex<MappedFileQueue>
     private let flushedCount = Mutex<(Int64, Int32)>((-1, 0))
 
     init(directory: String, slotCount: Int, entryCount: Int) throws {
         try makeDirectories(directory)
-        self.directory = directory
         self.slotCount = slotCount
         self.entryCount = entryCount
-        files = Mutex(try numberedFiles(in: directory).map {
-            try IndexFile(path: $0.1, startOffset: $0.0, slotCount: slotCount, entryCount: entryCount)
-        })
+        let queue = try MappedFileQueue(directory: directory, fileSize: IndexFile.size(slotCount: slotCount, entryCount: entryCount),
+                                        naming: .unaligned)
+        for file in queue.files { IndexFile(file: file, slotCount: slotCount, entryCount: entryCount).initializeIfNew() }
+        files = Mutex(queue)
     }
+
+    private func view(_ file: MappedFile) -> IndexFile { IndexFile(file: file, slotCount: slotCount, entryCount: entryCount) }
 
     var isEmpty: Bool { files.withLock { $0.isEmpty } }
 
@@ -142,12 +146,13 @@ final class IndexService: Sendable {
 
     private func add(_ keyHash: Int32, _ physicalOffset: Int64, _ storeTimestamp: Int64) throws {
         try files.withLock { files in
-            if let last = files.last, last.put(keyHash: keyHash, physicalOffset: physicalOffset, storeTimestamp: storeTimestamp) {
+            if let last = files.last, view(last).put(keyHash: keyHash, physicalOffset: physicalOffset, storeTimestamp: storeTimestamp) {
                 return
             }
-            let file = try IndexFile(path: directory + "/" + fileName(physicalOffset), startOffset: physicalOffset,
-                                     slotCount: slotCount, entryCount: entryCount)
-            files.append(file)
+            // Named by the first record indexed in it; one past the previous name when that is not later (one record's
+            // keys overflowed a file, or recovery re-indexes records), so names stay unique and ordered.
+            let file = view(try files.roll(startingAt: Swift.max(physicalOffset, (files.last?.startOffset ?? -1) + 1)))
+            file.initializeIfNew()
             _ = file.put(keyHash: keyHash, physicalOffset: physicalOffset, storeTimestamp: storeTimestamp)
         }
     }
@@ -159,7 +164,7 @@ final class IndexService: Sendable {
         let hash = key.withUTF8 { Self.keyHash(topicHash: TagsCode.javaHash(topic.utf16), key: $0) }
         var result: [Int64] = []
         files.withLock { files in
-            for file in files.reversed() where file.indexCount > 1 {
+            for file in files.files.reversed().lazy.map(view) where file.indexCount > 1 {
                 guard file.beginTimestamp <= endTimestamp, file.endTimestamp >= beginTimestamp else { continue }
                 file.lookup(keyHash: hash, limit: limit, into: &result)
                 if result.count >= limit { break }
@@ -172,26 +177,22 @@ final class IndexService: Sendable {
     /// msyncs the files written since the last flush (outside the lock: the appender is never blocked by IO).
     func flush() {
         let previous = flushedCount.withLock { $0 }
-        let (dirty, state): ([IndexFile], (Int64, Int32)) = files.withLock { files in
+        let (dirty, state): ([MappedFile], (Int64, Int32)) = files.withLock { files in
             guard let last = files.last else { return ([], previous) }
-            return (files.filter { $0.file.startOffset >= previous.0 }, (last.file.startOffset, last.indexCount))
+            return (files.files.filter { $0.startOffset >= previous.0 }, (last.startOffset, view(last).indexCount))
         }
         guard state != previous else { return }
-        for file in dirty { file.file.flush(0..<file.file.size) }
+        for file in dirty { file.flush(0..<file.size) }
         flushedCount.withLock { $0 = state }
     }
 
     /// Recovery: deletes files started at or past the valid log end (they only index records that are gone).
     func deleteFiles(startingAtOrAbove logEnd: Int64) {
-        files.withLock { files in
-            while let last = files.last, last.file.startOffset >= logEnd { files.removeLast().file.destroy() }
-        }
+        files.withLock { $0.deleteFiles(startingAtOrAbove: logEnd) }
     }
 
     /// Retention: deletes files whose newest entry is below `logMinOffset` (never the last file).
     func deleteFiles(below logMinOffset: Int64) {
-        files.withLock { files in
-            while files.count > 1, files[0].endPhyOffset < logMinOffset { files.removeFirst().file.destroy() }
-        }
+        _ = files.withLock { $0.deleteFirst { view($0).endPhyOffset < logMinOffset } }
     }
 }

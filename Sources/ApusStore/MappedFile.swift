@@ -1,4 +1,5 @@
-// MappedFile: one fixed-size file memory-mapped MAP_SHARED (commit-log segments, consume-queue and index files).
+// MappedFile: one fixed-size file memory-mapped MAP_SHARED (commit-log segments, consume-queue and index files);
+// StoreError and the few file-system helpers the store uses.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -80,19 +81,6 @@ final class MappedFile: @unchecked Sendable {
     @inline(__always) func store(_ value: Int32, at: Int) { (base + at).storeBytes(of: value.bigEndian, as: Int32.self) }
 }
 
-/// Files in `directory` whose names are all digits, as (name value, path), sorted by value.
-func numberedFiles(in directory: String) -> [(Int64, String)] {
-    guard let dir = opendir(directory) else { return [] }
-    defer { closedir(dir) }
-    var result: [(Int64, String)] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-        guard !name.isEmpty, name.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let value = Int64(name) else { continue }
-        result.append((value, directory + "/" + name))
-    }
-    return result.sorted { $0.0 < $1.0 }
-}
-
 /// Subdirectory names of `directory` (no "." or "..").
 func subdirectories(of directory: String) -> [String] {
     guard let dir = opendir(directory) else { return [] }
@@ -122,28 +110,4 @@ func syncDirectory(_ path: String) {
     guard fd >= 0 else { return }
     fsync(fd)
     close(fd)
-}
-
-func removeTree(_ path: String) {
-    for name in subdirectories(of: path) { removeTree(path + "/" + name) }
-    if let dir = opendir(path) {
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name != "." && name != ".." { unlink(path + "/" + name) }
-        }
-        closedir(dir)
-    }
-    rmdir(path)
-}
-
-/// "%020d", the RocketMQ file name of an offset.
-func fileName(_ offset: Int64) -> String {
-    let digits = String(offset)
-    return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
-}
-
-func currentTimeMillis() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
 }

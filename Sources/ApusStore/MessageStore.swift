@@ -7,6 +7,7 @@ import Synchronization
 import Glibc
 #endif
 
+/// One message queue: a topic and a queue id.
 public struct QueueKey: Hashable, Sendable {
     public var topic: String
     public var queueId: Int32
@@ -153,9 +154,9 @@ public final class MessageStore: Sendable {
         if Self.entersConsumeQueue(message.sysFlag) {
             let queue = try consumeQueue(topic: message.topic, queueId: message.queueId)
             if message.queueOffset >= queue.maxOffset {
-                let tags = MessagePropertyCodec.value(of: MessageProperty.tags, in: message.properties)
+                let tagsCode = Self.consumeQueueTagsCode(topic: message.topic, properties: message.properties)
                 try queue.put(index: message.queueOffset, .init(physicalOffset: message.physicalOffset, size: message.totalSize,
-                                                                tagsCode: TagsCode.of(tags)))
+                                                                tagsCode: tagsCode))
                 added = true
             }
         }
@@ -164,6 +165,21 @@ public final class MessageStore: Sendable {
                           storeTimestamp: message.storeTimestamp)
         }
         return added
+    }
+
+    /// The topic the schedule service keeps delayed messages in, one queue per delay level.
+    public static let scheduleTopic = "SCHEDULE_TOPIC_XXXX"
+    /// The property holding when a scheduled message is due (epoch ms).
+    public static let timerOutMillisProperty = "TIMER_OUT_MS"
+
+    /// The consume-queue tags code of a record, as the appender's caller computes it and recovery rebuilds it: in
+    /// `SCHEDULE_TOPIC_XXXX` the time the message is due (the Int64 value of `TIMER_OUT_MS`, 0 if missing or not a
+    /// number), so the schedule service finds due messages from the queue alone; elsewhere `TagsCode.of(TAGS)`.
+    public static func consumeQueueTagsCode(topic: String, properties: String) -> Int64 {
+        if topic == scheduleTopic {
+            return MessagePropertyCodec.value(of: timerOutMillisProperty, in: properties).flatMap { Int64($0) } ?? 0
+        }
+        return TagsCode.of(MessagePropertyCodec.value(of: MessageProperty.tags, in: properties))
     }
 
     /// Half (prepared) and rollback transactional records stay in the log only, as in RocketMQ.
@@ -224,7 +240,7 @@ public final class MessageStore: Sendable {
         let status: PutStatus = appendState.withLock { state in
             endOffset = state.position
             guard !state.closed else { return .serviceNotAvailable("message store is shut down") }
-            let now = currentTimeMillis()
+            let now = currentMillis()
             do {
                 for m in messages {
                     let length = StoredMessageCodec.recordLength(bodyLength: m.body.readableBytes, topicLength: m.topic.utf8.count,

@@ -1,5 +1,9 @@
-// Broker metadata persisted as JSON under <root>/config: topics, consumer offsets, subscription groups.
+// Broker metadata persisted as JSON under <root>/config: topics, consumer offsets, subscription groups; AtomicFile
+// and PersistentState, which writes a table's snapshots outside the table's lock.
+import ApusMessage
+import Dispatch
 import Foundation
+import Logging
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -36,23 +40,7 @@ private let encoder: JSONEncoder = {
     return encoder
 }()
 
-private func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
-    try AtomicFile.write([UInt8](try encoder.encode(value)), to: path)
-}
-
-/// A metadata file whose every change bumps its data version.
-private protocol VersionedFile: Codable {
-    var dataVersion: DataVersion { get set }
-}
-
-/// Applies `change` to a copy, bumps the version and writes it; memory changes only once the file is written.
-private func commit<F: VersionedFile>(_ file: inout F, to path: String, _ change: (inout F) -> Void) throws {
-    var next = file
-    change(&next)
-    next.dataVersion.bump()
-    try writeJSON(next, to: path)
-    file = next
-}
+private func encodeJSON<T: Encodable>(_ value: T) throws -> [UInt8] { [UInt8](try encoder.encode(value)) }
 
 private func readJSON<T: Decodable>(_ type: T.Type, from path: String) throws -> T? {
     guard let bytes = AtomicFile.read(path) else { return nil }
@@ -61,6 +49,125 @@ private func readJSON<T: Decodable>(_ type: T.Type, from path: String) throws ->
 
 private func ensureParent(of path: String) throws {
     if let slash = path.lastIndex(of: "/"), slash != path.startIndex { try makeDirectories(String(path[..<slash])) }
+}
+
+/// How a metadata change reaches disk. Either way the change is visible in memory when the call returns.
+public enum MetadataPersistence: Sendable {
+    /// Queued on the table's serial background writer: the caller never waits on disk (event-loop callers).
+    case background
+    /// Durable before the call returns, or the call throws (admin callers that answer only once it is on disk). After a
+    /// failed write the change stays in memory; the next synchronous call, `persistNow` or background write retries it.
+    case synchronous
+}
+
+/// A table's state whose every change bumps `version`.
+protocol VersionedState: Sendable {
+    var version: Int64 { get }
+    mutating func bumpVersion()
+}
+
+/// A file carrying RocketMQ's `dataVersion`, whose counter is the version.
+protocol DataVersioned: VersionedState {
+    var dataVersion: DataVersion { get set }
+}
+
+extension DataVersioned {
+    var version: Int64 { dataVersion.counter }
+    mutating func bumpVersion() { dataVersion.bump() }
+}
+
+/// A metadata table's in-memory state and the persistence of its snapshots, the one place the tables' locking lives.
+///
+/// Changes are applied under `state`'s lock and are visible at once; each bumps the state's version. Writing never
+/// holds that lock: under `writeLock` (held across one file write, which serializes writes) the latest snapshot is
+/// taken, encoded and written, and the version on disk recorded. A write is skipped when its snapshot is not newer
+/// than what is on disk, so an older snapshot never replaces a newer one.
+final class PersistentState<Value: VersionedState>: Sendable {
+    private struct Guarded {
+        var value: Value
+        /// A background write is queued and has not taken its snapshot yet.
+        var writeQueued = false
+    }
+
+    private let state: Mutex<Guarded>
+    /// The version on disk.
+    private let writeLock: Mutex<Int64>
+    private let path: String
+    private let encode: @Sendable (Value) throws -> [UInt8]
+    private let write: @Sendable ([UInt8], String) throws -> Void
+    private let writer: DispatchQueue
+    private let logger: Logger
+
+    /// `value` is what `path` holds (or the empty state when there is no file).
+    init(_ value: Value, path: String, logger: Logger, encode: @escaping @Sendable (Value) throws -> [UInt8],
+         write: @escaping @Sendable ([UInt8], String) throws -> Void) {
+        state = Mutex(Guarded(value: value))
+        writeLock = Mutex(value.version)
+        self.path = path
+        self.encode = encode
+        self.write = write
+        self.logger = logger
+        writer = DispatchQueue(label: "apus.metadata-writer")
+    }
+
+    func read<R>(_ body: (Value) -> R) -> R { state.withLock { body($0.value) } }
+
+    /// Applies `change` (which returns whether it changed anything, and a result), bumping the version if it did,
+    /// and with `queueWrite` queues a background write of it. Never waits on disk.
+    func apply<R>(queueWrite: Bool, _ change: (inout Value) -> (changed: Bool, result: R)) -> R {
+        let (result, enqueue): (R, Bool) = state.withLock { guarded in
+            let (changed, result) = change(&guarded.value)
+            guard changed else { return (result, false) }
+            guarded.value.bumpVersion()
+            guard queueWrite, !guarded.writeQueued else { return (result, false) }
+            guarded.writeQueued = true
+            return (result, true)
+        }
+        if enqueue { enqueueWrite() }
+        return result
+    }
+
+    /// `apply`, then persists as asked; `.synchronous` also waits for earlier changes that are not on disk yet.
+    func update<R>(_ persistence: MetadataPersistence, _ change: (inout Value) -> (changed: Bool, result: R)) throws -> R {
+        let result = apply(queueWrite: persistence == .background, change)
+        if persistence == .synchronous { try persistNow() }
+        return result
+    }
+
+    /// Persists what is not on disk yet: `.synchronous` now (returns once durable), `.background` on the writer.
+    func persist(_ persistence: MetadataPersistence) throws {
+        switch persistence {
+        case .synchronous:
+            try persistNow()
+        case .background:
+            let enqueue = state.withLock { guarded in
+                defer { guarded.writeQueued = true }
+                return !guarded.writeQueued
+            }
+            if enqueue { enqueueWrite() }
+        }
+    }
+
+    private func enqueueWrite() {
+        writer.async { [self] in
+            do { try persistNow() } catch {
+                logger.error("metadata write failed; the next change or persist retries", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Writes the latest state unless the file already holds it (or a newer one); returns once it is on disk.
+    func persistNow() throws {
+        try writeLock.withLock { written in
+            let snapshot = state.withLock { guarded in
+                guarded.writeQueued = false
+                return guarded.value
+            }
+            guard snapshot.version > written else { return }
+            try write(try encode(snapshot), path)
+            written = snapshot.version
+        }
+    }
 }
 
 public enum Permission {
@@ -102,113 +209,116 @@ public struct DataVersion: Codable, Sendable, Equatable {
 
     mutating func bump() {
         counter += 1
-        timestamp = Int64(Date().timeIntervalSince1970 * 1000)
+        timestamp = currentMillis()
     }
 }
 
 /// `<root>/config/topics.json`: `{"dataVersion":{"counter":N,"timestamp":ms},"topicConfigTable":{"name":{TopicConfig}}}`.
 public final class TopicConfigTable: Sendable {
-    private struct File: VersionedFile {
+    private struct File: Codable, DataVersioned {
         var topicConfigTable: [String: TopicConfig]
         var dataVersion: DataVersion
     }
 
-    private let path: String
-    private let state: Mutex<File>
+    private let state: PersistentState<File>
 
-    public init(path: String) throws {
+    public convenience init(path: String, logger: Logger = Logger(label: "apus.store.metadata")) throws {
+        try self.init(path: path, logger: logger, write: AtomicFile.write)
+    }
+
+    /// `write` replaces the file's content (tests slow it down or watch it).
+    init(path: String, logger: Logger, write: @escaping @Sendable ([UInt8], String) throws -> Void) throws {
         try ensureParent(of: path)
-        self.path = path
-        state = Mutex(try readJSON(File.self, from: path) ?? File(topicConfigTable: [:], dataVersion: DataVersion(counter: 0, timestamp: 0)))
+        let file = try readJSON(File.self, from: path) ?? File(topicConfigTable: [:], dataVersion: DataVersion(counter: 0, timestamp: 0))
+        state = PersistentState(file, path: path, logger: logger, encode: encodeJSON, write: write)
     }
 
-    public func get(_ topic: String) -> TopicConfig? { state.withLock { $0.topicConfigTable[topic] } }
+    public func get(_ topic: String) -> TopicConfig? { state.read { $0.topicConfigTable[topic] } }
 
-    public func all() -> [TopicConfig] { state.withLock { $0.topicConfigTable.values.sorted { $0.topicName < $1.topicName } } }
+    public func all() -> [TopicConfig] { state.read { $0.topicConfigTable.values.sorted { $0.topicName < $1.topicName } } }
 
-    /// Stores `config` and persists; returns true if it changed anything.
+    /// Stores `config` (visible at once) and persists it as asked; returns true if it changed anything.
     @discardableResult
-    public func put(_ config: TopicConfig) throws -> Bool {
-        try state.withLock { file in
-            guard file.topicConfigTable[config.topicName] != config else { return false }
-            try commit(&file, to: path) { $0.topicConfigTable[config.topicName] = config }
-            return true
+    public func put(_ config: TopicConfig, persistence: MetadataPersistence = .synchronous) throws -> Bool {
+        try state.update(persistence) { file in
+            guard file.topicConfigTable[config.topicName] != config else { return (false, false) }
+            file.topicConfigTable[config.topicName] = config
+            return (true, true)
         }
     }
 
-    public func remove(_ topic: String) throws {
-        try state.withLock { file in
-            guard file.topicConfigTable[topic] != nil else { return }
-            try commit(&file, to: path) { $0.topicConfigTable[topic] = nil }
+    /// Removes `topic` (visible at once) and persists it as asked; returns true if it existed.
+    @discardableResult
+    public func remove(_ topic: String, persistence: MetadataPersistence = .synchronous) throws -> Bool {
+        try state.update(persistence) { file in
+            let removed = file.topicConfigTable.removeValue(forKey: topic) != nil
+            return (removed, removed)
         }
     }
 
-    public var dataVersion: DataVersion { state.withLock { $0.dataVersion } }
+    /// Returns once every change made so far is on disk (e.g. at shutdown, after `.background` changes).
+    public func persistNow() throws { try state.persist(.synchronous) }
+
+    public var dataVersion: DataVersion { state.read { $0.dataVersion } }
 }
 
 /// `<root>/config/consumerOffset.json`, RocketMQ's shape: `{"offsetTable":{"topic@group":{"0":12,"1":5}}}`.
+/// Commits only change memory; `persist` writes.
 public final class ConsumerOffsetTable: Sendable {
     private struct File: Codable {
         var offsetTable: [String: [String: Int64]]
     }
 
-    private struct State {
+    private struct Offsets: VersionedState {
         var offsets: [String: [Int32: Int64]]
-        var dirty = false
+        /// In memory only: counts commits, so persist writes only after a change.
+        var version: Int64 = 0
+        mutating func bumpVersion() { version += 1 }
     }
 
-    private let path: String
-    private let state: Mutex<State>
-    private let persistLock = Mutex<Void>(())
+    private let state: PersistentState<Offsets>
 
-    public init(path: String) throws {
+    public convenience init(path: String, logger: Logger = Logger(label: "apus.store.metadata")) throws {
+        try self.init(path: path, logger: logger, write: AtomicFile.write)
+    }
+
+    /// `write` replaces the file's content (tests slow it down or watch it).
+    init(path: String, logger: Logger, write: @escaping @Sendable ([UInt8], String) throws -> Void) throws {
         try ensureParent(of: path)
-        self.path = path
         var offsets: [String: [Int32: Int64]] = [:]
         for (key, queues) in try readJSON(File.self, from: path)?.offsetTable ?? [:] {
             offsets[key] = Dictionary(uniqueKeysWithValues: queues.compactMap { id, offset in Int32(id).map { ($0, offset) } })
         }
-        state = Mutex(State(offsets: offsets))
+        state = PersistentState(Offsets(offsets: offsets), path: path, logger: logger, encode: { value in
+            try encodeJSON(File(offsetTable: value.offsets.mapValues { queues in
+                Dictionary(uniqueKeysWithValues: queues.map { (String($0.key), $0.value) })
+            }))
+        }, write: write)
     }
 
     private static func key(_ group: String, _ topic: String) -> String { topic + "@" + group }
 
     public func commit(group: String, topic: String, queueId: Int32, offset: Int64) {
-        state.withLock { state in
+        state.apply(queueWrite: false) { state in
             let key = Self.key(group, topic)
-            guard state.offsets[key]?[queueId] != offset else { return }
+            guard state.offsets[key]?[queueId] != offset else { return (false, ()) }
             state.offsets[key, default: [:]][queueId] = offset
-            state.dirty = true
+            return (true, ())
         }
     }
 
     public func query(group: String, topic: String, queueId: Int32) -> Int64? {
-        state.withLock { $0.offsets[Self.key(group, topic)]?[queueId] }
+        state.read { $0.offsets[Self.key(group, topic)]?[queueId] }
     }
 
     public func offsets(group: String, topic: String) -> [Int32: Int64] {
-        state.withLock { $0.offsets[Self.key(group, topic)] ?? [:] }
+        state.read { $0.offsets[Self.key(group, topic)] ?? [:] }
     }
 
-    /// Writes the table if anything was committed since the last persist.
-    public func persist() throws {
-        try persistLock.withLock { _ in
-            let snapshot: [String: [Int32: Int64]]? = state.withLock { state in
-                guard state.dirty else { return nil }
-                state.dirty = false
-                return state.offsets
-            }
-            guard let snapshot else { return }
-            let file = File(offsetTable: snapshot.mapValues { queues in
-                Dictionary(uniqueKeysWithValues: queues.map { (String($0.key), $0.value) })
-            })
-            do {
-                try writeJSON(file, to: path)
-            } catch {
-                state.withLock { $0.dirty = true }
-                throw error
-            }
-        }
+    /// Writes the table if anything was committed since the last write: `.synchronous` returns once it is on disk,
+    /// `.background` queues the write.
+    public func persist(_ persistence: MetadataPersistence = .synchronous) throws {
+        try state.persist(persistence)
     }
 }
 
@@ -238,37 +348,84 @@ public struct SubscriptionGroupConfig: Codable, Sendable, Equatable {
     }
 }
 
+extension SubscriptionGroupConfig {
+    private enum CodingKeys: String, CodingKey {
+        case groupName, consumeEnable, consumeFromMinEnable, consumeBroadcastEnable, retryQueueNums, retryMaxTimes, brokerId,
+             whichBrokerWhenConsumeSlowly, notifyConsumerIdsChangedEnable
+    }
+
+    /// Fields missing from older files take their defaults (an absent groupName is filled from the table key).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = SubscriptionGroupConfig(groupName: "")
+        self.init(groupName: try c.decodeIfPresent(String.self, forKey: .groupName) ?? d.groupName,
+                  consumeEnable: try c.decodeIfPresent(Bool.self, forKey: .consumeEnable) ?? d.consumeEnable,
+                  consumeFromMinEnable: try c.decodeIfPresent(Bool.self, forKey: .consumeFromMinEnable) ?? d.consumeFromMinEnable,
+                  consumeBroadcastEnable: try c.decodeIfPresent(Bool.self, forKey: .consumeBroadcastEnable) ?? d.consumeBroadcastEnable,
+                  retryQueueNums: try c.decodeIfPresent(Int32.self, forKey: .retryQueueNums) ?? d.retryQueueNums,
+                  retryMaxTimes: try c.decodeIfPresent(Int32.self, forKey: .retryMaxTimes) ?? d.retryMaxTimes,
+                  brokerId: try c.decodeIfPresent(Int64.self, forKey: .brokerId) ?? d.brokerId,
+                  whichBrokerWhenConsumeSlowly: try c.decodeIfPresent(Int64.self, forKey: .whichBrokerWhenConsumeSlowly)
+                      ?? d.whichBrokerWhenConsumeSlowly,
+                  notifyConsumerIdsChangedEnable: try c.decodeIfPresent(Bool.self, forKey: .notifyConsumerIdsChangedEnable)
+                      ?? d.notifyConsumerIdsChangedEnable)
+    }
+}
+
 /// `<root>/config/subscriptionGroup.json`: `{"dataVersion":{...},"subscriptionGroupTable":{"group":{SubscriptionGroupConfig}}}`.
 public final class SubscriptionGroupTable: Sendable {
-    private struct File: VersionedFile {
+    private struct File: Codable, DataVersioned {
         var subscriptionGroupTable: [String: SubscriptionGroupConfig]
         var dataVersion: DataVersion
     }
 
-    private let path: String
-    private let state: Mutex<File>
+    private let state: PersistentState<File>
 
-    public init(path: String) throws {
-        try ensureParent(of: path)
-        self.path = path
-        state = Mutex(try readJSON(File.self, from: path)
-            ?? File(subscriptionGroupTable: [:], dataVersion: DataVersion(counter: 0, timestamp: 0)))
+    public convenience init(path: String, logger: Logger = Logger(label: "apus.store.metadata")) throws {
+        try self.init(path: path, logger: logger, write: AtomicFile.write)
     }
 
-    public func get(_ group: String) -> SubscriptionGroupConfig? { state.withLock { $0.subscriptionGroupTable[group] } }
+    /// `write` replaces the file's content (tests slow it down or watch it).
+    init(path: String, logger: Logger, write: @escaping @Sendable ([UInt8], String) throws -> Void) throws {
+        try ensureParent(of: path)
+        var file = try readJSON(File.self, from: path)
+            ?? File(subscriptionGroupTable: [:], dataVersion: DataVersion(counter: 0, timestamp: 0))
+        for (name, config) in file.subscriptionGroupTable where config.groupName.isEmpty {
+            file.subscriptionGroupTable[name]?.groupName = name
+        }
+        state = PersistentState(file, path: path, logger: logger, encode: encodeJSON, write: write)
+    }
 
-    /// The group's config, creating (and persisting) the default one if it does not exist yet.
+    public func get(_ group: String) -> SubscriptionGroupConfig? { state.read { $0.subscriptionGroupTable[group] } }
+
+    /// The group's config, creating the default one (visible at once, persisted as asked) if it does not exist yet.
     @discardableResult
-    public func getOrCreate(_ group: String) throws -> SubscriptionGroupConfig {
-        try state.withLock { file in
-            if let config = file.subscriptionGroupTable[group] { return config }
+    public func getOrCreate(_ group: String, persistence: MetadataPersistence = .synchronous) throws -> SubscriptionGroupConfig {
+        try state.update(persistence) { file in
+            if let config = file.subscriptionGroupTable[group] { return (false, config) }
             let config = SubscriptionGroupConfig(groupName: group)
-            try commit(&file, to: path) { $0.subscriptionGroupTable[group] = config }
-            return config
+            file.subscriptionGroupTable[group] = config
+            return (true, config)
+        }
+    }
+
+    /// Stores `config` (an admin create or update; visible at once) and persists it as asked; returns true if it
+    /// changed anything.
+    @discardableResult
+    public func put(_ config: SubscriptionGroupConfig, persistence: MetadataPersistence = .synchronous) throws -> Bool {
+        try state.update(persistence) { file in
+            guard file.subscriptionGroupTable[config.groupName] != config else { return (false, false) }
+            file.subscriptionGroupTable[config.groupName] = config
+            return (true, true)
         }
     }
 
     public func all() -> [SubscriptionGroupConfig] {
-        state.withLock { $0.subscriptionGroupTable.values.sorted { $0.groupName < $1.groupName } }
+        state.read { $0.subscriptionGroupTable.values.sorted { $0.groupName < $1.groupName } }
     }
+
+    /// Returns once every change made so far is on disk (e.g. at shutdown, after `.background` changes).
+    public func persistNow() throws { try state.persist(.synchronous) }
+
+    public var dataVersion: DataVersion { state.read { $0.dataVersion } }
 }

@@ -1,6 +1,7 @@
 // Tests of the JSON metadata tables and AtomicFile.
 @testable import ApusStore
 import Foundation
+import Synchronization
 import Testing
 
 private func json(_ path: String) -> [String: Any] {
@@ -75,4 +76,132 @@ private func json(_ path: String) -> [String: Any] {
     #expect(entry?["whichBrokerWhenConsumeSlowly"] as? Int == 1)
     let reloaded = try SubscriptionGroupTable(path: path)
     #expect(reloaded.all() == [created])
+}
+
+/// A write hook: records the dataVersion counter of every snapshot written, can hold the first write until
+/// released, can fail the first write.
+private final class WriteProbe: Sendable {
+    let versions = Mutex<[Int64]>([])
+    let firstWriteEntered = DispatchSemaphore(value: 0)
+    let releaseFirstWrite = DispatchSemaphore(value: 0)
+    let holdFirst: Bool
+    let failFirst: Bool
+
+    init(holdFirst: Bool = false, failFirst: Bool = false) {
+        self.holdFirst = holdFirst
+        self.failFirst = failFirst
+    }
+
+    func write(_ bytes: [UInt8], _ path: String) throws {
+        let first = versions.withLock { $0.isEmpty }
+        if first && holdFirst {
+            firstWriteEntered.signal()
+            _ = releaseFirstWrite.wait(timeout: .now() + 30)
+        }
+        let counter = ((try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])?["dataVersion"] as? [String: Any])?["counter"]
+        versions.withLock { $0.append((counter as? Int).map(Int64.init) ?? -1) }
+        if first && failFirst { throw StoreError("injected failure") }
+        try AtomicFile.write(bytes, to: path)
+    }
+}
+
+private func topic(_ name: String) -> TopicConfig { TopicConfig(topicName: name, readQueueNums: 1, writeQueueNums: 1, perm: 6) }
+
+@Test func tableLockIsNotHeldWhileWriting() throws {
+    let path = temporaryDirectory() + "/config/topics.json"
+    let probe = WriteProbe(holdFirst: true)
+    let table = try TopicConfigTable(path: path, logger: testLogger, write: probe.write)
+    let putReturned = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+        _ = try? table.put(topic("Admin"), persistence: .synchronous)
+        putReturned.signal()
+    }
+    #expect(probe.firstWriteEntered.wait(timeout: .now() + 10) == .success)
+    // The write of "Admin" is stuck on disk: other callers still read and change the table at once.
+    let others = DispatchSemaphore(value: 0)
+    let seen = Mutex<TopicConfig?>(nil)
+    DispatchQueue.global().async {
+        let admin = table.get("Admin")
+        _ = try? table.put(topic("%RETRY%G"), persistence: .background)
+        _ = table.all()
+        seen.withLock { $0 = admin }
+        others.signal()
+    }
+    #expect(others.wait(timeout: .now() + 10) == .success)
+    #expect(seen.withLock { $0 } == topic("Admin") && table.get("%RETRY%G") != nil)
+    #expect(putReturned.wait(timeout: .now()) == .timedOut)  // a synchronous put answers only once durable
+    probe.releaseFirstWrite.signal()
+    #expect(putReturned.wait(timeout: .now() + 10) == .success)
+    try table.persistNow()
+    #expect(probe.versions.withLock { $0 } == [1, 2])
+    #expect(try TopicConfigTable(path: path).all().map(\.topicName) == ["%RETRY%G", "Admin"])
+}
+
+@Test func olderSnapshotNeverReplacesNewer() throws {
+    let path = temporaryDirectory() + "/config/topics.json"
+    let probe = WriteProbe(holdFirst: true)
+    let table = try TopicConfigTable(path: path, logger: testLogger, write: probe.write)
+    try table.put(topic("T1"), persistence: .background)
+    #expect(probe.firstWriteEntered.wait(timeout: .now() + 10) == .success)
+    try table.put(topic("T2"), persistence: .background)
+    try table.put(topic("T3"), persistence: .background)
+    probe.releaseFirstWrite.signal()
+    try table.persistNow()
+    // Version 2 was never written on its own: the writer took the newest snapshot.
+    #expect(probe.versions.withLock { $0 } == [1, 3])
+    #expect((json(path)["dataVersion"] as? [String: Any])?["counter"] as? Int == 3)
+}
+
+@Test func concurrentChangesAreWrittenInVersionOrder() throws {
+    let path = temporaryDirectory() + "/config/subscriptionGroup.json"
+    let probe = WriteProbe()
+    let table = try SubscriptionGroupTable(path: path, logger: testLogger, write: probe.write)
+    DispatchQueue.concurrentPerform(iterations: 40) { i in
+        _ = try? table.getOrCreate("G\(i)", persistence: i % 3 == 0 ? .synchronous : .background)
+    }
+    try table.persistNow()
+    let versions = probe.versions.withLock { $0 }
+    #expect(zip(versions, versions.dropFirst()).allSatisfy { $0 < $1 } && versions.last == 40)
+    #expect(table.dataVersion.counter == 40)
+    let reloaded = try SubscriptionGroupTable(path: path)
+    #expect(reloaded.all() == table.all() && reloaded.all().count == 40)
+}
+
+@Test func failedSynchronousWriteIsRetriedByTheNextCall() throws {
+    let path = temporaryDirectory() + "/config/topics.json"
+    let table = try TopicConfigTable(path: path, logger: testLogger, write: WriteProbe(failFirst: true).write)
+    #expect(throws: StoreError.self) { try table.put(topic("T")) }
+    #expect(table.get("T") == topic("T"))  // applied in memory, not durable yet
+    #expect(try !table.put(topic("T")))  // nothing changes, but the pending version is written now
+    #expect(try TopicConfigTable(path: path).get("T") == topic("T"))
+}
+
+@Test func backgroundPersistenceReachesDisk() throws {
+    let dir = temporaryDirectory() + "/config"
+    let offsets = try ConsumerOffsetTable(path: dir + "/consumerOffset.json")
+    offsets.commit(group: "G", topic: "T", queueId: 0, offset: 7)
+    try offsets.persist(.background)
+    #expect(eventually { (try? ConsumerOffsetTable(path: dir + "/consumerOffset.json"))?.query(group: "G", topic: "T", queueId: 0) == 7 })
+
+    let groups = try SubscriptionGroupTable(path: dir + "/subscriptionGroup.json")
+    #expect(try groups.getOrCreate("G", persistence: .background) == SubscriptionGroupConfig(groupName: "G"))
+    #expect(eventually { (try? SubscriptionGroupTable(path: dir + "/subscriptionGroup.json"))?.get("G") != nil })
+}
+
+@Test func subscriptionGroupsFromOlderFilesTakeDefaults() throws {
+    let path = temporaryDirectory() + "/subscriptionGroup.json"
+    writeFileBytes(Array("""
+        {"dataVersion":{"counter":3,"timestamp":0},
+         "subscriptionGroupTable":{"Old":{"groupName":"Old","consumeEnable":false,"retryQueueNums":2},"Bare":{}}}
+        """.utf8), path)
+    let table = try SubscriptionGroupTable(path: path)
+    #expect(table.get("Old") == SubscriptionGroupConfig(groupName: "Old", consumeEnable: false, retryQueueNums: 2))
+    #expect(table.get("Old")?.retryMaxTimes == 16 && table.get("Bare") == SubscriptionGroupConfig(groupName: "Bare"))
+    var changed = SubscriptionGroupConfig(groupName: "Bare", retryMaxTimes: 3, brokerId: 1)
+    #expect(try table.put(changed))
+    #expect(try !table.put(changed))
+    changed.notifyConsumerIdsChangedEnable = false
+    try table.put(changed)
+    #expect(table.dataVersion.counter == 5)
+    #expect(try SubscriptionGroupTable(path: path).get("Bare") == changed)
 }

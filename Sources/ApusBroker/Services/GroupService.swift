@@ -47,7 +47,7 @@ final class GroupService: Sendable {
                                "subscription group [\(group)] does not exist and autoCreateSubscriptionGroup=false")
         }
         do {
-            let created = try configs.getOrCreate(group)
+            let created = try configs.getOrCreate(group, persistence: .background)
             topics.ensureSingleQueueTopic(RetryTopics.retry(group))
             return created
         } catch {

@@ -12,10 +12,10 @@ import NIOCore
 import Synchronization
 
 final class ScheduleService: Sendable {
-    static let topic = "SCHEDULE_TOPIC_XXXX"
+    static let topic = MessageStore.scheduleTopic
     /// Internal property: the due time (epoch ms) of a message stored in SCHEDULE_TOPIC_XXXX; also its consume-queue
     /// tags code, so that recovery rebuilds the same entries.
-    static let dueProperty = "TIMER_OUT_MS"
+    static let dueProperty = MessageStore.timerOutMillisProperty
     static let tickMillis = 50
 
     let rules: DeliveryTime

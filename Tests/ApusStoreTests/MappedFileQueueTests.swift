@@ -1,0 +1,91 @@
+// Tests of MappedFileQueue: loading, lookup across files, roll, truncate, deletion, reopening.
+@testable import ApusStore
+import Foundation
+import Testing
+
+private let size = 4096
+
+private func names(_ dir: String) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+}
+
+/// A queue of `count` contiguous files, each filled with the byte (its index + 1).
+private func filledQueue(_ dir: String, count: Int) throws -> MappedFileQueue {
+    var queue = try MappedFileQueue(directory: dir, fileSize: size, naming: .alignedContiguous)
+    for i in 0..<count {
+        let file = try queue.fileForAppend(at: Int64(i * size))
+        memset(file.base, Int32(i + 1), size)
+    }
+    return queue
+}
+
+@Test func mappedFileQueueRollsAndLooksUpAcrossFiles() throws {
+    let dir = temporaryDirectory() + "/log"
+    var queue = try MappedFileQueue(directory: dir, fileSize: size, naming: .alignedContiguous)
+    #expect(queue.isEmpty && queue.minOffset == 0 && queue.maxOffset == 0 && queue.file(containing: 0) == nil)
+    let first = try queue.fileForAppend(at: 10)  // creates the directory and the file holding offset 10
+    let again = try queue.fileForAppend(at: 4095)
+    #expect(first.startOffset == 0 && again === first)
+    let second = try queue.fileForAppend(at: 4096)
+    let third = try queue.roll(startingAt: 8192)
+    #expect(names(dir) == ["00000000000000000000", "00000000000000004096", "00000000000000008192"])
+    #expect(queue.minOffset == 0 && queue.maxOffset == 12288 && queue.last === third)
+    #expect(queue.file(containing: 0) === first && queue.file(containing: 4095) === first)
+    #expect(queue.file(containing: 4096) === second && queue.file(containing: 8191) === second)
+    #expect(queue.file(containing: 12287) === third)
+    #expect(queue.file(containing: 12288) == nil && queue.file(containing: -1) == nil)
+}
+
+@Test func mappedFileQueueTruncatesMidFile() throws {
+    let dir = temporaryDirectory() + "/log"
+    var queue = try filledQueue(dir, count: 3)
+    queue.truncate(at: 4096 + 100)
+    #expect(queue.files.map(\.startOffset) == [0, 4096] && names(dir).count == 2)
+    let second = try #require(queue.last)
+    #expect(second.base.load(fromByteOffset: 99, as: UInt8.self) == 2)
+    #expect((100..<size).allSatisfy { second.base.load(fromByteOffset: $0, as: UInt8.self) == 0 })
+    #expect(queue.first!.base.load(fromByteOffset: size - 1, as: UInt8.self) == 1)
+
+    // At a file boundary the file starting there goes too; the only file is kept, zeroed.
+    queue.truncate(at: 4096)
+    #expect(queue.files.map(\.startOffset) == [0] && queue.first!.base.load(fromByteOffset: size - 1, as: UInt8.self) == 1)
+    queue.truncate(at: 0)
+    #expect(queue.files.count == 1 && queue.first!.base.load(fromByteOffset: 0, as: UInt8.self) == 0)
+    #expect(names(dir) == ["00000000000000000000"])
+
+    // Deleting from an offset drops the file starting there, the first one included.
+    queue.deleteFiles(startingAtOrAbove: 0)
+    #expect(queue.isEmpty && names(dir).isEmpty)
+}
+
+@Test func mappedFileQueueDeletesOnlyWholeFilesBelowAndNeverTheLast() throws {
+    let dir = temporaryDirectory() + "/log"
+    var queue = try filledQueue(dir, count: 4)
+    #expect(queue.deleteFiles(below: 8192 + 10) == 2)
+    #expect(queue.minOffset == 8192 && queue.files.map(\.startOffset) == [8192, 12288])
+    #expect(names(dir) == ["00000000000000008192", "00000000000000012288"])
+    #expect(queue.file(containing: 4096) == nil && queue.file(containing: 12288) === queue.last)
+    #expect(queue.deleteFiles(below: .max) == 1 && queue.files.map(\.startOffset) == [12288])
+    #expect(queue.deleteFiles(modifiedBefore: .max) == 0)
+
+    var aged = try filledQueue(temporaryDirectory() + "/aged", count: 3)
+    #expect(aged.deleteFiles(modifiedBefore: 0) == 0)
+    #expect(aged.deleteFiles(modifiedBefore: .max) == 2 && aged.files.map(\.startOffset) == [8192])
+}
+
+@Test func mappedFileQueueReopensWhatItWrote() throws {
+    let dir = temporaryDirectory() + "/log"
+    do { _ = try filledQueue(dir, count: 3) }
+    let reopened = try MappedFileQueue(directory: dir, fileSize: size, naming: .alignedContiguous)
+    #expect(reopened.files.map(\.startOffset) == [0, 4096, 8192])
+    #expect(reopened.file(containing: 5000)?.base.load(fromByteOffset: 5000 - 4096, as: UInt8.self) == 2)
+
+    // A gap is an error for a contiguous log; a consume queue ignores misaligned names and finds files past a gap.
+    unlink(dir + "/00000000000000004096")
+    writeFileBytes([], dir + "/00000000000000000100")
+    #expect(throws: StoreError.self) { try MappedFileQueue(directory: dir, fileSize: size, naming: .alignedContiguous) }
+    let lenient = try MappedFileQueue(directory: dir, fileSize: size, naming: .alignedSkippingOthers)
+    #expect(lenient.files.map(\.startOffset) == [0, 8192])
+    #expect(lenient.file(containing: 8200)?.startOffset == 8192 && lenient.file(containing: 5000) == nil)
+    #expect(try MappedFileQueue(directory: dir, fileSize: size, naming: .unaligned).files.map(\.startOffset) == [0, 100, 8192])
+}
