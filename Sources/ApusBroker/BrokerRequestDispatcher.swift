@@ -23,7 +23,8 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
         pull = PullMessageProcessor(consume: broker.consume, holds: broker.pullHolds, store: broker.store,
                                     longPolling: broker.config.longPollingEnable, maxHoldMillis: broker.config.maxPullHoldMillis)
         consumerManage = ConsumerManageProcessor(offsets: broker.offsets, groups: broker.groups)
-        clientManage = ClientManageProcessor(groups: broker.groups, logger: broker.logger)
+        clientManage = ClientManageProcessor(groups: broker.groups, logger: broker.logger,
+                                             publishTopics: { [registrar = broker.registrar] in await registrar.registerAll() })
         queueLock = QueueLockProcessor(groups: broker.groups)
         sendBack = SendBackProcessor(retry: broker.retry)
         queueInfo = QueueInfoProcessor(store: broker.store)
@@ -106,6 +107,8 @@ extension ResponseCode {
         case .serviceNotAvailable: self = .serviceNotAvailable
         case .subscriptionGroupNotExist: self = .subscriptionGroupNotExist
         case .subscriptionParseFailed: self = .subscriptionParseFailed
+        case .subscriptionNotExist: self = .subscriptionNotExist
+        case .subscriptionNotLatest: self = .subscriptionNotLatest
         }
     }
 }

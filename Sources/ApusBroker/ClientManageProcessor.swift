@@ -9,10 +9,13 @@ import Logging
 final class ClientManageProcessor: Sendable {
     private let groups: GroupService
     private let logger: Logger
+    /// Makes newly created topics routable (a name-server registration round).
+    private let publishTopics: @Sendable () async -> Void
 
-    init(groups: GroupService, logger: Logger) {
+    init(groups: GroupService, logger: Logger, publishTopics: @escaping @Sendable () async -> Void) {
         self.groups = groups
         self.logger = logger
+        self.publishTopics = publishTopics
     }
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand? {
@@ -37,8 +40,16 @@ final class ClientManageProcessor: Sendable {
                     },
                     language: request.language)
             }
-            try groups.heartbeat(entries, connection: connection.id, now: currentMillis())
-            return .response(to: request, code: .success)
+            let response = RemotingCommand.response(to: request, code: .success)
+            if try groups.heartbeat(entries, connection: connection.id, now: currentMillis()) {
+                // A new %RETRY% topic is routable by the time the client hears back, so its first rebalance finds it.
+                Task { [publishTopics] in
+                    await publishTopics()
+                    connection.writeAndFlush(response)
+                }
+                return nil
+            }
+            return response
         } catch let error as ServiceError {
             logger.warning("heartbeat refused", metadata: ["peer": "\(connection.remoteAddress?.description ?? "?")", "reason": "\(error)"])
             return .response(to: request, refusal: error)

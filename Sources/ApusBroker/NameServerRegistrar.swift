@@ -41,7 +41,7 @@ final class NameServerRegistrar: Sendable {
     func start() {
         let task = group.next().scheduleRepeatedTask(initialDelay: .zero,
                                                      delay: .milliseconds(config.registerNameServerPeriodMillis)) { [self] _ in
-            registerAll()
+            Task { await registerAll() }
         }
         state.withLock {
             $0.periodic = task
@@ -59,7 +59,7 @@ final class NameServerRegistrar: Sendable {
         guard schedule else { return }
         group.next().scheduleTask(in: .milliseconds(10)) { [self] in
             state.withLock { $0.pending = false }
-            registerAll()
+            Task { await registerAll() }
         }
     }
 
@@ -81,7 +81,8 @@ final class NameServerRegistrar: Sendable {
         }
     }
 
-    private func registerAll() {
+    /// One registration round with every name server; returns when each has answered or failed.
+    func registerAll() async {
         let (provider, stopped) = state.withLock { ($0.bodyProvider, $0.stopped) }
         guard let provider, !stopped else { return }
         let body = provider().encode()
@@ -89,19 +90,21 @@ final class NameServerRegistrar: Sendable {
             "brokerName": config.brokerName, "brokerAddr": config.advertisedAddress, "clusterName": config.brokerClusterName,
             "haServerAddr": "", "brokerId": String(config.brokerId), "compressed": "false", "bodyCrc32": "0",
         ]
-        for (host, port) in addresses {
-            let address = "\(host):\(port)"
-            Task {
-                do {
-                    let client = try await connection(host: host, port: port)
-                    let response = try await client.request(.request(code: .registerBroker, extFields: header, body: body),
-                                                            timeout: .seconds(3))
-                    if response.code != ResponseCode.success.rawValue {
-                        logger.warning("name server refused registration", metadata: ["namesrv": "\(address)", "remark": "\(response.remark ?? "")"])
+        await withTaskGroup(of: Void.self) { tasks in
+            for (host, port) in addresses {
+                let address = "\(host):\(port)"
+                tasks.addTask { [self] in
+                    do {
+                        let client = try await connection(host: host, port: port)
+                        let response = try await client.request(.request(code: .registerBroker, extFields: header, body: body),
+                                                                timeout: .seconds(3))
+                        if response.code != ResponseCode.success.rawValue {
+                            logger.warning("name server refused registration", metadata: ["namesrv": "\(address)", "remark": "\(response.remark ?? "")"])
+                        }
+                    } catch {
+                        logger.warning("cannot register with name server", metadata: ["namesrv": "\(address)", "error": "\(error)"])
+                        state.withLock { $0.clients[address] = nil }
                     }
-                } catch {
-                    logger.warning("cannot register with name server", metadata: ["namesrv": "\(address)", "error": "\(error)"])
-                    state.withLock { $0.clients[address] = nil }
                 }
             }
         }

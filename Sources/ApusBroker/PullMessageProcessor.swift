@@ -46,6 +46,8 @@ final class PullMessageProcessor: Sendable {
         if sysFlag & PullSysFlag.subscription != 0 {
             query.subscription = Subscription(topic: query.topic, expression: request.string("subscription") ?? "*",
                                               subVersion: request.int64("subVersion") ?? 0)
+        } else {
+            query.subVersion = request.int64("subVersion") ?? 0
         }
         if firstPass, sysFlag & PullSysFlag.commitOffset != 0 {
             query.commitOffset = request.int64("commitOffset")
@@ -94,7 +96,8 @@ extension GetMessageStatus {
         case .offsetOverflowBadly: return "OFFSET_OVERFLOW_BADLY"
         case .offsetOverflowOne: return "OFFSET_OVERFLOW_ONE"
         case .offsetTooSmall: return "OFFSET_TOO_SMALL"
-        case .noMatchedLogicQueue: return "NO_MATCHED_LOGIC_QUEUE"
+        // RocketMQ creates a queue when a pull names it, so a queue never written to reads as empty.
+        case .noMatchedLogicQueue: return "NO_MESSAGE_IN_QUEUE"
         case .noMessageInQueue: return "NO_MESSAGE_IN_QUEUE"
         }
     }

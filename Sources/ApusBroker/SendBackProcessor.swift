@@ -17,7 +17,7 @@ final class SendBackProcessor: Sendable {
                 group: try request.required("group"), commitLogOffset: try request.requiredInt64("offset"),
                 delayLevel: request.int32("delayLevel") ?? 0,
                 maxReconsumeTimes: request.version >= 121 ? request.int32("maxReconsumeTimes") : nil,
-                originMessageId: request.string("originMsgId"), connection: connection.id)
+                connection: connection.id)
             _ = try retry.sendBack(sendBack, now: currentMillis())
             return .response(to: request, code: .success)
         } catch let error as ServiceError {

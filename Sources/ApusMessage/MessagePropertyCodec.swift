@@ -29,13 +29,13 @@ public enum MessagePropertyCodec {
     }
 
     /// Appends the pair `key`/`value`, first adding the pair separator when `text` lacks a trailing one (Java 4.9 ends
-    /// a batch element's properties without it; the C++ client always ends with it).
+    /// properties without it; the C++ client always ends with it). The result ends without one, as RocketMQ 4.9
+    /// stores properties.
     public static func append(_ key: String, _ value: String, to text: inout String) {
         if let last = text.utf8.last, last != pairSeparator { text += "\u{02}" }
         text += key
         text += "\u{01}"
         text += value
-        text += "\u{02}"
     }
 
     /// `first` followed by `second`, with exactly one pair separator between them whatever `first` ends with.
@@ -44,7 +44,7 @@ public enum MessagePropertyCodec {
         return first + "\u{02}" + second
     }
 
-    /// Removes every pair named `key`; the rest keeps its order and bytes.
+    /// Removes every pair named `key`; the rest keeps its order, without a trailing separator.
     public static func remove(_ key: String, from text: inout String) {
         guard text.utf8.contains(nameSeparator), value(of: key, in: text) != nil else { return }
         var kept = ""
@@ -52,8 +52,8 @@ public enum MessagePropertyCodec {
         for piece in text.utf8.split(separator: pairSeparator) {
             let name = piece.firstIndex(of: nameSeparator).map { piece[piece.startIndex..<$0] } ?? piece[...]
             if name.elementsEqual(key.utf8) { continue }
+            if !kept.isEmpty { kept += "\u{02}" }
             kept += String(decoding: piece, as: UTF8.self)
-            kept += "\u{02}"
         }
         text = kept
     }

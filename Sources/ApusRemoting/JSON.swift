@@ -78,7 +78,7 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     static func integer(_ text: some StringProtocol) -> Int64? {
         if let v = Int64(text) { return v }
-        guard let d = Double(text), d.isFinite, d > -9.3e18, d < 9.3e18 else { return nil }
+        guard let d = Double(text), d.isFinite, abs(d) < 9.0e18 else { return nil }
         return Int64(d)
     }
 

@@ -12,8 +12,10 @@ struct PullQuery: Sendable {
     var queueId: Int32
     var offset: Int64
     var maxMessages: Int
-    /// The filter sent with the request; nil: the group's registered subscription.
+    /// The filter sent with the request; nil: the group's registered subscription, which must then be at least
+    /// as new as `subVersion` (RocketMQ's rule for pulls that rely on the heartbeat's subscription).
     var subscription: Subscription?
+    var subVersion: Int64?
     /// The client's consumed offset to commit before reading.
     var commitOffset: Int64?
     /// Who asks (offset ownership and per-client progress); nil for tools.
@@ -70,7 +72,16 @@ final class ConsumeService: Sendable {
             offsets.commit(group: query.group, topic: query.topic, queueId: query.queueId, offset: commit,
                            connection: query.connection)
         }
-        let subscription = query.subscription ?? groups.subscription(group: query.group, topic: query.topic)
+        var subscription = query.subscription
+        if subscription == nil, let version = query.subVersion {
+            guard let registered = groups.subscription(group: query.group, topic: query.topic) else {
+                throw ServiceError(.subscriptionNotExist, "the consumer's subscription not exist")
+            }
+            guard registered.subVersion >= version else {
+                throw ServiceError(.subscriptionNotLatest, "the consumer's subscription not latest")
+            }
+            subscription = registered
+        }
         let result = store.getMessages(
             topic: query.topic, queueId: query.queueId, offset: query.offset,
             maxCount: min(max(1, query.maxMessages), maxMessagesPerPull), maxBytes: maxBytesPerPull,

@@ -55,9 +55,12 @@ final class GroupService: Sendable {
         }
     }
 
-    /// A consumer heartbeat: every group is validated before anything is registered.
-    func heartbeat(_ entries: [ConsumerHeartbeat], connection: ConnectionID, now: Int64) throws(ServiceError) {
+    /// A consumer heartbeat: every group is validated before anything is registered. Returns true when it created a
+    /// retry topic (the caller makes it routable before answering, as RocketMQ does).
+    @discardableResult
+    func heartbeat(_ entries: [ConsumerHeartbeat], connection: ConnectionID, now: Int64) throws(ServiceError) -> Bool {
         for entry in entries { try Self.validate(group: entry.group) }
+        let createsTopics = entries.contains { topics.get(RetryTopics.retry($0.group)) == nil }
         for entry in entries {
             try config(of: entry.group)
             topics.ensureSingleQueueTopic(RetryTopics.retry(entry.group))
@@ -65,6 +68,7 @@ final class GroupService: Sendable {
         state.withLock { state in
             for entry in entries { state.consumers.heartbeat(entry, connection: connection, now: now) }
         }
+        return createsTopics
     }
 
     func unregister(group: String, clientId: String, connection: ConnectionID, now: Int64) {

@@ -17,7 +17,6 @@ struct SendBackRequest: Sendable {
     var delayLevel: Int32 = 0
     /// The client's own limit (Java clients); nil or negative: the group's `retryMaxTimes`.
     var maxReconsumeTimes: Int32?
-    var originMessageId: String?
     /// The member that failed it (nil: a tool or an HTTP consumer, always clustering).
     var connection: ConnectionID?
 }
@@ -77,11 +76,13 @@ final class RetryService: Sendable {
         if MessagePropertyCodec.value(of: MessageProperty.retryTopic, in: properties) == nil {
             MessagePropertyCodec.append(MessageProperty.retryTopic, original.topic, to: &properties)
         }
+        // As RocketMQ: the first failure's stored id (offset message id), kept through later retries.
         if MessagePropertyCodec.value(of: MessageProperty.originMessageId, in: properties) == nil {
-            let origin = request.originMessageId.flatMap { $0.isEmpty ? nil : $0 } ?? original.offsetMessageId
-            MessagePropertyCodec.append(MessageProperty.originMessageId, origin, to: &properties)
+            MessagePropertyCodec.append(MessageProperty.originMessageId, original.offsetMessageId, to: &properties)
         }
         MessagePropertyCodec.remove(MessageProperty.delayLevel, from: &properties)
+        MessagePropertyCodec.remove(MessageProperty.wait, from: &properties)
+        MessagePropertyCodec.append(MessageProperty.wait, "false", to: &properties)
         var copy = MessageToStore(
             topic: destination, queueId: 0, flag: original.flag, body: ByteBuffer(bytes: original.body),
             properties: properties, sysFlag: original.sysFlag, bornTimestamp: original.bornTimestamp,

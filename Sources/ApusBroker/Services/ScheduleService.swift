@@ -193,13 +193,13 @@ final class ScheduleService: Sendable {
         }
     }
 
-    /// The message as its consumers see it: real topic and queue restored; REAL_TOPIC/REAL_QID kept, as RocketMQ does.
+    /// The message as its consumers see it: real topic and queue restored; REAL_TOPIC, REAL_QID and DELAY kept, as
+    /// RocketMQ 4.9 delivers them.
     static func realMessage(_ stored: StoredMessage) -> MessageToStore {
         var properties = stored.properties
         let realTopic = MessagePropertyCodec.value(of: MessageProperty.realTopic, in: properties) ?? stored.topic
         let realQueue = MessagePropertyCodec.value(of: MessageProperty.realQueueId, in: properties).flatMap { Int32($0) } ?? 0
         MessagePropertyCodec.remove(dueProperty, from: &properties)
-        MessagePropertyCodec.remove(MessageProperty.delayLevel, from: &properties)
         return MessageToStore(
             topic: realTopic, queueId: realQueue, flag: stored.flag, body: ByteBuffer(bytes: stored.body),
             properties: properties, sysFlag: stored.sysFlag, bornTimestamp: stored.bornTimestamp, bornHost: stored.bornHost,

@@ -99,6 +99,8 @@ final class SendService: Sendable {
         }
 
         guard request.body.readableBytes > 0 else { throw ServiceError(.messageIllegal, "the message body is empty") }
+        let wait = DeliveryTime.mayApply(to: request.properties)
+            ? MessagePropertyCodec.value(of: MessageProperty.wait, in: request.properties) : nil
         var messages: [MessageToStore]
         if request.batch {
             do {
@@ -122,14 +124,14 @@ final class SendService: Sendable {
             guard length <= StoredMessageCodec.maxPropertiesLength else {
                 throw ServiceError(.messageIllegal, "the properties are \(length) bytes; at most \(StoredMessageCodec.maxPropertiesLength)")
             }
-            try scheduleIfDelayed(&messages[i], now: now)
+            try scheduleIfDelayed(&messages[i], wait: wait, now: now)
         }
         return PreparedSend(messages: messages, queueId: queueId)
     }
 
     /// Delayed (DELAY level) and timer messages are stored for the schedule instead of their topic. Half
     /// (prepared) transactional messages are scheduled only once committed.
-    private func scheduleIfDelayed(_ message: inout MessageToStore, now: Int64) throws(ServiceError) {
+    private func scheduleIfDelayed(_ message: inout MessageToStore, wait: String?, now: Int64) throws(ServiceError) {
         let transaction = message.sysFlag & MessageSysFlag.transactionMask
         guard transaction != MessageSysFlag.transactionPrepared, transaction != MessageSysFlag.transactionRollback,
               DeliveryTime.mayApply(to: message.properties) else { return }
@@ -138,6 +140,8 @@ final class SendService: Sendable {
         case .now:
             return
         case let .at(due, level):
+            // RocketMQ re-encodes a scheduled message's properties from the client's, WAIT included.
+            if let wait = wait { MessagePropertyCodec.append(MessageProperty.wait, wait, to: &message.properties) }
             message = schedule.scheduled(message, due: due, delayLevel: level)
         case let .rejected(reason):
             throw ServiceError(.messageIllegal, reason)

@@ -10,6 +10,8 @@ struct ServiceError: Error, Equatable, CustomStringConvertible {
         case serviceNotAvailable
         case subscriptionGroupNotExist
         case subscriptionParseFailed
+        case subscriptionNotExist
+        case subscriptionNotLatest
         case invalidName
     }
 
