@@ -16,7 +16,7 @@ struct Bench: AsyncParsableCommand {
 
     @Option(help: "Name server address of the broker under test.")
     var namesrv = "127.0.0.1:9876"
-    @Option(help: "Workloads to run, comma-separated: w1,w2,w3,w4.")
+    @Option(help: "Workloads to run, comma-separated: w1,w2,w3,w4, and delay (timer messages due 1–10 s after sending).")
     var workloads = "w1,w2,w3,w4"
     @Option(help: "Message body size in bytes.")
     var size = 1024
@@ -42,6 +42,8 @@ struct Bench: AsyncParsableCommand {
     var duration = 10
     @Option(help: "Give up on a workload after this many seconds.")
     var timeLimit = 60
+    @Option(help: "Messages for the delay workload.")
+    var delayCount = 100_000
     @Option(help: "PID of the broker process, to report its CPU use and resident memory.")
     var brokerPid: Int32?
 
@@ -62,6 +64,7 @@ struct Bench: AsyncParsableCommand {
             case "w2": line = try await runner.w2()
             case "w3": line = try await runner.w3()
             case "w4": line = try await runner.w4()
+            case "delay": line = try await runner.delayed()
             default: throw ValidationError("unknown workload \(workload)")
             }
             let cpuText = (cpu.cpuPercent().map { String(format: "; broker CPU %.0f%%", $0) } ?? "")

@@ -53,9 +53,12 @@ final class PipelinedSender: @unchecked Sendable {
     private let done: EventLoopPromise<Void>
     private(set) var startedAt: UInt64 = 0
     private(set) var endedAt: UInt64 = 0
+    /// Adds properties to message `seq` (single sends only).
+    private let properties: (@Sendable (Int) -> [String: String])?
 
     init(producer: Producer, route: TopicRoute, connection: RemotingClient, topic: String, count: Int, window: Int,
-         size: Int, batch: Int) {
+         size: Int, batch: Int, properties: (@Sendable (Int) -> [String: String])? = nil) {
+        self.properties = properties
         self.producer = producer
         self.route = route
         self.connection = connection
@@ -100,7 +103,8 @@ final class PipelinedSender: @unchecked Sendable {
             }
             if batch == 1 {
                 let message = OutgoingMessage(topic: topic, body: BenchBody.make(seq: first, kind: UInt8(ascii: "M"), size: size,
-                                                                                 allocator: allocator))
+                                                                                 allocator: allocator),
+                                              properties: properties?(first) ?? [:])
                 producer.sendRaw(message, route: route, connection: connection, flush: false).whenComplete { result in
                     if case let .success(response) = result { done(response.code == ResponseCode.success.rawValue) } else { done(false) }
                 }
@@ -182,12 +186,12 @@ struct BenchRunner: Sendable {
     let logger: Logger
     let prefix = "bench\(UInt32.random(in: 0...UInt32.max))"
 
-    private func makeInstance(_ name: String) throws -> ClientInstance {
+    func makeInstance(_ name: String) throws -> ClientInstance {
         try ClientInstance(namesrvAddr: options.namesrv, instanceName: name, group: group, logger: logger)
     }
 
     /// Creates the topic with the requested queue count on the broker serving TBW102 and waits for its route.
-    private func createTopic(_ topic: String, instance: ClientInstance) async throws -> (Producer, TopicRoute, RemotingClient) {
+    func createTopic(_ topic: String, instance: ClientInstance) async throws -> (Producer, TopicRoute, RemotingClient) {
         let producer = Producer(group: "\(prefix)_pg", instance: instance, timeout: .seconds(30))
         let defaultRoute = try await producer.prepare(topic: topic)
         guard let address = defaultRoute.brokerAddresses.values.first else { throw ClientError.noRoute(topic) }
@@ -259,14 +263,14 @@ struct BenchRunner: Sendable {
         return started
     }
 
-    private func stop(_ consumers: [(PushConsumer, ClientInstance)]) async {
+    func stop(_ consumers: [(PushConsumer, ClientInstance)]) async {
         for (consumer, instance) in consumers {
             await consumer.shutdown()
             await instance.shutdown()
         }
     }
 
-    private func waitUntil(_ condition: () -> Bool) async throws -> Bool {
+    func waitUntil(_ condition: () -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(TimeInterval(options.timeLimit))
         while !condition() {
             if Date() > deadline { return false }
