@@ -15,7 +15,8 @@ final class ClientManageProcessor: Sendable {
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand? {
         if request.code == RequestCode.unregisterClient.rawValue {
-            if let group = request.string("consumerGroup"), !group.isEmpty, let clientId = request.string("clientID") {
+            if let header = try? request.decodeHeader(UnregisterClientRequestHeader.self), let group = header.consumerGroup {
+                let clientId = header.clientID
                 broker.groups.withLock {
                     $0.consumers.unregister(group: group, clientId: clientId, connection: connection.id, now: currentMillis())
                 }
@@ -34,7 +35,7 @@ final class ClientManageProcessor: Sendable {
         }
         // First sight of a group creates its config and retry topic (file writes): off the event loop.
         let needsCreation = heartbeat.consumerDataSet.contains {
-            broker.subscriptionGroups.get($0.groupName) == nil || broker.topics.get(RetryTopics.retry($0.groupName)) == nil
+            broker.subscriptionGroups.get($0.groupName) == nil || broker.topics.get(TopicNames.retry($0.groupName)) == nil
         }
         guard !needsCreation else {
             broker.metadataQueue.async { [self] in
@@ -58,7 +59,7 @@ final class ClientManageProcessor: Sendable {
                     return .response(to: request, code: .systemError, remark: "cannot create subscription group: \(error)")
                 }
             }
-            broker.topics.ensureSingleQueueTopic(RetryTopics.retry(group))
+            broker.topics.ensureSingleQueueTopic(TopicNames.retry(group))
             let entry = ConsumerHeartbeat(
                 group: group, clientId: heartbeat.clientID,
                 messageModel: consumer.messageModel == .broadcasting ? .broadcasting : .clustering,

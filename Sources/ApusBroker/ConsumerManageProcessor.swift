@@ -40,32 +40,29 @@ final class ConsumerManageProcessor: Sendable {
     /// §2.8: the stored offset; else 0 while the queue still starts at 0 (a new group reads a young queue from the
     /// beginning, as Apache RocketMQ does); else QUERY_NOT_FOUND so the client applies consume-from-where.
     private func queryOffset(_ request: RemotingCommand, _ connection: RemotingConnection) throws -> RemotingCommand {
-        let group = try request.required("consumerGroup")
-        let topic = try request.required("topic")
-        let queueId = try request.requiredInt32("queueId")
+        let header: QueryConsumerOffsetRequestHeader = try request.decodeHeader()
+        let group = header.consumerGroup, topic = header.topic, queueId = header.queueId
         let keys = broker.offsetKey(group: group, connection: connection)
         let stored = broker.offsets.query(group: keys.key, topic: topic, queueId: queueId)
             ?? (keys.key != keys.shared ? broker.offsets.query(group: keys.shared, topic: topic, queueId: queueId) : nil)
         if let stored, stored >= 0 {
-            return .response(to: request, code: .success, extFields: ["offset": String(stored)])
+            return .response(to: request, code: .success, header: OffsetResponseHeader(offset: stored))
         }
         if broker.store.minOffset(topic: topic, queueId: queueId) <= 0 {
-            return .response(to: request, code: .success, extFields: ["offset": "0"])
+            return .response(to: request, code: .success, header: OffsetResponseHeader(offset: 0))
         }
         return .response(to: request, code: .queryNotFound, remark: "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first")
     }
 
     private func updateOffset(_ request: RemotingCommand, _ connection: RemotingConnection) throws -> RemotingCommand {
-        let group = try request.required("consumerGroup")
-        let topic = try request.required("topic")
-        let queueId = try request.requiredInt32("queueId")
-        let offset = try request.requiredInt64("commitOffset")
-        broker.commitOffset(group: group, topic: topic, queueId: queueId, offset: offset, connection: connection)
+        let header: UpdateConsumerOffsetRequestHeader = try request.decodeHeader()
+        broker.commitOffset(group: header.consumerGroup, topic: header.topic, queueId: header.queueId,
+                            offset: header.commitOffset, connection: connection)
         return .response(to: request, code: .success)
     }
 
     private func consumerList(_ request: RemotingCommand, _ connection: RemotingConnection) throws -> RemotingCommand {
-        let group = try request.required("consumerGroup")
+        let group = try request.decodeHeader(GetConsumerListByGroupRequestHeader.self).consumerGroup
         let ids = broker.groups.withLock { $0.consumers.consumerList(group: group, askingConnection: connection.id) }
         guard !ids.isEmpty else {
             return .response(to: request, code: .systemError, remark: "no consumer for this group, \(group)")

@@ -7,12 +7,6 @@ import ApusRemoting
 import ApusStore
 import NIOCore
 
-enum PullSysFlag {
-    static let commitOffset: Int32 = 0x1
-    static let suspend: Int32 = 0x2
-    static let subscription: Int32 = 0x4
-}
-
 final class PullMessageProcessor: Sendable {
     private let broker: Broker
 
@@ -22,20 +16,16 @@ final class PullMessageProcessor: Sendable {
 
     /// `allowSuspend` is false when a parked request is re-run: it then answers whatever it finds.
     func process(_ request: RemotingCommand, on connection: RemotingConnection, allowSuspend: Bool) -> RemotingCommand? {
-        let group: String, topic: String, queueId: Int32, offset: Int64
-        do {
-            group = try request.required("consumerGroup")
-            topic = try request.required("topic")
-            queueId = try request.requiredInt32("queueId")
-            offset = try request.requiredInt64("queueOffset")
-        } catch {
+        let header: PullMessageRequestHeader
+        do { header = try request.decodeHeader() } catch {
             return .response(to: request, code: .systemError, remark: "\(error)")
         }
-        let sysFlag = request.int32("sysFlag") ?? 0
-        let maxMsgNums = max(1, Int(request.int32("maxMsgNums") ?? 32))
+        let group = header.consumerGroup, topic = header.topic, queueId = header.queueId, offset = header.queueOffset
+        let sysFlag = header.sysFlag
+        let maxMsgNums = max(1, Int(header.maxMsgNums))
 
         if let config = broker.topics.get(topic) {
-            guard config.perm & Permission.read != 0 else {
+            guard Permission.isReadable(config.perm) else {
                 return .response(to: request, code: .noPermission, remark: "the topic [\(topic)] is not readable")
             }
             guard queueId >= 0, queueId < config.readQueueNums else {
@@ -43,22 +33,21 @@ final class PullMessageProcessor: Sendable {
                                  remark: "queueId \(queueId) is out of range: topic [\(topic)] has \(config.readQueueNums) read queues")
             }
         }
-        if let type = request.string("expressionType"), type.uppercased() != "TAG" {
+        if let type = header.expressionType, type.uppercased() != "TAG" {
             return .response(to: request, code: .subscriptionParseFailed,
                              remark: "expression type \(type) is not supported; use TAG expressions")
         }
 
         // The filter comes from the request when it carries one, else from the group's registered subscription.
         let subscription: Subscription?
-        if sysFlag & PullSysFlag.subscription != 0 {
-            subscription = Subscription(topic: topic, expression: request.string("subscription") ?? "*",
-                                        subVersion: request.int64("subVersion") ?? 0)
+        if sysFlag.contains(.subscription) {
+            subscription = Subscription(topic: topic, expression: header.subscription ?? "*", subVersion: header.subVersion)
         } else {
             subscription = broker.groups.withLock { $0.consumers.subscription(group: group, topic: topic) }
         }
 
         let now = currentMillis()
-        if allowSuspend, sysFlag & PullSysFlag.commitOffset != 0, let commit = request.int64("commitOffset"), commit >= 0 {
+        if allowSuspend, sysFlag.contains(.commitOffset), let commit = header.commitOffset, commit >= 0 {
             broker.commitOffset(group: group, topic: topic, queueId: queueId, offset: commit, connection: connection)
         }
 
@@ -90,8 +79,8 @@ final class PullMessageProcessor: Sendable {
             next = 0
         }
 
-        if code == .pullNotFound, allowSuspend, sysFlag & PullSysFlag.suspend != 0, broker.config.longPollingEnable {
-            let requested = request.int64("suspendTimeoutMillis") ?? 15_000
+        if code == .pullNotFound, allowSuspend, sysFlag.contains(.suspend), broker.config.longPollingEnable {
+            let requested = header.suspendTimeoutMillis
             let hold = min(max(requested, 0), broker.config.maxPullHoldMillis)
             if hold > 0 {
                 broker.pullHolds.hold(request, on: connection, topic: topic, queueId: queueId, offset: offset,
@@ -110,12 +99,7 @@ final class PullMessageProcessor: Sendable {
                 state.progress.recordPull(group: group, clientId: clientId, topic: topic, queueId: queueId, nextOffset: next, now: now)
             }
         }
-        let ext: ExtFields = [
-            "nextBeginOffset": String(next),
-            "minOffset": String(result.minOffset),
-            "maxOffset": String(result.maxOffset),
-            "suggestWhichBrokerId": "0",
-        ]
-        return .response(to: request, code: code, extFields: ext, body: code == .success ? result.body : nil)
+        let responseHeader = PullMessageResponseHeader(nextBeginOffset: next, minOffset: result.minOffset, maxOffset: result.maxOffset)
+        return .response(to: request, code: code, header: responseHeader, body: code == .success ? result.body : nil)
     }
 }

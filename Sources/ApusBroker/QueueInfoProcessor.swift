@@ -11,28 +11,28 @@ final class QueueInfoProcessor: Sendable {
     }
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand {
-        let topic: String, queueId: Int32
+        let store = broker.store
         do {
-            topic = try request.required("topic")
-            queueId = try request.requiredInt32("queueId")
+            switch RequestCode(rawValue: request.code) {
+            case .getMaxOffset:
+                let q: GetMaxOffsetRequestHeader = try request.decodeHeader()
+                return .response(to: request, code: .success,
+                                 header: OffsetResponseHeader(offset: store.maxOffset(topic: q.topic, queueId: q.queueId)))
+            case .getMinOffset:
+                let q: GetMinOffsetRequestHeader = try request.decodeHeader()
+                return .response(to: request, code: .success,
+                                 header: OffsetResponseHeader(offset: store.minOffset(topic: q.topic, queueId: q.queueId)))
+            case .searchOffsetByTimestamp:
+                let q: SearchOffsetRequestHeader = try request.decodeHeader()
+                let offset = store.offsetByTimestamp(topic: q.topic, queueId: q.queueId, timestamp: q.timestamp)
+                return .response(to: request, code: .success, header: OffsetResponseHeader(offset: offset))
+            default:
+                let q: GetEarliestMsgStoretimeRequestHeader = try request.decodeHeader()
+                let time = store.earliestStoreTime(topic: q.topic, queueId: q.queueId)
+                return .response(to: request, code: .success, header: GetEarliestMsgStoretimeResponseHeader(timestamp: time))
+            }
         } catch {
             return .response(to: request, code: .systemError, remark: "\(error)")
-        }
-        let store = broker.store
-        switch RequestCode(rawValue: request.code) {
-        case .getMaxOffset:
-            return .response(to: request, code: .success, extFields: ["offset": String(store.maxOffset(topic: topic, queueId: queueId))])
-        case .getMinOffset:
-            return .response(to: request, code: .success, extFields: ["offset": String(store.minOffset(topic: topic, queueId: queueId))])
-        case .searchOffsetByTimestamp:
-            guard let timestamp = request.int64("timestamp") else {
-                return .response(to: request, code: .systemError, remark: "the request field 'timestamp' is missing or not a number")
-            }
-            let offset = store.offsetByTimestamp(topic: topic, queueId: queueId, timestamp: timestamp)
-            return .response(to: request, code: .success, extFields: ["offset": String(offset)])
-        default:
-            let time = store.earliestStoreTime(topic: topic, queueId: queueId)
-            return .response(to: request, code: .success, extFields: ["timestamp": String(time)])
         }
     }
 }

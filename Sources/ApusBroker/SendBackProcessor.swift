@@ -17,13 +17,11 @@ final class SendBackProcessor: Sendable {
     }
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand {
-        let group: String, offset: Int64
-        do {
-            group = try request.required("group")
-            offset = try request.requiredInt64("offset")
-        } catch {
+        let header: ConsumerSendMsgBackRequestHeader
+        do { header = try request.decodeHeader() } catch {
             return .response(to: request, code: .systemError, remark: "\(error)")
         }
+        let group = header.group, offset = header.offset
         let groupConfig: SubscriptionGroupConfig
         do { groupConfig = try broker.subscriptionGroups.getOrCreate(group) } catch {
             return .response(to: request, code: .subscriptionGroupNotExist, remark: "subscription group [\(group)]: \(error)")
@@ -39,17 +37,17 @@ final class SendBackProcessor: Sendable {
             return .response(to: request, code: .systemError, remark: "look message by offset failed, \(offset)")
         }
         // Java clients from V3_4_9 (version 121) may carry their own limit.
-        let maxTimes = request.version >= 121 ? (request.int32("maxReconsumeTimes") ?? groupConfig.retryMaxTimes) : groupConfig.retryMaxTimes
-        let decision = policy.decide(reconsumeTimes: original.reconsumeTimes, requestedDelayLevel: request.int32("delayLevel") ?? 0,
+        let maxTimes = request.version >= 121 ? (header.maxReconsumeTimes ?? groupConfig.retryMaxTimes) : groupConfig.retryMaxTimes
+        let decision = policy.decide(reconsumeTimes: original.reconsumeTimes, requestedDelayLevel: header.delayLevel,
                                      maxReconsumeTimes: maxTimes, retryQueueNums: groupConfig.retryQueueNums)
         let destination: String
         switch decision {
         case .drop:
             return .response(to: request, code: .success)
         case .retry:
-            destination = RetryTopics.retry(group)
+            destination = TopicNames.retry(group)
         case .deadLetter:
-            destination = RetryTopics.deadLetter(group)
+            destination = TopicNames.deadLetter(group)
         }
         guard broker.topics.ensureSingleQueueTopic(destination) != nil else {
             return .response(to: request, code: .systemError, remark: "cannot create topic \(destination)")

@@ -8,38 +8,6 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// The send header under either naming (§2.4 long names, §2.5 one-letter names).
-struct SendMessageHeader {
-    var producerGroup: String
-    var topic: String
-    var defaultTopic: String?
-    var queueId: Int32
-    var sysFlag: Int32
-    var bornTimestamp: Int64
-    var flag: Int32
-    var properties: String
-    var reconsumeTimes: Int32
-    var maxReconsumeTimes: Int32?
-    var batch: Bool
-
-    init(_ request: RemotingCommand) throws {
-        let v2 = request.code != RequestCode.sendMessage.rawValue
-        func key(_ long: String, _ short: String) -> String { v2 ? short : long }
-        producerGroup = request.string(key("producerGroup", "a")) ?? ""
-        topic = try request.required(key("topic", "b"))
-        defaultTopic = request.string(key("defaultTopic", "c"))
-        queueId = request.int32(key("queueId", "e")) ?? -1
-        sysFlag = request.int32(key("sysFlag", "f")) ?? 0
-        bornTimestamp = request.int64(key("bornTimestamp", "g")) ?? currentMillis()
-        flag = request.int32(key("flag", "h")) ?? 0
-        properties = request.string(key("properties", "i")) ?? ""
-        reconsumeTimes = request.int32(key("reconsumeTimes", "j")) ?? 0
-        maxReconsumeTimes = request.int32(key("maxReconsumeTimes", "l"))
-        // The C++ client marks batches with "1"; Java clients send code 320.
-        batch = request.code == RequestCode.sendBatchMessage.rawValue || (request.bool(key("batch", "m")) ?? false)
-    }
-}
-
 final class SendMessageProcessor: Sendable {
     private struct PendingSend {
         var request: RemotingCommand
@@ -57,13 +25,13 @@ final class SendMessageProcessor: Sendable {
 
     /// `creating`: an unknown topic may be auto-created (first pass); false once creation was attempted.
     func process(_ request: RemotingCommand, on connection: RemotingConnection, creating: Bool = true) -> RemotingCommand? {
-        let header: SendMessageHeader
-        do { header = try SendMessageHeader(request) } catch {
+        let header: SendMessageRequestHeader
+        do { header = try SendMessageRequestHeader(request: request) } catch {
             return .response(to: request, code: .systemError, remark: "\(error)")
         }
         let known = broker.topics.get(header.topic)
         if known == nil {
-            guard TopicRegistry.isValidName(header.topic) else {
+            guard TopicNames.isValidTopicName(header.topic) else {
                 return reject(request, .systemError, "the topic name [\(header.topic)] is illegal: use letters, digits, %, |, _ and - (at most 127)", connection)
             }
             if creating {
@@ -79,13 +47,13 @@ final class SendMessageProcessor: Sendable {
                 return nil
             }
         }
-        guard !TopicRegistry.notAllowedToSend.contains(header.topic) else {
+        guard !TopicNames.notAllowedToSend.contains(header.topic) else {
             return reject(request, .systemError, "sending to the system topic [\(header.topic)] is forbidden", connection)
         }
         guard var topicConfig = known ?? broker.topics.get(header.topic) else {
             return reject(request, .topicNotExist, "topic [\(header.topic)] not exist, apply first please! (autoCreateTopicEnable=\(broker.config.autoCreateTopicEnable))", connection)
         }
-        guard topicConfig.perm & Permission.write != 0 else {
+        guard Permission.isWritable(topicConfig.perm) else {
             return reject(request, .noPermission, "the topic [\(header.topic)] is not writable", connection)
         }
         var topic = header.topic
@@ -97,10 +65,9 @@ final class SendMessageProcessor: Sendable {
         if queueId < 0 { queueId = Int32.random(in: 0..<max(1, topicConfig.writeQueueNums)) }
 
         // A direct send into a retry topic past the group's limit goes to the dead-letter queue.
-        if topic.hasPrefix(RetryTopics.retryPrefix) {
-            let group = String(topic.dropFirst(RetryTopics.retryPrefix.count))
+        if let group = TopicNames.groupOfRetry(topic) {
             let maxTimes = header.maxReconsumeTimes ?? broker.subscriptionGroups.get(group)?.retryMaxTimes ?? 16
-            if header.reconsumeTimes >= maxTimes, let dlq = broker.topics.ensureSingleQueueTopic(RetryTopics.deadLetter(group)) {
+            if header.reconsumeTimes >= maxTimes, let dlq = broker.topics.ensureSingleQueueTopic(TopicNames.deadLetter(group)) {
                 topic = dlq.topicName
                 topicConfig = dlq
                 queueId = 0
@@ -154,11 +121,8 @@ final class SendMessageProcessor: Sendable {
                     ? MessageId.offsetMessageId(storeHost: broker.storeHost, commitLogOffset: records[records.startIndex].physicalOffset)
                     : records.map { MessageId.offsetMessageId(storeHost: broker.storeHost, commitLogOffset: $0.physicalOffset) }
                         .joined(separator: ",")
-                responses.append(.response(to: send.request, code: .success, extFields: [
-                    "msgId": msgId,
-                    "queueId": String(send.queueId),
-                    "queueOffset": String(records.first?.queueOffset ?? 0),
-                ]))
+                responses.append(.response(to: send.request, code: .success, header: SendMessageResponseHeader(
+                    msgId: msgId, queueId: send.queueId, queueOffset: records.first?.queueOffset ?? 0)))
             case let .messageIllegal(reason):
                 responses.append(reject(send.request, .messageIllegal, reason, connection))
             case let .serviceNotAvailable(reason):
@@ -186,7 +150,7 @@ final class SendMessageProcessor: Sendable {
     }
 
     /// Splits a batch body (§2.6) into one message per element; a compressed wrapper is inflated first.
-    private func batchMessages(_ header: SendMessageHeader, topic: String, queueId: Int32, body: ByteBuffer,
+    private func batchMessages(_ header: SendMessageRequestHeader, topic: String, queueId: Int32, body: ByteBuffer,
                                bornHost: HostAddress) throws -> [MessageToStore] {
         let maxSize = broker.config.maxMessageSize
         var raw = body

@@ -63,13 +63,6 @@ private func ensureParent(of path: String) throws {
     if let slash = path.lastIndex(of: "/"), slash != path.startIndex { try makeDirectories(String(path[..<slash])) }
 }
 
-public enum Permission {
-    public static let priority: Int32 = 8
-    public static let read: Int32 = 4
-    public static let write: Int32 = 2
-    public static let inherit: Int32 = 1
-}
-
 public struct TopicConfig: Codable, Sendable, Equatable {
     public var topicName: String
     public var readQueueNums: Int32

@@ -19,7 +19,7 @@ private func twoFrames() -> ByteBuffer {
         try accumulator.feed(all.getSlice(at: 0, length: cut)!) { seen.append($0) }
         try accumulator.feed(all.getSlice(at: cut, length: all.readableBytes - cut)!) { seen.append($0) }
         #expect(seen.map(\.opaque) == [1, 2], "cut at \(cut)")
-        #expect(seen.first?.string("topic") == "T")
+        #expect(seen.first?.extFields["topic"] == "T")
         #expect(seen.first?.body.map { String(buffer: $0) } == "hello")
     }
 }
