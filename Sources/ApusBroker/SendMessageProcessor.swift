@@ -163,7 +163,8 @@ final class SendMessageProcessor: Sendable {
         guard !elements.isEmpty else { throw BatchError.empty }
         let sysFlag = header.sysFlag & ~MessageSysFlag.compressed
         return elements.map { element in
-            let properties = element.properties + header.properties
+            // Java 4.9.x elements end without a 0x02; a plain concatenation would glue "TagE" and "WAIT…" together.
+            let properties = MessagePropertyCodec.appending(header.properties, to: element.properties)
             return MessageToStore(
                 topic: topic, queueId: queueId, flag: element.flag, body: ByteBuffer(bytes: element.body),
                 properties: properties, sysFlag: sysFlag, bornTimestamp: header.bornTimestamp, bornHost: bornHost,
