@@ -38,7 +38,8 @@ public struct RemotingCommand: Sendable, Equatable {
 
     /// Flag bit 0.
     public var isResponse: Bool { flag & RemotingCommand.responseFlag != 0 }
-    /// Flag bit 1. The C++ client never sets it on the wire; do not decide whether to answer by it.
+    /// Flag bit 1. The remoting layer never writes a response to a request carrying it (RemotingFrameWriter). The C++
+    /// client never sets it on the wire, so processors still answer its "one-way" requests (harmless).
     public var isOneway: Bool { flag & RemotingCommand.onewayFlag != 0 }
 
     public var requestCode: RequestCode? { RequestCode(rawValue: code) }

@@ -22,17 +22,20 @@ public final class RemotingServer: Sendable {
     let processor: RemotingRequestProcessor
     let maxFrameLength: Int
     let logger: Logger
+    /// Rate-limits the server's per-peer warnings; processors may log their own floods through it too.
+    public let logLimiter: LogRateLimiter
     let pending = PendingResponses()
     private let state = Mutex<(listener: Channel?, connections: [UInt64: RemotingConnection])>((nil, [:]))
 
     public init(host: String, port: Int, group: EventLoopGroup, processor: RemotingRequestProcessor,
-                maxFrameLength: Int = 16 << 20, logger: Logger) {
+                maxFrameLength: Int = 16 << 20, logger: Logger, logLimiter: LogRateLimiter = LogRateLimiter()) {
         self.host = host
         self.port = port
         self.group = group
         self.processor = processor
         self.maxFrameLength = maxFrameLength
         self.logger = logger
+        self.logLimiter = logLimiter
     }
 
     /// Binds the listening socket (SO_REUSEADDR; TCP_NODELAY on accepted connections).
@@ -84,7 +87,7 @@ public final class RemotingServer: Sendable {
     }
 }
 
-private final class ServerConnectionHandler: ChannelInboundHandler {
+final class ServerConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     private let server: RemotingServer
@@ -120,11 +123,12 @@ private final class ServerConnectionHandler: ChannelInboundHandler {
                         server.logger.debug("dropping unmatched response", metadata: ["opaque": "\(command.opaque)"])
                     }
                 } else if let connection {
+                    writer.requestReceived(command)
                     server.processor.process(command, on: connection)
                 }
             }
         } catch {
-            closeOnError(error, context: context, logger: server.logger)
+            closeOnError(error, context: context, logger: server.logger, limiter: server.logLimiter)
         }
     }
 
@@ -134,6 +138,6 @@ private final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        closeOnError(error, context: context, logger: server.logger)
+        closeOnError(error, context: context, logger: server.logger, limiter: server.logLimiter)
     }
 }
