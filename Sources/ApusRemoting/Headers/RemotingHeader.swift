@@ -130,7 +130,11 @@ enum HeaderValue {
     /// "true"/"1" (any case) → true; anything else → false.
     @inline(__always)
     static func bool(_ text: String) -> Bool {
-        JSONValue.bool(text) ?? false
+        switch text {
+        case "true", "1": return true
+        case "false", "0", "": return false
+        default: return JSONValue.bool(text) ?? false
+        }
     }
 }
 

@@ -57,30 +57,51 @@ public struct SendMessageRequestHeader: RemotingHeader, Equatable {
         case properties, reconsumeTimes, unitMode, maxReconsumeTimes, batch, brokerName
 
         /// SEND_MESSAGE (10) key.
-        public var name: String { Self.names[Int(rawValue)] }
+        public var name: String {
+            switch self {
+            case .producerGroup: return "producerGroup"
+            case .topic: return "topic"
+            case .defaultTopic: return "defaultTopic"
+            case .defaultTopicQueueNums: return "defaultTopicQueueNums"
+            case .queueId: return "queueId"
+            case .sysFlag: return "sysFlag"
+            case .bornTimestamp: return "bornTimestamp"
+            case .flag: return "flag"
+            case .properties: return "properties"
+            case .reconsumeTimes: return "reconsumeTimes"
+            case .unitMode: return "unitMode"
+            case .maxReconsumeTimes: return "maxReconsumeTimes"
+            case .batch: return "batch"
+            case .brokerName: return "brokerName"
+            }
+        }
+
         /// SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE key: "a" + position.
-        public var letter: String { Self.letters[Int(rawValue)] }
+        public var letter: String { String(UnicodeScalar(UInt8(ascii: "a") + rawValue)) }
 
-        private static let names = [
-            "producerGroup", "topic", "defaultTopic", "defaultTopicQueueNums", "queueId", "sysFlag", "bornTimestamp", "flag",
-            "properties", "reconsumeTimes", "unitMode", "maxReconsumeTimes", "batch", "brokerName",
-        ]
-        private static let letters = allCases.map { String(UnicodeScalar(UInt8(ascii: "a") + $0.rawValue)) }
-        /// Candidates per first byte of a long name: finding a key's field costs one string comparison.
-        private static let byFirstByte: [[Field]] = {
-            var table = [[Field]](repeating: [], count: 128)
-            for field in allCases { table[Int(field.name.utf8.first!)].append(field) }
-            return table
-        }()
-
-        /// The field named `key` under either naming.
+        /// The field named `key` under either naming: a letter maps by position; a long name is told apart by its
+        /// first byte and length, then confirmed by one comparison with `name`.
         @inline(__always)
         static func find(_ key: String) -> Field? {
             let utf8 = key.utf8
-            guard let first = utf8.first, first < 128 else { return nil }
-            if utf8.count == 1 { return Field(rawValue: first &- UInt8(ascii: "a")) }
-            for field in byFirstByte[Int(first)] where field.name == key { return field }
-            return nil
+            guard let first = utf8.first else { return nil }
+            let count = utf8.count
+            if count == 1 { return Field(rawValue: first &- UInt8(ascii: "a")) }
+            let candidate: Field
+            switch first {
+            case UInt8(ascii: "p"): candidate = count == 13 ? .producerGroup : .properties
+            case UInt8(ascii: "t"): candidate = .topic
+            case UInt8(ascii: "d"): candidate = count == 12 ? .defaultTopic : .defaultTopicQueueNums
+            case UInt8(ascii: "q"): candidate = .queueId
+            case UInt8(ascii: "s"): candidate = .sysFlag
+            case UInt8(ascii: "b"): candidate = count == 13 ? .bornTimestamp : count == 5 ? .batch : .brokerName
+            case UInt8(ascii: "f"): candidate = .flag
+            case UInt8(ascii: "r"): candidate = .reconsumeTimes
+            case UInt8(ascii: "u"): candidate = .unitMode
+            case UInt8(ascii: "m"): candidate = .maxReconsumeTimes
+            default: return nil
+            }
+            return key == candidate.name ? candidate : nil
         }
     }
 
