@@ -78,7 +78,7 @@ public final class RemotingClient: Sendable {
 
 private final class ClientConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
-    private var frames = FrameAccumulator(maxFrameLength: 16 * 1024 * 1024)
+    private let frames = NIOSingleStepByteToMessageProcessor(RemotingCommandDecoder(maxFrameLength: 16 * 1024 * 1024))
 
     private let pending: PendingResponses
     private let writer: RemotingFrameWriter
@@ -96,7 +96,7 @@ private final class ClientConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard context.channel.isActive else { return }
         do {
-            try frames.feed(unwrapInboundIn(data)) { command in
+            try frames.process(buffer: unwrapInboundIn(data)) { command in
                 if command.isResponse {
                     if !pending.complete(command) {
                         logger.debug("dropping unmatched response", metadata: ["opaque": "\(command.opaque)"])

@@ -92,13 +92,13 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     private let server: RemotingServer
     private let writer: RemotingFrameWriter
-    private var frames: FrameAccumulator
+    private let frames: NIOSingleStepByteToMessageProcessor<RemotingCommandDecoder>
     private var connection: RemotingConnection?
 
     init(server: RemotingServer, writer: RemotingFrameWriter, maxFrameLength: Int) {
         self.server = server
         self.writer = writer
-        self.frames = FrameAccumulator(maxFrameLength: maxFrameLength)
+        self.frames = NIOSingleStepByteToMessageProcessor(RemotingCommandDecoder(maxFrameLength: maxFrameLength))
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -117,7 +117,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard context.channel.isActive else { return }
         do {
-            try frames.feed(unwrapInboundIn(data)) { command in
+            try frames.process(buffer: unwrapInboundIn(data)) { command in
                 if command.isResponse {
                     if !server.pending.complete(command) {
                         server.logger.debug("dropping unmatched response", metadata: ["opaque": "\(command.opaque)"])
