@@ -80,21 +80,6 @@ extension RemotingCommand {
         .response(to: request, code: ResponseCode(error.kind), remark: error.remark)
     }
 
-    /// A request field that must be present; the error names it.
-    func required(_ key: String) throws -> String {
-        guard let value = string(key), !value.isEmpty else { throw RequestError.missingField(key) }
-        return value
-    }
-
-    func requiredInt32(_ key: String) throws -> Int32 {
-        guard let value = int32(key) else { throw RequestError.missingField(key) }
-        return value
-    }
-
-    func requiredInt64(_ key: String) throws -> Int64 {
-        guard let value = int64(key) else { throw RequestError.missingField(key) }
-        return value
-    }
 }
 
 extension ResponseCode {
@@ -114,12 +99,10 @@ extension ResponseCode {
 }
 
 enum RequestError: Error, CustomStringConvertible {
-    case missingField(String)
     case badBody(String)
 
     var description: String {
         switch self {
-        case let .missingField(key): return "the request field '\(key)' is missing or not a number"
         case let .badBody(reason): return "the request body cannot be parsed: \(reason)"
         }
     }

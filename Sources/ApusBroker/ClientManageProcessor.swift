@@ -20,9 +20,9 @@ final class ClientManageProcessor: Sendable {
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand? {
         if request.code == RequestCode.unregisterClient.rawValue {
-            if let group = request.string("consumerGroup"), !group.isEmpty, let clientId = request.string("clientID") {
-                groups.unregister(group: group, clientId: clientId, connection: connection.id, now: currentMillis())
-                logger.info("consumer unregistered", metadata: ["group": "\(group)", "client": "\(clientId)"])
+            if let header = try? request.decodeHeader(UnregisterClientRequestHeader.self), let group = header.consumerGroup {
+                groups.unregister(group: group, clientId: header.clientID, connection: connection.id, now: currentMillis())
+                logger.info("consumer unregistered", metadata: ["group": "\(group)", "client": "\(header.clientID)"])
             }
             return .response(to: request, code: .success)
         }

@@ -15,22 +15,23 @@ final class ConsumerManageProcessor: Sendable {
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand {
         do {
-            let group = try request.required("consumerGroup")
             switch RequestCode(rawValue: request.code) {
             case .queryConsumerOffset:
-                let query = offsets.query(group: group, topic: try request.required("topic"),
-                                          queueId: try request.requiredInt32("queueId"), connection: connection.id)
-                switch query {
+                let header = try request.decodeHeader(QueryConsumerOffsetRequestHeader.self)
+                switch offsets.query(group: header.consumerGroup, topic: header.topic, queueId: header.queueId,
+                                     connection: connection.id) {
                 case let .offset(offset):
-                    return .response(to: request, code: .success, extFields: ["offset": String(offset)])
+                    return .response(to: request, code: .success, header: OffsetResponseHeader(offset: offset))
                 case .notFound:
                     return .response(to: request, code: .queryNotFound, remark: "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first")
                 }
             case .updateConsumerOffset:
-                offsets.commit(group: group, topic: try request.required("topic"), queueId: try request.requiredInt32("queueId"),
-                               offset: try request.requiredInt64("commitOffset"), connection: connection.id)
+                let header = try request.decodeHeader(UpdateConsumerOffsetRequestHeader.self)
+                offsets.commit(group: header.consumerGroup, topic: header.topic, queueId: header.queueId,
+                               offset: header.commitOffset, connection: connection.id)
                 return .response(to: request, code: .success)
             default:
+                let group = try request.decodeHeader(GetConsumerListByGroupRequestHeader.self).consumerGroup
                 let ids = groups.consumerList(group: group, asking: connection.id)
                 guard !ids.isEmpty else {
                     return .response(to: request, code: .systemError, remark: "no consumer for this group, \(group)")

@@ -7,12 +7,6 @@ import ApusRemoting
 import ApusStore
 import NIOCore
 
-enum PullSysFlag {
-    static let commitOffset: Int32 = 0x1
-    static let suspend: Int32 = 0x2
-    static let subscription: Int32 = 0x4
-}
-
 final class PullMessageProcessor: Sendable {
     private let consume: ConsumeService
     private let holds: PullHoldService
@@ -30,35 +24,32 @@ final class PullMessageProcessor: Sendable {
 
     /// `firstPass` is false when a parked request is asked again: it then answers whatever it finds.
     func process(_ request: RemotingCommand, on connection: RemotingConnection, firstPass: Bool = true) -> RemotingCommand? {
-        var query: PullQuery
-        let sysFlag = request.int32("sysFlag") ?? 0
-        do {
-            query = PullQuery(group: try request.required("consumerGroup"), topic: try request.required("topic"),
-                              queueId: try request.requiredInt32("queueId"), offset: try request.requiredInt64("queueOffset"),
-                              maxMessages: Int(request.int32("maxMsgNums") ?? 32), connection: connection.id)
-        } catch {
+        let header: PullMessageRequestHeader
+        do { header = try request.decodeHeader(PullMessageRequestHeader.self) } catch {
             return .response(to: request, code: .systemError, remark: "\(error)")
         }
-        if let type = request.string("expressionType"), type.uppercased() != "TAG" {
+        if let type = header.expressionType, type.uppercased() != "TAG" {
             return .response(to: request, code: .subscriptionParseFailed,
                              remark: "expression type \(type) is not supported; use TAG expressions")
         }
-        if sysFlag & PullSysFlag.subscription != 0 {
-            query.subscription = Subscription(topic: query.topic, expression: request.string("subscription") ?? "*",
-                                              subVersion: request.int64("subVersion") ?? 0)
+        var query = PullQuery(group: header.consumerGroup, topic: header.topic, queueId: header.queueId,
+                              offset: header.queueOffset, maxMessages: Int(header.maxMsgNums), connection: connection.id)
+        if header.sysFlag.contains(.subscription) {
+            query.subscription = Subscription(topic: header.topic, expression: header.subscription ?? "*",
+                                              subVersion: header.subVersion)
         } else {
-            query.subVersion = request.int64("subVersion") ?? 0
+            query.subVersion = header.subVersion
         }
-        if firstPass, sysFlag & PullSysFlag.commitOffset != 0 {
-            query.commitOffset = request.int64("commitOffset")
+        if firstPass, header.sysFlag.contains(.commitOffset) {
+            query.commitOffset = header.commitOffset
         }
         let outcome: PullOutcome
         do { outcome = try consume.pull(query, now: currentMillis()) } catch {
             return .response(to: request, refusal: error)
         }
 
-        if outcome.status == .noNewMessage, firstPass, sysFlag & PullSysFlag.suspend != 0, longPolling {
-            let hold = min(max(request.int64("suspendTimeoutMillis") ?? 15_000, 0), maxHoldMillis)
+        if outcome.status == .noNewMessage, firstPass, header.sysFlag.contains(.suspend), longPolling {
+            let hold = min(max(header.suspendTimeoutMillis, 0), maxHoldMillis)
             if hold > 0 {
                 let (topic, queueId, store) = (query.topic, query.queueId, self.store)
                 holds.hold(topic: topic, queueId: queueId, offset: query.offset, holdMillis: hold, on: connection.eventLoop,
@@ -75,13 +66,9 @@ final class PullMessageProcessor: Sendable {
         case .retryImmediately: code = .pullRetryImmediately
         case .offsetMoved: code = .pullOffsetMoved
         }
-        let ext: ExtFields = [
-            "nextBeginOffset": String(outcome.nextBeginOffset),
-            "minOffset": String(outcome.minOffset),
-            "maxOffset": String(outcome.maxOffset),
-            "suggestWhichBrokerId": "0",
-        ]
-        return .response(to: request, code: code, remark: outcome.storeStatus.remark, extFields: ext, body: outcome.body)
+        return .response(to: request, code: code, remark: outcome.storeStatus.remark, header: PullMessageResponseHeader(
+            nextBeginOffset: outcome.nextBeginOffset, minOffset: outcome.minOffset, maxOffset: outcome.maxOffset),
+            body: outcome.body)
     }
 }
 

@@ -12,27 +12,27 @@ final class QueueInfoProcessor: Sendable {
     }
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand {
-        let topic: String, queueId: Int32
         do {
-            topic = try request.required("topic")
-            queueId = try request.requiredInt32("queueId")
+            switch RequestCode(rawValue: request.code) {
+            case .searchOffsetByTimestamp:
+                let header = try request.decodeHeader(SearchOffsetRequestHeader.self)
+                let offset = store.offsetByTimestamp(topic: header.topic, queueId: header.queueId, timestamp: header.timestamp)
+                return .response(to: request, code: .success, header: OffsetResponseHeader(offset: offset))
+            case .getMaxOffset:
+                let queue = try request.decodeHeader(QueueRequestHeader.self)
+                return .response(to: request, code: .success,
+                                 header: OffsetResponseHeader(offset: store.maxOffset(topic: queue.topic, queueId: queue.queueId)))
+            case .getMinOffset:
+                let queue = try request.decodeHeader(QueueRequestHeader.self)
+                return .response(to: request, code: .success,
+                                 header: OffsetResponseHeader(offset: store.minOffset(topic: queue.topic, queueId: queue.queueId)))
+            default:
+                let queue = try request.decodeHeader(QueueRequestHeader.self)
+                let time = store.earliestStoreTime(topic: queue.topic, queueId: queue.queueId)
+                return .response(to: request, code: .success, header: GetEarliestMsgStoretimeResponseHeader(timestamp: time))
+            }
         } catch {
             return .response(to: request, code: .systemError, remark: "\(error)")
-        }
-        switch RequestCode(rawValue: request.code) {
-        case .getMaxOffset:
-            return .response(to: request, code: .success, extFields: ["offset": String(store.maxOffset(topic: topic, queueId: queueId))])
-        case .getMinOffset:
-            return .response(to: request, code: .success, extFields: ["offset": String(store.minOffset(topic: topic, queueId: queueId))])
-        case .searchOffsetByTimestamp:
-            guard let timestamp = request.int64("timestamp") else {
-                return .response(to: request, code: .systemError, remark: "the request field 'timestamp' is missing or not a number")
-            }
-            let offset = store.offsetByTimestamp(topic: topic, queueId: queueId, timestamp: timestamp)
-            return .response(to: request, code: .success, extFields: ["offset": String(offset)])
-        default:
-            let time = store.earliestStoreTime(topic: topic, queueId: queueId)
-            return .response(to: request, code: .success, extFields: ["timestamp": String(time)])
         }
     }
 }

@@ -12,12 +12,11 @@ final class SendBackProcessor: Sendable {
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand {
         do {
+            let header = try request.decodeHeader(ConsumerSendMsgBackRequestHeader.self)
             // Java clients from V3_4_9 (version 121) carry their own limit.
             let sendBack = SendBackRequest(
-                group: try request.required("group"), commitLogOffset: try request.requiredInt64("offset"),
-                delayLevel: request.int32("delayLevel") ?? 0,
-                maxReconsumeTimes: request.version >= 121 ? request.int32("maxReconsumeTimes") : nil,
-                connection: connection.id)
+                group: header.group, commitLogOffset: header.offset, delayLevel: header.delayLevel,
+                maxReconsumeTimes: request.version >= 121 ? header.maxReconsumeTimes : nil, connection: connection.id)
             _ = try retry.sendBack(sendBack, now: currentMillis())
             return .response(to: request, code: .success)
         } catch let error as ServiceError {

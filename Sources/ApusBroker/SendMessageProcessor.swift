@@ -9,28 +9,14 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// The send header under either naming (§2.4 long names, §2.5 one-letter names).
-struct SendMessageHeader {
-    var request: SendRequest
-
-    init(_ command: RemotingCommand, bornHost: HostAddress) throws {
-        let v2 = command.code != RequestCode.sendMessage.rawValue
-        func key(_ long: String, _ short: String) -> String { v2 ? short : long }
-        request = SendRequest(
-            producerGroup: command.string(key("producerGroup", "a")) ?? "",
-            topic: try command.required(key("topic", "b")),
-            defaultTopic: command.string(key("defaultTopic", "c")),
-            defaultTopicQueueNums: command.int32(key("defaultTopicQueueNums", "d")),
-            queueId: command.int32(key("queueId", "e")) ?? -1,
-            sysFlag: command.int32(key("sysFlag", "f")) ?? 0,
-            bornTimestamp: command.int64(key("bornTimestamp", "g")) ?? currentMillis(),
-            flag: command.int32(key("flag", "h")) ?? 0,
-            properties: command.string(key("properties", "i")) ?? "",
-            reconsumeTimes: command.int32(key("reconsumeTimes", "j")) ?? 0,
-            maxReconsumeTimes: command.int32(key("maxReconsumeTimes", "l")),
-            // The C++ client marks batches with "1"; Java clients send code 320.
-            batch: command.code == RequestCode.sendBatchMessage.rawValue || (command.bool(key("batch", "m")) ?? false),
-            body: command.body ?? ByteBuffer(), bornHost: bornHost)
+extension SendRequest {
+    /// The service's view of a send frame (either header naming, §2.4 / §2.5).
+    init(_ header: SendMessageRequestHeader, body: ByteBuffer?, bornHost: HostAddress) {
+        self.init(producerGroup: header.producerGroup, topic: header.topic, defaultTopic: header.defaultTopic,
+                  defaultTopicQueueNums: header.defaultTopicQueueNums, queueId: header.queueId, sysFlag: header.sysFlag,
+                  bornTimestamp: header.bornTimestamp, flag: header.flag, properties: header.properties,
+                  reconsumeTimes: header.reconsumeTimes, maxReconsumeTimes: header.maxReconsumeTimes, batch: header.batch,
+                  body: body ?? ByteBuffer(), bornHost: bornHost)
     }
 }
 
@@ -53,8 +39,9 @@ final class SendMessageProcessor: Sendable {
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand? {
         let prepared: PreparedSend
         do {
-            let header = try SendMessageHeader(request, bornHost: connection.remoteAddress ?? .zero)
-            prepared = try service.prepare(header.request, now: currentMillis())
+            let header = try SendMessageRequestHeader(request: request)
+            prepared = try service.prepare(SendRequest(header, body: request.body, bornHost: connection.remoteAddress ?? .zero),
+                                           now: currentMillis())
         } catch let error as ServiceError {
             return reject(request, ResponseCode(error.kind), error.remark, connection)
         } catch {
@@ -83,11 +70,8 @@ final class SendMessageProcessor: Sendable {
                     ? MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: records[records.startIndex].physicalOffset)
                     : records.map { MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: $0.physicalOffset) }
                         .joined(separator: ",")
-                responses.append(.response(to: send.request, code: .success, extFields: [
-                    "msgId": msgId,
-                    "queueId": String(send.prepared.queueId),
-                    "queueOffset": String(records.first?.queueOffset ?? 0),
-                ]))
+                responses.append(.response(to: send.request, code: .success, header: SendMessageResponseHeader(
+                    msgId: msgId, queueId: send.prepared.queueId, queueOffset: records.first?.queueOffset ?? 0)))
             case let .messageIllegal(reason):
                 responses.append(reject(send.request, .messageIllegal, reason, connection))
             case let .serviceNotAvailable(reason):

@@ -1,5 +1,6 @@
 // TopicAdminProcessor: UPDATE_AND_CREATE_TOPIC (17) — creates or changes a topic's queue counts and permission.
 
+import ApusMessage
 import ApusRemoting
 import ApusStore
 
@@ -11,18 +12,22 @@ final class TopicAdminProcessor: Sendable {
     }
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand {
-        guard let topic = request.string("topic"), TopicRegistry.isValidName(topic) else {
+        let header: CreateTopicRequestHeader
+        do { header = try request.decodeHeader() } catch {
+            return .response(to: request, code: .systemError, remark: "\(error)")
+        }
+        let topic = header.topic
+        guard TopicNames.isValidTopicName(topic) else {
             return .response(to: request, code: .systemError, remark: "the topic name is missing or illegal")
         }
-        let read = request.int32("readQueueNums") ?? 16
-        let write = request.int32("writeQueueNums") ?? 16
+        let read = header.readQueueNums
+        let write = header.writeQueueNums
         guard read > 0, write > 0, read <= 1024, write <= 1024 else {
             return .response(to: request, code: .systemError, remark: "queue numbers must be within 1...1024")
         }
         let config = TopicConfig(topicName: topic, readQueueNums: read, writeQueueNums: write,
-                                 perm: request.int32("perm") ?? (Permission.read | Permission.write),
-                                 topicFilterType: request.string("topicFilterType") ?? "SINGLE_TAG",
-                                 topicSysFlag: request.int32("topicSysFlag") ?? 0, order: request.bool("order") ?? false)
+                                 perm: header.perm, topicFilterType: header.topicFilterType,
+                                 topicSysFlag: header.topicSysFlag, order: header.order)
         do {
             try topics.update(config)
         } catch {

@@ -1,18 +1,10 @@
 // TopicRegistry: topic configs as the broker uses them — system topics, auto-creation through TBW102, retry/DLQ topics.
 
+import ApusMessage
 import ApusStore
 import Logging
 
 final class TopicRegistry: Sendable {
-    static let defaultTopic = "TBW102"
-    static let selfTestTopic = "SELF_TEST_TOPIC"
-    static let offsetMovedEvent = "OFFSET_MOVED_EVENT"
-    /// Topics clients may not send to.
-    static let notAllowedToSend: Set<String> = [
-        "SCHEDULE_TOPIC_XXXX", "RMQ_SYS_TRANS_HALF_TOPIC", "RMQ_SYS_TRANS_OP_HALF_TOPIC",
-        "TRANS_CHECK_MAX_TIME_TOPIC", selfTestTopic, offsetMovedEvent,
-    ]
-
     let table: TopicConfigTable
     private let config: BrokerConfig
     private let logger: Logger
@@ -29,19 +21,19 @@ final class TopicRegistry: Sendable {
 
     private func createSystemTopics() throws {
         var system: [TopicConfig] = [
-            TopicConfig(topicName: Self.selfTestTopic, readQueueNums: 1, writeQueueNums: 1, perm: Permission.read | Permission.write),
-            TopicConfig(topicName: Self.offsetMovedEvent, readQueueNums: 1, writeQueueNums: 1, perm: Permission.read | Permission.write),
+            TopicConfig(topicName: TopicNames.selfTest, readQueueNums: 1, writeQueueNums: 1, perm: Permission.read | Permission.write),
+            TopicConfig(topicName: TopicNames.offsetMovedEvent, readQueueNums: 1, writeQueueNums: 1, perm: Permission.read | Permission.write),
             TopicConfig(topicName: config.brokerClusterName, readQueueNums: 16, writeQueueNums: 16,
                         perm: Permission.inherit | Permission.read | Permission.write),
             TopicConfig(topicName: config.brokerName, readQueueNums: 1, writeQueueNums: 1,
                         perm: Permission.inherit | Permission.read | Permission.write),
         ]
         if config.autoCreateTopicEnable {
-            system.append(TopicConfig(topicName: Self.defaultTopic, readQueueNums: config.defaultTopicQueueNums,
+            system.append(TopicConfig(topicName: TopicNames.autoCreateTemplate, readQueueNums: config.defaultTopicQueueNums,
                                       writeQueueNums: config.defaultTopicQueueNums,
                                       perm: Permission.inherit | Permission.read | Permission.write))
-        } else if table.get(Self.defaultTopic) != nil {
-            try table.remove(Self.defaultTopic)
+        } else if table.get(TopicNames.autoCreateTemplate) != nil {
+            try table.remove(TopicNames.autoCreateTemplate)
         }
         for topic in system where table.get(topic.topicName) == nil {
             try table.put(topic)
@@ -55,11 +47,11 @@ final class TopicRegistry: Sendable {
     /// at most as many as the template has.
     func configForSend(topic: String, defaultTopic: String?, queueNums: Int32? = nil) -> TopicConfig? {
         if let existing = table.get(topic) { return existing }
-        if topic.hasPrefix(RetryTopics.retryPrefix) {
+        if TopicNames.isRetry(topic) {
             return create(TopicConfig(topicName: topic, readQueueNums: 1, writeQueueNums: 1, perm: Permission.read | Permission.write))
         }
-        guard config.autoCreateTopicEnable, let template = table.get(defaultTopic ?? Self.defaultTopic),
-              template.perm & Permission.inherit != 0 else { return nil }
+        guard config.autoCreateTopicEnable, let template = table.get(defaultTopic ?? TopicNames.autoCreateTemplate),
+              Permission.isInherited(template.perm) else { return nil }
         let requested = queueNums.flatMap { $0 > 0 ? $0 : nil } ?? config.defaultTopicQueueNums
         let queues = min(requested, template.writeQueueNums)
         return create(TopicConfig(topicName: topic, readQueueNums: queues, writeQueueNums: queues,
@@ -93,22 +85,4 @@ final class TopicRegistry: Sendable {
         onChange()
         return table.get(topic.topicName) ?? topic
     }
-
-    static let maxGroupNameLength = 255
-
-    /// RocketMQ's rule: `^[%|a-zA-Z0-9_-]+$`, at most 127 bytes for a topic (255 for a group).
-    static func isValidName(_ topic: String, maxLength: Int = 127) -> Bool {
-        guard !topic.isEmpty, topic.utf8.count <= maxLength else { return false }
-        return topic.utf8.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
-                || c == 0x25 || c == 0x7C || c == 0x5F || c == 0x2D
-        }
-    }
-}
-
-enum RetryTopics {
-    static let retryPrefix = "%RETRY%"
-    static let dlqPrefix = "%DLQ%"
-    static func retry(_ group: String) -> String { retryPrefix + group }
-    static func deadLetter(_ group: String) -> String { dlqPrefix + group }
 }

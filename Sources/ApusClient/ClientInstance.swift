@@ -40,10 +40,10 @@ public struct TopicRoute: Sendable {
         writeQueues = []
         readQueues = []
         for queue in data.queueDatas.sorted(by: { $0.brokerName < $1.brokerName }) where masters[queue.brokerName] != nil {
-            if queue.perm & 2 != 0 {
+            if Permission.isWritable(queue.perm) {
                 writeQueues += (0..<queue.writeQueueNums).map { MessageQueue(topic: topic, brokerName: queue.brokerName, queueId: $0) }
             }
-            if queue.perm & 4 != 0 {
+            if Permission.isReadable(queue.perm) {
                 readQueues += (0..<queue.readQueueNums).map { MessageQueue(topic: topic, brokerName: queue.brokerName, queueId: $0) }
             }
         }
@@ -88,7 +88,8 @@ public final class ClientInstance: Sendable {
     public func route(_ topic: String, refresh: Bool = false) async throws -> TopicRoute {
         if !refresh, let known = state.withLock({ $0.routes[topic] }) { return known }
         let client = try await namesrvClient()
-        let response = try await client.request(.request(code: .getRouteinfoByTopic, extFields: ["topic": topic]), timeout: .seconds(3))
+        let response = try await client.request(.request(code: .getRouteinfoByTopic, header: GetRouteInfoRequestHeader(topic: topic)),
+                                                timeout: .seconds(3))
         guard response.code == ResponseCode.success.rawValue, let body = response.body else { throw ClientError.noRoute(topic) }
         let route = TopicRoute(topic: topic, data: try TopicRouteData.decode(body))
         state.withLock { $0.routes[topic] = route }

@@ -51,7 +51,7 @@ public final class Producer: Sendable {
     public func prepare(topic: String) async throws -> TopicRoute {
         let route: TopicRoute
         do { route = try await instance.route(topic) } catch {
-            var fallback = try await instance.route("TBW102")
+            var fallback = try await instance.route(TopicNames.autoCreateTemplate)
             fallback.writeQueues = fallback.writeQueues.prefix(4).map { MessageQueue(topic: topic, brokerName: $0.brokerName, queueId: $0.queueId) }
             route = fallback
         }
@@ -70,8 +70,8 @@ public final class Producer: Sendable {
                 guard response.code == ResponseCode.success.rawValue else {
                     throw ClientError.brokerError(code: response.code, remark: response.remark ?? "")
                 }
-                return SendResult(messageId: uniqueKey, offsetMessageId: response.string("msgId") ?? "", queue: target,
-                                  queueOffset: response.int64("queueOffset") ?? -1)
+                let header = try response.decodeHeader(SendMessageResponseHeader.self)
+                return SendResult(messageId: uniqueKey, offsetMessageId: header.msgId, queue: target, queueOffset: header.queueOffset)
             }
     }
 
@@ -84,25 +84,14 @@ public final class Producer: Sendable {
 
     private func request(_ message: OutgoingMessage, uniqueKey: String, queueId: Int32, connection: RemotingClient,
                          flush: Bool) -> EventLoopFuture<RemotingCommand> {
-        var properties = ""
-        properties.reserveCapacity(64 + (message.tags?.utf8.count ?? 0) + (message.keys?.utf8.count ?? 0))
-        func add(_ key: String, _ value: String) {
-            properties.append(key)
-            properties.append("\u{1}")
-            properties.append(value)
-            properties.append("\u{2}")
-        }
-        add(MessageProperty.uniqueKey, uniqueKey)
-        add(MessageProperty.wait, "true")
-        if let tags = message.tags { add(MessageProperty.tags, tags) }
-        if let keys = message.keys { add(MessageProperty.keys, keys) }
-        if !message.properties.isEmpty {
-            properties += MessagePropertyCodec.encode(message.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-        }
-        let request = RemotingCommand.request(code: .sendMessageV2, extFields: [
-            "a": group, "b": message.topic, "c": "TBW102", "d": "4", "e": String(queueId), "f": "0",
-            "g": String(currentMillis()), "h": "0", "i": properties, "j": "0", "k": "false",
-        ], body: message.body)
+        var pairs: [(String, String)] = [(MessageProperty.uniqueKey, uniqueKey), (MessageProperty.wait, "true")]
+        if let tags = message.tags { pairs.append((MessageProperty.tags, tags)) }
+        if let keys = message.keys { pairs.append((MessageProperty.keys, keys)) }
+        if !message.properties.isEmpty { pairs += message.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+        let properties = MessagePropertyCodec.encode(pairs)
+        let header = SendMessageRequestHeader(producerGroup: group, topic: message.topic, queueId: queueId,
+                                              bornTimestamp: currentMillis(), properties: properties)
+        let request = RemotingCommand.request(code: .sendMessageV2, header: header, body: message.body)
         return flush ? connection.request(request, timeout: timeout) : connection.requestNoFlush(request, timeout: timeout)
     }
 
@@ -129,11 +118,11 @@ extension Producer {
             return MessageBatchElement(flag: 0, body: Array(message.body.readableBytesView),
                                        properties: MessagePropertyCodec.encode(properties))
         }
-        let request = RemotingCommand.request(code: .sendBatchMessage, extFields: [
-            "a": group, "b": messages.first?.topic ?? "", "c": "TBW102", "d": "4", "e": String(target.queueId), "f": "0",
-            "g": String(currentMillis()), "h": "0", "i": MessagePropertyCodec.encode([(MessageProperty.wait, "true")]),
-            "j": "0", "k": "false", "m": "true",
-        ], body: ByteBuffer(bytes: MessageBatchCodec.encode(elements)))
+        let header = SendMessageRequestHeader(producerGroup: group, topic: messages.first?.topic ?? "", queueId: target.queueId,
+                                              bornTimestamp: currentMillis(),
+                                              properties: MessagePropertyCodec.encode([(MessageProperty.wait, "true")]), batch: true)
+        let request = RemotingCommand.request(code: .sendBatchMessage, header: header,
+                                              body: ByteBuffer(bytes: MessageBatchCodec.encode(elements)))
         let future = flush ? connection.request(request, timeout: timeout) : connection.requestNoFlush(request, timeout: timeout)
         return future.flatMapThrowing { response in
             guard response.code == ResponseCode.success.rawValue else {

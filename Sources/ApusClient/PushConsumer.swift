@@ -57,14 +57,14 @@ public final class PushConsumer: Sendable {
     /// `run` afterwards lets each see the full group on its first rebalance.
     public func register(_ handler: @escaping Handler) async throws {
         state.withLock { $0.handler = handler }
-        if messageModel == .clustering { subscribe(topic: "%RETRY%" + group) }
+        if messageModel == .clustering { subscribe(topic: TopicNames.retry(group)) }
         instance.onBrokerRequest { [self] request, _ in
             if request.code == RequestCode.notifyConsumerIdsChanged.rawValue {
                 Task { await rebalance() }
             }
         }
         // The retry topic exists once the broker has seen a heartbeat; rebalance picks it up.
-        for topic in state.withLock({ Array($0.subscriptions.keys) }) where !topic.hasPrefix("%RETRY%") {
+        for topic in state.withLock({ Array($0.subscriptions.keys) }) where !TopicNames.isRetry(topic) {
             _ = try await instance.route(topic)
         }
         await heartbeat()
@@ -92,9 +92,8 @@ public final class PushConsumer: Sendable {
         state.withLock { $0.assigned.removeAll() }
         for address in instance.brokerAddresses {
             guard let client = try? await instance.broker(address) else { continue }
-            _ = try? await client.request(.request(code: .unregisterClient, extFields: [
-                "clientID": instance.clientId, "producerGroup": "", "consumerGroup": group,
-            ]), timeout: .seconds(3))
+            _ = try? await client.request(.request(code: .unregisterClient, header: UnregisterClientRequestHeader(
+                clientID: instance.clientId, consumerGroup: group)), timeout: .seconds(3))
         }
     }
 
@@ -131,7 +130,8 @@ public final class PushConsumer: Sendable {
                 guard let address = route.brokerAddresses.values.sorted().first,
                       let client = try? await instance.broker(address),
                       let response = try? await client.request(
-                          .request(code: .getConsumerListByGroup, extFields: ["consumerGroup": group]), timeout: .seconds(3)),
+                          .request(code: .getConsumerListByGroup, header: GetConsumerListByGroupRequestHeader(consumerGroup: group)),
+                          timeout: .seconds(3)),
                       response.code == ResponseCode.success.rawValue, let body = response.body,
                       let list = try? ConsumerListBody.decode(body) else { continue }
                 queues = QueueAllocation.averagely(queues: queues, consumers: list.consumerIdList, me: instance.clientId)
@@ -159,16 +159,18 @@ public final class PushConsumer: Sendable {
     /// Clustering: the broker's committed offset, else the end of the queue; broadcasting: the end of the queue.
     private func startOffset(_ queue: MessageQueue, address: String) async -> Int64? {
         guard let client = try? await instance.broker(address) else { return nil }
-        let fields: ExtFields = ["consumerGroup": group, "topic": queue.topic, "queueId": String(queue.queueId)]
         if messageModel == .clustering,
-           let response = try? await client.request(.request(code: .queryConsumerOffset, extFields: fields), timeout: .seconds(3)),
-           response.code == ResponseCode.success.rawValue, let offset = response.int64("offset") {
+           let response = try? await client.request(.request(code: .queryConsumerOffset, header: QueryConsumerOffsetRequestHeader(
+               consumerGroup: group, topic: queue.topic, queueId: queue.queueId)), timeout: .seconds(3)),
+           response.code == ResponseCode.success.rawValue,
+           let offset = try? response.decodeHeader(QueryConsumerOffsetResponseHeader.self).offset {
             return offset
         }
-        if queue.topic.hasPrefix("%RETRY%") { return 0 }
-        guard let response = try? await client.request(.request(code: .getMaxOffset, extFields: fields), timeout: .seconds(3)),
+        if TopicNames.isRetry(queue.topic) { return 0 }
+        guard let response = try? await client.request(.request(code: .getMaxOffset, header: GetMaxOffsetRequestHeader(
+                  topic: queue.topic, queueId: queue.queueId)), timeout: .seconds(3)),
               response.code == ResponseCode.success.rawValue else { return nil }
-        return response.int64("offset")
+        return try? response.decodeHeader(GetMaxOffsetResponseHeader.self).offset
     }
 
     private func pull(_ queue: MessageQueue, token: UInt64) {
@@ -178,12 +180,12 @@ public final class PushConsumer: Sendable {
         }) else { return }
         let send: @Sendable (RemotingClient) -> Void = { [self] client in
             let commit = messageModel == .clustering && assignment.offset > 0
-            let request = RemotingCommand.request(code: .pullMessage, extFields: [
-                "consumerGroup": group, "topic": queue.topic, "queueId": String(queue.queueId),
-                "queueOffset": String(assignment.offset), "maxMsgNums": String(maxMsgNums),
-                "sysFlag": String((commit ? 1 : 0) | 2 | 4), "commitOffset": String(assignment.offset),
-                "suspendTimeoutMillis": "15000", "subscription": expression, "subVersion": String(subVersion),
-            ])
+            var sysFlag: PullSysFlag = [.suspend, .subscription]
+            if commit { sysFlag.insert(.commitOffset) }
+            let request = RemotingCommand.request(code: .pullMessage, header: PullMessageRequestHeader(
+                consumerGroup: group, topic: queue.topic, queueId: queue.queueId, queueOffset: assignment.offset,
+                maxMsgNums: maxMsgNums, sysFlag: sysFlag, commitOffset: assignment.offset, subscription: expression,
+                subVersion: subVersion))
             client.request(request, timeout: .seconds(30)).whenComplete { [self] result in
                 switch result {
                 case let .success(response):
@@ -208,7 +210,7 @@ public final class PushConsumer: Sendable {
     }
 
     private func handlePull(_ response: RemotingCommand, queue: MessageQueue, token: UInt64) {
-        guard let next = response.int64("nextBeginOffset") else {
+        guard let next = try? response.decodeHeader(PullMessageResponseHeader.self).nextBeginOffset else {
             retryLater(queue, token: token)
             return
         }
@@ -241,10 +243,8 @@ public final class PushConsumer: Sendable {
         let offsets = state.withLock { $0.assigned.filter { only?.contains($0.key) ?? true } }
         for (queue, assignment) in offsets {
             guard let client = try? await instance.broker(assignment.address) else { continue }
-            client.sendOneway(.request(code: .updateConsumerOffset, extFields: [
-                "consumerGroup": group, "topic": queue.topic, "queueId": String(queue.queueId),
-                "commitOffset": String(assignment.offset),
-            ]))
+            client.sendOneway(.request(code: .updateConsumerOffset, header: UpdateConsumerOffsetRequestHeader(
+                consumerGroup: group, topic: queue.topic, queueId: queue.queueId, commitOffset: assignment.offset)))
         }
     }
 }

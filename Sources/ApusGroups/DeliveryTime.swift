@@ -1,6 +1,8 @@
 // DeliveryTime: when a produced or retried message becomes deliverable — delay levels (`DELAY`), ApsaraMQ timers
 // (`__STARTDELIVERTIME`) and RocketMQ 5 timers (`TIMER_DELIVER_MS`, `TIMER_DELAY_SEC`, `TIMER_DELAY_MS`); no IO.
 
+import ApusMessage
+
 /// The broker's schedule rules: the delay-level table and the longest timer allowed.
 public struct DeliveryTime: Sendable {
     public enum Outcome: Sendable, Equatable {
@@ -10,15 +12,6 @@ public struct DeliveryTime: Sendable {
         case at(Int64, delayLevel: Int32?)
         /// The request asks for something the broker refuses; the text says what.
         case rejected(String)
-    }
-
-    /// Property keys read here (RocketMQ / ApsaraMQ names).
-    public enum Key {
-        public static let delayLevel = "DELAY"
-        public static let startDeliverTime = "__STARTDELIVERTIME"
-        public static let timerDeliverMillis = "TIMER_DELIVER_MS"
-        public static let timerDelaySeconds = "TIMER_DELAY_SEC"
-        public static let timerDelayMillis = "TIMER_DELAY_MS"
     }
 
     /// Delay of each level in milliseconds; element 0 is level 1.
@@ -51,10 +44,10 @@ public struct DeliveryTime: Sendable {
         }
         var due: Int64?
         for (key, toDue) in [
-            (Key.startDeliverTime, { (v: Int64) in v }),
-            (Key.timerDeliverMillis, { (v: Int64) in v }),
-            (Key.timerDelaySeconds, { (v: Int64) in now &+ v.multipliedReportingOverflow(by: 1000).partialValue }),
-            (Key.timerDelayMillis, { (v: Int64) in now &+ v }),
+            (MessageProperty.startDeliverTime, { (v: Int64) in v }),
+            (MessageProperty.timerDeliverMs, { (v: Int64) in v }),
+            (MessageProperty.timerDelaySec, { (v: Int64) in now &+ v.multipliedReportingOverflow(by: 1000).partialValue }),
+            (MessageProperty.timerDelayMs, { (v: Int64) in now &+ v }),
         ] {
             switch number(key) {
             case let .failure(error): return .rejected(error.reason)
@@ -71,7 +64,7 @@ public struct DeliveryTime: Sendable {
             }
             return .at(due, delayLevel: nil)
         }
-        switch number(Key.delayLevel) {
+        switch number(MessageProperty.delayLevel) {
         case let .failure(error): return .rejected(error.reason)
         case let .success(level?) where level > 0:
             let clamped = Int32(min(level, Int64(maxLevel)))

@@ -1,4 +1,5 @@
-// MessageConstants: SYSFLAG bits (§4.2), well-known property keys (§4.4) and the tag hash (§4.7).
+// MessageConstants: message SYSFLAG bits (§4.2), pull sysFlag bits (§2.7), permission bits, well-known property keys
+// (§4.4) and the tag hash (§4.7). Topic and group names live in TopicNames.swift.
 
 /// Bits of a stored message's SYSFLAG field.
 public enum MessageSysFlag {
@@ -12,22 +13,67 @@ public enum MessageSysFlag {
     public static let storeHostV6: Int32 = 0x20
 }
 
-/// Property keys the broker and clients care about.
+/// Permission bits of a topic or broker (`PermName` in RocketMQ): the `perm` of topic configs and route queue data.
+public enum Permission {
+    public static let priority: Int32 = 8
+    public static let read: Int32 = 4
+    public static let write: Int32 = 2
+    public static let inherit: Int32 = 1
+    public static let readWrite: Int32 = read | write
+
+    public static func isReadable(_ perm: Int32) -> Bool { perm & read != 0 }
+    public static func isWritable(_ perm: Int32) -> Bool { perm & write != 0 }
+    public static func isInherited(_ perm: Int32) -> Bool { perm & inherit != 0 }
+}
+
+/// Bits of a PULL_MESSAGE request's `sysFlag` (§2.7, RocketMQ `PullSysFlag`).
+public struct PullSysFlag: OptionSet, Sendable, Hashable {
+    public var rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// The request carries `commitOffset` to store for the group.
+    public static let commitOffset = PullSysFlag(rawValue: 0x1)
+    /// Long polling allowed: the broker may hold the request when nothing is there yet.
+    public static let suspend = PullSysFlag(rawValue: 0x2)
+    /// The request carries its own `subscription` expression.
+    public static let subscription = PullSysFlag(rawValue: 0x4)
+    public static let classFilter = PullSysFlag(rawValue: 0x8)
+    /// Java lite-pull consumers.
+    public static let litePull = PullSysFlag(rawValue: 0x10)
+}
+
+/// Property keys of the properties string (§4.4), named as RocketMQ's `MessageConst.PROPERTY_*`.
 public enum MessageProperty {
-    public static let tags = "TAGS"
     public static let keys = "KEYS"
-    public static let uniqueKey = "UNIQ_KEY"
+    public static let tags = "TAGS"
+    public static let wait = "WAIT"
+    /// Delay level (1-based index into the broker's delay levels).
     public static let delayLevel = "DELAY"
     public static let retryTopic = "RETRY_TOPIC"
-    public static let originMessageId = "ORIGIN_MESSAGE_ID"
     public static let realTopic = "REAL_TOPIC"
     public static let realQueueId = "REAL_QID"
-    public static let wait = "WAIT"
-    public static let cluster = "CLUSTER"
     public static let transactionPrepared = "TRAN_MSG"
     public static let producerGroup = "PGROUP"
-    public static let maxReconsumeTimes = "MAX_RECONSUME_TIMES"
+    public static let originMessageId = "ORIGIN_MESSAGE_ID"
     public static let reconsumeTime = "RECONSUME_TIME"
+    public static let maxReconsumeTimes = "MAX_RECONSUME_TIMES"
+    /// The client's message id (`UNIQ_KEY`).
+    public static let uniqueKey = "UNIQ_KEY"
+    /// Added by the broker on store: its cluster name.
+    public static let cluster = "CLUSTER"
+    /// RocketMQ 5 timer messages: absolute delivery time (ms), or a delay in seconds / ms.
+    public static let timerDeliverMs = "TIMER_DELIVER_MS"
+    public static let timerDelaySec = "TIMER_DELAY_SEC"
+    public static let timerDelayMs = "TIMER_DELAY_MS"
+    public static let timerOutMs = "TIMER_OUT_MS"
+    /// Aliyun ONS / C++ client: absolute delivery time (ms) of a timed message.
+    public static let startDeliverTime = "__STARTDELIVERTIME"
+    /// Aliyun ONS / C++ client: sharding key of a partition-ordered message.
+    public static let shardingKey = "__SHARDINGKEY"
+    /// Aliyun ONS / C++ client: seconds before the first transaction check of a half message.
+    public static let transactionCheckImmunityTime = "__TransCheckT"
+    public static let transactionCheckTimes = "TRANSACTION_CHECK_TIMES"
+    public static let checkImmunityTimeInSeconds = "CHECK_IMMUNITY_TIME_IN_SECONDS"
 }
 
 /// The consume-queue tags code: Java `String.hashCode()` of the tag, sign-extended.

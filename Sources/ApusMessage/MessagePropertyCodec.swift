@@ -1,4 +1,6 @@
-// MessagePropertyCodec: the properties string (§4.4), `key 0x01 value 0x02` per pair.
+// MessagePropertyCodec: the properties string (§4.4), `key 0x01 value 0x02` per pair — decode, encode, lookup, and
+// the edits (append, set, remove) that must work whether or not the string ends with 0x02: the C++ client always
+// ends it with one, Java 4.9.x encodes batch elements' properties without the last one.
 
 public enum MessagePropertyCodec {
     static let nameSeparator: UInt8 = 0x01
@@ -38,24 +40,53 @@ public enum MessagePropertyCodec {
         text += value
     }
 
-    /// `first` followed by `second`, with exactly one pair separator between them whatever `first` ends with.
-    public static func merge(_ first: String, _ second: String) -> String {
-        guard let last = first.utf8.last, last != pairSeparator, !second.isEmpty else { return first + second }
-        return first + "\u{02}" + second
+    /// `extra`'s pairs after `properties`' pairs, with a 0x02 between them when `properties` lacks a trailing one.
+    public static func appending(_ extra: String, to properties: String) -> String {
+        var out = properties
+        append(extra, to: &out)
+        return out
     }
 
-    /// Removes every pair named `key`; the rest keeps its order, without a trailing separator.
-    public static func remove(_ key: String, from text: inout String) {
-        guard text.utf8.contains(nameSeparator), value(of: key, in: text) != nil else { return }
-        var kept = ""
-        kept.reserveCapacity(text.utf8.count)
-        for piece in text.utf8.split(separator: pairSeparator) {
-            let name = piece.firstIndex(of: nameSeparator).map { piece[piece.startIndex..<$0] } ?? piece[...]
-            if name.elementsEqual(key.utf8) { continue }
-            if !kept.isEmpty { kept += "\u{02}" }
-            kept += String(decoding: piece, as: UTF8.self)
+    public static func append(_ extra: String, to properties: inout String) {
+        guard !extra.isEmpty else { return }
+        if let last = properties.utf8.last, last != pairSeparator {
+            properties.reserveCapacity(properties.utf8.count + 1 + extra.utf8.count)
+            properties.append("\u{02}")
         }
-        text = kept
+        properties.append(extra)
+    }
+
+    /// Replaces every pair named `key` by one `key=value` pair at the end.
+    public static func set(_ key: String, _ value: String, in properties: inout String) {
+        remove(key, from: &properties)
+        append(encode([(key, value)]), to: &properties)
+    }
+
+    /// Removes every pair named `key`; the string is untouched when there is none.
+    public static func remove(_ key: String, from properties: inout String) {
+        let keyBytes = Array(key.utf8)
+        guard !keyBytes.isEmpty else { return }
+        let bytes = Array(properties.utf8)
+        var out: [UInt8] = []
+        var removed = false
+        var pairStart = 0
+        while pairStart < bytes.count {
+            var end = pairStart
+            while end < bytes.count && bytes[end] != pairSeparator { end += 1 }
+            let keyEnd = pairStart + keyBytes.count
+            let matches = keyEnd < end && bytes[keyEnd] == nameSeparator && bytes[pairStart..<keyEnd].elementsEqual(keyBytes)
+            if matches {
+                if !removed {
+                    out.reserveCapacity(bytes.count)
+                    out.append(contentsOf: bytes[0..<pairStart])
+                    removed = true
+                }
+            } else if removed {
+                out.append(contentsOf: bytes[pairStart..<min(end + 1, bytes.count)])
+            }
+            pairStart = end + 1
+        }
+        if removed { properties = String(decoding: out, as: UTF8.self) }
     }
 
     /// The value of `key` (the last occurrence), found by scanning the UTF-8 bytes without building a dictionary.

@@ -63,7 +63,7 @@ final class NameServerProcessor: RemotingRequestProcessor {
         let response: RemotingCommand
         switch RequestCode(rawValue: request.code) {
         case .getRouteinfoByTopic:
-            let topic = request.string("topic") ?? ""
+            let topic = (try? request.decodeHeader(GetRouteInfoRequestHeader.self))?.topic ?? ""
             if let route = route(topic: topic) {
                 response = .response(to: request, code: .success, body: route.encode())
             } else {
@@ -73,11 +73,13 @@ final class NameServerProcessor: RemotingRequestProcessor {
         case .registerBroker:
             response = register(request, connection: connection)
         case .unregisterBroker:
-            table.withLock {
-                $0.unregister(brokerName: request.string("brokerName") ?? "", brokerAddr: request.string("brokerAddr") ?? "",
-                              brokerId: request.int64("brokerId") ?? 0)
+            do {
+                let header: UnregisterBrokerRequestHeader = try request.decodeHeader()
+                table.withLock { $0.unregister(brokerName: header.brokerName, brokerAddr: header.brokerAddr, brokerId: header.brokerId) }
+                response = .response(to: request, code: .success)
+            } catch {
+                response = .response(to: request, code: .systemError, remark: "\(error)")
             }
-            response = .response(to: request, code: .success)
         case .getBrokerClusterInfo:
             response = .response(to: request, code: .success, body: table.withLock { $0.clusterInfo }.encode())
         case .getAllTopicListFromNameserver:
@@ -91,9 +93,11 @@ final class NameServerProcessor: RemotingRequestProcessor {
     }
 
     private func register(_ request: RemotingCommand, connection: RemotingConnection) -> RemotingCommand {
-        guard let brokerName = request.string("brokerName"), let brokerAddr = request.string("brokerAddr") else {
-            return .response(to: request, code: .systemError, remark: "brokerName and brokerAddr are required")
+        let header: RegisterBrokerRequestHeader
+        do { header = try request.decodeHeader() } catch {
+            return .response(to: request, code: .systemError, remark: "\(error)")
         }
+        let brokerName = header.brokerName, brokerAddr = header.brokerAddr
         let body: RegisterBrokerBody
         do {
             body = try request.body.map { try RegisterBrokerBody.decode($0) }
@@ -103,15 +107,15 @@ final class NameServerProcessor: RemotingRequestProcessor {
             return .response(to: request, code: .systemError, remark: "register body cannot be parsed: \(error)")
         }
         let registration = BrokerRegistration(
-            clusterName: request.string("clusterName") ?? "DefaultCluster", brokerName: brokerName, brokerAddr: brokerAddr,
-            brokerId: request.int64("brokerId") ?? 0, topics: Array(body.topicConfigTable.values), dataVersion: body.dataVersion)
+            clusterName: header.clusterName, brokerName: brokerName, brokerAddr: brokerAddr,
+            brokerId: header.brokerId, topics: Array(body.topicConfigTable.values), dataVersion: body.dataVersion)
         let isNew = table.withLock { table in
             let known = table.clusterInfo.brokerAddrTable[brokerName]?.brokerAddrs.values.contains(brokerAddr) ?? false
             table.register(registration, connection: connection.id, now: currentMillis())
             return !known
         }
         if isNew { logger.info("broker registered", metadata: ["broker": "\(brokerName)", "addr": "\(brokerAddr)"]) }
-        return .response(to: request, code: .success, extFields: ["haServerAddr": "", "masterAddr": ""])
+        return .response(to: request, code: .success, header: RegisterBrokerResponseHeader())
     }
 
     func readComplete(on connection: RemotingConnection) {}

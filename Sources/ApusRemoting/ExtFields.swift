@@ -5,12 +5,13 @@ public struct ExtFields: Sendable, Equatable, Sequence, ExpressibleByDictionaryL
     public typealias Element = (key: String, value: String)
 
     /// A named struct rather than a tuple: arrays of tuples go through generic runtime metadata on every copy/destroy.
-    fileprivate struct Field {
+    struct Field {
         var key: String
         var value: String
     }
 
-    private var pairs: [Field]
+    /// In arrival order; header decoders scan it once instead of looking each key up.
+    private(set) var pairs: [Field]
 
     public init() {
         pairs = []

@@ -38,7 +38,7 @@ public final class RemotingClient: Sendable {
                     let bound = CommandWriter(channel: channel, frameWriter: NIOLoopBound(writer, eventLoop: channel.eventLoop))
                     commandWriter.withLock { $0 = bound }
                     try channel.pipeline.syncOperations.addHandlers(
-                        writer, ClientConnectionHandler(pending: pending, logger: logger, deliver: deliver))
+                        writer, ClientConnectionHandler(pending: pending, writer: writer, logger: logger, deliver: deliver))
                 }
             }
             .connect(host: host, port: port).get()
@@ -78,14 +78,17 @@ public final class RemotingClient: Sendable {
 
 private final class ClientConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
-    private var frames = FrameAccumulator(maxFrameLength: 16 * 1024 * 1024)
+    private let frames = NIOSingleStepByteToMessageProcessor(RemotingCommandDecoder(maxFrameLength: 16 * 1024 * 1024))
 
     private let pending: PendingResponses
+    private let writer: RemotingFrameWriter
     private let logger: Logger
     private let deliver: @Sendable (RemotingCommand) -> Void
 
-    init(pending: PendingResponses, logger: Logger, deliver: @escaping @Sendable (RemotingCommand) -> Void) {
+    init(pending: PendingResponses, writer: RemotingFrameWriter, logger: Logger,
+         deliver: @escaping @Sendable (RemotingCommand) -> Void) {
         self.pending = pending
+        self.writer = writer
         self.logger = logger
         self.deliver = deliver
     }
@@ -93,17 +96,18 @@ private final class ClientConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard context.channel.isActive else { return }
         do {
-            try frames.feed(unwrapInboundIn(data)) { command in
+            try frames.process(buffer: unwrapInboundIn(data)) { command in
                 if command.isResponse {
                     if !pending.complete(command) {
                         logger.debug("dropping unmatched response", metadata: ["opaque": "\(command.opaque)"])
                     }
                 } else {
+                    writer.requestReceived(command)
                     deliver(command)
                 }
             }
         } catch {
-            closeOnError(error, context: context, logger: logger)
+            closeOnError(error, context: context, logger: logger, limiter: clientLogLimiter)
         }
     }
 
@@ -113,6 +117,6 @@ private final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        closeOnError(error, context: context, logger: logger)
+        closeOnError(error, context: context, logger: logger, limiter: clientLogLimiter)
     }
 }

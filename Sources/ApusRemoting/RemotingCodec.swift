@@ -20,35 +20,8 @@ public enum RemotingDecodingError: Error, Sendable, Equatable {
     case malformedHeader(String)
 }
 
-/// Inbound framing inside the connection handlers themselves: bytes accumulate until whole frames are there, and
-/// each decoded command goes straight to the handler's logic (no pipeline hop, no boxing per frame).
-struct FrameAccumulator {
-    private var decoder: RemotingCommandDecoder
-    private var cumulation: ByteBuffer?
-
-    init(maxFrameLength: Int) {
-        decoder = RemotingCommandDecoder(maxFrameLength: maxFrameLength)
-    }
-
-    /// Decodes every complete frame in `buffer` plus what was left over; throws on a malformed frame.
-    mutating func feed(_ buffer: ByteBuffer, _ handle: (RemotingCommand) -> Void) throws {
-        var input: ByteBuffer
-        if var pending = cumulation {
-            cumulation = nil
-            var more = buffer
-            pending.writeBuffer(&more)
-            input = pending
-        } else {
-            input = buffer
-        }
-        while let command = try decoder.decode(buffer: &input) { handle(command) }
-        if input.readableBytes > 0 {
-            input.discardReadBytes()
-            cumulation = input
-        }
-    }
-}
-
+/// Frame decoder (§1.2). The connection handlers drive it with NIO's `NIOSingleStepByteToMessageProcessor` inside
+/// their own `channelRead` (no pipeline hop or boxing per frame); a body is a slice of the received bytes.
 public struct RemotingCommandDecoder: NIOSingleStepByteToMessageDecoder {
     public typealias InboundOut = RemotingCommand
 

@@ -1,4 +1,5 @@
-// RemotingCommand: one request or response frame of the remoting protocol, with typed ext-field readers.
+// RemotingCommand: one request or response frame of the remoting protocol. Its ext fields are read and written
+// through typed headers (Headers/*.swift), never by key at the call site.
 
 import NIOCore
 
@@ -37,7 +38,8 @@ public struct RemotingCommand: Sendable, Equatable {
 
     /// Flag bit 0.
     public var isResponse: Bool { flag & RemotingCommand.responseFlag != 0 }
-    /// Flag bit 1. The C++ client never sets it on the wire; do not decide whether to answer by it.
+    /// Flag bit 1. The remoting layer never writes a response to a request carrying it (RemotingFrameWriter). The C++
+    /// client never sets it on the wire, so processors still answer its "one-way" requests (harmless).
     public var isOneway: Bool { flag & RemotingCommand.onewayFlag != 0 }
 
     public var requestCode: RequestCode? { RequestCode(rawValue: code) }
@@ -52,23 +54,6 @@ public struct RemotingCommand: Sendable, Equatable {
                                 extFields: ExtFields = [:], body: ByteBuffer? = nil) -> RemotingCommand {
         RemotingCommand(code: code.rawValue, opaque: request.opaque, flag: responseFlag, remark: remark,
                         extFields: extFields, body: body, serializeType: request.serializeType)
-    }
-
-    public func string(_ key: String) -> String? { extFields[key] }
-
-    public func int32(_ key: String) -> Int32? {
-        guard let text = extFields[key] else { return nil }
-        return Int32(text) ?? JSONValue.integer(text.trimmingSpaces).flatMap { Int32(exactly: $0) }
-    }
-
-    public func int64(_ key: String) -> Int64? {
-        guard let text = extFields[key] else { return nil }
-        return Int64(text) ?? JSONValue.integer(text.trimmingSpaces)
-    }
-
-    /// "true"/"1" → true, "false"/"0" → false (any case); anything else → nil.
-    public func bool(_ key: String) -> Bool? {
-        extFields[key].flatMap(JSONValue.bool)
     }
 }
 

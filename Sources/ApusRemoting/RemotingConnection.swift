@@ -166,9 +166,38 @@ extension HostAddress {
     }
 }
 
+/// Opaques of one-way requests received on a connection, so that no response to them is ever written (spec §1.5:
+/// the Java client logs every response to a one-way UPDATE_CONSUMER_OFFSET). Bounded: the oldest of `capacity`
+/// entries is forgotten first; a two-way request reusing an opaque clears it.
+struct OnewayOpaques {
+    static let capacity = 1024
+    private var members: Set<Int32> = []
+    private var order: [Int32] = []
+    private var next = 0
+
+    var isEmpty: Bool { members.isEmpty }
+
+    func contains(_ opaque: Int32) -> Bool { members.contains(opaque) }
+
+    mutating func insert(_ opaque: Int32) {
+        guard members.insert(opaque).inserted else { return }
+        if order.count < Self.capacity {
+            order.append(opaque)
+        } else {
+            members.remove(order[next])
+            order[next] = opaque
+            next = (next + 1) % Self.capacity
+        }
+    }
+
+    mutating func remove(_ opaque: Int32) {
+        members.remove(opaque)
+    }
+}
+
 /// Encodes outbound commands. Small frames written without a promise are coalesced into one buffer until the next
 /// flush (one allocation and one iovec per burst instead of per frame); a large body is written as its own buffer
-/// instead of being copied.
+/// instead of being copied. A response to a one-way request is dropped here, whoever wrote it.
 final class RemotingFrameWriter: ChannelOutboundHandler {
     typealias OutboundIn = RemotingCommand
     typealias OutboundOut = ByteBuffer
@@ -177,6 +206,18 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
     private static let coalesceLimit = 256 * 1024
     private var pending: ByteBuffer?
     private var context: ChannelHandlerContext?
+    private var oneway = OnewayOpaques()
+    /// Responses to one-way requests that were dropped (diagnostics and tests).
+    private(set) var droppedOnewayResponses = 0
+
+    /// Called on the event loop for every request frame before it is processed.
+    func requestReceived(_ request: RemotingCommand) {
+        if request.isOneway {
+            oneway.insert(request.opaque)
+        } else if !oneway.isEmpty {
+            oneway.remove(request.opaque)
+        }
+    }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
@@ -192,6 +233,11 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
     }
 
     private func write(_ command: RemotingCommand, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        if command.isResponse, !oneway.isEmpty, oneway.contains(command.opaque) {
+            droppedOnewayResponses += 1
+            promise?.succeed(())
+            return
+        }
         let bodyLength = command.body?.readableBytes ?? 0
         let inline = bodyLength <= RemotingFrameWriter.copyBodyLimit
         let estimate = 160 + command.extFields.count * 48 + (inline ? bodyLength : 0)
@@ -240,14 +286,31 @@ struct CommandWriter: Sendable {
     }
 }
 
-/// Logs one line for a broken connection and closes it: a warning for malformed frames, debug for I/O errors
+/// Logs one line for a broken connection and closes it: a warning for malformed frames — rate-limited per kind and
+/// peer host, so one misbehaving client reconnecting in a loop cannot flood the log — and debug for I/O errors
 /// (resets, a peer leaving mid-frame).
-func closeOnError(_ error: Error, context: ChannelHandlerContext, logger: Logger) {
-    let peer = context.channel.remoteAddress.map { "\($0)" } ?? "?"
-    if error is RemotingDecodingError {
-        logger.warning("closing connection after malformed input", metadata: ["peer": "\(peer)", "reason": "\(error)"])
+func closeOnError(_ error: Error, context: ChannelHandlerContext, logger: Logger, limiter: LogRateLimiter) {
+    let address = context.channel.remoteAddress
+    let peer = address.map { "\($0)" } ?? "?"
+    if let decoding = error as? RemotingDecodingError {
+        limiter.warning(logger, key: decoding.logKind, peer: address?.ipAddress ?? peer, "closing connection after malformed input",
+                        metadata: ["peer": "\(peer)", "reason": "\(error)"])
     } else {
         logger.debug("closing connection after error", metadata: ["peer": "\(peer)", "reason": "\(error)"])
     }
     context.close(promise: nil)
 }
+
+extension RemotingDecodingError {
+    /// The rate-limiting key of its warning.
+    var logKind: String {
+        switch self {
+        case .frameTooLarge: return "oversized-frame"
+        case .unsupportedSerializeType: return "unknown-serialize-type"
+        case .frameTooSmall, .headerLengthInvalid, .malformedHeader: return "bad-frame"
+        }
+    }
+}
+
+/// Shared by every RemotingClient of the process.
+let clientLogLimiter = LogRateLimiter()

@@ -22,17 +22,20 @@ public final class RemotingServer: Sendable {
     let processor: RemotingRequestProcessor
     let maxFrameLength: Int
     let logger: Logger
+    /// Rate-limits the server's per-peer warnings; processors may log their own floods through it too.
+    public let logLimiter: LogRateLimiter
     let pending = PendingResponses()
     private let state = Mutex<(listener: Channel?, connections: [UInt64: RemotingConnection])>((nil, [:]))
 
     public init(host: String, port: Int, group: EventLoopGroup, processor: RemotingRequestProcessor,
-                maxFrameLength: Int = 16 << 20, logger: Logger) {
+                maxFrameLength: Int = 16 << 20, logger: Logger, logLimiter: LogRateLimiter = LogRateLimiter()) {
         self.host = host
         self.port = port
         self.group = group
         self.processor = processor
         self.maxFrameLength = maxFrameLength
         self.logger = logger
+        self.logLimiter = logLimiter
     }
 
     /// Binds the listening socket (SO_REUSEADDR; TCP_NODELAY on accepted connections).
@@ -89,18 +92,18 @@ public final class RemotingServer: Sendable {
     }
 }
 
-private final class ServerConnectionHandler: ChannelInboundHandler {
+final class ServerConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     private let server: RemotingServer
     private let writer: RemotingFrameWriter
-    private var frames: FrameAccumulator
+    private let frames: NIOSingleStepByteToMessageProcessor<RemotingCommandDecoder>
     private var connection: RemotingConnection?
 
     init(server: RemotingServer, writer: RemotingFrameWriter, maxFrameLength: Int) {
         self.server = server
         self.writer = writer
-        self.frames = FrameAccumulator(maxFrameLength: maxFrameLength)
+        self.frames = NIOSingleStepByteToMessageProcessor(RemotingCommandDecoder(maxFrameLength: maxFrameLength))
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -119,17 +122,18 @@ private final class ServerConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard context.channel.isActive else { return }
         do {
-            try frames.feed(unwrapInboundIn(data)) { command in
+            try frames.process(buffer: unwrapInboundIn(data)) { command in
                 if command.isResponse {
                     if !server.pending.complete(command) {
                         server.logger.debug("dropping unmatched response", metadata: ["opaque": "\(command.opaque)"])
                     }
                 } else if let connection {
+                    writer.requestReceived(command)
                     server.processor.process(command, on: connection)
                 }
             }
         } catch {
-            closeOnError(error, context: context, logger: server.logger)
+            closeOnError(error, context: context, logger: server.logger, limiter: server.logLimiter)
         }
     }
 
@@ -139,6 +143,6 @@ private final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        closeOnError(error, context: context, logger: server.logger)
+        closeOnError(error, context: context, logger: server.logger, limiter: server.logLimiter)
     }
 }

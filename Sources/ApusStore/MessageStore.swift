@@ -167,17 +167,12 @@ public final class MessageStore: Sendable {
         return added
     }
 
-    /// The topic the schedule service keeps delayed messages in, one queue per delay level.
-    public static let scheduleTopic = "SCHEDULE_TOPIC_XXXX"
-    /// The property holding when a scheduled message is due (epoch ms).
-    public static let timerOutMillisProperty = "TIMER_OUT_MS"
-
     /// The consume-queue tags code of a record, as the appender's caller computes it and recovery rebuilds it: in
     /// `SCHEDULE_TOPIC_XXXX` the time the message is due (the Int64 value of `TIMER_OUT_MS`, 0 if missing or not a
     /// number), so the schedule service finds due messages from the queue alone; elsewhere `TagsCode.of(TAGS)`.
     public static func consumeQueueTagsCode(topic: String, properties: String) -> Int64 {
-        if topic == scheduleTopic {
-            return MessagePropertyCodec.value(of: timerOutMillisProperty, in: properties).flatMap { Int64($0) } ?? 0
+        if topic == TopicNames.schedule {
+            return MessagePropertyCodec.value(of: MessageProperty.timerOutMs, in: properties).flatMap { Int64($0) } ?? 0
         }
         return TagsCode.of(MessagePropertyCodec.value(of: MessageProperty.tags, in: properties))
     }

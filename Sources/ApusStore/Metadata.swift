@@ -170,13 +170,6 @@ final class PersistentState<Value: VersionedState>: Sendable {
     }
 }
 
-public enum Permission {
-    public static let priority: Int32 = 8
-    public static let read: Int32 = 4
-    public static let write: Int32 = 2
-    public static let inherit: Int32 = 1
-}
-
 public struct TopicConfig: Codable, Sendable, Equatable {
     public var topicName: String
     public var readQueueNums: Int32

@@ -196,11 +196,9 @@ struct BenchRunner: Sendable {
         let defaultRoute = try await producer.prepare(topic: topic)
         guard let address = defaultRoute.brokerAddresses.values.first else { throw ClientError.noRoute(topic) }
         let connection = try await instance.broker(address)
-        let response = try await connection.request(.request(code: .updateAndCreateTopic, extFields: [
-            "topic": topic, "defaultTopic": "TBW102", "readQueueNums": String(options.queues),
-            "writeQueueNums": String(options.queues), "perm": "6", "topicFilterType": "SINGLE_TAG", "topicSysFlag": "0",
-            "order": "false",
-        ]), timeout: .seconds(5))
+        let response = try await connection.request(.request(code: .updateAndCreateTopic, header: CreateTopicRequestHeader(
+            topic: topic, defaultTopic: TopicNames.autoCreateTemplate, readQueueNums: options.queues,
+            writeQueueNums: options.queues)), timeout: .seconds(5))
         guard response.code == ResponseCode.success.rawValue else {
             throw ClientError.brokerError(code: response.code, remark: response.remark ?? "")
         }

@@ -198,7 +198,7 @@ private func delivered(_ h: ServiceHarness, _ topic: String, _ index: Int) throw
             try h.broker.retry.sendBack(SendBackRequest(group: name, commitLogOffset: 0), now: t0)
         }
     }
-    #expect(h.broker.topics.table.all().allSatisfy { TopicRegistry.isValidName($0.topicName) })
+    #expect(h.broker.topics.table.all().allSatisfy { TopicNames.isValidTopicOrGroupName($0.topicName) })
     #expect(h.broker.topics.get("%RETRY%") == nil)
 }
 

@@ -1,4 +1,5 @@
 // Tests of the JSON metadata tables and AtomicFile.
+import ApusMessage
 @testable import ApusStore
 import Foundation
 import Synchronization

@@ -116,28 +116,28 @@ private func touchAbort(_ root: String) { writeFileBytes([], root + "/abort") }
     let store = try MessageStore(config: config, logger: testLogger)
     // As the broker stores them: the appender's caller computes the tags code with consumeQueueTagsCode.
     func scheduled(_ pairs: [(String, String)], queueId: Int32 = 2) -> MessageToStore {
-        var m = message(topic: MessageStore.scheduleTopic, queueId: queueId, body: "delayed")
+        var m = message(topic: TopicNames.schedule, queueId: queueId, body: "delayed")
         m.properties = MessagePropertyCodec.encode(pairs)
         m.tagsCode = MessageStore.consumeQueueTagsCode(topic: m.topic, properties: m.properties)
         return m
     }
     let due: Int64 = 1_900_000_000_123
-    put(store, scheduled([(MessageProperty.tags, "T"), (MessageStore.timerOutMillisProperty, String(due))]),
+    put(store, scheduled([(MessageProperty.tags, "T"), (MessageProperty.timerOutMs, String(due))]),
         scheduled([(MessageProperty.tags, "T")]),
-        scheduled([(MessageStore.timerOutMillisProperty, "soon")]),
+        scheduled([(MessageProperty.timerOutMs, "soon")]),
         message(queueId: 2, body: "plain", tag: "T"))
     func tagsCodes(_ store: MessageStore, _ topic: String) -> [Int64] {
         var codes: [Int64] = []
         _ = pull(store, topic: topic, queueId: 2, offset: 0) { codes.append($0); return true }
         return codes
     }
-    #expect(tagsCodes(store, MessageStore.scheduleTopic) == [due, 0, 0])
+    #expect(tagsCodes(store, TopicNames.schedule) == [due, 0, 0])
     #expect(tagsCodes(store, "TopicTest") == [TagsCode.of("T")])
     store.shutdown()
     try FileManager.default.removeItem(atPath: root + "/consumequeue")
 
     let reopened = try MessageStore(config: config, logger: testLogger)
-    #expect(tagsCodes(reopened, MessageStore.scheduleTopic) == [due, 0, 0])
+    #expect(tagsCodes(reopened, TopicNames.schedule) == [due, 0, 0])
     #expect(tagsCodes(reopened, "TopicTest") == [TagsCode.of("T")])
     reopened.shutdown()
 }

@@ -3,6 +3,7 @@
 // asks again when `PullHoldService` reports an arrival.
 
 import ApusGroups
+import ApusMessage
 import ApusStore
 import NIOCore
 
@@ -60,7 +61,7 @@ final class ConsumeService: Sendable {
 
     func pull(_ query: PullQuery, now: Int64) throws(ServiceError) -> PullOutcome {
         if let config = topics.get(query.topic) {
-            guard config.perm & Permission.read != 0 else {
+            guard Permission.isReadable(config.perm) else {
                 throw ServiceError(.noPermission, "the topic [\(query.topic)] is not readable")
             }
             guard query.queueId >= 0, query.queueId < config.readQueueNums else {

@@ -29,11 +29,14 @@ final class GroupService: Sendable {
                                  locks: QueueLockTable(lockMaxLiveMillis: lockMaxLiveMillis)))
     }
 
-    /// A group name as RocketMQ accepts it; nothing is created for any other.
+    /// The longest group name whose `%RETRY%` topic is still a valid topic name.
+    static let maxGroupNameBytes = TopicNames.maxTopicBytes - TopicNames.retryPrefix.utf8.count
+
+    /// A group name as RocketMQ accepts it (and short enough for its retry topic); nothing is created for any other.
     static func validate(group: String) throws(ServiceError) {
-        guard TopicRegistry.isValidName(group, maxLength: TopicRegistry.maxGroupNameLength) else {
+        guard TopicNames.isValidTopicOrGroupName(group, maxBytes: maxGroupNameBytes) else {
             throw ServiceError(.invalidName, "the consumer group name [\(group.debugDescription.dropFirst().dropLast())] is illegal: "
-                + "use letters, digits, %, |, _ and - (at most \(TopicRegistry.maxGroupNameLength) characters)")
+                + "use letters, digits, %, |, _ and - (at most \(maxGroupNameBytes) characters)")
         }
     }
 
@@ -48,7 +51,7 @@ final class GroupService: Sendable {
         }
         do {
             let created = try configs.getOrCreate(group, persistence: .background)
-            topics.ensureSingleQueueTopic(RetryTopics.retry(group))
+            topics.ensureSingleQueueTopic(TopicNames.retry(group))
             return created
         } catch {
             throw ServiceError(.systemError, "cannot create subscription group [\(group)]: \(error)")
@@ -60,10 +63,10 @@ final class GroupService: Sendable {
     @discardableResult
     func heartbeat(_ entries: [ConsumerHeartbeat], connection: ConnectionID, now: Int64) throws(ServiceError) -> Bool {
         for entry in entries { try Self.validate(group: entry.group) }
-        let createsTopics = entries.contains { topics.get(RetryTopics.retry($0.group)) == nil }
+        let createsTopics = entries.contains { topics.get(TopicNames.retry($0.group)) == nil }
         for entry in entries {
             try config(of: entry.group)
-            topics.ensureSingleQueueTopic(RetryTopics.retry(entry.group))
+            topics.ensureSingleQueueTopic(TopicNames.retry(entry.group))
         }
         state.withLock { state in
             for entry in entries { state.consumers.heartbeat(entry, connection: connection, now: now) }

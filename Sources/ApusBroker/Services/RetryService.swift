@@ -66,8 +66,8 @@ final class RetryService: Sendable {
         let destination: String
         switch decision {
         case .drop: return .dropped
-        case .retry: destination = RetryTopics.retry(request.group)
-        case .deadLetter: destination = RetryTopics.deadLetter(request.group)
+        case .retry: destination = TopicNames.retry(request.group)
+        case .deadLetter: destination = TopicNames.deadLetter(request.group)
         }
         guard topics.ensureSingleQueueTopic(destination) != nil else {
             throw ServiceError(.systemError, "cannot create topic \(destination)")

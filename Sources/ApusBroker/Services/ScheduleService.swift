@@ -12,10 +12,10 @@ import NIOCore
 import Synchronization
 
 final class ScheduleService: Sendable {
-    static let topic = MessageStore.scheduleTopic
+    static let topic = TopicNames.schedule
     /// Internal property: the due time (epoch ms) of a message stored in SCHEDULE_TOPIC_XXXX; also its consume-queue
     /// tags code, so that recovery rebuilds the same entries.
-    static let dueProperty = MessageStore.timerOutMillisProperty
+    static let dueProperty = MessageProperty.timerOutMs
     static let tickMillis = 50
 
     let rules: DeliveryTime

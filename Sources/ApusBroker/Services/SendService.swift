@@ -60,11 +60,8 @@ final class SendService: Sendable {
         if let known = topics.get(request.topic) {
             topicConfig = known
         } else {
-            guard TopicRegistry.isValidName(request.topic) else {
+            guard TopicNames.isValidTopicOrGroupName(request.topic) else {
                 throw ServiceError(.invalidName, "the topic name [\(request.topic)] is illegal: use letters, digits, %, |, _ and - (at most 127)")
-            }
-            guard !TopicRegistry.notAllowedToSend.contains(request.topic) else {
-                throw ServiceError(.noPermission, "sending to the system topic [\(request.topic)] is forbidden")
             }
             guard let created = topics.configForSend(topic: request.topic, defaultTopic: request.defaultTopic,
                                                      queueNums: request.defaultTopicQueueNums) else {
@@ -72,7 +69,7 @@ final class SendService: Sendable {
             }
             topicConfig = created
         }
-        guard !TopicRegistry.notAllowedToSend.contains(request.topic) else {
+        guard !TopicNames.notAllowedToSend.contains(request.topic) else {
             throw ServiceError(.noPermission, "sending to the system topic [\(request.topic)] is forbidden")
         }
         guard topicConfig.perm & Permission.write != 0 else {
@@ -87,11 +84,10 @@ final class SendService: Sendable {
         if queueId < 0 { queueId = Int32.random(in: 0..<max(1, topicConfig.writeQueueNums)) }
 
         // A send into a retry topic past the group's limit goes to the dead-letter queue (the clients' own retry path).
-        if topic.hasPrefix(RetryTopics.retryPrefix) {
-            let group = String(topic.dropFirst(RetryTopics.retryPrefix.count))
+        if let group = TopicNames.groupOfRetry(topic) {
             let maxTimes = request.maxReconsumeTimes.flatMap { $0 >= 0 ? $0 : nil }
                 ?? groupConfigs.get(group)?.retryMaxTimes ?? 16
-            if request.reconsumeTimes >= maxTimes, let dlq = topics.ensureSingleQueueTopic(RetryTopics.deadLetter(group)) {
+            if request.reconsumeTimes >= maxTimes, let dlq = topics.ensureSingleQueueTopic(TopicNames.deadLetter(group)) {
                 topic = dlq.topicName
                 topicConfig = dlq
                 queueId = 0
@@ -170,7 +166,7 @@ final class SendService: Sendable {
         let sysFlag = request.sysFlag & ~MessageSysFlag.compressed
         let batchProperties = storedProperties(request.properties)
         return elements.map { element in
-            let properties = MessagePropertyCodec.merge(element.properties, batchProperties)
+            let properties = MessagePropertyCodec.appending(batchProperties, to: element.properties)
             return MessageToStore(
                 topic: topic, queueId: queueId, flag: element.flag, body: ByteBuffer(bytes: element.body),
                 properties: properties, sysFlag: sysFlag, bornTimestamp: request.bornTimestamp, bornHost: request.bornHost,

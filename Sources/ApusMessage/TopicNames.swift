@@ -1,0 +1,55 @@
+// TopicNames: the topic and group names RocketMQ reserves (%RETRY%/%DLQ% prefixes, system topics, TBW102) and the
+// rule every topic and group name must follow.
+
+public enum TopicNames {
+    public static let retryPrefix = "%RETRY%"
+    public static let deadLetterPrefix = "%DLQ%"
+
+    /// `%RETRY%{group}`: where a clustering group's failed messages are consumed again.
+    public static func retry(_ group: String) -> String { retryPrefix + group }
+    /// `%DLQ%{group}`: where a group's messages go once they failed maxReconsumeTimes times.
+    public static func deadLetter(_ group: String) -> String { deadLetterPrefix + group }
+
+    public static func isRetry(_ topic: String) -> Bool { topic.hasPrefix(retryPrefix) }
+    public static func isDeadLetter(_ topic: String) -> Bool { topic.hasPrefix(deadLetterPrefix) }
+
+    /// The group of `%RETRY%{group}`; nil for any other topic.
+    public static func groupOfRetry(_ topic: String) -> String? {
+        isRetry(topic) ? String(topic.dropFirst(retryPrefix.count)) : nil
+    }
+
+    /// The template topic new topics are auto-created from (`defaultTopic` of a send).
+    public static let autoCreateTemplate = "TBW102"
+    /// Delayed messages wait here, one queue per delay level.
+    public static let schedule = "SCHEDULE_TOPIC_XXXX"
+    /// Transaction half (prepared) messages and their op (commit/rollback) records.
+    public static let transactionHalf = "RMQ_SYS_TRANS_HALF_TOPIC"
+    public static let transactionOpHalf = "RMQ_SYS_TRANS_OP_HALF_TOPIC"
+    public static let transactionCheckMaxTime = "TRANS_CHECK_MAX_TIME_TOPIC"
+    public static let selfTest = "SELF_TEST_TOPIC"
+    public static let offsetMovedEvent = "OFFSET_MOVED_EVENT"
+
+    /// Topics clients may not send to (Java `TopicValidator.NOT_ALLOWED_SEND_TOPIC_SET`).
+    public static let notAllowedToSend: Set<String> = [
+        schedule, transactionHalf, transactionOpHalf, transactionCheckMaxTime, selfTest, offsetMovedEvent,
+    ]
+
+    /// Java `TopicValidator.TOPIC_MAX_LENGTH`.
+    public static let maxTopicBytes = 127
+    /// Java `Validators.CHARACTER_MAX_LENGTH`, the limit of group names.
+    public static let maxGroupBytes = 255
+
+    /// RocketMQ's rule `^[%|a-zA-Z0-9_-]+$`, at most `maxBytes` bytes. Topics use 127 (the default: a name valid as a
+    /// topic is valid as a group too, and `%RETRY%{group}` must itself be a topic), groups 255 (`isValidGroupName`).
+    public static func isValidTopicOrGroupName(_ name: String, maxBytes: Int = maxTopicBytes) -> Bool {
+        let utf8 = name.utf8
+        guard !utf8.isEmpty, utf8.count <= maxBytes else { return false }
+        return utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+                || c == 0x25 || c == 0x7C || c == 0x5F || c == 0x2D
+        }
+    }
+
+    public static func isValidTopicName(_ topic: String) -> Bool { isValidTopicOrGroupName(topic, maxBytes: maxTopicBytes) }
+    public static func isValidGroupName(_ group: String) -> Bool { isValidTopicOrGroupName(group, maxBytes: maxGroupBytes) }
+}

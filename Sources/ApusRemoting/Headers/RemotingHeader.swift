@@ -1,0 +1,200 @@
+// RemotingHeader: the protocol of typed request/response headers (a frame's ext fields as a struct), their decode
+// errors, the shared field names and value parsing (spec §1.6), and RemotingCommand helpers to read and write them.
+//
+// Values stay strings on the wire. Decoding accepts what clients send: numbers as JSON numbers or decimal text (the
+// frame decoder already turned JSON numbers into text), booleans as "true"/"false"/"1"/"0" in any case.
+// A required field that is absent (or an empty string) is `.missing`; a numeric field that is present but not a
+// number is `.notANumber`, whether required or not; an empty string reads as absent; an unreadable boolean reads as
+// false (as Java's `Boolean.parseBoolean`).
+
+import ApusMessage
+import NIOCore
+
+/// A typed header: decoded from and encoded to a frame's ext fields in one place, shared by broker and clients.
+public protocol RemotingHeader: Sendable {
+    init(extFields: ExtFields) throws(HeaderError)
+    func extFields() -> ExtFields
+}
+
+public enum HeaderError: Error, Sendable, Equatable, CustomStringConvertible {
+    case missing(field: String)
+    case notANumber(field: String, value: String)
+
+    /// The ext-field key at fault.
+    public var field: String {
+        switch self {
+        case let .missing(field), let .notANumber(field, _): return field
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .missing(field): return "the header field '\(field)' is missing"
+        case let .notANumber(field, value): return "the header field '\(field)' is not a number: \"\(value)\""
+        }
+    }
+}
+
+extension RemotingCommand {
+    /// Decodes the ext fields as `type`.
+    public func decodeHeader<H: RemotingHeader>(_ type: H.Type = H.self) throws(HeaderError) -> H {
+        try H(extFields: extFields)
+    }
+
+    public static func request(code: RequestCode, header: some RemotingHeader, body: ByteBuffer? = nil) -> RemotingCommand {
+        RemotingCommand(code: code.rawValue, extFields: header.extFields(), body: body)
+    }
+
+    public static func response(to request: RemotingCommand, code: ResponseCode, remark: String? = nil,
+                                header: some RemotingHeader, body: ByteBuffer? = nil) -> RemotingCommand {
+        response(to: request, code: code, remark: remark, extFields: header.extFields(), body: body)
+    }
+}
+
+/// Ext-field keys, each spelled once (the one-letter keys of SEND_MESSAGE_V2 are in SendMessageRequestHeader.Field).
+enum FieldName {
+    static let topic = "topic"
+    static let queueId = "queueId"
+    static let group = "group"
+    static let consumerGroup = "consumerGroup"
+    static let producerGroup = "producerGroup"
+    static let clientID = "clientID"
+    static let offset = "offset"
+    static let commitOffset = "commitOffset"
+    static let queueOffset = "queueOffset"
+    static let timestamp = "timestamp"
+    static let maxMsgNums = "maxMsgNums"
+    static let sysFlag = "sysFlag"
+    static let suspendTimeoutMillis = "suspendTimeoutMillis"
+    static let subscription = "subscription"
+    static let subVersion = "subVersion"
+    static let expressionType = "expressionType"
+    static let nextBeginOffset = "nextBeginOffset"
+    static let minOffset = "minOffset"
+    static let maxOffset = "maxOffset"
+    static let suggestWhichBrokerId = "suggestWhichBrokerId"
+    static let msgId = "msgId"
+    static let transactionId = "transactionId"
+    static let offsetMsgId = "offsetMsgId"
+    static let delayLevel = "delayLevel"
+    static let originMsgId = "originMsgId"
+    static let originTopic = "originTopic"
+    static let unitMode = "unitMode"
+    static let maxReconsumeTimes = "maxReconsumeTimes"
+    static let defaultTopic = "defaultTopic"
+    static let readQueueNums = "readQueueNums"
+    static let writeQueueNums = "writeQueueNums"
+    static let perm = "perm"
+    static let topicFilterType = "topicFilterType"
+    static let topicSysFlag = "topicSysFlag"
+    static let order = "order"
+    static let acceptStandardJsonOnly = "acceptStandardJsonOnly"
+    static let brokerName = "brokerName"
+    static let brokerAddr = "brokerAddr"
+    static let clusterName = "clusterName"
+    static let haServerAddr = "haServerAddr"
+    static let masterAddr = "masterAddr"
+    static let brokerId = "brokerId"
+    static let compressed = "compressed"
+    static let bodyCrc32 = "bodyCrc32"
+    static let tranStateTableOffset = "tranStateTableOffset"
+    static let commitLogOffset = "commitLogOffset"
+    static let commitOrRollback = "commitOrRollback"
+    static let fromTransactionCheck = "fromTransactionCheck"
+    static let isForce = "isForce"
+    static let key = "key"
+    static let maxNum = "maxNum"
+    static let beginTimestamp = "beginTimestamp"
+    static let endTimestamp = "endTimestamp"
+    static let uniqueKeyQuery = "_UNIQUE_KEY_QUERY"
+    static let indexLastUpdateTimestamp = "indexLastUpdateTimestamp"
+    static let indexLastUpdatePhyoffset = "indexLastUpdatePhyoffset"
+}
+
+/// Value parsing shared by every header (and the hot send-header decoder).
+enum HeaderValue {
+    @inline(__always)
+    static func int32(_ text: String, field: String) throws(HeaderError) -> Int32 {
+        if let value = Int32(text) { return value }
+        if let value = JSONValue.integer(text.trimmingSpaces).flatMap({ Int32(exactly: $0) }) { return value }
+        throw .notANumber(field: field, value: text)
+    }
+
+    @inline(__always)
+    static func int64(_ text: String, field: String) throws(HeaderError) -> Int64 {
+        if let value = Int64(text) { return value }
+        if let value = JSONValue.integer(text.trimmingSpaces) { return value }
+        throw .notANumber(field: field, value: text)
+    }
+
+    /// "true"/"1" (any case) → true; anything else → false.
+    @inline(__always)
+    static func bool(_ text: String) -> Bool {
+        switch text {
+        case "true", "1": return true
+        case "false", "0", "": return false
+        default: return JSONValue.bool(text) ?? false
+        }
+    }
+}
+
+/// Reads the fields of a non-hot header by key.
+struct HeaderReader {
+    let fields: ExtFields
+
+    init(_ fields: ExtFields) { self.fields = fields }
+
+    /// Present and non-empty.
+    func string(_ key: String) throws(HeaderError) -> String {
+        guard let value = fields[key], !value.isEmpty else { throw .missing(field: key) }
+        return value
+    }
+
+    /// Absent → nil; an empty string is kept (some fields, e.g. `producerGroup` of UNREGISTER_CLIENT, send "").
+    func optionalString(_ key: String) -> String? { fields[key] }
+
+    func int32(_ key: String) throws(HeaderError) -> Int32 {
+        guard let value = try optionalInt32(key) else { throw .missing(field: key) }
+        return value
+    }
+
+    func optionalInt32(_ key: String) throws(HeaderError) -> Int32? {
+        guard let text = fields[key], !text.isEmpty else { return nil }
+        return try HeaderValue.int32(text, field: key)
+    }
+
+    func int64(_ key: String) throws(HeaderError) -> Int64 {
+        guard let value = try optionalInt64(key) else { throw .missing(field: key) }
+        return value
+    }
+
+    func optionalInt64(_ key: String) throws(HeaderError) -> Int64? {
+        guard let text = fields[key], !text.isEmpty else { return nil }
+        return try HeaderValue.int64(text, field: key)
+    }
+
+    func bool(_ key: String) -> Bool? { fields[key].map(HeaderValue.bool) }
+}
+
+/// Builds ext fields; nil values are left out (as Java does), everything else is written as text.
+struct HeaderWriter {
+    private(set) var fields: ExtFields
+
+    init(capacity: Int) { fields = ExtFields(minimumCapacity: capacity) }
+
+    mutating func put(_ key: String, _ value: String?) {
+        if let value { fields.append(key, value) }
+    }
+
+    mutating func put(_ key: String, _ value: Int32?) {
+        if let value { fields.append(key, String(value)) }
+    }
+
+    mutating func put(_ key: String, _ value: Int64?) {
+        if let value { fields.append(key, String(value)) }
+    }
+
+    mutating func put(_ key: String, _ value: Bool?) {
+        if let value { fields.append(key, value ? "true" : "false") }
+    }
+}

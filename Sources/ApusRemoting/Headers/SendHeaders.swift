@@ -1,0 +1,233 @@
+// SendHeaders: SEND_MESSAGE (10, long names), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320, one-letter names)
+// request header and the send response header (spec §2.4–§2.6). The request decoder is on the hottest path: one
+// pass over the ext fields, one string comparison per key, no dictionary.
+
+import ApusMessage
+
+public struct SendMessageRequestHeader: RemotingHeader, Equatable {
+    public var producerGroup: String
+    public var topic: String
+    /// Template for auto-creation, normally "TBW102".
+    public var defaultTopic: String?
+    public var defaultTopicQueueNums: Int32?
+    /// Negative (or absent): the broker picks a queue.
+    public var queueId: Int32
+    /// MessageSysFlag bits.
+    public var sysFlag: Int32
+    /// Absent: the time of decoding.
+    public var bornTimestamp: Int64
+    /// The user's int flag.
+    public var flag: Int32
+    public var properties: String
+    public var reconsumeTimes: Int32
+    public var unitMode: Bool
+    /// Java clients (`l`, "consumeRetryTimes"): the limit for a send into a %RETRY% topic.
+    public var maxReconsumeTimes: Int32?
+    /// The decoded `batch` value ("1" or "true"); `init(request:)` also sets it for code 320.
+    public var batch: Bool
+    /// Java 4.9.x/5.x clients (`n`).
+    public var brokerName: String?
+
+    public init(producerGroup: String, topic: String, defaultTopic: String? = TopicNames.autoCreateTemplate,
+                defaultTopicQueueNums: Int32? = 4, queueId: Int32, sysFlag: Int32 = 0, bornTimestamp: Int64,
+                flag: Int32 = 0, properties: String, reconsumeTimes: Int32 = 0, unitMode: Bool = false,
+                maxReconsumeTimes: Int32? = nil, batch: Bool = false, brokerName: String? = nil) {
+        self.producerGroup = producerGroup
+        self.topic = topic
+        self.defaultTopic = defaultTopic
+        self.defaultTopicQueueNums = defaultTopicQueueNums
+        self.queueId = queueId
+        self.sysFlag = sysFlag
+        self.bornTimestamp = bornTimestamp
+        self.flag = flag
+        self.properties = properties
+        self.reconsumeTimes = reconsumeTimes
+        self.unitMode = unitMode
+        self.maxReconsumeTimes = maxReconsumeTimes
+        self.batch = batch
+        self.brokerName = brokerName
+    }
+
+    /// The header's fields in the order of their SEND_MESSAGE_V2 letters: `a` is `producerGroup`, `b` `topic`,
+    /// `c` `defaultTopic`, `d` `defaultTopicQueueNums`, `e` `queueId`, `f` `sysFlag`, `g` `bornTimestamp`, `h` `flag`,
+    /// `i` `properties`, `j` `reconsumeTimes`, `k` `unitMode`, `l` `maxReconsumeTimes`, `m` `batch`, `n` `brokerName`
+    /// (Java `SendMessageRequestHeaderV2`).
+    public enum Field: UInt8, CaseIterable, Sendable {
+        case producerGroup, topic, defaultTopic, defaultTopicQueueNums, queueId, sysFlag, bornTimestamp, flag
+        case properties, reconsumeTimes, unitMode, maxReconsumeTimes, batch, brokerName
+
+        /// SEND_MESSAGE (10) key.
+        public var name: String {
+            switch self {
+            case .producerGroup: return "producerGroup"
+            case .topic: return "topic"
+            case .defaultTopic: return "defaultTopic"
+            case .defaultTopicQueueNums: return "defaultTopicQueueNums"
+            case .queueId: return "queueId"
+            case .sysFlag: return "sysFlag"
+            case .bornTimestamp: return "bornTimestamp"
+            case .flag: return "flag"
+            case .properties: return "properties"
+            case .reconsumeTimes: return "reconsumeTimes"
+            case .unitMode: return "unitMode"
+            case .maxReconsumeTimes: return "maxReconsumeTimes"
+            case .batch: return "batch"
+            case .brokerName: return "brokerName"
+            }
+        }
+
+        /// SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE key: "a" + position.
+        public var letter: String { String(UnicodeScalar(UInt8(ascii: "a") + rawValue)) }
+
+        /// The field named `key` under either naming: a letter maps by position; a long name is told apart by its
+        /// first byte and length, then confirmed by one comparison with `name`.
+        @inline(__always)
+        static func find(_ key: String) -> Field? {
+            let utf8 = key.utf8
+            guard let first = utf8.first else { return nil }
+            let count = utf8.count
+            if count == 1 { return Field(rawValue: first &- UInt8(ascii: "a")) }
+            let candidate: Field
+            switch first {
+            case UInt8(ascii: "p"): candidate = count == 13 ? .producerGroup : .properties
+            case UInt8(ascii: "t"): candidate = .topic
+            case UInt8(ascii: "d"): candidate = count == 12 ? .defaultTopic : .defaultTopicQueueNums
+            case UInt8(ascii: "q"): candidate = .queueId
+            case UInt8(ascii: "s"): candidate = .sysFlag
+            case UInt8(ascii: "b"): candidate = count == 13 ? .bornTimestamp : count == 5 ? .batch : .brokerName
+            case UInt8(ascii: "f"): candidate = .flag
+            case UInt8(ascii: "r"): candidate = .reconsumeTimes
+            case UInt8(ascii: "u"): candidate = .unitMode
+            case UInt8(ascii: "m"): candidate = .maxReconsumeTimes
+            default: return nil
+            }
+            return key == candidate.name ? candidate : nil
+        }
+    }
+
+    public enum Naming: Sendable {
+        /// Long names, SEND_MESSAGE (10).
+        case v1
+        /// One-letter names, SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320).
+        case v2
+    }
+
+    /// Decodes a send request of code 10, 310 or 320; every code-320 request is a batch (the C++ client marks batches
+    /// on code 10 with `batch="1"`, Java clients use 320 with `m=true`).
+    public init(request: RemotingCommand) throws(HeaderError) {
+        try self.init(extFields: request.extFields)
+        if request.code == RequestCode.sendBatchMessage.rawValue { batch = true }
+    }
+
+    /// Accepts long names and letters alike (a later key wins, as in a JSON object read into a map).
+    public init(extFields: ExtFields) throws(HeaderError) {
+        var producerGroup: String?, topic: String?, defaultTopic: String?, defaultTopicQueueNums: String?
+        var queueId: String?, sysFlag: String?, bornTimestamp: String?, flag: String?, properties: String?
+        var reconsumeTimes: String?, unitMode: String?, maxReconsumeTimes: String?, batch: String?, brokerName: String?
+        for pair in extFields.pairs {
+            guard let field = Field.find(pair.key) else { continue }
+            let value = pair.value
+            switch field {
+            case .producerGroup: producerGroup = value
+            case .topic: topic = value
+            case .defaultTopic: defaultTopic = value
+            case .defaultTopicQueueNums: defaultTopicQueueNums = value
+            case .queueId: queueId = value
+            case .sysFlag: sysFlag = value
+            case .bornTimestamp: bornTimestamp = value
+            case .flag: flag = value
+            case .properties: properties = value
+            case .reconsumeTimes: reconsumeTimes = value
+            case .unitMode: unitMode = value
+            case .maxReconsumeTimes: maxReconsumeTimes = value
+            case .batch: batch = value
+            case .brokerName: brokerName = value
+            }
+        }
+        guard let topic, !topic.isEmpty else { throw .missing(field: Field.topic.name) }
+        self.topic = topic
+        self.producerGroup = producerGroup ?? ""
+        self.defaultTopic = defaultTopic
+        self.defaultTopicQueueNums = try Self.int32(defaultTopicQueueNums, .defaultTopicQueueNums)
+        self.queueId = try Self.int32(queueId, .queueId) ?? -1
+        self.sysFlag = try Self.int32(sysFlag, .sysFlag) ?? 0
+        if let text = bornTimestamp, !text.isEmpty {
+            self.bornTimestamp = try HeaderValue.int64(text, field: Field.bornTimestamp.name)
+        } else {
+            self.bornTimestamp = currentMillis()
+        }
+        self.flag = try Self.int32(flag, .flag) ?? 0
+        self.properties = properties ?? ""
+        self.reconsumeTimes = try Self.int32(reconsumeTimes, .reconsumeTimes) ?? 0
+        self.unitMode = unitMode.map(HeaderValue.bool) ?? false
+        self.maxReconsumeTimes = try Self.int32(maxReconsumeTimes, .maxReconsumeTimes)
+        self.batch = batch.map(HeaderValue.bool) ?? false
+        self.brokerName = brokerName
+    }
+
+    @inline(__always)
+    private static func int32(_ text: String?, _ field: Field) throws(HeaderError) -> Int32? {
+        guard let text, !text.isEmpty else { return nil }
+        return try HeaderValue.int32(text, field: field.name)
+    }
+
+    /// One-letter keys (what Apus's producer sends).
+    public func extFields() -> ExtFields { extFields(naming: .v2) }
+
+    public func extFields(naming: Naming) -> ExtFields {
+        var out = ExtFields(minimumCapacity: 14)
+        func put(_ field: Field, _ value: String?) {
+            if let value { out.append(naming == .v1 ? field.name : field.letter, value) }
+        }
+        put(.producerGroup, producerGroup)
+        put(.topic, topic)
+        put(.defaultTopic, defaultTopic)
+        put(.defaultTopicQueueNums, defaultTopicQueueNums.map { String($0) })
+        put(.queueId, String(queueId))
+        put(.sysFlag, String(sysFlag))
+        put(.bornTimestamp, String(bornTimestamp))
+        put(.flag, String(flag))
+        put(.properties, properties)
+        put(.reconsumeTimes, String(reconsumeTimes))
+        put(.unitMode, unitMode ? "true" : "false")
+        put(.maxReconsumeTimes, maxReconsumeTimes.map { String($0) })
+        put(.batch, batch ? "true" : "false")
+        put(.brokerName, brokerName)
+        return out
+    }
+}
+
+/// Response to a send (codes 0, 10, 11, 12).
+public struct SendMessageResponseHeader: RemotingHeader, Equatable {
+    /// Offset message id of the stored record; for a batch the ids joined by ",".
+    public var msgId: String
+    public var queueId: Int32
+    /// Consume-queue offset of the (first) message.
+    public var queueOffset: Int64
+    /// Java: the unique key of a prepared (transaction) message.
+    public var transactionId: String?
+
+    public init(msgId: String, queueId: Int32, queueOffset: Int64, transactionId: String? = nil) {
+        self.msgId = msgId
+        self.queueId = queueId
+        self.queueOffset = queueOffset
+        self.transactionId = transactionId
+    }
+
+    public init(extFields: ExtFields) throws(HeaderError) {
+        let r = HeaderReader(extFields)
+        msgId = r.optionalString(FieldName.msgId) ?? ""
+        queueId = try r.int32(FieldName.queueId)
+        queueOffset = try r.int64(FieldName.queueOffset)
+        transactionId = r.optionalString(FieldName.transactionId)
+    }
+
+    public func extFields() -> ExtFields {
+        var w = HeaderWriter(capacity: 4)
+        w.put(FieldName.msgId, msgId)
+        w.put(FieldName.queueId, queueId)
+        w.put(FieldName.queueOffset, queueOffset)
+        w.put(FieldName.transactionId, transactionId)
+        return w.fields
+    }
+}

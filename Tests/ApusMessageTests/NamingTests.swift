@@ -1,0 +1,32 @@
+// Tests of the shared constants: retry/dead-letter names, system topics, the topic/group name rule, permission and
+// pull sysFlag bits.
+
+import ApusMessage
+import Testing
+
+@Test func retryAndDeadLetterNames() {
+    #expect(TopicNames.retry("G") == "%RETRY%G" && TopicNames.deadLetter("G") == "%DLQ%G")
+    #expect(TopicNames.isRetry("%RETRY%G") && !TopicNames.isRetry("T") && TopicNames.isDeadLetter("%DLQ%G"))
+    #expect(TopicNames.groupOfRetry("%RETRY%G") == "G" && TopicNames.groupOfRetry("%DLQ%G") == nil)
+    #expect(TopicNames.notAllowedToSend.contains("SCHEDULE_TOPIC_XXXX"))
+    #expect(TopicNames.notAllowedToSend.contains(TopicNames.transactionHalf) && !TopicNames.notAllowedToSend.contains("TBW102"))
+}
+
+@Test func topicAndGroupNameRule() {
+    #expect(TopicNames.isValidTopicName("Topic_Test-1|%x"))
+    #expect(!TopicNames.isValidTopicName("") && !TopicNames.isValidTopicName("a b") && !TopicNames.isValidTopicName("a.b"))
+    #expect(!TopicNames.isValidTopicName("中文"))
+    #expect(TopicNames.isValidTopicName(String(repeating: "a", count: 127)))
+    #expect(!TopicNames.isValidTopicName(String(repeating: "a", count: 128)))
+    #expect(TopicNames.isValidGroupName(String(repeating: "g", count: 255)))
+    #expect(!TopicNames.isValidGroupName(String(repeating: "g", count: 256)))
+    #expect(TopicNames.isValidTopicOrGroupName(String(repeating: "g", count: 200), maxBytes: 255))
+}
+
+@Test func permissionAndPullSysFlagBits() {
+    #expect(Permission.readWrite == 6 && Permission.isWritable(6) && Permission.isReadable(4) && !Permission.isWritable(4))
+    #expect(Permission.isInherited(7) && !Permission.isInherited(6))
+    let flags = PullSysFlag(rawValue: 6)
+    #expect(flags == [.suspend, .subscription] && !flags.contains(.commitOffset))
+    #expect(PullSysFlag.classFilter.rawValue == 8 && PullSysFlag.litePull.rawValue == 16)
+}

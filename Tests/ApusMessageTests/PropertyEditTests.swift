@@ -1,0 +1,50 @@
+// Tests of property-string edits: appending batch-wrapper properties to Java 4.9.x elements (no trailing 0x02) and
+// C++ elements (trailing 0x02), and set/remove of one key.
+
+import ApusMessage
+import Testing
+
+private let wrapper = "WAIT\u{1}true\u{2}"
+
+@Test func appendAfterJavaElementWithoutTrailingSeparator() {
+    let javaElement = "UNIQ_KEY\u{1}U1\u{2}TAGS\u{1}TagE"
+    let merged = MessagePropertyCodec.appending(wrapper, to: javaElement)
+    #expect(merged == "UNIQ_KEY\u{1}U1\u{2}TAGS\u{1}TagE\u{2}WAIT\u{1}true\u{2}")
+    #expect(MessagePropertyCodec.value(of: MessageProperty.tags, in: merged) == "TagE")
+    #expect(MessagePropertyCodec.value(of: MessageProperty.wait, in: merged) == "true")
+    #expect(MessagePropertyCodec.decode(merged) == ["UNIQ_KEY": "U1", "TAGS": "TagE", "WAIT": "true"])
+    // What a plain concatenation produced:
+    #expect(MessagePropertyCodec.value(of: MessageProperty.tags, in: javaElement + wrapper) == "TagEWAIT\u{1}true")
+}
+
+@Test func appendAfterCppElementWithTrailingSeparator() {
+    let cppElement = "TAGS\u{1}TagA\u{2}UNIQ_KEY\u{1}U2\u{2}"
+    let merged = MessagePropertyCodec.appending(wrapper, to: cppElement)
+    #expect(merged == cppElement + wrapper)
+    #expect(MessagePropertyCodec.value(of: MessageProperty.tags, in: merged) == "TagA")
+    #expect(MessagePropertyCodec.appending(wrapper, to: "") == wrapper)
+    #expect(MessagePropertyCodec.appending("", to: "TAGS\u{1}T") == "TAGS\u{1}T")
+    // A Java-style extra (no trailing separator) stays as it is; a later append still separates.
+    var text = MessagePropertyCodec.appending("CLUSTER\u{1}C", to: cppElement)
+    MessagePropertyCodec.append(wrapper, to: &text)
+    #expect(MessagePropertyCodec.decode(text) == ["TAGS": "TagA", "UNIQ_KEY": "U2", "CLUSTER": "C", "WAIT": "true"])
+}
+
+@Test func setAndRemoveOneKey() {
+    var text = "TAGS\u{1}T\u{2}WAIT\u{1}true\u{2}KEYS\u{1}k"
+    MessagePropertyCodec.set(MessageProperty.wait, "false", in: &text)
+    #expect(text == "TAGS\u{1}T\u{2}KEYS\u{1}k\u{2}WAIT\u{1}false\u{2}")
+    MessagePropertyCodec.set(MessageProperty.cluster, "DefaultCluster", in: &text)
+    #expect(MessagePropertyCodec.value(of: MessageProperty.cluster, in: text) == "DefaultCluster")
+    MessagePropertyCodec.remove(MessageProperty.keys, from: &text)
+    #expect(MessagePropertyCodec.decode(text) == ["TAGS": "T", "WAIT": "false", "CLUSTER": "DefaultCluster"])
+    var duplicates = "A\u{1}1\u{2}AB\u{1}x\u{2}A\u{1}2"
+    MessagePropertyCodec.remove("A", from: &duplicates)
+    #expect(duplicates == "AB\u{1}x\u{2}")
+    var untouched = "TAGS\u{1}T"
+    MessagePropertyCodec.remove("WAIT", from: &untouched)
+    #expect(untouched == "TAGS\u{1}T")
+    var empty = ""
+    MessagePropertyCodec.set("K", "v", in: &empty)
+    #expect(empty == "K\u{1}v\u{2}")
+}

@@ -1,0 +1,187 @@
+// Tests of the typed headers: encode → decode round trips, SEND_MESSAGE long names vs SEND_MESSAGE_V2 letters,
+// C++ value spellings (JSON numbers, "1"/"0" booleans), and errors naming the missing or unparsable field.
+
+import ApusMessage
+@testable import ApusRemoting
+import NIOCore
+import Testing
+
+private func roundTrip<H: RemotingHeader & Equatable>(_ header: H) throws -> H {
+    try H(extFields: header.extFields())
+}
+
+@Test func sendHeaderRoundTripsUnderBothNamings() throws {
+    let header = SendMessageRequestHeader(
+        producerGroup: "PG", topic: "T", queueId: 3, sysFlag: 1, bornTimestamp: 1_700_000_000_123, flag: 7,
+        properties: "UNIQ_KEY\u{1}K\u{2}", reconsumeTimes: 2, unitMode: true, maxReconsumeTimes: 16, batch: true,
+        brokerName: "b")
+    #expect(try roundTrip(header) == header)
+    let v1 = header.extFields(naming: .v1)
+    let v2 = header.extFields(naming: .v2)
+    #expect(try SendMessageRequestHeader(extFields: v1) == header)
+    #expect(try SendMessageRequestHeader(extFields: v2) == header)
+    #expect(v1["producerGroup"] == "PG" && v1["topic"] == "T" && v1["properties"] == "UNIQ_KEY\u{1}K\u{2}")
+    #expect(v2["a"] == "PG" && v2["b"] == "T" && v2["e"] == "3" && v2["i"] == "UNIQ_KEY\u{1}K\u{2}" && v2["m"] == "true")
+    #expect(v1.keys.allSatisfy { $0.count > 1 } && v2.keys.allSatisfy { $0.count == 1 })
+}
+
+@Test func sendHeaderLettersFollowJavaV2() {
+    let fields = SendMessageRequestHeader.Field.allCases
+    #expect(fields.map(\.letter).joined() == "abcdefghijklmn")
+    #expect(fields.map(\.name) == [
+        "producerGroup", "topic", "defaultTopic", "defaultTopicQueueNums", "queueId", "sysFlag", "bornTimestamp", "flag",
+        "properties", "reconsumeTimes", "unitMode", "maxReconsumeTimes", "batch", "brokerName",
+    ])
+    for field in fields {
+        #expect(SendMessageRequestHeader.Field.find(field.name) == field)
+        #expect(SendMessageRequestHeader.Field.find(field.letter) == field)
+    }
+    #expect(SendMessageRequestHeader.Field.find("o") == nil && SendMessageRequestHeader.Field.find("AccessKey") == nil)
+    #expect(SendMessageRequestHeader.Field.find("topics") == nil && SendMessageRequestHeader.Field.find("") == nil)
+}
+
+@Test func cppSendHeaderDecodes() throws {
+    let command = try #require(try decodeOne(frame(json: cppSendHeader)))
+    let header = try SendMessageRequestHeader(request: command)
+    #expect(header.producerGroup == "PG" && header.topic == "TopicTest" && header.defaultTopic == "TBW102")
+    #expect(header.defaultTopicQueueNums == 4 && header.queueId == 3 && header.sysFlag == 0 && header.flag == 0)
+    #expect(header.bornTimestamp == 1_700_000_000_123 && header.reconsumeTimes == 0 && !header.unitMode && !header.batch)
+    #expect(header.properties == "UNIQ_KEY\u{1}AC1100\u{2}WAIT\u{1}true\u{2}")
+}
+
+@Test func sendBatchFlagAcceptsOneTrueAndCode320() throws {
+    for (value, expected) in [("1", true), ("true", true), ("TRUE", true), ("0", false), ("false", false), ("x", false)] {
+        let header = try SendMessageRequestHeader(extFields: ["topic": "T", "batch": value])
+        #expect(header.batch == expected, "batch=\(value)")
+    }
+    let v2 = RemotingCommand.request(code: .sendBatchMessage, extFields: ["b": "T"])
+    #expect(try SendMessageRequestHeader(request: v2).batch)
+    let single = RemotingCommand.request(code: .sendMessageV2, extFields: ["b": "T", "m": "false"])
+    #expect(try !SendMessageRequestHeader(request: single).batch)
+}
+
+@Test func sendHeaderDefaultsAndErrors() throws {
+    let minimal = try SendMessageRequestHeader(extFields: ["b": "T"])
+    #expect(minimal.queueId == -1 && minimal.producerGroup == "" && minimal.properties == "" && minimal.maxReconsumeTimes == nil)
+    #expect(minimal.bornTimestamp > 0)
+    #expect(throws: HeaderError.missing(field: "topic")) { try SendMessageRequestHeader(extFields: ["a": "PG"]) }
+    #expect(throws: HeaderError.missing(field: "topic")) { try SendMessageRequestHeader(extFields: ["topic": ""]) }
+    #expect(throws: HeaderError.notANumber(field: "queueId", value: "x")) {
+        try SendMessageRequestHeader(extFields: ["b": "T", "e": "x"])
+    }
+    // A later key wins, whatever its naming.
+    #expect(try SendMessageRequestHeader(extFields: ExtFields(pairs: [("topic", "A"), ("b", "B")])).topic == "B")
+}
+
+@Test func sendResponseRoundTrip() throws {
+    let header = SendMessageResponseHeader(msgId: "0A00000100002A9F0000000000000000", queueId: 2, queueOffset: 42)
+    #expect(try roundTrip(header) == header)
+    #expect(header.extFields() == ["msgId": "0A00000100002A9F0000000000000000", "queueId": "2", "queueOffset": "42"])
+    #expect(try roundTrip(SendMessageResponseHeader(msgId: "m", queueId: 0, queueOffset: 0, transactionId: "t")).transactionId == "t")
+}
+
+@Test func pullHeadersRoundTripAndCppValues() throws {
+    let request = PullMessageRequestHeader(consumerGroup: "G", topic: "T", queueId: 1, queueOffset: 9, maxMsgNums: 32,
+                                           sysFlag: [.commitOffset, .suspend, .subscription], commitOffset: 8,
+                                           subscription: "TagA || TagC", subVersion: 1_795_561_262_109)
+    #expect(try roundTrip(request) == request)
+    // C++: queueId, maxMsgNums, sysFlag as JSON numbers (text after frame decoding); no suspendTimeoutMillis.
+    let cpp = try PullMessageRequestHeader(extFields: [
+        "consumerGroup": "G", "topic": "T", "queueId": "0", "queueOffset": "0", "maxMsgNums": "32", "sysFlag": "6",
+        "commitOffset": "0", "subscription": "*", "subVersion": "1795561262109",
+    ])
+    #expect(cpp.sysFlag == [.suspend, .subscription] && cpp.suspendTimeoutMillis == 15_000 && cpp.expressionType == nil)
+    #expect(throws: HeaderError.missing(field: "queueOffset")) {
+        try PullMessageRequestHeader(extFields: ["consumerGroup": "G", "topic": "T", "queueId": "0"])
+    }
+    let response = PullMessageResponseHeader(nextBeginOffset: 10, minOffset: 0, maxOffset: 12)
+    #expect(try roundTrip(response) == response)
+    #expect(response.extFields() == ["nextBeginOffset": "10", "minOffset": "0", "maxOffset": "12", "suggestWhichBrokerId": "0"])
+}
+
+@Test func consumerHeadersRoundTrip() throws {
+    #expect(try roundTrip(QueryConsumerOffsetRequestHeader(consumerGroup: "G", topic: "T", queueId: 1))
+        == QueryConsumerOffsetRequestHeader(consumerGroup: "G", topic: "T", queueId: 1))
+    let update = UpdateConsumerOffsetRequestHeader(consumerGroup: "G", topic: "%RETRY%G", queueId: 0, commitOffset: 77)
+    #expect(try roundTrip(update) == update)
+    #expect(try roundTrip(OffsetResponseHeader(offset: -1)) == OffsetResponseHeader(offset: -1))
+    #expect(try roundTrip(GetConsumerListByGroupRequestHeader(consumerGroup: "G")).consumerGroup == "G")
+    let back = ConsumerSendMsgBackRequestHeader(offset: 1234, group: "G", delayLevel: 3, originMsgId: "id", originTopic: "T",
+                                                unitMode: false, maxReconsumeTimes: 5)
+    #expect(try roundTrip(back) == back)
+    // C++ 1.2.3: delayLevel as a number, nothing else.
+    let cppBack = try ConsumerSendMsgBackRequestHeader(extFields: ["group": "G", "offset": "99", "delayLevel": "0"])
+    #expect(cppBack.offset == 99 && cppBack.delayLevel == 0 && cppBack.maxReconsumeTimes == nil && cppBack.originTopic == nil)
+    #expect(throws: HeaderError.missing(field: "group")) { try ConsumerSendMsgBackRequestHeader(extFields: ["offset": "1"]) }
+
+    let unregister = try UnregisterClientRequestHeader(extFields: ["clientID": "c", "producerGroup": "", "consumerGroup": "G"])
+    #expect(unregister == UnregisterClientRequestHeader(clientID: "c", consumerGroup: "G"))
+    #expect(unregister.extFields() == ["clientID": "c", "producerGroup": "", "consumerGroup": "G"])
+    let reset = ResetOffsetRequestHeader(topic: "T", group: "G", timestamp: 5, isForce: true)
+    #expect(try roundTrip(reset) == reset)
+    #expect(try ResetOffsetRequestHeader(extFields: ["topic": "T", "group": "G", "timestamp": "5", "isForce": "1"]).isForce)
+}
+
+@Test func queueAndMessageHeadersRoundTrip() throws {
+    #expect(try roundTrip(QueueRequestHeader(topic: "T", queueId: 2)) == QueueRequestHeader(topic: "T", queueId: 2))
+    let search = SearchOffsetRequestHeader(topic: "T", queueId: 2, timestamp: 1_700_000_000_000)
+    #expect(try roundTrip(search) == search)
+    #expect(try roundTrip(GetEarliestMsgStoretimeResponseHeader(timestamp: -1)).timestamp == -1)
+    let query = QueryMessageRequestHeader(topic: "T", key: "k", maxNum: 32, beginTimestamp: 0, endTimestamp: 9, uniqueKeyQuery: true)
+    #expect(try roundTrip(query) == query)
+    #expect(query.extFields()["_UNIQUE_KEY_QUERY"] == "true")
+    let queryResponse = QueryMessageResponseHeader(indexLastUpdateTimestamp: 1, indexLastUpdatePhyoffset: 2)
+    #expect(try roundTrip(queryResponse) == queryResponse)
+    #expect(try roundTrip(ViewMessageRequestHeader(offset: 77)).offset == 77)
+    #expect(throws: HeaderError.notANumber(field: "queueId", value: "one")) {
+        try QueueRequestHeader(extFields: ["topic": "T", "queueId": "one"])
+    }
+}
+
+@Test func adminAndNameServerHeadersRoundTrip() throws {
+    let create = CreateTopicRequestHeader(topic: "T", defaultTopic: "TBW102", readQueueNums: 8, writeQueueNums: 8,
+                                          perm: Permission.readWrite, order: true)
+    #expect(try roundTrip(create) == create)
+    let defaults = try CreateTopicRequestHeader(extFields: ["topic": "T"])
+    #expect(defaults.readQueueNums == 16 && defaults.perm == 6 && defaults.topicFilterType == "SINGLE_TAG" && !defaults.order)
+    #expect(try roundTrip(GetRouteInfoRequestHeader(topic: "T")) == GetRouteInfoRequestHeader(topic: "T"))
+    let register = RegisterBrokerRequestHeader(brokerName: "b", brokerAddr: "10.0.0.1:10911", clusterName: "C", brokerId: 0)
+    #expect(try roundTrip(register) == register)
+    #expect(throws: HeaderError.missing(field: "brokerAddr")) { try RegisterBrokerRequestHeader(extFields: ["brokerName": "b"]) }
+    #expect(RegisterBrokerResponseHeader().extFields() == ["haServerAddr": "", "masterAddr": ""])
+    let unregister = UnregisterBrokerRequestHeader(brokerName: "b", brokerAddr: "a", clusterName: "C", brokerId: 1)
+    #expect(try roundTrip(unregister) == unregister)
+}
+
+@Test func transactionHeadersRoundTrip() throws {
+    let end = EndTransactionRequestHeader(producerGroup: "PG", tranStateTableOffset: 3, commitLogOffset: 4096,
+                                          commitOrRollback: MessageSysFlag.transactionCommit, fromTransactionCheck: true,
+                                          msgId: "U", transactionId: "X")
+    #expect(try roundTrip(end) == end)
+    // C++: every value a string, the check flag "0"/"1".
+    let cpp = try EndTransactionRequestHeader(extFields: [
+        "producerGroup": "PG", "tranStateTableOffset": "3", "commitLogOffset": "4096", "commitOrRollback": "12",
+        "fromTransactionCheck": "1", "msgId": "U", "transactionId": "X",
+    ])
+    #expect(cpp.commitOrRollback == MessageSysFlag.transactionRollback && cpp.fromTransactionCheck)
+    let check = CheckTransactionStateRequestHeader(tranStateTableOffset: 3, commitLogOffset: 4096, msgId: "U", transactionId: "X",
+                                                   offsetMsgId: "O")
+    #expect(try roundTrip(check) == check)
+}
+
+@Test func commandHelpersCarryHeaders() throws {
+    let request = RemotingCommand.request(code: .getMaxOffset, header: GetMaxOffsetRequestHeader(topic: "T", queueId: 1))
+    #expect(request.code == RequestCode.getMaxOffset.rawValue && request.extFields == ["topic": "T", "queueId": "1"])
+    let decoded: GetMaxOffsetRequestHeader = try request.decodeHeader()
+    #expect(decoded.topic == "T")
+    let response = RemotingCommand.response(to: request, code: .success, header: OffsetResponseHeader(offset: 5))
+    #expect(response.isResponse && response.extFields == ["offset": "5"])
+    #expect("\(HeaderError.missing(field: "topic"))".contains("'topic'"))
+}
+
+extension ExtFields {
+    fileprivate init(pairs: [(String, String)]) {
+        self.init()
+        for (key, value) in pairs { append(key, value) }
+    }
+}
