@@ -25,6 +25,8 @@ public final class Broker: Sendable {
     let registrar: NameServerRegistrar
     let storeHost: HostAddress
     let logger: Logger
+    /// Repeated warnings of one kind from one peer are rate-limited (a misbehaving client cannot fill the disk).
+    let logLimiter = LogRateLimiter()
     private let server: Mutex<RemotingServer?> = Mutex(nil)
     private let timers = Mutex<[RepeatedTask]>([])
     private let eventLoopGroup: EventLoopGroup
@@ -74,7 +76,7 @@ public final class Broker: Sendable {
         schedule.start()
         let server = RemotingServer(host: config.bindAddress ?? config.brokerIP1, port: config.listenPort, group: eventLoopGroup,
                                     processor: BrokerRequestDispatcher(broker: self),
-                                    maxFrameLength: config.maxFrameLength, logger: logger)
+                                    maxFrameLength: config.maxFrameLength, logger: logger, logLimiter: logLimiter)
         try await server.start()
         self.server.withLock { $0 = server }
         startTimers()
@@ -148,7 +150,7 @@ public final class Broker: Sendable {
     func sendDueNotifications() {
         for (notification, differences) in groups.dueNotifications(now: currentMillis()) {
             let request = RemotingCommand.request(code: .notifyConsumerIdsChanged,
-                                                  extFields: ["consumerGroup": notification.group])
+                                                  header: NotifyConsumerIdsChangedRequestHeader(consumerGroup: notification.group))
             for id in notification.connections {
                 connection(id)?.sendOneway(request)
             }

@@ -19,11 +19,11 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
 
     init(broker: Broker) {
         self.broker = broker
-        send = SendMessageProcessor(service: broker.send, logger: broker.logger)
+        send = SendMessageProcessor(service: broker.send, logger: broker.logger, limiter: broker.logLimiter)
         pull = PullMessageProcessor(consume: broker.consume, holds: broker.pullHolds, store: broker.store,
                                     longPolling: broker.config.longPollingEnable, maxHoldMillis: broker.config.maxPullHoldMillis)
         consumerManage = ConsumerManageProcessor(offsets: broker.offsets, groups: broker.groups)
-        clientManage = ClientManageProcessor(groups: broker.groups, logger: broker.logger,
+        clientManage = ClientManageProcessor(groups: broker.groups, logger: broker.logger, limiter: broker.logLimiter,
                                              publishTopics: { [registrar = broker.registrar] in await registrar.registerAll() })
         queueLock = QueueLockProcessor(groups: broker.groups)
         sendBack = SendBackProcessor(retry: broker.retry)
@@ -53,9 +53,8 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
             DispatchQueue.global().async { [topicAdmin] in connection.writeAndFlush(topicAdmin.process(request, on: connection)) }
             response = nil
         default:
-            broker.logger.info("unsupported request code", metadata: [
-                "code": "\(request.code)", "peer": "\(connection.remoteAddress?.description ?? "?")",
-            ])
+            broker.logLimiter.log(broker.logger, level: .info, key: "unsupported-code", peer: connection.peerIP,
+                                  "unsupported request code", metadata: ["code": "\(request.code)"])
             response = .response(to: request, code: .requestCodeNotSupported,
                                  remark: "request code \(request.code) is not supported by this broker")
         }
@@ -80,6 +79,11 @@ extension RemotingCommand {
         .response(to: request, code: ResponseCode(error.kind), remark: error.remark)
     }
 
+}
+
+extension RemotingConnection {
+    /// The peer's IP: the key under which its repeated warnings are rate-limited.
+    var peerIP: String { remoteAddress?.ipString ?? "?" }
 }
 
 extension ResponseCode {

@@ -9,12 +9,14 @@ import Logging
 final class ClientManageProcessor: Sendable {
     private let groups: GroupService
     private let logger: Logger
+    private let limiter: LogRateLimiter
     /// Makes newly created topics routable (a name-server registration round).
     private let publishTopics: @Sendable () async -> Void
 
-    init(groups: GroupService, logger: Logger, publishTopics: @escaping @Sendable () async -> Void) {
+    init(groups: GroupService, logger: Logger, limiter: LogRateLimiter, publishTopics: @escaping @Sendable () async -> Void) {
         self.groups = groups
         self.logger = logger
+        self.limiter = limiter
         self.publishTopics = publishTopics
     }
 
@@ -51,10 +53,12 @@ final class ClientManageProcessor: Sendable {
             }
             return response
         } catch let error as ServiceError {
-            logger.warning("heartbeat refused", metadata: ["peer": "\(connection.remoteAddress?.description ?? "?")", "reason": "\(error)"])
+            limiter.warning(logger, key: "heartbeat-refused", peer: connection.peerIP, "heartbeat refused",
+                            metadata: ["reason": "\(error.remark.debugDescription)"])
             return .response(to: request, refusal: error)
         } catch {
-            logger.warning("bad heartbeat", metadata: ["peer": "\(connection.remoteAddress?.description ?? "?")", "error": "\(error)"])
+            limiter.warning(logger, key: "bad-heartbeat", peer: connection.peerIP, "bad heartbeat",
+                            metadata: ["error": "\(String(describing: error).debugDescription)"])
             return .response(to: request, code: .systemError, remark: "\(error)")
         }
     }

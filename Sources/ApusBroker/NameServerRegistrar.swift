@@ -70,10 +70,9 @@ final class NameServerRegistrar: Sendable {
         }
         task?.cancel()
         for (address, client) in clients {
-            let request = RemotingCommand.request(code: .unregisterBroker, extFields: [
-                "brokerName": config.brokerName, "brokerAddr": config.advertisedAddress,
-                "clusterName": config.brokerClusterName, "brokerId": String(config.brokerId),
-            ])
+            let request = RemotingCommand.request(code: .unregisterBroker, header: UnregisterBrokerRequestHeader(
+                brokerName: config.brokerName, brokerAddr: config.advertisedAddress, clusterName: config.brokerClusterName,
+                brokerId: config.brokerId))
             do { _ = try await client.request(request, timeout: .seconds(1)) } catch {
                 logger.debug("unregister from name server failed", metadata: ["namesrv": "\(address)", "error": "\(error)"])
             }
@@ -86,17 +85,15 @@ final class NameServerRegistrar: Sendable {
         let (provider, stopped) = state.withLock { ($0.bodyProvider, $0.stopped) }
         guard let provider, !stopped else { return }
         let body = provider().encode()
-        let header: ExtFields = [
-            "brokerName": config.brokerName, "brokerAddr": config.advertisedAddress, "clusterName": config.brokerClusterName,
-            "haServerAddr": "", "brokerId": String(config.brokerId), "compressed": "false", "bodyCrc32": "0",
-        ]
+        let header = RegisterBrokerRequestHeader(brokerName: config.brokerName, brokerAddr: config.advertisedAddress,
+                                                 clusterName: config.brokerClusterName, brokerId: config.brokerId)
         await withTaskGroup(of: Void.self) { tasks in
             for (host, port) in addresses {
                 let address = "\(host):\(port)"
                 tasks.addTask { [self] in
                     do {
                         let client = try await connection(host: host, port: port)
-                        let response = try await client.request(.request(code: .registerBroker, extFields: header, body: body),
+                        let response = try await client.request(.request(code: .registerBroker, header: header, body: body),
                                                                 timeout: .seconds(3))
                         if response.code != ResponseCode.success.rawValue {
                             logger.warning("name server refused registration", metadata: ["namesrv": "\(address)", "remark": "\(response.remark ?? "")"])

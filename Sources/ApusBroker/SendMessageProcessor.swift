@@ -28,12 +28,14 @@ final class SendMessageProcessor: Sendable {
 
     private let service: SendService
     private let logger: Logger
+    private let limiter: LogRateLimiter
     /// Validated sends of the current read burst, per connection.
     private let pending = Mutex<[UInt64: [PendingSend]]>([:])
 
-    init(service: SendService, logger: Logger) {
+    init(service: SendService, logger: Logger, limiter: LogRateLimiter) {
         self.service = service
         self.logger = logger
+        self.limiter = limiter
     }
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand? {
@@ -100,9 +102,8 @@ final class SendMessageProcessor: Sendable {
 
     private func reject(_ request: RemotingCommand, _ code: ResponseCode, _ remark: String,
                         _ connection: RemotingConnection) -> RemotingCommand {
-        logger.warning("send rejected", metadata: [
-            "code": "\(code.rawValue)", "reason": "\(remark)", "peer": "\(connection.remoteAddress?.description ?? "?")",
-        ])
+        limiter.warning(logger, key: "send-rejected", peer: connection.peerIP, "send rejected",
+                        metadata: ["code": "\(code.rawValue)", "reason": "\(remark.debugDescription)"])
         return .response(to: request, code: code, remark: remark)
     }
 }

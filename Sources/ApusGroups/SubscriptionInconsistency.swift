@@ -1,5 +1,7 @@
 // SubscriptionInconsistency: how the members of one consumer group disagree (seed "Subscription consistency").
 
+import ApusMessage
+
 /// One way in which members of a group differ, with every value seen and who holds it.
 public struct SubscriptionInconsistency: Sendable, Equatable, CustomStringConvertible {
     public enum Aspect: Sendable, Equatable {
@@ -62,7 +64,7 @@ extension ConsumerGroupTable {
         }
         report(.messageModel) { members[$0].messageModel.rawValue }
         report(.consumeType) { members[$0].consumeType.rawValue }
-        let filters = members.map { Self.filters($0.subscriptions).filter { !$0.key.hasPrefix("%RETRY%") } }
+        let filters = members.map { Self.filters($0.subscriptions).filter { !TopicNames.isRetry($0.key) } }
         report(.topics) { filters[$0].keys.sorted().joined(separator: ",") }
         for topic in Set(filters.flatMap(\.keys)).sorted() {
             report(.expression(topic: topic)) { filters[$0][topic] }
