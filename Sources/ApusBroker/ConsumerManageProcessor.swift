@@ -18,7 +18,7 @@ final class ConsumerManageProcessor: Sendable {
             switch RequestCode(rawValue: request.code) {
             case .queryConsumerOffset:
                 let header = try request.decodeHeader(QueryConsumerOffsetRequestHeader.self)
-                switch offsets.query(group: header.consumerGroup, topic: header.topic, queueId: header.queueId,
+                switch try offsets.query(group: header.consumerGroup, topic: header.topic, queueId: header.queueId,
                                      connection: connection.id) {
                 case let .offset(offset):
                     return .response(to: request, code: .success, header: OffsetResponseHeader(offset: offset))
@@ -27,7 +27,7 @@ final class ConsumerManageProcessor: Sendable {
                 }
             case .updateConsumerOffset:
                 let header = try request.decodeHeader(UpdateConsumerOffsetRequestHeader.self)
-                offsets.commit(group: header.consumerGroup, topic: header.topic, queueId: header.queueId,
+                try offsets.commit(group: header.consumerGroup, topic: header.topic, queueId: header.queueId,
                                offset: header.commitOffset, connection: connection.id)
                 return .response(to: request, code: .success)
             default:
@@ -38,6 +38,8 @@ final class ConsumerManageProcessor: Sendable {
                 }
                 return .response(to: request, code: .success, body: ConsumerListBody(consumerIdList: ids).encode())
             }
+        } catch let error as ServiceError {
+            return .response(to: request, refusal: error)
         } catch {
             return .response(to: request, code: .systemError, remark: "\(error)")
         }

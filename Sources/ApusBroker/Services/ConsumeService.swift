@@ -60,6 +60,7 @@ final class ConsumeService: Sendable {
     }
 
     func pull(_ query: PullQuery, now: Int64) throws(ServiceError) -> PullOutcome {
+        try GroupService.validate(group: query.group)
         if let config = topics.get(query.topic) {
             guard Permission.isReadable(config.perm) else {
                 throw ServiceError(.noPermission, "the topic [\(query.topic)] is not readable")
@@ -70,7 +71,7 @@ final class ConsumeService: Sendable {
             }
         }
         if let commit = query.commitOffset, commit >= 0 {
-            offsets.commit(group: query.group, topic: query.topic, queueId: query.queueId, offset: commit,
+            try offsets.commit(group: query.group, topic: query.topic, queueId: query.queueId, offset: commit,
                            connection: query.connection)
         }
         var subscription = query.subscription

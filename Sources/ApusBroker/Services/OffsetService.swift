@@ -32,7 +32,8 @@ final class OffsetService: Sendable {
 
     /// Spec §2.8: the stored offset; else 0 while the queue still starts at 0 (a new group reads a young queue from
     /// the beginning, as Apache RocketMQ does); else not found.
-    func query(group: String, topic: String, queueId: Int32, connection: ConnectionID?) -> Query {
+    func query(group: String, topic: String, queueId: Int32, connection: ConnectionID?) throws(ServiceError) -> Query {
+        try GroupService.validate(group: group)
         let keys = keys(group: group, connection: connection)
         let stored = table.query(group: keys.own, topic: topic, queueId: queueId)
             ?? (keys.own != keys.shared ? table.query(group: keys.shared, topic: topic, queueId: queueId) : nil)
@@ -41,7 +42,9 @@ final class OffsetService: Sendable {
         return .notFound
     }
 
-    func commit(group: String, topic: String, queueId: Int32, offset: Int64, connection: ConnectionID?) {
+    /// Records the group's progress; an illegal group name stores nothing.
+    func commit(group: String, topic: String, queueId: Int32, offset: Int64, connection: ConnectionID?) throws(ServiceError) {
+        try GroupService.validate(group: group)
         table.commit(group: keys(group: group, connection: connection).own, topic: topic, queueId: queueId, offset: offset)
     }
 
