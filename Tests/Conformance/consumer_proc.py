@@ -3,14 +3,20 @@
 """Usage:
   consumer_proc.py --namesrv H:P --group G --topic T --out FILE
                    [--expression '*'] [--model clustering|broadcasting|unset] [--orderly]
-                   [--instance NAME] [--fail-first N] [--props a,b]
+                   [--instance NAME] [--fail-first N] [--fail-marker S [--fail-times N]]
+                   [--hold-ms N] [--props a,b]
 
 Each delivery of a message becomes one flushed JSON line:
   {"topic", "id", "body", "tags", "keys", "props": {name: value}, "queue_id", "queue_offset",
-   "reconsume_times", "status": "ok" | "fail", "pid"}
-"status" is "fail" for the first N deliveries when --fail-first N is given: the callback then
-returns RECONSUME_LATER (1) explicitly through the C callback (the Python wrapper cannot, see
-spec §8.9). "unset" never calls SetPushConsumerMessageModel, so the C++ default applies.
+   "reconsume_times", "store_ts", "born_ts", "recv", "done", "status": "ok" | "fail", "pid"}
+"recv"/"done" are time.time() (epoch seconds, float) when the callback was entered / returned;
+"store_ts"/"born_ts" are the record's epoch milliseconds.
+"status" is "fail" for the first N deliveries when --fail-first N is given, and for every delivery
+whose body contains S when --fail-marker S is given (only the first N deliveries of each such body
+with --fail-times N): the callback then returns RECONSUME_LATER (1)
+explicitly through the C callback (the Python wrapper cannot, see spec §8.9). --hold-ms N makes
+every callback take at least N ms (to make overlapping consumption of a queue observable).
+"unset" never calls SetPushConsumerMessageModel, so the C++ default applies.
 """
 import argparse
 import json
@@ -18,6 +24,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 
 from rocketmq.client import RecvMessage
@@ -45,6 +52,9 @@ def main():
     ap.add_argument("--orderly", action="store_true")
     ap.add_argument("--instance", default=None)
     ap.add_argument("--fail-first", type=int, default=0)
+    ap.add_argument("--fail-marker", default="")
+    ap.add_argument("--fail-times", type=int, default=0)
+    ap.add_argument("--hold-ms", type=int, default=0)
     ap.add_argument("--props", default="")
     args = ap.parse_args()
     props = [p for p in args.props.split(",") if p] + list(ALWAYS_RECORDED)
@@ -56,22 +66,33 @@ def main():
     out = open(args.out, "a", encoding="utf-8")
     lock = threading.Lock()
     failures_left = [args.fail_first]
+    marker_failures = {}  # body -> failures so far (--fail-times)
 
     def on_message(_consumer, handle):
         try:
+            recv = time.time()
             m = RecvMessage(handle)
             record = {
                 "topic": text(m.topic), "id": text(m.id), "body": text(m.body),
                 "tags": text(m.tags), "keys": text(m.keys),
                 "props": {p: text(m.get_property(p)) for p in props},
                 "queue_id": m.queue_id, "queue_offset": m.queue_offset,
-                "reconsume_times": m.reconsume_times, "pid": os.getpid(),
+                "reconsume_times": m.reconsume_times, "store_ts": m.store_timestamp,
+                "born_ts": m.born_timestamp, "recv": recv, "pid": os.getpid(),
             }
+            if args.hold_ms:
+                time.sleep(args.hold_ms / 1000)
             with lock:
                 fail = failures_left[0] > 0
                 if fail:
                     failures_left[0] -= 1
+                elif args.fail_marker and args.fail_marker in (record["body"] or ""):
+                    done = marker_failures.get(record["body"], 0)
+                    fail = args.fail_times == 0 or done < args.fail_times
+                    if fail:
+                        marker_failures[record["body"]] = done + 1
                 record["status"] = "fail" if fail else "ok"
+                record["done"] = time.time()
                 out.write(json.dumps(record) + "\n")
                 out.flush()
             return RECONSUME_LATER if fail else CONSUME_SUCCESS

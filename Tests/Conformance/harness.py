@@ -152,7 +152,8 @@ class ConsumerProc:
     STOP_TIMEOUT = 30
 
     def __init__(self, workdir, namesrv, group, topic, instance, expression="*",
-                 model="clustering", orderly=False, fail_first=0, props=(), env=None):
+                 model="clustering", orderly=False, fail_first=0, fail_marker=None, fail_times=0,
+                 hold_ms=0, props=(), env=None):
         self.name = instance
         self.out = Path(workdir) / f"consumer-{instance}.jsonl"
         self.err = Path(workdir) / f"consumer-{instance}.stderr"
@@ -163,6 +164,12 @@ class ConsumerProc:
             cmd.append("--orderly")
         if fail_first:
             cmd += ["--fail-first", str(fail_first)]
+        if fail_marker:
+            cmd += ["--fail-marker", fail_marker]
+        if fail_times:
+            cmd += ["--fail-times", str(fail_times)]
+        if hold_ms:
+            cmd += ["--hold-ms", str(hold_ms)]
         if props:
             cmd += ["--props", ",".join(props)]
         self.out.touch()
@@ -213,6 +220,21 @@ class ConsumerProc:
     def log_tail(self, lines=30):
         return tail(self.err, lines)
 
+    def client_log(self):
+        """The C++ client's own log ($HOME/logs/rocketmq-cpp/{pid}_rocketmq-cpp.log.0, flushed per line)."""
+        path = Path(os.environ["HOME"]) / "logs" / "rocketmq-cpp" / f"{self.proc.pid}_rocketmq-cpp.log.0"
+        try:
+            return path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def wait_queue_added(self, topic, timeout=30):
+        """Wait until the client's rebalance took a queue of topic (its log line `add mq:MessageQueue
+        [topic=T, …`); for %RETRY%{group} that is ~10 s after start (route refresh, then rebalance)."""
+        needle = f"add mq:MessageQueue [topic={topic},"
+        wait_for(lambda: needle in self.client_log(), timeout, 0.2,
+                 f"consumer {self.name} to take a queue of {topic}")
+
 
 def stop_all(consumers, timeout=ConsumerProc.STOP_TIMEOUT):
     """SIGTERM every consumer, then wait for all of them at most `timeout` seconds in total."""
@@ -235,7 +257,7 @@ def producer(namesrv, group, timeout_ms=5000):
         p.shutdown()
 
 
-def message(topic, body, tags=None, keys=None, props=None):
+def message(topic, body, tags=None, keys=None, props=None, delay_level=0):
     m = Message(topic)
     m.set_body(body)
     if tags:
@@ -244,7 +266,27 @@ def message(topic, body, tags=None, keys=None, props=None):
         m.set_keys(keys)
     for k, v in (props or {}).items():
         m.set_property(k, v)
+    if delay_level:
+        m.set_delay_time_level(delay_level)
     return m
+
+
+def records_of(consumer, body):
+    """Every delivery of `body` to consumer, in delivery order."""
+    return [r for r in consumer.records(include_warmup=True) if r["body"] == body]
+
+
+RETRY_WARMUP = WARMUP + "retry"
+
+
+def warm_up_retry(prod, topic, consumer, timeout=45):
+    """For a consumer spawned with fail_first=1 that has received nothing yet: send one message it
+    fails once and wait until its retry was consumed, so the consumer's %RETRY%{group} queue is
+    assigned and pulled (the C++ client finds the retry topic's route ~3 s after start and assigns
+    its queue at the next 10 s rebalance)."""
+    assert prod.send_sync(message(topic, RETRY_WARMUP)).status == 0
+    wait_for(lambda: any(r["status"] == "ok" for r in records_of(consumer, RETRY_WARMUP)), timeout, 0.1,
+             f"consumer {consumer.name} to consume its retry warm-up message again")
 
 
 def send_sync_all(prod, topic, bodies, **kw):
@@ -284,8 +326,8 @@ class AsyncSends:
 def warm_up(prod, topic, consumers, per_queue=False, exclusive=False, timeout=60, interval=0.2):
     """Send warm-up messages every `interval` until every consumer received one (per_queue: one on
     every queue any consumer has seen, after at least 8 warm-ups; exclusive: the group's assignment has
-    settled — each of the last 16 warm-ups, two rounds over 8 queues, reached exactly one consumer and every
-    consumer got some of them). Returns the number sent."""
+    settled — each of the 16 warm-ups before the last one sent, two rounds over 8 queues, reached
+    exactly one consumer and every consumer got some of them). Returns the number sent."""
     sent = 0
     deadline = time.monotonic() + timeout
     while True:
@@ -293,11 +335,11 @@ def warm_up(prod, topic, consumers, per_queue=False, exclusive=False, timeout=60
         assert r.status == 0, f"warm-up send returned {r}"
         sent += 1
         seen = {c.name: {r["queue_id"] for r in c.warmup_records()} for c in consumers}
-        if exclusive:
-            recent = {f"{WARMUP}{i}" for i in range(max(0, sent - 16), sent)}
+        if exclusive:  # the 16 warm-ups before the one just sent (which may still be in flight)
+            recent = {f"{WARMUP}{i}" for i in range(max(0, sent - 17), sent - 1)}
             got = [[r["body"] for r in c.warmup_records() if r["body"] in recent] for c in consumers]
             counts = [sum(b in g for g in got) for b in recent]
-            ready = sent >= 16 and all(n == 1 for n in counts) and all(got)
+            ready = sent >= 17 and all(n == 1 for n in counts) and all(got)
         elif per_queue:
             union = set().union(*seen.values())
             ready = sent >= 8 and all(s == union for s in seen.values())
@@ -334,3 +376,75 @@ def wait_until_received(consumers, expected, timeout=60):
             raise AssertionError(f"{len(missing)} of {len(expected)} messages not received in {timeout}s, "
                                  f"e.g. {[b[:40] for b in sorted(missing)[:5]]}")
         time.sleep(0.1)
+
+
+# --- raw remoting requests (route / membership queries) and broker state on disk ---------------
+
+def remoting_call(port, code, ext=None, body=b"", timeout=5):
+    """One request on a fresh connection to 127.0.0.1:port; returns (response header dict, body bytes)."""
+    header = json.dumps({"code": code, "language": "CPP", "version": 63, "opaque": 1, "flag": 0,
+                         "remark": "", "extFields": ext or {}}).encode()
+    frame = len(header).to_bytes(4, "big")
+    frame = (4 + len(header) + len(body)).to_bytes(4, "big") + frame + header + body
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(frame)
+
+        def exactly(n):
+            data = b""
+            while len(data) < n:
+                chunk = s.recv(n - len(data))
+                if not chunk:
+                    raise AssertionError(f"connection closed after {len(data)} of {n} bytes")
+                data += chunk
+            return data
+
+        length = int.from_bytes(exactly(4), "big")
+        rest = exactly(length)
+    header_len = int.from_bytes(rest[:4], "big") & 0xFFFFFF
+    return json.loads(rest[4:4 + header_len]), rest[4 + header_len:]
+
+
+GET_ROUTEINFO_BY_TOPIC, GET_CONSUMER_LIST_BY_GROUP, TOPIC_NOT_EXIST = 105, 38, 17
+
+
+def route_code(server, topic):
+    """Response code of the name server's route query for topic (0 = route exists, 17 = no topic)."""
+    header, _ = remoting_call(server.namesrv_port, GET_ROUTEINFO_BY_TOPIC, {"topic": topic})
+    return header["code"]
+
+
+def consumer_ids(server, group):
+    """The clientIds the broker lists for group (GET_CONSUMER_LIST_BY_GROUP), sorted like the client sorts."""
+    header, body = remoting_call(server.broker_port, GET_CONSUMER_LIST_BY_GROUP, {"consumerGroup": group})
+    if header["code"] != 0 or not body:
+        return []
+    return sorted(json.loads(body.decode("utf-8", "replace").rstrip("\x00\n")).get("consumerIdList", []))
+
+
+def owner_of_single_queue(server, group, consumers):
+    """The consumer that AllocateMessageQueueAveragely gives queue 0 of a 1-queue topic (e.g.
+    %RETRY%{group}): the one whose clientId ({pid}-{ip}@{instance}) sorts first."""
+    ids = consumer_ids(server, group)
+    assert len(ids) == len(consumers), f"broker lists {ids} for {group}"
+    first_pid = ids[0].split("-", 1)[0]
+    return next(c for c in consumers if str(c.proc.pid) == first_pid)
+
+
+def topics_on_disk(server):
+    """Topic names in the broker's config/topics.json (empty if not written yet)."""
+    path = server.data_dir / "config" / "topics.json"
+    try:
+        return set(json.loads(path.read_text(encoding="utf-8")).get("topicConfigTable", {}))
+    except (OSError, ValueError):
+        return set()  # absent, or caught mid-write: the caller polls
+
+
+DEFAULT_DELAY_LEVELS = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
+
+
+def delay_seconds(table, level):
+    """Seconds of delay level `level` (1-based; above the table's end = its last level)."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    levels = table.split()
+    item = levels[min(level, len(levels)) - 1]
+    return int(item[:-1]) * units[item[-1]]
