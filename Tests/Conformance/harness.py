@@ -326,7 +326,7 @@ class AsyncSends:
 def warm_up(prod, topic, consumers, per_queue=False, exclusive=False, timeout=60, interval=0.2):
     """Send warm-up messages every `interval` until every consumer received one (per_queue: one on
     every queue any consumer has seen, after at least 8 warm-ups; exclusive: the group's assignment has
-    settled — each of the 16 warm-ups before the last one sent, two rounds over 8 queues, reached
+    settled — each of the 16 warm-ups before the last one sent, several rounds over the queues, reached
     exactly one consumer and every consumer got some of them). Returns the number sent."""
     sent = 0
     deadline = time.monotonic() + timeout

@@ -18,7 +18,7 @@ HOLD_MS = 10    # each callback takes >= 10 ms, so overlapping consumption of a 
 
 def test_orderly_members_keep_key_order_and_hand_over(apus, names, spawn_consumer):
     topic, group = names.topic(), names.group()
-    with producer(apus.namesrv, names.group("mk")) as p:  # create the topic (8 queues) first
+    with producer(apus.namesrv, names.group("mk")) as p:  # create the topic first
         assert p.send_sync(message(topic, "warmup-create")).status == 0
     members = [spawn_consumer(apus.namesrv, group, topic, name, orderly=True, hold_ms=HOLD_MS)
                for name in ("ox", "oy")]
