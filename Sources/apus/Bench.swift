@@ -103,9 +103,14 @@ struct ProcessStats {
         return user + system
     }
 
-    static func residentMegabytes(_ pid: Int32) -> Double? {
+    static func residentMegabytes(_ pid: Int32) -> Double? { statusMegabytes(pid, "VmRSS:") }
+
+    /// Resident anonymous memory (heap, stacks): RSS without the mapped files (commit log, queues).
+    static func anonymousMegabytes(_ pid: Int32) -> Double? { statusMegabytes(pid, "RssAnon:") }
+
+    private static func statusMegabytes(_ pid: Int32, _ field: String) -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        for line in text.split(separator: "\n") where line.hasPrefix(field) {
             let kb = line.split(separator: " ").compactMap { Double($0) }.first
             return kb.map { $0 / 1024 }
         }

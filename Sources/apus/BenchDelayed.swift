@@ -57,25 +57,31 @@ extension BenchRunner {
         consumer.subscribe(topic: topic)
         try await consumer.register { messages, _ in tracker.record(messages) }
         await consumer.run()
-        let rssBefore = options.brokerPid.flatMap(ProcessStats.residentMegabytes)
+        func memory() -> (rss: Double?, anon: Double?) {
+            (options.brokerPid.flatMap(ProcessStats.residentMegabytes), options.brokerPid.flatMap(ProcessStats.anonymousMegabytes))
+        }
+        let before = memory()
         let sender = PipelinedSender(producer: producer, route: route, connection: connection, topic: topic, count: count,
                                      window: options.window, size: options.size, batch: 1) { seq in
             let due = Int64(Date().timeIntervalSince1970 * 1000) + 1_000 + Int64(seq * 7919 % 9001)
             return ["__STARTDELIVERTIME": String(due)]
         }
         try await sender.run()
-        let rssScheduled = options.brokerPid.flatMap(ProcessStats.residentMegabytes)
+        let scheduled = memory()
         let finished = try await waitUntil { tracker.received == count }
-        let rssAfter = options.brokerPid.flatMap(ProcessStats.residentMegabytes)
+        let after = memory()
         await stop([(consumer, consumerInstance)])
         await instance.shutdown()
         let s = tracker.summary
         let sorted = s.lateness.sorted()
         func at(_ q: Double) -> Int64 { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
         let early = sorted.prefix { $0 < 0 }.count
-        func mb(_ value: Double?) -> String { value.map { String(format: "%.1f MB", $0) } ?? "?" }
+        func mb(_ value: (rss: Double?, anon: Double?)) -> String {
+            let rss = value.rss.map { String(format: "%.1f", $0) } ?? "?", anon = value.anon.map { String(format: "%.1f", $0) } ?? "?"
+            return "\(rss) MB (anonymous \(anon) MB)"
+        }
         return "\(s.lateness.count)/\(count) delivered\(finished ? "" : " INCOMPLETE"), lateness p50 \(at(0.5)) / p99 \(at(0.99)) / "
             + "max \(sorted.last ?? 0) ms, early \(early), duplicates \(s.duplicates), send failures \(sender.failed); "
-            + "broker RSS \(mb(rssBefore)) before, \(mb(rssScheduled)) with all scheduled, \(mb(rssAfter)) after delivery"
+            + "broker RSS \(mb(before)) before, \(mb(scheduled)) with all scheduled, \(mb(after)) after delivery"
     }
 }

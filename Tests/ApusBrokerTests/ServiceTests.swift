@@ -212,3 +212,27 @@ private func delivered(_ h: ServiceHarness, _ topic: String, _ index: Int) throw
     #expect(h.broker.groups.lock(group: "GL", queues: queues, clientId: "b", connection: 2, now: t0 + 3) == queues,
             "released when the holder's connection closed, not after 60 s")
 }
+
+@Test func clientSideRetrySendsFollowTheSameScheduleAndLimit() throws {
+    // Java's fallback when a send-back fails: the consumer re-sends the message to %RETRY%{group} itself with
+    // reconsumeTimes + 1 and DELAY = 3 + reconsumeTimes. It must give the same delivery as a send-back.
+    let h = try ServiceHarness { $0.messageDelayLevels = [1_000, 2_000, 3_000, 4_000] }
+    defer { h.stop() }
+    func resend(reconsumeTimes: Int32, level: Int) throws -> PutResult {
+        let prepared = try h.broker.send.prepare(SendRequest(
+            topic: "%RETRY%GJ", defaultTopic: "TBW102", queueId: 0, bornTimestamp: t0,
+            properties: MessagePropertyCodec.encode([("UNIQ_KEY", "ID-j"), ("RETRY_TOPIC", "Jobs"), ("DELAY", String(level))]),
+            reconsumeTimes: reconsumeTimes, maxReconsumeTimes: 16, body: ByteBuffer(string: "j"),
+            bornHost: ServiceHarness.bornHost), now: t0)
+        return h.broker.send.append(prepared.messages)
+    }
+    _ = try resend(reconsumeTimes: 1, level: 3)
+    h.broker.schedule.tick(now: t0 + 2_999)
+    #expect(h.messages(topic: "%RETRY%GJ").isEmpty, "held for its delay level")
+    h.broker.schedule.tick(now: t0 + 3_000)
+    let retried = try delivered(h, "%RETRY%GJ", 0)
+    #expect(retried.reconsumeTimes == 1 && props(retried)["UNIQ_KEY"] == "ID-j")
+    _ = try resend(reconsumeTimes: 16, level: 4)
+    let dead = try delivered(h, "%DLQ%GJ", 0)
+    #expect(dead.reconsumeTimes == 16 && props(dead)["RETRY_TOPIC"] == "Jobs", "past the limit: the dead-letter queue")
+}

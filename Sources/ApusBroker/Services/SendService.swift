@@ -84,10 +84,12 @@ final class SendService: Sendable {
         if queueId < 0 { queueId = Int32.random(in: 0..<max(1, topicConfig.writeQueueNums)) }
 
         // A send into a retry topic past the group's limit goes to the dead-letter queue (the clients' own retry path).
+        var deadLettered = false
         if let group = TopicNames.groupOfRetry(topic) {
             let maxTimes = request.maxReconsumeTimes.flatMap { $0 >= 0 ? $0 : nil }
                 ?? groupConfigs.get(group)?.retryMaxTimes ?? 16
             if request.reconsumeTimes >= maxTimes, let dlq = topics.ensureSingleQueueTopic(TopicNames.deadLetter(group)) {
+                deadLettered = true
                 topic = dlq.topicName
                 topicConfig = dlq
                 queueId = 0
@@ -120,7 +122,8 @@ final class SendService: Sendable {
             guard length <= StoredMessageCodec.maxPropertiesLength else {
                 throw ServiceError(.messageIllegal, "the properties are \(length) bytes; at most \(StoredMessageCodec.maxPropertiesLength)")
             }
-            try scheduleIfDelayed(&messages[i], wait: wait, now: now)
+            // A dead letter is stored at once, whatever delay it asked for.
+            if !deadLettered { try scheduleIfDelayed(&messages[i], wait: wait, now: now) }
         }
         return PreparedSend(messages: messages, queueId: queueId)
     }
