@@ -21,6 +21,7 @@ public final class Broker: Sendable {
     let send: SendService
     let retry: RetryService
     let schedule: ScheduleService
+    let admin: AdminService
     let pullHolds: PullHoldService
     let registrar: NameServerRegistrar
     let storeHost: HostAddress
@@ -52,8 +53,8 @@ public final class Broker: Sendable {
         let groupConfigs = try SubscriptionGroupTable(path: root + "/config/subscriptionGroup.json")
         groups = GroupService(configs: groupConfigs, topics: topics, autoCreateGroups: config.autoCreateSubscriptionGroup,
                               expiryMillis: config.clientChannelExpiryMillis)
-        offsets = OffsetService(table: try ConsumerOffsetTable(path: root + "/config/consumerOffset.json"), groups: groups,
-                                store: store)
+        let offsetTable = try ConsumerOffsetTable(path: root + "/config/consumerOffset.json")
+        offsets = OffsetService(table: offsetTable, groups: groups, store: store)
         consume = ConsumeService(store: store, topics: topics, groups: groups, offsets: offsets,
                                  maxMessagesPerPull: config.maxTransferCountOnMessageInMemory,
                                  maxBytesPerPull: config.maxTransferBytesOnMessageInMemory)
@@ -64,6 +65,8 @@ public final class Broker: Sendable {
         send = SendService(topics: topics, groupConfigs: groupConfigs, schedule: schedule, store: store, storeHost: host,
                            clusterName: config.brokerClusterName, maxMessageSize: config.maxMessageSize)
         retry = RetryService(groups: groups, topics: topics, schedule: schedule, store: store, logger: logger)
+        admin = AdminService(store: store, topics: topics, groups: groups, offsetTable: offsetTable, consume: consume,
+                             brokerName: config.brokerName, clusterName: config.brokerClusterName, bootTimestamp: currentMillis())
         let holds = PullHoldService()
         pullHolds = holds
         store.setArrivalListener { topic, queueId, maxOffset in
@@ -142,7 +145,8 @@ public final class Broker: Sendable {
         }
     }
 
-    private func connection(_ id: ConnectionID) -> RemotingConnection? {
+    /// A client's live connection (broker → client requests: notifications, offset resets).
+    func connection(_ id: ConnectionID) -> RemotingConnection? {
         server.withLock { $0 }?.connection(id)
     }
 

@@ -16,6 +16,7 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
     private let sendBack: SendBackProcessor
     private let queueInfo: QueueInfoProcessor
     private let topicAdmin: TopicAdminProcessor
+    private let admin: AdminBrokerProcessor
 
     init(broker: Broker) {
         self.broker = broker
@@ -29,6 +30,8 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
         sendBack = SendBackProcessor(retry: broker.retry)
         queueInfo = QueueInfoProcessor(store: broker.store)
         topicAdmin = TopicAdminProcessor(topics: broker.topics)
+        admin = AdminBrokerProcessor(admin: broker.admin, logger: broker.logger,
+                                     tell: { [weak broker] id, command in broker?.connection(id)?.sendOneway(command) })
     }
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) {
@@ -52,6 +55,14 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
             // Admin creation answers once the topic file is durable: off the event loop.
             DispatchQueue.global().async { [topicAdmin] in connection.writeAndFlush(topicAdmin.process(request, on: connection)) }
             response = nil
+        case let code? where AdminBrokerProcessor.handles(code):
+            if AdminBrokerProcessor.writesMetadata(code) {
+                // Admin changes answer once their metadata file is durable: off the event loop.
+                DispatchQueue.global().async { [admin] in connection.writeAndFlush(admin.process(request, code: code)) }
+                response = nil
+            } else {
+                response = admin.process(request, code: code)
+            }
         default:
             broker.logLimiter.log(broker.logger, level: .info, key: "unsupported-code", peer: connection.peerIP,
                                   "unsupported request code", metadata: ["code": "\(request.code)"])
@@ -98,6 +109,8 @@ extension ResponseCode {
         case .subscriptionParseFailed: self = .subscriptionParseFailed
         case .subscriptionNotExist: self = .subscriptionNotExist
         case .subscriptionNotLatest: self = .subscriptionNotLatest
+        case .consumerNotOnline: self = .consumerNotOnline
+        case .queryNotFound: self = .queryNotFound
         }
     }
 }

@@ -73,6 +73,16 @@ final class TopicRegistry: Sendable {
         }
     }
 
+    /// Admin deletion: the config is gone (persisted before returning) and the name server hears of it at once.
+    /// Returns false when the topic did not exist.
+    @discardableResult
+    func delete(_ topic: String) throws -> Bool {
+        guard try table.remove(topic) else { return false }
+        logger.info("topic deleted", metadata: ["topic": "\(topic)"])
+        onChange()
+        return true
+    }
+
     /// Creation on a send, heartbeat or send-back path: visible at once, written to disk in the background.
     private func create(_ topic: TopicConfig) -> TopicConfig? {
         do {

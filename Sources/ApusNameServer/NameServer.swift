@@ -1,4 +1,5 @@
-// NameServer: serves broker registration (103/104) and topic routes (105, 106, 206) over remoting, expiring silent brokers.
+// NameServer: serves broker registration (103/104), topic routes (105, 106, 206) and topic deletion (216) over remoting,
+// expiring silent brokers.
 
 import ApusMessage
 import ApusRemoting
@@ -84,6 +85,15 @@ final class NameServerProcessor: RemotingRequestProcessor {
             response = .response(to: request, code: .success, body: table.withLock { $0.clusterInfo }.encode())
         case .getAllTopicListFromNameserver:
             response = .response(to: request, code: .success, body: TopicList(topicList: table.withLock { $0.topics }).encode())
+        case .deleteTopicInNamesrv:
+            do {
+                let header: DeleteTopicFromNamesrvRequestHeader = try request.decodeHeader()
+                table.withLock { $0.deleteTopic(header.topic, clusterName: header.clusterName) }
+                logger.info("topic deleted", metadata: ["topic": "\(header.topic)", "cluster": "\(header.clusterName ?? "*")"])
+                response = .response(to: request, code: .success)
+            } catch {
+                response = .response(to: request, code: .systemError, remark: "\(error)")
+            }
         default:
             logger.info("unsupported request code", metadata: ["code": "\(request.code)", "peer": "\(connection.remoteAddress?.description ?? "?")"])
             response = .response(to: request, code: .requestCodeNotSupported,

@@ -101,6 +101,16 @@ public struct RouteInfoTable: Sendable {
         return TopicRouteData(queueDatas: names.compactMap { queues[$0] }, brokerDatas: brokerDatas)
     }
 
+    /// DELETE_TOPIC_IN_NAMESRV (216): the topic's queue data of the brokers of `clusterName` (every broker when nil),
+    /// and the topic itself when nothing is left. Unknown topics and clusters change nothing.
+    public mutating func deleteTopic(_ topic: String, clusterName: String?) {
+        guard let clusterName else {
+            topicQueues[topic] = nil
+            return
+        }
+        for (name, data) in brokers where data.cluster == clusterName { removeQueue(topic: topic, brokerName: name) }
+    }
+
     public var topics: [String] { topicQueues.keys.sorted() }
 
     public var clusterInfo: ClusterInfo {

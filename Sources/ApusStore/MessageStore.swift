@@ -373,6 +373,25 @@ public final class MessageStore: Sendable {
         return timestamp - left <= right - timestamp ? low - 1 : low
     }
 
+    /// The first offset whose message was stored at or after `timestamp`; the max offset when none was.
+    public func offsetAtOrAfter(topic: String, queueId: Int32, timestamp: Int64) -> Int64 {
+        guard let queue = queue(topic: topic, queueId: queueId) else { return 0 }
+        var low = queue.minOffset, high = queue.maxOffset
+        while low < high {
+            let mid = (low + high) / 2
+            if (storeTime(queue, mid) ?? Int64.min) < timestamp { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// Store time of the message at `offset` of the queue, if it is still stored.
+    public func storeTime(topic: String, queueId: Int32, offset: Int64) -> Int64? {
+        guard let queue = queue(topic: topic, queueId: queueId), offset >= queue.minOffset, offset < queue.maxOffset else {
+            return nil
+        }
+        return storeTime(queue, offset)
+    }
+
     public func earliestStoreTime(topic: String, queueId: Int32) -> Int64 {
         guard let queue = queue(topic: topic, queueId: queueId) else { return -1 }
         return storeTime(queue, queue.minOffset) ?? -1
@@ -381,6 +400,13 @@ public final class MessageStore: Sendable {
     public func message(atCommitLogOffset offset: Int64) -> StoredMessage? {
         guard offset >= commitLog.minOffset else { return nil }
         return commitLog.message(at: offset)
+    }
+
+    /// The raw stored record (spec §4.1) of `message`, as read from the log (the body of QUERY_MESSAGE / VIEW_MESSAGE_BY_ID).
+    public func record(of message: StoredMessage) -> ByteBuffer? {
+        guard message.physicalOffset >= commitLog.minOffset, message.totalSize > 0,
+              let (segment, pointer) = commitLog.read(at: message.physicalOffset, size: Int(message.totalSize)) else { return nil }
+        return withExtendedLifetime(segment) { ByteBuffer(bytes: pointer) }
     }
 
     /// Messages of `topic` whose UNIQ_KEY is `key` or whose KEYS contain `key`, stored within [begin, end], newest first.

@@ -6,6 +6,7 @@ import ApusGroups
 import ApusMessage
 import ApusStore
 import NIOCore
+import Synchronization
 
 struct PullQuery: Sendable {
     var group: String
@@ -42,12 +43,17 @@ struct PullOutcome: Sendable {
 }
 
 final class ConsumeService: Sendable {
+    /// The group the admin tools (mqadmin, exporter, dashboard) pull with, never registered by a heartbeat.
+    static let toolsConsumerGroup = "TOOLS_CONSUMER"
+
     private let store: MessageStore
     private let topics: TopicRegistry
     private let groups: GroupService
     private let offsets: OffsetService
     private let maxMessagesPerPull: Int
     private let maxBytesPerPull: Int
+    /// Messages delivered per `topic@group` (GET_CONSUME_STATS `consumeTps`).
+    private let deliveries = Mutex(RateMeter())
 
     init(store: MessageStore, topics: TopicRegistry, groups: GroupService, offsets: OffsetService, maxMessagesPerPull: Int,
          maxBytesPerPull: Int) {
@@ -76,13 +82,15 @@ final class ConsumeService: Sendable {
         }
         var subscription = query.subscription
         if subscription == nil, let version = query.subVersion {
-            guard let registered = groups.subscription(group: query.group, topic: query.topic) else {
+            if let registered = groups.subscription(group: query.group, topic: query.topic) {
+                guard registered.subVersion >= version else {
+                    throw ServiceError(.subscriptionNotLatest, "the consumer's subscription not latest")
+                }
+                subscription = registered
+            } else if query.group != Self.toolsConsumerGroup {
                 throw ServiceError(.subscriptionNotExist, "the consumer's subscription not exist")
             }
-            guard registered.subVersion >= version else {
-                throw ServiceError(.subscriptionNotLatest, "the consumer's subscription not latest")
-            }
-            subscription = registered
+            // The admin tools' TOOLS_CONSUMER reads any offset without registering: everything matches.
         }
         let result = store.getMessages(
             topic: query.topic, queueId: query.queueId, offset: query.offset,
@@ -110,11 +118,19 @@ final class ConsumeService: Sendable {
             status = query.offset != 0 ? .offsetMoved : .noNewMessage
             next = 0
         }
+        if status == .found {
+            deliveries.withLock { $0.record(query.topic + "@" + query.group, count: Int64(result.messageCount), now: now) }
+        }
         if status == .found, let connection = query.connection {
             groups.recordPull(group: query.group, connection: connection, topic: query.topic, queueId: query.queueId,
                               nextOffset: next, now: now)
         }
         return PullOutcome(status: status, nextBeginOffset: next, minOffset: result.minOffset, maxOffset: result.maxOffset,
                            body: status == .found ? result.body : nil, storeStatus: result.status)
+    }
+
+    /// Messages of `topic` delivered to `group` per second over the last minute.
+    func deliveredPerSecond(topic: String, group: String, now: Int64) -> Double {
+        deliveries.withLock { $0.perSecond(topic + "@" + group, now: now) }
     }
 }

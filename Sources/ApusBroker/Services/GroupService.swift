@@ -12,6 +12,8 @@ struct GroupState: Sendable {
     var consumers: ConsumerGroupTable
     var locks = QueueLockTable()
     var progress = ClientProgressTable()
+    /// Client connections (address, language, version) and producer groups, from heartbeats.
+    var clients = ClientRegistry()
 }
 
 final class GroupService: Sendable {
@@ -19,12 +21,14 @@ final class GroupService: Sendable {
     let configs: SubscriptionGroupTable
     private let topics: TopicRegistry
     private let autoCreateGroups: Bool
+    private let expiryMillis: Int64
 
     init(configs: SubscriptionGroupTable, topics: TopicRegistry, autoCreateGroups: Bool, expiryMillis: Int64,
          lockMaxLiveMillis: Int64 = 60_000) {
         self.configs = configs
         self.topics = topics
         self.autoCreateGroups = autoCreateGroups
+        self.expiryMillis = expiryMillis
         state = Mutex(GroupState(consumers: ConsumerGroupTable(expiryMillis: expiryMillis),
                                  locks: QueueLockTable(lockMaxLiveMillis: lockMaxLiveMillis)))
     }
@@ -87,7 +91,17 @@ final class GroupService: Sendable {
         state.withLock {
             $0.consumers.connectionClosed(connection, now: now)
             $0.locks.release(connection: connection)
+            $0.clients.connectionClosed(connection)
         }
+    }
+
+    /// Any heartbeat: the client's connection info is refreshed and it joins the producer groups it announces.
+    func clientHeartbeat(_ info: ClientConnectionInfo, producerGroups: [String], connection: ConnectionID) {
+        state.withLock { $0.clients.heartbeat(info, connection: connection, producerGroups: producerGroups) }
+    }
+
+    func unregisterProducer(group: String, connection: ConnectionID) {
+        state.withLock { $0.clients.unregisterProducer(group: group, connection: connection) }
     }
 
     /// Members silent for longer than the expiry; their locks are released, their connections returned for closing.
@@ -95,7 +109,8 @@ final class GroupService: Sendable {
         state.withLock { state in
             let expired = state.consumers.expire(now: now)
             for connection in expired { state.locks.release(connection: connection) }
-            return expired
+            let silent = state.clients.expire(now: now, expiryMillis: expiryMillis)
+            return Array(Set(expired).union(silent)).sorted()
         }
     }
 

@@ -109,6 +109,8 @@ enum FieldName {
     static let uniqueKeyQuery = "_UNIQUE_KEY_QUERY"
     static let indexLastUpdateTimestamp = "indexLastUpdateTimestamp"
     static let indexLastUpdatePhyoffset = "indexLastUpdatePhyoffset"
+    static let groupName = "groupName"
+    static let removeOffset = "removeOffset"
 }
 
 /// Value parsing shared by every header (and the hot send-header decoder).

@@ -1,0 +1,208 @@
+// AdminBrokerProcessor: the broker's admin request codes (admin.md §4–§9) — 21, 28, 200, 201, 202, 203, 204, 207,
+// 208, 215, 222 (and the RESET_CONSUMER_CLIENT_OFFSET 220 it sends to the group's members), 12, 33. Decodes the
+// header or body, calls AdminService, encodes the answer in the tools' JSON shapes (AdminBodies).
+
+import ApusGroups
+import ApusMessage
+import ApusRemoting
+import ApusStore
+import Logging
+import NIOCore
+
+final class AdminBrokerProcessor: Sendable {
+    private let admin: AdminService
+    private let logger: Logger
+    /// Sends a one-way request to a client connection (if it is still open).
+    private let tell: @Sendable (ConnectionID, RemotingCommand) -> Void
+
+    init(admin: AdminService, logger: Logger, tell: @escaping @Sendable (ConnectionID, RemotingCommand) -> Void) {
+        self.admin = admin
+        self.logger = logger
+        self.tell = tell
+    }
+
+    static func handles(_ code: RequestCode) -> Bool {
+        switch code {
+        case .getAllTopicConfig, .getTopicStatsInfo, .deleteTopicInBroker, .updateAndCreateSubscriptionGroup,
+             .getAllSubscriptionGroupConfig, .deleteSubscriptionGroup, .getConsumeStats, .getConsumerConnectionList,
+             .getProducerConnectionList, .invokeBrokerToResetOffset, .queryMessage, .viewMessageById, .getBrokerRuntimeInfo:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Codes that change metadata and wait for its write: run them off the event loop.
+    static func writesMetadata(_ code: RequestCode) -> Bool {
+        switch code {
+        case .deleteTopicInBroker, .updateAndCreateSubscriptionGroup, .deleteSubscriptionGroup: return true
+        default: return false
+        }
+    }
+
+    func process(_ request: RemotingCommand, code: RequestCode) -> RemotingCommand {
+        do {
+            return try answer(request, code: code)
+        } catch let error as ServiceError {
+            return .response(to: request, refusal: error)
+        } catch {
+            return .response(to: request, code: .systemError, remark: "\(error)")
+        }
+    }
+
+    private func answer(_ request: RemotingCommand, code: RequestCode) throws -> RemotingCommand {
+        switch code {
+        case .getAllTopicConfig:
+            let (configs, version) = try admin.topicConfigs()
+            var table: [String: TopicConfigWire] = [:]
+            for c in configs {
+                table[c.topicName] = TopicConfigWire(topicName: c.topicName, readQueueNums: c.readQueueNums,
+                                                     writeQueueNums: c.writeQueueNums, perm: c.perm, topicFilterType: c.topicFilterType,
+                                                     topicSysFlag: c.topicSysFlag, order: c.order)
+            }
+            let body = TopicConfigSerializeWrapper(topicConfigTable: table, dataVersion: version.wire)
+            return .response(to: request, code: .success, body: body.encode())
+
+        case .getTopicStatsInfo:
+            let header: TopicRequestHeader = try request.decodeHeader()
+            let stats = try admin.topicStats(topic: header.topic)
+            let body = TopicStatsTable(offsetTable: stats.mapValues {
+                TopicOffsetWire(minOffset: $0.minOffset, maxOffset: $0.maxOffset, lastUpdateTimestamp: $0.lastUpdateTimestamp)
+            })
+            return .response(to: request, code: .success, body: body.encode())
+
+        case .deleteTopicInBroker:
+            let header: TopicRequestHeader = try request.decodeHeader()
+            try admin.deleteTopic(header.topic)
+            logger.info("topic deleted by admin", metadata: ["topic": "\(header.topic)"])
+            return .response(to: request, code: .success)
+
+        case .updateAndCreateSubscriptionGroup:
+            // Java ignores an empty or unparsable body and still answers 0.
+            guard let buffer = request.body, let wire = try? SubscriptionGroupConfigWire.decode(buffer), !wire.groupName.isEmpty else {
+                return .response(to: request, code: .success)
+            }
+            try admin.updateSubscriptionGroup(SubscriptionGroupConfig(wire))
+            logger.info("subscription group updated by admin", metadata: ["group": "\(wire.groupName)"])
+            return .response(to: request, code: .success)
+
+        case .getAllSubscriptionGroupConfig:
+            let (configs, version) = try admin.subscriptionGroups()
+            var table: [String: SubscriptionGroupConfigWire] = [:]
+            for c in configs { table[c.groupName] = SubscriptionGroupConfigWire(c) }
+            let body = SubscriptionGroupWrapper(subscriptionGroupTable: table, dataVersion: version.wire)
+            return .response(to: request, code: .success, body: body.encode())
+
+        case .deleteSubscriptionGroup:
+            let header: DeleteSubscriptionGroupRequestHeader = try request.decodeHeader()
+            try admin.deleteSubscriptionGroup(header.groupName, removeOffsets: header.removeOffset)
+            logger.info("subscription group deleted by admin", metadata: ["group": "\(header.groupName)",
+                                                                          "removeOffset": "\(header.removeOffset)"])
+            return .response(to: request, code: .success)
+
+        case .getConsumeStats:
+            let header: GetConsumeStatsRequestHeader = try request.decodeHeader()
+            let stats = admin.consumeStats(group: header.consumerGroup, topic: header.topic, now: currentMillis())
+            let body = ConsumeStatsBody(offsetTable: stats.offsets.mapValues {
+                OffsetWrapperWire(brokerOffset: $0.brokerOffset, consumerOffset: $0.consumerOffset, lastTimestamp: $0.lastTimestamp)
+            }, consumeTps: stats.consumeTps)
+            return .response(to: request, code: .success, body: body.encode())
+
+        case .getConsumerConnectionList:
+            let header: GetConsumerConnectionListRequestHeader = try request.decodeHeader()
+            let view = try admin.consumerConnections(group: header.consumerGroup)
+            let body = ConsumerConnectionBody(
+                connectionSet: view.connections.map(\.wire),
+                subscriptionTable: view.subscriptions.mapValues(\.wire),
+                consumeType: view.consumeType.rawValue, messageModel: view.messageModel.rawValue,
+                consumeFromWhere: ConsumeFromWhereName.name(of: view.consumeFromWhere))
+            return .response(to: request, code: .success, body: body.encode())
+
+        case .getProducerConnectionList:
+            let header: GetProducerConnectionListRequestHeader = try request.decodeHeader()
+            let list = try admin.producerConnections(group: header.producerGroup)
+            return .response(to: request, code: .success, body: ProducerConnectionBody(connectionSet: list.map(\.wire)).encode())
+
+        case .invokeBrokerToResetOffset:
+            let header: ResetOffsetRequestHeader = try request.decodeHeader()
+            let reset = try admin.resetOffset(topic: header.topic, group: header.group, timestamp: header.timestamp,
+                                              force: header.isForce)
+            let notice = ResetOffsetRequestHeader(topic: header.topic, group: header.group, timestamp: header.timestamp,
+                                                  isForce: false)
+            let javaBody = ResetOffsetBody(offsetTable: reset.offsets).encode()
+            let cBody = ResetOffsetBodyForC(offsetTable: reset.offsets).encode()
+            for member in reset.members {
+                // Java's map form, or the list form the C++ client parses (remoting.md §3.5).
+                tell(member.connection, .request(code: .resetConsumerClientOffset, header: notice,
+                                                 body: member.language == "CPP" ? cBody : javaBody))
+            }
+            logger.info("consumer offsets reset by admin", metadata: [
+                "group": "\(header.group)", "topic": "\(header.topic)", "timestamp": "\(header.timestamp)",
+                "members": "\(reset.members.count)",
+            ])
+            return .response(to: request, code: .success, body: javaBody)
+
+        case .queryMessage:
+            let header: QueryMessageRequestHeader = try request.decodeHeader()
+            let found = try admin.queryMessages(topic: header.topic, key: header.key, maxNum: header.maxNum,
+                                                uniqueKey: header.uniqueKeyQuery, begin: header.beginTimestamp,
+                                                end: header.endTimestamp)
+            var body = ByteBuffer()
+            for message in found { if var record = admin.record(of: message) { body.writeBuffer(&record) } }
+            let last = found.map(\.storeTimestamp).max() ?? 0
+            let lastOffset = found.map(\.physicalOffset).max() ?? 0
+            return .response(to: request, code: .success,
+                             header: QueryMessageResponseHeader(indexLastUpdateTimestamp: last, indexLastUpdatePhyoffset: lastOffset),
+                             body: body)
+
+        case .viewMessageById:
+            let header: ViewMessageRequestHeader = try request.decodeHeader()
+            let message = try admin.message(atCommitLogOffset: header.offset)
+            guard let record = admin.record(of: message) else {
+                throw ServiceError(.systemError, "can not find message by the offset, \(header.offset)")
+            }
+            return .response(to: request, code: .success, body: record)
+
+        case .getBrokerRuntimeInfo:
+            return .response(to: request, code: .success, body: KVTable(table: admin.runtimeInfo(now: currentMillis())).encode())
+
+        default:
+            return .response(to: request, code: .requestCodeNotSupported, remark: " request type \(request.code) not supported")
+        }
+    }
+}
+
+extension DataVersion {
+    var wire: DataVersionWire { DataVersionWire(counter: counter, timestamp: timestamp) }
+}
+
+extension SubscriptionGroupConfig {
+    init(_ wire: SubscriptionGroupConfigWire) {
+        self.init(groupName: wire.groupName, consumeEnable: wire.consumeEnable, consumeFromMinEnable: wire.consumeFromMinEnable,
+                  consumeBroadcastEnable: wire.consumeBroadcastEnable, retryQueueNums: wire.retryQueueNums,
+                  retryMaxTimes: wire.retryMaxTimes, brokerId: wire.brokerId,
+                  whichBrokerWhenConsumeSlowly: wire.whichBrokerWhenConsumeSlowly,
+                  notifyConsumerIdsChangedEnable: wire.notifyConsumerIdsChangedEnable)
+    }
+}
+
+extension SubscriptionGroupConfigWire {
+    init(_ config: SubscriptionGroupConfig) {
+        self.init(groupName: config.groupName, consumeEnable: config.consumeEnable, consumeFromMinEnable: config.consumeFromMinEnable,
+                  consumeBroadcastEnable: config.consumeBroadcastEnable, retryQueueNums: config.retryQueueNums,
+                  retryMaxTimes: config.retryMaxTimes, brokerId: config.brokerId,
+                  whichBrokerWhenConsumeSlowly: config.whichBrokerWhenConsumeSlowly,
+                  notifyConsumerIdsChangedEnable: config.notifyConsumerIdsChangedEnable)
+    }
+}
+
+extension ClientConnectionInfo {
+    var wire: ConnectionWire { ConnectionWire(clientId: clientId, clientAddr: clientAddr, language: language, version: version) }
+}
+
+extension Subscription {
+    var wire: SubscriptionDataWire {
+        SubscriptionDataWire(topic: topic, subString: expression, tagsSet: tags,
+                             codeSet: tags.map { TagsCode.javaHash($0.utf16) }, subVersion: subVersion, expressionType: "TAG")
+    }
+}

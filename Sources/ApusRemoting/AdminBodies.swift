@@ -1,0 +1,481 @@
+// AdminBodies: JSON bodies of the admin codes (admin.md §1.3, §1.4, §4–§8): topic and subscription-group tables
+// (21, 200, 201), topic stats (202), consume stats (208), consumer and producer connections (203, 204), the KV
+// table of runtime info (28), and reset-offset bodies (222, 220 in Java's map form and the C++ client's list form).
+//
+// Written as standard JSON shaped like fastjson's output: keys sorted, enums as names, numbers as numbers, and a
+// map keyed by MessageQueue written with the compact JSON of the queue as a quoted key
+// (`"{\"brokerName\":\"b\",\"queueId\":0,\"topic\":\"T\"}"`), which fastjson reads back. Decoding is lenient.
+
+import ApusMessage
+import NIOCore
+
+extension JSONValue {
+    fileprivate func text(_ key: String) -> String { self[key]?.stringValue ?? "" }
+    fileprivate func long(_ key: String) -> Int64 { self[key]?.int64Value ?? 0 }
+    fileprivate func flag(_ key: String, _ otherwise: Bool) -> Bool { self[key]?.boolValue ?? otherwise }
+    fileprivate var doubleValue: Double? {
+        switch self {
+        case let .number(text), let .string(text): return Double(text)
+        default: return nil
+        }
+    }
+}
+
+extension MessageQueue {
+    /// The key fastjson would print for this queue, as a JSON string's content.
+    public var jsonKey: String {
+        var w = JSONWriter()
+        w.beginObject()
+        w.string("brokerName", brokerName)
+        w.number("queueId", queueId)
+        w.string("topic", topic)
+        w.endObject()
+        return w.text
+    }
+
+    /// Reads a quoted MessageQueue key; nil if it is not one.
+    public init?(jsonKey: String) {
+        guard let json = try? JSONParser.parse(jsonKey), case .object = json, let queueId = json["queueId"]?.int32Value else {
+            return nil
+        }
+        self.init(topic: json.text("topic"), brokerName: json.text("brokerName"), queueId: queueId)
+    }
+}
+
+extension JSONWriter {
+    /// A double as Java prints it for finite values (`2.5`, `0.0`); NaN and infinities become `0.0`.
+    public mutating func double(_ key: String, _ value: Double) {
+        self.key(key)
+        raw(value.isFinite ? "\(value)" : "0.0")
+    }
+
+    fileprivate mutating func dataVersion(_ version: DataVersionWire) {
+        key("dataVersion")
+        beginObject()
+        number("counter", version.counter)
+        number("timestamp", version.timestamp)
+        endObject()
+    }
+
+    /// `{"<queue key>": value, …}` in queue order.
+    fileprivate mutating func queueMap<V>(_ key: String, _ table: [MessageQueue: V], _ value: (inout JSONWriter, V) -> Void) {
+        self.key(key)
+        beginObject()
+        for queue in table.keys.sorted() {
+            self.key(queue.jsonKey)
+            value(&self, table[queue]!)
+        }
+        endObject()
+    }
+}
+
+private func dataVersion(_ json: JSONValue) -> DataVersionWire {
+    let v = json["dataVersion"] ?? .null
+    return DataVersionWire(counter: v.long("counter"), timestamp: v.long("timestamp"))
+}
+
+private func queueMap<V>(_ json: JSONValue?, _ value: (JSONValue) -> V) -> [MessageQueue: V] {
+    var table: [MessageQueue: V] = [:]
+    for (key, entry) in json?.objectValue ?? [] {
+        if let queue = MessageQueue(jsonKey: key) { table[queue] = value(entry) }
+    }
+    return table
+}
+
+// MARK: - Topics (21)
+
+/// GET_ALL_TOPIC_CONFIG (21) answer: `{"dataVersion":{…},"topicConfigTable":{name: TopicConfig}}`.
+public struct TopicConfigSerializeWrapper: RemotingBody, Equatable {
+    public var topicConfigTable: [String: TopicConfigWire]
+    public var dataVersion: DataVersionWire
+
+    public init(topicConfigTable: [String: TopicConfigWire], dataVersion: DataVersionWire) {
+        self.topicConfigTable = topicConfigTable
+        self.dataVersion = dataVersion
+    }
+
+    public init(json: JSONValue) throws {
+        var table: [String: TopicConfigWire] = [:]
+        for (name, config) in json["topicConfigTable"]?.objectValue ?? [] { table[name] = TopicConfigWire(json: config, name: name) }
+        self.init(topicConfigTable: table, dataVersion: ApusRemoting.dataVersion(json))
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.dataVersion(dataVersion)
+        w.key("topicConfigTable")
+        w.beginObject()
+        for name in topicConfigTable.keys.sorted() {
+            w.key(name)
+            topicConfigTable[name]!.write(to: &w)
+        }
+        w.endObject()
+        w.endObject()
+    }
+}
+
+// MARK: - Subscription groups (200, 201)
+
+/// A SubscriptionGroupConfig as the admin tools send and read it (admin.md §1.4). Absent keys take Java's defaults.
+public struct SubscriptionGroupConfigWire: RemotingBody, Equatable {
+    public var groupName: String
+    public var consumeEnable: Bool
+    public var consumeFromMinEnable: Bool
+    public var consumeBroadcastEnable: Bool
+    public var retryQueueNums: Int32
+    public var retryMaxTimes: Int32
+    public var brokerId: Int64
+    public var whichBrokerWhenConsumeSlowly: Int64
+    public var notifyConsumerIdsChangedEnable: Bool
+
+    public init(groupName: String, consumeEnable: Bool = true, consumeFromMinEnable: Bool = true,
+                consumeBroadcastEnable: Bool = true, retryQueueNums: Int32 = 1, retryMaxTimes: Int32 = 16, brokerId: Int64 = 0,
+                whichBrokerWhenConsumeSlowly: Int64 = 1, notifyConsumerIdsChangedEnable: Bool = true) {
+        self.groupName = groupName
+        self.consumeEnable = consumeEnable
+        self.consumeFromMinEnable = consumeFromMinEnable
+        self.consumeBroadcastEnable = consumeBroadcastEnable
+        self.retryQueueNums = retryQueueNums
+        self.retryMaxTimes = retryMaxTimes
+        self.brokerId = brokerId
+        self.whichBrokerWhenConsumeSlowly = whichBrokerWhenConsumeSlowly
+        self.notifyConsumerIdsChangedEnable = notifyConsumerIdsChangedEnable
+    }
+
+    public init(json: JSONValue) throws {
+        guard case .object = json else { throw JSONError.unexpectedType("SubscriptionGroupConfig is not an object") }
+        self.init(groupName: json.text("groupName"), consumeEnable: json.flag("consumeEnable", true),
+                  consumeFromMinEnable: json.flag("consumeFromMinEnable", true),
+                  consumeBroadcastEnable: json.flag("consumeBroadcastEnable", true),
+                  retryQueueNums: json["retryQueueNums"]?.int32Value ?? 1, retryMaxTimes: json["retryMaxTimes"]?.int32Value ?? 16,
+                  brokerId: json["brokerId"]?.int64Value ?? 0,
+                  whichBrokerWhenConsumeSlowly: json["whichBrokerWhenConsumeSlowly"]?.int64Value ?? 1,
+                  notifyConsumerIdsChangedEnable: json.flag("notifyConsumerIdsChangedEnable", true))
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.number("brokerId", brokerId)
+        w.bool("consumeBroadcastEnable", consumeBroadcastEnable)
+        w.bool("consumeEnable", consumeEnable)
+        w.bool("consumeFromMinEnable", consumeFromMinEnable)
+        w.string("groupName", groupName)
+        w.bool("notifyConsumerIdsChangedEnable", notifyConsumerIdsChangedEnable)
+        w.number("retryMaxTimes", retryMaxTimes)
+        w.number("retryQueueNums", retryQueueNums)
+        w.number("whichBrokerWhenConsumeSlowly", whichBrokerWhenConsumeSlowly)
+        w.endObject()
+    }
+}
+
+/// GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201) answer.
+public struct SubscriptionGroupWrapper: RemotingBody, Equatable {
+    public var subscriptionGroupTable: [String: SubscriptionGroupConfigWire]
+    public var dataVersion: DataVersionWire
+
+    public init(subscriptionGroupTable: [String: SubscriptionGroupConfigWire], dataVersion: DataVersionWire) {
+        self.subscriptionGroupTable = subscriptionGroupTable
+        self.dataVersion = dataVersion
+    }
+
+    public init(json: JSONValue) throws {
+        var table: [String: SubscriptionGroupConfigWire] = [:]
+        for (name, config) in json["subscriptionGroupTable"]?.objectValue ?? [] {
+            var wire = try SubscriptionGroupConfigWire(json: config)
+            if wire.groupName.isEmpty { wire.groupName = name }
+            table[name] = wire
+        }
+        self.init(subscriptionGroupTable: table, dataVersion: ApusRemoting.dataVersion(json))
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.dataVersion(dataVersion)
+        w.key("subscriptionGroupTable")
+        w.beginObject()
+        for name in subscriptionGroupTable.keys.sorted() {
+            w.key(name)
+            subscriptionGroupTable[name]!.write(to: &w)
+        }
+        w.endObject()
+        w.endObject()
+    }
+}
+
+// MARK: - Topic stats (202)
+
+public struct TopicOffsetWire: Sendable, Equatable {
+    public var minOffset: Int64
+    public var maxOffset: Int64
+    public var lastUpdateTimestamp: Int64
+
+    public init(minOffset: Int64, maxOffset: Int64, lastUpdateTimestamp: Int64) {
+        self.minOffset = minOffset
+        self.maxOffset = maxOffset
+        self.lastUpdateTimestamp = lastUpdateTimestamp
+    }
+}
+
+/// GET_TOPIC_STATS_INFO (202) answer: `{"offsetTable":{MessageQueue: TopicOffset}}`.
+public struct TopicStatsTable: RemotingBody, Equatable {
+    public var offsetTable: [MessageQueue: TopicOffsetWire]
+
+    public init(offsetTable: [MessageQueue: TopicOffsetWire]) { self.offsetTable = offsetTable }
+
+    public init(json: JSONValue) throws {
+        self.init(offsetTable: queueMap(json["offsetTable"]) {
+            TopicOffsetWire(minOffset: $0.long("minOffset"), maxOffset: $0.long("maxOffset"),
+                            lastUpdateTimestamp: $0.long("lastUpdateTimestamp"))
+        })
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.queueMap("offsetTable", offsetTable) { w, o in
+            w.beginObject()
+            w.number("lastUpdateTimestamp", o.lastUpdateTimestamp)
+            w.number("maxOffset", o.maxOffset)
+            w.number("minOffset", o.minOffset)
+            w.endObject()
+        }
+        w.endObject()
+    }
+}
+
+// MARK: - Consume stats (208)
+
+public struct OffsetWrapperWire: Sendable, Equatable {
+    public var brokerOffset: Int64
+    public var consumerOffset: Int64
+    public var lastTimestamp: Int64
+
+    public init(brokerOffset: Int64, consumerOffset: Int64, lastTimestamp: Int64) {
+        self.brokerOffset = brokerOffset
+        self.consumerOffset = consumerOffset
+        self.lastTimestamp = lastTimestamp
+    }
+}
+
+/// GET_CONSUME_STATS (208) answer: `{"consumeTps":2.5,"offsetTable":{MessageQueue: OffsetWrapper}}`.
+public struct ConsumeStatsBody: RemotingBody, Equatable {
+    public var offsetTable: [MessageQueue: OffsetWrapperWire]
+    public var consumeTps: Double
+
+    public init(offsetTable: [MessageQueue: OffsetWrapperWire], consumeTps: Double) {
+        self.offsetTable = offsetTable
+        self.consumeTps = consumeTps
+    }
+
+    public init(json: JSONValue) throws {
+        self.init(offsetTable: queueMap(json["offsetTable"]) {
+            OffsetWrapperWire(brokerOffset: $0.long("brokerOffset"), consumerOffset: $0.long("consumerOffset"),
+                              lastTimestamp: $0.long("lastTimestamp"))
+        }, consumeTps: json["consumeTps"]?.doubleValue ?? 0)
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.double("consumeTps", consumeTps)
+        w.queueMap("offsetTable", offsetTable) { w, o in
+            w.beginObject()
+            w.number("brokerOffset", o.brokerOffset)
+            w.number("consumerOffset", o.consumerOffset)
+            w.number("lastTimestamp", o.lastTimestamp)
+            w.endObject()
+        }
+        w.endObject()
+    }
+}
+
+// MARK: - Connections (203, 204)
+
+/// Java `ConsumeFromWhere` names (GET_CONSUMER_CONNECTION_LIST writes the name).
+public enum ConsumeFromWhereName {
+    /// The name of a heartbeat's consume-from-where ordinal; CONSUME_FROM_LAST_OFFSET when out of range.
+    public static func name(of ordinal: Int32) -> String {
+        consumeFromWhereNames.indices.contains(Int(ordinal)) ? consumeFromWhereNames[Int(ordinal)] : consumeFromWhereNames[0]
+    }
+}
+
+/// One client connection (admin.md §1.4): `clientAddr` is `ip:port` without a leading `/`.
+public struct ConnectionWire: Sendable, Equatable {
+    public var clientId: String
+    public var clientAddr: String
+    /// LanguageCode name: "JAVA", "CPP", …
+    public var language: String
+    public var version: Int32
+
+    public init(clientId: String, clientAddr: String, language: String, version: Int32) {
+        self.clientId = clientId
+        self.clientAddr = clientAddr
+        self.language = language
+        self.version = version
+    }
+
+    init(json: JSONValue) {
+        self.init(clientId: json.text("clientId"), clientAddr: json.text("clientAddr"), language: json.text("language"),
+                  version: json["version"]?.int32Value ?? 0)
+    }
+
+    func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.string("clientAddr", clientAddr)
+        w.string("clientId", clientId)
+        w.string("language", language)
+        w.number("version", version)
+        w.endObject()
+    }
+}
+
+extension JSONWriter {
+    fileprivate mutating func connections(_ set: [ConnectionWire]) {
+        key("connectionSet")
+        beginArray()
+        for c in set { c.write(to: &self) }
+        endArray()
+    }
+}
+
+/// GET_CONSUMER_CONNECTION_LIST (203) answer.
+public struct ConsumerConnectionBody: RemotingBody, Equatable {
+    public var connectionSet: [ConnectionWire]
+    /// topic → subscription.
+    public var subscriptionTable: [String: SubscriptionDataWire]
+    /// "CONSUME_ACTIVELY" / "CONSUME_PASSIVELY".
+    public var consumeType: String
+    /// "CLUSTERING" / "BROADCASTING".
+    public var messageModel: String
+    /// Enum name, e.g. "CONSUME_FROM_LAST_OFFSET".
+    public var consumeFromWhere: String
+
+    public init(connectionSet: [ConnectionWire], subscriptionTable: [String: SubscriptionDataWire], consumeType: String,
+                messageModel: String, consumeFromWhere: String) {
+        self.connectionSet = connectionSet
+        self.subscriptionTable = subscriptionTable
+        self.consumeType = consumeType
+        self.messageModel = messageModel
+        self.consumeFromWhere = consumeFromWhere
+    }
+
+    public init(json: JSONValue) throws {
+        var table: [String: SubscriptionDataWire] = [:]
+        for (topic, data) in json["subscriptionTable"]?.objectValue ?? [] { table[topic] = SubscriptionDataWire(json: data) }
+        self.init(connectionSet: (json["connectionSet"]?.arrayValue ?? []).map(ConnectionWire.init(json:)), subscriptionTable: table,
+                  consumeType: json.text("consumeType"), messageModel: json.text("messageModel"),
+                  consumeFromWhere: json.text("consumeFromWhere"))
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.connections(connectionSet)
+        w.string("consumeFromWhere", consumeFromWhere)
+        w.string("consumeType", consumeType)
+        w.string("messageModel", messageModel)
+        w.key("subscriptionTable")
+        w.beginObject()
+        for topic in subscriptionTable.keys.sorted() {
+            w.key(topic)
+            subscriptionTable[topic]!.write(to: &w)
+        }
+        w.endObject()
+        w.endObject()
+    }
+}
+
+/// GET_PRODUCER_CONNECTION_LIST (204) answer: `{"connectionSet":[Connection…]}`.
+public struct ProducerConnectionBody: RemotingBody, Equatable {
+    public var connectionSet: [ConnectionWire]
+
+    public init(connectionSet: [ConnectionWire]) { self.connectionSet = connectionSet }
+
+    public init(json: JSONValue) throws {
+        self.init(connectionSet: (json["connectionSet"]?.arrayValue ?? []).map(ConnectionWire.init(json:)))
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.connections(connectionSet)
+        w.endObject()
+    }
+}
+
+// MARK: - KV table (28)
+
+/// `{"table":{key: "value"}}`; values are always strings.
+public struct KVTable: RemotingBody, Equatable {
+    public var table: [String: String]
+
+    public init(table: [String: String]) { self.table = table }
+
+    public init(json: JSONValue) throws {
+        var table: [String: String] = [:]
+        for (key, value) in json["table"]?.objectValue ?? [] {
+            switch value {
+            case let .string(text), let .number(text): table[key] = text
+            default: break
+            }
+        }
+        self.init(table: table)
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("table")
+        w.beginObject()
+        for key in table.keys.sorted() { w.string(key, table[key]!) }
+        w.endObject()
+        w.endObject()
+    }
+}
+
+// MARK: - Reset offset (222 answer, 220 bodies)
+
+/// `{"offsetTable":{MessageQueue: offset}}`: the 222 answer and the 220 body for Java clients.
+public struct ResetOffsetBody: RemotingBody, Equatable {
+    public var offsetTable: [MessageQueue: Int64]
+
+    public init(offsetTable: [MessageQueue: Int64]) { self.offsetTable = offsetTable }
+
+    public init(json: JSONValue) throws {
+        self.init(offsetTable: queueMap(json["offsetTable"]) { $0.int64Value ?? 0 })
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.queueMap("offsetTable", offsetTable) { w, offset in w.number(offset) }
+        w.endObject()
+    }
+}
+
+/// The 220 body for the C++ client (remoting.md §3.5): `{"offsetTable":[{"brokerName":…,"offset":…,"queueId":…,"topic":…}]}`.
+public struct ResetOffsetBodyForC: RemotingBody, Equatable {
+    public var offsetTable: [MessageQueue: Int64]
+
+    public init(offsetTable: [MessageQueue: Int64]) { self.offsetTable = offsetTable }
+
+    public init(json: JSONValue) throws {
+        var table: [MessageQueue: Int64] = [:]
+        for entry in json["offsetTable"]?.arrayValue ?? [] {
+            let queue = MessageQueue(topic: entry.text("topic"), brokerName: entry.text("brokerName"),
+                                     queueId: entry["queueId"]?.int32Value ?? 0)
+            table[queue] = entry.long("offset")
+        }
+        self.init(offsetTable: table)
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("offsetTable")
+        w.beginArray()
+        for queue in offsetTable.keys.sorted() {
+            w.beginObject()
+            w.string("brokerName", queue.brokerName)
+            w.number("offset", offsetTable[queue]!)
+            w.number("queueId", queue.queueId)
+            w.string("topic", queue.topic)
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+    }
+}

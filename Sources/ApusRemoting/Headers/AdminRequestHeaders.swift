@@ -1,0 +1,129 @@
+// AdminRequestHeaders: request headers of the admin codes (admin.md §3–§7): topic-scoped requests (202, 215),
+// DELETE_TOPIC_IN_NAMESRV (216), DELETE_SUBSCRIPTIONGROUP (207), group-scoped requests (203, 204) and
+// GET_CONSUME_STATS (208). INVOKE_BROKER_TO_RESET_OFFSET (222) uses `ResetOffsetRequestHeader` (ConsumerHeaders).
+
+import ApusMessage
+
+/// A request that names one topic: GET_TOPIC_STATS_INFO (202), DELETE_TOPIC_IN_BROKER (215).
+public struct TopicRequestHeader: RemotingHeader, Equatable {
+    public var topic: String
+
+    public init(topic: String) { self.topic = topic }
+
+    public init(extFields: ExtFields) throws(HeaderError) {
+        topic = try HeaderReader(extFields).string(FieldName.topic)
+    }
+
+    public func extFields() -> ExtFields {
+        var w = HeaderWriter(capacity: 1)
+        w.put(FieldName.topic, topic)
+        return w.fields
+    }
+}
+
+/// DELETE_TOPIC_IN_NAMESRV (216): `clusterName` non-empty → only that cluster's brokers lose the topic.
+public struct DeleteTopicFromNamesrvRequestHeader: RemotingHeader, Equatable {
+    public var topic: String
+    public var clusterName: String?
+
+    public init(topic: String, clusterName: String? = nil) {
+        self.topic = topic
+        self.clusterName = clusterName
+    }
+
+    public init(extFields: ExtFields) throws(HeaderError) {
+        let r = HeaderReader(extFields)
+        topic = try r.string(FieldName.topic)
+        clusterName = r.optionalString(FieldName.clusterName).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    public func extFields() -> ExtFields {
+        var w = HeaderWriter(capacity: 2)
+        w.put(FieldName.topic, topic)
+        w.put(FieldName.clusterName, clusterName)
+        return w.fields
+    }
+}
+
+/// DELETE_SUBSCRIPTIONGROUP (207).
+public struct DeleteSubscriptionGroupRequestHeader: RemotingHeader, Equatable {
+    public var groupName: String
+    /// Also delete the group's committed offsets.
+    public var removeOffset: Bool
+
+    public init(groupName: String, removeOffset: Bool = false) {
+        self.groupName = groupName
+        self.removeOffset = removeOffset
+    }
+
+    public init(extFields: ExtFields) throws(HeaderError) {
+        let r = HeaderReader(extFields)
+        groupName = try r.string(FieldName.groupName)
+        removeOffset = r.bool(FieldName.removeOffset) ?? false
+    }
+
+    public func extFields() -> ExtFields {
+        var w = HeaderWriter(capacity: 2)
+        w.put(FieldName.groupName, groupName)
+        w.put(FieldName.removeOffset, removeOffset)
+        return w.fields
+    }
+}
+
+/// GET_CONSUMER_CONNECTION_LIST (203).
+public struct GetConsumerConnectionListRequestHeader: RemotingHeader, Equatable {
+    public var consumerGroup: String
+
+    public init(consumerGroup: String) { self.consumerGroup = consumerGroup }
+
+    public init(extFields: ExtFields) throws(HeaderError) {
+        consumerGroup = try HeaderReader(extFields).string(FieldName.consumerGroup)
+    }
+
+    public func extFields() -> ExtFields {
+        var w = HeaderWriter(capacity: 1)
+        w.put(FieldName.consumerGroup, consumerGroup)
+        return w.fields
+    }
+}
+
+/// GET_PRODUCER_CONNECTION_LIST (204).
+public struct GetProducerConnectionListRequestHeader: RemotingHeader, Equatable {
+    public var producerGroup: String
+
+    public init(producerGroup: String) { self.producerGroup = producerGroup }
+
+    public init(extFields: ExtFields) throws(HeaderError) {
+        producerGroup = try HeaderReader(extFields).string(FieldName.producerGroup)
+    }
+
+    public func extFields() -> ExtFields {
+        var w = HeaderWriter(capacity: 1)
+        w.put(FieldName.producerGroup, producerGroup)
+        return w.fields
+    }
+}
+
+/// GET_CONSUME_STATS (208): `topic` absent or blank → every topic the group has offsets for.
+public struct GetConsumeStatsRequestHeader: RemotingHeader, Equatable {
+    public var consumerGroup: String
+    public var topic: String?
+
+    public init(consumerGroup: String, topic: String? = nil) {
+        self.consumerGroup = consumerGroup
+        self.topic = topic
+    }
+
+    public init(extFields: ExtFields) throws(HeaderError) {
+        let r = HeaderReader(extFields)
+        consumerGroup = try r.string(FieldName.consumerGroup)
+        topic = r.optionalString(FieldName.topic).flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0 }
+    }
+
+    public func extFields() -> ExtFields {
+        var w = HeaderWriter(capacity: 2)
+        w.put(FieldName.consumerGroup, consumerGroup)
+        w.put(FieldName.topic, topic)
+        return w.fields
+    }
+}
