@@ -1,0 +1,109 @@
+// Admin body and header tests: the JSON shapes of admin.md (quoted MessageQueue keys, sorted keys, enums as names,
+// numbers as numbers), lenient decoding of what the tools send, and the admin request headers.
+
+import ApusMessage
+import ApusRemoting
+import NIOCore
+import Testing
+
+private let q0 = MessageQueue(topic: "TopicTest", brokerName: "broker-a", queueId: 0)
+private let q1 = MessageQueue(topic: "TopicTest", brokerName: "broker-a", queueId: 1)
+
+@Test func messageQueueKeyIsFastjsonsCompactObject() throws {
+    #expect(q0.jsonKey == #"{"brokerName":"broker-a","queueId":0,"topic":"TopicTest"}"#)
+    #expect(MessageQueue(jsonKey: q0.jsonKey) == q0)
+    #expect(MessageQueue(jsonKey: "TopicTest") == nil)
+}
+
+@Test func consumeStatsEncodeAsAdminSpecShows() throws {
+    let body = ConsumeStatsBody(offsetTable: [
+        q1: OffsetWrapperWire(brokerOffset: 50, consumerOffset: 50, lastTimestamp: 0),
+        q0: OffsetWrapperWire(brokerOffset: 100, consumerOffset: 90, lastTimestamp: 1_700_000_000_000),
+    ], consumeTps: 2.5)
+    let text = String(buffer: body.encode())
+    #expect(text == #"{"consumeTps":2.5,"offsetTable":{"{\"brokerName\":\"broker-a\",\"queueId\":0,\"topic\":\"TopicTest\"}":{"brokerOffset":100,"consumerOffset":90,"lastTimestamp":1700000000000},"{\"brokerName\":\"broker-a\",\"queueId\":1,\"topic\":\"TopicTest\"}":{"brokerOffset":50,"consumerOffset":50,"lastTimestamp":0}}}"#)
+    #expect(try ConsumeStatsBody.decode(body.encode()) == body)
+    #expect(String(buffer: ConsumeStatsBody(offsetTable: [:], consumeTps: 0).encode()) == #"{"consumeTps":0.0,"offsetTable":{}}"#)
+    #expect(String(buffer: ConsumeStatsBody(offsetTable: [:], consumeTps: .nan).encode()) == #"{"consumeTps":0.0,"offsetTable":{}}"#)
+}
+
+@Test func topicStatsTableEncodesQuotedQueueKeys() throws {
+    let body = TopicStatsTable(offsetTable: [q0: TopicOffsetWire(minOffset: 0, maxOffset: 100, lastUpdateTimestamp: 1_700_000_000_123)])
+    #expect(String(buffer: body.encode())
+        == #"{"offsetTable":{"{\"brokerName\":\"broker-a\",\"queueId\":0,\"topic\":\"TopicTest\"}":{"lastUpdateTimestamp":1700000000123,"maxOffset":100,"minOffset":0}}}"#)
+    #expect(try TopicStatsTable.decode(body.encode()) == body)
+}
+
+@Test func resetOffsetBodiesInJavaAndCppForms() throws {
+    let java = ResetOffsetBody(offsetTable: [q1: 7, q0: 42])
+    #expect(String(buffer: java.encode())
+        == #"{"offsetTable":{"{\"brokerName\":\"broker-a\",\"queueId\":0,\"topic\":\"TopicTest\"}":42,"{\"brokerName\":\"broker-a\",\"queueId\":1,\"topic\":\"TopicTest\"}":7}}"#)
+    #expect(try ResetOffsetBody.decode(java.encode()) == java)
+    let c = ResetOffsetBodyForC(offsetTable: [q0: 42])
+    #expect(String(buffer: c.encode()) == #"{"offsetTable":[{"brokerName":"broker-a","offset":42,"queueId":0,"topic":"TopicTest"}]}"#)
+    #expect(try ResetOffsetBodyForC.decode(c.encode()) == c)
+}
+
+@Test func subscriptionGroupConfigFromMqadminAndDefaults() throws {
+    let text = #"{"brokerId":0,"consumeBroadcastEnable":false,"consumeEnable":true,"consumeFromMinEnable":false,"groupName":"GID_B","notifyConsumerIdsChangedEnable":true,"retryMaxTimes":16,"retryQueueNums":1,"whichBrokerWhenConsumeSlowly":1}"#
+    let config = try SubscriptionGroupConfigWire.decode(ByteBuffer(string: text))
+    #expect(config == SubscriptionGroupConfigWire(groupName: "GID_B", consumeFromMinEnable: false, consumeBroadcastEnable: false))
+    #expect(String(buffer: config.encode()) == text, "written back in fastjson's key order")
+    let sparse = try SubscriptionGroupConfigWire.decode(ByteBuffer(string: #"{"groupName":"G","retryMaxTimes":"3"}"#))
+    #expect(sparse == SubscriptionGroupConfigWire(groupName: "G", retryMaxTimes: 3))
+    #expect(throws: (any Error).self) { try SubscriptionGroupConfigWire.decode(ByteBuffer(string: "[]")) }
+
+    let wrapper = SubscriptionGroupWrapper(subscriptionGroupTable: ["G": sparse], dataVersion: DataVersionWire(counter: 1, timestamp: 5))
+    #expect(String(buffer: wrapper.encode())
+        == #"{"dataVersion":{"counter":1,"timestamp":5},"subscriptionGroupTable":{"G":{"brokerId":0,"consumeBroadcastEnable":true,"consumeEnable":true,"consumeFromMinEnable":true,"groupName":"G","notifyConsumerIdsChangedEnable":true,"retryMaxTimes":3,"retryQueueNums":1,"whichBrokerWhenConsumeSlowly":1}}}"#)
+    #expect(try SubscriptionGroupWrapper.decode(wrapper.encode()) == wrapper)
+}
+
+@Test func topicConfigWrapperAsGetAllTopicConfig() throws {
+    let wrapper = TopicConfigSerializeWrapper(
+        topicConfigTable: ["TopicTest": TopicConfigWire(topicName: "TopicTest", readQueueNums: 4, writeQueueNums: 4)],
+        dataVersion: DataVersionWire(counter: 3, timestamp: 1_700_000_000_000))
+    #expect(String(buffer: wrapper.encode())
+        == #"{"dataVersion":{"counter":3,"timestamp":1700000000000},"topicConfigTable":{"TopicTest":{"order":false,"perm":6,"readQueueNums":4,"topicFilterType":"SINGLE_TAG","topicName":"TopicTest","topicSysFlag":0,"writeQueueNums":4}}}"#)
+    #expect(try TopicConfigSerializeWrapper.decode(wrapper.encode()) == wrapper)
+}
+
+@Test func consumerAndProducerConnectionsAsAdminSpecShows() throws {
+    let connection = ConnectionWire(clientId: "10.0.0.9@4242", clientAddr: "10.0.0.9:50001", language: "JAVA", version: 409)
+    let body = ConsumerConnectionBody(
+        connectionSet: [connection],
+        subscriptionTable: ["TopicTest": SubscriptionDataWire(topic: "TopicTest", subString: "*", subVersion: 1_700_000_000_000,
+                                                               expressionType: "TAG")],
+        consumeType: "CONSUME_PASSIVELY", messageModel: "CLUSTERING", consumeFromWhere: ConsumeFromWhereName.name(of: 0))
+    #expect(String(buffer: body.encode())
+        == #"{"connectionSet":[{"clientAddr":"10.0.0.9:50001","clientId":"10.0.0.9@4242","language":"JAVA","version":409}],"consumeFromWhere":"CONSUME_FROM_LAST_OFFSET","consumeType":"CONSUME_PASSIVELY","messageModel":"CLUSTERING","subscriptionTable":{"TopicTest":{"classFilterMode":false,"codeSet":[],"expressionType":"TAG","subString":"*","subVersion":1700000000000,"tagsSet":[],"topic":"TopicTest"}}}"#)
+    #expect(try ConsumerConnectionBody.decode(body.encode()) == body)
+    #expect(ConsumeFromWhereName.name(of: 4) == "CONSUME_FROM_FIRST_OFFSET" && ConsumeFromWhereName.name(of: 99) == "CONSUME_FROM_LAST_OFFSET")
+
+    let producers = ProducerConnectionBody(connectionSet: [connection])
+    #expect(String(buffer: producers.encode())
+        == #"{"connectionSet":[{"clientAddr":"10.0.0.9:50001","clientId":"10.0.0.9@4242","language":"JAVA","version":409}]}"#)
+    #expect(try ProducerConnectionBody.decode(producers.encode()) == producers)
+}
+
+@Test func kvTableValuesAreStrings() throws {
+    let table = KVTable(table: ["putTps": "0.0 0.0 0.0", "brokerVersion": "401"])
+    #expect(String(buffer: table.encode()) == #"{"table":{"brokerVersion":"401","putTps":"0.0 0.0 0.0"}}"#)
+    #expect(try KVTable.decode(table.encode()) == table)
+}
+
+@Test func adminRequestHeaders() throws {
+    #expect(try TopicRequestHeader(extFields: ["topic": "T"]) == TopicRequestHeader(topic: "T"))
+    #expect(throws: HeaderError.missing(field: "topic")) { try TopicRequestHeader(extFields: [:]) }
+    #expect(try DeleteTopicFromNamesrvRequestHeader(extFields: ["topic": "T", "clusterName": ""]).clusterName == nil)
+    #expect(try DeleteTopicFromNamesrvRequestHeader(extFields: ["topic": "T", "clusterName": "C"]).clusterName == "C")
+    let delete = try DeleteSubscriptionGroupRequestHeader(extFields: ["groupName": "G", "removeOffset": "true"])
+    #expect(delete == DeleteSubscriptionGroupRequestHeader(groupName: "G", removeOffset: true))
+    #expect(try DeleteSubscriptionGroupRequestHeader(extFields: delete.extFields()) == delete)
+    #expect(try GetConsumeStatsRequestHeader(extFields: ["consumerGroup": "G", "topic": " "]).topic == nil)
+    #expect(try GetConsumeStatsRequestHeader(extFields: ["consumerGroup": "G", "topic": "T"]).topic == "T")
+    #expect(try GetConsumerConnectionListRequestHeader(extFields: ["consumerGroup": "G"]).consumerGroup == "G")
+    #expect(try GetProducerConnectionListRequestHeader(extFields: ["producerGroup": "P"]).producerGroup == "P")
+    let reset = try ResetOffsetRequestHeader(extFields: ["topic": "T", "group": "G", "timestamp": "-1", "isForce": "true"])
+    #expect(reset == ResetOffsetRequestHeader(topic: "T", group: "G", timestamp: -1, isForce: true))
+}
