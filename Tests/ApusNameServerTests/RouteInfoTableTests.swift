@@ -67,3 +67,19 @@ private func registration(_ topics: [TopicConfigWire], version: Int64 = 1, name:
     #expect(table.route(topic: "A")?.brokerDatas.first?.brokerAddrs == [0: "127.0.0.1:10911", 1: "127.0.0.1:10921"])
     #expect(table.route(topic: "B") == nil)
 }
+
+@Test func deleteTopicRemovesItEverywhereOrOnlyFromOneCluster() {
+    var table = RouteInfoTable()
+    table.register(registration([topic("T"), topic("U")]), connection: 1, now: 0)
+    table.register(BrokerRegistration(clusterName: "Other", brokerName: "broker-b", brokerAddr: "127.0.0.2:10911", brokerId: 0,
+                                      topics: [topic("T")], dataVersion: DataVersionWire(counter: 1, timestamp: 1)),
+                   connection: 2, now: 0)
+    table.deleteTopic("T", clusterName: "Other")
+    #expect(table.route(topic: "T")?.queueDatas.map(\.brokerName) == ["broker-a"], "only the named cluster's brokers lose it")
+    table.deleteTopic("T", clusterName: "NoSuchCluster")
+    #expect(table.route(topic: "T") != nil)
+    table.deleteTopic("T", clusterName: nil)
+    #expect(table.route(topic: "T") == nil && !table.topics.contains("T"))
+    #expect(table.topics.contains("U"))
+    table.deleteTopic("NeverExisted", clusterName: nil)
+}
