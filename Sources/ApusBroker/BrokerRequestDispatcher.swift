@@ -67,7 +67,7 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
             broker.logLimiter.log(broker.logger, level: .info, key: "unsupported-code", peer: connection.peerIP,
                                   "unsupported request code", metadata: ["code": "\(request.code)"])
             response = .response(to: request, code: .requestCodeNotSupported,
-                                 remark: "request code \(request.code) is not supported by this broker")
+                                 remark: " request type \(request.code) not supported")
         }
         if let response { connection.write(response) }
     }

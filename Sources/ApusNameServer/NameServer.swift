@@ -97,7 +97,7 @@ final class NameServerProcessor: RemotingRequestProcessor {
         default:
             logger.info("unsupported request code", metadata: ["code": "\(request.code)", "peer": "\(connection.remoteAddress?.description ?? "?")"])
             response = .response(to: request, code: .requestCodeNotSupported,
-                                 remark: "request code \(request.code) is not supported by the name server")
+                                 remark: " request type \(request.code) not supported")
         }
         connection.write(response)
     }
