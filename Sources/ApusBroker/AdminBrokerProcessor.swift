@@ -1,4 +1,4 @@
-// AdminBrokerProcessor: the broker's admin request codes (admin.md §4–§9) — 21, 28, 200, 201, 202, 203, 204, 207,
+// AdminBrokerProcessor: the broker's admin request codes (admin.md §4–§9) — 21, 26, 28, 200, 201, 202, 203, 204, 207,
 // 208, 215, 222 (and the RESET_CONSUMER_CLIENT_OFFSET 220 it sends to the group's members), 12, 33. Decodes the
 // header or body, calls AdminService, encodes the answer in the tools' JSON shapes (AdminBodies).
 
@@ -25,7 +25,8 @@ final class AdminBrokerProcessor: Sendable {
         switch code {
         case .getAllTopicConfig, .getTopicStatsInfo, .deleteTopicInBroker, .updateAndCreateSubscriptionGroup,
              .getAllSubscriptionGroupConfig, .deleteSubscriptionGroup, .getConsumeStats, .getConsumerConnectionList,
-             .getProducerConnectionList, .invokeBrokerToResetOffset, .queryMessage, .viewMessageById, .getBrokerRuntimeInfo:
+             .getProducerConnectionList, .invokeBrokerToResetOffset, .queryMessage, .viewMessageById, .getBrokerRuntimeInfo,
+             .getBrokerConfig:
             return true
         default:
             return false
@@ -162,6 +163,16 @@ final class AdminBrokerProcessor: Sendable {
                 throw ServiceError(.systemError, "can not find message by the offset, \(header.offset)")
             }
             return .response(to: request, code: .success, body: record)
+
+        case .getBrokerConfig:
+            let (text, version) = admin.brokerConfig()
+            var json = JSONWriter()
+            json.beginObject()
+            json.number("counter", version.counter)
+            json.number("timestamp", version.timestamp)
+            json.endObject()
+            return .response(to: request, code: .success, header: GetBrokerConfigResponseHeader(version: json.text),
+                             body: ByteBuffer(string: text))
 
         case .getBrokerRuntimeInfo:
             return .response(to: request, code: .success, body: KVTable(table: admin.runtimeInfo(now: currentMillis())).encode())

@@ -66,7 +66,7 @@ public final class Broker: Sendable {
                            clusterName: config.brokerClusterName, maxMessageSize: config.maxMessageSize)
         retry = RetryService(groups: groups, topics: topics, schedule: schedule, store: store, logger: logger)
         admin = AdminService(store: store, topics: topics, groups: groups, offsetTable: offsetTable, consume: consume,
-                             brokerName: config.brokerName, clusterName: config.brokerClusterName, bootTimestamp: currentMillis())
+                             config: config, bootTimestamp: currentMillis())
         let holds = PullHoldService()
         pullHolds = holds
         store.setArrivalListener { topic, queueId, maxOffset in

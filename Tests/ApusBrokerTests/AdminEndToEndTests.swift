@@ -78,6 +78,10 @@ import Testing
     #expect(nsDeleted.code == ResponseCode.success.rawValue)
     #expect(h.nameServer.route(topic: "E2E") == nil)
 
+    let config = try await ask(admin, RemotingCommand(code: RequestCode.getBrokerConfig.rawValue))
+    #expect(try config.decodeHeader(GetBrokerConfigResponseHeader.self).version.hasPrefix(#"{"counter":0,"timestamp":"#))
+    #expect(String(buffer: try #require(config.body)).contains("brokerName=broker-a\n"))
+
     let unknown = try await ask(admin, RemotingCommand(code: 317))
     #expect(unknown.code == ResponseCode.requestCodeNotSupported.rawValue && unknown.remark == " request type 317 not supported")
 

@@ -279,3 +279,18 @@ private func mq(_ topic: String, _ queueId: Int32) -> MessageQueue {
     #expect(try h.broker.admin.message(atCommitLogOffset: stored.physicalOffset).topic == "Q")
     #expect(throws: ServiceError.self) { try h.broker.admin.message(atCommitLogOffset: 1 << 40) }
 }
+
+@Test func brokerConfigListsEverySettingAsProperties() throws {
+    let h = try ServiceHarness { $0.brokerName = "broker-x" }
+    defer { h.stop() }
+    let (text, version) = h.broker.admin.brokerConfig()
+    let parsed = try BrokerConfig.parseProperties(text)
+    let table = Dictionary(parsed.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+    #expect(table["brokerName"] == "broker-x" && table["brokerClusterName"] == "DefaultCluster")
+    #expect(table["messageDelayLevel"] == DelayLevels.defaultSpec)
+    #expect(Set(table.keys).isSubset(of: BrokerConfig.knownKeys), "every listed key can be read back")
+    var reapplied = BrokerConfig(storePathRootDir: "/elsewhere")
+    #expect(try reapplied.apply(parsed).isEmpty)
+    #expect(reapplied.properties.map(\.value) == h.broker.config.properties.map(\.value), "the text round-trips")
+    #expect(version.counter == 0 && version.timestamp == h.broker.admin.bootTimestamp)
+}

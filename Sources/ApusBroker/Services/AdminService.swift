@@ -79,19 +79,19 @@ final class AdminService: Sendable {
     private let groups: GroupService
     private let offsetTable: ConsumerOffsetTable
     private let consume: ConsumeService
-    private let brokerName: String
-    private let clusterName: String
+    private let config: BrokerConfig
+    private var brokerName: String { config.brokerName }
+    private var clusterName: String { config.brokerClusterName }
     let bootTimestamp: Int64
 
     init(store: MessageStore, topics: TopicRegistry, groups: GroupService, offsetTable: ConsumerOffsetTable,
-         consume: ConsumeService, brokerName: String, clusterName: String, bootTimestamp: Int64) {
+         consume: ConsumeService, config: BrokerConfig, bootTimestamp: Int64) {
         self.store = store
         self.topics = topics
         self.groups = groups
         self.offsetTable = offsetTable
         self.consume = consume
-        self.brokerName = brokerName
-        self.clusterName = clusterName
+        self.config = config
         self.bootTimestamp = bootTimestamp
     }
 
@@ -293,6 +293,13 @@ final class AdminService: Sendable {
     func record(of message: StoredMessage) -> ByteBuffer? { store.record(of: message) }
 
     // MARK: Runtime
+
+    /// GET_BROKER_CONFIG (26): every setting as Java properties text (`key=value` lines) and the config's data
+    /// version (Apus changes no setting at runtime: counter 0, stamped at boot).
+    func brokerConfig() -> (text: String, version: DataVersion) {
+        let text = config.properties.map { "\($0.key)=\($0.value)\n" }.joined()
+        return (text, DataVersion(counter: 0, timestamp: bootTimestamp))
+    }
 
     /// GET_BROKER_RUNTIME_INFO (28): every key the tools parse (admin.md §8.1), values as strings in Java's formats.
     /// Figures Apus does not measure are reported as zero ("0.0 0.0 0.0" for the TPS triples).

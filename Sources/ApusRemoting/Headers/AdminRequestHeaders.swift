@@ -1,6 +1,7 @@
 // AdminRequestHeaders: request headers of the admin codes (admin.md §3–§7): topic-scoped requests (202, 215),
 // DELETE_TOPIC_IN_NAMESRV (216), DELETE_SUBSCRIPTIONGROUP (207), group-scoped requests (203, 204) and
-// GET_CONSUME_STATS (208). INVOKE_BROKER_TO_RESET_OFFSET (222) uses `ResetOffsetRequestHeader` (ConsumerHeaders).
+// GET_CONSUME_STATS (208); the GET_BROKER_CONFIG (26) response header. INVOKE_BROKER_TO_RESET_OFFSET (222) uses
+// `ResetOffsetRequestHeader` (ConsumerHeaders).
 
 import ApusMessage
 
@@ -124,6 +125,23 @@ public struct GetConsumeStatsRequestHeader: RemotingHeader, Equatable {
         var w = HeaderWriter(capacity: 2)
         w.put(FieldName.consumerGroup, consumerGroup)
         w.put(FieldName.topic, topic)
+        return w.fields
+    }
+}
+
+/// GET_BROKER_CONFIG (26) response: `version` is the DataVersion JSON (`{"counter":1,"timestamp":…}`) as a string.
+public struct GetBrokerConfigResponseHeader: RemotingHeader, Equatable {
+    public var version: String
+
+    public init(version: String) { self.version = version }
+
+    public init(extFields: ExtFields) throws(HeaderError) {
+        version = try HeaderReader(extFields).string(FieldName.version)
+    }
+
+    public func extFields() -> ExtFields {
+        var w = HeaderWriter(capacity: 1)
+        w.put(FieldName.version, version)
         return w.fields
     }
 }

@@ -111,6 +111,7 @@ enum FieldName {
     static let indexLastUpdatePhyoffset = "indexLastUpdatePhyoffset"
     static let groupName = "groupName"
     static let removeOffset = "removeOffset"
+    static let version = "version"
 }
 
 /// Value parsing shared by every header (and the hot send-header decoder).
