@@ -1,6 +1,6 @@
-// AdminBrokerProcessor: the broker's admin request codes (admin.md §4–§9) — 21, 26, 28, 200, 201, 202, 203, 204, 207,
-// 208, 215, 222 (and the RESET_CONSUMER_CLIENT_OFFSET 220 it sends to the group's members), 12, 33. Decodes the
-// header or body, calls AdminService, encodes the answer in the tools' JSON shapes (AdminBodies).
+// AdminBrokerProcessor: the broker's admin request codes (admin.md §4–§9) — 17, 21, 26, 28, 200, 201, 202, 203, 204,
+// 207, 208, 215, 222 (and the RESET_CONSUMER_CLIENT_OFFSET 220 it sends to the group's members), 300, 305, 328, 12,
+// 33. Decodes the header or body, calls AdminService, encodes the answer in the tools' JSON shapes (AdminBodies).
 
 import ApusGroups
 import ApusMessage
@@ -26,7 +26,7 @@ final class AdminBrokerProcessor: Sendable {
         case .getAllTopicConfig, .getTopicStatsInfo, .deleteTopicInBroker, .updateAndCreateSubscriptionGroup,
              .getAllSubscriptionGroupConfig, .deleteSubscriptionGroup, .getConsumeStats, .getConsumerConnectionList,
              .getProducerConnectionList, .invokeBrokerToResetOffset, .queryMessage, .viewMessageById, .getBrokerRuntimeInfo,
-             .getBrokerConfig:
+             .getBrokerConfig, .queryTopicConsumeByWho, .getSystemTopicListFromBroker, .getAllProducerInfo, .updateAndCreateTopic:
             return true
         default:
             return false
@@ -36,7 +36,7 @@ final class AdminBrokerProcessor: Sendable {
     /// Codes that change metadata and wait for its write: run them off the event loop.
     static func writesMetadata(_ code: RequestCode) -> Bool {
         switch code {
-        case .deleteTopicInBroker, .updateAndCreateSubscriptionGroup, .deleteSubscriptionGroup: return true
+        case .updateAndCreateTopic, .deleteTopicInBroker, .updateAndCreateSubscriptionGroup, .deleteSubscriptionGroup: return true
         default: return false
         }
     }
@@ -69,6 +69,29 @@ final class AdminBrokerProcessor: Sendable {
             let stats = try admin.topicStats(topic: header.topic)
             let body = TopicStatsTable(offsetTable: stats.mapValues {
                 TopicOffsetWire(minOffset: $0.minOffset, maxOffset: $0.maxOffset, lastUpdateTimestamp: $0.lastUpdateTimestamp)
+            })
+            return .response(to: request, code: .success, body: body.encode())
+
+        case .updateAndCreateTopic:
+            let header: CreateTopicRequestHeader = try request.decodeHeader()
+            try admin.createOrUpdateTopic(TopicConfig(
+                topicName: header.topic, readQueueNums: header.readQueueNums, writeQueueNums: header.writeQueueNums,
+                perm: header.perm, topicFilterType: header.topicFilterType, topicSysFlag: header.topicSysFlag))
+            return .response(to: request, code: .success)
+
+        case .queryTopicConsumeByWho:
+            let header: TopicRequestHeader = try request.decodeHeader()
+            return .response(to: request, code: .success, body: GroupList(groupList: admin.groupsConsuming(topic: header.topic)).encode())
+
+        case .getSystemTopicListFromBroker:
+            return .response(to: request, code: .success, body: TopicList(topicList: admin.systemTopics).encode())
+
+        case .getAllProducerInfo:
+            let body = ProducerTableInfo(data: admin.allProducers().mapValues { list in
+                list.map {
+                    ProducerInfoWire(clientId: $0.clientId, remoteIP: "/" + $0.clientAddr, language: $0.language, version: $0.version,
+                                     lastUpdateTimestamp: $0.lastUpdate)
+                }
             })
             return .response(to: request, code: .success, body: body.encode())
 

@@ -15,7 +15,6 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
     private let queueLock: QueueLockProcessor
     private let sendBack: SendBackProcessor
     private let queueInfo: QueueInfoProcessor
-    private let topicAdmin: TopicAdminProcessor
     private let admin: AdminBrokerProcessor
 
     init(broker: Broker) {
@@ -29,7 +28,6 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
         queueLock = QueueLockProcessor(groups: broker.groups)
         sendBack = SendBackProcessor(retry: broker.retry)
         queueInfo = QueueInfoProcessor(store: broker.store)
-        topicAdmin = TopicAdminProcessor(topics: broker.topics)
         admin = AdminBrokerProcessor(admin: broker.admin, logger: broker.logger,
                                      tell: { [weak broker] id, command in broker?.connection(id)?.sendOneway(command) })
     }
@@ -51,10 +49,6 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
             response = sendBack.process(request, on: connection)
         case .getMaxOffset, .getMinOffset, .searchOffsetByTimestamp, .getEarliestMsgStoretime:
             response = queueInfo.process(request, on: connection)
-        case .updateAndCreateTopic:
-            // Admin creation answers once the topic file is durable: off the event loop.
-            DispatchQueue.global().async { [topicAdmin] in connection.writeAndFlush(topicAdmin.process(request, on: connection)) }
-            response = nil
         case let code? where AdminBrokerProcessor.handles(code):
             if AdminBrokerProcessor.writesMetadata(code) {
                 // Admin changes answer once their metadata file is durable: off the event loop.

@@ -64,4 +64,11 @@ public struct ClientRegistry: Sendable {
     }
 
     public var producerGroups: [String] { producers.keys.sorted() }
+
+    /// Every producer group with its connections (GET_ALL_PRODUCER_INFO).
+    public var allProducers: [String: [ClientConnectionInfo]] {
+        var table: [String: [ClientConnectionInfo]] = [:]
+        for group in producers.keys { table[group] = producers(of: group) }
+        return table
+    }
 }

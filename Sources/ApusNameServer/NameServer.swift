@@ -1,5 +1,5 @@
-// NameServer: serves broker registration (103/104), topic routes (105, 106, 206) and topic deletion (216) over remoting,
-// expiring silent brokers.
+// NameServer: serves broker registration (103/104), topic routes (105, 106, 206), system topics (304) and topic
+// deletion (216) over remoting, expiring silent brokers.
 
 import ApusMessage
 import ApusRemoting
@@ -85,6 +85,9 @@ final class NameServerProcessor: RemotingRequestProcessor {
             response = .response(to: request, code: .success, body: table.withLock { $0.clusterInfo }.encode())
         case .getAllTopicListFromNameserver:
             response = .response(to: request, code: .success, body: TopicList(topicList: table.withLock { $0.topics }).encode())
+        case .getSystemTopicListFromNs:
+            let (topics, addr) = table.withLock { $0.systemTopicList }
+            response = .response(to: request, code: .success, body: TopicList(topicList: topics, brokerAddr: addr).encode())
         case .deleteTopicInNamesrv:
             do {
                 let header: DeleteTopicFromNamesrvRequestHeader = try request.decodeHeader()

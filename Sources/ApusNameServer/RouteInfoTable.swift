@@ -113,6 +113,17 @@ public struct RouteInfoTable: Sendable {
 
     public var topics: [String] { topicQueues.keys.sorted() }
 
+    /// GET_SYSTEM_TOPIC_LIST_FROM_NS (304): every cluster name and broker name, and the address of some broker
+    /// (a master when there is one) to ask for its own system topics; nil when no broker is registered.
+    public var systemTopicList: (topics: [String], brokerAddr: String?) {
+        let names = Set(brokers.values.map(\.cluster)).union(brokers.keys)
+        let addr = brokers.keys.sorted().lazy.compactMap { name -> String? in
+            let addrs = self.brokers[name]!.brokerAddrs
+            return addrs[0] ?? addrs.keys.min().flatMap { addrs[$0] }
+        }.first
+        return (names.sorted(), addr)
+    }
+
     public var clusterInfo: ClusterInfo {
         var clusters: [String: [String]] = [:]
         for (name, data) in brokers { clusters[data.cluster, default: []].append(name) }

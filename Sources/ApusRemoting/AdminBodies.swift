@@ -1,6 +1,7 @@
 // AdminBodies: JSON bodies of the admin codes (admin.md §1.3, §1.4, §4–§8): topic and subscription-group tables
 // (21, 200, 201), topic stats (202), consume stats (208), consumer and producer connections (203, 204), the KV
-// table of runtime info (28), and reset-offset bodies (222, 220 in Java's map form and the C++ client's list form).
+// table of runtime info (28), reset-offset bodies (222, 220 in Java's map form and the C++ client's list form), the
+// group list of QUERY_TOPIC_CONSUME_BY_WHO (300) and the producer table of GET_ALL_PRODUCER_INFO (328).
 //
 // Written as standard JSON shaped like fastjson's output: keys sorted, enums as names, numbers as numbers, and a
 // map keyed by MessageQueue written with the compact JSON of the queue as a quoted key
@@ -476,6 +477,82 @@ public struct ResetOffsetBodyForC: RemotingBody, Equatable {
             w.endObject()
         }
         w.endArray()
+        w.endObject()
+    }
+}
+
+// MARK: - Groups of a topic (300), producers (328)
+
+/// `{"groupList":[…]}`.
+public struct GroupList: RemotingBody, Equatable {
+    public var groupList: [String]
+
+    public init(groupList: [String]) { self.groupList = groupList }
+
+    public init(json: JSONValue) throws {
+        self.init(groupList: (json["groupList"]?.arrayValue ?? []).compactMap(\.stringValue))
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.strings("groupList", groupList)
+        w.endObject()
+    }
+}
+
+/// One producer instance of GET_ALL_PRODUCER_INFO; `remoteIP` is Java's socket-address text, with a leading `/`.
+public struct ProducerInfoWire: Sendable, Equatable {
+    public var clientId: String
+    public var remoteIP: String
+    public var language: String
+    public var version: Int32
+    public var lastUpdateTimestamp: Int64
+
+    public init(clientId: String, remoteIP: String, language: String, version: Int32, lastUpdateTimestamp: Int64) {
+        self.clientId = clientId
+        self.remoteIP = remoteIP
+        self.language = language
+        self.version = version
+        self.lastUpdateTimestamp = lastUpdateTimestamp
+    }
+}
+
+/// GET_ALL_PRODUCER_INFO (328) answer: `{"data":{group:[ProducerInfo…]}}`.
+public struct ProducerTableInfo: RemotingBody, Equatable {
+    public var data: [String: [ProducerInfoWire]]
+
+    public init(data: [String: [ProducerInfoWire]]) { self.data = data }
+
+    public init(json: JSONValue) throws {
+        var data: [String: [ProducerInfoWire]] = [:]
+        for (group, list) in json["data"]?.objectValue ?? [] {
+            data[group] = (list.arrayValue ?? []).map {
+                ProducerInfoWire(clientId: $0.text("clientId"), remoteIP: $0.text("remoteIP"), language: $0.text("language"),
+                                 version: $0["version"]?.int32Value ?? 0, lastUpdateTimestamp: $0.long("lastUpdateTimestamp"))
+            }
+        }
+        self.init(data: data)
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("data")
+        w.beginObject()
+        for group in data.keys.sorted() {
+            w.key(group)
+            w.beginArray()
+            for p in data[group]! {
+                w.beginObject()
+                w.string("clientId", p.clientId)
+                w.string("language", p.language)
+                w.number("lastUpdateTimestamp", p.lastUpdateTimestamp)
+                w.string("remoteIP", p.remoteIP)
+                w.number("version", p.version)
+                w.endObject()
+            }
+            w.endArray()
+        }
+        w.endObject()
         w.endObject()
     }
 }

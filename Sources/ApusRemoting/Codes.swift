@@ -16,6 +16,8 @@ public enum RequestCode: Int32, Sendable {
     case updateAndCreateSubscriptionGroup = 200, getAllSubscriptionGroupConfig = 201, getTopicStatsInfo = 202
     case getConsumerConnectionList = 203, getProducerConnectionList = 204, deleteSubscriptionGroup = 207
     case getConsumeStats = 208, deleteTopicInBroker = 215, deleteTopicInNamesrv = 216, invokeBrokerToResetOffset = 222
+    case queryTopicConsumeByWho = 300, getSystemTopicListFromNs = 304, getSystemTopicListFromBroker = 305
+    case viewBrokerStatsData = 315, getAllProducerInfo = 328
 }
 
 public enum ResponseCode: Int32, Sendable {

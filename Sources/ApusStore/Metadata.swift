@@ -320,6 +320,19 @@ public final class ConsumerOffsetTable: Sendable {
         }
     }
 
+    /// Groups with committed offsets for `topic` (per-client keys `group@clientId` count for their group), sorted.
+    public func groups(ofTopic topic: String) -> [String] {
+        let prefix = topic + "@"
+        return state.read { state in
+            Set(state.offsets.keys.compactMap { key -> String? in
+                guard key.hasPrefix(prefix) else { return nil }
+                let owner = key.dropFirst(prefix.count)
+                let group = owner.split(separator: "@", maxSplits: 1).first.map(String.init) ?? ""
+                return group.isEmpty ? nil : group
+            }).sorted()
+        }
+    }
+
     /// Removes every committed offset of `group` (also its per-client `group@clientId` keys); true if any existed.
     @discardableResult
     public func removeGroup(_ group: String) -> Bool {

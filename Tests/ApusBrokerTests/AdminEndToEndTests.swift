@@ -1,5 +1,5 @@
 // Admin codes over loopback remoting: a C++-speaking consumer and a producer heartbeat, then an admin client asks
-// for consume stats (208), connections (203, 204), resets offsets (222 → the consumer receives 220 in the C++ list
+// for the groups of a topic (300), consume stats (208), connections (203, 204), resets offsets (222 → the consumer receives 220 in the C++ list
 // form), deletes the topic on the broker (215) and the name server (216); unknown codes answer 3.
 
 import ApusMessage
@@ -36,6 +36,13 @@ import Testing
             consumerGroup: "GE", topic: "E2E", queueId: queueId, commitOffset: 0)))
         #expect(commit.code == ResponseCode.success.rawValue)
     }
+
+    let who = try await ask(admin, .request(code: .queryTopicConsumeByWho, header: TopicRequestHeader(topic: "E2E")))
+    #expect(try GroupList.decode(#require(who.body)).groupList == ["GE"])
+    let badTopic = try await ask(admin, .request(code: .updateAndCreateTopic, header: CreateTopicRequestHeader(topic: "TBW102")))
+    #expect(badTopic.code == ResponseCode.systemError.rawValue && badTopic.remark == "The topic[TBW102] is conflict with system topic.")
+    let system = try await ask(namesrv, RemotingCommand(code: RequestCode.getSystemTopicListFromNs.rawValue))
+    #expect(try TopicList.decode(#require(system.body)).brokerAddr == "127.0.0.1:\(h.brokerPort)")
 
     let stats = try await ask(admin, .request(code: .getConsumeStats, header: GetConsumeStatsRequestHeader(consumerGroup: "GE")))
     #expect(stats.code == ResponseCode.success.rawValue)

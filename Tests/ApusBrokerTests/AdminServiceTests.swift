@@ -294,3 +294,44 @@ private func mq(_ topic: String, _ queueId: Int32) -> MessageQueue {
     #expect(reapplied.properties.map(\.value) == h.broker.config.properties.map(\.value), "the text round-trips")
     #expect(version.counter == 0 && version.timestamp == h.broker.admin.bootTimestamp)
 }
+
+@Test func createTopicValidatesLikeJavaAndIgnoresOrder() throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    try h.broker.admin.createOrUpdateTopic(TopicConfig(topicName: "Made", readQueueNums: 2, writeQueueNums: 3, perm: 6, order: true))
+    #expect(h.broker.topics.get("Made") == TopicConfig(topicName: "Made", readQueueNums: 2, writeQueueNums: 3, perm: 6))
+    try h.broker.admin.createOrUpdateTopic(TopicConfig(topicName: "%RETRY%G", readQueueNums: 1, writeQueueNums: 1, perm: 6))
+    #expect(throws: ServiceError(.systemError, "The specified topic contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$")) {
+        try h.broker.admin.createOrUpdateTopic(TopicConfig(topicName: "a b", readQueueNums: 1, writeQueueNums: 1, perm: 6))
+    }
+    #expect(throws: ServiceError(.systemError, "The specified topic is longer than topic max length.")) {
+        try h.broker.admin.createOrUpdateTopic(TopicConfig(topicName: String(repeating: "x", count: 128), readQueueNums: 1,
+                                                           writeQueueNums: 1, perm: 6))
+    }
+    #expect(throws: ServiceError(.systemError, "The topic[SCHEDULE_TOPIC_XXXX] is conflict with system topic.")) {
+        try h.broker.admin.createOrUpdateTopic(TopicConfig(topicName: "SCHEDULE_TOPIC_XXXX", readQueueNums: 1, writeQueueNums: 1, perm: 6))
+    }
+    #expect(h.broker.admin.systemTopics.contains("broker-a") && h.broker.admin.systemTopics.contains("DefaultCluster_REPLY_TOPIC"))
+}
+
+@Test func topicConsumersAreOnlineSubscribersAndGroupsWithOffsets() throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    try h.send(topic: "Who", now: t0)
+    try member(h, group: "Online", clientId: "c1", connection: 1, topics: ["Who"])
+    try member(h, group: "Elsewhere", clientId: "c2", connection: 2, topics: ["Other"])
+    try h.broker.offsets.commit(group: "Offline", topic: "Who", queueId: 0, offset: 1, connection: nil)
+    #expect(h.broker.admin.groupsConsuming(topic: "Who") == ["Offline", "Online"])
+    #expect(h.broker.admin.groupsConsuming(topic: "Nope").isEmpty)
+}
+
+@Test func allProducersByGroup() throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    let a = ClientConnectionInfo(clientId: "a", clientAddr: "10.0.0.1:1", language: "JAVA", version: 409, lastUpdate: t0)
+    let b = ClientConnectionInfo(clientId: "b", clientAddr: "10.0.0.2:2", language: "CPP", version: 0, lastUpdate: t0)
+    h.broker.groups.clientHeartbeat(a, producerGroups: ["P1", "P2"], connection: 1)
+    h.broker.groups.clientHeartbeat(b, producerGroups: ["P1"], connection: 2)
+    let all = h.broker.admin.allProducers()
+    #expect(all["P1"] == [a, b] && all["P2"] == [a] && all.count == 2)
+}

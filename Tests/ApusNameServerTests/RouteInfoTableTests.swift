@@ -83,3 +83,12 @@ private func registration(_ topics: [TopicConfigWire], version: Int64 = 1, name:
     #expect(table.topics.contains("U"))
     table.deleteTopic("NeverExisted", clusterName: nil)
 }
+
+@Test func systemTopicListHasClusterAndBrokerNamesAndAMasterAddress() {
+    var table = RouteInfoTable()
+    #expect(table.systemTopicList.topics.isEmpty && table.systemTopicList.brokerAddr == nil)
+    table.register(registration([topic("T")], addr: "127.0.0.1:20911", id: 1), connection: 1, now: 0)
+    table.register(registration([topic("T")]), connection: 2, now: 0)
+    #expect(table.systemTopicList.topics == ["DefaultCluster", "broker-a"])
+    #expect(table.systemTopicList.brokerAddr == "127.0.0.1:10911")
+}

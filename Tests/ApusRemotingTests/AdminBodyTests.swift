@@ -107,3 +107,18 @@ private let q1 = MessageQueue(topic: "TopicTest", brokerName: "broker-a", queueI
     let reset = try ResetOffsetRequestHeader(extFields: ["topic": "T", "group": "G", "timestamp": "-1", "isForce": "true"])
     #expect(reset == ResetOffsetRequestHeader(topic: "T", group: "G", timestamp: -1, isForce: true))
 }
+
+@Test func groupListProducerTableAndSystemTopicList() throws {
+    let groups = GroupList(groupList: ["GID_A", "GID_B"])
+    #expect(String(buffer: groups.encode()) == #"{"groupList":["GID_A","GID_B"]}"#)
+    #expect(try GroupList.decode(groups.encode()) == groups)
+    let producers = ProducerTableInfo(data: ["PG_A": [ProducerInfoWire(clientId: "10.0.0.9@4242", remoteIP: "/10.0.0.9:50002",
+                                                                       language: "JAVA", version: 409, lastUpdateTimestamp: 1_700_000_000_000)]])
+    #expect(String(buffer: producers.encode())
+        == #"{"data":{"PG_A":[{"clientId":"10.0.0.9@4242","language":"JAVA","lastUpdateTimestamp":1700000000000,"remoteIP":"/10.0.0.9:50002","version":409}]}}"#)
+    #expect(try ProducerTableInfo.decode(producers.encode()) == producers)
+    let system = TopicList(topicList: ["DefaultCluster", "broker-a"], brokerAddr: "10.0.0.5:10911")
+    #expect(String(buffer: system.encode()) == #"{"brokerAddr":"10.0.0.5:10911","topicList":["DefaultCluster","broker-a"]}"#)
+    #expect(try TopicList.decode(system.encode()) == system)
+    #expect(String(buffer: TopicList(topicList: ["T"]).encode()) == #"{"topicList":["T"]}"#)
+}

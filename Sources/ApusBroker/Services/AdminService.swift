@@ -117,11 +117,46 @@ final class AdminService: Sendable {
         return table
     }
 
-    /// The names a topic admin request may not touch (admin.md §4.1): the fixed system set and this broker's own.
+    /// The broker's system topics (admin.md §4.5): Java's fixed set plus the names it adds at start.
+    var systemTopics: [String] {
+        (TopicNames.notAllowedToSend.union([TopicNames.autoCreateTemplate, "BenchmarkTest", "RMQ_SYS_TRACE_TOPIC", clusterName,
+                                            brokerName, clusterName + "_REPLY_TOPIC"])).sorted()
+    }
+
+    /// The names a topic admin request may not touch (admin.md §4.1): the system topics and `rmq_sys_…`.
     func isSystemTopic(_ topic: String) -> Bool {
-        TopicNames.notAllowedToSend.contains(topic) || topic == TopicNames.autoCreateTemplate || topic == clusterName
-            || topic == brokerName || topic == clusterName + "_REPLY_TOPIC" || topic == "BenchmarkTest"
-            || topic == "RMQ_SYS_TRACE_TOPIC" || topic.hasPrefix("rmq_sys_")
+        systemTopics.contains(topic) || topic.hasPrefix("rmq_sys_")
+    }
+
+    /// UPDATE_AND_CREATE_TOPIC (17): Java's validation, then the config is replaced (`order` stays false, as the 4.9
+    /// broker ignores it) and persisted; the name server hears of it at once.
+    func createOrUpdateTopic(_ config: TopicConfig) throws(ServiceError) {
+        try validateTopicForAdmin(config.topicName)
+        guard config.readQueueNums > 0, config.writeQueueNums > 0, config.readQueueNums <= 1024, config.writeQueueNums <= 1024 else {
+            throw ServiceError(.systemError, "queue numbers must be within 1...1024")
+        }
+        var config = config
+        config.order = false
+        do { try topics.update(config) } catch {
+            throw ServiceError(.systemError, "cannot persist topic \(config.topicName): \(error)")
+        }
+    }
+
+    /// QUERY_TOPIC_CONSUME_BY_WHO (300): groups with an online member subscribed to `topic`, and groups with
+    /// committed offsets for it; sorted.
+    func groupsConsuming(topic: String) -> [String] {
+        var found = Set(offsetTable.groups(ofTopic: topic))
+        groups.state.withLock { state in
+            for group in state.consumers.groups() where state.consumers.subscription(group: group, topic: topic) != nil {
+                found.insert(group)
+            }
+        }
+        return found.sorted()
+    }
+
+    /// GET_ALL_PRODUCER_INFO (328): every producer group with its connections.
+    func allProducers() -> [String: [ClientConnectionInfo]] {
+        groups.state.withLock { $0.clients.allProducers }
     }
 
     /// Java's validation of a topic named by 17/215, with its remarks.
