@@ -1,6 +1,6 @@
 // AdminBrokerProcessor: the broker's admin request codes (admin.md §4–§9) — 17, 21, 26, 28, 200, 201, 202, 203, 204,
-// 207, 208, 215, 222 (and the RESET_CONSUMER_CLIENT_OFFSET 220 it sends to the group's members), 300, 305, 328, 12,
-// 33. Decodes the header or body, calls AdminService, encodes the answer in the tools' JSON shapes (AdminBodies).
+// 207, 208, 215, 222 (and the RESET_CONSUMER_CLIENT_OFFSET 220 it sends to the group's members), 300, 305, 315,
+// 328, 12, 33. Decodes the header or body, calls AdminService, encodes the answer in the tools' JSON shapes (AdminBodies).
 
 import ApusGroups
 import ApusMessage
@@ -26,7 +26,8 @@ final class AdminBrokerProcessor: Sendable {
         case .getAllTopicConfig, .getTopicStatsInfo, .deleteTopicInBroker, .updateAndCreateSubscriptionGroup,
              .getAllSubscriptionGroupConfig, .deleteSubscriptionGroup, .getConsumeStats, .getConsumerConnectionList,
              .getProducerConnectionList, .invokeBrokerToResetOffset, .queryMessage, .viewMessageById, .getBrokerRuntimeInfo,
-             .getBrokerConfig, .queryTopicConsumeByWho, .getSystemTopicListFromBroker, .getAllProducerInfo, .updateAndCreateTopic:
+             .getBrokerConfig, .queryTopicConsumeByWho, .getSystemTopicListFromBroker, .getAllProducerInfo, .updateAndCreateTopic,
+             .viewBrokerStatsData:
             return true
         default:
             return false
@@ -187,6 +188,12 @@ final class AdminBrokerProcessor: Sendable {
             }
             return .response(to: request, code: .success, body: record)
 
+        case .viewBrokerStatsData:
+            let header: ViewBrokerStatsDataRequestHeader = try request.decodeHeader()
+            let data = try admin.statsData(name: header.statsName, key: header.statsKey, now: currentMillis())
+            let body = BrokerStatsData(statsMinute: data.minute.wire, statsHour: data.hour.wire, statsDay: data.day.wire)
+            return .response(to: request, code: .success, body: body.encode())
+
         case .getBrokerConfig:
             let (text, version) = admin.brokerConfig()
             var json = JSONWriter()
@@ -204,6 +211,10 @@ final class AdminBrokerProcessor: Sendable {
             return .response(to: request, code: .requestCodeNotSupported, remark: " request type \(request.code) not supported")
         }
     }
+}
+
+extension StatsSnapshot {
+    var wire: BrokerStatsItemWire { BrokerStatsItemWire(sum: sum, tps: tps, avgpt: avgpt) }
 }
 
 extension DataVersion {

@@ -22,6 +22,7 @@ public final class Broker: Sendable {
     let retry: RetryService
     let schedule: ScheduleService
     let admin: AdminService
+    let stats: StatsService
     let pullHolds: PullHoldService
     let registrar: NameServerRegistrar
     let storeHost: HostAddress
@@ -53,19 +54,21 @@ public final class Broker: Sendable {
         let groupConfigs = try SubscriptionGroupTable(path: root + "/config/subscriptionGroup.json")
         groups = GroupService(configs: groupConfigs, topics: topics, autoCreateGroups: config.autoCreateSubscriptionGroup,
                               expiryMillis: config.clientChannelExpiryMillis)
+        let stats = StatsService(clusterName: config.brokerClusterName)
+        self.stats = stats
         let offsetTable = try ConsumerOffsetTable(path: root + "/config/consumerOffset.json")
         offsets = OffsetService(table: offsetTable, groups: groups, store: store)
         consume = ConsumeService(store: store, topics: topics, groups: groups, offsets: offsets,
                                  maxMessagesPerPull: config.maxTransferCountOnMessageInMemory,
-                                 maxBytesPerPull: config.maxTransferBytesOnMessageInMemory)
+                                 maxBytesPerPull: config.maxTransferBytesOnMessageInMemory, stats: stats)
         let schedule = try ScheduleService(
             rules: DeliveryTime(levels: config.messageDelayLevels, maxDelayMillis: config.timerMaxDelaySec * 1000),
             store: store, directory: root + "/schedule", logger: logger)
         self.schedule = schedule
         send = SendService(topics: topics, groupConfigs: groupConfigs, schedule: schedule, store: store, storeHost: host,
-                           clusterName: config.brokerClusterName, maxMessageSize: config.maxMessageSize)
-        retry = RetryService(groups: groups, topics: topics, schedule: schedule, store: store, logger: logger)
-        admin = AdminService(store: store, topics: topics, groups: groups, offsetTable: offsetTable, consume: consume,
+                           clusterName: config.brokerClusterName, maxMessageSize: config.maxMessageSize, stats: stats)
+        retry = RetryService(groups: groups, topics: topics, schedule: schedule, store: store, logger: logger, stats: stats)
+        admin = AdminService(store: store, topics: topics, groups: groups, offsetTable: offsetTable, stats: stats,
                              config: config, bootTimestamp: currentMillis())
         let holds = PullHoldService()
         pullHolds = holds
@@ -120,6 +123,7 @@ public final class Broker: Sendable {
             },
             loop.scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { [self] _ in
                 expireClients()
+                stats.tick(now: currentMillis())
             },
             loop.scheduleRepeatedTask(initialDelay: .milliseconds(config.flushConsumerOffsetIntervalMillis),
                                       delay: .milliseconds(config.flushConsumerOffsetIntervalMillis)) { [self] _ in

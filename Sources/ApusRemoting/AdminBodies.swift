@@ -1,7 +1,8 @@
 // AdminBodies: JSON bodies of the admin codes (admin.md §1.3, §1.4, §4–§8): topic and subscription-group tables
 // (21, 200, 201), topic stats (202), consume stats (208), consumer and producer connections (203, 204), the KV
 // table of runtime info (28), reset-offset bodies (222, 220 in Java's map form and the C++ client's list form), the
-// group list of QUERY_TOPIC_CONSUME_BY_WHO (300) and the producer table of GET_ALL_PRODUCER_INFO (328).
+// group list of QUERY_TOPIC_CONSUME_BY_WHO (300), the producer table of GET_ALL_PRODUCER_INFO (328) and the
+// BrokerStatsData of VIEW_BROKER_STATS_DATA (315).
 //
 // Written as standard JSON shaped like fastjson's output: keys sorted, enums as names, numbers as numbers, and a
 // map keyed by MessageQueue written with the compact JSON of the queue as a quoted key
@@ -553,6 +554,63 @@ public struct ProducerTableInfo: RemotingBody, Equatable {
             w.endArray()
         }
         w.endObject()
+        w.endObject()
+    }
+}
+
+// MARK: - Broker stats (315)
+
+/// One window of BrokerStatsData: `{"avgpt":0.0,"sum":60,"tps":1.0}`.
+public struct BrokerStatsItemWire: Sendable, Equatable {
+    public var sum: Int64
+    public var tps: Double
+    public var avgpt: Double
+
+    public init(sum: Int64, tps: Double, avgpt: Double) {
+        self.sum = sum
+        self.tps = tps
+        self.avgpt = avgpt
+    }
+
+    init(json: JSONValue) {
+        self.init(sum: json.long("sum"), tps: json["tps"]?.doubleValue ?? 0, avgpt: json["avgpt"]?.doubleValue ?? 0)
+    }
+
+    func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.double("avgpt", avgpt)
+        w.number("sum", sum)
+        w.double("tps", tps)
+        w.endObject()
+    }
+}
+
+/// VIEW_BROKER_STATS_DATA (315) answer.
+public struct BrokerStatsData: RemotingBody, Equatable {
+    public var statsMinute: BrokerStatsItemWire
+    public var statsHour: BrokerStatsItemWire
+    public var statsDay: BrokerStatsItemWire
+
+    public init(statsMinute: BrokerStatsItemWire, statsHour: BrokerStatsItemWire, statsDay: BrokerStatsItemWire) {
+        self.statsMinute = statsMinute
+        self.statsHour = statsHour
+        self.statsDay = statsDay
+    }
+
+    public init(json: JSONValue) throws {
+        self.init(statsMinute: BrokerStatsItemWire(json: json["statsMinute"] ?? .null),
+                  statsHour: BrokerStatsItemWire(json: json["statsHour"] ?? .null),
+                  statsDay: BrokerStatsItemWire(json: json["statsDay"] ?? .null))
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("statsDay")
+        statsDay.write(to: &w)
+        w.key("statsHour")
+        statsHour.write(to: &w)
+        w.key("statsMinute")
+        statsMinute.write(to: &w)
         w.endObject()
     }
 }

@@ -121,7 +121,7 @@ private func mq(_ topic: String, _ queueId: Int32) -> MessageQueue {
     let now = currentMillis()
     _ = try h.broker.consume.pull(PullQuery(group: "GL", topic: "Lag", queueId: 0, offset: 1, maxMessages: 32,
                                             subscription: Subscription(topic: "Lag", expression: "*", subVersion: 0)), now: now)
-    #expect(h.broker.admin.consumeStats(group: "GL", topic: nil, now: now).consumeTps == 2.0 / 60)
+    #expect(h.broker.admin.consumeStats(group: "GL", topic: nil, now: now + 30_000).consumeTps == 2.0 / 30, "2 messages in 30 s")
 }
 
 @Test func resetOffsetByTimeMovesStoredOffsetsOfAClusteringGroup() throws {
@@ -334,4 +334,31 @@ private func mq(_ topic: String, _ queueId: Int32) -> MessageQueue {
     h.broker.groups.clientHeartbeat(b, producerGroups: ["P1"], connection: 2)
     let all = h.broker.admin.allProducers()
     #expect(all["P1"] == [a, b] && all["P2"] == [a] && all.count == 2)
+}
+
+@Test func brokerStatsCountPutsGetsAndSendBacks() throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    _ = try sendSpaced(h, topic: "St", count: 3, queueNums: 1)
+    let now = currentMillis()
+    _ = try h.broker.consume.pull(PullQuery(group: "SG", topic: "St", queueId: 0, offset: 0, maxMessages: 32,
+                                            subscription: Subscription(topic: "St", expression: "*", subVersion: 0)), now: now)
+    let puts = try h.broker.admin.statsData(name: "TOPIC_PUT_NUMS", key: "St", now: now + 1_000)
+    #expect(puts.minute.sum == 3 && puts.hour.sum == 3 && puts.day.sum == 3)
+    #expect(try h.broker.admin.statsData(name: "GROUP_GET_NUMS", key: "St@SG", now: now + 1_000).minute.sum == 3)
+    #expect(try h.broker.admin.statsData(name: "BROKER_PUT_NUMS", key: "DefaultCluster", now: now + 1_000).day.sum == 3)
+    #expect(try h.broker.admin.statsData(name: "TOPIC_PUT_SIZE", key: "St", now: now + 1_000).minute.sum > 0)
+    #expect(throws: ServiceError(.systemError, "The stats <GROUP_GET_NUMS> <St@Nobody> not exist")) {
+        try h.broker.admin.statsData(name: "GROUP_GET_NUMS", key: "St@Nobody", now: now)
+    }
+    let message = try #require(h.messages(topic: "St").first)
+    _ = try h.broker.retry.sendBack(SendBackRequest(group: "SG", commitLogOffset: message.physicalOffset), now: now)
+    #expect(try h.broker.admin.statsData(name: "SNDBCK_PUT_NUMS", key: "%RETRY%SG@SG", now: now + 1_000).minute.sum == 1)
+
+    let runtime = h.broker.admin.runtimeInfo(now: now + 5_000)
+    #expect(runtime["msgPutTotalTodayNow"] == "3", "sends (a send-back counts under SNDBCK_PUT_NUMS)")
+    #expect(runtime["msgGetTotalTodayNow"] == "3")
+    #expect(runtime["putMessageTimesTotal"] == "3")
+    #expect(runtime["putTps"]?.split(separator: " ").allSatisfy { Double($0)! > 0 } == true)
+    #expect(AdminService.sumTriples("1.0 2.0 3.0", "0.5 0.5 0.5") == "1.5 2.5 3.5")
 }

@@ -122,3 +122,14 @@ private let q1 = MessageQueue(topic: "TopicTest", brokerName: "broker-a", queueI
     #expect(try TopicList.decode(system.encode()) == system)
     #expect(String(buffer: TopicList(topicList: ["T"]).encode()) == #"{"topicList":["T"]}"#)
 }
+
+@Test func brokerStatsDataAsViewBrokerStatsData() throws {
+    let body = BrokerStatsData(statsMinute: BrokerStatsItemWire(sum: 60, tps: 1.0, avgpt: 0.0),
+                               statsHour: BrokerStatsItemWire(sum: 0, tps: 0, avgpt: 0),
+                               statsDay: BrokerStatsItemWire(sum: 60, tps: 0.5, avgpt: 2.5))
+    #expect(String(buffer: body.encode())
+        == #"{"statsDay":{"avgpt":2.5,"sum":60,"tps":0.5},"statsHour":{"avgpt":0.0,"sum":0,"tps":0.0},"statsMinute":{"avgpt":0.0,"sum":60,"tps":1.0}}"#)
+    #expect(try BrokerStatsData.decode(body.encode()) == body)
+    #expect(try ViewBrokerStatsDataRequestHeader(extFields: ["statsName": "TOPIC_PUT_NUMS", "statsKey": "T"])
+        == ViewBrokerStatsDataRequestHeader(statsName: "TOPIC_PUT_NUMS", statsKey: "T"))
+}

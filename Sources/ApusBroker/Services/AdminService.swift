@@ -78,19 +78,19 @@ final class AdminService: Sendable {
     private let topics: TopicRegistry
     private let groups: GroupService
     private let offsetTable: ConsumerOffsetTable
-    private let consume: ConsumeService
+    private let stats: StatsService
     private let config: BrokerConfig
     private var brokerName: String { config.brokerName }
     private var clusterName: String { config.brokerClusterName }
     let bootTimestamp: Int64
 
     init(store: MessageStore, topics: TopicRegistry, groups: GroupService, offsetTable: ConsumerOffsetTable,
-         consume: ConsumeService, config: BrokerConfig, bootTimestamp: Int64) {
+         stats: StatsService, config: BrokerConfig, bootTimestamp: Int64) {
         self.store = store
         self.topics = topics
         self.groups = groups
         self.offsetTable = offsetTable
-        self.consume = consume
+        self.stats = stats
         self.config = config
         self.bootTimestamp = bootTimestamp
     }
@@ -228,7 +228,7 @@ final class AdminService: Sendable {
                 offsets[queue(name, queueId)] = QueueProgress(brokerOffset: brokerOffset, consumerOffset: consumerOffset,
                                                               lastTimestamp: last)
             }
-            tps += consume.deliveredPerSecond(topic: name, group: group, now: now)
+            tps += stats.snapshot(StatsName.groupGetNums, key: name + "@" + group, windowMillis: 60_000, now: now)?.tps ?? 0
         }
         return ConsumeStats(offsets: offsets, consumeTps: tps)
     }
@@ -337,21 +337,27 @@ final class AdminService: Sendable {
     }
 
     /// GET_BROKER_RUNTIME_INFO (28): every key the tools parse (admin.md §8.1), values as strings in Java's formats.
-    /// Figures Apus does not measure are reported as zero ("0.0 0.0 0.0" for the TPS triples).
+    /// TPS and totals come from StatsService; figures Apus does not measure (latencies, thread-pool queues) are zero.
     func runtimeInfo(now: Int64) -> [String: String] {
-        let zeroTps = "0.0 0.0 0.0"
+        let putTimes = stats.total(StatsName.brokerPutNums), putSize = stats.total(StatsName.brokerPutSize)
+        let puts = stats.dailyTotals(StatsName.brokerPutNums, now: now), gets = stats.dailyTotals(StatsName.brokerGetNums, now: now)
         var table: [String: String] = [
             "brokerVersionDesc": "V4_9_4", "brokerVersion": "401", "bootTimestamp": String(bootTimestamp),
             "runtime": Self.runtimeText(millis: now - bootTimestamp),
-            "putTps": zeroTps, "getFoundTps": zeroTps, "getMissTps": zeroTps, "getTotalTps": zeroTps, "getTransferedTps": zeroTps,
-            "putMessageEntireTimeMax": "0", "getMessageEntireTimeMax": "0", "putMessageTimesTotal": "1",
-            "putMessageFailedTimes": "0", "putMessageSizeTotal": "0", "putMessageAverageSize": "0.0",
+            "putTps": stats.tpsTriple(StatsName.brokerPutNums, now: now),
+            "getFoundTps": stats.tpsTriple(StatsName.pullFound, now: now), "getMissTps": stats.tpsTriple(StatsName.pullMiss, now: now),
+            "getTotalTps": Self.sumTriples(stats.tpsTriple(StatsName.pullFound, now: now), stats.tpsTriple(StatsName.pullMiss, now: now)),
+            "getTransferedTps": stats.tpsTriple(StatsName.brokerGetNums, now: now),
+            "putMessageEntireTimeMax": "0", "getMessageEntireTimeMax": "0", "putMessageTimesTotal": String(max(1, putTimes)),
+            "putMessageFailedTimes": "0", "putMessageSizeTotal": String(putSize),
+            "putMessageAverageSize": "\(putTimes > 0 ? Double(putSize) / Double(putTimes) : 0.0)",
             "putMessageDistributeTime": "[<=0ms]:0 [0~10ms]:0 [10~50ms]:0 [50~100ms]:0 [100~200ms]:0 [200~500ms]:0 "
                 + "[500ms~1s]:0 [1~2s]:0 [2~3s]:0 [3~4s]:0 [4~5s]:0 [5~10s]:0 [10s~]:0 ",
             "putLatency99": "0.00", "putLatency999": "0.00",
             "dispatchMaxBuffer": "0", "dispatchBehindBytes": "0", "pageCacheLockTimeMills": "0",
-            "msgPutTotalYesterdayMorning": "0", "msgPutTotalTodayMorning": "0", "msgPutTotalTodayNow": "0",
-            "msgGetTotalYesterdayMorning": "0", "msgGetTotalTodayMorning": "0", "msgGetTotalTodayNow": "0",
+            "msgPutTotalYesterdayMorning": String(puts.yesterdayMorning), "msgPutTotalTodayMorning": String(puts.todayMorning),
+            "msgPutTotalTodayNow": String(puts.now), "msgGetTotalYesterdayMorning": String(gets.yesterdayMorning),
+            "msgGetTotalTodayMorning": String(gets.todayMorning), "msgGetTotalTodayNow": String(gets.now),
             "sendThreadPoolQueueSize": "0", "sendThreadPoolQueueCapacity": "10000",
             "pullThreadPoolQueueSize": "0", "pullThreadPoolQueueCapacity": "100000",
             "queryThreadPoolQueueSize": "0", "queryThreadPoolQueueCapacity": "20000",
@@ -371,6 +377,23 @@ final class AdminService: Sendable {
             "Total : \(Self.humanSize($0.total)), Free : \(Self.humanSize($0.free))."
         } ?? "Total : 0 B, Free : 0 B."
         return table
+    }
+
+    /// Two "a b c" TPS triples added element-wise.
+    static func sumTriples(_ a: String, _ b: String) -> String {
+        zip(a.split(separator: " "), b.split(separator: " "))
+            .map { "\((Double($0) ?? 0) + (Double($1) ?? 0))" }.joined(separator: " ")
+    }
+
+    /// VIEW_BROKER_STATS_DATA (315): an item's minute, hour and day figures; unknown item → 1.
+    func statsData(name: String, key: String, now: Int64) throws(ServiceError) -> (minute: StatsSnapshot, hour: StatsSnapshot,
+                                                                                  day: StatsSnapshot) {
+        guard let minute = stats.snapshot(name, key: key, windowMillis: 60_000, now: now),
+              let hour = stats.snapshot(name, key: key, windowMillis: 3_600_000, now: now),
+              let day = stats.snapshot(name, key: key, windowMillis: 86_400_000, now: now) else {
+            throw ServiceError(.systemError, "The stats <\(name)> <\(key)> not exist")
+        }
+        return (minute, hour, day)
     }
 
     /// `[ D days, H hours, M minutes, S seconds ]`.

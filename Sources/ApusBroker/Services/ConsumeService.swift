@@ -6,7 +6,6 @@ import ApusGroups
 import ApusMessage
 import ApusStore
 import NIOCore
-import Synchronization
 
 struct PullQuery: Sendable {
     var group: String
@@ -52,11 +51,11 @@ final class ConsumeService: Sendable {
     private let offsets: OffsetService
     private let maxMessagesPerPull: Int
     private let maxBytesPerPull: Int
-    /// Messages delivered per `topic@group` (GET_CONSUME_STATS `consumeTps`).
-    private let deliveries = Mutex(RateMeter())
+    private let stats: StatsService
 
     init(store: MessageStore, topics: TopicRegistry, groups: GroupService, offsets: OffsetService, maxMessagesPerPull: Int,
-         maxBytesPerPull: Int) {
+         maxBytesPerPull: Int, stats: StatsService) {
+        self.stats = stats
         self.store = store
         self.topics = topics
         self.groups = groups
@@ -118,19 +117,13 @@ final class ConsumeService: Sendable {
             status = query.offset != 0 ? .offsetMoved : .noNewMessage
             next = 0
         }
-        if status == .found {
-            deliveries.withLock { $0.record(query.topic + "@" + query.group, count: Int64(result.messageCount), now: now) }
-        }
+        stats.recordGet(topic: query.topic, group: query.group, count: status == .found ? result.messageCount : 0,
+                        bytes: status == .found ? result.body?.readableBytes ?? 0 : 0, now: now)
         if status == .found, let connection = query.connection {
             groups.recordPull(group: query.group, connection: connection, topic: query.topic, queueId: query.queueId,
                               nextOffset: next, now: now)
         }
         return PullOutcome(status: status, nextBeginOffset: next, minOffset: result.minOffset, maxOffset: result.maxOffset,
                            body: status == .found ? result.body : nil, storeStatus: result.status)
-    }
-
-    /// Messages of `topic` delivered to `group` per second over the last minute.
-    func deliveredPerSecond(topic: String, group: String, now: Int64) -> Double {
-        deliveries.withLock { $0.perSecond(topic + "@" + group, now: now) }
     }
 }

@@ -1,6 +1,6 @@
 // AdminRequestHeaders: request headers of the admin codes (admin.md §3–§7): topic-scoped requests (202, 215),
 // DELETE_TOPIC_IN_NAMESRV (216), DELETE_SUBSCRIPTIONGROUP (207), group-scoped requests (203, 204) and
-// GET_CONSUME_STATS (208); the GET_BROKER_CONFIG (26) response header. INVOKE_BROKER_TO_RESET_OFFSET (222) uses
+// GET_CONSUME_STATS (208), VIEW_BROKER_STATS_DATA (315); the GET_BROKER_CONFIG (26) response header. INVOKE_BROKER_TO_RESET_OFFSET (222) uses
 // `ResetOffsetRequestHeader` (ConsumerHeaders).
 
 import ApusMessage
@@ -142,6 +142,30 @@ public struct GetBrokerConfigResponseHeader: RemotingHeader, Equatable {
     public func extFields() -> ExtFields {
         var w = HeaderWriter(capacity: 1)
         w.put(FieldName.version, version)
+        return w.fields
+    }
+}
+
+/// VIEW_BROKER_STATS_DATA (315).
+public struct ViewBrokerStatsDataRequestHeader: RemotingHeader, Equatable {
+    public var statsName: String
+    public var statsKey: String
+
+    public init(statsName: String, statsKey: String) {
+        self.statsName = statsName
+        self.statsKey = statsKey
+    }
+
+    public init(extFields: ExtFields) throws(HeaderError) {
+        let r = HeaderReader(extFields)
+        statsName = try r.string(FieldName.statsName)
+        statsKey = try r.string(FieldName.statsKey)
+    }
+
+    public func extFields() -> ExtFields {
+        var w = HeaderWriter(capacity: 2)
+        w.put(FieldName.statsName, statsName)
+        w.put(FieldName.statsKey, statsKey)
         return w.fields
     }
 }

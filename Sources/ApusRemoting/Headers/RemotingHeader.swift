@@ -112,6 +112,8 @@ enum FieldName {
     static let groupName = "groupName"
     static let removeOffset = "removeOffset"
     static let version = "version"
+    static let statsName = "statsName"
+    static let statsKey = "statsKey"
 }
 
 /// Value parsing shared by every header (and the hot send-header decoder).
