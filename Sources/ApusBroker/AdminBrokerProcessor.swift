@@ -1,6 +1,6 @@
 // AdminBrokerProcessor: the broker's admin request codes (admin.md §4–§9) — 17, 21, 26, 28, 200, 201, 202, 203, 204,
 // 207, 208, 215, 222 (and the RESET_CONSUMER_CLIENT_OFFSET 220 it sends to the group's members), 300, 305, 315,
-// 328, 12, 33. Decodes the header or body, calls AdminService, encodes the answer in the tools' JSON shapes (AdminBodies).
+// 328, 12, 33, and the relays 307 and 309 (answered by the client). Decodes the header or body, calls AdminService, encodes the answer in the tools' JSON shapes (AdminBodies).
 
 import ApusGroups
 import ApusMessage
@@ -15,10 +15,56 @@ final class AdminBrokerProcessor: Sendable {
     /// Sends a one-way request to a client connection (if it is still open).
     private let tell: @Sendable (ConnectionID, RemotingCommand) -> Void
 
-    init(admin: AdminService, logger: Logger, tell: @escaping @Sendable (ConnectionID, RemotingCommand) -> Void) {
+    /// Sends a request to a client connection and returns its answer (nil: the connection is gone).
+    private let call: @Sendable (ConnectionID, RemotingCommand, TimeAmount) -> EventLoopFuture<RemotingCommand>?
+
+    init(admin: AdminService, logger: Logger, tell: @escaping @Sendable (ConnectionID, RemotingCommand) -> Void,
+         call: @escaping @Sendable (ConnectionID, RemotingCommand, TimeAmount) -> EventLoopFuture<RemotingCommand>?) {
         self.admin = admin
         self.logger = logger
         self.tell = tell
+        self.call = call
+    }
+
+    /// Requests answered by a client of the group: GET_CONSUMER_RUNNING_INFO (307), CONSUME_MESSAGE_DIRECTLY (309).
+    static func relays(_ code: RequestCode) -> Bool { code == .getConsumerRunningInfo || code == .consumeMessageDirectly }
+
+    /// Relays the request to the client and answers with the client's response unchanged (10 s, admin.md §7.1).
+    func relay(_ request: RemotingCommand, code: RequestCode, reply: @escaping @Sendable (RemotingCommand) -> Void) {
+        let group: String, clientId: String?
+        var forward = RemotingCommand(code: request.code, extFields: request.extFields, body: request.body)
+        do {
+            if code == .getConsumerRunningInfo {
+                let header: GetConsumerRunningInfoRequestHeader = try request.decodeHeader()
+                (group, clientId) = (header.consumerGroup, header.clientId)
+            } else {
+                var header: ConsumeMessageDirectlyRequestHeader = try request.decodeHeader()
+                (group, clientId) = (header.consumerGroup, header.clientId)
+                header.brokerName = admin.name
+                forward.extFields = header.extFields()
+                forward.body = admin.record(offsetMessageId: header.msgId)
+            }
+        } catch {
+            return reply(.response(to: request, code: .systemError, remark: "\(error)"))
+        }
+        let target: ConnectionID
+        do { target = try admin.clientConnection(group: group, clientId: clientId) } catch {
+            return reply(.response(to: request, refusal: error))
+        }
+        let who = "consumer <\(group)> <\(clientId ?? "")>"
+        guard let answer = call(target, forward, .seconds(10)) else {
+            return reply(.response(to: request, code: .systemError, remark: "invoke \(who) Exception: connection closed"))
+        }
+        answer.whenComplete { result in
+            switch result {
+            case let .success(response):
+                reply(.relayedResponse(to: request, answer: response))
+            case .failure(RemotingError.timeout):
+                reply(.response(to: request, code: .consumeMsgTimeout, remark: "\(who) Timeout: no answer within 10000 ms"))
+            case let .failure(error):
+                reply(.response(to: request, code: .systemError, remark: "invoke \(who) Exception: \(error)"))
+            }
+        }
     }
 
     static func handles(_ code: RequestCode) -> Bool {

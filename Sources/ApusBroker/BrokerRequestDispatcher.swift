@@ -29,7 +29,8 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
         sendBack = SendBackProcessor(retry: broker.retry)
         queueInfo = QueueInfoProcessor(store: broker.store)
         admin = AdminBrokerProcessor(admin: broker.admin, logger: broker.logger,
-                                     tell: { [weak broker] id, command in broker?.connection(id)?.sendOneway(command) })
+                                     tell: { [weak broker] id, command in broker?.connection(id)?.sendOneway(command) },
+                                     call: { [weak broker] id, command, timeout in broker?.connection(id)?.request(command, timeout: timeout) })
     }
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) {
@@ -49,6 +50,9 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
             response = sendBack.process(request, on: connection)
         case .getMaxOffset, .getMinOffset, .searchOffsetByTimestamp, .getEarliestMsgStoretime:
             response = queueInfo.process(request, on: connection)
+        case let code? where AdminBrokerProcessor.relays(code):
+            admin.relay(request, code: code) { connection.writeAndFlush($0) }
+            response = nil
         case let code? where AdminBrokerProcessor.handles(code):
             if AdminBrokerProcessor.writesMetadata(code) {
                 // Admin changes answer once their metadata file is durable: off the event loop.

@@ -1,6 +1,7 @@
 // Admin codes over loopback remoting: a C++-speaking consumer and a producer heartbeat, then an admin client asks
-// for the groups of a topic (300), consume stats (208), connections (203, 204), resets offsets (222 → the consumer receives 220 in the C++ list
-// form), deletes the topic on the broker (215) and the name server (216); unknown codes answer 3.
+// for the groups of a topic (300), consume stats (208), connections (203, 204), resets offsets (222 → the consumer
+// receives 220 in the C++ list form), relays 307/309 to the consumer, deletes the topic on the broker (215) and the
+// name server (216), lists the broker config (26); unknown codes answer 3.
 
 import ApusMessage
 import ApusRemoting
@@ -13,7 +14,14 @@ import Testing
     let h = try await BrokerHarness()
     let received = Mutex<[RemotingCommand]>([])
     let consumer = try await RemotingClient.connect(host: "127.0.0.1", port: h.brokerPort, group: h.group, logger: h.logger,
-                                                    onRequest: { command, _ in received.withLock { $0.append(command) } })
+                                                    onRequest: { command, client in
+        received.withLock { $0.append(command) }
+        // A Java consumer answers 307/309; this one echoes what it was sent, with a remark of its own.
+        if command.code == RequestCode.getConsumerRunningInfo.rawValue || command.code == RequestCode.consumeMessageDirectly.rawValue {
+            client.respond(.response(to: command, code: .success, remark: "from the client", extFields: command.extFields,
+                                     body: command.body ?? ByteBuffer(string: #"{"properties":{}}"#)))
+        }
+    })
     let admin = try await RemotingClient.connect(host: "127.0.0.1", port: h.brokerPort, group: h.group, logger: h.logger)
     let namesrv = try await RemotingClient.connect(host: "127.0.0.1", port: h.namesrvPort, group: h.group, logger: h.logger)
     func ask(_ client: RemotingClient, _ command: RemotingCommand) async throws -> RemotingCommand {
@@ -88,6 +96,18 @@ import Testing
     let config = try await ask(admin, RemotingCommand(code: RequestCode.getBrokerConfig.rawValue))
     #expect(try config.decodeHeader(GetBrokerConfigResponseHeader.self).version.hasPrefix(#"{"counter":0,"timestamp":"#))
     #expect(String(buffer: try #require(config.body)).contains("brokerName=broker-a\n"))
+
+    let running = try await ask(admin, .request(code: .getConsumerRunningInfo, header: GetConsumerRunningInfoRequestHeader(
+        consumerGroup: "GE", clientId: "127.0.0.1@cpp", jstackEnable: false)))
+    #expect(running.code == ResponseCode.success.rawValue && running.remark == "from the client")
+    #expect(running.body.map { String(buffer: $0) } == #"{"properties":{}}"#)
+    #expect(running.extFields["jstackEnable"] == "false", "relayed unchanged")
+    let notOnline = try await ask(admin, .request(code: .getConsumerRunningInfo, header: GetConsumerRunningInfoRequestHeader(
+        consumerGroup: "GE", clientId: "someone-else")))
+    #expect(notOnline.code == ResponseCode.systemError.rawValue && notOnline.remark == "The Consumer <GE> <someone-else> not online")
+    let direct = try await ask(admin, .request(code: .consumeMessageDirectly, header: ConsumeMessageDirectlyRequestHeader(
+        consumerGroup: "GE", clientId: "127.0.0.1@cpp", msgId: "not-an-id", brokerName: "whatever")))
+    #expect(direct.code == ResponseCode.success.rawValue && direct.extFields["brokerName"] == "broker-a")
 
     let unknown = try await ask(admin, RemotingCommand(code: 317))
     #expect(unknown.code == ResponseCode.requestCodeNotSupported.rawValue && unknown.remark == " request type 317 not supported")

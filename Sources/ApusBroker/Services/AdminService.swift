@@ -263,6 +263,17 @@ final class AdminService: Sendable {
         return list
     }
 
+    // MARK: Relays to clients
+
+    /// GET_CONSUMER_RUNNING_INFO (307) / CONSUME_MESSAGE_DIRECTLY (309): the connection of `clientId` in `group`.
+    func clientConnection(group: String, clientId: String?) throws(ServiceError) -> ConnectionID {
+        let found = groups.state.withLock { state in
+            state.consumers.members(of: group).first { $0.clientId == clientId }?.connection
+        }
+        guard let found else { throw ServiceError(.systemError, "The Consumer <\(group)> <\(clientId ?? "")> not online") }
+        return found
+    }
+
     // MARK: Offset reset
 
     /// INVOKE_BROKER_TO_RESET_OFFSET (222), clustering groups only: each write queue of `topic` moves to the first
@@ -315,6 +326,16 @@ final class AdminService: Sendable {
         guard !found.isEmpty else { throw ServiceError(.queryNotFound, "can not find message, maybe time range not correct") }
         return found
     }
+
+    /// CONSUME_MESSAGE_DIRECTLY (309): the stored record behind an offset message id; nil when the id cannot be
+    /// decoded or the message is gone (Java then relays an empty body).
+    func record(offsetMessageId: String?) -> ByteBuffer? {
+        guard let id = offsetMessageId, let decoded = MessageId.decodeOffsetMessageId(id),
+              let message = store.message(atCommitLogOffset: decoded.commitLogOffset) else { return nil }
+        return store.record(of: message)
+    }
+
+    var name: String { brokerName }
 
     /// VIEW_MESSAGE_BY_ID (33): the record at a commit-log offset.
     func message(atCommitLogOffset offset: Int64) throws(ServiceError) -> StoredMessage {

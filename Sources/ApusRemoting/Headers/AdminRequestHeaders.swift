@@ -1,6 +1,7 @@
 // AdminRequestHeaders: request headers of the admin codes (admin.md §3–§7): topic-scoped requests (202, 215),
 // DELETE_TOPIC_IN_NAMESRV (216), DELETE_SUBSCRIPTIONGROUP (207), group-scoped requests (203, 204) and
-// GET_CONSUME_STATS (208), VIEW_BROKER_STATS_DATA (315); the GET_BROKER_CONFIG (26) response header. INVOKE_BROKER_TO_RESET_OFFSET (222) uses
+// GET_CONSUME_STATS (208), VIEW_BROKER_STATS_DATA (315), the relayed GET_CONSUMER_RUNNING_INFO (307) and
+// CONSUME_MESSAGE_DIRECTLY (309); the GET_BROKER_CONFIG (26) response header. INVOKE_BROKER_TO_RESET_OFFSET (222) uses
 // `ResetOffsetRequestHeader` (ConsumerHeaders).
 
 import ApusMessage
@@ -166,6 +167,67 @@ public struct ViewBrokerStatsDataRequestHeader: RemotingHeader, Equatable {
         var w = HeaderWriter(capacity: 2)
         w.put(FieldName.statsName, statsName)
         w.put(FieldName.statsKey, statsKey)
+        return w.fields
+    }
+}
+
+/// GET_CONSUMER_RUNNING_INFO (307): the broker relays it, ext fields unchanged, to the client `clientId` of the group.
+public struct GetConsumerRunningInfoRequestHeader: RemotingHeader, Equatable {
+    public var consumerGroup: String
+    public var clientId: String
+    public var jstackEnable: Bool?
+
+    public init(consumerGroup: String, clientId: String, jstackEnable: Bool? = nil) {
+        self.consumerGroup = consumerGroup
+        self.clientId = clientId
+        self.jstackEnable = jstackEnable
+    }
+
+    public init(extFields: ExtFields) throws(HeaderError) {
+        let r = HeaderReader(extFields)
+        consumerGroup = try r.string(FieldName.consumerGroup)
+        clientId = try r.string(FieldName.clientId)
+        jstackEnable = r.bool(FieldName.jstackEnable)
+    }
+
+    public func extFields() -> ExtFields {
+        var w = HeaderWriter(capacity: 3)
+        w.put(FieldName.consumerGroup, consumerGroup)
+        w.put(FieldName.clientId, clientId)
+        w.put(FieldName.jstackEnable, jstackEnable)
+        return w.fields
+    }
+}
+
+/// CONSUME_MESSAGE_DIRECTLY (309): `msgId` is an offset message id; the broker adds the stored record as the body
+/// and its own `brokerName`, then relays it to `clientId`.
+public struct ConsumeMessageDirectlyRequestHeader: RemotingHeader, Equatable {
+    public var consumerGroup: String
+    public var clientId: String?
+    public var msgId: String?
+    public var brokerName: String?
+
+    public init(consumerGroup: String, clientId: String? = nil, msgId: String? = nil, brokerName: String? = nil) {
+        self.consumerGroup = consumerGroup
+        self.clientId = clientId
+        self.msgId = msgId
+        self.brokerName = brokerName
+    }
+
+    public init(extFields: ExtFields) throws(HeaderError) {
+        let r = HeaderReader(extFields)
+        consumerGroup = try r.string(FieldName.consumerGroup)
+        clientId = r.optionalString(FieldName.clientId)
+        msgId = r.optionalString(FieldName.msgId)
+        brokerName = r.optionalString(FieldName.brokerName)
+    }
+
+    public func extFields() -> ExtFields {
+        var w = HeaderWriter(capacity: 4)
+        w.put(FieldName.consumerGroup, consumerGroup)
+        w.put(FieldName.clientId, clientId)
+        w.put(FieldName.msgId, msgId)
+        w.put(FieldName.brokerName, brokerName)
         return w.fields
     }
 }

@@ -114,6 +114,8 @@ enum FieldName {
     static let version = "version"
     static let statsName = "statsName"
     static let statsKey = "statsKey"
+    static let clientId = "clientId"
+    static let jstackEnable = "jstackEnable"
 }
 
 /// Value parsing shared by every header (and the hot send-header decoder).
