@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
@@ -55,8 +59,17 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: hotPath),
+        .target(name: "ApusHTTP", dependencies: [
+            "ApusBroker",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "apus", dependencies: [
-            "ApusBroker", "ApusNameServer", "ApusClient", "ApusGroups", "ApusRemoting", "ApusMessage",
+            "ApusBroker", "ApusHTTP",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), "ApusNameServer", "ApusClient", "ApusGroups", "ApusRemoting", "ApusMessage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -77,6 +90,12 @@ let package = Package(
         ]),
         .testTarget(name: "ApusGroupsTests", dependencies: ["ApusGroups", "ApusMessage"]),
         .testTarget(name: "ApusNameServerTests", dependencies: ["ApusNameServer", "ApusRemoting"]),
+        .testTarget(name: "ApusHTTPTests", dependencies: [
+            "ApusHTTP", "ApusBroker", "ApusClient", "ApusMessage",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "ApusBrokerTests", dependencies: [
             "ApusBroker", "ApusNameServer", "ApusClient", "ApusGroups", "ApusMessage",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -29,6 +29,8 @@ public final class Broker: Sendable {
     let logger: Logger
     /// Repeated warnings of one kind from one peer are rate-limited (a misbehaving client cannot fill the disk).
     let logLimiter = LogRateLimiter()
+    /// Dispatch time per request code (exported as apus_request_duration_seconds).
+    public let requestLatency = RequestLatencyTable()
     private let server: Mutex<RemotingServer?> = Mutex(nil)
     private let timers = Mutex<[RepeatedTask]>([])
     private let eventLoopGroup: EventLoopGroup

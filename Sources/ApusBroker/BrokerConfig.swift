@@ -12,6 +12,8 @@ public struct BrokerConfig: Sendable {
     /// Address the broker binds; defaults to `brokerIP1`.
     public var bindAddress: String?
     public var listenPort = 10911
+    /// Apus's HTTP port (`/metrics`), bound to the same address as the broker port.
+    public var httpListenPort = 8080
     /// Name servers, `host:port;host:port`.
     public var namesrvAddr = "127.0.0.1:9876"
     public var autoCreateTopicEnable = true
@@ -107,6 +109,7 @@ public struct BrokerConfig: Sendable {
         "brokerIP1": { $0.brokerIP1 = $1.text },
         "bindAddress": { $0.bindAddress = $1.text },
         "listenPort": { $0.listenPort = try $1.int() },
+        "httpListenPort": { $0.httpListenPort = try $1.int() },
         "namesrvAddr": { $0.namesrvAddr = $1.text },
         "autoCreateTopicEnable": { $0.autoCreateTopicEnable = try $1.bool() },
         "autoCreateSubscriptionGroup": { $0.autoCreateSubscriptionGroup = try $1.bool() },
@@ -154,6 +157,7 @@ public struct BrokerConfig: Sendable {
         var list: [(String, String)] = [
             ("brokerName", brokerName), ("brokerClusterName", brokerClusterName), ("brokerId", String(brokerId)),
             ("brokerIP1", brokerIP1), ("bindAddress", bindAddress ?? brokerIP1), ("listenPort", String(listenPort)),
+            ("httpListenPort", String(httpListenPort)),
             ("namesrvAddr", namesrvAddr), ("autoCreateTopicEnable", String(autoCreateTopicEnable)),
             ("autoCreateSubscriptionGroup", String(autoCreateSubscriptionGroup)),
             ("defaultTopicQueueNums", String(defaultTopicQueueNums)), ("maxMessageSize", String(maxMessageSize)),

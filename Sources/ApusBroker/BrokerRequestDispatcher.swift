@@ -34,6 +34,8 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
     }
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) {
+        let start = RequestLatencyTable.now()
+        defer { broker.requestLatency.observe(code: request.code, since: start) }
         let response: RemotingCommand?
         switch RequestCode(rawValue: request.code) {
         case .sendMessage, .sendMessageV2, .sendBatchMessage:

@@ -4,12 +4,13 @@ import Dispatch
 import Foundation
 
 import ApusBroker
+import ApusHTTP
 import ApusNameServer
 import ArgumentParser
 import Logging
 import NIOCore
 import NIOPosix
-import Synchronization
+import ServiceLifecycle
 
 @main
 struct Apus: AsyncParsableCommand {
@@ -42,7 +43,7 @@ struct BrokerOptions: ParsableArguments {
     var dataDir: String?
     @Option(help: "Broker port (RocketMQ listenPort).")
     var brokerPort: Int?
-    @Option(help: "Reserved for the HTTP API; accepted and ignored for now.")
+    @Option(help: "HTTP port for /metrics (Apus httpListenPort; default 8080), bound to --host.")
     var httpPort: Int?
     @Option(help: "Bind and advertised IPv4 address (RocketMQ brokerIP1).")
     var host: String?
@@ -70,6 +71,7 @@ struct BrokerOptions: ParsableArguments {
         }
         if let dataDir { config.store.rootDir = dataDir }
         if let brokerPort { config.listenPort = brokerPort }
+        if let httpPort { config.httpListenPort = httpPort }
         if let host {
             config.brokerIP1 = host
             config.bindAddress = host
@@ -85,36 +87,55 @@ extension BrokerConfig {
     var eventLoopThreads: Int { serverSelectorThreads > 0 ? serverSelectorThreads : max(1, System.coreCount / 2) }
 }
 
-/// Runs until SIGINT or SIGTERM.
-func waitForTerminationSignal() async {
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        let once = SignalOnce(continuation)
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { once.fire() }
-            source.resume()
-            SignalOnce.keep(source)
-        }
+/// The name server as a lifecycle service: started at once, stopped on graceful shutdown.
+struct NameServerService: Service {
+    let nameServer: NameServer
+    /// Started before the group (`apus serve`: the broker registers with it at once).
+    var alreadyStarted = false
+
+    func run() async throws {
+        if !alreadyStarted { try await nameServer.start() }
+        try? await gracefulShutdown()
+        await nameServer.shutdown()
     }
 }
 
-/// Resumes the waiting task on the first signal only.
-final class SignalOnce: Sendable {
-    private let continuation: Mutex<CheckedContinuation<Void, Never>?>
-    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+/// The broker as a lifecycle service: started at once, stopped cleanly (offsets, metadata, flush) on graceful
+/// shutdown.
+struct BrokerService: Service {
+    let broker: Broker
 
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = Mutex(continuation) }
-
-    /// Called only from `waitForTerminationSignal`, once per signal, before any signal can fire.
-    static func keep(_ source: DispatchSourceSignal) { sources.append(source) }
-
-    func fire() {
-        continuation.withLock { c in
-            c?.resume()
-            c = nil
-        }
+    func run() async throws {
+        try await broker.start()
+        try? await gracefulShutdown()
+        await broker.shutdown()
     }
+}
+
+extension BrokerConfig {
+    /// The HTTP server on httpListenPort, bound like the broker port.
+    func httpServer(broker: Broker, logger: Logger) -> HTTPServer {
+        HTTPServer(host: bindAddress ?? brokerIP1, port: httpListenPort, collector: MetricsCollector(broker: broker),
+                   logger: logger)
+    }
+}
+
+/// Runs the services until SIGINT or SIGTERM, then shuts them down in reverse order (HTTP, broker, name server),
+/// then the event loops.
+func runServices(_ services: [any Service], group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
+    let serviceGroup = ServiceGroup(configuration: .init(
+        services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
+                                       failureTerminationBehavior: .gracefullyShutdownGroup) },
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger))
+    do {
+        try await serviceGroup.run()
+    } catch {
+        try? await group.shutdownGracefully()
+        throw error
+    }
+    logger.info("stopped")
+    try? await group.shutdownGracefully()
 }
 
 struct Serve: AsyncParsableCommand {
@@ -131,14 +152,13 @@ struct Serve: AsyncParsableCommand {
         let config = try broker.brokerConfig(logger: logger, namesrvAddr: "\(host):\(namesrvPort)")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.eventLoopThreads)
         let nameServer = NameServer(host: host, port: namesrvPort, group: group, logger: logger)
+        // The name server must listen before the broker registers.
         try await nameServer.start()
         let brokerInstance = try Broker(config: config, group: group, logger: logger)
-        try await brokerInstance.start()
-        await waitForTerminationSignal()
-        logger.info("shutting down")
-        await brokerInstance.shutdown()
-        await nameServer.shutdown()
-        try? await group.shutdownGracefully()
+        try await runServices([
+            NameServerService(nameServer: nameServer, alreadyStarted: true), BrokerService(broker: brokerInstance),
+            config.httpServer(broker: brokerInstance, logger: logger),
+        ], group: group, logger: logger)
     }
 }
 
@@ -155,10 +175,7 @@ struct NameServerCommand: AsyncParsableCommand {
         let logger = logging.bootstrap()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let nameServer = NameServer(host: host, port: namesrvPort, group: group, logger: logger)
-        try await nameServer.start()
-        await waitForTerminationSignal()
-        await nameServer.shutdown()
-        try? await group.shutdownGracefully()
+        try await runServices([NameServerService(nameServer: nameServer)], group: group, logger: logger)
     }
 }
 
@@ -175,9 +192,7 @@ struct BrokerCommand: AsyncParsableCommand {
         let config = try broker.brokerConfig(logger: logger, namesrvAddr: namesrv)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.eventLoopThreads)
         let brokerInstance = try Broker(config: config, group: group, logger: logger)
-        try await brokerInstance.start()
-        await waitForTerminationSignal()
-        await brokerInstance.shutdown()
-        try? await group.shutdownGracefully()
+        try await runServices([BrokerService(broker: brokerInstance), config.httpServer(broker: brokerInstance, logger: logger)],
+                              group: group, logger: logger)
     }
 }

@@ -38,6 +38,8 @@ final class RetryService: Sendable {
     private let logger: Logger
     private let policy: RetryPolicy
     private let broadcastingFailures = Atomic<Int>(0)
+    private let retried = Atomic<Int>(0)
+    private let deadLettered = Atomic<Int>(0)
     private let stats: StatsService
 
     init(groups: GroupService, topics: TopicRegistry, schedule: ScheduleService, store: MessageStore, logger: Logger,
@@ -53,6 +55,12 @@ final class RetryService: Sendable {
 
     /// Failures acknowledged without retry because the member or its group consumes by broadcasting.
     var broadcastingFailureCount: Int { broadcastingFailures.load(ordering: .relaxed) }
+
+    /// Messages stored back into a retry topic since start.
+    var retriedCount: Int { retried.load(ordering: .relaxed) }
+
+    /// Messages moved to a dead-letter topic since start.
+    var deadLetteredCount: Int { deadLettered.load(ordering: .relaxed) }
 
     func sendBack(_ request: SendBackRequest, now: Int64) throws(ServiceError) -> SendBackOutcome {
         let config = try groups.config(of: request.group)
@@ -103,7 +111,9 @@ final class RetryService: Sendable {
             throw ServiceError(.systemError, "cannot store the message back: \(result.status)")
         }
         stats.recordSendBack(topic: destination, group: request.group, now: now)
+        if case .retried = outcome { retried.add(1, ordering: .relaxed) }
         if outcome == .deadLettered {
+            deadLettered.add(1, ordering: .relaxed)
             logger.info("message moved to the dead-letter queue", metadata: [
                 "group": "\(request.group)", "topic": "\(original.topic)", "reconsumeTimes": "\(original.reconsumeTimes)",
             ])

@@ -1,0 +1,105 @@
+// HTTPServer: Apus's HTTP/1.1 endpoint (Hummingbird 2, keep-alive) — `GET /metrics` in Prometheus text format.
+// Every response carries a unique lowercase `x-mq-request-id` header (the ApsaraMQ convention). Runs as a
+// swift-service-lifecycle Service beside the name server and the broker and stops on graceful shutdown.
+
+import Glibc
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// The HTTP port could not be bound: one line naming the flag.
+public struct HTTPPortInUse: Error, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public var description: String { "--http-port \(port): address \(host):\(port) is already in use" }
+}
+
+/// Unique request ids: a random per-process prefix and a counter (`5f3a9c1e-000000000000002a`).
+final class RequestIDs: Sendable {
+    private let prefix = String(UInt32.random(in: .min ... .max), radix: 16)
+    private let counter = Atomic<UInt64>(0)
+
+    func next() -> String {
+        let n = counter.add(1, ordering: .relaxed).newValue
+        let hex = String(n, radix: 16)
+        return prefix + "-" + String(repeating: "0", count: max(0, 12 - hex.count)) + hex
+    }
+}
+
+struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var headerName: HTTPField.Name { HTTPField.Name("x-mq-request-id")! }
+    let ids: RequestIDs
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let id = ids.next()
+        do {
+            var response = try await next(request, context)
+            response.headers[Self.headerName] = id
+            return response
+        } catch let error as any HTTPResponseError {
+            var response = try error.response(from: request, context: context)
+            response.headers[Self.headerName] = id
+            return response
+        } catch {
+            var response = Response(status: .internalServerError)
+            response.headers[Self.headerName] = id
+            return response
+        }
+    }
+}
+
+public struct HTTPServer: Service {
+    public let host: String
+    public let port: Int
+    let collector: MetricsCollector
+    let logger: Logger
+    let onRunning: @Sendable (Int) async -> Void
+
+    /// `onRunning` gets the bound port (useful with port 0).
+    public init(host: String, port: Int, collector: MetricsCollector, logger: Logger,
+                onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        self.host = host
+        self.port = port
+        self.collector = collector
+        self.logger = logger
+        self.onRunning = onRunning
+    }
+
+    /// The routes, for the server and for in-process tests.
+    public static func router(collector: MetricsCollector) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: RequestIDMiddleware(ids: RequestIDs()))
+        router.get("/metrics") { _, _ -> Response in
+            let text = collector.scrape()
+            return Response(status: .ok,
+                            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        }
+        return router
+    }
+
+    public func makeApplication() -> some ApplicationProtocol {
+        let onRunning = self.onRunning
+        let logger = self.logger
+        return Application(router: Self.router(collector: collector),
+                           configuration: .init(address: .hostname(host, port: port), serverName: "apus"),
+                           onServerRunning: { channel in
+                               let bound = channel.localAddress?.port ?? 0
+                               logger.info("http server started", metadata: ["port": "\(bound)"])
+                               await onRunning(bound)
+                           },
+                           logger: logger)
+    }
+
+    public func run() async throws {
+        do {
+            try await makeApplication().run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw HTTPPortInUse(host: host, port: port)
+        }
+    }
+}
