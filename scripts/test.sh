@@ -58,7 +58,21 @@ python_env() {
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
 }
 
+# Tests/Conformance/test_metrics.py scrapes apus with a real Prometheus (Debian's package); installed like
+# python3-venv when missing and root, otherwise that test skips and says why.
+prometheus_tool() {
+    command -v prometheus >/dev/null && return 0
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus \
+            >/dev/null || echo "could not install prometheus; test_metrics.py's Prometheus test will skip" >&2
+    else
+        echo "prometheus not installed and not root; test_metrics.py's Prometheus test will skip" >&2
+    fi
+    return 0
+}
+
 step "python venv (${PY_PACKAGES[*]})" python_env || finish
+step "prometheus (for the /metrics conformance test)" prometheus_tool
 step "swift build" swift build || finish
 APUS_BIN="$(swift build --show-bin-path)/apus"
 export APUS_BIN
