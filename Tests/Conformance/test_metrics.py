@@ -150,3 +150,15 @@ def test_prometheus_sees_group_diff(apus, names, spawn_consumer, prometheus_for)
     offset = prom.query(f'rocketmq_producer_offset{{topic="{topic}"}}')
     assert [float(s["value"][1]) for s in offset] == [5.0 + N]
     assert prom.query(f'rocketmq_consumer_offset{{group="{group}",topic="{topic}"}}')[0]["value"][1] == "5"
+
+
+def test_example_rules_and_config_are_valid():
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool (Debian's prometheus package) is not installed")
+    deploy = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
+    for args in (["check", "rules", str(deploy / "apus-rules.yml")],
+                 ["check", "config", str(deploy / "prometheus.yml")]):
+        run = subprocess.run([promtool, *args], capture_output=True, text=True, timeout=30)
+        assert run.returncode == 0, run.stdout + run.stderr
+    assert "ConsumerFallingBehind" in (deploy / "apus-rules.yml").read_text()
