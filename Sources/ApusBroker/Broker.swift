@@ -64,6 +64,7 @@ public final class Broker: Sendable {
         send = SendService(topics: topics, groupConfigs: groupConfigs, schedule: schedule, store: store, storeHost: host,
                            clusterName: config.brokerClusterName, maxMessageSize: config.maxMessageSize)
         retry = RetryService(groups: groups, topics: topics, schedule: schedule, store: store, logger: logger)
+        store.setRetentionFloor { schedule.retentionFloor() }
         let holds = PullHoldService()
         pullHolds = holds
         store.setArrivalListener { topic, queueId, maxOffset in
