@@ -11,6 +11,12 @@ public enum RequestCode: Int32, Sendable {
     case getAllTopicListFromNameserver = 206, resetConsumerClientOffset = 220, getConsumerStatusFromClient = 221
     case getConsumerRunningInfo = 307, consumeMessageDirectly = 309, sendMessageV2 = 310
     case sendBatchMessage = 320, queryDataVersion = 322
+    // Admin (admin.md §2); used by `apus admin`.
+    case updateBrokerConfig = 25, getBrokerConfig = 26, getBrokerRuntimeInfo = 28
+    case putKVConfig = 100, updateAndCreateSubscriptionGroup = 200, getTopicStatsInfo = 202
+    case getConsumerConnectionList = 203, getProducerConnectionList = 204, deleteSubscriptionGroup = 207
+    case getConsumeStats = 208, deleteTopicInBroker = 215, deleteTopicInNamesrv = 216, invokeBrokerToResetOffset = 222
+    case queryTopicConsumeByWho = 300, viewBrokerStatsData = 315
 }
 
 public enum ResponseCode: Int32, Sendable {
