@@ -91,14 +91,18 @@ struct AdminQueryMsgByKey: AsyncParsableCommand {
 /// QUERY_MESSAGE (12) to every broker of the topic's route; non-SUCCESS answers are ignored.
 func queryMessages(_ session: AdminSession, topic: String, key: String, unique: Bool) async throws -> [StoredMessage] {
     var messages: [StoredMessage] = []
+    var unsupported: AdminError?
     for broker in AdminSession.brokerAddresses(try await session.route(topic)) {
         let ext: ExtFields = ["topic": topic, "key": key, "maxNum": unique ? "32" : "64", "beginTimestamp": "0",
                               "endTimestamp": String(Int64.max), "_UNIQUE_KEY_QUERY": unique ? "true" : "false"]
         let response = try await session.send(broker.address, .queryMessage, ext, timeoutMillis: 15_000)
         if response.code == ResponseCode.success.rawValue, let body = response.body {
             messages += StoredMessageCodec.decodeAll(body)
+        } else if response.code == ResponseCode.requestCodeNotSupported.rawValue {
+            unsupported = AdminError.remote(response, address: broker.address)
         }
     }
+    if messages.isEmpty, let unsupported { throw unsupported }
     return messages
 }
 
