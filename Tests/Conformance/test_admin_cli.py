@@ -3,6 +3,7 @@
 # broker's REQUEST_CODE_NOT_SUPPORTED answer (`CODE: 3`), never hardcoded — so these tests start asserting as
 # soon as the broker side lands.
 import json
+import os
 import re
 import subprocess
 
@@ -14,8 +15,8 @@ NOT_SUPPORTED = re.compile(r"CODE: 3 +DESC: (.*)")
 
 
 def admin(*args, env=None, check=False):
-    """Runs `apus admin ARGS`; returns the CompletedProcess (text)."""
-    result = subprocess.run([apus_bin(), "admin", *args], capture_output=True, text=True, timeout=60, env=env)
+    """Runs `apus admin ARGS` (APUS_ADMIN_BIN, default the served binary); returns the CompletedProcess (text)."""
+    result = subprocess.run([os.environ.get("APUS_ADMIN_BIN") or apus_bin(), "admin", *args], capture_output=True, text=True, timeout=60, env=env)
     if check:
         assert result.returncode == 0, f"apus admin {' '.join(args)} failed: {result.stderr}"
     return result
@@ -101,7 +102,6 @@ def test_cluster_list_shows_the_broker(apus):
 
 
 def test_namesrv_addr_from_environment(apus):
-    import os
     env = dict(os.environ, NAMESRV_ADDR=apus.namesrv)
     result = admin("clusterList", env=env)
     assert result.returncode == 0, result.stderr
