@@ -193,10 +193,12 @@ final class AdminSession {
     }
 
     /// The response body as JSON (an empty body is an empty object).
+    /// Object-valued keys (fastjson's and the C++ client's MessageQueue map keys) are read as their JSON text.
     static func json(_ response: RemotingCommand) throws -> JSONValue {
         guard let body = response.body, body.readableBytes > 0 else { return .object([]) }
-        do { return try JSONParser.parse(body) } catch {
-            throw AdminError("cannot parse the response body of request code as JSON: \(error)")
+        if let value = try? JSONParser.parse(body) { return value }
+        do { return try JSONParser.parse(quoteObjectKeys(String(buffer: body))) } catch {
+            throw AdminError("cannot parse the response body as JSON: \(error)")
         }
     }
 
@@ -399,3 +401,65 @@ func parseProperties(_ text: String) -> [(String, String)] {
 
 /// mqadmin boolean option values: "true" (any case) is true, anything else false.
 func javaBool(_ text: String?) -> Bool? { text.map { $0.lowercased() == "true" } }
+
+/// Rewrites object keys that are themselves JSON objects (fastjson and the C++ client write `{{"brokerName":…}:…}`
+/// for MessageQueue map keys, admin.md §1.3) as JSON strings holding that object's text.
+func quoteObjectKeys(_ text: String) -> String {
+    let bytes = Array(text.utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(bytes.count + 64)
+    var stack: [UInt8] = []
+    var expectKey = false
+    var i = 0
+    let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+    let openBrace = UInt8(ascii: "{"), closeBrace = UInt8(ascii: "}")
+    while i < bytes.count {
+        let c = bytes[i]
+        if c == quote {
+            let start = i
+            i += 1
+            while i < bytes.count && bytes[i] != quote { i += bytes[i] == backslash ? 2 : 1 }
+            i = min(i + 1, bytes.count)
+            out += bytes[start..<i]
+            expectKey = false
+            continue
+        }
+        if c == openBrace && expectKey && stack.last == openBrace {
+            let start = i
+            var depth = 0, inString = false
+            while i < bytes.count {
+                let d = bytes[i]
+                if inString {
+                    if d == backslash { i += 1 } else if d == quote { inString = false }
+                } else if d == quote {
+                    inString = true
+                } else if d == openBrace {
+                    depth += 1
+                } else if d == closeBrace {
+                    depth -= 1
+                    if depth == 0 { i += 1; break }
+                }
+                i += 1
+            }
+            out.append(quote)
+            for b in bytes[start..<min(i, bytes.count)] where b != UInt8(ascii: "\n") && b != UInt8(ascii: "\r") && b != UInt8(ascii: "\t") {
+                if b == quote || b == backslash { out.append(backslash) }
+                out.append(b)
+            }
+            out.append(quote)
+            expectKey = false
+            continue
+        }
+        switch c {
+        case openBrace: stack.append(c); expectKey = true
+        case UInt8(ascii: "["): stack.append(c); expectKey = false
+        case closeBrace, UInt8(ascii: "]"): _ = stack.popLast(); expectKey = false
+        case UInt8(ascii: ","): expectKey = stack.last == openBrace
+        case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): break
+        default: expectKey = false
+        }
+        out.append(c)
+        i += 1
+    }
+    return String(decoding: out, as: UTF8.self)
+}
