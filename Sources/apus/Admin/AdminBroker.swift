@@ -10,9 +10,9 @@ struct AdminBrokerStatus: AsyncParsableCommand {
         commandName: "brokerStatus", abstract: "Print a broker's runtime information (28).")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("b"), help: "Broker address (default: every broker of the only cluster).")
+    @Option(name: .customShort("b"), help: ArgumentHelp("Broker address (default: every broker of the only cluster).", valueName: "brokerAddr"))
     var brokerAddr: String?
-    @Option(name: .customShort("c"), help: "Cluster name: every broker of it.")
+    @Option(name: .customShort("c"), help: ArgumentHelp("Cluster name: every broker of it.", valueName: "clusterName"))
     var clusterName: String?
 
     func run() async throws {
@@ -41,9 +41,9 @@ struct AdminGetBrokerConfig: AsyncParsableCommand {
         commandName: "getBrokerConfig", abstract: "Print a broker's configuration (26).")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("b"), help: "Broker address (default: every broker of the only cluster).")
+    @Option(name: .customShort("b"), help: ArgumentHelp("Broker address (default: every broker of the only cluster).", valueName: "brokerAddr"))
     var brokerAddr: String?
-    @Option(name: .customShort("c"), help: "Cluster name: every broker of it.")
+    @Option(name: .customShort("c"), help: ArgumentHelp("Cluster name: every broker of it.", valueName: "clusterName"))
     var clusterName: String?
 
     func run() async throws {
@@ -73,13 +73,13 @@ struct AdminUpdateBrokerConfig: AsyncParsableCommand {
         commandName: "updateBrokerConfig", abstract: "Change one broker setting (25 per master).")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("k"), help: "Configuration key.")
+    @Option(name: .customShort("k"), help: ArgumentHelp("Configuration key.", valueName: "key"))
     var key: String
-    @Option(name: .customShort("v"), help: "New value.")
+    @Option(name: .customShort("v"), help: ArgumentHelp("New value.", valueName: "value"))
     var value: String
-    @Option(name: .customShort("b"), help: "Broker address (default: every master of the only cluster).")
+    @Option(name: .customShort("b"), help: ArgumentHelp("Broker address (default: every master of the only cluster).", valueName: "brokerAddr"))
     var brokerAddr: String?
-    @Option(name: .customShort("c"), help: "Cluster name: every master of it.")
+    @Option(name: .customShort("c"), help: ArgumentHelp("Cluster name: every master of it.", valueName: "clusterName"))
     var clusterName: String?
 
     func run() async throws {
@@ -104,7 +104,7 @@ struct AdminStatsAll: AsyncParsableCommand {
     @OptionGroup var options: AdminOptions
     @Flag(name: .customShort("a"), help: "Only topics with traffic in the last 24 hours.")
     var activeOnly = false
-    @Option(name: .customShort("t"), help: "Only this topic.")
+    @Option(name: .customShort("t"), help: ArgumentHelp("Only this topic.", valueName: "topic"))
     var topic: String?
 
     struct Row {

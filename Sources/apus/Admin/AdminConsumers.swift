@@ -63,9 +63,9 @@ struct AdminConsumerProgress: AsyncParsableCommand {
         commandName: "consumerProgress", abstract: "Consume progress and lag of a group (208), or a summary of every group.")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("g"), help: "Consumer group (default: every group, one line each).")
+    @Option(name: .customShort("g"), help: ArgumentHelp("Consumer group (default: every group, one line each).", valueName: "groupName"))
     var groupName: String?
-    @Option(name: .customShort("s"), help: "Show the client owning each queue: true|false.")
+    @Option(name: .customShort("s"), help: ArgumentHelp("Show the client owning each queue: true|false.", valueName: "showClientIP"))
     var showClientIP: String?
 
     func run() async throws {
@@ -166,9 +166,9 @@ struct AdminConsumerConnection: AsyncParsableCommand {
         commandName: "consumerConnection", abstract: "Clients and subscriptions of a consumer group (203).")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("g"), help: "Consumer group.")
+    @Option(name: .customShort("g"), help: ArgumentHelp("Consumer group.", valueName: "groupName"))
     var groupName: String
-    @Option(name: .customShort("b"), help: "Ask this broker address directly.")
+    @Option(name: .customShort("b"), help: ArgumentHelp("Ask this broker address directly.", valueName: "brokerAddr"))
     var brokerAddr: String?
 
     func run() async throws {
@@ -202,11 +202,11 @@ struct AdminConsumerStatus: AsyncParsableCommand {
         commandName: "consumerStatus", abstract: "Running information of a group's clients (203, then 307 per client).")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("g"), help: "Consumer group.")
+    @Option(name: .customShort("g"), help: ArgumentHelp("Consumer group.", valueName: "groupName"))
     var groupName: String
-    @Option(name: .customShort("i"), help: "Only this client id: print its running information.")
+    @Option(name: .customShort("i"), help: ArgumentHelp("Only this client id: print its running information.", valueName: "clientId"))
     var clientId: String?
-    @Option(name: .customShort("b"), help: "Ask this broker address directly.")
+    @Option(name: .customShort("b"), help: ArgumentHelp("Ask this broker address directly.", valueName: "brokerAddr"))
     var brokerAddr: String?
     @Flag(name: .customShort("s"), help: "Include the client's thread dump (jstack).")
     var jstack = false
@@ -304,9 +304,9 @@ struct AdminProducerConnection: AsyncParsableCommand {
         commandName: "producerConnection", abstract: "Clients of a producer group (204 to a broker of the topic).")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("g"), help: "Producer group.")
+    @Option(name: .customShort("g"), help: ArgumentHelp("Producer group.", valueName: "producerGroup"))
     var producerGroup: String
-    @Option(name: .customShort("t"), help: "A topic the group sends to (locates a broker).")
+    @Option(name: .customShort("t"), help: ArgumentHelp("A topic the group sends to (locates a broker).", valueName: "topic"))
     var topic: String
 
     func run() async throws {
@@ -335,13 +335,13 @@ struct AdminResetOffsetByTime: AsyncParsableCommand {
         commandName: "resetOffsetByTime", abstract: "Move a group's offsets of a topic to a point in time (222; offline: 208/29/30/15).")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("g"), help: "Consumer group.")
+    @Option(name: .customShort("g"), help: ArgumentHelp("Consumer group.", valueName: "group"))
     var group: String
-    @Option(name: .customShort("t"), help: "Topic.")
+    @Option(name: .customShort("t"), help: ArgumentHelp("Topic.", valueName: "topic"))
     var topic: String
-    @Option(name: .customShort("s"), help: "Time: now, milliseconds since the epoch, or yyyy-MM-dd#HH:mm:ss:SSS (local time).")
+    @Option(name: .customShort("s"), help: ArgumentHelp("Time: now, milliseconds since the epoch, or yyyy-MM-dd#HH:mm:ss:SSS (local time).", valueName: "timestamp"))
     var timestamp: String
-    @Option(name: .customShort("f"), help: "Force (also move forward): true|false (default true).")
+    @Option(name: .customShort("f"), help: ArgumentHelp("Force (also move forward): true|false (default true).", valueName: "force"))
     var force: String?
     @Flag(name: .customShort("c"), help: "Send the request as a C++ client would (the broker builds the C++ body).")
     var cplus = false
@@ -360,11 +360,11 @@ struct AdminSkipAccumulatedMessage: AsyncParsableCommand {
         commandName: "skipAccumulatedMessage", abstract: "Move a group's offsets of a topic to the end (resetOffsetByTime -s now).")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("g"), help: "Consumer group.")
+    @Option(name: .customShort("g"), help: ArgumentHelp("Consumer group.", valueName: "group"))
     var group: String
-    @Option(name: .customShort("t"), help: "Topic.")
+    @Option(name: .customShort("t"), help: ArgumentHelp("Topic.", valueName: "topic"))
     var topic: String
-    @Option(name: .customShort("f"), help: "Force: true|false (default true).")
+    @Option(name: .customShort("f"), help: ArgumentHelp("Force: true|false (default true).", valueName: "force"))
     var force: String?
 
     func run() async throws {

@@ -10,27 +10,27 @@ struct AdminUpdateSubGroup: AsyncParsableCommand {
         commandName: "updateSubGroup", abstract: "Create or update a subscription group (200 per master).")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("g"), help: "Consumer group.")
+    @Option(name: .customShort("g"), help: ArgumentHelp("Consumer group.", valueName: "groupName"))
     var groupName: String
-    @Option(name: .customShort("b"), help: "Broker address (default: every master of the only cluster).")
+    @Option(name: .customShort("b"), help: ArgumentHelp("Broker address (default: every master of the only cluster).", valueName: "brokerAddr"))
     var brokerAddr: String?
-    @Option(name: .customShort("c"), help: "Cluster name: every master of it.")
+    @Option(name: .customShort("c"), help: ArgumentHelp("Cluster name: every master of it.", valueName: "clusterName"))
     var clusterName: String?
-    @Option(name: .customShort("s"), help: "Consume enable: true|false (default true).")
+    @Option(name: .customShort("s"), help: ArgumentHelp("Consume enable: true|false (default true).", valueName: "consumeEnable"))
     var consumeEnable: String?
-    @Option(name: .customShort("m"), help: "Consume from min enable: true|false (default false).")
+    @Option(name: .customShort("m"), help: ArgumentHelp("Consume from min enable: true|false (default false).", valueName: "consumeFromMinEnable"))
     var consumeFromMinEnable: String?
-    @Option(name: .customShort("d"), help: "Consume broadcast enable: true|false (default false).")
+    @Option(name: .customShort("d"), help: ArgumentHelp("Consume broadcast enable: true|false (default false).", valueName: "consumeBroadcastEnable"))
     var consumeBroadcastEnable: String?
-    @Option(name: .customShort("q"), help: "Retry queue count (default 1).")
+    @Option(name: .customShort("q"), help: ArgumentHelp("Retry queue count (default 1).", valueName: "retryQueueNums"))
     var retryQueueNums: Int32 = 1
-    @Option(name: .customShort("r"), help: "Retry max times (default 16).")
+    @Option(name: .customShort("r"), help: ArgumentHelp("Retry max times (default 16).", valueName: "retryMaxTimes"))
     var retryMaxTimes: Int32 = 16
-    @Option(name: .customShort("i"), help: "Broker id to consume from (default 0).")
+    @Option(name: .customShort("i"), help: ArgumentHelp("Broker id to consume from (default 0).", valueName: "brokerId"))
     var brokerId: Int64 = 0
-    @Option(name: .customShort("w"), help: "Which broker when consume slowly (default 1).")
+    @Option(name: .customShort("w"), help: ArgumentHelp("Which broker when consume slowly (default 1).", valueName: "whichBrokerWhenConsumeSlowly"))
     var whichBrokerWhenConsumeSlowly: Int64 = 1
-    @Option(name: .customShort("a"), help: "Notify consumer ids changed: true|false (default true).")
+    @Option(name: .customShort("a"), help: ArgumentHelp("Notify consumer ids changed: true|false (default true).", valueName: "notifyConsumerIdsChanged"))
     var notifyConsumerIdsChanged: String?
 
     func run() async throws {
@@ -79,13 +79,13 @@ struct AdminDeleteSubGroup: AsyncParsableCommand {
         abstract: "Delete a subscription group (207 per master; for a cluster also its %RETRY% and %DLQ% topics).")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("g"), help: "Consumer group.")
+    @Option(name: .customShort("g"), help: ArgumentHelp("Consumer group.", valueName: "groupName"))
     var groupName: String
-    @Option(name: .customShort("b"), help: "Broker address (default: every master of the only cluster).")
+    @Option(name: .customShort("b"), help: ArgumentHelp("Broker address (default: every master of the only cluster).", valueName: "brokerAddr"))
     var brokerAddr: String?
-    @Option(name: .customShort("c"), help: "Cluster name: every master of it, then delete %RETRY%G and %DLQ%G there.")
+    @Option(name: .customShort("c"), help: ArgumentHelp("Cluster name: every master of it, then delete %RETRY%G and %DLQ%G there.", valueName: "clusterName"))
     var clusterName: String?
-    @Option(name: .customShort("r"), help: "Also remove the group's offsets: true|false (default false).")
+    @Option(name: .customShort("r"), help: ArgumentHelp("Also remove the group's offsets: true|false (default false).", valueName: "removeOffset"))
     var removeOffset: String?
 
     func run() async throws {

@@ -11,11 +11,11 @@ struct AdminQueryMsgById: AsyncParsableCommand {
         commandName: "queryMsgById", abstract: "Show messages by offset message id (33 to the id's store host).")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("i"), help: "Offset message id(s), comma-separated.")
+    @Option(name: .customShort("i"), help: ArgumentHelp("Offset message id(s), comma-separated.", valueName: "msgId"))
     var msgId: String
-    @Option(name: .customShort("g"), help: "With -d: consumer group to push the message to (309).")
+    @Option(name: .customShort("g"), help: ArgumentHelp("With -d: consumer group to push the message to (309).", valueName: "consumerGroup"))
     var consumerGroup: String?
-    @Option(name: .customShort("d"), help: "With -g: client id to push the message to.")
+    @Option(name: .customShort("d"), help: ArgumentHelp("With -g: client id to push the message to.", valueName: "clientId"))
     var clientId: String?
 
     func run() async throws {
@@ -61,9 +61,9 @@ struct AdminQueryMsgByKey: AsyncParsableCommand {
         commandName: "queryMsgByKey", abstract: "Find messages by key (12 to every broker of the topic).")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("t"), help: "Topic.")
+    @Option(name: .customShort("t"), help: ArgumentHelp("Topic.", valueName: "topic"))
     var topic: String
-    @Option(name: .customShort("k"), help: "Message key.")
+    @Option(name: .customShort("k"), help: ArgumentHelp("Message key.", valueName: "msgKey"))
     var msgKey: String
 
     func run() async throws {
@@ -111,15 +111,15 @@ struct AdminQueryMsgByUniqueKey: AsyncParsableCommand {
         commandName: "queryMsgByUniqueKey", abstract: "Show a message by its unique key (client message id) (12).")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("i"), help: "Unique key (UNIQ_KEY).")
+    @Option(name: .customShort("i"), help: ArgumentHelp("Unique key (UNIQ_KEY).", valueName: "msgId"))
     var msgId: String
-    @Option(name: .customShort("t"), help: "Topic.")
+    @Option(name: .customShort("t"), help: ArgumentHelp("Topic.", valueName: "topic"))
     var topic: String
     @Flag(name: .customShort("a"), help: "Print every match, not only the oldest.")
     var showAll = false
-    @Option(name: .customShort("g"), help: "With -d: consumer group to push the message to (309).")
+    @Option(name: .customShort("g"), help: ArgumentHelp("With -d: consumer group to push the message to (309).", valueName: "consumerGroup"))
     var consumerGroup: String?
-    @Option(name: .customShort("d"), help: "With -g: client id to push the message to.")
+    @Option(name: .customShort("d"), help: ArgumentHelp("With -g: client id to push the message to.", valueName: "clientId"))
     var clientId: String?
 
     func run() async throws {
@@ -160,13 +160,13 @@ struct AdminQueryMsgByOffset: AsyncParsableCommand {
         commandName: "queryMsgByOffset", abstract: "Show the message at a queue offset (11 PULL_MESSAGE, group TOOLS_CONSUMER).")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("t"), help: "Topic.")
+    @Option(name: .customShort("t"), help: ArgumentHelp("Topic.", valueName: "topic"))
     var topic: String
-    @Option(name: .customShort("b"), help: "Broker name.")
+    @Option(name: .customShort("b"), help: ArgumentHelp("Broker name.", valueName: "brokerName"))
     var brokerName: String
-    @Option(name: .customShort("i"), help: "Queue id.")
+    @Option(name: .customShort("i"), help: ArgumentHelp("Queue id.", valueName: "queueId"))
     var queueId: Int32
-    @Option(name: .customShort("o"), help: "Queue offset.")
+    @Option(name: .customShort("o"), help: ArgumentHelp("Queue offset.", valueName: "offset"))
     var offset: Int64
 
     func run() async throws {

@@ -13,7 +13,7 @@ struct AdminClusterList: AsyncParsableCommand {
     @OptionGroup var options: AdminOptions
     @Flag(name: .customShort("m"), help: "Print message totals (yesterday, today) instead of TPS.")
     var moreStats = false
-    @Option(name: .customShort("i"), help: "Repeat every N seconds.")
+    @Option(name: .customShort("i"), help: ArgumentHelp("Repeat every N seconds.", valueName: "interval"))
     var interval: Int?
 
     func run() async throws {
@@ -140,7 +140,7 @@ struct AdminTopicRoute: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "topicRoute", abstract: "Print the route of a topic (105).")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("t"), help: "Topic.")
+    @Option(name: .customShort("t"), help: ArgumentHelp("Topic.", valueName: "topic"))
     var topic: String
     @Flag(name: .customShort("l"), help: "Print the route as a table.")
     var list = false
@@ -206,7 +206,7 @@ struct AdminTopicStatus: AsyncParsableCommand {
         commandName: "topicStatus", abstract: "Min/max offsets of every queue of a topic (105, then 202 per broker).")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("t"), help: "Topic.")
+    @Option(name: .customShort("t"), help: ArgumentHelp("Topic.", valueName: "topic"))
     var topic: String
 
     func run() async throws {
@@ -243,23 +243,23 @@ struct AdminUpdateTopic: AsyncParsableCommand {
         commandName: "updateTopic", abstract: "Create or update a topic (17 per master; -o true also writes ORDER_TOPIC_CONFIG).")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("t"), help: "Topic.")
+    @Option(name: .customShort("t"), help: ArgumentHelp("Topic.", valueName: "topic"))
     var topic: String
-    @Option(name: .customShort("b"), help: "Broker address (default: every master of the only cluster).")
+    @Option(name: .customShort("b"), help: ArgumentHelp("Broker address (default: every master of the only cluster).", valueName: "brokerAddr"))
     var brokerAddr: String?
-    @Option(name: .customShort("c"), help: "Cluster name: every master of it.")
+    @Option(name: .customShort("c"), help: ArgumentHelp("Cluster name: every master of it.", valueName: "clusterName"))
     var clusterName: String?
-    @Option(name: .customShort("r"), help: "Read queue count.")
+    @Option(name: .customShort("r"), help: ArgumentHelp("Read queue count.", valueName: "readQueueNums"))
     var readQueueNums: Int32 = 8
-    @Option(name: .customShort("w"), help: "Write queue count.")
+    @Option(name: .customShort("w"), help: ArgumentHelp("Write queue count.", valueName: "writeQueueNums"))
     var writeQueueNums: Int32 = 8
-    @Option(name: .customShort("p"), help: "Permission: 2 write, 4 read, 6 read+write.")
+    @Option(name: .customShort("p"), help: ArgumentHelp("Permission: 2 write, 4 read, 6 read+write.", valueName: "perm"))
     var perm: Int32 = 6
-    @Option(name: .customShort("o"), help: "Order topic: true|false.")
+    @Option(name: .customShort("o"), help: ArgumentHelp("Order topic: true|false.", valueName: "order"))
     var order: String?
-    @Option(name: .customShort("u"), help: "Unit topic: true|false.")
+    @Option(name: .customShort("u"), help: ArgumentHelp("Unit topic: true|false.", valueName: "unit"))
     var unit: String?
-    @Option(name: .customShort("s"), help: "Has unit subscription: true|false.")
+    @Option(name: .customShort("s"), help: ArgumentHelp("Has unit subscription: true|false.", valueName: "hasUnitSub"))
     var hasUnitSub: String?
 
     func run() async throws {
@@ -314,9 +314,9 @@ struct AdminDeleteTopic: AsyncParsableCommand {
         commandName: "deleteTopic", abstract: "Delete a topic from every master of a cluster (215) and the name servers (216).")
 
     @OptionGroup var options: AdminOptions
-    @Option(name: .customShort("t"), help: "Topic.")
+    @Option(name: .customShort("t"), help: ArgumentHelp("Topic.", valueName: "topic"))
     var topic: String
-    @Option(name: .customShort("c"), help: "Cluster name (default: the only cluster).")
+    @Option(name: .customShort("c"), help: ArgumentHelp("Cluster name (default: the only cluster).", valueName: "clusterName"))
     var clusterName: String?
 
     func run() async throws {
