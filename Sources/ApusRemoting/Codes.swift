@@ -8,7 +8,6 @@ public enum RequestCode: Int32, Sendable {
     case endTransaction = 37, getConsumerListByGroup = 38, checkTransactionState = 39
     case notifyConsumerIdsChanged = 40, lockBatchMQ = 41, unlockBatchMQ = 42
     case registerBroker = 103, unregisterBroker = 104, getRouteinfoByTopic = 105, getBrokerClusterInfo = 106
-    case putKVConfig = 100, queryTopicConsumeByWho = 300, viewBrokerStatsData = 315
     case getAllTopicListFromNameserver = 206, resetConsumerClientOffset = 220, getConsumerStatusFromClient = 221
     case getConsumerRunningInfo = 307, consumeMessageDirectly = 309, sendMessageV2 = 310
     case sendBatchMessage = 320, queryDataVersion = 322
@@ -17,6 +16,8 @@ public enum RequestCode: Int32, Sendable {
     case updateAndCreateSubscriptionGroup = 200, getAllSubscriptionGroupConfig = 201, getTopicStatsInfo = 202
     case getConsumerConnectionList = 203, getProducerConnectionList = 204, deleteSubscriptionGroup = 207
     case getConsumeStats = 208, deleteTopicInBroker = 215, deleteTopicInNamesrv = 216, invokeBrokerToResetOffset = 222
+    case queryTopicConsumeByWho = 300, getSystemTopicListFromNs = 304, getSystemTopicListFromBroker = 305
+    case viewBrokerStatsData = 315, getAllProducerInfo = 328
 }
 
 public enum ResponseCode: Int32, Sendable {

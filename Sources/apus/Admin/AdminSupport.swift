@@ -157,17 +157,25 @@ final class AdminSession {
     /// Sends a request and returns the response whatever its code.
     func send(_ address: String, _ code: RequestCode, _ ext: ExtFields = [:], body: ByteBuffer? = nil,
               language: String = "JAVA", timeoutMillis: Int64 = AdminSession.timeoutMillis) async throws -> RemotingCommand {
+        try await send(address, rawCode: code.rawValue, ext, body: body, language: language, timeoutMillis: timeoutMillis)
+    }
+
+    /// For codes the shared `RequestCode` does not list (PUT_KV_CONFIG).
+    func send(_ address: String, rawCode code: Int32, _ ext: ExtFields = [:], body: ByteBuffer? = nil,
+              language: String = "JAVA", timeoutMillis: Int64 = AdminSession.timeoutMillis) async throws -> RemotingCommand {
         let client = try await client(address)
-        var request = RemotingCommand.request(code: code, extFields: ext, body: body)
-        request.language = language
+        let request = RemotingCommand(code: code, language: language, extFields: ext, body: body)
         do {
             return try await client.request(request, timeout: .milliseconds(timeoutMillis))
         } catch RemotingError.timeout {
-            throw AdminError("timeout after \(timeoutMillis) ms waiting for \(address) (request code \(code.rawValue))")
+            throw AdminError("timeout after \(timeoutMillis) ms waiting for \(address) (request code \(code))")
         } catch {
-            throw AdminError("request code \(code.rawValue) to \(address) failed: \(AdminSession.describe(error))")
+            throw AdminError("request code \(code) to \(address) failed: \(AdminSession.describe(error))")
         }
     }
+
+    /// PUT_KV_CONFIG (admin.md §3.6).
+    static let putKVConfigCode: Int32 = 100
 
     /// Sends a request; a response code other than SUCCESS throws `CODE: n  DESC: remark`.
     func invoke(_ address: String, _ code: RequestCode, _ ext: ExtFields = [:], body: ByteBuffer? = nil,

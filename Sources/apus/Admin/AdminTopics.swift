@@ -300,7 +300,7 @@ struct AdminUpdateTopic: AsyncParsableCommand {
         guard !names.isEmpty else { return }
         let value = names.sorted().map { "\($0):\(writeQueueNums)" }.joined(separator: ";")
         for address in session.nameServers {
-            let response = try await session.send(address, .putKVConfig,
+            let response = try await session.send(address, rawCode: AdminSession.putKVConfigCode,
                                                   ["namespace": "ORDER_TOPIC_CONFIG", "key": topic, "value": value])
             if response.code != ResponseCode.success.rawValue && response.code != ResponseCode.requestCodeNotSupported.rawValue {
                 throw AdminError.remote(response, address: address)
