@@ -11,6 +11,13 @@ public enum RequestCode: Int32, Sendable {
     case getAllTopicListFromNameserver = 206, resetConsumerClientOffset = 220, getConsumerStatusFromClient = 221
     case getConsumerRunningInfo = 307, consumeMessageDirectly = 309, sendMessageV2 = 310
     case sendBatchMessage = 320, queryDataVersion = 322
+    // Admin (admin.md §2).
+    case getAllTopicConfig = 21, updateBrokerConfig = 25, getBrokerConfig = 26, getBrokerRuntimeInfo = 28
+    case updateAndCreateSubscriptionGroup = 200, getAllSubscriptionGroupConfig = 201, getTopicStatsInfo = 202
+    case getConsumerConnectionList = 203, getProducerConnectionList = 204, deleteSubscriptionGroup = 207
+    case getConsumeStats = 208, deleteTopicInBroker = 215, deleteTopicInNamesrv = 216, invokeBrokerToResetOffset = 222
+    case queryTopicConsumeByWho = 300, getSystemTopicListFromNs = 304, getSystemTopicListFromBroker = 305
+    case viewBrokerStatsData = 315, getAllProducerInfo = 328
 }
 
 public enum ResponseCode: Int32, Sendable {
