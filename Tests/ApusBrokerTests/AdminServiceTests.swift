@@ -362,3 +362,25 @@ private func mq(_ topic: String, _ queueId: Int32) -> MessageQueue {
     #expect(runtime["putTps"]?.split(separator: " ").allSatisfy { Double($0)! > 0 } == true)
     #expect(AdminService.sumTriples("1.0 2.0 3.0", "0.5 0.5 0.5") == "1.5 2.5 3.5")
 }
+
+@Test func consumeEnableAndConsumeBroadcastEnableGovernPulls() throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    _ = try sendSpaced(h, topic: "Gate", count: 1, queueNums: 1)
+    let query = { (group: String) in
+        PullQuery(group: group, topic: "Gate", queueId: 0, offset: 0, maxMessages: 1,
+                  subscription: Subscription(topic: "Gate", expression: "*", subVersion: 0))
+    }
+    try h.broker.admin.updateSubscriptionGroup(SubscriptionGroupConfig(groupName: "Off", consumeEnable: false))
+    #expect(throws: ServiceError(.noPermission, "subscription group no permission, Off")) { try h.broker.consume.pull(query("Off"), now: t0) }
+    try h.broker.admin.updateSubscriptionGroup(SubscriptionGroupConfig(groupName: "Off", consumeEnable: true))
+    #expect(try h.broker.consume.pull(query("Off"), now: t0).status == .found)
+
+    try h.broker.admin.updateSubscriptionGroup(SubscriptionGroupConfig(groupName: "NoBc", consumeBroadcastEnable: false))
+    try member(h, group: "NoBc", clientId: "c1", connection: 1, topics: ["Gate"])
+    #expect(try h.broker.consume.pull(query("NoBc"), now: t0).status == .found, "clustering members may consume")
+    try member(h, group: "NoBc", clientId: "c2", connection: 2, model: .broadcasting, topics: ["Gate"])
+    #expect(throws: ServiceError(.noPermission, "the consumer group[NoBc] can not consume by broadcast way")) {
+        try h.broker.consume.pull(query("NoBc"), now: t0)
+    }
+}

@@ -66,6 +66,15 @@ final class ConsumeService: Sendable {
 
     func pull(_ query: PullQuery, now: Int64) throws(ServiceError) -> PullOutcome {
         try GroupService.validate(group: query.group)
+        // The group's admin switches (UPDATE_AND_CREATE_SUBSCRIPTIONGROUP): consumption off, or no broadcasting.
+        if let config = groups.configs.get(query.group), !config.consumeEnable || !config.consumeBroadcastEnable {
+            guard config.consumeEnable else {
+                throw ServiceError(.noPermission, "subscription group no permission, \(query.group)")
+            }
+            if groups.effectiveModel(of: query.group) == .broadcasting {
+                throw ServiceError(.noPermission, "the consumer group[\(query.group)] can not consume by broadcast way")
+            }
+        }
         if let config = topics.get(query.topic) {
             guard Permission.isReadable(config.perm) else {
                 throw ServiceError(.noPermission, "the topic [\(query.topic)] is not readable")

@@ -137,6 +137,11 @@ final class GroupService: Sendable {
         }
     }
 
+    /// The group's effective model among its live members (nil: no member).
+    func effectiveModel(of group: String) -> MessageModel? {
+        state.withLock { $0.consumers.effectiveModel(of: group) }
+    }
+
     func offsetOwner(group: String, connection: ConnectionID?) -> OffsetOwner {
         guard let connection else { return .group }
         return state.withLock { $0.consumers.offsetOwner(group: group, connection: connection) }
