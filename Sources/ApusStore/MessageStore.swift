@@ -202,6 +202,19 @@ public final class MessageStore: Sendable {
         }
     }
 
+    /// Deletes the consume queues of `topic` (DELETE_TOPIC_IN_BROKER): its messages stay in the commit log until
+    /// retention removes them, but a topic created again under the name starts with empty queues. Returns how many
+    /// queues were deleted.
+    @discardableResult
+    public func deleteQueues(topic: String) -> Int {
+        let removed = queueTable.withLock { table in
+            table.keys.filter { $0.topic == topic }.compactMap { table.removeValue(forKey: $0) }
+        }
+        for queue in removed { queue.destroy() }
+        if !removed.isEmpty { rmdir(queueRoot + "/" + topic) }
+        return removed.count
+    }
+
     public func queues() -> [(topic: String, queueId: Int32)] {
         queueTable.withLock { $0.keys.map { ($0.topic, $0.queueId) } }.sorted { ($0.topic, $0.queueId) < ($1.topic, $1.queueId) }
     }

@@ -171,13 +171,15 @@ final class AdminService: Sendable {
         guard !isSystemTopic(topic) else { throw ServiceError(.systemError, "The topic[\(topic)] is conflict with system topic.") }
     }
 
-    /// DELETE_TOPIC_IN_BROKER (215): the config goes (persisted; the name server hears at once); stored messages and
-    /// consumer offsets stay (as RocketMQ keeps offsets). Deleting an unknown topic succeeds.
+    /// DELETE_TOPIC_IN_BROKER (215): the config goes (persisted; the name server hears at once) and so do the topic's
+    /// consume queues (a topic created again starts empty); the records stay in the commit log until retention, and
+    /// consumer offsets stay (as RocketMQ keeps them). Deleting an unknown topic succeeds.
     func deleteTopic(_ topic: String) throws(ServiceError) {
         try validateTopicForAdmin(topic)
         do { try topics.delete(topic) } catch {
             throw ServiceError(.systemError, "cannot persist the deletion of topic \(topic): \(error)")
         }
+        store.deleteQueues(topic: topic)
     }
 
     // MARK: Subscription groups
