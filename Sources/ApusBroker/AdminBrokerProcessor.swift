@@ -1,6 +1,7 @@
-// AdminBrokerProcessor: the broker's admin request codes (admin.md §4–§9) — 17, 21, 26, 28, 200, 201, 202, 203, 204,
-// 207, 208, 215, 222 (and the RESET_CONSUMER_CLIENT_OFFSET 220 it sends to the group's members), 300, 305, 315,
-// 328, 12, 33, and the relays 307 and 309 (answered by the client). Decodes the header or body, calls AdminService, encodes the answer in the tools' JSON shapes (AdminBodies).
+// AdminBrokerProcessor: the broker's admin request codes (admin.md §4–§9) — 17, 21, 25, 26, 28, 200, 201, 202, 203,
+// 204, 207, 208, 215, 222 (and the RESET_CONSUMER_CLIENT_OFFSET 220 it sends to the group's members), 300, 305, 315,
+// 328, 12, 33, and the relays 307 and 309 (answered by the client). Decodes the header or body, calls AdminService,
+// encodes the answer in the tools' JSON shapes (AdminBodies).
 
 import ApusGroups
 import ApusMessage
@@ -73,7 +74,7 @@ final class AdminBrokerProcessor: Sendable {
              .getAllSubscriptionGroupConfig, .deleteSubscriptionGroup, .getConsumeStats, .getConsumerConnectionList,
              .getProducerConnectionList, .invokeBrokerToResetOffset, .queryMessage, .viewMessageById, .getBrokerRuntimeInfo,
              .getBrokerConfig, .queryTopicConsumeByWho, .getSystemTopicListFromBroker, .getAllProducerInfo, .updateAndCreateTopic,
-             .viewBrokerStatsData:
+             .viewBrokerStatsData, .updateBrokerConfig:
             return true
         default:
             return false
@@ -239,6 +240,13 @@ final class AdminBrokerProcessor: Sendable {
             let data = try admin.statsData(name: header.statsName, key: header.statsKey, now: currentMillis())
             let body = BrokerStatsData(statsMinute: data.minute.wire, statsHour: data.hour.wire, statsDay: data.day.wire)
             return .response(to: request, code: .success, body: body.encode())
+
+        case .updateBrokerConfig:
+            // No body: nothing changes (Java answers 0).
+            guard let body = request.body, body.readableBytes > 0 else { return .response(to: request, code: .success) }
+            let applied = try admin.updateBrokerConfig(String(buffer: body), now: currentMillis())
+            logger.info("broker settings changed by admin", metadata: ["keys": "\(applied.joined(separator: ","))"])
+            return .response(to: request, code: .success)
 
         case .getBrokerConfig:
             let (text, version) = admin.brokerConfig()

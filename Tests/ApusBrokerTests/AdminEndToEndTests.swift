@@ -1,7 +1,7 @@
 // Admin codes over loopback remoting: a C++-speaking consumer and a producer heartbeat, then an admin client asks
 // for the groups of a topic (300), consume stats (208), connections (203, 204), resets offsets (222 → the consumer
 // receives 220 in the C++ list form), relays 307/309 to the consumer, deletes the topic on the broker (215) and the
-// name server (216), lists the broker config (26); unknown codes answer 3.
+// name server (216), changes and lists the broker config (25, 26); unknown codes answer 3.
 
 import ApusMessage
 import ApusRemoting
@@ -93,8 +93,12 @@ import Testing
     #expect(nsDeleted.code == ResponseCode.success.rawValue)
     #expect(h.nameServer.route(topic: "E2E") == nil)
 
+    let updated = try await ask(admin, RemotingCommand(code: RequestCode.updateBrokerConfig.rawValue,
+                                                       body: ByteBuffer(string: "defaultTopicQueueNums=4\n")))
+    #expect(updated.code == ResponseCode.success.rawValue)
     let config = try await ask(admin, RemotingCommand(code: RequestCode.getBrokerConfig.rawValue))
-    #expect(try config.decodeHeader(GetBrokerConfigResponseHeader.self).version.hasPrefix(#"{"counter":0,"timestamp":"#))
+    #expect(try config.decodeHeader(GetBrokerConfigResponseHeader.self).version.hasPrefix(#"{"counter":1,"timestamp":"#))
+    #expect(String(buffer: try #require(config.body)).contains("defaultTopicQueueNums=4\n"))
     #expect(String(buffer: try #require(config.body)).contains("brokerName=broker-a\n"))
 
     let running = try await ask(admin, .request(code: .getConsumerRunningInfo, header: GetConsumerRunningInfoRequestHeader(

@@ -389,3 +389,35 @@ private func mq(_ topic: String, _ queueId: Int32) -> MessageQueue {
         try h.broker.consume.pull(query("NoBc"), now: t0)
     }
 }
+
+@Test func updateBrokerConfigChangesLiveSettingsAndRefusesTheRest() throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    _ = try sendSpaced(h, topic: "Live", count: 3, queueNums: 1)
+    let admin = h.broker.admin
+    #expect(try admin.updateBrokerConfig("maxTransferCountOnMessageInMemory=1\nautoCreateSubscriptionGroup=false\nnoSuchKey=1\n",
+                                         now: t0) == ["maxTransferCountOnMessageInMemory", "autoCreateSubscriptionGroup"])
+    let (text, version) = admin.brokerConfig()
+    #expect(text.contains("maxTransferCountOnMessageInMemory=1\n") && text.contains("autoCreateSubscriptionGroup=false\n"))
+    #expect(version == DataVersion(counter: 1, timestamp: t0))
+    // In effect at once.
+    let pulled = try h.broker.consume.pull(PullQuery(group: "LG", topic: "Live", queueId: 0, offset: 0, maxMessages: 32,
+                                                     subscription: Subscription(topic: "Live", expression: "*", subVersion: 0)), now: t0)
+    #expect(pulled.nextBeginOffset == 1, "one message per pull")
+    #expect(throws: ServiceError.self) { try h.broker.groups.config(of: "BrandNewGroup") }
+
+    #expect(throws: ServiceError(.noPermission, "Can not update config in black list.")) {
+        try admin.updateBrokerConfig("brokerConfigPath=/tmp/x", now: t0)
+    }
+    do {
+        try admin.updateBrokerConfig("listenPort=1234\nlongPollingEnable=false", now: t0)
+        Issue.record("settings fixed at start are refused")
+    } catch {
+        #expect(error.kind == .systemError && error.remark.hasPrefix("listenPort can only be changed"))
+    }
+    #expect(throws: ServiceError(.systemError, "string2Properties error")) { try admin.updateBrokerConfig("no equals sign", now: t0) }
+    #expect(throws: ServiceError.self) { try admin.updateBrokerConfig("longPollingEnable=maybe", now: t0) }
+    #expect(throws: ServiceError.self) { try admin.updateBrokerConfig("maxTransferCountOnMessageInMemory=0", now: t0) }
+    #expect(h.broker.settings.longPollingEnable, "nothing changed by refused updates")
+    #expect(admin.brokerConfig().version.counter == 1)
+}

@@ -79,19 +79,21 @@ final class AdminService: Sendable {
     private let groups: GroupService
     private let offsetTable: ConsumerOffsetTable
     private let stats: StatsService
-    private let config: BrokerConfig
-    private var brokerName: String { config.brokerName }
-    private var clusterName: String { config.brokerClusterName }
+    private let settings: RuntimeSettings
+    private let brokerName: String
+    private let clusterName: String
     let bootTimestamp: Int64
 
     init(store: MessageStore, topics: TopicRegistry, groups: GroupService, offsetTable: ConsumerOffsetTable,
-         stats: StatsService, config: BrokerConfig, bootTimestamp: Int64) {
+         stats: StatsService, settings: RuntimeSettings, bootTimestamp: Int64) {
         self.store = store
         self.topics = topics
         self.groups = groups
         self.offsetTable = offsetTable
         self.stats = stats
-        self.config = config
+        self.settings = settings
+        brokerName = settings.current.config.brokerName
+        clusterName = settings.current.config.brokerClusterName
         self.bootTimestamp = bootTimestamp
     }
 
@@ -352,11 +354,22 @@ final class AdminService: Sendable {
 
     // MARK: Runtime
 
-    /// GET_BROKER_CONFIG (26): every setting as Java properties text (`key=value` lines) and the config's data
-    /// version (Apus changes no setting at runtime: counter 0, stamped at boot).
+    /// GET_BROKER_CONFIG (26): every setting as it stands now, as Java properties text (`key=value` lines), and the
+    /// data version of the last change (counter 0 until UPDATE_BROKER_CONFIG changes something).
     func brokerConfig() -> (text: String, version: DataVersion) {
-        let text = config.properties.map { "\($0.key)=\($0.value)\n" }.joined()
-        return (text, DataVersion(counter: 0, timestamp: bootTimestamp))
+        let (config, version) = settings.current
+        return (config.properties.map { "\($0.key)=\($0.value)\n" }.joined(), version)
+    }
+
+    /// UPDATE_BROKER_CONFIG (25): `text` is properties text; see `RuntimeSettings.update` for what may change.
+    /// Unparsable → 1 `string2Properties error` (Java's remark).
+    @discardableResult
+    func updateBrokerConfig(_ text: String, now: Int64) throws(ServiceError) -> [String] {
+        let parsed: [(key: String, value: String)]
+        do { parsed = try BrokerConfig.parseProperties(text) } catch {
+            throw ServiceError(.systemError, "string2Properties error")
+        }
+        return try settings.update(parsed, now: now)
     }
 
     /// GET_BROKER_RUNTIME_INFO (28): every key the tools parse (admin.md §8.1), values as strings in Java's formats.

@@ -49,19 +49,18 @@ final class ConsumeService: Sendable {
     private let topics: TopicRegistry
     private let groups: GroupService
     private let offsets: OffsetService
-    private let maxMessagesPerPull: Int
-    private let maxBytesPerPull: Int
+    /// `maxTransferCountOnMessageInMemory` / `maxTransferBytesOnMessageInMemory`, changeable at runtime.
+    private let settings: RuntimeSettings
     private let stats: StatsService
 
-    init(store: MessageStore, topics: TopicRegistry, groups: GroupService, offsets: OffsetService, maxMessagesPerPull: Int,
-         maxBytesPerPull: Int, stats: StatsService) {
+    init(store: MessageStore, topics: TopicRegistry, groups: GroupService, offsets: OffsetService, settings: RuntimeSettings,
+         stats: StatsService) {
         self.stats = stats
         self.store = store
         self.topics = topics
         self.groups = groups
         self.offsets = offsets
-        self.maxMessagesPerPull = maxMessagesPerPull
-        self.maxBytesPerPull = maxBytesPerPull
+        self.settings = settings
     }
 
     func pull(_ query: PullQuery, now: Int64) throws(ServiceError) -> PullOutcome {
@@ -102,7 +101,8 @@ final class ConsumeService: Sendable {
         }
         let result = store.getMessages(
             topic: query.topic, queueId: query.queueId, offset: query.offset,
-            maxCount: min(max(1, query.maxMessages), maxMessagesPerPull), maxBytes: maxBytesPerPull,
+            maxCount: min(max(1, query.maxMessages), settings.maxTransferCountOnMessageInMemory),
+            maxBytes: settings.maxTransferBytesOnMessageInMemory,
             filter: { subscription?.matches(tagsCode: $0) ?? true })
 
         let status: PullOutcome.Status
