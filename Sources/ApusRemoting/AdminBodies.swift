@@ -2,7 +2,7 @@
 // (21, 200, 201), topic stats (202), consume stats (208), consumer and producer connections (203, 204), the KV
 // table of runtime info (28), reset-offset bodies (222, 220 in Java's map form and the C++ client's list form), the
 // group list of QUERY_TOPIC_CONSUME_BY_WHO (300), the producer table of GET_ALL_PRODUCER_INFO (328) and the
-// BrokerStatsData of VIEW_BROKER_STATS_DATA (315).
+// BrokerStatsData of VIEW_BROKER_STATS_DATA (315) and the ConsumeStatsList of GET_BROKER_CONSUME_STATS (317).
 //
 // Written as standard JSON shaped like fastjson's output: keys sorted, enums as names, numbers as numbers, and a
 // map keyed by MessageQueue written with the compact JSON of the queue as a quoted key
@@ -277,6 +277,11 @@ public struct ConsumeStatsBody: RemotingBody, Equatable {
 
     public func write(to w: inout JSONWriter) {
         w.beginObject()
+        writeMembers(to: &w)
+        w.endObject()
+    }
+
+    fileprivate func writeMembers(to w: inout JSONWriter) {
         w.double("consumeTps", consumeTps)
         w.queueMap("offsetTable", offsetTable) { w, o in
             w.beginObject()
@@ -285,7 +290,6 @@ public struct ConsumeStatsBody: RemotingBody, Equatable {
             w.number("lastTimestamp", o.lastTimestamp)
             w.endObject()
         }
-        w.endObject()
     }
 }
 
@@ -611,6 +615,64 @@ public struct BrokerStatsData: RemotingBody, Equatable {
         statsHour.write(to: &w)
         w.key("statsMinute")
         statsMinute.write(to: &w)
+        w.endObject()
+    }
+}
+
+// MARK: - Broker consume stats (317)
+
+/// GET_BROKER_CONSUME_STATS (317) answer:
+/// `{"brokerAddr":…,"consumeStatsList":[{group:[ConsumeStats per topic]}, …one map per group],"totalDiff":N}`.
+public struct ConsumeStatsList: RemotingBody, Equatable {
+    public struct GroupStats: Sendable, Equatable {
+        public var group: String
+        public var stats: [ConsumeStatsBody]
+
+        public init(group: String, stats: [ConsumeStatsBody]) {
+            self.group = group
+            self.stats = stats
+        }
+    }
+
+    public var brokerAddr: String
+    public var consumeStatsList: [GroupStats]
+    public var totalDiff: Int64
+
+    public init(brokerAddr: String, consumeStatsList: [GroupStats], totalDiff: Int64) {
+        self.brokerAddr = brokerAddr
+        self.consumeStatsList = consumeStatsList
+        self.totalDiff = totalDiff
+    }
+
+    public init(json: JSONValue) throws {
+        var list: [GroupStats] = []
+        for map in json["consumeStatsList"]?.arrayValue ?? [] {
+            for (group, stats) in map.objectValue ?? [] {
+                list.append(GroupStats(group: group, stats: try (stats.arrayValue ?? []).map(ConsumeStatsBody.init(json:))))
+            }
+        }
+        self.init(brokerAddr: json.text("brokerAddr"), consumeStatsList: list, totalDiff: json.long("totalDiff"))
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.string("brokerAddr", brokerAddr)
+        w.key("consumeStatsList")
+        w.beginArray()
+        for entry in consumeStatsList {
+            w.beginObject()
+            w.key(entry.group)
+            w.beginArray()
+            for stats in entry.stats {
+                w.beginObject()
+                stats.writeMembers(to: &w)
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+        }
+        w.endArray()
+        w.number("totalDiff", totalDiff)
         w.endObject()
     }
 }

@@ -421,3 +421,32 @@ private func mq(_ topic: String, _ queueId: Int32) -> MessageQueue {
     #expect(h.broker.settings.longPollingEnable, "nothing changed by refused updates")
     #expect(admin.brokerConfig().version.counter == 1)
 }
+
+@Test func brokerConsumeStatsCoverEveryGroupWithOffsets() throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    _ = try sendSpaced(h, topic: "Bcs", count: 3, queueNums: 2)
+    try h.broker.admin.createOrUpdateTopic(TopicConfig(topicName: "Ord", readQueueNums: 1, writeQueueNums: 1, perm: 6))
+    try h.broker.admin.updateSubscriptionGroup(SubscriptionGroupConfig(groupName: "G1"))
+    try h.broker.admin.updateSubscriptionGroup(SubscriptionGroupConfig(groupName: "G2"))
+    try h.broker.offsets.commit(group: "G1", topic: "Bcs", queueId: 0, offset: 1, connection: nil)
+    let (groups, total) = h.broker.admin.brokerConsumeStats(orderOnly: false, now: t0)
+    #expect(groups.map(\.group) == ["G1"], "groups without offsets are left out")
+    #expect(groups.first?.stats.first?.offsets.count == 2, "write queues")
+    #expect(total == 2)
+    #expect(h.broker.admin.brokerConsumeStats(orderOnly: true, now: t0).groups.isEmpty, "no order topics")
+}
+
+@Test func cloneGroupOffsetCopiesEveryTopic() throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    try h.send(topic: "C1", now: t0, queueNums: 1)
+    try h.send(topic: "C2", now: t0, queueNums: 1)
+    try h.broker.offsets.commit(group: "Src", topic: "C1", queueId: 0, offset: 1, connection: nil)
+    try h.broker.offsets.commit(group: "Src", topic: "C2", queueId: 0, offset: 1, connection: nil)
+    #expect(try h.broker.admin.cloneGroupOffset(source: "Src", destination: "Dst", topic: nil, offline: true) == 2)
+    #expect(try h.broker.offsets.query(group: "Dst", topic: "C2", queueId: 0, connection: nil) == .offset(1))
+    // Online source: only the topics it subscribes to.
+    try member(h, group: "Src", clientId: "s1", connection: 1, topics: ["C1"])
+    #expect(try h.broker.admin.cloneGroupOffset(source: "Src", destination: "Dst2", topic: nil, offline: false) == 1)
+}

@@ -133,3 +133,14 @@ private let q1 = MessageQueue(topic: "TopicTest", brokerName: "broker-a", queueI
     #expect(try ViewBrokerStatsDataRequestHeader(extFields: ["statsName": "TOPIC_PUT_NUMS", "statsKey": "T"])
         == ViewBrokerStatsDataRequestHeader(statsName: "TOPIC_PUT_NUMS", statsKey: "T"))
 }
+
+@Test func consumeStatsListAsBrokerConsumeStats() throws {
+    let stats = ConsumeStatsBody(offsetTable: [q0: OffsetWrapperWire(brokerOffset: 3, consumerOffset: 1, lastTimestamp: 5)], consumeTps: 0)
+    let body = ConsumeStatsList(brokerAddr: "10.0.0.5:10911", consumeStatsList: [.init(group: "GID_A", stats: [stats])], totalDiff: 2)
+    #expect(String(buffer: body.encode())
+        == #"{"brokerAddr":"10.0.0.5:10911","consumeStatsList":[{"GID_A":[{"consumeTps":0.0,"offsetTable":{"{\"brokerName\":\"broker-a\",\"queueId\":0,\"topic\":\"TopicTest\"}":{"brokerOffset":3,"consumerOffset":1,"lastTimestamp":5}}}]}],"totalDiff":2}"#)
+    #expect(try ConsumeStatsList.decode(body.encode()) == body)
+    #expect(try WritePermCountHeader(extFields: ["wipeTopicCount": "3"]) == WritePermCountHeader(kind: .wipe, count: 3))
+    #expect(WritePermCountHeader(kind: .add, count: 2).extFields() == ["addTopicCount": "2"])
+    #expect(try KVConfigRequestHeader(extFields: ["namespace": "N", "key": ""]) == KVConfigRequestHeader(namespace: "N"))
+}

@@ -216,7 +216,31 @@ final class AdminService: Sendable {
 
     /// GET_CONSUME_STATS (208), admin.md §6.4: per read queue of each topic the group has offsets for (or `topic`).
     func consumeStats(group: String, topic: String?, now: Int64) -> ConsumeStats {
-        let candidates = topic.map { [$0] } ?? offsetTable.topics(ofGroup: group)
+        consumeStats(group: group, topics: topic.map { [$0] } ?? offsetTable.topics(ofGroup: group), writeQueues: false,
+                     now: now)
+    }
+
+    /// GET_BROKER_CONSUME_STATS (317), admin.md §6.5: for every group of the subscription-group table, one ConsumeStats
+    /// per topic it has offsets for (write queues; with `orderOnly`, order topics only); groups without any are left
+    /// out. Also the sum of all lags.
+    func brokerConsumeStats(orderOnly: Bool, now: Int64) -> (groups: [(group: String, stats: [ConsumeStats])], totalDiff: Int64) {
+        var result: [(String, [ConsumeStats])] = []
+        var total: Int64 = 0
+        for config in groups.configs.all() {
+            var list: [ConsumeStats] = []
+            for topic in offsetTable.topics(ofGroup: config.groupName) {
+                if orderOnly, topics.get(topic)?.order != true { continue }
+                let stats = consumeStats(group: config.groupName, topics: [topic], writeQueues: true, now: now)
+                if stats.offsets.isEmpty { continue }
+                total += stats.offsets.values.reduce(0) { $0 + $1.lag }
+                list.append(stats)
+            }
+            if !list.isEmpty { result.append((config.groupName, list)) }
+        }
+        return (result, total)
+    }
+
+    private func consumeStats(group: String, topics candidates: [String], writeQueues: Bool, now: Int64) -> ConsumeStats {
         let view = try? consumerConnections(group: group)
         var offsets: [MessageQueue: QueueProgress] = [:]
         var tps = 0.0
@@ -224,7 +248,7 @@ final class AdminService: Sendable {
             guard let config = topics.get(name) else { continue }
             // Offsets of topics an online group no longer subscribes to are hidden.
             if let view, !view.subscriptions.isEmpty, view.subscriptions[name] == nil { continue }
-            for queueId in 0..<max(0, config.readQueueNums) {
+            for queueId in 0..<max(0, writeQueues ? config.writeQueueNums : config.readQueueNums) {
                 let brokerOffset = max(0, store.maxOffset(topic: name, queueId: queueId))
                 let consumerOffset = max(0, offsetTable.query(group: group, topic: name, queueId: queueId) ?? 0)
                 let last = consumerOffset >= 1
@@ -265,6 +289,25 @@ final class AdminService: Sendable {
             throw ServiceError(.systemError, "the producer group[\(group)] not exist")
         }
         return list
+    }
+
+    /// CLONE_GROUP_OFFSET (314): copies `source`'s committed offsets to `destination` for `topic`, or for every topic
+    /// `source` has offsets for; unknown topics are skipped, and unless `offline`, topics the online source group does
+    /// not subscribe to. (The 4.9.8 broker copies only the requested topic whatever the loop — nothing without one;
+    /// Apus copies each topic.) Returns the number of queues copied.
+    @discardableResult
+    func cloneGroupOffset(source: String, destination: String, topic: String?, offline: Bool) throws(ServiceError) -> Int {
+        try GroupService.validate(group: destination)
+        let view = offline ? nil : try? consumerConnections(group: source)
+        var copied = 0
+        for name in topic.map({ [$0] }) ?? offsetTable.topics(ofGroup: source) where topics.get(name) != nil {
+            if let view, !view.subscriptions.isEmpty, view.subscriptions[name] == nil { continue }
+            for (queueId, offset) in offsetTable.offsets(group: source, topic: name) {
+                offsetTable.commit(group: destination, topic: name, queueId: queueId, offset: offset)
+                copied += 1
+            }
+        }
+        return copied
     }
 
     // MARK: Relays to clients
@@ -340,6 +383,9 @@ final class AdminService: Sendable {
     }
 
     var name: String { brokerName }
+
+    /// This broker's advertised `ip:port`.
+    var address: String { settings.current.config.advertisedAddress }
 
     /// VIEW_MESSAGE_BY_ID (33): the record at a commit-log offset.
     func message(atCommitLogOffset offset: Int64) throws(ServiceError) -> StoredMessage {
