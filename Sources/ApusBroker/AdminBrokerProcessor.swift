@@ -1,7 +1,7 @@
 // AdminBrokerProcessor: the broker's admin request codes (admin.md §4–§9) — 17, 21, 25, 26, 28, 200, 201, 202, 203,
-// 204, 207, 208, 215, 222 (and the RESET_CONSUMER_CLIENT_OFFSET 220 it sends to the group's members), 300, 305, 306,
-// 314, 315, 316, 317, 328, 329, 12, 33, and the relays 307 and 309 (answered by the client). Decodes the header or
-// body, calls AdminService, encodes the answer in the tools' JSON shapes (AdminBodies).
+// 204, 207, 208, 215, 222 (and the RESET_CONSUMER_CLIENT_OFFSET 220 it sends to the group's members), 300, 303, 305,
+// 306, 314, 315, 316, 317, 321, 328, 329, 12, 33, and the relays 307 and 309 (answered by the client). Decodes the
+// header or body, calls AdminService, encodes the answer in the tools' JSON shapes (AdminBodies).
 
 import ApusGroups
 import ApusMessage
@@ -75,7 +75,7 @@ final class AdminBrokerProcessor: Sendable {
              .getProducerConnectionList, .invokeBrokerToResetOffset, .queryMessage, .viewMessageById, .getBrokerRuntimeInfo,
              .getBrokerConfig, .queryTopicConsumeByWho, .getSystemTopicListFromBroker, .getAllProducerInfo, .updateAndCreateTopic,
              .viewBrokerStatsData, .updateBrokerConfig, .cloneGroupOffset, .getBrokerConsumeStats, .cleanExpiredConsumeQueue,
-             .cleanUnusedTopic, .deleteExpiredCommitLog:
+             .cleanUnusedTopic, .deleteExpiredCommitLog, .queryConsumeTimeSpan, .queryConsumeQueue:
             return true
         default:
             return false
@@ -240,6 +240,33 @@ final class AdminBrokerProcessor: Sendable {
                 ConsumeStatsList.GroupStats(group: entry.group, stats: entry.stats.map(\.wire))
             }, totalDiff: total)
             return .response(to: request, code: .success, body: body.encode())
+
+        case .queryConsumeTimeSpan:
+            let header: QueryConsumeTimeSpanRequestHeader = try request.decodeHeader()
+            let spans = try admin.consumeTimeSpan(topic: header.topic, group: header.group, now: currentMillis())
+            let body = QueryConsumeTimeSpanBody(consumeTimeSpanSet: spans.map {
+                QueueTimeSpanWire(messageQueue: $0.queue, minTimeStamp: $0.minTimeStamp, maxTimeStamp: $0.maxTimeStamp,
+                                  consumeTimeStamp: $0.consumeTimeStamp, delayTime: $0.delayTime)
+            })
+            return .response(to: request, code: .success, body: body.encode())
+
+        case .queryConsumeQueue:
+            let header: QueryConsumeQueueRequestHeader = try request.decodeHeader()
+            let view = try admin.consumeQueue(topic: header.topic, queueId: header.queueId, index: header.index, count: header.count,
+                                              group: header.consumerGroup)
+            let offline = header.consumerGroup.flatMap { view.groupOnline ? nil : "\($0)@\(header.topic) is not online!" }
+            guard let entries = view.entries else {
+                return .response(to: request, code: .success,
+                                 remark: "Index \(header.index) of \(header.queueId)@\(header.topic) is not exist!")
+            }
+            let body = QueryConsumeQueueResponseBody(
+                subscriptionData: view.subscription?.wire,
+                queueData: entries.map {
+                    ConsumeQueueDataWire(physicOffset: $0.physicalOffset, physicSize: $0.size, tagsCode: $0.tagsCode,
+                                         eval: view.subscription?.matches(tagsCode: $0.tagsCode) ?? false)
+                },
+                maxQueueIndex: view.maxOffset, minQueueIndex: view.minOffset)
+            return .response(to: request, code: .success, remark: offline, body: body.encode())
 
         case .cloneGroupOffset:
             let header: CloneGroupOffsetRequestHeader = try request.decodeHeader()

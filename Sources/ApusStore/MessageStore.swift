@@ -202,6 +202,29 @@ public final class MessageStore: Sendable {
         }
     }
 
+    /// One consume-queue entry as QUERY_CONSUME_QUEUE shows it.
+    public struct QueueEntry: Sendable, Equatable {
+        public var physicalOffset: Int64
+        public var size: Int32
+        public var tagsCode: Int64
+    }
+
+    /// Up to `count` consume-queue entries from `index` (QUERY_CONSUME_QUEUE), with the queue's min and max offsets;
+    /// nil when the queue does not exist. `entries` is nil when `index` is outside the stored range.
+    public func queueEntries(topic: String, queueId: Int32, from index: Int64,
+                             count: Int) -> (minOffset: Int64, maxOffset: Int64, entries: [QueueEntry]?)? {
+        guard let queue = queue(topic: topic, queueId: queueId) else { return nil }
+        let minOffset = queue.minOffset, maxOffset = queue.maxOffset
+        guard index >= minOffset, index < maxOffset else { return (minOffset, maxOffset, nil) }
+        var entries: [QueueEntry] = []
+        var i = index
+        while i < maxOffset, entries.count < max(0, count), let entry = queue.entry(at: i) {
+            entries.append(QueueEntry(physicalOffset: entry.physicalOffset, size: entry.size, tagsCode: entry.tagsCode))
+            i += 1
+        }
+        return (minOffset, maxOffset, entries)
+    }
+
     /// Deletes the consume queues of `topic` (DELETE_TOPIC_IN_BROKER): its messages stay in the commit log until
     /// retention removes them, but a topic created again under the name starts with empty queues. Returns how many
     /// queues were deleted.

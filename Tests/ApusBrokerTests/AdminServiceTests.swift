@@ -450,3 +450,27 @@ private func mq(_ topic: String, _ queueId: Int32) -> MessageQueue {
     try member(h, group: "Src", clientId: "s1", connection: 1, topics: ["C1"])
     #expect(try h.broker.admin.cloneGroupOffset(source: "Src", destination: "Dst2", topic: nil, offline: false) == 1)
 }
+
+@Test func consumeTimeSpanAndConsumeQueueEntries() throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    let stored = try sendSpaced(h, topic: "Span", count: 3, queueNums: 1)
+    try h.broker.offsets.commit(group: "GS", topic: "Span", queueId: 0, offset: 1, connection: nil)
+    let now = stored[2].storeTimestamp + 1_000
+    let span = try #require(try h.broker.admin.consumeTimeSpan(topic: "Span", group: "GS", now: now).first)
+    #expect(span == QueueTimeSpan(queue: mq("Span", 0), minTimeStamp: stored[0].storeTimestamp, maxTimeStamp: stored[2].storeTimestamp,
+                                  consumeTimeStamp: stored[0].storeTimestamp, delayTime: now - stored[1].storeTimestamp))
+    #expect(throws: ServiceError(.topicNotExist, "topic[Nope] not exist")) {
+        try h.broker.admin.consumeTimeSpan(topic: "Nope", group: "GS", now: now)
+    }
+
+    try member(h, group: "GS", clientId: "c", connection: 1, topics: ["Span"])
+    let view = try h.broker.admin.consumeQueue(topic: "Span", queueId: 0, index: 1, count: 5, group: "GS")
+    #expect(view.minOffset == 0 && view.maxOffset == 3 && view.groupOnline)
+    #expect(view.entries?.map(\.physicalOffset) == [stored[1].physicalOffset, stored[2].physicalOffset])
+    #expect(view.entries?.first?.size == stored[1].totalSize)
+    #expect(try h.broker.admin.consumeQueue(topic: "Span", queueId: 0, index: 7, count: 1, group: nil).entries == nil)
+    #expect(throws: ServiceError(.systemError, "3@Span is not exist!")) {
+        try h.broker.admin.consumeQueue(topic: "Span", queueId: 3, index: 0, count: 1, group: nil)
+    }
+}

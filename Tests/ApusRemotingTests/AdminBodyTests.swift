@@ -144,3 +144,19 @@ private let q1 = MessageQueue(topic: "TopicTest", brokerName: "broker-a", queueI
     #expect(WritePermCountHeader(kind: .add, count: 2).extFields() == ["addTopicCount": "2"])
     #expect(try KVConfigRequestHeader(extFields: ["namespace": "N", "key": ""]) == KVConfigRequestHeader(namespace: "N"))
 }
+
+@Test func consumeTimeSpanAndConsumeQueueBodies() throws {
+    #expect(javaTimeSpanText(1_700_000_000_123) == "2023-11-14#22:13:20:123")
+    #expect(javaTimeSpanText(0) == "1970-01-01#00:00:00:000")
+    #expect(javaTimeSpanText(-1) == "1969-12-31#23:59:59:999")
+    let span = QueryConsumeTimeSpanBody(consumeTimeSpanSet: [QueueTimeSpanWire(
+        messageQueue: q0, minTimeStamp: 0, maxTimeStamp: 1_700_000_000_123, consumeTimeStamp: 0, delayTime: 5)])
+    #expect(String(buffer: span.encode())
+        == #"{"consumeTimeSpanSet":[{"consumeTimeStamp":0,"consumeTimeStampStr":"1970-01-01#00:00:00:000","delayTime":5,"maxTimeStamp":1700000000123,"maxTimeStampStr":"2023-11-14#22:13:20:123","messageQueue":{"brokerName":"broker-a","queueId":0,"topic":"TopicTest"},"minTimeStamp":0,"minTimeStampStr":"1970-01-01#00:00:00:000"}]}"#)
+    #expect(try QueryConsumeTimeSpanBody.decode(span.encode()) == span)
+    let cq = QueryConsumeQueueResponseBody(subscriptionData: nil, queueData: [ConsumeQueueDataWire(physicOffset: 4096, physicSize: 193, tagsCode: 2_598_919)],
+                                           maxQueueIndex: 10, minQueueIndex: 0)
+    #expect(String(buffer: cq.encode())
+        == #"{"maxQueueIndex":10,"minQueueIndex":0,"queueData":[{"eval":false,"physicOffset":4096,"physicSize":193,"tagsCode":2598919}]}"#)
+    #expect(try QueryConsumeQueueResponseBody.decode(cq.encode()) == cq)
+}

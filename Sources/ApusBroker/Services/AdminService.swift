@@ -73,6 +73,27 @@ struct OffsetReset: Sendable, Equatable {
     var members: [Member]
 }
 
+/// One queue of QUERY_CONSUME_TIME_SPAN: store times of its first, last and last consumed message (-1: none), and how
+/// long the next unconsumed one has waited (0 when everything is consumed).
+struct QueueTimeSpan: Sendable, Equatable {
+    var queue: MessageQueue
+    var minTimeStamp: Int64
+    var maxTimeStamp: Int64
+    var consumeTimeStamp: Int64
+    var delayTime: Int64
+}
+
+/// QUERY_CONSUME_QUEUE: entries of one consume queue, and the group's subscription when it is online.
+struct ConsumeQueueView: Sendable, Equatable {
+    var minOffset: Int64
+    var maxOffset: Int64
+    /// nil: the index is outside the queue.
+    var entries: [MessageStore.QueueEntry]?
+    /// The subscription of the requested group (nil: no group asked, or not online).
+    var subscription: Subscription?
+    var groupOnline: Bool
+}
+
 final class AdminService: Sendable {
     private let store: MessageStore
     private let topics: TopicRegistry
@@ -308,6 +329,35 @@ final class AdminService: Sendable {
             }
         }
         return copied
+    }
+
+    /// QUERY_CONSUME_TIME_SPAN (303), per write queue (admin.md §6.6).
+    func consumeTimeSpan(topic: String, group: String, now: Int64) throws(ServiceError) -> [QueueTimeSpan] {
+        guard let config = topics.get(topic) else { throw ServiceError(.topicNotExist, "topic[\(topic)] not exist") }
+        return (0..<max(0, config.writeQueueNums)).map { queueId in
+            let minTime = store.earliestStoreTime(topic: topic, queueId: queueId)
+            let maxOffset = store.maxOffset(topic: topic, queueId: queueId)
+            let maxTime = store.storeTime(topic: topic, queueId: queueId, offset: maxOffset - 1) ?? -1
+            let consumed = offsetTable.query(group: group, topic: topic, queueId: queueId) ?? -1
+            let consumeTime = consumed > 0 ? store.storeTime(topic: topic, queueId: queueId, offset: consumed - 1) ?? -1 : minTime
+            var delay: Int64 = 0
+            if consumed < maxOffset {
+                delay = now - (store.storeTime(topic: topic, queueId: queueId, offset: max(0, consumed)) ?? -1)
+            }
+            return QueueTimeSpan(queue: queue(topic, queueId), minTimeStamp: minTime, maxTimeStamp: maxTime,
+                                 consumeTimeStamp: consumeTime, delayTime: delay)
+        }
+    }
+
+    /// QUERY_CONSUME_QUEUE (321): up to `count` entries from `index`; unknown queue → 1 `Q@T is not exist!`.
+    func consumeQueue(topic: String, queueId: Int32, index: Int64, count: Int32, group: String?) throws(ServiceError) -> ConsumeQueueView {
+        var subscription: Subscription?
+        if let group { subscription = groups.subscription(group: group, topic: topic) }
+        guard let found = store.queueEntries(topic: topic, queueId: queueId, from: index, count: Int(min(max(count, 0), 10_000))) else {
+            throw ServiceError(.systemError, "\(queueId)@\(topic) is not exist!")
+        }
+        return ConsumeQueueView(minOffset: found.minOffset, maxOffset: found.maxOffset, entries: found.entries,
+                                subscription: subscription, groupOnline: subscription != nil)
     }
 
     // MARK: Relays to clients

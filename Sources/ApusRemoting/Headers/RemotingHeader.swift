@@ -125,6 +125,8 @@ enum FieldName {
     static let destGroup = "destGroup"
     static let offline = "offline"
     static let isOrder = "isOrder"
+    static let index = "index"
+    static let count = "count"
 }
 
 /// Value parsing shared by every header (and the hot send-header decoder).
