@@ -1,7 +1,8 @@
-// AdminService: the operations side of the broker (admin.md §4–§9) — topic tables and stats, topic deletion,
-// subscription-group configs, consume stats (accumulation), consumer and producer connections (subscription query),
-// offset reset by time, runtime figures and message lookups. Takes values and returns values; the remoting
-// translation is AdminBrokerProcessor's. Changes wait for their metadata write (callers run it off the event loop).
+// AdminService: the operations side of the broker (admin.md §4–§9) — topic tables, stats and deletion, subscription-
+// group configs, consume stats (accumulation, per group and broker-wide), consumer and producer connections
+// (subscription query), offset reset by time and offset cloning, consume time spans and consume-queue entries, runtime
+// figures, statistics and settings, and message lookups. Takes values and returns values; the remoting translation
+// is AdminBrokerProcessor's. Changes wait for their metadata write (callers run them off the event loop).
 
 import ApusGroups
 import ApusMessage
@@ -504,6 +505,7 @@ final class AdminService: Sendable {
         table["earliestMessageTimeStamp"] = String(earliest)
         let disk = DiskUsage(path: store.config.rootDir)
         table["commitLogDiskRatio"] = disk.map { "\($0.usedRatio)" } ?? "-1"
+        table["commitLogDiskRatio_" + store.config.rootDir + "/commitlog"] = table["commitLogDiskRatio"]
         table["consumeQueueDiskRatio"] = table["commitLogDiskRatio"]
         table["commitLogDirCapacity"] = disk.map {
             "Total : \(Self.humanSize($0.total)), Free : \(Self.humanSize($0.free))."
