@@ -13,6 +13,8 @@ import Synchronization
 
 public final class Broker: Sendable {
     public let config: BrokerConfig
+    /// The settings now: `config` plus the changes made by UPDATE_BROKER_CONFIG.
+    let settings: RuntimeSettings
     let store: MessageStore
     let topics: TopicRegistry
     let groups: GroupService
@@ -21,6 +23,8 @@ public final class Broker: Sendable {
     let send: SendService
     let retry: RetryService
     let schedule: ScheduleService
+    let admin: AdminService
+    let stats: StatsService
     let pullHolds: PullHoldService
     let registrar: NameServerRegistrar
     let storeHost: HostAddress
@@ -36,6 +40,8 @@ public final class Broker: Sendable {
             throw BrokerError.invalidAddress(config.advertisedAddress)
         }
         self.config = config
+        let settings = RuntimeSettings(config, now: currentMillis())
+        self.settings = settings
         self.storeHost = host
         self.logger = logger
         self.eventLoopGroup = group
@@ -45,25 +51,28 @@ public final class Broker: Sendable {
         let registrar = NameServerRegistrar(config: config, group: group, logger: logger)
         self.registrar = registrar
         let topics = try TopicRegistry(
-            table: TopicConfigTable(path: root + "/config/topics.json"), config: config, logger: logger,
+            table: TopicConfigTable(path: root + "/config/topics.json"), config: config, settings: settings, logger: logger,
             onChange: { registrar.registerSoon() })
         self.topics = topics
         registrar.setBodyProvider { topics.registrationBody() }
         let groupConfigs = try SubscriptionGroupTable(path: root + "/config/subscriptionGroup.json")
-        groups = GroupService(configs: groupConfigs, topics: topics, autoCreateGroups: config.autoCreateSubscriptionGroup,
+        groups = GroupService(configs: groupConfigs, topics: topics, settings: settings,
                               expiryMillis: config.clientChannelExpiryMillis)
-        offsets = OffsetService(table: try ConsumerOffsetTable(path: root + "/config/consumerOffset.json"), groups: groups,
-                                store: store)
+        let stats = StatsService(clusterName: config.brokerClusterName)
+        self.stats = stats
+        let offsetTable = try ConsumerOffsetTable(path: root + "/config/consumerOffset.json")
+        offsets = OffsetService(table: offsetTable, groups: groups, store: store)
         consume = ConsumeService(store: store, topics: topics, groups: groups, offsets: offsets,
-                                 maxMessagesPerPull: config.maxTransferCountOnMessageInMemory,
-                                 maxBytesPerPull: config.maxTransferBytesOnMessageInMemory)
+                                 settings: settings, stats: stats)
         let schedule = try ScheduleService(
             rules: DeliveryTime(levels: config.messageDelayLevels, maxDelayMillis: config.timerMaxDelaySec * 1000),
             store: store, directory: root + "/schedule", logger: logger)
         self.schedule = schedule
         send = SendService(topics: topics, groupConfigs: groupConfigs, schedule: schedule, store: store, storeHost: host,
-                           clusterName: config.brokerClusterName, maxMessageSize: config.maxMessageSize)
-        retry = RetryService(groups: groups, topics: topics, schedule: schedule, store: store, logger: logger)
+                           clusterName: config.brokerClusterName, maxMessageSize: config.maxMessageSize, stats: stats)
+        retry = RetryService(groups: groups, topics: topics, schedule: schedule, store: store, logger: logger, stats: stats)
+        admin = AdminService(store: store, topics: topics, groups: groups, offsetTable: offsetTable, stats: stats,
+                             settings: settings, bootTimestamp: settings.current.version.timestamp)
         store.setRetentionFloor { schedule.retentionFloor() }
         let holds = PullHoldService()
         pullHolds = holds
@@ -118,6 +127,7 @@ public final class Broker: Sendable {
             },
             loop.scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { [self] _ in
                 expireClients()
+                stats.tick(now: currentMillis())
             },
             loop.scheduleRepeatedTask(initialDelay: .milliseconds(config.flushConsumerOffsetIntervalMillis),
                                       delay: .milliseconds(config.flushConsumerOffsetIntervalMillis)) { [self] _ in
@@ -143,7 +153,8 @@ public final class Broker: Sendable {
         }
     }
 
-    private func connection(_ id: ConnectionID) -> RemotingConnection? {
+    /// A client's live connection (broker → client requests: notifications, offset resets).
+    func connection(_ id: ConnectionID) -> RemotingConnection? {
         server.withLock { $0 }?.connection(id)
     }
 

@@ -149,6 +149,29 @@ public struct BrokerConfig: Sendable {
         "deleteWhen": { _, _ in },
     ]
 
+    /// Every setting under its RocketMQ key with its current value, as GET_BROKER_CONFIG lists them (sorted by key).
+    public var properties: [(key: String, value: String)] {
+        var list: [(String, String)] = [
+            ("brokerName", brokerName), ("brokerClusterName", brokerClusterName), ("brokerId", String(brokerId)),
+            ("brokerIP1", brokerIP1), ("bindAddress", bindAddress ?? brokerIP1), ("listenPort", String(listenPort)),
+            ("namesrvAddr", namesrvAddr), ("autoCreateTopicEnable", String(autoCreateTopicEnable)),
+            ("autoCreateSubscriptionGroup", String(autoCreateSubscriptionGroup)),
+            ("defaultTopicQueueNums", String(defaultTopicQueueNums)), ("maxMessageSize", String(maxMessageSize)),
+            ("frameMaxLength", String(maxFrameLength)), ("serverSelectorThreads", String(serverSelectorThreads)),
+            ("registerNameServerPeriod", String(registerNameServerPeriodMillis)), ("longPollingEnable", String(longPollingEnable)),
+            ("storePathRootDir", store.rootDir), ("mappedFileSizeCommitLog", String(store.mappedFileSizeCommitLog)),
+            ("mappedFileSizeConsumeQueue", String(store.consumeQueueEntriesPerFile * 20)),
+            ("flushDiskType", store.flushDiskType.rawValue), ("flushIntervalCommitLog", String(store.flushIntervalMillis)),
+            ("syncFlushTimeout", String(store.syncFlushTimeoutMillis)), ("fileReservedTime", String(store.fileReservedTimeHours)),
+            ("maxTransferCountOnMessageInMemory", String(maxTransferCountOnMessageInMemory)),
+            ("maxTransferBytesOnMessageInMemory", String(maxTransferBytesOnMessageInMemory)),
+            ("messageDelayLevel", DelayLevels.format(messageDelayLevels)), ("timerMaxDelaySec", String(timerMaxDelaySec)),
+            ("brokerRole", "ASYNC_MASTER"),
+        ]
+        list.sort { $0.0 < $1.0 }
+        return list
+    }
+
     /// `ip:port` that clients use to reach this broker and that is written as store host.
     public var advertisedAddress: String { "\(brokerIP1):\(listenPort)" }
 }

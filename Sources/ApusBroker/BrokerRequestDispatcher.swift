@@ -15,20 +15,22 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
     private let queueLock: QueueLockProcessor
     private let sendBack: SendBackProcessor
     private let queueInfo: QueueInfoProcessor
-    private let topicAdmin: TopicAdminProcessor
+    private let admin: AdminBrokerProcessor
 
     init(broker: Broker) {
         self.broker = broker
         send = SendMessageProcessor(service: broker.send, logger: broker.logger, limiter: broker.logLimiter)
         pull = PullMessageProcessor(consume: broker.consume, holds: broker.pullHolds, store: broker.store,
-                                    longPolling: broker.config.longPollingEnable, maxHoldMillis: broker.config.maxPullHoldMillis)
+                                    settings: broker.settings, maxHoldMillis: broker.config.maxPullHoldMillis)
         consumerManage = ConsumerManageProcessor(offsets: broker.offsets, groups: broker.groups)
         clientManage = ClientManageProcessor(groups: broker.groups, logger: broker.logger, limiter: broker.logLimiter,
                                              publishTopics: { [registrar = broker.registrar] in await registrar.registerAll() })
         queueLock = QueueLockProcessor(groups: broker.groups)
         sendBack = SendBackProcessor(retry: broker.retry)
         queueInfo = QueueInfoProcessor(store: broker.store)
-        topicAdmin = TopicAdminProcessor(topics: broker.topics)
+        admin = AdminBrokerProcessor(admin: broker.admin, logger: broker.logger,
+                                     tell: { [weak broker] id, command in broker?.connection(id)?.sendOneway(command) },
+                                     call: { [weak broker] id, command, timeout in broker?.connection(id)?.request(command, timeout: timeout) })
     }
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) {
@@ -48,15 +50,22 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
             response = sendBack.process(request, on: connection)
         case .getMaxOffset, .getMinOffset, .searchOffsetByTimestamp, .getEarliestMsgStoretime:
             response = queueInfo.process(request, on: connection)
-        case .updateAndCreateTopic:
-            // Admin creation answers once the topic file is durable: off the event loop.
-            DispatchQueue.global().async { [topicAdmin] in connection.writeAndFlush(topicAdmin.process(request, on: connection)) }
+        case let code? where AdminBrokerProcessor.relays(code):
+            admin.relay(request, code: code) { connection.writeAndFlush($0) }
             response = nil
+        case let code? where AdminBrokerProcessor.handles(code):
+            if AdminBrokerProcessor.writesMetadata(code) {
+                // Admin changes answer once their metadata file is durable: off the event loop.
+                DispatchQueue.global().async { [admin] in connection.writeAndFlush(admin.process(request, code: code)) }
+                response = nil
+            } else {
+                response = admin.process(request, code: code)
+            }
         default:
             broker.logLimiter.log(broker.logger, level: .info, key: "unsupported-code", peer: connection.peerIP,
                                   "unsupported request code", metadata: ["code": "\(request.code)"])
             response = .response(to: request, code: .requestCodeNotSupported,
-                                 remark: "request code \(request.code) is not supported by this broker")
+                                 remark: " request type \(request.code) not supported")
         }
         if let response { connection.write(response) }
     }
@@ -98,6 +107,8 @@ extension ResponseCode {
         case .subscriptionParseFailed: self = .subscriptionParseFailed
         case .subscriptionNotExist: self = .subscriptionNotExist
         case .subscriptionNotLatest: self = .subscriptionNotLatest
+        case .consumerNotOnline: self = .consumerNotOnline
+        case .queryNotFound: self = .queryNotFound
         }
     }
 }

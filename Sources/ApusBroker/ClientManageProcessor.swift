@@ -1,5 +1,6 @@
 // ClientManageProcessor: HEART_BEAT (34) and UNREGISTER_CLIENT (35) — translated for GroupService, which validates
-// group names and creates subscription groups and retry topics on first sight.
+// group names and creates subscription groups and retry topics on first sight, and records the client's connection
+// (address, language, version) and producer groups for the admin connection lists.
 
 import ApusMessage
 import ApusGroups
@@ -22,6 +23,9 @@ final class ClientManageProcessor: Sendable {
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand? {
         if request.code == RequestCode.unregisterClient.rawValue {
+            if let header = try? request.decodeHeader(UnregisterClientRequestHeader.self), let group = header.producerGroup {
+                groups.unregisterProducer(group: group, connection: connection.id)
+            }
             if let header = try? request.decodeHeader(UnregisterClientRequestHeader.self), let group = header.consumerGroup {
                 groups.unregister(group: group, clientId: header.clientID, connection: connection.id, now: currentMillis())
                 logger.info("consumer unregistered", metadata: ["group": "\(group)", "client": "\(header.clientID)"])
@@ -31,6 +35,11 @@ final class ClientManageProcessor: Sendable {
         do {
             guard let body = request.body else { throw RequestError.badBody("a heartbeat needs a body") }
             let heartbeat = try HeartbeatData.decode(body)
+            let now = currentMillis()
+            groups.clientHeartbeat(
+                ClientConnectionInfo(clientId: heartbeat.clientID, clientAddr: connection.remoteAddress?.description ?? "",
+                                     language: request.language, version: request.version, lastUpdate: now),
+                producerGroups: heartbeat.producerDataSet.map(\.groupName), connection: connection.id)
             let entries = heartbeat.consumerDataSet.map { consumer in
                 ConsumerHeartbeat(
                     group: consumer.groupName, clientId: heartbeat.clientID,
@@ -43,7 +52,7 @@ final class ClientManageProcessor: Sendable {
                     language: request.language)
             }
             let response = RemotingCommand.response(to: request, code: .success)
-            if try groups.heartbeat(entries, connection: connection.id, now: currentMillis()) {
+            if try groups.heartbeat(entries, connection: connection.id, now: now) {
                 // A new %RETRY% topic is routable by the time the client hears back, so its first rebalance finds it.
                 Task { [publishTopics] in
                     await publishTopics()

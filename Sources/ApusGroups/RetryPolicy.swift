@@ -38,6 +38,16 @@ public enum DelayLevels {
     /// RocketMQ's default: levels 1…18.
     public static let defaultSpec = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
 
+    /// The spec text of `levels` (the inverse of `parse` for whole seconds), each delay in its largest exact unit.
+    public static func format(_ levels: [Int64]) -> String {
+        levels.map { millis in
+            for (unit, suffix) in [(Int64(86_400_000), "d"), (3_600_000, "h"), (60_000, "m")] where millis > 0 && millis % unit == 0 {
+                return "\(millis / unit)\(suffix)"
+            }
+            return "\(millis / 1_000)s"
+        }.joined(separator: " ")
+    }
+
     /// Parses a space-separated list like `defaultSpec` (each item: digits then one unit of s, m, h, d) → the delay
     /// of each level in milliseconds; element 0 is level 1.
     public static func parse(_ spec: String) throws -> [Int64] {

@@ -537,15 +537,22 @@ public struct ClusterInfo: RemotingBody, Equatable {
 
 public struct TopicList: RemotingBody, Equatable {
     public var topicList: [String]
+    /// Only in GET_SYSTEM_TOPIC_LIST_FROM_NS (304) answers: a broker to ask for its own system topics (305).
+    public var brokerAddr: String?
 
-    public init(topicList: [String]) { self.topicList = topicList }
+    public init(topicList: [String], brokerAddr: String? = nil) {
+        self.topicList = topicList
+        self.brokerAddr = brokerAddr
+    }
 
     public init(json: JSONValue) throws {
-        self.init(topicList: try json.requireObject("TopicList").strings("topicList"))
+        let json = try json.requireObject("TopicList")
+        self.init(topicList: json.strings("topicList"), brokerAddr: json["brokerAddr"]?.stringValue)
     }
 
     public func write(to w: inout JSONWriter) {
         w.beginObject()
+        if let brokerAddr { w.string("brokerAddr", brokerAddr) }
         w.strings("topicList", topicList)
         w.endObject()
     }

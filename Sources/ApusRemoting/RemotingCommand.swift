@@ -50,6 +50,13 @@ public struct RemotingCommand: Sendable, Equatable {
     }
 
     /// A response carrying the request's opaque and serialize type, flag = RESPONSE.
+    /// A client's answer to a relayed request, passed back unchanged (code, remark, ext fields, body) as the response
+    /// to `request` (admin.md §7.1).
+    public static func relayedResponse(to request: RemotingCommand, answer: RemotingCommand) -> RemotingCommand {
+        RemotingCommand(code: answer.code, opaque: request.opaque, flag: responseFlag, remark: answer.remark,
+                        extFields: answer.extFields, body: answer.body)
+    }
+
     public static func response(to request: RemotingCommand, code: ResponseCode, remark: String? = nil,
                                 extFields: ExtFields = [:], body: ByteBuffer? = nil) -> RemotingCommand {
         RemotingCommand(code: code.rawValue, opaque: request.opaque, flag: responseFlag, remark: remark,

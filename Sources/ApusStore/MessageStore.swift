@@ -206,6 +206,42 @@ public final class MessageStore: Sendable {
         }
     }
 
+    /// One consume-queue entry as QUERY_CONSUME_QUEUE shows it.
+    public struct QueueEntry: Sendable, Equatable {
+        public var physicalOffset: Int64
+        public var size: Int32
+        public var tagsCode: Int64
+    }
+
+    /// Up to `count` consume-queue entries from `index` (QUERY_CONSUME_QUEUE), with the queue's min and max offsets;
+    /// nil when the queue does not exist. `entries` is nil when `index` is outside the stored range.
+    public func queueEntries(topic: String, queueId: Int32, from index: Int64,
+                             count: Int) -> (minOffset: Int64, maxOffset: Int64, entries: [QueueEntry]?)? {
+        guard let queue = queue(topic: topic, queueId: queueId) else { return nil }
+        let minOffset = queue.minOffset, maxOffset = queue.maxOffset
+        guard index >= minOffset, index < maxOffset else { return (minOffset, maxOffset, nil) }
+        var entries: [QueueEntry] = []
+        var i = index
+        while i < maxOffset, entries.count < max(0, count), let entry = queue.entry(at: i) {
+            entries.append(QueueEntry(physicalOffset: entry.physicalOffset, size: entry.size, tagsCode: entry.tagsCode))
+            i += 1
+        }
+        return (minOffset, maxOffset, entries)
+    }
+
+    /// Deletes the consume queues of `topic` (DELETE_TOPIC_IN_BROKER): its messages stay in the commit log until
+    /// retention removes them, but a topic created again under the name starts with empty queues. Returns how many
+    /// queues were deleted.
+    @discardableResult
+    public func deleteQueues(topic: String) -> Int {
+        let removed = queueTable.withLock { table in
+            table.keys.filter { $0.topic == topic }.compactMap { table.removeValue(forKey: $0) }
+        }
+        for queue in removed { queue.destroy() }
+        if !removed.isEmpty { rmdir(queueRoot + "/" + topic) }
+        return removed.count
+    }
+
     public func queues() -> [(topic: String, queueId: Int32)] {
         queueTable.withLock { $0.keys.map { ($0.topic, $0.queueId) } }.sorted { ($0.topic, $0.queueId) < ($1.topic, $1.queueId) }
     }
@@ -385,6 +421,25 @@ public final class MessageStore: Sendable {
         return timestamp - left <= right - timestamp ? low - 1 : low
     }
 
+    /// The first offset whose message was stored at or after `timestamp`; the max offset when none was.
+    public func offsetAtOrAfter(topic: String, queueId: Int32, timestamp: Int64) -> Int64 {
+        guard let queue = queue(topic: topic, queueId: queueId) else { return 0 }
+        var low = queue.minOffset, high = queue.maxOffset
+        while low < high {
+            let mid = (low + high) / 2
+            if (storeTime(queue, mid) ?? Int64.min) < timestamp { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// Store time of the message at `offset` of the queue, if it is still stored.
+    public func storeTime(topic: String, queueId: Int32, offset: Int64) -> Int64? {
+        guard let queue = queue(topic: topic, queueId: queueId), offset >= queue.minOffset, offset < queue.maxOffset else {
+            return nil
+        }
+        return storeTime(queue, offset)
+    }
+
     public func earliestStoreTime(topic: String, queueId: Int32) -> Int64 {
         guard let queue = queue(topic: topic, queueId: queueId) else { return -1 }
         return storeTime(queue, queue.minOffset) ?? -1
@@ -393,6 +448,13 @@ public final class MessageStore: Sendable {
     public func message(atCommitLogOffset offset: Int64) -> StoredMessage? {
         guard offset >= commitLog.minOffset else { return nil }
         return commitLog.message(at: offset)
+    }
+
+    /// The raw stored record (spec §4.1) of `message`, as read from the log (the body of QUERY_MESSAGE / VIEW_MESSAGE_BY_ID).
+    public func record(of message: StoredMessage) -> ByteBuffer? {
+        guard message.physicalOffset >= commitLog.minOffset, message.totalSize > 0,
+              let (segment, pointer) = commitLog.read(at: message.physicalOffset, size: Int(message.totalSize)) else { return nil }
+        return withExtendedLifetime(segment) { ByteBuffer(bytes: pointer) }
     }
 
     /// Messages of `topic` whose UNIQ_KEY is `key` or whose KEYS contain `key`, stored within [begin, end], newest first.

@@ -308,6 +308,45 @@ public final class ConsumerOffsetTable: Sendable {
         state.read { $0.offsets[Self.key(group, topic)] ?? [:] }
     }
 
+    /// Topics for which `group` (exactly, not its per-client keys) has committed offsets, sorted.
+    public func topics(ofGroup group: String) -> [String] {
+        let suffix = "@" + group
+        return state.read { state in
+            state.offsets.keys.compactMap { key -> String? in
+                guard key.hasSuffix(suffix) else { return nil }
+                let topic = String(key.dropLast(suffix.count))
+                return topic.isEmpty ? nil : topic
+            }.sorted()
+        }
+    }
+
+    /// Groups with committed offsets for `topic` (per-client keys `group@clientId` count for their group), sorted.
+    public func groups(ofTopic topic: String) -> [String] {
+        let prefix = topic + "@"
+        return state.read { state in
+            Set(state.offsets.keys.compactMap { key -> String? in
+                guard key.hasPrefix(prefix) else { return nil }
+                let owner = key.dropFirst(prefix.count)
+                let group = owner.split(separator: "@", maxSplits: 1).first.map(String.init) ?? ""
+                return group.isEmpty ? nil : group
+            }).sorted()
+        }
+    }
+
+    /// Removes every committed offset of `group` (also its per-client `group@clientId` keys); true if any existed.
+    @discardableResult
+    public func removeGroup(_ group: String) -> Bool {
+        state.apply(queueWrite: false) { state in
+            let keys = state.offsets.keys.filter { key in
+                guard let at = key.firstIndex(of: "@") else { return false }
+                let owner = key[key.index(after: at)...]
+                return owner == group || owner.hasPrefix(group + "@")
+            }
+            for key in keys { state.offsets[key] = nil }
+            return (!keys.isEmpty, !keys.isEmpty)
+        }
+    }
+
     /// Writes the table if anything was committed since the last write: `.synchronous` returns once it is on disk,
     /// `.background` queues the write.
     public func persist(_ persistence: MetadataPersistence = .synchronous) throws {
@@ -410,6 +449,15 @@ public final class SubscriptionGroupTable: Sendable {
             guard file.subscriptionGroupTable[config.groupName] != config else { return (false, false) }
             file.subscriptionGroupTable[config.groupName] = config
             return (true, true)
+        }
+    }
+
+    /// Removes the group's config (an admin delete); true if it existed.
+    @discardableResult
+    public func remove(_ group: String, persistence: MetadataPersistence = .synchronous) throws -> Bool {
+        try state.update(persistence) { file in
+            let removed = file.subscriptionGroupTable.removeValue(forKey: group) != nil
+            return (removed, removed)
         }
     }
 

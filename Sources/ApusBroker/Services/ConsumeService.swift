@@ -42,25 +42,38 @@ struct PullOutcome: Sendable {
 }
 
 final class ConsumeService: Sendable {
+    /// The group the admin tools (mqadmin, exporter, dashboard) pull with, never registered by a heartbeat.
+    static let toolsConsumerGroup = "TOOLS_CONSUMER"
+
     private let store: MessageStore
     private let topics: TopicRegistry
     private let groups: GroupService
     private let offsets: OffsetService
-    private let maxMessagesPerPull: Int
-    private let maxBytesPerPull: Int
+    /// `maxTransferCountOnMessageInMemory` / `maxTransferBytesOnMessageInMemory`, changeable at runtime.
+    private let settings: RuntimeSettings
+    private let stats: StatsService
 
-    init(store: MessageStore, topics: TopicRegistry, groups: GroupService, offsets: OffsetService, maxMessagesPerPull: Int,
-         maxBytesPerPull: Int) {
+    init(store: MessageStore, topics: TopicRegistry, groups: GroupService, offsets: OffsetService, settings: RuntimeSettings,
+         stats: StatsService) {
+        self.stats = stats
         self.store = store
         self.topics = topics
         self.groups = groups
         self.offsets = offsets
-        self.maxMessagesPerPull = maxMessagesPerPull
-        self.maxBytesPerPull = maxBytesPerPull
+        self.settings = settings
     }
 
     func pull(_ query: PullQuery, now: Int64) throws(ServiceError) -> PullOutcome {
         try GroupService.validate(group: query.group)
+        // The group's admin switches (UPDATE_AND_CREATE_SUBSCRIPTIONGROUP): consumption off, or no broadcasting.
+        if let config = groups.configs.get(query.group), !config.consumeEnable || !config.consumeBroadcastEnable {
+            guard config.consumeEnable else {
+                throw ServiceError(.noPermission, "subscription group no permission, \(query.group)")
+            }
+            if groups.effectiveModel(of: query.group) == .broadcasting {
+                throw ServiceError(.noPermission, "the consumer group[\(query.group)] can not consume by broadcast way")
+            }
+        }
         if let config = topics.get(query.topic) {
             guard Permission.isReadable(config.perm) else {
                 throw ServiceError(.noPermission, "the topic [\(query.topic)] is not readable")
@@ -76,17 +89,20 @@ final class ConsumeService: Sendable {
         }
         var subscription = query.subscription
         if subscription == nil, let version = query.subVersion {
-            guard let registered = groups.subscription(group: query.group, topic: query.topic) else {
+            if let registered = groups.subscription(group: query.group, topic: query.topic) {
+                guard registered.subVersion >= version else {
+                    throw ServiceError(.subscriptionNotLatest, "the consumer's subscription not latest")
+                }
+                subscription = registered
+            } else if query.group != Self.toolsConsumerGroup {
                 throw ServiceError(.subscriptionNotExist, "the consumer's subscription not exist")
             }
-            guard registered.subVersion >= version else {
-                throw ServiceError(.subscriptionNotLatest, "the consumer's subscription not latest")
-            }
-            subscription = registered
+            // The admin tools' TOOLS_CONSUMER reads any offset without registering: everything matches.
         }
         let result = store.getMessages(
             topic: query.topic, queueId: query.queueId, offset: query.offset,
-            maxCount: min(max(1, query.maxMessages), maxMessagesPerPull), maxBytes: maxBytesPerPull,
+            maxCount: min(max(1, query.maxMessages), settings.maxTransferCountOnMessageInMemory),
+            maxBytes: settings.maxTransferBytesOnMessageInMemory,
             filter: { subscription?.matches(tagsCode: $0) ?? true })
 
         let status: PullOutcome.Status
@@ -110,6 +126,8 @@ final class ConsumeService: Sendable {
             status = query.offset != 0 ? .offsetMoved : .noNewMessage
             next = 0
         }
+        stats.recordGet(topic: query.topic, group: query.group, count: status == .found ? result.messageCount : 0,
+                        bytes: status == .found ? result.body?.readableBytes ?? 0 : 0, now: now)
         if status == .found, let connection = query.connection {
             groups.recordPull(group: query.group, connection: connection, topic: query.topic, queueId: query.queueId,
                               nextOffset: next, now: now)

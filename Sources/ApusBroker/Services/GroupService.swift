@@ -12,19 +12,24 @@ struct GroupState: Sendable {
     var consumers: ConsumerGroupTable
     var locks = QueueLockTable()
     var progress = ClientProgressTable()
+    /// Client connections (address, language, version) and producer groups, from heartbeats.
+    var clients = ClientRegistry()
 }
 
 final class GroupService: Sendable {
     let state: Mutex<GroupState>
     let configs: SubscriptionGroupTable
     private let topics: TopicRegistry
-    private let autoCreateGroups: Bool
+    /// `autoCreateSubscriptionGroup`, changeable at runtime.
+    private let settings: RuntimeSettings
+    private let expiryMillis: Int64
 
-    init(configs: SubscriptionGroupTable, topics: TopicRegistry, autoCreateGroups: Bool, expiryMillis: Int64,
+    init(configs: SubscriptionGroupTable, topics: TopicRegistry, settings: RuntimeSettings, expiryMillis: Int64,
          lockMaxLiveMillis: Int64 = 60_000) {
         self.configs = configs
         self.topics = topics
-        self.autoCreateGroups = autoCreateGroups
+        self.settings = settings
+        self.expiryMillis = expiryMillis
         state = Mutex(GroupState(consumers: ConsumerGroupTable(expiryMillis: expiryMillis),
                                  locks: QueueLockTable(lockMaxLiveMillis: lockMaxLiveMillis)))
     }
@@ -45,7 +50,7 @@ final class GroupService: Sendable {
     func config(of group: String, create: Bool = true) throws(ServiceError) -> SubscriptionGroupConfig {
         try Self.validate(group: group)
         if let existing = configs.get(group) { return existing }
-        guard create, autoCreateGroups else {
+        guard create, settings.autoCreateSubscriptionGroup else {
             throw ServiceError(.subscriptionGroupNotExist,
                                "subscription group [\(group)] does not exist and autoCreateSubscriptionGroup=false")
         }
@@ -87,7 +92,17 @@ final class GroupService: Sendable {
         state.withLock {
             $0.consumers.connectionClosed(connection, now: now)
             $0.locks.release(connection: connection)
+            $0.clients.connectionClosed(connection)
         }
+    }
+
+    /// Any heartbeat: the client's connection info is refreshed and it joins the producer groups it announces.
+    func clientHeartbeat(_ info: ClientConnectionInfo, producerGroups: [String], connection: ConnectionID) {
+        state.withLock { $0.clients.heartbeat(info, connection: connection, producerGroups: producerGroups) }
+    }
+
+    func unregisterProducer(group: String, connection: ConnectionID) {
+        state.withLock { $0.clients.unregisterProducer(group: group, connection: connection) }
     }
 
     /// Members silent for longer than the expiry; their locks are released, their connections returned for closing.
@@ -95,7 +110,8 @@ final class GroupService: Sendable {
         state.withLock { state in
             let expired = state.consumers.expire(now: now)
             for connection in expired { state.locks.release(connection: connection) }
-            return expired
+            let silent = state.clients.expire(now: now, expiryMillis: expiryMillis)
+            return Array(Set(expired).union(silent)).sorted()
         }
     }
 
@@ -120,6 +136,11 @@ final class GroupService: Sendable {
             guard let connection else { return state.consumers.effectiveModel(of: group) != .broadcasting }
             return state.consumers.retriesFailures(group: group, connection: connection)
         }
+    }
+
+    /// The group's effective model among its live members (nil: no member).
+    func effectiveModel(of group: String) -> MessageModel? {
+        state.withLock { $0.consumers.effectiveModel(of: group) }
     }
 
     func offsetOwner(group: String, connection: ConnectionID?) -> OffsetOwner {

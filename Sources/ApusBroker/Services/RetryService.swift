@@ -38,8 +38,11 @@ final class RetryService: Sendable {
     private let logger: Logger
     private let policy: RetryPolicy
     private let broadcastingFailures = Atomic<Int>(0)
+    private let stats: StatsService
 
-    init(groups: GroupService, topics: TopicRegistry, schedule: ScheduleService, store: MessageStore, logger: Logger) {
+    init(groups: GroupService, topics: TopicRegistry, schedule: ScheduleService, store: MessageStore, logger: Logger,
+         stats: StatsService) {
+        self.stats = stats
         self.groups = groups
         self.topics = topics
         self.schedule = schedule
@@ -99,6 +102,7 @@ final class RetryService: Sendable {
         guard result.status == .ok else {
             throw ServiceError(.systemError, "cannot store the message back: \(result.status)")
         }
+        stats.recordSendBack(topic: destination, group: request.group, now: now)
         if outcome == .deadLettered {
             logger.info("message moved to the dead-letter queue", metadata: [
                 "group": "\(request.group)", "topic": "\(original.topic)", "reconsumeTimes": "\(original.reconsumeTimes)",

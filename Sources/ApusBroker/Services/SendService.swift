@@ -41,9 +41,11 @@ final class SendService: Sendable {
     let storeHost: HostAddress
     private let clusterName: String
     private let maxMessageSize: Int
+    private let stats: StatsService
 
     init(topics: TopicRegistry, groupConfigs: SubscriptionGroupTable, schedule: ScheduleService, store: MessageStore,
-         storeHost: HostAddress, clusterName: String, maxMessageSize: Int) {
+         storeHost: HostAddress, clusterName: String, maxMessageSize: Int, stats: StatsService) {
+        self.stats = stats
         self.topics = topics
         self.groupConfigs = groupConfigs
         self.schedule = schedule
@@ -179,7 +181,11 @@ final class SendService: Sendable {
     }
 
     func append(_ messages: [MessageToStore]) -> PutResult {
-        store.putMessages(messages)
+        let result = store.putMessages(messages)
+        if result.status == .ok {
+            stats.recordPut(zip(messages, result.records).lazy.map { (topic: $0.0.topic, bytes: Int($0.1.size)) }, now: currentMillis())
+        }
+        return result
     }
 
     /// Calls `done` once the appends up to `result.endOffset` are as durable as the flush policy promises: at once

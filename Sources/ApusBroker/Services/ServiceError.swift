@@ -13,6 +13,10 @@ struct ServiceError: Error, Equatable, CustomStringConvertible {
         case subscriptionNotExist
         case subscriptionNotLatest
         case invalidName
+        /// No online member (admin requests on a group).
+        case consumerNotOnline
+        /// A message query found nothing.
+        case queryNotFound
     }
 
     var kind: Kind

@@ -1,0 +1,82 @@
+// StatsService: the broker's statistics (RocketMQ's BrokerStatsManager items, admin.md §8.3) recorded by the send,
+// consume and retry services and read by AdminService (VIEW_BROKER_STATS_DATA, consume TPS, runtime figures).
+
+import ApusGroups
+import Synchronization
+
+final class StatsService: Sendable {
+    private let table = Mutex(StatsTable())
+    /// The key of the broker-wide items (BROKER_PUT_NUMS, BROKER_GET_NUMS).
+    let clusterName: String
+
+    init(clusterName: String) {
+        self.clusterName = clusterName
+    }
+
+    /// Messages stored: per topic (count and bytes) and broker-wide. `messages` are (topic, stored bytes) pairs.
+    func recordPut(_ messages: some Sequence<(topic: String, bytes: Int)>, now: Int64) {
+        var perTopic: [String: (count: Int64, bytes: Int64)] = [:]
+        for m in messages {
+            perTopic[m.topic, default: (0, 0)].count += 1
+            perTopic[m.topic, default: (0, 0)].bytes += Int64(m.bytes)
+        }
+        guard !perTopic.isEmpty else { return }
+        let cluster = clusterName
+        table.withLock { table in
+            var total: (count: Int64, bytes: Int64) = (0, 0)
+            for (topic, figures) in perTopic {
+                table.add(StatsName.topicPutNums, key: topic, value: figures.count, now: now)
+                table.add(StatsName.topicPutSize, key: topic, value: figures.bytes, now: now)
+                total.count += figures.count
+                total.bytes += figures.bytes
+            }
+            table.add(StatsName.brokerPutNums, key: cluster, value: total.count, now: now)
+            table.add(StatsName.brokerPutSize, key: cluster, value: total.bytes, now: now)
+        }
+    }
+
+    /// A pull answered: messages and bytes delivered to `group` from `topic` (count 0: a miss).
+    func recordGet(topic: String, group: String, count: Int, bytes: Int, now: Int64) {
+        let cluster = clusterName
+        table.withLock { table in
+            guard count > 0 else {
+                table.add(StatsName.pullMiss, key: cluster, value: 1, now: now)
+                return
+            }
+            let key = topic + "@" + group
+            table.add(StatsName.groupGetNums, key: key, value: Int64(count), now: now)
+            table.add(StatsName.groupGetSize, key: key, value: Int64(bytes), now: now)
+            table.add(StatsName.brokerGetNums, key: cluster, value: Int64(count), now: now)
+            table.add(StatsName.pullFound, key: cluster, value: 1, now: now)
+        }
+    }
+
+    /// A message sent back by `group` and stored into `topic` (its retry or dead-letter topic).
+    func recordSendBack(topic: String, group: String, now: Int64) {
+        table.withLock { $0.add(StatsName.sendBackPutNums, key: topic + "@" + group, value: 1, now: now) }
+    }
+
+    func snapshot(_ name: String, key: String, windowMillis: Int64, now: Int64) -> StatsSnapshot? {
+        table.withLock { $0.snapshot(name, key: key, windowMillis: windowMillis, now: now) }
+    }
+
+    /// TPS of a broker-wide item over 10 s, 60 s and 600 s, as the runtime info prints it (`12.5 11.9 10.0`).
+    func tpsTriple(_ name: String, now: Int64) -> String {
+        table.withLock { table in
+            [10_000, 60_000, 600_000].map { window -> String in
+                "\(table.snapshot(name, key: clusterName, windowMillis: Int64(window), now: now)?.tps ?? 0)"
+            }.joined(separator: " ")
+        }
+    }
+
+    func total(_ name: String) -> Int64 { table.withLock { $0.total(name, key: clusterName) } }
+
+    func dailyTotals(_ name: String, now: Int64) -> (yesterdayMorning: Int64, todayMorning: Int64, now: Int64) {
+        table.withLock { $0.dailyTotals(name, key: clusterName, now: now) }
+    }
+
+    /// Ages every item (called every 10 s).
+    func tick(now: Int64) {
+        table.withLock { $0.tick(now: now) }
+    }
+}

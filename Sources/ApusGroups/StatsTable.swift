@@ -1,0 +1,142 @@
+// StatsTable: the broker's statistics items as RocketMQ's BrokerStatsManager keeps them (admin.md §8.3) — a running
+// total and count of increments per (name, key), sampled every 10 s for the last 10 minutes, every 10 min for the
+// last hour and hourly for the last day — and the figures the admin codes read from them: sum, TPS and average per
+// increment over the last minute, hour or day (VIEW_BROKER_STATS_DATA), TPS over 10 s / 60 s / 600 s and the
+// counters at the last two midnights (GET_BROKER_RUNTIME_INFO). Pure state; the broker owns the lock and the clock.
+
+/// Java's stats item names.
+public enum StatsName {
+    public static let topicPutNums = "TOPIC_PUT_NUMS"
+    public static let topicPutSize = "TOPIC_PUT_SIZE"
+    public static let groupGetNums = "GROUP_GET_NUMS"
+    public static let groupGetSize = "GROUP_GET_SIZE"
+    public static let sendBackPutNums = "SNDBCK_PUT_NUMS"
+    public static let brokerPutNums = "BROKER_PUT_NUMS"
+    public static let brokerGetNums = "BROKER_GET_NUMS"
+    /// Apus's own: pulls that found messages / found none (runtime `getFoundTps`, `getMissTps`); key: the cluster name.
+    public static let pullFound = "APUS_PULL_FOUND"
+    public static let pullMiss = "APUS_PULL_MISS"
+    /// Apus's own: bytes stored by the broker; key: the cluster name.
+    public static let brokerPutSize = "APUS_BROKER_PUT_SIZE"
+}
+
+/// One window's figures: `sum` = increase of the total, `tps` = sum per second of the window's real duration,
+/// `avgpt` = sum ÷ number of increments (0 when none).
+public struct StatsSnapshot: Sendable, Equatable {
+    public var sum: Int64
+    public var tps: Double
+    public var avgpt: Double
+
+    public init(sum: Int64, tps: Double, avgpt: Double) {
+        self.sum = sum
+        self.tps = tps
+        self.avgpt = avgpt
+    }
+}
+
+public struct StatsTable: Sendable {
+    struct Sample {
+        var time: Int64
+        var value: Int64
+        var times: Int64
+    }
+
+    struct Ring {
+        let interval: Int64
+        let capacity: Int
+        var samples: [Sample] = []
+
+        /// Takes a sample when the last one is at least `interval` old.
+        mutating func sample(_ s: Sample) {
+            if let last = samples.last, s.time - last.time < interval { return }
+            samples.append(s)
+            if samples.count > capacity { samples.removeFirst(samples.count - capacity) }
+        }
+
+        /// The oldest sample no older than `window`, else the newest there is.
+        func base(now: Int64, window: Int64) -> Sample? {
+            samples.first { now - $0.time <= window } ?? samples.last
+        }
+    }
+
+    struct Item {
+        var value: Int64 = 0
+        var times: Int64 = 0
+        var seconds: Ring
+        var minutes: Ring
+        var hours: Ring
+        /// Totals at the last two UTC midnights seen.
+        var todayMorning: Int64 = 0
+        var yesterdayMorning: Int64 = 0
+        var day: Int64
+
+        init(now: Int64) {
+            seconds = Ring(interval: 10_000, capacity: 61)
+            minutes = Ring(interval: 600_000, capacity: 7)
+            hours = Ring(interval: 3_600_000, capacity: 25)
+            day = now / 86_400_000
+            sample(now: now)
+        }
+
+        mutating func sample(now: Int64) {
+            let today = now / 86_400_000
+            if today != day {
+                yesterdayMorning = today - day == 1 ? todayMorning : value
+                todayMorning = value
+                day = today
+            }
+            let s = Sample(time: now, value: value, times: times)
+            seconds.sample(s)
+            minutes.sample(s)
+            hours.sample(s)
+        }
+
+        func snapshot(now: Int64, window: Int64) -> StatsSnapshot {
+            let ring = window <= 600_000 ? seconds : window <= 3_600_000 ? minutes : hours
+            guard let base = ring.base(now: now, window: window) else { return StatsSnapshot(sum: 0, tps: 0, avgpt: 0) }
+            let sum = value - base.value
+            let times = self.times - base.times
+            let millis = now - base.time
+            return StatsSnapshot(sum: sum, tps: millis > 0 ? Double(sum) * 1000 / Double(millis) : 0,
+                                 avgpt: times > 0 ? Double(sum) / Double(times) : 0)
+        }
+    }
+
+    private var items: [String: Item] = [:]
+
+    public init() {}
+
+    private static func id(_ name: String, _ key: String) -> String { name + "\u{1}" + key }
+
+    /// Adds `value` to the item's total (one increment).
+    public mutating func add(_ name: String, key: String, value: Int64, now: Int64) {
+        let id = Self.id(name, key)
+        var item = items[id] ?? Item(now: now)
+        item.value += value
+        item.times += 1
+        item.sample(now: now)
+        items[id] = item
+    }
+
+    public func exists(_ name: String, key: String) -> Bool { items[Self.id(name, key)] != nil }
+
+    /// The item's figures over the last `windowMillis` (60 000, 3 600 000 or 86 400 000); nil for an unknown item.
+    public func snapshot(_ name: String, key: String, windowMillis: Int64, now: Int64) -> StatsSnapshot? {
+        items[Self.id(name, key)]?.snapshot(now: now, window: windowMillis)
+    }
+
+    /// The item's running total; 0 for an unknown item.
+    public func total(_ name: String, key: String) -> Int64 { items[Self.id(name, key)]?.value ?? 0 }
+
+    /// Totals at the previous two UTC midnights (yesterday morning, today morning) and now.
+    public func dailyTotals(_ name: String, key: String, now: Int64) -> (yesterdayMorning: Int64, todayMorning: Int64, now: Int64) {
+        guard var item = items[Self.id(name, key)] else { return (0, 0, 0) }
+        item.sample(now: now)
+        return (item.yesterdayMorning, item.todayMorning, item.value)
+    }
+
+    /// Samples every item (the broker calls this every 10 s, so quiet items still age).
+    public mutating func tick(now: Int64) {
+        for id in Array(items.keys) { items[id]!.sample(now: now) }
+    }
+}

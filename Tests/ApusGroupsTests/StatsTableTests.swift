@@ -1,0 +1,36 @@
+// StatsTable: sums, TPS and averages per window, sampling, daily totals.
+
+import ApusGroups
+import Testing
+
+private let t0: Int64 = 1_800_000_000_000 - 1_800_000_000_000 % 86_400_000 + 3_600_000   // 01:00 UTC
+
+@Test func minuteWindowSumsTheLastMinute() {
+    var table = StatsTable()
+    table.add(StatsName.topicPutNums, key: "T", value: 10, now: t0)
+    table.add(StatsName.topicPutNums, key: "T", value: 20, now: t0 + 10_000)
+    table.add(StatsName.topicPutNums, key: "T", value: 30, now: t0 + 20_000)
+    let minute = table.snapshot(StatsName.topicPutNums, key: "T", windowMillis: 60_000, now: t0 + 30_000)
+    // Base: the first sample (t0, value 0); 60 put over 30 s in 3 increments.
+    #expect(minute == StatsSnapshot(sum: 60, tps: 2.0, avgpt: 20))
+    // Two minutes later the minute window starts at a sample within it.
+    table.tick(now: t0 + 100_000)
+    table.add(StatsName.topicPutNums, key: "T", value: 6, now: t0 + 130_000)
+    let later = table.snapshot(StatsName.topicPutNums, key: "T", windowMillis: 60_000, now: t0 + 160_000)
+    #expect(later?.sum == 6 && later?.tps == 0.1 && later?.avgpt == 6)
+    #expect(table.snapshot(StatsName.topicPutNums, key: "T", windowMillis: 86_400_000, now: t0 + 160_000)?.sum == 66)
+    #expect(table.snapshot(StatsName.topicPutNums, key: "Other", windowMillis: 60_000, now: t0) == nil)
+    #expect(table.total(StatsName.topicPutNums, key: "T") == 66 && table.exists(StatsName.topicPutNums, key: "T"))
+}
+
+@Test func dailyTotalsMoveAtMidnight() {
+    var table = StatsTable()
+    table.add(StatsName.brokerPutNums, key: "C", value: 5, now: t0)
+    #expect(table.dailyTotals(StatsName.brokerPutNums, key: "C", now: t0) == (0, 0, 5))
+    table.add(StatsName.brokerPutNums, key: "C", value: 7, now: t0 + 86_400_000)
+    // The sample at the day change sees the total before this increment's sampling: 12 after adding.
+    let (yesterday, today, now) = table.dailyTotals(StatsName.brokerPutNums, key: "C", now: t0 + 86_400_000)
+    #expect(yesterday == 0 && today == 12 && now == 12)
+    table.tick(now: t0 + 2 * 86_400_000)
+    #expect(table.dailyTotals(StatsName.brokerPutNums, key: "C", now: t0 + 2 * 86_400_000) == (12, 12, 12))
+}
