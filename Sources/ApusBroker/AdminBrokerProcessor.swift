@@ -1,6 +1,7 @@
-// AdminBrokerProcessor: the broker's admin request codes (admin.md §4–§9) — 17, 21, 26, 28, 200, 201, 202, 203, 204,
-// 207, 208, 215, 222 (and the RESET_CONSUMER_CLIENT_OFFSET 220 it sends to the group's members), 300, 305, 315,
-// 328, 12, 33, and the relays 307 and 309 (answered by the client). Decodes the header or body, calls AdminService, encodes the answer in the tools' JSON shapes (AdminBodies).
+// AdminBrokerProcessor: the broker's admin request codes (admin.md §4–§9) — 17, 21, 25, 26, 28, 200, 201, 202, 203,
+// 204, 207, 208, 215, 222 (and the RESET_CONSUMER_CLIENT_OFFSET 220 it sends to the group's members), 300, 303, 305,
+// 306, 314, 315, 316, 317, 321, 328, 329, 12, 33, and the relays 307 and 309 (answered by the client). Decodes the
+// header or body, calls AdminService, encodes the answer in the tools' JSON shapes (AdminBodies).
 
 import ApusGroups
 import ApusMessage
@@ -73,7 +74,8 @@ final class AdminBrokerProcessor: Sendable {
              .getAllSubscriptionGroupConfig, .deleteSubscriptionGroup, .getConsumeStats, .getConsumerConnectionList,
              .getProducerConnectionList, .invokeBrokerToResetOffset, .queryMessage, .viewMessageById, .getBrokerRuntimeInfo,
              .getBrokerConfig, .queryTopicConsumeByWho, .getSystemTopicListFromBroker, .getAllProducerInfo, .updateAndCreateTopic,
-             .viewBrokerStatsData:
+             .viewBrokerStatsData, .updateBrokerConfig, .cloneGroupOffset, .getBrokerConsumeStats, .cleanExpiredConsumeQueue,
+             .cleanUnusedTopic, .deleteExpiredCommitLog, .queryConsumeTimeSpan, .queryConsumeQueue:
             return true
         default:
             return false
@@ -174,10 +176,7 @@ final class AdminBrokerProcessor: Sendable {
         case .getConsumeStats:
             let header: GetConsumeStatsRequestHeader = try request.decodeHeader()
             let stats = admin.consumeStats(group: header.consumerGroup, topic: header.topic, now: currentMillis())
-            let body = ConsumeStatsBody(offsetTable: stats.offsets.mapValues {
-                OffsetWrapperWire(brokerOffset: $0.brokerOffset, consumerOffset: $0.consumerOffset, lastTimestamp: $0.lastTimestamp)
-            }, consumeTps: stats.consumeTps)
-            return .response(to: request, code: .success, body: body.encode())
+            return .response(to: request, code: .success, body: stats.wire.encode())
 
         case .getConsumerConnectionList:
             let header: GetConsumerConnectionListRequestHeader = try request.decodeHeader()
@@ -234,11 +233,63 @@ final class AdminBrokerProcessor: Sendable {
             }
             return .response(to: request, code: .success, body: record)
 
+        case .getBrokerConsumeStats:
+            let header: GetConsumeStatsInBrokerHeader = try request.decodeHeader()
+            let (groups, total) = admin.brokerConsumeStats(orderOnly: header.isOrder, now: currentMillis())
+            let body = ConsumeStatsList(brokerAddr: admin.address, consumeStatsList: groups.map { entry in
+                ConsumeStatsList.GroupStats(group: entry.group, stats: entry.stats.map(\.wire))
+            }, totalDiff: total)
+            return .response(to: request, code: .success, body: body.encode())
+
+        case .queryConsumeTimeSpan:
+            let header: QueryConsumeTimeSpanRequestHeader = try request.decodeHeader()
+            let spans = try admin.consumeTimeSpan(topic: header.topic, group: header.group, now: currentMillis())
+            let body = QueryConsumeTimeSpanBody(consumeTimeSpanSet: spans.map {
+                QueueTimeSpanWire(messageQueue: $0.queue, minTimeStamp: $0.minTimeStamp, maxTimeStamp: $0.maxTimeStamp,
+                                  consumeTimeStamp: $0.consumeTimeStamp, delayTime: $0.delayTime)
+            })
+            return .response(to: request, code: .success, body: body.encode())
+
+        case .queryConsumeQueue:
+            let header: QueryConsumeQueueRequestHeader = try request.decodeHeader()
+            let view = try admin.consumeQueue(topic: header.topic, queueId: header.queueId, index: header.index, count: header.count,
+                                              group: header.consumerGroup)
+            let offline = header.consumerGroup.flatMap { view.groupOnline ? nil : "\($0)@\(header.topic) is not online!" }
+            guard let entries = view.entries else {
+                return .response(to: request, code: .success,
+                                 remark: "Index \(header.index) of \(header.queueId)@\(header.topic) is not exist!")
+            }
+            let body = QueryConsumeQueueResponseBody(
+                subscriptionData: view.subscription?.wire,
+                queueData: entries.map {
+                    ConsumeQueueDataWire(physicOffset: $0.physicalOffset, physicSize: $0.size, tagsCode: $0.tagsCode,
+                                         eval: view.subscription?.matches(tagsCode: $0.tagsCode) ?? false)
+                },
+                maxQueueIndex: view.maxOffset, minQueueIndex: view.minOffset)
+            return .response(to: request, code: .success, remark: offline, body: body.encode())
+
+        case .cloneGroupOffset:
+            let header: CloneGroupOffsetRequestHeader = try request.decodeHeader()
+            try admin.cloneGroupOffset(source: header.srcGroup, destination: header.destGroup, topic: header.topic,
+                                       offline: header.offline)
+            return .response(to: request, code: .success)
+
+        case .cleanExpiredConsumeQueue, .cleanUnusedTopic, .deleteExpiredCommitLog:
+            // Retention already removes expired log segments and consume-queue files; nothing more to do on demand.
+            return .response(to: request, code: .success)
+
         case .viewBrokerStatsData:
             let header: ViewBrokerStatsDataRequestHeader = try request.decodeHeader()
             let data = try admin.statsData(name: header.statsName, key: header.statsKey, now: currentMillis())
             let body = BrokerStatsData(statsMinute: data.minute.wire, statsHour: data.hour.wire, statsDay: data.day.wire)
             return .response(to: request, code: .success, body: body.encode())
+
+        case .updateBrokerConfig:
+            // No body: nothing changes (Java answers 0).
+            guard let body = request.body, body.readableBytes > 0 else { return .response(to: request, code: .success) }
+            let applied = try admin.updateBrokerConfig(String(buffer: body), now: currentMillis())
+            logger.info("broker settings changed by admin", metadata: ["keys": "\(applied.joined(separator: ","))"])
+            return .response(to: request, code: .success)
 
         case .getBrokerConfig:
             let (text, version) = admin.brokerConfig()
@@ -256,6 +307,14 @@ final class AdminBrokerProcessor: Sendable {
         default:
             return .response(to: request, code: .requestCodeNotSupported, remark: " request type \(request.code) not supported")
         }
+    }
+}
+
+extension ConsumeStats {
+    var wire: ConsumeStatsBody {
+        ConsumeStatsBody(offsetTable: offsets.mapValues {
+            OffsetWrapperWire(brokerOffset: $0.brokerOffset, consumerOffset: $0.consumerOffset, lastTimestamp: $0.lastTimestamp)
+        }, consumeTps: consumeTps)
     }
 }
 

@@ -13,6 +13,8 @@ import Synchronization
 
 public final class Broker: Sendable {
     public let config: BrokerConfig
+    /// The settings now: `config` plus the changes made by UPDATE_BROKER_CONFIG.
+    let settings: RuntimeSettings
     let store: MessageStore
     let topics: TopicRegistry
     let groups: GroupService
@@ -40,6 +42,8 @@ public final class Broker: Sendable {
             throw BrokerError.invalidAddress(config.advertisedAddress)
         }
         self.config = config
+        let settings = RuntimeSettings(config, now: currentMillis())
+        self.settings = settings
         self.storeHost = host
         self.logger = logger
         self.eventLoopGroup = group
@@ -49,20 +53,19 @@ public final class Broker: Sendable {
         let registrar = NameServerRegistrar(config: config, group: group, logger: logger)
         self.registrar = registrar
         let topics = try TopicRegistry(
-            table: TopicConfigTable(path: root + "/config/topics.json"), config: config, logger: logger,
+            table: TopicConfigTable(path: root + "/config/topics.json"), config: config, settings: settings, logger: logger,
             onChange: { registrar.registerSoon() })
         self.topics = topics
         registrar.setBodyProvider { topics.registrationBody() }
         let groupConfigs = try SubscriptionGroupTable(path: root + "/config/subscriptionGroup.json")
-        groups = GroupService(configs: groupConfigs, topics: topics, autoCreateGroups: config.autoCreateSubscriptionGroup,
+        groups = GroupService(configs: groupConfigs, topics: topics, settings: settings,
                               expiryMillis: config.clientChannelExpiryMillis)
         let stats = StatsService(clusterName: config.brokerClusterName)
         self.stats = stats
         let offsetTable = try ConsumerOffsetTable(path: root + "/config/consumerOffset.json")
         offsets = OffsetService(table: offsetTable, groups: groups, store: store)
         consume = ConsumeService(store: store, topics: topics, groups: groups, offsets: offsets,
-                                 maxMessagesPerPull: config.maxTransferCountOnMessageInMemory,
-                                 maxBytesPerPull: config.maxTransferBytesOnMessageInMemory, stats: stats)
+                                 settings: settings, stats: stats)
         let schedule = try ScheduleService(
             rules: DeliveryTime(levels: config.messageDelayLevels, maxDelayMillis: config.timerMaxDelaySec * 1000),
             store: store, directory: root + "/schedule", logger: logger)
@@ -71,7 +74,8 @@ public final class Broker: Sendable {
                            clusterName: config.brokerClusterName, maxMessageSize: config.maxMessageSize, stats: stats)
         retry = RetryService(groups: groups, topics: topics, schedule: schedule, store: store, logger: logger, stats: stats)
         admin = AdminService(store: store, topics: topics, groups: groups, offsetTable: offsetTable, stats: stats,
-                             config: config, bootTimestamp: currentMillis())
+                             settings: settings, bootTimestamp: settings.current.version.timestamp)
+        store.setRetentionFloor { schedule.retentionFloor() }
         let holds = PullHoldService()
         pullHolds = holds
         store.setArrivalListener { topic, queueId, maxOffset in

@@ -21,7 +21,7 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
         self.broker = broker
         send = SendMessageProcessor(service: broker.send, logger: broker.logger, limiter: broker.logLimiter)
         pull = PullMessageProcessor(consume: broker.consume, holds: broker.pullHolds, store: broker.store,
-                                    longPolling: broker.config.longPollingEnable, maxHoldMillis: broker.config.maxPullHoldMillis)
+                                    settings: broker.settings, maxHoldMillis: broker.config.maxPullHoldMillis)
         consumerManage = ConsumerManageProcessor(offsets: broker.offsets, groups: broker.groups)
         clientManage = ClientManageProcessor(groups: broker.groups, logger: broker.logger, limiter: broker.logLimiter,
                                              publishTopics: { [registrar = broker.registrar] in await registrar.registerAll() })

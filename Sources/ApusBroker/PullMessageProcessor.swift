@@ -11,14 +11,14 @@ final class PullMessageProcessor: Sendable {
     private let consume: ConsumeService
     private let holds: PullHoldService
     private let store: MessageStore
-    private let longPolling: Bool
+    private let settings: RuntimeSettings
     private let maxHoldMillis: Int64
 
-    init(consume: ConsumeService, holds: PullHoldService, store: MessageStore, longPolling: Bool, maxHoldMillis: Int64) {
+    init(consume: ConsumeService, holds: PullHoldService, store: MessageStore, settings: RuntimeSettings, maxHoldMillis: Int64) {
         self.consume = consume
         self.holds = holds
         self.store = store
-        self.longPolling = longPolling
+        self.settings = settings
         self.maxHoldMillis = maxHoldMillis
     }
 
@@ -48,7 +48,7 @@ final class PullMessageProcessor: Sendable {
             return .response(to: request, refusal: error)
         }
 
-        if outcome.status == .noNewMessage, firstPass, header.sysFlag.contains(.suspend), longPolling {
+        if outcome.status == .noNewMessage, firstPass, header.sysFlag.contains(.suspend), settings.longPollingEnable {
             let hold = min(max(header.suspendTimeoutMillis, 0), maxHoldMillis)
             if hold > 0 {
                 let (topic, queueId, store) = (query.topic, query.queueId, self.store)

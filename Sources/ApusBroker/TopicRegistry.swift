@@ -7,13 +7,17 @@ import Logging
 final class TopicRegistry: Sendable {
     let table: TopicConfigTable
     private let config: BrokerConfig
+    /// `autoCreateTopicEnable` and `defaultTopicQueueNums` as they stand now (UPDATE_BROKER_CONFIG).
+    private let settings: RuntimeSettings
     private let logger: Logger
     /// Called after a topic is created or changed, so the name server learns it at once.
     private let onChange: @Sendable () -> Void
 
-    init(table: TopicConfigTable, config: BrokerConfig, logger: Logger, onChange: @escaping @Sendable () -> Void) throws {
+    init(table: TopicConfigTable, config: BrokerConfig, settings: RuntimeSettings, logger: Logger,
+         onChange: @escaping @Sendable () -> Void) throws {
         self.table = table
         self.config = config
+        self.settings = settings
         self.logger = logger
         self.onChange = onChange
         try createSystemTopics()
@@ -50,9 +54,9 @@ final class TopicRegistry: Sendable {
         if TopicNames.isRetry(topic) {
             return create(TopicConfig(topicName: topic, readQueueNums: 1, writeQueueNums: 1, perm: Permission.read | Permission.write))
         }
-        guard config.autoCreateTopicEnable, let template = table.get(defaultTopic ?? TopicNames.autoCreateTemplate),
+        guard settings.autoCreateTopicEnable, let template = table.get(defaultTopic ?? TopicNames.autoCreateTemplate),
               Permission.isInherited(template.perm) else { return nil }
-        let requested = queueNums.flatMap { $0 > 0 ? $0 : nil } ?? config.defaultTopicQueueNums
+        let requested = queueNums.flatMap { $0 > 0 ? $0 : nil } ?? settings.defaultTopicQueueNums
         let queues = min(requested, template.writeQueueNums)
         return create(TopicConfig(topicName: topic, readQueueNums: queues, writeQueueNums: queues,
                                   perm: template.perm & ~Permission.inherit, topicFilterType: template.topicFilterType))

@@ -1,5 +1,6 @@
-// NameServer: serves broker registration (103/104), topic routes (105, 106, 206), system topics (304) and topic
-// deletion (216) over remoting, expiring silent brokers.
+// NameServer: serves broker registration (103/104), topic routes (105, 106, 206), and the admin codes — topics by
+// cluster (224), system topics (304), topic deletion (216), KV config (100, 101, 102, 219), write permission (205,
+// 327) — over remoting, expiring silent brokers.
 
 import ApusMessage
 import ApusRemoting
@@ -46,6 +47,7 @@ public final class NameServer: Sendable {
 
 final class NameServerProcessor: RemotingRequestProcessor {
     private let table: Mutex<RouteInfoTable>
+    private let kvConfig = Mutex(KVConfigTable())
     private let logger: Logger
 
     init(table: RouteInfoTable, logger: Logger) {
@@ -85,6 +87,29 @@ final class NameServerProcessor: RemotingRequestProcessor {
             response = .response(to: request, code: .success, body: table.withLock { $0.clusterInfo }.encode())
         case .getAllTopicListFromNameserver:
             response = .response(to: request, code: .success, body: TopicList(topicList: table.withLock { $0.topics }).encode())
+        case .putKVConfig, .getKVConfig, .deleteKVConfig, .getKVListByNamespace:
+            response = kv(request)
+        case .getTopicsByCluster:
+            if let header = try? request.decodeHeader(TopicsByClusterRequestHeader.self) {
+                response = .response(to: request, code: .success,
+                                     body: TopicList(topicList: table.withLock { $0.topics(inCluster: header.cluster) }).encode())
+            } else {
+                response = .response(to: request, code: .success, body: TopicList(topicList: []).encode())
+            }
+        case .wipeWritePermOfBroker, .addWritePermOfBroker:
+            do {
+                let header: BrokerNameRequestHeader = try request.decodeHeader()
+                let wipe = request.code == RequestCode.wipeWritePermOfBroker.rawValue
+                let count = table.withLock {
+                    wipe ? $0.wipeWritePermission(brokerName: header.brokerName) : $0.addWritePermission(brokerName: header.brokerName)
+                }
+                logger.info(wipe ? "write permission wiped" : "write permission added",
+                            metadata: ["broker": "\(header.brokerName)", "topics": "\(count)"])
+                response = .response(to: request, code: .success,
+                                     header: WritePermCountHeader(kind: wipe ? .wipe : .add, count: Int32(count)))
+            } catch {
+                response = .response(to: request, code: .systemError, remark: "\(error)")
+            }
         case .getSystemTopicListFromNs:
             let (topics, addr) = table.withLock { $0.systemTopicList }
             response = .response(to: request, code: .success, body: TopicList(topicList: topics, brokerAddr: addr).encode())
@@ -129,6 +154,37 @@ final class NameServerProcessor: RemotingRequestProcessor {
         }
         if isNew { logger.info("broker registered", metadata: ["broker": "\(brokerName)", "addr": "\(brokerAddr)"]) }
         return .response(to: request, code: .success, header: RegisterBrokerResponseHeader())
+    }
+
+    /// KV config (admin.md §3.6), with Java's answers for missing fields and absent items.
+    private func kv(_ request: RemotingCommand) -> RemotingCommand {
+        let header = (try? request.decodeHeader(KVConfigRequestHeader.self)) ?? KVConfigRequestHeader(namespace: nil)
+        guard let namespace = header.namespace else {
+            return .response(to: request, code: .systemError, remark: "namespace or key is null")
+        }
+        switch RequestCode(rawValue: request.code) {
+        case .getKVListByNamespace:
+            guard let table = kvConfig.withLock({ $0.list(namespace: namespace) }) else {
+                return .response(to: request, code: .queryNotFound, remark: "No config item, Namespace: \(namespace)")
+            }
+            return .response(to: request, code: .success, body: KVTable(table: table).encode())
+        default:
+            break
+        }
+        guard let key = header.key else { return .response(to: request, code: .systemError, remark: "namespace or key is null") }
+        switch RequestCode(rawValue: request.code) {
+        case .putKVConfig:
+            kvConfig.withLock { $0.put(namespace: namespace, key: key, value: header.value ?? "") }
+            return .response(to: request, code: .success)
+        case .getKVConfig:
+            guard let value = kvConfig.withLock({ $0.get(namespace: namespace, key: key) }) else {
+                return .response(to: request, code: .queryNotFound, remark: "No config item, Namespace: \(namespace) Key: \(key)")
+            }
+            return .response(to: request, code: .success, header: KVConfigValueHeader(value: value))
+        default:
+            kvConfig.withLock { $0.delete(namespace: namespace, key: key) }
+            return .response(to: request, code: .success)
+        }
     }
 
     func readComplete(on connection: RemotingConnection) {}

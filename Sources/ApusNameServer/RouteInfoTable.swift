@@ -1,5 +1,7 @@
-// RouteInfoTable: the name server's pure state — registered brokers, their topics, liveness — and route building (§6).
+// RouteInfoTable: the name server's pure state — registered brokers, their topics, liveness — and route building (§6),
+// with the admin views and changes of it (topics by cluster, system topics, topic deletion, write permission).
 
+import ApusMessage
 import ApusRemoting
 
 /// What one broker reported in its last REGISTER_BROKER.
@@ -112,6 +114,33 @@ public struct RouteInfoTable: Sendable {
     }
 
     public var topics: [String] { topicQueues.keys.sorted() }
+
+    /// GET_TOPICS_BY_CLUSTER (224): topics with queue data on a broker of `cluster` (empty for an unknown cluster).
+    public func topics(inCluster cluster: String) -> [String] {
+        let names = Set(brokers.values.filter { $0.cluster == cluster }.map(\.brokerName))
+        return topicQueues.filter { !names.isDisjoint(with: $0.value.keys) }.map(\.key).sorted()
+    }
+
+    /// WIPE_WRITE_PERM_OF_BROKER (205): clears the write bit of every topic's queue data of `brokerName`; returns the
+    /// number of topics touched. Lasts until the broker registers a changed data version.
+    public mutating func wipeWritePermission(brokerName: String) -> Int {
+        changePermission(brokerName: brokerName) { $0 & ~Permission.write }
+    }
+
+    /// ADD_WRITE_PERM_OF_BROKER (327): sets the permission of every topic's queue data of `brokerName` to exactly
+    /// read | write; returns the number of topics touched.
+    public mutating func addWritePermission(brokerName: String) -> Int {
+        changePermission(brokerName: brokerName) { _ in Permission.read | Permission.write }
+    }
+
+    private mutating func changePermission(brokerName: String, _ change: (Int32) -> Int32) -> Int {
+        var count = 0
+        for topic in Array(topicQueues.keys) where topicQueues[topic]?[brokerName] != nil {
+            topicQueues[topic]![brokerName]!.perm = change(topicQueues[topic]![brokerName]!.perm)
+            count += 1
+        }
+        return count
+    }
 
     /// GET_SYSTEM_TOPIC_LIST_FROM_NS (304): every cluster name and broker name, and the address of some broker
     /// (a master when there is one) to ask for its own system topics; nil when no broker is registered.

@@ -2,7 +2,8 @@
 // (21, 200, 201), topic stats (202), consume stats (208), consumer and producer connections (203, 204), the KV
 // table of runtime info (28), reset-offset bodies (222, 220 in Java's map form and the C++ client's list form), the
 // group list of QUERY_TOPIC_CONSUME_BY_WHO (300), the producer table of GET_ALL_PRODUCER_INFO (328) and the
-// BrokerStatsData of VIEW_BROKER_STATS_DATA (315).
+// BrokerStatsData of VIEW_BROKER_STATS_DATA (315), the ConsumeStatsList of GET_BROKER_CONSUME_STATS (317) and the
+// answers of QUERY_CONSUME_TIME_SPAN (303) and QUERY_CONSUME_QUEUE (321).
 //
 // Written as standard JSON shaped like fastjson's output: keys sorted, enums as names, numbers as numbers, and a
 // map keyed by MessageQueue written with the compact JSON of the queue as a quoted key
@@ -277,6 +278,11 @@ public struct ConsumeStatsBody: RemotingBody, Equatable {
 
     public func write(to w: inout JSONWriter) {
         w.beginObject()
+        writeMembers(to: &w)
+        w.endObject()
+    }
+
+    fileprivate func writeMembers(to w: inout JSONWriter) {
         w.double("consumeTps", consumeTps)
         w.queueMap("offsetTable", offsetTable) { w, o in
             w.beginObject()
@@ -285,7 +291,6 @@ public struct ConsumeStatsBody: RemotingBody, Equatable {
             w.number("lastTimestamp", o.lastTimestamp)
             w.endObject()
         }
-        w.endObject()
     }
 }
 
@@ -611,6 +616,208 @@ public struct BrokerStatsData: RemotingBody, Equatable {
         statsHour.write(to: &w)
         w.key("statsMinute")
         statsMinute.write(to: &w)
+        w.endObject()
+    }
+}
+
+// MARK: - Broker consume stats (317)
+
+/// GET_BROKER_CONSUME_STATS (317) answer:
+/// `{"brokerAddr":…,"consumeStatsList":[{group:[ConsumeStats per topic]}, …one map per group],"totalDiff":N}`.
+public struct ConsumeStatsList: RemotingBody, Equatable {
+    public struct GroupStats: Sendable, Equatable {
+        public var group: String
+        public var stats: [ConsumeStatsBody]
+
+        public init(group: String, stats: [ConsumeStatsBody]) {
+            self.group = group
+            self.stats = stats
+        }
+    }
+
+    public var brokerAddr: String
+    public var consumeStatsList: [GroupStats]
+    public var totalDiff: Int64
+
+    public init(brokerAddr: String, consumeStatsList: [GroupStats], totalDiff: Int64) {
+        self.brokerAddr = brokerAddr
+        self.consumeStatsList = consumeStatsList
+        self.totalDiff = totalDiff
+    }
+
+    public init(json: JSONValue) throws {
+        var list: [GroupStats] = []
+        for map in json["consumeStatsList"]?.arrayValue ?? [] {
+            for (group, stats) in map.objectValue ?? [] {
+                list.append(GroupStats(group: group, stats: try (stats.arrayValue ?? []).map(ConsumeStatsBody.init(json:))))
+            }
+        }
+        self.init(brokerAddr: json.text("brokerAddr"), consumeStatsList: list, totalDiff: json.long("totalDiff"))
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.string("brokerAddr", brokerAddr)
+        w.key("consumeStatsList")
+        w.beginArray()
+        for entry in consumeStatsList {
+            w.beginObject()
+            w.key(entry.group)
+            w.beginArray()
+            for stats in entry.stats {
+                w.beginObject()
+                stats.writeMembers(to: &w)
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+        }
+        w.endArray()
+        w.number("totalDiff", totalDiff)
+        w.endObject()
+    }
+}
+
+// MARK: - Consume time span (303), consume queue (321)
+
+/// Java `UtilAll.formatDate(date, "yyyy-MM-dd#HH:mm:ss:SSS")`, in UTC.
+public func javaTimeSpanText(_ millis: Int64) -> String {
+    let days = millis >= 0 ? millis / 86_400_000 : (millis - 86_399_999) / 86_400_000
+    let inDay = millis - days * 86_400_000
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let doe = z - era * 146_097
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    let mp = (5 * doy + 2) / 153
+    let day = doy - (153 * mp + 2) / 5 + 1
+    let month = mp < 10 ? mp + 3 : mp - 9
+    let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+    func pad(_ v: Int64, _ width: Int) -> String {
+        let text = String(v)
+        return String(repeating: "0", count: max(0, width - text.count)) + text
+    }
+    return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))#\(pad(inDay / 3_600_000, 2)):\(pad(inDay / 60_000 % 60, 2)):"
+        + "\(pad(inDay / 1000 % 60, 2)):\(pad(inDay % 1000, 3))"
+}
+
+/// One queue of QUERY_CONSUME_TIME_SPAN, with Java's derived `*Str` keys.
+public struct QueueTimeSpanWire: Sendable, Equatable {
+    public var messageQueue: MessageQueue
+    public var minTimeStamp: Int64
+    public var maxTimeStamp: Int64
+    public var consumeTimeStamp: Int64
+    public var delayTime: Int64
+
+    public init(messageQueue: MessageQueue, minTimeStamp: Int64, maxTimeStamp: Int64, consumeTimeStamp: Int64, delayTime: Int64) {
+        self.messageQueue = messageQueue
+        self.minTimeStamp = minTimeStamp
+        self.maxTimeStamp = maxTimeStamp
+        self.consumeTimeStamp = consumeTimeStamp
+        self.delayTime = delayTime
+    }
+}
+
+/// QUERY_CONSUME_TIME_SPAN (303) answer: `{"consumeTimeSpanSet":[QueueTimeSpan…]}`.
+public struct QueryConsumeTimeSpanBody: RemotingBody, Equatable {
+    public var consumeTimeSpanSet: [QueueTimeSpanWire]
+
+    public init(consumeTimeSpanSet: [QueueTimeSpanWire]) { self.consumeTimeSpanSet = consumeTimeSpanSet }
+
+    public init(json: JSONValue) throws {
+        self.init(consumeTimeSpanSet: (json["consumeTimeSpanSet"]?.arrayValue ?? []).map { span in
+            let q = span["messageQueue"] ?? .null
+            return QueueTimeSpanWire(
+                messageQueue: MessageQueue(topic: q.text("topic"), brokerName: q.text("brokerName"), queueId: q["queueId"]?.int32Value ?? 0),
+                minTimeStamp: span.long("minTimeStamp"), maxTimeStamp: span.long("maxTimeStamp"),
+                consumeTimeStamp: span.long("consumeTimeStamp"), delayTime: span.long("delayTime"))
+        })
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("consumeTimeSpanSet")
+        w.beginArray()
+        for span in consumeTimeSpanSet {
+            w.beginObject()
+            w.number("consumeTimeStamp", span.consumeTimeStamp)
+            w.string("consumeTimeStampStr", javaTimeSpanText(span.consumeTimeStamp))
+            w.number("delayTime", span.delayTime)
+            w.number("maxTimeStamp", span.maxTimeStamp)
+            w.string("maxTimeStampStr", javaTimeSpanText(span.maxTimeStamp))
+            w.key("messageQueue")
+            w.beginObject()
+            w.string("brokerName", span.messageQueue.brokerName)
+            w.number("queueId", span.messageQueue.queueId)
+            w.string("topic", span.messageQueue.topic)
+            w.endObject()
+            w.number("minTimeStamp", span.minTimeStamp)
+            w.string("minTimeStampStr", javaTimeSpanText(span.minTimeStamp))
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+    }
+}
+
+/// One entry of QUERY_CONSUME_QUEUE (`extendDataJson`, `bitMap`, `msg` are never set, so never written).
+public struct ConsumeQueueDataWire: Sendable, Equatable {
+    public var physicOffset: Int64
+    public var physicSize: Int32
+    public var tagsCode: Int64
+    public var eval: Bool
+
+    public init(physicOffset: Int64, physicSize: Int32, tagsCode: Int64, eval: Bool = false) {
+        self.physicOffset = physicOffset
+        self.physicSize = physicSize
+        self.tagsCode = tagsCode
+        self.eval = eval
+    }
+}
+
+/// QUERY_CONSUME_QUEUE (321) answer.
+public struct QueryConsumeQueueResponseBody: RemotingBody, Equatable {
+    public var subscriptionData: SubscriptionDataWire?
+    public var queueData: [ConsumeQueueDataWire]
+    public var maxQueueIndex: Int64
+    public var minQueueIndex: Int64
+
+    public init(subscriptionData: SubscriptionDataWire?, queueData: [ConsumeQueueDataWire], maxQueueIndex: Int64, minQueueIndex: Int64) {
+        self.subscriptionData = subscriptionData
+        self.queueData = queueData
+        self.maxQueueIndex = maxQueueIndex
+        self.minQueueIndex = minQueueIndex
+    }
+
+    public init(json: JSONValue) throws {
+        self.init(subscriptionData: json["subscriptionData"].flatMap { if case .object = $0 { SubscriptionDataWire(json: $0) } else { nil } },
+                  queueData: (json["queueData"]?.arrayValue ?? []).map {
+                      ConsumeQueueDataWire(physicOffset: $0.long("physicOffset"), physicSize: $0["physicSize"]?.int32Value ?? 0,
+                                           tagsCode: $0.long("tagsCode"), eval: $0.flag("eval", false))
+                  },
+                  maxQueueIndex: json.long("maxQueueIndex"), minQueueIndex: json.long("minQueueIndex"))
+    }
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.number("maxQueueIndex", maxQueueIndex)
+        w.number("minQueueIndex", minQueueIndex)
+        w.key("queueData")
+        w.beginArray()
+        for d in queueData {
+            w.beginObject()
+            w.bool("eval", d.eval)
+            w.number("physicOffset", d.physicOffset)
+            w.number("physicSize", d.physicSize)
+            w.number("tagsCode", d.tagsCode)
+            w.endObject()
+        }
+        w.endArray()
+        if let subscriptionData {
+            w.key("subscriptionData")
+            subscriptionData.write(to: &w)
+        }
         w.endObject()
     }
 }

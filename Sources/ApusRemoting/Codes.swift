@@ -18,6 +18,10 @@ public enum RequestCode: Int32, Sendable {
     case getConsumeStats = 208, deleteTopicInBroker = 215, deleteTopicInNamesrv = 216, invokeBrokerToResetOffset = 222
     case queryTopicConsumeByWho = 300, getSystemTopicListFromNs = 304, getSystemTopicListFromBroker = 305
     case viewBrokerStatsData = 315, getAllProducerInfo = 328
+    case putKVConfig = 100, getKVConfig = 101, deleteKVConfig = 102, wipeWritePermOfBroker = 205
+    case getKVListByNamespace = 219, getTopicsByCluster = 224, addWritePermOfBroker = 327
+    case cloneGroupOffset = 314, getBrokerConsumeStats = 317, queryConsumeTimeSpan = 303, queryConsumeQueue = 321
+    case cleanExpiredConsumeQueue = 306, cleanUnusedTopic = 316, deleteExpiredCommitLog = 329
 }
 
 public enum ResponseCode: Int32, Sendable {

@@ -1,5 +1,6 @@
 // ConsumeQueue: the per-(topic, queueId) index of the commit log, <root>/consumequeue/<topic>/<queueId>/ (a
 // MappedFileQueue of entry files), and its published min/max/flushed entry positions.
+import Glibc
 import Synchronization
 
 /// Files named by their 20-digit zero-padded start *byte* offset in the queue (entry index × 20, as RocketMQ names
@@ -87,6 +88,15 @@ final class ConsumeQueue: Sendable {
     }
 
     /// msyncs entries written since the last flush.
+    /// Deletes every file of the queue and its directory (the topic was deleted); readers holding a file keep it
+    /// mapped until they let go.
+    func destroy() {
+        files.withLock { queue in
+            queue.deleteFiles(startingAtOrAbove: 0)
+            rmdir(queue.directory)
+        }
+    }
+
     func flush() {
         let end = maxOffset
         var from = flushed.load(ordering: .relaxed)

@@ -36,6 +36,10 @@ public final class MessageStore: Sendable {
         var listener: (@Sendable (String, Int32, Int64) -> Void)?
     }
     private let arrivalListener = Mutex(ArrivalListenerSlot())
+    private struct RetentionFloorSlot {
+        var floor: (@Sendable () -> Int64?)?
+    }
+    private let retentionFloorSlot = Mutex(RetentionFloorSlot())
     let flushControl = FlushControl()
 
     struct AppendState {
@@ -202,6 +206,42 @@ public final class MessageStore: Sendable {
         }
     }
 
+    /// One consume-queue entry as QUERY_CONSUME_QUEUE shows it.
+    public struct QueueEntry: Sendable, Equatable {
+        public var physicalOffset: Int64
+        public var size: Int32
+        public var tagsCode: Int64
+    }
+
+    /// Up to `count` consume-queue entries from `index` (QUERY_CONSUME_QUEUE), with the queue's min and max offsets;
+    /// nil when the queue does not exist. `entries` is nil when `index` is outside the stored range.
+    public func queueEntries(topic: String, queueId: Int32, from index: Int64,
+                             count: Int) -> (minOffset: Int64, maxOffset: Int64, entries: [QueueEntry]?)? {
+        guard let queue = queue(topic: topic, queueId: queueId) else { return nil }
+        let minOffset = queue.minOffset, maxOffset = queue.maxOffset
+        guard index >= minOffset, index < maxOffset else { return (minOffset, maxOffset, nil) }
+        var entries: [QueueEntry] = []
+        var i = index
+        while i < maxOffset, entries.count < max(0, count), let entry = queue.entry(at: i) {
+            entries.append(QueueEntry(physicalOffset: entry.physicalOffset, size: entry.size, tagsCode: entry.tagsCode))
+            i += 1
+        }
+        return (minOffset, maxOffset, entries)
+    }
+
+    /// Deletes the consume queues of `topic` (DELETE_TOPIC_IN_BROKER): its messages stay in the commit log until
+    /// retention removes them, but a topic created again under the name starts with empty queues. Returns how many
+    /// queues were deleted.
+    @discardableResult
+    public func deleteQueues(topic: String) -> Int {
+        let removed = queueTable.withLock { table in
+            table.keys.filter { $0.topic == topic }.compactMap { table.removeValue(forKey: $0) }
+        }
+        for queue in removed { queue.destroy() }
+        if !removed.isEmpty { rmdir(queueRoot + "/" + topic) }
+        return removed.count
+    }
+
     public func queues() -> [(topic: String, queueId: Int32)] {
         queueTable.withLock { $0.keys.map { ($0.topic, $0.queueId) } }.sorted { ($0.topic, $0.queueId) < ($1.topic, $1.queueId) }
     }
@@ -288,6 +328,14 @@ public final class MessageStore: Sendable {
             if !later { listener(m.topic, m.queueId, records[i].queueOffset + 1) }
         }
     }
+
+    /// `floor` returns the lowest commit-log offset that must survive retention (nil: none), e.g. the oldest
+    /// scheduled message not yet delivered. Called from the flush thread, only when a segment is old enough to go.
+    public func setRetentionFloor(_ floor: @escaping @Sendable () -> Int64?) {
+        retentionFloorSlot.withLock { $0.floor = floor }
+    }
+
+    var retentionFloor: Int64? { retentionFloorSlot.withLock { $0.floor }?() }
 
     public func setArrivalListener(_ listener: @escaping @Sendable (_ topic: String, _ queueId: Int32, _ maxOffset: Int64) -> Void) {
         arrivalListener.withLock { $0.listener = listener }

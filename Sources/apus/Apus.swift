@@ -17,7 +17,7 @@ struct Apus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apus",
         abstract: "A RocketMQ-compatible message broker.",
-        subcommands: [Serve.self, NameServerCommand.self, BrokerCommand.self, Bench.self],
+        subcommands: [Serve.self, NameServerCommand.self, BrokerCommand.self, Bench.self, Admin.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -87,29 +87,36 @@ extension BrokerConfig {
     var eventLoopThreads: Int { serverSelectorThreads > 0 ? serverSelectorThreads : max(1, System.coreCount / 2) }
 }
 
-/// The name server as a lifecycle service: started at once, stopped on graceful shutdown.
+/// The name server as a lifecycle service: started (bound) before the group, stopped on graceful shutdown.
 struct NameServerService: Service {
     let nameServer: NameServer
-    /// Started before the group (`apus serve`: the broker registers with it at once).
-    var alreadyStarted = false
 
     func run() async throws {
-        if !alreadyStarted { try await nameServer.start() }
         try? await gracefulShutdown()
         await nameServer.shutdown()
     }
 }
 
-/// The broker as a lifecycle service: started at once, stopped cleanly (offsets, metadata, flush) on graceful
-/// shutdown.
+/// The broker as a lifecycle service: started (bound) before the group, stopped cleanly (offsets, metadata, flush)
+/// on graceful shutdown.
 struct BrokerService: Service {
     let broker: Broker
 
     func run() async throws {
-        try await broker.start()
         try? await gracefulShutdown()
         await broker.shutdown()
     }
+}
+
+extension Error {
+    /// A listener's bind failed because the port is taken (NIO: `bind(descriptor:ptr:bytes:): Address already in use`).
+    var isAddressInUse: Bool { (self as? IOError)?.errnoCode == EADDRINUSE }
+}
+
+/// Prints the one line a taken port ends the command with, naming the port and the flag that changes it.
+func portInUse(_ port: Int, flag: String) -> ExitCode {
+    FileHandle.standardError.write(Data("apus: port \(port) is already in use; choose another with \(flag)\n".utf8))
+    return .failure
 }
 
 extension BrokerConfig {
@@ -121,7 +128,8 @@ extension BrokerConfig {
 }
 
 /// Runs the services until SIGINT or SIGTERM, then shuts them down in reverse order (HTTP, broker, name server),
-/// then the event loops.
+/// then the event loops. The name server and broker are started (bound) before, so a taken port of theirs ends the
+/// command before anything else runs; the HTTP port's is reported the same way.
 func runServices(_ services: [any Service], group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
     let serviceGroup = ServiceGroup(configuration: .init(
         services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
@@ -130,6 +138,9 @@ func runServices(_ services: [any Service], group: MultiThreadedEventLoopGroup, 
         logger: logger))
     do {
         try await serviceGroup.run()
+    } catch let error as HTTPPortInUse {
+        try? await group.shutdownGracefully()
+        throw portInUse(error.port, flag: "--http-port")
     } catch {
         try? await group.shutdownGracefully()
         throw error
@@ -152,11 +163,17 @@ struct Serve: AsyncParsableCommand {
         let config = try broker.brokerConfig(logger: logger, namesrvAddr: "\(host):\(namesrvPort)")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.eventLoopThreads)
         let nameServer = NameServer(host: host, port: namesrvPort, group: group, logger: logger)
-        // The name server must listen before the broker registers.
-        try await nameServer.start()
+        do { try await nameServer.start() } catch where error.isAddressInUse {
+            throw portInUse(namesrvPort, flag: "--namesrv-port")
+        }
         let brokerInstance = try Broker(config: config, group: group, logger: logger)
+        do { try await brokerInstance.start() } catch where error.isAddressInUse {
+            await brokerInstance.shutdown()
+            await nameServer.shutdown()
+            throw portInUse(config.listenPort, flag: "--broker-port")
+        }
         try await runServices([
-            NameServerService(nameServer: nameServer, alreadyStarted: true), BrokerService(broker: brokerInstance),
+            NameServerService(nameServer: nameServer), BrokerService(broker: brokerInstance),
             config.httpServer(broker: brokerInstance, logger: logger),
         ], group: group, logger: logger)
     }
@@ -175,6 +192,9 @@ struct NameServerCommand: AsyncParsableCommand {
         let logger = logging.bootstrap()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let nameServer = NameServer(host: host, port: namesrvPort, group: group, logger: logger)
+        do { try await nameServer.start() } catch where error.isAddressInUse {
+            throw portInUse(namesrvPort, flag: "--namesrv-port")
+        }
         try await runServices([NameServerService(nameServer: nameServer)], group: group, logger: logger)
     }
 }
@@ -192,6 +212,10 @@ struct BrokerCommand: AsyncParsableCommand {
         let config = try broker.brokerConfig(logger: logger, namesrvAddr: namesrv)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.eventLoopThreads)
         let brokerInstance = try Broker(config: config, group: group, logger: logger)
+        do { try await brokerInstance.start() } catch where error.isAddressInUse {
+            await brokerInstance.shutdown()
+            throw portInUse(config.listenPort, flag: "--broker-port")
+        }
         try await runServices([BrokerService(broker: brokerInstance), config.httpServer(broker: brokerInstance, logger: logger)],
                               group: group, logger: logger)
     }

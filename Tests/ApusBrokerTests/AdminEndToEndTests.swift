@@ -1,7 +1,8 @@
 // Admin codes over loopback remoting: a C++-speaking consumer and a producer heartbeat, then an admin client asks
 // for the groups of a topic (300), consume stats (208), connections (203, 204), resets offsets (222 → the consumer
 // receives 220 in the C++ list form), relays 307/309 to the consumer, deletes the topic on the broker (215) and the
-// name server (216), lists the broker config (26); unknown codes answer 3.
+// name server (216), changes and lists the broker config (25, 26), uses the name server's KV config and write
+// permission; unknown codes answer 3.
 
 import ApusMessage
 import ApusRemoting
@@ -93,8 +94,12 @@ import Testing
     #expect(nsDeleted.code == ResponseCode.success.rawValue)
     #expect(h.nameServer.route(topic: "E2E") == nil)
 
+    let updated = try await ask(admin, RemotingCommand(code: RequestCode.updateBrokerConfig.rawValue,
+                                                       body: ByteBuffer(string: "defaultTopicQueueNums=4\n")))
+    #expect(updated.code == ResponseCode.success.rawValue)
     let config = try await ask(admin, RemotingCommand(code: RequestCode.getBrokerConfig.rawValue))
-    #expect(try config.decodeHeader(GetBrokerConfigResponseHeader.self).version.hasPrefix(#"{"counter":0,"timestamp":"#))
+    #expect(try config.decodeHeader(GetBrokerConfigResponseHeader.self).version.hasPrefix(#"{"counter":1,"timestamp":"#))
+    #expect(String(buffer: try #require(config.body)).contains("defaultTopicQueueNums=4\n"))
     #expect(String(buffer: try #require(config.body)).contains("brokerName=broker-a\n"))
 
     let running = try await ask(admin, .request(code: .getConsumerRunningInfo, header: GetConsumerRunningInfoRequestHeader(
@@ -109,8 +114,21 @@ import Testing
         consumerGroup: "GE", clientId: "127.0.0.1@cpp", msgId: "not-an-id", brokerName: "whatever")))
     #expect(direct.code == ResponseCode.success.rawValue && direct.extFields["brokerName"] == "broker-a")
 
-    let unknown = try await ask(admin, RemotingCommand(code: 317))
-    #expect(unknown.code == ResponseCode.requestCodeNotSupported.rawValue && unknown.remark == " request type 317 not supported")
+    let unknown = try await ask(admin, RemotingCommand(code: 351))
+    #expect(unknown.code == ResponseCode.requestCodeNotSupported.rawValue && unknown.remark == " request type 351 not supported")
+    let nsUnknown = try await ask(namesrv, RemotingCommand(code: 318))
+    #expect(nsUnknown.code == ResponseCode.requestCodeNotSupported.rawValue)
+
+    // Name-server KV config as `mqadmin updateOrderConf` uses it.
+    let put = try await ask(namesrv, .request(code: .putKVConfig, header: KVConfigRequestHeader(
+        namespace: "ORDER_TOPIC_CONFIG", key: "T", value: "broker-a:4")))
+    #expect(put.code == ResponseCode.success.rawValue)
+    let got = try await ask(namesrv, .request(code: .getKVConfig, header: KVConfigRequestHeader(namespace: "ORDER_TOPIC_CONFIG", key: "T")))
+    #expect(got.extFields["value"] == "broker-a:4")
+    let missing = try await ask(namesrv, .request(code: .getKVConfig, header: KVConfigRequestHeader(namespace: "ORDER_TOPIC_CONFIG", key: "X")))
+    #expect(missing.code == ResponseCode.queryNotFound.rawValue && missing.remark == "No config item, Namespace: ORDER_TOPIC_CONFIG Key: X")
+    let wipe = try await ask(namesrv, .request(code: .wipeWritePermOfBroker, header: BrokerNameRequestHeader(brokerName: "broker-a")))
+    #expect(try wipe.decodeHeader(WritePermCountHeader.self).count > 0)
 
     await consumer.close()
     await admin.close()

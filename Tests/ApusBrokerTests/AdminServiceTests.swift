@@ -55,6 +55,11 @@ private func mq(_ topic: String, _ queueId: Int32) -> MessageQueue {
     #expect(h.broker.topics.get("Doomed") != nil)
     try h.broker.admin.deleteTopic("Doomed")
     #expect(h.broker.topics.get("Doomed") == nil)
+    #expect(h.broker.store.maxOffset(topic: "Doomed", queueId: 0) == 0 && h.messages(topic: "Doomed").isEmpty, "queues deleted")
+    #expect(!FileManager.default.fileExists(atPath: h.dataDir + "/consumequeue/Doomed"))
+    try h.send(topic: "Doomed", body: "again", now: t0)
+    #expect(h.messages(topic: "Doomed").map { String(decoding: $0.body, as: UTF8.self) } == ["again"], "created again, empty")
+    try h.broker.admin.deleteTopic("Doomed")
     #expect(try h.broker.admin.topicConfigs().configs.allSatisfy { $0.topicName != "Doomed" })
     try h.broker.admin.deleteTopic("NeverExisted")
     #expect(throws: ServiceError(.systemError, "The topic[TBW102] is conflict with system topic.")) {
@@ -361,4 +366,111 @@ private func mq(_ topic: String, _ queueId: Int32) -> MessageQueue {
     #expect(runtime["putMessageTimesTotal"] == "3")
     #expect(runtime["putTps"]?.split(separator: " ").allSatisfy { Double($0)! > 0 } == true)
     #expect(AdminService.sumTriples("1.0 2.0 3.0", "0.5 0.5 0.5") == "1.5 2.5 3.5")
+}
+
+@Test func consumeEnableAndConsumeBroadcastEnableGovernPulls() throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    _ = try sendSpaced(h, topic: "Gate", count: 1, queueNums: 1)
+    let query = { (group: String) in
+        PullQuery(group: group, topic: "Gate", queueId: 0, offset: 0, maxMessages: 1,
+                  subscription: Subscription(topic: "Gate", expression: "*", subVersion: 0))
+    }
+    try h.broker.admin.updateSubscriptionGroup(SubscriptionGroupConfig(groupName: "Off", consumeEnable: false))
+    #expect(throws: ServiceError(.noPermission, "subscription group no permission, Off")) { try h.broker.consume.pull(query("Off"), now: t0) }
+    try h.broker.admin.updateSubscriptionGroup(SubscriptionGroupConfig(groupName: "Off", consumeEnable: true))
+    #expect(try h.broker.consume.pull(query("Off"), now: t0).status == .found)
+
+    try h.broker.admin.updateSubscriptionGroup(SubscriptionGroupConfig(groupName: "NoBc", consumeBroadcastEnable: false))
+    try member(h, group: "NoBc", clientId: "c1", connection: 1, topics: ["Gate"])
+    #expect(try h.broker.consume.pull(query("NoBc"), now: t0).status == .found, "clustering members may consume")
+    try member(h, group: "NoBc", clientId: "c2", connection: 2, model: .broadcasting, topics: ["Gate"])
+    #expect(throws: ServiceError(.noPermission, "the consumer group[NoBc] can not consume by broadcast way")) {
+        try h.broker.consume.pull(query("NoBc"), now: t0)
+    }
+}
+
+@Test func updateBrokerConfigChangesLiveSettingsAndRefusesTheRest() throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    _ = try sendSpaced(h, topic: "Live", count: 3, queueNums: 1)
+    let admin = h.broker.admin
+    #expect(try admin.updateBrokerConfig("maxTransferCountOnMessageInMemory=1\nautoCreateSubscriptionGroup=false\nnoSuchKey=1\n",
+                                         now: t0) == ["maxTransferCountOnMessageInMemory", "autoCreateSubscriptionGroup"])
+    let (text, version) = admin.brokerConfig()
+    #expect(text.contains("maxTransferCountOnMessageInMemory=1\n") && text.contains("autoCreateSubscriptionGroup=false\n"))
+    #expect(version == DataVersion(counter: 1, timestamp: t0))
+    // In effect at once.
+    let pulled = try h.broker.consume.pull(PullQuery(group: "LG", topic: "Live", queueId: 0, offset: 0, maxMessages: 32,
+                                                     subscription: Subscription(topic: "Live", expression: "*", subVersion: 0)), now: t0)
+    #expect(pulled.nextBeginOffset == 1, "one message per pull")
+    #expect(throws: ServiceError.self) { try h.broker.groups.config(of: "BrandNewGroup") }
+
+    #expect(throws: ServiceError(.noPermission, "Can not update config in black list.")) {
+        try admin.updateBrokerConfig("brokerConfigPath=/tmp/x", now: t0)
+    }
+    do {
+        try admin.updateBrokerConfig("listenPort=1234\nlongPollingEnable=false", now: t0)
+        Issue.record("settings fixed at start are refused")
+    } catch {
+        #expect(error.kind == .systemError && error.remark.hasPrefix("listenPort can only be changed"))
+    }
+    #expect(throws: ServiceError(.systemError, "string2Properties error")) { try admin.updateBrokerConfig("no equals sign", now: t0) }
+    #expect(throws: ServiceError.self) { try admin.updateBrokerConfig("longPollingEnable=maybe", now: t0) }
+    #expect(throws: ServiceError.self) { try admin.updateBrokerConfig("maxTransferCountOnMessageInMemory=0", now: t0) }
+    #expect(h.broker.settings.longPollingEnable, "nothing changed by refused updates")
+    #expect(admin.brokerConfig().version.counter == 1)
+}
+
+@Test func brokerConsumeStatsCoverEveryGroupWithOffsets() throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    _ = try sendSpaced(h, topic: "Bcs", count: 3, queueNums: 2)
+    try h.broker.admin.createOrUpdateTopic(TopicConfig(topicName: "Ord", readQueueNums: 1, writeQueueNums: 1, perm: 6))
+    try h.broker.admin.updateSubscriptionGroup(SubscriptionGroupConfig(groupName: "G1"))
+    try h.broker.admin.updateSubscriptionGroup(SubscriptionGroupConfig(groupName: "G2"))
+    try h.broker.offsets.commit(group: "G1", topic: "Bcs", queueId: 0, offset: 1, connection: nil)
+    let (groups, total) = h.broker.admin.brokerConsumeStats(orderOnly: false, now: t0)
+    #expect(groups.map(\.group) == ["G1"], "groups without offsets are left out")
+    #expect(groups.first?.stats.first?.offsets.count == 2, "write queues")
+    #expect(total == 2)
+    #expect(h.broker.admin.brokerConsumeStats(orderOnly: true, now: t0).groups.isEmpty, "no order topics")
+}
+
+@Test func cloneGroupOffsetCopiesEveryTopic() throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    try h.send(topic: "C1", now: t0, queueNums: 1)
+    try h.send(topic: "C2", now: t0, queueNums: 1)
+    try h.broker.offsets.commit(group: "Src", topic: "C1", queueId: 0, offset: 1, connection: nil)
+    try h.broker.offsets.commit(group: "Src", topic: "C2", queueId: 0, offset: 1, connection: nil)
+    #expect(try h.broker.admin.cloneGroupOffset(source: "Src", destination: "Dst", topic: nil, offline: true) == 2)
+    #expect(try h.broker.offsets.query(group: "Dst", topic: "C2", queueId: 0, connection: nil) == .offset(1))
+    // Online source: only the topics it subscribes to.
+    try member(h, group: "Src", clientId: "s1", connection: 1, topics: ["C1"])
+    #expect(try h.broker.admin.cloneGroupOffset(source: "Src", destination: "Dst2", topic: nil, offline: false) == 1)
+}
+
+@Test func consumeTimeSpanAndConsumeQueueEntries() throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    let stored = try sendSpaced(h, topic: "Span", count: 3, queueNums: 1)
+    try h.broker.offsets.commit(group: "GS", topic: "Span", queueId: 0, offset: 1, connection: nil)
+    let now = stored[2].storeTimestamp + 1_000
+    let span = try #require(try h.broker.admin.consumeTimeSpan(topic: "Span", group: "GS", now: now).first)
+    #expect(span == QueueTimeSpan(queue: mq("Span", 0), minTimeStamp: stored[0].storeTimestamp, maxTimeStamp: stored[2].storeTimestamp,
+                                  consumeTimeStamp: stored[0].storeTimestamp, delayTime: now - stored[1].storeTimestamp))
+    #expect(throws: ServiceError(.topicNotExist, "topic[Nope] not exist")) {
+        try h.broker.admin.consumeTimeSpan(topic: "Nope", group: "GS", now: now)
+    }
+
+    try member(h, group: "GS", clientId: "c", connection: 1, topics: ["Span"])
+    let view = try h.broker.admin.consumeQueue(topic: "Span", queueId: 0, index: 1, count: 5, group: "GS")
+    #expect(view.minOffset == 0 && view.maxOffset == 3 && view.groupOnline)
+    #expect(view.entries?.map(\.physicalOffset) == [stored[1].physicalOffset, stored[2].physicalOffset])
+    #expect(view.entries?.first?.size == stored[1].totalSize)
+    #expect(try h.broker.admin.consumeQueue(topic: "Span", queueId: 0, index: 7, count: 1, group: nil).entries == nil)
+    #expect(throws: ServiceError(.systemError, "3@Span is not exist!")) {
+        try h.broker.admin.consumeQueue(topic: "Span", queueId: 3, index: 0, count: 1, group: nil)
+    }
 }

@@ -92,3 +92,32 @@ private func registration(_ topics: [TopicConfigWire], version: Int64 = 1, name:
     #expect(table.systemTopicList.topics == ["DefaultCluster", "broker-a"])
     #expect(table.systemTopicList.brokerAddr == "127.0.0.1:10911")
 }
+
+@Test func topicsByClusterAndWritePermission() {
+    var table = RouteInfoTable()
+    table.register(registration([topic("T"), topic("U", perm: 4)]), connection: 1, now: 0)
+    table.register(BrokerRegistration(clusterName: "Other", brokerName: "broker-b", brokerAddr: "127.0.0.2:10911", brokerId: 0,
+                                      topics: [topic("V")], dataVersion: DataVersionWire(counter: 1, timestamp: 1)),
+                   connection: 2, now: 0)
+    #expect(table.topics(inCluster: "DefaultCluster") == ["T", "U"])
+    #expect(table.topics(inCluster: "Other") == ["V"] && table.topics(inCluster: "Nope").isEmpty)
+    #expect(table.wipeWritePermission(brokerName: "broker-a") == 2)
+    #expect(table.route(topic: "T")?.queueDatas.first?.perm == 4 && table.route(topic: "U")?.queueDatas.first?.perm == 4)
+    #expect(table.route(topic: "V")?.queueDatas.first?.perm == 6, "other brokers untouched")
+    #expect(table.addWritePermission(brokerName: "broker-a") == 2)
+    #expect(table.route(topic: "U")?.queueDatas.first?.perm == 6, "exactly read | write")
+    #expect(table.wipeWritePermission(brokerName: "nobody") == 0)
+    // Until the broker registers a changed data version.
+    _ = table.wipeWritePermission(brokerName: "broker-a")
+    table.register(registration([topic("T"), topic("U", perm: 4)], version: 2), connection: 1, now: 1)
+    #expect(table.route(topic: "T")?.queueDatas.first?.perm == 6)
+}
+
+@Test func kvConfigTable() {
+    var kv = KVConfigTable()
+    kv.put(namespace: "ORDER_TOPIC_CONFIG", key: "T", value: "broker-a:4")
+    #expect(kv.get(namespace: "ORDER_TOPIC_CONFIG", key: "T") == "broker-a:4")
+    #expect(kv.list(namespace: "ORDER_TOPIC_CONFIG") == ["T": "broker-a:4"])
+    kv.delete(namespace: "ORDER_TOPIC_CONFIG", key: "T")
+    #expect(kv.get(namespace: "ORDER_TOPIC_CONFIG", key: "T") == nil && kv.list(namespace: "ORDER_TOPIC_CONFIG") == nil)
+}

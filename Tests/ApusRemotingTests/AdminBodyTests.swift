@@ -133,3 +133,30 @@ private let q1 = MessageQueue(topic: "TopicTest", brokerName: "broker-a", queueI
     #expect(try ViewBrokerStatsDataRequestHeader(extFields: ["statsName": "TOPIC_PUT_NUMS", "statsKey": "T"])
         == ViewBrokerStatsDataRequestHeader(statsName: "TOPIC_PUT_NUMS", statsKey: "T"))
 }
+
+@Test func consumeStatsListAsBrokerConsumeStats() throws {
+    let stats = ConsumeStatsBody(offsetTable: [q0: OffsetWrapperWire(brokerOffset: 3, consumerOffset: 1, lastTimestamp: 5)], consumeTps: 0)
+    let body = ConsumeStatsList(brokerAddr: "10.0.0.5:10911", consumeStatsList: [.init(group: "GID_A", stats: [stats])], totalDiff: 2)
+    #expect(String(buffer: body.encode())
+        == #"{"brokerAddr":"10.0.0.5:10911","consumeStatsList":[{"GID_A":[{"consumeTps":0.0,"offsetTable":{"{\"brokerName\":\"broker-a\",\"queueId\":0,\"topic\":\"TopicTest\"}":{"brokerOffset":3,"consumerOffset":1,"lastTimestamp":5}}}]}],"totalDiff":2}"#)
+    #expect(try ConsumeStatsList.decode(body.encode()) == body)
+    #expect(try WritePermCountHeader(extFields: ["wipeTopicCount": "3"]) == WritePermCountHeader(kind: .wipe, count: 3))
+    #expect(WritePermCountHeader(kind: .add, count: 2).extFields() == ["addTopicCount": "2"])
+    #expect(try KVConfigRequestHeader(extFields: ["namespace": "N", "key": ""]) == KVConfigRequestHeader(namespace: "N"))
+}
+
+@Test func consumeTimeSpanAndConsumeQueueBodies() throws {
+    #expect(javaTimeSpanText(1_700_000_000_123) == "2023-11-14#22:13:20:123")
+    #expect(javaTimeSpanText(0) == "1970-01-01#00:00:00:000")
+    #expect(javaTimeSpanText(-1) == "1969-12-31#23:59:59:999")
+    let span = QueryConsumeTimeSpanBody(consumeTimeSpanSet: [QueueTimeSpanWire(
+        messageQueue: q0, minTimeStamp: 0, maxTimeStamp: 1_700_000_000_123, consumeTimeStamp: 0, delayTime: 5)])
+    #expect(String(buffer: span.encode())
+        == #"{"consumeTimeSpanSet":[{"consumeTimeStamp":0,"consumeTimeStampStr":"1970-01-01#00:00:00:000","delayTime":5,"maxTimeStamp":1700000000123,"maxTimeStampStr":"2023-11-14#22:13:20:123","messageQueue":{"brokerName":"broker-a","queueId":0,"topic":"TopicTest"},"minTimeStamp":0,"minTimeStampStr":"1970-01-01#00:00:00:000"}]}"#)
+    #expect(try QueryConsumeTimeSpanBody.decode(span.encode()) == span)
+    let cq = QueryConsumeQueueResponseBody(subscriptionData: nil, queueData: [ConsumeQueueDataWire(physicOffset: 4096, physicSize: 193, tagsCode: 2_598_919)],
+                                           maxQueueIndex: 10, minQueueIndex: 0)
+    #expect(String(buffer: cq.encode())
+        == #"{"maxQueueIndex":10,"minQueueIndex":0,"queueData":[{"eval":false,"physicOffset":4096,"physicSize":193,"tagsCode":2598919}]}"#)
+    #expect(try QueryConsumeQueueResponseBody.decode(cq.encode()) == cq)
+}

@@ -1,7 +1,8 @@
-// AdminService: the operations side of the broker (admin.md §4–§9) — topic tables and stats, topic deletion,
-// subscription-group configs, consume stats (accumulation), consumer and producer connections (subscription query),
-// offset reset by time, runtime figures and message lookups. Takes values and returns values; the remoting
-// translation is AdminBrokerProcessor's. Changes wait for their metadata write (callers run it off the event loop).
+// AdminService: the operations side of the broker (admin.md §4–§9) — topic tables, stats and deletion, subscription-
+// group configs, consume stats (accumulation, per group and broker-wide), consumer and producer connections
+// (subscription query), offset reset by time and offset cloning, consume time spans and consume-queue entries, runtime
+// figures, statistics and settings, and message lookups. Takes values and returns values; the remoting translation
+// is AdminBrokerProcessor's. Changes wait for their metadata write (callers run them off the event loop).
 
 import ApusGroups
 import ApusMessage
@@ -73,25 +74,48 @@ struct OffsetReset: Sendable, Equatable {
     var members: [Member]
 }
 
+/// One queue of QUERY_CONSUME_TIME_SPAN: store times of its first, last and last consumed message (-1: none), and how
+/// long the next unconsumed one has waited (0 when everything is consumed).
+struct QueueTimeSpan: Sendable, Equatable {
+    var queue: MessageQueue
+    var minTimeStamp: Int64
+    var maxTimeStamp: Int64
+    var consumeTimeStamp: Int64
+    var delayTime: Int64
+}
+
+/// QUERY_CONSUME_QUEUE: entries of one consume queue, and the group's subscription when it is online.
+struct ConsumeQueueView: Sendable, Equatable {
+    var minOffset: Int64
+    var maxOffset: Int64
+    /// nil: the index is outside the queue.
+    var entries: [MessageStore.QueueEntry]?
+    /// The subscription of the requested group (nil: no group asked, or not online).
+    var subscription: Subscription?
+    var groupOnline: Bool
+}
+
 final class AdminService: Sendable {
     private let store: MessageStore
     private let topics: TopicRegistry
     private let groups: GroupService
     private let offsetTable: ConsumerOffsetTable
     private let stats: StatsService
-    private let config: BrokerConfig
-    private var brokerName: String { config.brokerName }
-    private var clusterName: String { config.brokerClusterName }
+    private let settings: RuntimeSettings
+    private let brokerName: String
+    private let clusterName: String
     let bootTimestamp: Int64
 
     init(store: MessageStore, topics: TopicRegistry, groups: GroupService, offsetTable: ConsumerOffsetTable,
-         stats: StatsService, config: BrokerConfig, bootTimestamp: Int64) {
+         stats: StatsService, settings: RuntimeSettings, bootTimestamp: Int64) {
         self.store = store
         self.topics = topics
         self.groups = groups
         self.offsetTable = offsetTable
         self.stats = stats
-        self.config = config
+        self.settings = settings
+        brokerName = settings.current.config.brokerName
+        clusterName = settings.current.config.brokerClusterName
         self.bootTimestamp = bootTimestamp
     }
 
@@ -171,13 +195,15 @@ final class AdminService: Sendable {
         guard !isSystemTopic(topic) else { throw ServiceError(.systemError, "The topic[\(topic)] is conflict with system topic.") }
     }
 
-    /// DELETE_TOPIC_IN_BROKER (215): the config goes (persisted; the name server hears at once); stored messages and
-    /// consumer offsets stay (as RocketMQ keeps offsets). Deleting an unknown topic succeeds.
+    /// DELETE_TOPIC_IN_BROKER (215): the config goes (persisted; the name server hears at once) and so do the topic's
+    /// consume queues (a topic created again starts empty); the records stay in the commit log until retention, and
+    /// consumer offsets stay (as RocketMQ keeps them). Deleting an unknown topic succeeds.
     func deleteTopic(_ topic: String) throws(ServiceError) {
         try validateTopicForAdmin(topic)
         do { try topics.delete(topic) } catch {
             throw ServiceError(.systemError, "cannot persist the deletion of topic \(topic): \(error)")
         }
+        store.deleteQueues(topic: topic)
     }
 
     // MARK: Subscription groups
@@ -212,7 +238,31 @@ final class AdminService: Sendable {
 
     /// GET_CONSUME_STATS (208), admin.md §6.4: per read queue of each topic the group has offsets for (or `topic`).
     func consumeStats(group: String, topic: String?, now: Int64) -> ConsumeStats {
-        let candidates = topic.map { [$0] } ?? offsetTable.topics(ofGroup: group)
+        consumeStats(group: group, topics: topic.map { [$0] } ?? offsetTable.topics(ofGroup: group), writeQueues: false,
+                     now: now)
+    }
+
+    /// GET_BROKER_CONSUME_STATS (317), admin.md §6.5: for every group of the subscription-group table, one ConsumeStats
+    /// per topic it has offsets for (write queues; with `orderOnly`, order topics only); groups without any are left
+    /// out. Also the sum of all lags.
+    func brokerConsumeStats(orderOnly: Bool, now: Int64) -> (groups: [(group: String, stats: [ConsumeStats])], totalDiff: Int64) {
+        var result: [(String, [ConsumeStats])] = []
+        var total: Int64 = 0
+        for config in groups.configs.all() {
+            var list: [ConsumeStats] = []
+            for topic in offsetTable.topics(ofGroup: config.groupName) {
+                if orderOnly, topics.get(topic)?.order != true { continue }
+                let stats = consumeStats(group: config.groupName, topics: [topic], writeQueues: true, now: now)
+                if stats.offsets.isEmpty { continue }
+                total += stats.offsets.values.reduce(0) { $0 + $1.lag }
+                list.append(stats)
+            }
+            if !list.isEmpty { result.append((config.groupName, list)) }
+        }
+        return (result, total)
+    }
+
+    private func consumeStats(group: String, topics candidates: [String], writeQueues: Bool, now: Int64) -> ConsumeStats {
         let view = try? consumerConnections(group: group)
         var offsets: [MessageQueue: QueueProgress] = [:]
         var tps = 0.0
@@ -220,7 +270,7 @@ final class AdminService: Sendable {
             guard let config = topics.get(name) else { continue }
             // Offsets of topics an online group no longer subscribes to are hidden.
             if let view, !view.subscriptions.isEmpty, view.subscriptions[name] == nil { continue }
-            for queueId in 0..<max(0, config.readQueueNums) {
+            for queueId in 0..<max(0, writeQueues ? config.writeQueueNums : config.readQueueNums) {
                 let brokerOffset = max(0, store.maxOffset(topic: name, queueId: queueId))
                 let consumerOffset = max(0, offsetTable.query(group: group, topic: name, queueId: queueId) ?? 0)
                 let last = consumerOffset >= 1
@@ -261,6 +311,54 @@ final class AdminService: Sendable {
             throw ServiceError(.systemError, "the producer group[\(group)] not exist")
         }
         return list
+    }
+
+    /// CLONE_GROUP_OFFSET (314): copies `source`'s committed offsets to `destination` for `topic`, or for every topic
+    /// `source` has offsets for; unknown topics are skipped, and unless `offline`, topics the online source group does
+    /// not subscribe to. (The 4.9.8 broker copies only the requested topic whatever the loop — nothing without one;
+    /// Apus copies each topic.) Returns the number of queues copied.
+    @discardableResult
+    func cloneGroupOffset(source: String, destination: String, topic: String?, offline: Bool) throws(ServiceError) -> Int {
+        try GroupService.validate(group: destination)
+        let view = offline ? nil : try? consumerConnections(group: source)
+        var copied = 0
+        for name in topic.map({ [$0] }) ?? offsetTable.topics(ofGroup: source) where topics.get(name) != nil {
+            if let view, !view.subscriptions.isEmpty, view.subscriptions[name] == nil { continue }
+            for (queueId, offset) in offsetTable.offsets(group: source, topic: name) {
+                offsetTable.commit(group: destination, topic: name, queueId: queueId, offset: offset)
+                copied += 1
+            }
+        }
+        return copied
+    }
+
+    /// QUERY_CONSUME_TIME_SPAN (303), per write queue (admin.md §6.6).
+    func consumeTimeSpan(topic: String, group: String, now: Int64) throws(ServiceError) -> [QueueTimeSpan] {
+        guard let config = topics.get(topic) else { throw ServiceError(.topicNotExist, "topic[\(topic)] not exist") }
+        return (0..<max(0, config.writeQueueNums)).map { queueId in
+            let minTime = store.earliestStoreTime(topic: topic, queueId: queueId)
+            let maxOffset = store.maxOffset(topic: topic, queueId: queueId)
+            let maxTime = store.storeTime(topic: topic, queueId: queueId, offset: maxOffset - 1) ?? -1
+            let consumed = offsetTable.query(group: group, topic: topic, queueId: queueId) ?? -1
+            let consumeTime = consumed > 0 ? store.storeTime(topic: topic, queueId: queueId, offset: consumed - 1) ?? -1 : minTime
+            var delay: Int64 = 0
+            if consumed < maxOffset {
+                delay = now - (store.storeTime(topic: topic, queueId: queueId, offset: max(0, consumed)) ?? -1)
+            }
+            return QueueTimeSpan(queue: queue(topic, queueId), minTimeStamp: minTime, maxTimeStamp: maxTime,
+                                 consumeTimeStamp: consumeTime, delayTime: delay)
+        }
+    }
+
+    /// QUERY_CONSUME_QUEUE (321): up to `count` entries from `index`; unknown queue → 1 `Q@T is not exist!`.
+    func consumeQueue(topic: String, queueId: Int32, index: Int64, count: Int32, group: String?) throws(ServiceError) -> ConsumeQueueView {
+        var subscription: Subscription?
+        if let group { subscription = groups.subscription(group: group, topic: topic) }
+        guard let found = store.queueEntries(topic: topic, queueId: queueId, from: index, count: Int(min(max(count, 0), 10_000))) else {
+            throw ServiceError(.systemError, "\(queueId)@\(topic) is not exist!")
+        }
+        return ConsumeQueueView(minOffset: found.minOffset, maxOffset: found.maxOffset, entries: found.entries,
+                                subscription: subscription, groupOnline: subscription != nil)
     }
 
     // MARK: Relays to clients
@@ -337,6 +435,9 @@ final class AdminService: Sendable {
 
     var name: String { brokerName }
 
+    /// This broker's advertised `ip:port`.
+    var address: String { settings.current.config.advertisedAddress }
+
     /// VIEW_MESSAGE_BY_ID (33): the record at a commit-log offset.
     func message(atCommitLogOffset offset: Int64) throws(ServiceError) -> StoredMessage {
         guard offset >= 0, let message = store.message(atCommitLogOffset: offset) else {
@@ -350,11 +451,22 @@ final class AdminService: Sendable {
 
     // MARK: Runtime
 
-    /// GET_BROKER_CONFIG (26): every setting as Java properties text (`key=value` lines) and the config's data
-    /// version (Apus changes no setting at runtime: counter 0, stamped at boot).
+    /// GET_BROKER_CONFIG (26): every setting as it stands now, as Java properties text (`key=value` lines), and the
+    /// data version of the last change (counter 0 until UPDATE_BROKER_CONFIG changes something).
     func brokerConfig() -> (text: String, version: DataVersion) {
-        let text = config.properties.map { "\($0.key)=\($0.value)\n" }.joined()
-        return (text, DataVersion(counter: 0, timestamp: bootTimestamp))
+        let (config, version) = settings.current
+        return (config.properties.map { "\($0.key)=\($0.value)\n" }.joined(), version)
+    }
+
+    /// UPDATE_BROKER_CONFIG (25): `text` is properties text; see `RuntimeSettings.update` for what may change.
+    /// Unparsable → 1 `string2Properties error` (Java's remark).
+    @discardableResult
+    func updateBrokerConfig(_ text: String, now: Int64) throws(ServiceError) -> [String] {
+        let parsed: [(key: String, value: String)]
+        do { parsed = try BrokerConfig.parseProperties(text) } catch {
+            throw ServiceError(.systemError, "string2Properties error")
+        }
+        return try settings.update(parsed, now: now)
     }
 
     /// GET_BROKER_RUNTIME_INFO (28): every key the tools parse (admin.md §8.1), values as strings in Java's formats.
@@ -393,6 +505,7 @@ final class AdminService: Sendable {
         table["earliestMessageTimeStamp"] = String(earliest)
         let disk = DiskUsage(path: store.config.rootDir)
         table["commitLogDiskRatio"] = disk.map { "\($0.usedRatio)" } ?? "-1"
+        table["commitLogDiskRatio_" + store.config.rootDir + "/commitlog"] = table["commitLogDiskRatio"]
         table["consumeQueueDiskRatio"] = table["commitLogDiskRatio"]
         table["commitLogDirCapacity"] = disk.map {
             "Total : \(Self.humanSize($0.total)), Free : \(Self.humanSize($0.free))."

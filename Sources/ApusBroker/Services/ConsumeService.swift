@@ -49,23 +49,31 @@ final class ConsumeService: Sendable {
     private let topics: TopicRegistry
     private let groups: GroupService
     private let offsets: OffsetService
-    private let maxMessagesPerPull: Int
-    private let maxBytesPerPull: Int
+    /// `maxTransferCountOnMessageInMemory` / `maxTransferBytesOnMessageInMemory`, changeable at runtime.
+    private let settings: RuntimeSettings
     private let stats: StatsService
 
-    init(store: MessageStore, topics: TopicRegistry, groups: GroupService, offsets: OffsetService, maxMessagesPerPull: Int,
-         maxBytesPerPull: Int, stats: StatsService) {
+    init(store: MessageStore, topics: TopicRegistry, groups: GroupService, offsets: OffsetService, settings: RuntimeSettings,
+         stats: StatsService) {
         self.stats = stats
         self.store = store
         self.topics = topics
         self.groups = groups
         self.offsets = offsets
-        self.maxMessagesPerPull = maxMessagesPerPull
-        self.maxBytesPerPull = maxBytesPerPull
+        self.settings = settings
     }
 
     func pull(_ query: PullQuery, now: Int64) throws(ServiceError) -> PullOutcome {
         try GroupService.validate(group: query.group)
+        // The group's admin switches (UPDATE_AND_CREATE_SUBSCRIPTIONGROUP): consumption off, or no broadcasting.
+        if let config = groups.configs.get(query.group), !config.consumeEnable || !config.consumeBroadcastEnable {
+            guard config.consumeEnable else {
+                throw ServiceError(.noPermission, "subscription group no permission, \(query.group)")
+            }
+            if groups.effectiveModel(of: query.group) == .broadcasting {
+                throw ServiceError(.noPermission, "the consumer group[\(query.group)] can not consume by broadcast way")
+            }
+        }
         if let config = topics.get(query.topic) {
             guard Permission.isReadable(config.perm) else {
                 throw ServiceError(.noPermission, "the topic [\(query.topic)] is not readable")
@@ -93,7 +101,8 @@ final class ConsumeService: Sendable {
         }
         let result = store.getMessages(
             topic: query.topic, queueId: query.queueId, offset: query.offset,
-            maxCount: min(max(1, query.maxMessages), maxMessagesPerPull), maxBytes: maxBytesPerPull,
+            maxCount: min(max(1, query.maxMessages), settings.maxTransferCountOnMessageInMemory),
+            maxBytes: settings.maxTransferBytesOnMessageInMemory,
             filter: { subscription?.matches(tagsCode: $0) ?? true })
 
         let status: PullOutcome.Status

@@ -20,14 +20,15 @@ final class GroupService: Sendable {
     let state: Mutex<GroupState>
     let configs: SubscriptionGroupTable
     private let topics: TopicRegistry
-    private let autoCreateGroups: Bool
+    /// `autoCreateSubscriptionGroup`, changeable at runtime.
+    private let settings: RuntimeSettings
     private let expiryMillis: Int64
 
-    init(configs: SubscriptionGroupTable, topics: TopicRegistry, autoCreateGroups: Bool, expiryMillis: Int64,
+    init(configs: SubscriptionGroupTable, topics: TopicRegistry, settings: RuntimeSettings, expiryMillis: Int64,
          lockMaxLiveMillis: Int64 = 60_000) {
         self.configs = configs
         self.topics = topics
-        self.autoCreateGroups = autoCreateGroups
+        self.settings = settings
         self.expiryMillis = expiryMillis
         state = Mutex(GroupState(consumers: ConsumerGroupTable(expiryMillis: expiryMillis),
                                  locks: QueueLockTable(lockMaxLiveMillis: lockMaxLiveMillis)))
@@ -49,7 +50,7 @@ final class GroupService: Sendable {
     func config(of group: String, create: Bool = true) throws(ServiceError) -> SubscriptionGroupConfig {
         try Self.validate(group: group)
         if let existing = configs.get(group) { return existing }
-        guard create, autoCreateGroups else {
+        guard create, settings.autoCreateSubscriptionGroup else {
             throw ServiceError(.subscriptionGroupNotExist,
                                "subscription group [\(group)] does not exist and autoCreateSubscriptionGroup=false")
         }
@@ -135,6 +136,11 @@ final class GroupService: Sendable {
             guard let connection else { return state.consumers.effectiveModel(of: group) != .broadcasting }
             return state.consumers.retriesFailures(group: group, connection: connection)
         }
+    }
+
+    /// The group's effective model among its live members (nil: no member).
+    func effectiveModel(of group: String) -> MessageModel? {
+        state.withLock { $0.consumers.effectiveModel(of: group) }
     }
 
     func offsetOwner(group: String, connection: ConnectionID?) -> OffsetOwner {

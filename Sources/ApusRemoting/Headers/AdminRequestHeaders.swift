@@ -1,7 +1,8 @@
 // AdminRequestHeaders: request headers of the admin codes (admin.md §3–§7): topic-scoped requests (202, 215),
 // DELETE_TOPIC_IN_NAMESRV (216), DELETE_SUBSCRIPTIONGROUP (207), group-scoped requests (203, 204) and
 // GET_CONSUME_STATS (208), VIEW_BROKER_STATS_DATA (315), the relayed GET_CONSUMER_RUNNING_INFO (307) and
-// CONSUME_MESSAGE_DIRECTLY (309); the GET_BROKER_CONFIG (26) response header. INVOKE_BROKER_TO_RESET_OFFSET (222) uses
+// CONSUME_MESSAGE_DIRECTLY (309), CLONE_GROUP_OFFSET (314), GET_BROKER_CONSUME_STATS (317), QUERY_CONSUME_TIME_SPAN
+// (303), QUERY_CONSUME_QUEUE (321); the GET_BROKER_CONFIG (26) response header. INVOKE_BROKER_TO_RESET_OFFSET (222) uses
 // `ResetOffsetRequestHeader` (ConsumerHeaders).
 
 import ApusMessage
@@ -228,6 +229,115 @@ public struct ConsumeMessageDirectlyRequestHeader: RemotingHeader, Equatable {
         w.put(FieldName.clientId, clientId)
         w.put(FieldName.msgId, msgId)
         w.put(FieldName.brokerName, brokerName)
+        return w.fields
+    }
+}
+
+/// CLONE_GROUP_OFFSET (314).
+public struct CloneGroupOffsetRequestHeader: RemotingHeader, Equatable {
+    public var srcGroup: String
+    public var destGroup: String
+    public var topic: String?
+    public var offline: Bool
+
+    public init(srcGroup: String, destGroup: String, topic: String? = nil, offline: Bool = false) {
+        self.srcGroup = srcGroup
+        self.destGroup = destGroup
+        self.topic = topic
+        self.offline = offline
+    }
+
+    public init(extFields: ExtFields) throws(HeaderError) {
+        let r = HeaderReader(extFields)
+        srcGroup = try r.string(FieldName.srcGroup)
+        destGroup = try r.string(FieldName.destGroup)
+        topic = r.optionalString(FieldName.topic).flatMap { $0.isEmpty ? nil : $0 }
+        offline = r.bool(FieldName.offline) ?? false
+    }
+
+    public func extFields() -> ExtFields {
+        var w = HeaderWriter(capacity: 4)
+        w.put(FieldName.srcGroup, srcGroup)
+        w.put(FieldName.destGroup, destGroup)
+        w.put(FieldName.topic, topic)
+        w.put(FieldName.offline, offline)
+        return w.fields
+    }
+}
+
+/// GET_BROKER_CONSUME_STATS (317): the key is literally `isOrder`.
+public struct GetConsumeStatsInBrokerHeader: RemotingHeader, Equatable {
+    public var isOrder: Bool
+
+    public init(isOrder: Bool) { self.isOrder = isOrder }
+
+    public init(extFields: ExtFields) throws(HeaderError) {
+        isOrder = HeaderReader(extFields).bool(FieldName.isOrder) ?? false
+    }
+
+    public func extFields() -> ExtFields {
+        var w = HeaderWriter(capacity: 1)
+        w.put(FieldName.isOrder, isOrder)
+        return w.fields
+    }
+}
+
+/// QUERY_CONSUME_TIME_SPAN (303).
+public struct QueryConsumeTimeSpanRequestHeader: RemotingHeader, Equatable {
+    public var topic: String
+    public var group: String
+
+    public init(topic: String, group: String) {
+        self.topic = topic
+        self.group = group
+    }
+
+    public init(extFields: ExtFields) throws(HeaderError) {
+        let r = HeaderReader(extFields)
+        topic = try r.string(FieldName.topic)
+        group = try r.string(FieldName.group)
+    }
+
+    public func extFields() -> ExtFields {
+        var w = HeaderWriter(capacity: 2)
+        w.put(FieldName.topic, topic)
+        w.put(FieldName.group, group)
+        return w.fields
+    }
+}
+
+/// QUERY_CONSUME_QUEUE (321): `count` entries of one consume queue from `index`.
+public struct QueryConsumeQueueRequestHeader: RemotingHeader, Equatable {
+    public var topic: String
+    public var queueId: Int32
+    public var index: Int64
+    public var count: Int32
+    public var consumerGroup: String?
+
+    public init(topic: String, queueId: Int32, index: Int64, count: Int32, consumerGroup: String? = nil) {
+        self.topic = topic
+        self.queueId = queueId
+        self.index = index
+        self.count = count
+        self.consumerGroup = consumerGroup
+    }
+
+    public init(extFields: ExtFields) throws(HeaderError) {
+        let r = HeaderReader(extFields)
+        topic = try r.string(FieldName.topic)
+        queueId = try r.int32(FieldName.queueId)
+        index = try r.int64(FieldName.index)
+        count = try r.int32(FieldName.count)
+        consumerGroup = r.optionalString(FieldName.consumerGroup).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    public func extFields() -> ExtFields {
+        var w = HeaderWriter(capacity: 5)
+        w.put(FieldName.topic, topic)
+        w.put(FieldName.queueId, queueId)
+        w.put(FieldName.index, index)
+        w.put(FieldName.count, count)
+        w.put(FieldName.consumerGroup, consumerGroup)
         return w.fields
     }
 }

@@ -116,6 +116,17 @@ enum FieldName {
     static let statsKey = "statsKey"
     static let clientId = "clientId"
     static let jstackEnable = "jstackEnable"
+    static let namespace = "namespace"
+    static let value = "value"
+    static let cluster = "cluster"
+    static let wipeTopicCount = "wipeTopicCount"
+    static let addTopicCount = "addTopicCount"
+    static let srcGroup = "srcGroup"
+    static let destGroup = "destGroup"
+    static let offline = "offline"
+    static let isOrder = "isOrder"
+    static let index = "index"
+    static let count = "count"
 }
 
 /// Value parsing shared by every header (and the hot send-header decoder).
