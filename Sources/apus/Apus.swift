@@ -120,10 +120,9 @@ func portInUse(_ port: Int, flag: String) -> ExitCode {
 }
 
 extension BrokerConfig {
-    /// The HTTP server on httpListenPort, bound like the broker port.
-    func httpServer(broker: Broker, logger: Logger) -> HTTPServer {
-        HTTPServer(host: bindAddress ?? brokerIP1, port: httpListenPort, collector: MetricsCollector(broker: broker),
-                   logger: logger)
+    /// The HTTP server on httpListenPort, bound like the broker port, serving `metrics` at /metrics.
+    func httpServer(metrics: MetricsCollector, logger: Logger) -> HTTPServer {
+        HTTPServer(host: bindAddress ?? brokerIP1, port: httpListenPort, collector: metrics, logger: logger)
     }
 }
 
@@ -172,9 +171,11 @@ struct Serve: AsyncParsableCommand {
             await nameServer.shutdown()
             throw portInUse(config.listenPort, flag: "--broker-port")
         }
+        // Extra gauges (e.g. apus_alert_firing) plug in here: metrics.addProvider { … }.
+        let metrics = MetricsCollector(broker: brokerInstance)
         try await runServices([
             NameServerService(nameServer: nameServer), BrokerService(broker: brokerInstance),
-            config.httpServer(broker: brokerInstance, logger: logger),
+            config.httpServer(metrics: metrics, logger: logger),
         ], group: group, logger: logger)
     }
 }
@@ -216,7 +217,9 @@ struct BrokerCommand: AsyncParsableCommand {
             await brokerInstance.shutdown()
             throw portInUse(config.listenPort, flag: "--broker-port")
         }
-        try await runServices([BrokerService(broker: brokerInstance), config.httpServer(broker: brokerInstance, logger: logger)],
+        // Extra gauges (e.g. apus_alert_firing) plug in here: metrics.addProvider { … }.
+        let metrics = MetricsCollector(broker: brokerInstance)
+        try await runServices([BrokerService(broker: brokerInstance), config.httpServer(metrics: metrics, logger: logger)],
                               group: group, logger: logger)
     }
 }
