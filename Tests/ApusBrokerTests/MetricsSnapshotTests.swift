@@ -74,3 +74,25 @@ private let t0: Int64 = 1_800_000_000_000
     #expect(h.cumulativeCounts.last == 2, "the 9 s request is only in +Inf")
     #expect(abs(h.sumSeconds - 9.00204) < 1e-9)
 }
+
+@Test func snapshotCountsRetriesDeadLettersAndSendBacks() throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    for i in 0..<3 { try h.send(topic: "RT", body: "r\(i)", now: t0, queueNums: 1) }
+    let now = currentMillis()
+    let messages = h.messages(topic: "RT")
+    _ = try h.broker.retry.sendBack(SendBackRequest(group: "RG", commitLogOffset: messages[0].physicalOffset), now: now)
+    _ = try h.broker.retry.sendBack(SendBackRequest(group: "RG", commitLogOffset: messages[1].physicalOffset,
+                                                    delayLevel: -1), now: now)
+    // The group consumes its retry topic (clients subscribe to it; here: a committed offset), so the exporter's
+    // QUERY_TOPIC_CONSUME_BY_WHO finds the pair.
+    try h.broker.offsets.commit(group: "RG", topic: "%RETRY%RG", queueId: 0, offset: 0, connection: nil)
+    let snapshot = h.broker.metricsSnapshot(now: now + 1_000)
+    #expect(snapshot.retryTotal == 1)
+    #expect(snapshot.deadLetterTotal == 1)
+    #expect(snapshot.broadcastSendBackDropped == 0)
+    #expect(snapshot.topics.first { $0.name == "%RETRY%RG" }?.kind == .retry)
+    #expect(snapshot.topics.first { $0.name == "%DLQ%RG" }?.maxOffsetSum == 1)
+    let retried = try #require(snapshot.consumptions.first { $0.topic == "%RETRY%RG" && $0.group == "RG" })
+    #expect(retried.sendBackNums == 1, "SNDBCK_PUT_NUMS minute sum under %RETRY%RG@RG")
+}
