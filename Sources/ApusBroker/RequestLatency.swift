@@ -24,6 +24,12 @@ public final class RequestLatencyTable: Sendable {
         var buckets = [UInt64](repeating: 0, count: RequestLatencyTable.bucketBounds.count)
         var count: UInt64 = 0
         var sumNanos: UInt64 = 0
+
+        mutating func record(bucket: Int, nanos: UInt64) {
+            count &+= 1
+            sumNanos &+= nanos
+            if bucket < buckets.count { buckets[bucket] &+= 1 }
+        }
     }
 
     private let table = Mutex<[Int32: Histogram]>([:])
@@ -48,11 +54,8 @@ public final class RequestLatencyTable: Sendable {
             index = i
             break
         }
-        table.withLock { table in
-            table[code, default: Histogram()].count &+= 1
-            table[code, default: Histogram()].sumNanos &+= nanos
-            if index < bounds.count { table[code, default: Histogram()].buckets[index] &+= 1 }
-        }
+        // One in-place dictionary access under the lock.
+        table.withLock { $0[code, default: Histogram()].record(bucket: index, nanos: nanos) }
     }
 
     /// Every code seen so far, sorted by code.

@@ -150,6 +150,9 @@ def test_prometheus_sees_group_diff(apus, names, spawn_consumer, prometheus_for)
     offset = prom.query(f'rocketmq_producer_offset{{topic="{topic}"}}')
     assert [float(s["value"][1]) for s in offset] == [5.0 + N]
     assert prom.query(f'rocketmq_consumer_offset{{group="{group}",topic="{topic}"}}')[0]["value"][1] == "5"
+    # The sends and pulls went through the remoting dispatch: its latency histograms count them.
+    counts = prom.query("sum(apus_request_duration_seconds_count)")
+    assert counts and float(counts[0]["value"][1]) >= N + 5
 
 
 def test_example_rules_and_config_are_valid():
