@@ -70,6 +70,7 @@ public final class Broker: Sendable {
         retry = RetryService(groups: groups, topics: topics, schedule: schedule, store: store, logger: logger, stats: stats)
         admin = AdminService(store: store, topics: topics, groups: groups, offsetTable: offsetTable, stats: stats,
                              config: config, bootTimestamp: currentMillis())
+        store.setRetentionFloor { schedule.retentionFloor() }
         let holds = PullHoldService()
         pullHolds = holds
         store.setArrivalListener { topic, queueId, maxOffset in

@@ -139,10 +139,15 @@ final class CommitLog: Sendable {
         syncDirectory(directory)
     }
 
-    /// Retention: deletes the oldest segments last modified before `cutoffMillis`, never the newest one.
-    /// Returns the number deleted.
-    func deleteSegments(modifiedBefore cutoffMillis: Int64) -> Int {
-        let deleted = segments.withLock { $0.deleteFiles(modifiedBefore: cutoffMillis) }
+    /// Whether retention would find the oldest segment old enough to delete.
+    func hasSegments(modifiedBefore cutoffMillis: Int64) -> Bool {
+        segments.withLock { $0.files.count > 1 && $0.files[0].modificationTime < cutoffMillis }
+    }
+
+    /// Retention: deletes the oldest segments last modified before `cutoffMillis` and lying wholly below `floor`, never
+    /// the newest one. Returns the number deleted.
+    func deleteSegments(modifiedBefore cutoffMillis: Int64, below floor: Int64 = .max) -> Int {
+        let deleted = segments.withLock { $0.deleteFiles(modifiedBefore: cutoffMillis, below: floor) }
         if deleted > 0 { syncDirectory(directory) }
         return deleted
     }

@@ -131,11 +131,12 @@ extension MessageStore {
         }
     }
 
-    /// Deletes commit-log segments not modified for `fileReservedTimeHours` (never the newest), then consume-queue
-    /// and index files that only point below the new log minimum.
+    /// Deletes commit-log segments not modified for `fileReservedTimeHours` (never the newest, never one at or above
+    /// the retention floor), then consume-queue and index files that only point below the new log minimum.
     func runRetention(now: Int64) {
         let cutoff = now - Int64(config.fileReservedTimeHours) * 3_600_000
-        let deleted = commitLog.deleteSegments(modifiedBefore: cutoff)
+        guard commitLog.hasSegments(modifiedBefore: cutoff) else { return }
+        let deleted = commitLog.deleteSegments(modifiedBefore: cutoff, below: retentionFloor ?? .max)
         guard deleted > 0 else { return }
         let minOffset = commitLog.minOffset
         for queue in allQueues() { queue.correctMinOffset(logMinOffset: minOffset) }

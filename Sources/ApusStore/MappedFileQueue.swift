@@ -128,9 +128,12 @@ struct MappedFileQueue {
     @discardableResult
     mutating func deleteFiles(below offset: Int64) -> Int { deleteFirst { $0.endOffset <= offset } }
 
-    /// Deletes the oldest files last modified before `cutoffMillis`, never the last file. Returns the count.
+    /// Deletes the oldest files last modified before `cutoffMillis` and ending at or below `floor`, never the last
+    /// file. Returns the count.
     @discardableResult
-    mutating func deleteFiles(modifiedBefore cutoffMillis: Int64) -> Int { deleteFirst { $0.modificationTime < cutoffMillis } }
+    mutating func deleteFiles(modifiedBefore cutoffMillis: Int64, below floor: Int64 = .max) -> Int {
+        deleteFirst { $0.modificationTime < cutoffMillis && $0.endOffset <= floor }
+    }
 }
 
 /// Files in `directory` whose names are all digits, as (name value, path), sorted by value.

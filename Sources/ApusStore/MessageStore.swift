@@ -36,6 +36,10 @@ public final class MessageStore: Sendable {
         var listener: (@Sendable (String, Int32, Int64) -> Void)?
     }
     private let arrivalListener = Mutex(ArrivalListenerSlot())
+    private struct RetentionFloorSlot {
+        var floor: (@Sendable () -> Int64?)?
+    }
+    private let retentionFloorSlot = Mutex(RetentionFloorSlot())
     let flushControl = FlushControl()
 
     struct AppendState {
@@ -288,6 +292,14 @@ public final class MessageStore: Sendable {
             if !later { listener(m.topic, m.queueId, records[i].queueOffset + 1) }
         }
     }
+
+    /// `floor` returns the lowest commit-log offset that must survive retention (nil: none), e.g. the oldest
+    /// scheduled message not yet delivered. Called from the flush thread, only when a segment is old enough to go.
+    public func setRetentionFloor(_ floor: @escaping @Sendable () -> Int64?) {
+        retentionFloorSlot.withLock { $0.floor = floor }
+    }
+
+    var retentionFloor: Int64? { retentionFloorSlot.withLock { $0.floor }?() }
 
     public func setArrivalListener(_ listener: @escaping @Sendable (_ topic: String, _ queueId: Int32, _ maxOffset: Int64) -> Void) {
         arrivalListener.withLock { $0.listener = listener }

@@ -16,7 +16,7 @@ struct Apus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apus",
         abstract: "A RocketMQ-compatible message broker.",
-        subcommands: [Serve.self, NameServerCommand.self, BrokerCommand.self, Bench.self],
+        subcommands: [Serve.self, NameServerCommand.self, BrokerCommand.self, Bench.self, Admin.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -117,6 +117,17 @@ final class SignalOnce: Sendable {
     }
 }
 
+extension Error {
+    /// A listener's bind failed because the port is taken (NIO: `bind(descriptor:ptr:bytes:): Address already in use`).
+    var isAddressInUse: Bool { (self as? IOError)?.errnoCode == EADDRINUSE }
+}
+
+/// Prints the one line a taken port ends the command with, naming the port and the flag that changes it.
+func portInUse(_ port: Int, flag: String) -> ExitCode {
+    FileHandle.standardError.write(Data("apus: port \(port) is already in use; choose another with \(flag)\n".utf8))
+    return .failure
+}
+
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run name server and broker in one process (no configuration needed).")
 
@@ -131,9 +142,15 @@ struct Serve: AsyncParsableCommand {
         let config = try broker.brokerConfig(logger: logger, namesrvAddr: "\(host):\(namesrvPort)")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.eventLoopThreads)
         let nameServer = NameServer(host: host, port: namesrvPort, group: group, logger: logger)
-        try await nameServer.start()
+        do { try await nameServer.start() } catch where error.isAddressInUse {
+            throw portInUse(namesrvPort, flag: "--namesrv-port")
+        }
         let brokerInstance = try Broker(config: config, group: group, logger: logger)
-        try await brokerInstance.start()
+        do { try await brokerInstance.start() } catch where error.isAddressInUse {
+            await brokerInstance.shutdown()
+            await nameServer.shutdown()
+            throw portInUse(config.listenPort, flag: "--broker-port")
+        }
         await waitForTerminationSignal()
         logger.info("shutting down")
         await brokerInstance.shutdown()
@@ -155,7 +172,9 @@ struct NameServerCommand: AsyncParsableCommand {
         let logger = logging.bootstrap()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let nameServer = NameServer(host: host, port: namesrvPort, group: group, logger: logger)
-        try await nameServer.start()
+        do { try await nameServer.start() } catch where error.isAddressInUse {
+            throw portInUse(namesrvPort, flag: "--namesrv-port")
+        }
         await waitForTerminationSignal()
         await nameServer.shutdown()
         try? await group.shutdownGracefully()
@@ -175,7 +194,10 @@ struct BrokerCommand: AsyncParsableCommand {
         let config = try broker.brokerConfig(logger: logger, namesrvAddr: namesrv)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.eventLoopThreads)
         let brokerInstance = try Broker(config: config, group: group, logger: logger)
-        try await brokerInstance.start()
+        do { try await brokerInstance.start() } catch where error.isAddressInUse {
+            await brokerInstance.shutdown()
+            throw portInUse(config.listenPort, flag: "--broker-port")
+        }
         await waitForTerminationSignal()
         await brokerInstance.shutdown()
         try? await group.shutdownGracefully()

@@ -4,8 +4,9 @@
 @testable import ApusBroker
 import ApusGroups
 import ApusMessage
-import ApusStore
+@testable import ApusStore
 import NIOCore
+import Foundation
 import Testing
 
 private let t0: Int64 = 1_800_000_000_000
@@ -235,4 +236,30 @@ private func delivered(_ h: ServiceHarness, _ topic: String, _ index: Int) throw
     _ = try resend(reconsumeTimes: 16, level: 4)
     let dead = try delivered(h, "%DLQ%GJ", 0)
     #expect(dead.reconsumeTimes == 16 && props(dead)["RETRY_TOPIC"] == "Jobs", "past the limit: the dead-letter queue")
+}
+
+@Test func retentionKeepsTheSegmentOfAnUndeliveredTimer() throws {
+    let h = try ServiceHarness {
+        $0.store.mappedFileSizeCommitLog = 64 << 10
+        $0.store.fileReservedTimeHours = 1
+    }
+    defer { h.stop() }
+    let now = Int64(Date().timeIntervalSince1970 * 1000)
+    try h.send(topic: "Far", body: "later", properties: [("__STARTDELIVERTIME", String(now + 7_200_000))], now: now)
+    for i in 0..<150 { try h.send(topic: "Filler", body: String(repeating: "f", count: 1000) + "\(i)", now: now) }
+    h.broker.schedule.tick(now: now)
+    // Every segment but the newest is past retention; the first holds the timer.
+    let segments = try FileManager.default.contentsOfDirectory(atPath: h.dataDir + "/commitlog").sorted()
+    #expect(segments.count >= 3)
+    var old = [timeval(tv_sec: 1_000_000, tv_usec: 0), timeval(tv_sec: 1_000_000, tv_usec: 0)]
+    for name in segments.dropLast() { #expect(utimes(h.dataDir + "/commitlog/" + name, &old) == 0) }
+    h.broker.store.runRetention(now: now)
+    #expect(h.broker.store.commitLogMinOffset == 0, "the segment of the undelivered timer stays")
+    h.broker.schedule.tick(now: now + 7_200_000)
+    #expect(h.messages(topic: "Far").map { String(decoding: $0.body, as: UTF8.self) } == ["later"])
+    // Delivered: retention may now take the old segments.
+    h.broker.schedule.tick(now: now + 7_200_001)
+    for name in segments.dropLast() { _ = utimes(h.dataDir + "/commitlog/" + name, &old) }
+    h.broker.store.runRetention(now: now + 7_200_001)
+    #expect(h.broker.store.commitLogMinOffset > 0)
 }

@@ -37,20 +37,47 @@ final class ScheduleService: Sendable {
         var due = Heap<ScheduleIndex.Entry>()
         /// Windows with a bucket file not yet loaded into `due` (they start in the future).
         var pendingWindows: Set<Int64> = []
+        /// The lowest commit-log offset filed in each pending window (what retention must keep).
+        var pendingMinOffset: [Int64: Int64] = [:]
         /// Loaded windows → entries of theirs still in `due`.
         var outstanding: [Int64: Int] = [:]
         var lastSync: Int64 = 0
         var changed = false
     }
 
+    /// The SCHEDULE_TOPIC_XXXX queues read: one per delay level, and any left by an earlier, longer level table.
+    private let queueIds: [Int32]
+
     init(rules: DeliveryTime, store: MessageStore, directory: String, logger: Logger) throws {
         self.rules = rules
         self.store = store
         self.logger = logger
+        let existing = store.queues().filter { $0.topic == Self.topic }.map(\.queueId)
+        queueIds = Array(Set(existing).union(0..<rules.maxLevel)).sorted()
         let index = try ScheduleIndex(directory: directory)
         var timeline = Timeline(index: index)
-        timeline.pendingWindows = Set(index.windows())
+        for window in index.windows() {
+            timeline.pendingWindows.insert(window)
+            timeline.pendingMinOffset[window] = index.load(window: window).map(\.commitLogOffset).min()
+        }
         self.timeline = Mutex(timeline)
+    }
+
+    /// The oldest commit-log offset a scheduled message not yet delivered lives at: retention keeps everything from
+    /// there, so a timer longer than `fileReservedTime` is not lost.
+    func retentionFloor() -> Int64? {
+        timeline.withLock { state in
+            var floor = state.pendingMinOffset.values.min() ?? .max
+            for entry in state.due.unordered { floor = min(floor, entry.commitLogOffset) }
+            for queueId in queueIds where store.maxOffset(topic: Self.topic, queueId: queueId) > state.index.filed(queueId: queueId) {
+                let unfiled = store.getMessages(topic: Self.topic, queueId: queueId, offset: state.index.filed(queueId: queueId),
+                                                maxCount: 1, maxBytes: 8 << 20, filter: { _ in true })
+                if let first = unfiled.body.flatMap({ StoredMessageCodec.decodeAll($0).first }) {
+                    floor = min(floor, first.physicalOffset)
+                }
+            }
+            return floor == .max ? nil : floor
+        }
     }
 
     var counts: Counters { counters.withLock { $0 } }
@@ -115,7 +142,7 @@ final class ScheduleService: Sendable {
     /// Reads SCHEDULE_TOPIC_XXXX's queues past what was filed. An entry due in the past is filed as due `now`, so it
     /// is never filed behind the delivery watermark (which would lose it after a restart).
     private func file(_ state: inout Timeline, now: Int64) {
-        for queueId in 0..<Int32(max(rules.maxLevel, 1)) {
+        for queueId in queueIds {
             var next = state.index.filed(queueId: queueId)
             while store.maxOffset(topic: Self.topic, queueId: queueId) > next {
                 let result = store.getMessages(topic: Self.topic, queueId: queueId, offset: next, maxCount: 512,
@@ -135,6 +162,7 @@ final class ScheduleService: Sendable {
                             state.outstanding[window, default: 0] += 1
                         } else {
                             state.pendingWindows.insert(window)
+                            state.pendingMinOffset[window] = min(state.pendingMinOffset[window] ?? .max, entry.commitLogOffset)
                         }
                     }
                 }
@@ -149,6 +177,7 @@ final class ScheduleService: Sendable {
     private func load(_ state: inout Timeline, now: Int64) {
         for window in state.pendingWindows where window <= now {
             state.pendingWindows.remove(window)
+            state.pendingMinOffset[window] = nil
             let entries = state.index.load(window: window)
             state.outstanding[window, default: 0] += entries.count
             for entry in entries { state.due.insert(entry) }
