@@ -18,6 +18,8 @@ public enum RequestCode: Int32, Sendable {
     case getConsumeStats = 208, deleteTopicInBroker = 215, deleteTopicInNamesrv = 216, invokeBrokerToResetOffset = 222
     case queryTopicConsumeByWho = 300, getSystemTopicListFromNs = 304, getSystemTopicListFromBroker = 305
     case viewBrokerStatsData = 315, getAllProducerInfo = 328
+    // Apus's own codes (9000 and up, unused by RocketMQ): the accumulation-alert state for `apus admin alertList`.
+    case apusGetAlertState = 9001
 }
 
 public enum ResponseCode: Int32, Sendable {
