@@ -113,11 +113,23 @@ def rules_file(tmp_path, text):
     return str(path)
 
 
+def run_alert_list(apus, *extra):
+    return subprocess.run([apus_bin(), "admin", "alertList", "-n", apus.namesrv, *extra], capture_output=True, text=True,
+                          timeout=30)
+
+
 def alert_list(apus, *extra):
-    result = subprocess.run([apus_bin(), "admin", "alertList", "-n", apus.namesrv, *extra], capture_output=True, text=True,
-                            timeout=30)
+    result = run_alert_list(apus, *extra)
     assert result.returncode == 0, f"alertList failed: {result.stderr}"
     return result.stdout
+
+
+def start_apus(apus_factory, rules_path):
+    """apus serve with the rules file, once its broker is registered with the name server (alertList finds it), so
+    the first send finds the TBW102 route."""
+    apus = apus_factory({"alertRulesFile": rules_path})
+    wait_for(lambda: run_alert_list(apus).returncode == 0, 15, 0.1, "the broker to register with the name server")
+    return apus
 
 
 def labels_are(alert, rule, group, topic):
@@ -139,7 +151,7 @@ rules:
     maxDiff: 5
     forSeconds: 0
 """)
-    apus = apus_factory({"alertRulesFile": path})
+    apus = start_apus(apus_factory, path)
     # The group's consumer registers, consumes, and stops: the broker holds its offsets.
     first = spawn_consumer(apus.namesrv, group, topic, "first")
     with producer(apus.namesrv, names.group("p")) as prod:
@@ -185,7 +197,7 @@ rules:
     topic: {topic}
     maxDiff: 0
 """)
-    apus = apus_factory({"alertRulesFile": path})
+    apus = start_apus(apus_factory, path)
     consumer = spawn_consumer(apus.namesrv, group, topic, "b1", model="broadcasting")
     with producer(apus.namesrv, names.group("p")) as prod:
         warm_up(prod, topic, [consumer])
