@@ -40,6 +40,7 @@ enum AlertRulesFile {
             do { file = try YAMLDecoder().decode(File.self, from: text) } catch {
                 throw AlertRuleSet.Invalid(describe(error))
             }
+            try checkKeys(text)
         }
         let set = AlertRuleSet(
             webhook: file.webhook.flatMap { $0.isEmpty ? nil : $0 }, alertmanager: file.alertmanager.flatMap { $0.isEmpty ? nil : $0 },
@@ -50,6 +51,22 @@ enum AlertRulesFile {
             })
         try set.validate()
         return set
+    }
+
+    static let fileKeys: Set<String> = ["webhook", "alertmanager", "evaluationIntervalSeconds", "rules"]
+    static let ruleKeys: Set<String> = ["name", "group", "topic", "maxDiff", "maxAgeSeconds", "forSeconds"]
+
+    /// A misspelt key (`maxdiff`, `for`) would silently change a rule's meaning: every key must be known.
+    private static func checkKeys(_ text: String) throws(AlertRuleSet.Invalid) {
+        guard let root = try? Yams.compose(yaml: text), let top = root.mapping else { return }
+        for key in top.keys.compactMap(\.string) where !fileKeys.contains(key) {
+            throw AlertRuleSet.Invalid("unknown key '\(key)' (known: \(fileKeys.sorted().joined(separator: ", ")))")
+        }
+        for (index, rule) in (top["rules"]?.sequence.map(Array.init) ?? []).enumerated() {
+            for key in rule.mapping?.keys.compactMap(\.string) ?? [] where !ruleKeys.contains(key) {
+                throw AlertRuleSet.Invalid("rules[\(index)]: unknown key '\(key)' (known: \(ruleKeys.sorted().joined(separator: ", ")))")
+            }
+        }
     }
 
     /// Decoding errors as one line: what is wrong and where (`rules[1].maxDiff`).
@@ -65,7 +82,13 @@ enum AlertRulesFile {
             return "\(path(context.codingPath)): expected \(type == String.self ? "a string" : type == Int64.self ? "an integer" : "\(type)")"
         case let DecodingError.dataCorrupted(context):
             let at = path(context.codingPath)
-            return (at.isEmpty ? "" : at + ": ") + context.debugDescription
+            // Yams' own error: `line:column: error: parser: … problem:` then a snippet of the file (left out).
+            let detail = context.underlyingError.map { error -> String in
+                var text = Substring("\(error)")
+                if let snippet = text.range(of: ":\n", options: .backwards) { text = text[..<snippet.lowerBound] }
+                return text.split(whereSeparator: \.isNewline).joined(separator: " ")
+            }
+            return (at.isEmpty ? "" : at + ": ") + (detail.flatMap { $0.isEmpty ? nil : $0 } ?? context.debugDescription)
         default:
             return "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
         }
