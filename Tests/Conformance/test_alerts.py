@@ -1,7 +1,8 @@
 # Accumulation alerting against real parts: the real C++ client creates the lag, Apus POSTs its alert to a test
 # webhook in Alertmanager's webhook format AND pushes it to a real Alertmanager (Debian's prometheus-alertmanager),
 # which routes it to the same test webhook; draining the lag resolves it on both paths. A rule on a broadcasting group
-# is refused (logged, and `apus admin alertList` shows it refused).
+# is refused (logged, and `apus admin alertList` shows it refused). A failing webhook is retried with backoff and the
+# delivery is counted.
 import json
 import shutil
 import subprocess
@@ -22,13 +23,19 @@ class Webhook:
     def __init__(self):
         received = self.received = []
         lock = self.lock = threading.Lock()
+        self.failures = {}  # path -> how many more POSTs to answer 503
+        failures = self.failures
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with lock:
-                    received.append((self.path, json.loads(body)))
-                self.send_response(200)
+                    fail = failures.get(self.path, 0) > 0
+                    if fail:
+                        failures[self.path] -= 1
+                    else:
+                        received.append((self.path, json.loads(body)))
+                self.send_response(503 if fail else 200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -205,3 +212,24 @@ rules:
     assert "BROADCASTING" in apus.log_tail(400)
     listed = alert_list(apus)
     assert "refused" in listed and "broadcast-lag" in listed and "BROADCASTING" in listed, listed
+
+
+def test_delivery_is_retried_with_backoff_and_counted(apus_factory, names, tmp_path, webhook):
+    topic, group = names.topic(), names.group()
+    webhook.failures["/flaky"] = 2
+    path = rules_file(tmp_path, f"""
+webhook: {webhook.url("/flaky")}
+evaluationIntervalSeconds: 1
+rules:
+  - {{name: any-message, group: {group}, topic: {topic}, maxDiff: 0}}
+""")
+    apus = start_apus(apus_factory, path)
+    with producer(apus.namesrv, names.group("p")) as prod:
+        assert prod.send_sync(message(topic, "never consumed")).status == 0
+    # Two 503s, then the third attempt (after 0.5 s and 1 s of backoff) is accepted.
+    wait_for(lambda: webhook.alerts("/flaky", "firing"), 20, 0.1, "the webhook POST to succeed on a retry")
+    assert webhook.failures["/flaky"] == 0
+    delivery = next(iter(json.loads(alert_list(apus, "--json")).values()))["delivery"]
+    assert delivery == [{"delivered": 1, "dropped": 0, "failed": 0, "kind": "webhook", "retried": 2,
+                         "url": webhook.url("/flaky")}], delivery
+    assert "alert delivery failed; retrying" in apus.log_tail(200)
