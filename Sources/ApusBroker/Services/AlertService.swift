@@ -163,7 +163,7 @@ final class AlertService: Sendable {
         var seen = Set<String>()
         var topicsByGroup: [String: Set<String>] = [:]
         for rule in rules {
-            if let topic = rule.topic { topicsByGroup[rule.group, default: []].insert(topic) } else { topicsByGroup[rule.group] = topicsByGroup[rule.group] ?? [] }
+            topicsByGroup[rule.group, default: []].formUnion(rule.topic.map { [$0] } ?? [])
         }
         for (group, explicit) in topicsByGroup.sorted(by: { $0.key < $1.key }) {
             var queues = admin.consumeStats(group: group, topic: nil, now: now).offsets
