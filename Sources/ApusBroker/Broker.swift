@@ -25,6 +25,7 @@ public final class Broker: Sendable {
     let schedule: ScheduleService
     let admin: AdminService
     let stats: StatsService
+    let alerts: AlertService
     let pullHolds: PullHoldService
     let registrar: NameServerRegistrar
     let storeHost: HostAddress
@@ -75,6 +76,8 @@ public final class Broker: Sendable {
         retry = RetryService(groups: groups, topics: topics, schedule: schedule, store: store, logger: logger, stats: stats)
         admin = AdminService(store: store, topics: topics, groups: groups, offsetTable: offsetTable, stats: stats,
                              settings: settings, bootTimestamp: settings.current.version.timestamp)
+        alerts = AlertService(rulesFile: config.alertRulesFile, admin: admin, groups: groups, brokerName: config.brokerName,
+                              eventLoopGroup: group, logger: logger)
         store.setRetentionFloor { schedule.retentionFloor() }
         let holds = PullHoldService()
         pullHolds = holds
@@ -92,6 +95,7 @@ public final class Broker: Sendable {
         try await server.start()
         self.server.withLock { $0 = server }
         startTimers()
+        alerts.start()
         registrar.start()
         logger.info("broker started", metadata: [
             "name": "\(config.brokerName)", "address": "\(config.advertisedAddress)",
@@ -99,6 +103,9 @@ public final class Broker: Sendable {
             "dataDir": "\(config.store.rootDir)",
         ])
     }
+
+    /// For the metrics endpoint: `apus_alert_firing{rule,group,topic}` samples (AlertService.firingGauges).
+    public func alertFiringGauges() -> [(labels: [(String, String)], value: Double)] { alerts.firingGauges() }
 
     public var localPort: Int? { server.withLock { $0?.localPort } }
 
@@ -112,6 +119,7 @@ public final class Broker: Sendable {
             tasks.removeAll()
         }
         pullHolds.wakeAll()
+        await alerts.shutdown()
         schedule.shutdown()
         persistOffsets()
         persistMetadata()

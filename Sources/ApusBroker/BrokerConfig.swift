@@ -35,6 +35,8 @@ public struct BrokerConfig: Sendable {
     public var messageDelayLevels: [Int64] = try! DelayLevels.parse(DelayLevels.defaultSpec)
     /// The longest timer (`__STARTDELIVERTIME`, `TIMER_*`) accepted, in seconds; RocketMQ's default is 3 days.
     public var timerMaxDelaySec: Int64 = 3 * 24 * 3600
+    /// YAML file of accumulation alert rules (`alertRulesFile`, README "Accumulation alerting"); nil: no alerting.
+    public var alertRulesFile: String?
     public var store: StoreConfig
 
     public init(storePathRootDir: String) {
@@ -147,6 +149,7 @@ public struct BrokerConfig: Sendable {
             guard seconds > 0 else { throw ConfigError.invalidValue(key: value.key, value: value.text) }
             config.timerMaxDelaySec = Int64(seconds)
         },
+        "alertRulesFile": { $0.alertRulesFile = $1.text.isEmpty ? nil : $1.text },
         // Accepted for compatibility with existing broker.conf files; Apus runs a single master.
         "brokerRole": { _, _ in },
         "deleteWhen": { _, _ in },
@@ -170,7 +173,7 @@ public struct BrokerConfig: Sendable {
             ("maxTransferCountOnMessageInMemory", String(maxTransferCountOnMessageInMemory)),
             ("maxTransferBytesOnMessageInMemory", String(maxTransferBytesOnMessageInMemory)),
             ("messageDelayLevel", DelayLevels.format(messageDelayLevels)), ("timerMaxDelaySec", String(timerMaxDelaySec)),
-            ("brokerRole", "ASYNC_MASTER"),
+            ("brokerRole", "ASYNC_MASTER"), ("alertRulesFile", alertRulesFile ?? ""),
         ]
         list.sort { $0.0 < $1.0 }
         return list

@@ -16,6 +16,7 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
     private let sendBack: SendBackProcessor
     private let queueInfo: QueueInfoProcessor
     private let admin: AdminBrokerProcessor
+    private let alertState: AlertStateProcessor
 
     init(broker: Broker) {
         self.broker = broker
@@ -28,6 +29,7 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
         queueLock = QueueLockProcessor(groups: broker.groups)
         sendBack = SendBackProcessor(retry: broker.retry)
         queueInfo = QueueInfoProcessor(store: broker.store)
+        alertState = AlertStateProcessor(alerts: broker.alerts)
         admin = AdminBrokerProcessor(admin: broker.admin, logger: broker.logger,
                                      tell: { [weak broker] id, command in broker?.connection(id)?.sendOneway(command) },
                                      call: { [weak broker] id, command, timeout in broker?.connection(id)?.request(command, timeout: timeout) })
@@ -52,6 +54,8 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
             response = sendBack.process(request, on: connection)
         case .getMaxOffset, .getMinOffset, .searchOffsetByTimestamp, .getEarliestMsgStoretime:
             response = queueInfo.process(request, on: connection)
+        case .apusGetAlertState:
+            response = alertState.process(request)
         case let code? where AdminBrokerProcessor.relays(code):
             admin.relay(request, code: code) { connection.writeAndFlush($0) }
             response = nil

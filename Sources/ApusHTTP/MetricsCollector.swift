@@ -36,8 +36,19 @@ public final class MetricsCollector: Sendable {
         self.providers = Mutex(providers)
     }
 
+    /// The broker's snapshot, plus `apus_alert_firing{rule,group,topic}` from its accumulation alerts.
     public convenience init(broker: Broker, providers: [Provider] = []) {
-        self.init(snapshot: { broker.metricsSnapshot() }, providers: providers)
+        self.init(snapshot: { broker.metricsSnapshot() }, providers: [Self.alertFiring(broker)] + providers)
+    }
+
+    /// 1 while an alert fires, 0 while it is inactive or pending (AlertService.firingGauges).
+    static func alertFiring(_ broker: Broker) -> Provider {
+        {
+            broker.alertFiringGauges().map { sample in
+                LabelledGauge(name: "apus_alert_firing", labels: Dictionary(sample.labels, uniquingKeysWith: { a, _ in a }),
+                              value: sample.value, help: "1 while an accumulation alert fires, 0 while inactive or pending")
+            }
+        }
     }
 
     /// Adds a source of extra gauges, called on every scrape (the alert evaluator's hook:

@@ -22,6 +22,8 @@ public enum RequestCode: Int32, Sendable {
     case getKVListByNamespace = 219, getTopicsByCluster = 224, addWritePermOfBroker = 327
     case cloneGroupOffset = 314, getBrokerConsumeStats = 317, queryConsumeTimeSpan = 303, queryConsumeQueue = 321
     case cleanExpiredConsumeQueue = 306, cleanUnusedTopic = 316, deleteExpiredCommitLog = 329
+    // Apus's own codes (9000 and up, unused by RocketMQ): the accumulation-alert state for `apus admin alertList`.
+    case apusGetAlertState = 9001
 }
 
 public enum ResponseCode: Int32, Sendable {

@@ -171,7 +171,7 @@ struct Serve: AsyncParsableCommand {
             await nameServer.shutdown()
             throw portInUse(config.listenPort, flag: "--broker-port")
         }
-        // Extra gauges (e.g. apus_alert_firing) plug in here: metrics.addProvider { … }.
+        // apus_alert_firing comes with the broker; further gauges plug in here: metrics.addProvider { … }.
         let metrics = MetricsCollector(broker: brokerInstance)
         try await runServices([
             NameServerService(nameServer: nameServer), BrokerService(broker: brokerInstance),
@@ -217,7 +217,7 @@ struct BrokerCommand: AsyncParsableCommand {
             await brokerInstance.shutdown()
             throw portInUse(config.listenPort, flag: "--broker-port")
         }
-        // Extra gauges (e.g. apus_alert_firing) plug in here: metrics.addProvider { … }.
+        // apus_alert_firing comes with the broker; further gauges plug in here: metrics.addProvider { … }.
         let metrics = MetricsCollector(broker: brokerInstance)
         try await runServices([BrokerService(broker: brokerInstance), config.httpServer(metrics: metrics, logger: logger)],
                               group: group, logger: logger)

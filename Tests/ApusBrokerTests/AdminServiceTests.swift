@@ -112,9 +112,11 @@ private func mq(_ topic: String, _ queueId: Int32) -> MessageQueue {
     try h.broker.offsets.commit(group: "GL", topic: "Other", queueId: 0, offset: 1, connection: nil)
     let stats = h.broker.admin.consumeStats(group: "GL", topic: nil, now: t0)
     let lag = try #require(stats.offsets[mq("Lag", 0)])
-    #expect(lag == QueueProgress(brokerOffset: 3, consumerOffset: 1, lastTimestamp: stored[0].storeTimestamp))
+    #expect(lag == QueueProgress(brokerOffset: 3, consumerOffset: 1, lastTimestamp: stored[0].storeTimestamp,
+                                 oldestUnconsumedTimestamp: stored[1].storeTimestamp))
     #expect(lag.lag == 2)
     #expect(stats.offsets[mq("Other", 0)]?.lag == 0)
+    #expect(stats.offsets[mq("Other", 0)]?.oldestUnconsumedTimestamp == 0, "nothing unconsumed: no oldest message")
     #expect(h.broker.admin.consumeStats(group: "GL", topic: "Lag", now: t0).offsets.keys.map(\.topic) == ["Lag"])
     #expect(h.broker.admin.consumeStats(group: "Nobody", topic: nil, now: t0).offsets.isEmpty)
 

@@ -107,10 +107,19 @@ class ApusServer:
             if self.proc.poll() is not None:
                 raise AssertionError(f"apus exited with {self.proc.returncode} during start-up:\n"
                                      + tail(self.log_path))
-            return port_open(self.namesrv_port) and port_open(self.broker_port)
+            return port_open(self.namesrv_port) and port_open(self.broker_port) and self.registered()
 
-        wait_for(up, self.START_TIMEOUT, 0.05, "apus to accept connections on both ports")
+        # Ports open is not enough: a client's first send needs the broker's routes (TBW102) on the name server.
+        wait_for(up, self.START_TIMEOUT, 0.05, "apus to accept connections on both ports and register its broker")
         return self
+
+    def registered(self):
+        """True once the name server lists this broker (GET_BROKER_CLUSTER_INFO names its address)."""
+        try:
+            header, body = remoting_call(self.namesrv_port, GET_BROKER_CLUSTER_INFO)
+        except (OSError, AssertionError, ValueError):
+            return False
+        return header.get("code") == 0 and f":{self.broker_port}".encode() in body
 
     def stop(self):
         """SIGTERM and wait; SIGKILL after STOP_TIMEOUT. Returns the exit code (None if never started)."""
@@ -404,7 +413,7 @@ def remoting_call(port, code, ext=None, body=b"", timeout=5):
     return json.loads(rest[4:4 + header_len]), rest[4 + header_len:]
 
 
-GET_ROUTEINFO_BY_TOPIC, GET_CONSUMER_LIST_BY_GROUP, TOPIC_NOT_EXIST = 105, 38, 17
+GET_ROUTEINFO_BY_TOPIC, GET_CONSUMER_LIST_BY_GROUP, TOPIC_NOT_EXIST, GET_BROKER_CLUSTER_INFO = 105, 38, 17, 106
 
 
 def route_code(server, topic):

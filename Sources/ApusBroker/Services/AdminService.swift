@@ -40,6 +40,9 @@ struct QueueProgress: Sendable, Equatable {
     var consumerOffset: Int64
     /// Store time of the last consumed message (at consumerOffset − 1), 0 when unknown.
     var lastTimestamp: Int64
+    /// Store time of the oldest unconsumed message (at the consumer offset, or the queue's first stored message when
+    /// retention removed it), 0 when nothing is unconsumed or it is unknown.
+    var oldestUnconsumedTimestamp: Int64 = 0
 
     var lag: Int64 { brokerOffset - consumerOffset }
 }
@@ -275,8 +278,11 @@ final class AdminService: Sendable {
                 let consumerOffset = max(0, offsetTable.query(group: group, topic: name, queueId: queueId) ?? 0)
                 let last = consumerOffset >= 1
                     ? store.storeTime(topic: name, queueId: queueId, offset: consumerOffset - 1) ?? 0 : 0
+                let oldest = brokerOffset > consumerOffset
+                    ? store.storeTime(topic: name, queueId: queueId,
+                                      offset: max(consumerOffset, store.minOffset(topic: name, queueId: queueId))) ?? 0 : 0
                 offsets[queue(name, queueId)] = QueueProgress(brokerOffset: brokerOffset, consumerOffset: consumerOffset,
-                                                              lastTimestamp: last)
+                                                              lastTimestamp: last, oldestUnconsumedTimestamp: oldest)
             }
             tps += stats.snapshot(StatsName.groupGetNums, key: name + "@" + group, windowMillis: 60_000, now: now)?.tps ?? 0
         }

@@ -23,6 +23,7 @@ struct Admin: AsyncParsableCommand {
             AdminResetOffsetByTime.self, AdminSkipAccumulatedMessage.self,
             AdminQueryMsgById.self, AdminQueryMsgByKey.self, AdminQueryMsgByUniqueKey.self, AdminQueryMsgByOffset.self,
             AdminBrokerStatus.self, AdminGetBrokerConfig.self, AdminUpdateBrokerConfig.self, AdminStatsAll.self,
+            AdminAlertList.self,
         ])
 }
 
