@@ -181,6 +181,11 @@ rules:
     state = json.loads(alert_list(apus, "--json"))
     rule = next(iter(state.values()))["rules"][0]
     assert rule["alerts"][0]["state"] == "firing" and rule["alerts"][0]["since"] > 0
+    # The same alert on the metrics endpoint.
+    with urllib.request.urlopen(f"http://127.0.0.1:{apus.http_port}/metrics", timeout=5) as r:
+        exposition = r.read().decode()
+    series = f'apus_alert_firing{{group="{group}",rule="orders-lag",topic="{topic}"}} '
+    assert [float(line[len(series):]) for line in exposition.splitlines() if line.startswith(series)] == [1.0], exposition
 
     # Drain the lag: resolved on both paths.
     second = spawn_consumer(apus.namesrv, group, topic, "second")
