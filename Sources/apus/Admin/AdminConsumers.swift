@@ -1,6 +1,7 @@
 // apus admin: consumerProgress, consumerConnection, consumerStatus, producerConnection, resetOffsetByTime,
 // skipAccumulatedMessage (admin.md §6, §7, §12).
 
+import ApusGroups
 import ApusRemoting
 import ArgumentParser
 import Foundation
@@ -11,23 +12,64 @@ struct ConsumeStatsRow {
     var brokerOffset: Int64
     var consumerOffset: Int64
     var lastTimestamp: Int64
+    /// Apus's addition to 208 (0: nothing unconsumed, or unknown; absent from other brokers).
+    var oldestUnconsumedTimestamp: Int64 = 0
+
+    var diff: Int64 { brokerOffset - consumerOffset }
+}
+
+/// Apus's addition to 208 for broadcasting groups: a position the broker saw a client pull from (not committed).
+struct ObservedPositionRow {
+    var brokerName: String
+    var clientId: String
+    var topic: String
+    var queueId: Int64
+    var nextOffset: Int64
+    var brokerOffset: Int64
+    var lastPull: Int64
+}
+
+struct GroupConsumeStats {
+    var rows: [ConsumeStatsRow]
+    var tps: Double
+    /// A broker said the group is broadcasting (its progress is kept by the clients).
+    var broadcasting = false
+    var observed: [ObservedPositionRow] = []
 }
 
 /// GET_CONSUME_STATS (208) to every broker of `%RETRY%{group}`, merged and sorted.
-func consumeStats(_ session: AdminSession, group: String, topic: String? = nil) async throws -> (rows: [ConsumeStatsRow], tps: Double) {
+func consumeStats(_ session: AdminSession, group: String, topic: String? = nil) async throws -> GroupConsumeStats {
     var ext: ExtFields = ["consumerGroup": group]
     if let topic { ext["topic"] = topic }
-    var rows: [ConsumeStatsRow] = [], tps = 0.0
+    var result = GroupConsumeStats(rows: [], tps: 0)
     for broker in try await session.groupBrokers(group) {
         let json = try AdminSession.json(await session.invoke(broker.address, .getConsumeStats, ext, timeoutMillis: 15_000))
-        tps += json["consumeTps"]?.double ?? 0
+        result.tps += json["consumeTps"]?.double ?? 0
         for (queue, value) in QueueKey.table(json["offsetTable"]) {
-            rows.append(ConsumeStatsRow(queue: queue, brokerOffset: value["brokerOffset"]?.int ?? 0,
-                                        consumerOffset: value["consumerOffset"]?.int ?? 0, lastTimestamp: value["lastTimestamp"]?.int ?? 0))
+            result.rows.append(ConsumeStatsRow(queue: queue, brokerOffset: value["brokerOffset"]?.int ?? 0,
+                                               consumerOffset: value["consumerOffset"]?.int ?? 0,
+                                               lastTimestamp: value["lastTimestamp"]?.int ?? 0,
+                                               oldestUnconsumedTimestamp: value["oldestUnconsumedTimestamp"]?.int ?? 0))
+        }
+        if json["apusBroadcasting"]?.boolValue == true { result.broadcasting = true }
+        for p in json["apusObservedPositions"]?.arrayValue ?? [] {
+            result.observed.append(ObservedPositionRow(
+                brokerName: broker.brokerName, clientId: p["clientId"]?.stringValue ?? "", topic: p["topic"]?.stringValue ?? "",
+                queueId: p["queueId"]?.int ?? 0, nextOffset: p["nextOffset"]?.int ?? 0, brokerOffset: p["brokerOffset"]?.int ?? 0,
+                lastPull: p["lastPull"]?.int ?? 0))
         }
     }
-    return (rows.sorted { $0.queue < $1.queue }, tps)
+    result.rows.sort { $0.queue < $1.queue }
+    result.observed.sort { ($0.clientId, $0.topic, $0.brokerName, $0.queueId) < ($1.clientId, $1.topic, $1.brokerName, $1.queueId) }
+    return result
 }
+
+/// The age of the oldest unconsumed message among `rows` (Apus), nil when nothing is unconsumed or unknown.
+func oldestUnconsumedAge(_ rows: [ConsumeStatsRow], now: Int64) -> Int64? {
+    AccumulationAge.oldest(rows.map { ($0.diff, $0.oldestUnconsumedTimestamp) }, now: now)
+}
+
+let broadcastingProgressNote = "The broker does not track the progress of broadcasting consumption: each client keeps its own offsets."
 
 /// GET_CONSUMER_CONNECTION_LIST (203): `-b ADDR`, else a broker of `%RETRY%{group}`.
 func consumerConnection(_ session: AdminSession, group: String, broker: String? = nil) async throws -> JSONValue {
@@ -76,7 +118,7 @@ struct AdminConsumerProgress: AsyncParsableCommand {
 
     private func oneGroup(_ session: AdminSession, _ group: String) async throws {
         let stats = try await consumeStats(session, group: group)
-        guard !stats.rows.isEmpty else {
+        guard !stats.rows.isEmpty || stats.broadcasting else {
             throw AdminError("CODE: 206  DESC: Not found the consumer group consume stats, because return offset table is empty, "
                 + "maybe the consumer not consume any message", code: 206)
         }
@@ -93,38 +135,74 @@ struct AdminConsumerProgress: AsyncParsableCommand {
             }
             owners = table
         }
-        let diffTotal = stats.rows.reduce(Int64(0)) { $0 + $1.brokerOffset - $1.consumerOffset }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let diffTotal = stats.rows.reduce(Int64(0)) { $0 + $1.diff }
+        let groupAge = oldestUnconsumedAge(stats.rows, now: now)
+        func age(_ row: ConsumeStatsRow) -> Int64? { oldestUnconsumedAge([row], now: now) }
         if session.json {
-            session.emit(.object([
+            var members: [(String, JSONValue)] = [
                 ("consumerGroup", .string(group)), ("consumeTps", .double(stats.tps)), ("diffTotal", .int(diffTotal)),
+                ("oldestUnconsumedAgeMillis", groupAge.map { .int($0) } ?? .null),
                 ("offsetTable", .array(stats.rows.map { row in
                     var members: [(String, JSONValue)] = [
                         ("topic", .string(row.queue.topic)), ("brokerName", .string(row.queue.brokerName)),
                         ("queueId", .int(row.queue.queueId)), ("brokerOffset", .int(row.brokerOffset)),
-                        ("consumerOffset", .int(row.consumerOffset)), ("diff", .int(row.brokerOffset - row.consumerOffset)),
-                        ("lastTimestamp", .int(row.lastTimestamp)),
+                        ("consumerOffset", .int(row.consumerOffset)), ("diff", .int(row.diff)),
+                        ("lastTimestamp", .int(row.lastTimestamp)), ("oldestUnconsumedTimestamp", .int(row.oldestUnconsumedTimestamp)),
+                        ("oldestUnconsumedAgeMillis", age(row).map { .int($0) } ?? .null),
                     ]
                     if let owners { members.append(("clientIP", owners[row.queue].map { .string($0) } ?? .null)) }
                     return .object(members)
                 })),
-            ]))
+            ]
+            if stats.broadcasting {
+                members += [
+                    ("broadcasting", .bool(true)), ("note", .string(broadcastingProgressNote)),
+                    ("observedPositions", .array(stats.observed.map { p in
+                        .object([("clientId", .string(p.clientId)), ("topic", .string(p.topic)), ("brokerName", .string(p.brokerName)),
+                                 ("queueId", .int(p.queueId)), ("brokerOffset", .int(p.brokerOffset)),
+                                 ("observedOffset", .int(p.nextOffset)), ("diff", .int(p.brokerOffset - p.nextOffset)),
+                                 ("lastPull", .int(p.lastPull))])
+                    })),
+                ]
+            }
+            session.emit(.object(members))
             return
         }
-        func line(_ c: [String], _ client: String?) -> String {
-            left(c[0], 64) + "  " + left(c[1], 32) + "  " + left(c[2], 4) + "  " + left(c[3], 20) + "  " + left(c[4], 20) + "  "
-                + (client.map { left($0, 20) + " " } ?? "") + left(c[5], 20) + "  " + c[6]
+        if !stats.rows.isEmpty {
+            func line(_ c: [String], _ client: String?) -> String {
+                left(c[0], 64) + "  " + left(c[1], 32) + "  " + left(c[2], 4) + "  " + left(c[3], 20) + "  " + left(c[4], 20) + "  "
+                    + (client.map { left($0, 20) + " " } ?? "") + left(c[5], 20) + "  " + left(c[6], 20) + "  " + c[7]
+            }
+            print(line(["#Topic", "#Broker Name", "#QID", "#Broker Offset", "#Consumer Offset", "#Diff", "#LastTime", "#OldestUnconsumedAge"],
+                       owners == nil ? nil : "#Client IP"))
+            for row in stats.rows {
+                print(line([row.queue.topic, row.queue.brokerName, String(row.queue.queueId), String(row.brokerOffset),
+                            String(row.consumerOffset), String(row.diff),
+                            row.lastTimestamp > 0 ? formatTime(row.lastTimestamp, "yyyy-MM-dd HH:mm:ss") : "N/A",
+                            age(row).map(AccumulationAge.text(millis:)) ?? "-"],
+                           owners.map { $0[row.queue] ?? "N/A" }))
+            }
+            print("")
+            print("Consume TPS: " + fixed(stats.tps, "%.2f"))
+            print("Diff Total: \(diffTotal)")
+            print("Oldest Unconsumed Age: " + (groupAge.map { "\(AccumulationAge.text(millis: $0)) (\($0) ms)" } ?? "-"))
         }
-        print(line(["#Topic", "#Broker Name", "#QID", "#Broker Offset", "#Consumer Offset", "#Diff", "#LastTime"],
-                   owners == nil ? nil : "#Client IP"))
-        for row in stats.rows {
-            print(line([row.queue.topic, row.queue.brokerName, String(row.queue.queueId), String(row.brokerOffset),
-                        String(row.consumerOffset), String(row.brokerOffset - row.consumerOffset),
-                        row.lastTimestamp > 0 ? formatTime(row.lastTimestamp, "yyyy-MM-dd HH:mm:ss") : "N/A"],
-                       owners.map { $0[row.queue] ?? "N/A" }))
+        if stats.broadcasting {
+            if !stats.rows.isEmpty { print("") }
+            print("Broadcasting group: " + broadcastingProgressNote)
+            print("Positions the broker has seen each client pull from (observed, not committed):")
+            func line(_ c: [String]) -> String {
+                left(c[0], 40) + "  " + left(c[1], 48) + "  " + left(c[2], 24) + "  " + left(c[3], 4) + "  " + left(c[4], 14) + "  "
+                    + left(c[5], 16) + "  " + left(c[6], 10) + "  " + c[7]
+            }
+            print(line(["#ClientId", "#Topic", "#Broker Name", "#QID", "#Broker Offset", "#Observed Offset", "#Diff", "#LastPull"]))
+            for p in stats.observed {
+                print(line([p.clientId, p.topic, p.brokerName, String(p.queueId), String(p.brokerOffset), String(p.nextOffset),
+                            String(p.brokerOffset - p.nextOffset), formatTime(p.lastPull, "yyyy-MM-dd HH:mm:ss")]))
+            }
+            if stats.observed.isEmpty { print("(no pull seen yet)") }
         }
-        print("")
-        print("Consume TPS: " + fixed(stats.tps, "%.2f"))
-        print("Diff Total: \(diffTotal)")
     }
 
     private func allGroups(_ session: AdminSession) async throws {
@@ -141,7 +219,7 @@ struct AdminConsumerProgress: AsyncParsableCommand {
             rows.append((group, set.count, set.isEmpty ? "OFFLINE" : lowest.map(versionName) ?? "",
                          set.isEmpty ? "" : (push ? "PUSH" : "PULL"),
                          set.isEmpty || !push ? "" : connection?["messageModel"]?.stringValue ?? "",
-                         Int64(stats?.tps ?? 0), stats?.rows.reduce(Int64(0)) { $0 + $1.brokerOffset - $1.consumerOffset } ?? 0))
+                         Int64(stats?.tps ?? 0), stats?.rows.reduce(Int64(0)) { $0 + $1.diff } ?? 0))
         }
         if session.json {
             session.emit(.object([("groups", .array(rows.map { row in
@@ -193,6 +271,7 @@ struct AdminConsumerConnection: AsyncParsableCommand {
             print("ConsumeType: \(json["consumeType"]?.stringValue ?? "")")
             print("MessageModel: \(json["messageModel"]?.stringValue ?? "")")
             print("ConsumeFromWhere: \(json["consumeFromWhere"]?.stringValue ?? "")")
+            for line in verdictLines(json) { print(line) }
         }
     }
 }
@@ -239,11 +318,15 @@ struct AdminConsumerStatus: AsyncParsableCommand {
                     }.sorted().joined(separator: ",")
                 }
             })
+            let order = consumeOrderDifference(results.map { ($0.clientId, $0.info) })
             if session.json {
+                var verdict = connection["apusSubscriptionVerdict"]?["differences"]?.arrayValue?.compactMap { $0["text"]?.stringValue } ?? []
+                if let order { verdict.append(order) }
                 session.emit(.object([
                     ("clients", .array(results.map { .object([("clientId", .string($0.clientId)), ("version", .string($0.version)),
                                                               ("runningInfo", $0.info ?? .null)]) })),
                     ("sameSubscription", .bool(subscriptions.count <= 1)),
+                    ("consistent", .bool(verdict.isEmpty)), ("differences", .array(verdict.map { .string($0) })),
                 ]))
                 return
             }
@@ -259,8 +342,34 @@ struct AdminConsumerStatus: AsyncParsableCommand {
             } else {
                 print("WARN: Different subscription in the same group of consumer!!!")
             }
+            let lines = verdictLines(connection, extra: order.map { [$0] } ?? [])
+            if !lines.isEmpty { print("") }
+            for line in lines { print(line) }
         }
     }
+}
+
+/// Apus's addition to 203 (`apusSubscriptionVerdict`), as text: "Subscription Consistency: consistent", or
+/// "INCONSISTENT" and one line per difference naming the members. Nothing when the broker did not send it.
+func verdictLines(_ connection: JSONValue, extra: [String] = []) -> [String] {
+    guard let verdict = connection["apusSubscriptionVerdict"] else { return [] }
+    let differences = (verdict["differences"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue } + extra
+    guard !differences.isEmpty else { return ["Subscription Consistency: consistent"] }
+    return ["Subscription Consistency: INCONSISTENT"] + differences.map { "  " + $0 }
+}
+
+/// Orderly vs concurrent from each client's running info (307, `PROP_CONSUME_ORDERLY`): the difference's text, or
+/// nil when every answering client consumes the same way.
+func consumeOrderDifference(_ infos: [(clientId: String, info: JSONValue?)]) -> String? {
+    var holders: [String: [String]] = [:]
+    for (id, info) in infos {
+        guard let properties = info?["properties"]?.objectValue,
+              let orderly = properties.first(where: { $0.0 == "PROP_CONSUME_ORDERLY" })?.1.stringValue else { continue }
+        holders[orderly == "true" ? "ORDERLY" : "CONCURRENTLY", default: []].append(id)
+    }
+    guard holders.count > 1 else { return nil }
+    return "consume order differs: " + holders.keys.sorted().map { "\($0) by \(holders[$0]!.sorted().joined(separator: ","))" }
+        .joined(separator: "; ")
 }
 
 /// ConsumerRunningInfo.formatString-like text.
