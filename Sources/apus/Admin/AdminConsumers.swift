@@ -2,6 +2,7 @@
 // skipAccumulatedMessage (admin.md §6, §7, §12).
 
 import ApusGroups
+import ApusMessage
 import ApusRemoting
 import ArgumentParser
 import Foundation
@@ -529,6 +530,18 @@ func resetOffset(_ session: AdminSession, group: String, topic: String, timestam
     for (queue, offset) in rows { print(left(queue.brokerName, 40) + "  " + left(String(queue.queueId), 40) + "  " + left(String(offset), 40)) }
 }
 
+/// Store time of the message at a queue offset (11 as TOOLS_CONSUMER), nil when there is none or it cannot be read.
+private func storeTimestamp(_ session: AdminSession, _ address: String, topic: String, queueId: Int32, offset: Int64) async -> Int64? {
+    let header = PullMessageRequestHeader(consumerGroup: "TOOLS_CONSUMER", topic: topic, queueId: queueId, queueOffset: offset,
+                                          maxMsgNums: 1, sysFlag: .subscription, commitOffset: 0, suspendTimeoutMillis: 0,
+                                          subscription: "*", subVersion: 0, expressionType: "TAG")
+    var ext = header.extFields()
+    ext["ReqT"] = "0"
+    guard let response = try? await session.send(address, .pullMessage, ext), response.code == ResponseCode.success.rawValue,
+          let body = response.body, let message = StoredMessageCodec.decodeAll(body).first, message.queueOffset == offset else { return nil }
+    return message.storeTimestamp
+}
+
 private func resetOffsetOffline(_ session: AdminSession, group: String, topic: String, timestamp: Int64, force: Bool,
                                 route: TopicRouteData, header: String?) async throws {
     struct Row { var queue: QueueKey; var brokerOffset: Int64; var consumerOffset: Int64; var target: Int64; var rollback: Int64 }
@@ -554,7 +567,13 @@ private func resetOffsetOffline(_ session: AdminSession, group: String, topic: S
                 response = try await session.invoke(broker.address, .searchOffsetByTimestamp,
                                                     ["topic": topic, "queueId": String(queue.queueId), "timestamp": String(timestamp)])
             }
-            let target = Int64(response.extFields["offset"] ?? "") ?? 0
+            var target = Int64(response.extFields["offset"] ?? "") ?? 0
+            // 29 answers the nearest message by time (Java's rule), which may be stored before the time; like the
+            // online path (222), start at the first message stored at or after it.
+            if timestamp >= 0, let stored = await storeTimestamp(session, broker.address, topic: topic, queueId: Int32(queue.queueId),
+                                                                offset: target), stored < timestamp {
+                target += 1
+            }
             var rollback = consumerOffset
             if force || target <= consumerOffset {
                 _ = try await session.invoke(broker.address, .updateConsumerOffset,
