@@ -186,6 +186,25 @@ def test_consumer_connection_shows_the_consistency_verdict(apus, names, spawn_co
     assert data["apusSubscriptionVerdict"] == {"consistent": True, "differences": []}
     assert "Subscription Consistency: consistent" in admin_ok("consumerConnection", "-n", apus.namesrv, "-g", same).stdout
 
+    # Message model (one broadcasting member) and consume order (one orderly member, found through 307).
+    model, order = names.group("model"), names.group("order")
+    spawn_consumer(apus.namesrv, model, topic, "m1")
+    spawn_consumer(apus.namesrv, model, topic, "m2", model="broadcasting")
+    spawn_consumer(apus.namesrv, order, topic, "o1", orderly=True)
+    spawn_consumer(apus.namesrv, order, topic, "o2")
+    data = two_members(apus.namesrv, model)
+    aspects = {d["aspect"]: d for d in data["apusSubscriptionVerdict"]["differences"]}
+    assert "messageModel" in aspects, data
+    assert sorted(v["value"] for v in aspects["messageModel"]["variants"]) == ["BROADCASTING", "CLUSTERING"]
+    two_members(apus.namesrv, order)
+    data = admin_json("consumerConnection", "-n", apus.namesrv, "-g", order)
+    assert data["apusSubscriptionVerdict"]["consistent"] is False
+    [difference] = data["apusSubscriptionVerdict"]["differences"]
+    assert difference["aspect"] == "consumeOrder"
+    orderly = next(c["clientId"] for c in data["connectionSet"] if c["clientId"].endswith("@o1"))
+    assert {"value": "ORDERLY", "clientIds": [orderly]} in difference["variants"]
+    assert "consume order differs" in admin_ok("consumerStatus", "-n", apus.namesrv, "-g", order).stdout
+
     # The broker logged the differing group's verdict once (not at every membership notification).
     time.sleep(1)
     log = apus.log_path.read_text(encoding="utf-8", errors="replace")

@@ -90,7 +90,7 @@ func consumerConnection(_ session: AdminSession, group: String, broker: String? 
 
 /// GET_CONSUMER_RUNNING_INFO (307) relayed by the first broker of `%RETRY%{group}`.
 func consumerRunningInfo(_ session: AdminSession, group: String, clientId: String, jstack: Bool = false,
-                         broker: String? = nil) async throws -> JSONValue {
+                         broker: String? = nil, timeoutMillis: Int64 = 15_000) async throws -> JSONValue {
     let address: String
     if let broker { address = broker } else {
         guard let first = try await session.groupBrokers(group).first else { throw AdminError("no broker in the route of %RETRY%\(group)") }
@@ -98,7 +98,7 @@ func consumerRunningInfo(_ session: AdminSession, group: String, clientId: Strin
     }
     return try AdminSession.json(await session.invoke(
         address, .getConsumerRunningInfo, ["consumerGroup": group, "clientId": clientId, "jstackEnable": jstack ? "true" : "false"],
-        timeoutMillis: 15_000))
+        timeoutMillis: timeoutMillis))
 }
 
 struct AdminConsumerProgress: AsyncParsableCommand {
@@ -252,7 +252,9 @@ struct AdminConsumerConnection: AsyncParsableCommand {
 
     func run() async throws {
         try await options.run("ConsumerConnectionSubCommand") { session in
-            let json = try await consumerConnection(session, group: groupName, broker: brokerAddr)
+            let json = await withConsumeOrder(session, group: groupName,
+                                              connection: try await consumerConnection(session, group: groupName, broker: brokerAddr),
+                                              broker: brokerAddr)
             if session.json {
                 session.emit(json)
                 return
@@ -319,7 +321,7 @@ struct AdminConsumerStatus: AsyncParsableCommand {
                     }.sorted().joined(separator: ",")
                 }
             })
-            let order = consumeOrderDifference(results.map { ($0.clientId, $0.info) })
+            let order = consumeOrderDifference(results.map { ($0.clientId, $0.info) })?["text"]?.stringValue
             if session.json {
                 var verdict = connection["apusSubscriptionVerdict"]?["differences"]?.arrayValue?.compactMap { $0["text"]?.stringValue } ?? []
                 if let order { verdict.append(order) }
@@ -359,18 +361,44 @@ func verdictLines(_ connection: JSONValue, extra: [String] = []) -> [String] {
     return ["Subscription Consistency: INCONSISTENT"] + differences.map { "  " + $0 }
 }
 
-/// Orderly vs concurrent from each client's running info (307, `PROP_CONSUME_ORDERLY`): the difference's text, or
-/// nil when every answering client consumes the same way.
-func consumeOrderDifference(_ infos: [(clientId: String, info: JSONValue?)]) -> String? {
+/// Orderly vs concurrent from each client's running info (307, `PROP_CONSUMEORDERLY`: "true", else concurrent — the
+/// C++ client writes "flase"): the difference as 203's verdict writes one, or nil when every answering client
+/// consumes the same way.
+func consumeOrderDifference(_ infos: [(clientId: String, info: JSONValue?)]) -> JSONValue? {
     var holders: [String: [String]] = [:]
     for (id, info) in infos {
         guard let properties = info?["properties"]?.objectValue,
-              let orderly = properties.first(where: { $0.0 == "PROP_CONSUME_ORDERLY" })?.1.stringValue else { continue }
+              let orderly = properties.first(where: { $0.0 == "PROP_CONSUMEORDERLY" || $0.0 == "PROP_CONSUME_ORDERLY" })?.1.stringValue
+        else { continue }
         holders[orderly == "true" ? "ORDERLY" : "CONCURRENTLY", default: []].append(id)
     }
     guard holders.count > 1 else { return nil }
-    return "consume order differs: " + holders.keys.sorted().map { "\($0) by \(holders[$0]!.sorted().joined(separator: ","))" }
+    let values = holders.keys.sorted()
+    let text = "consume order differs: " + values.map { "\($0) by \(holders[$0]!.sorted().joined(separator: ","))" }
         .joined(separator: "; ")
+    return .object([("aspect", .string("consumeOrder")), ("text", .string(text)),
+                    ("variants", .array(values.map { value in
+                        .object([("clientIds", .array(holders[value]!.sorted().map { .string($0) })), ("value", .string(value))])
+                    }))])
+}
+
+/// 203's answer with the consume-order difference (found through 307, best effort: clients that do not answer within
+/// 3 s are left out) added to `apusSubscriptionVerdict`.
+func withConsumeOrder(_ session: AdminSession, group: String, connection: JSONValue, broker: String?) async -> JSONValue {
+    guard case .object(var members) = connection, let index = members.firstIndex(where: { $0.0 == "apusSubscriptionVerdict" }),
+          case .object(var verdict) = members[index].1 else { return connection }
+    var infos: [(clientId: String, info: JSONValue?)] = []
+    for client in connection["connectionSet"]?.arrayValue ?? [] {
+        guard let id = client["clientId"]?.stringValue else { continue }
+        infos.append((id, try? await consumerRunningInfo(session, group: group, clientId: id, broker: broker, timeoutMillis: 3_000)))
+    }
+    guard let order = consumeOrderDifference(infos) else { return connection }
+    let differences = (connection["apusSubscriptionVerdict"]?["differences"]?.arrayValue ?? []) + [order]
+    verdict = verdict.filter { $0.0 != "consistent" && $0.0 != "differences" }
+    verdict.insert(("differences", .array(differences)), at: 0)
+    verdict.insert(("consistent", .bool(false)), at: 0)
+    members[index].1 = .object(verdict)
+    return .object(members)
 }
 
 /// ConsumerRunningInfo.formatString-like text.
