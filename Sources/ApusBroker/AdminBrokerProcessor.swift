@@ -185,7 +185,8 @@ final class AdminBrokerProcessor: Sendable {
                 connectionSet: view.connections.map(\.wire),
                 subscriptionTable: view.subscriptions.mapValues(\.wire),
                 consumeType: view.consumeType.rawValue, messageModel: view.messageModel.rawValue,
-                consumeFromWhere: ConsumeFromWhereName.name(of: view.consumeFromWhere))
+                consumeFromWhere: ConsumeFromWhereName.name(of: view.consumeFromWhere),
+                verdict: admin.subscriptionVerdict(group: header.consumerGroup).wire)
             return .response(to: request, code: .success, body: body.encode())
 
         case .getProducerConnectionList:
@@ -313,8 +314,25 @@ final class AdminBrokerProcessor: Sendable {
 extension ConsumeStats {
     var wire: ConsumeStatsBody {
         ConsumeStatsBody(offsetTable: offsets.mapValues {
-            OffsetWrapperWire(brokerOffset: $0.brokerOffset, consumerOffset: $0.consumerOffset, lastTimestamp: $0.lastTimestamp)
-        }, consumeTps: consumeTps)
+            OffsetWrapperWire(brokerOffset: $0.brokerOffset, consumerOffset: $0.consumerOffset, lastTimestamp: $0.lastTimestamp,
+                              oldestUnconsumedTimestamp: $0.oldestUnconsumedTimestamp)
+        }, consumeTps: consumeTps, broadcasting: broadcasting, observedPositions: observed.map {
+            ObservedPositionWire(clientId: $0.position.clientId, topic: $0.position.topic, queueId: $0.position.queueId,
+                                 nextOffset: $0.position.nextOffset, lastPull: $0.position.lastPull, brokerOffset: $0.brokerOffset)
+        })
+    }
+}
+
+extension SubscriptionVerdict {
+    var wire: SubscriptionVerdictWire {
+        SubscriptionVerdictWire(differences: differences.map { d in
+            var topic: String?
+            if case .expression(let t) = d.aspect { topic = t }
+            return SubscriptionVerdictWire.Difference(
+                aspect: d.aspect.name, topic: topic,
+                variants: d.variants.map { SubscriptionVerdictWire.Difference.Variant(value: $0.value, clientIds: $0.clientIds) },
+                text: d.description)
+        })
     }
 }
 

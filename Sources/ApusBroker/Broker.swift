@@ -36,6 +36,8 @@ public final class Broker: Sendable {
     public let requestLatency = RequestLatencyTable()
     private let server: Mutex<RemotingServer?> = Mutex(nil)
     private let timers = Mutex<[RepeatedTask]>([])
+    /// The last subscription-consistency verdict of each group: a change is logged once.
+    private let verdicts = Mutex(SubscriptionVerdictTracker())
     private let eventLoopGroup: EventLoopGroup
 
     public init(config: BrokerConfig, group: EventLoopGroup, logger: Logger) throws {
@@ -106,6 +108,18 @@ public final class Broker: Sendable {
 
     /// For the metrics endpoint: `apus_alert_firing{rule,group,topic}` samples (AlertService.firingGauges).
     public func alertFiringGauges() -> [(labels: [(String, String)], value: Double)] { alerts.firingGauges() }
+
+    /// For the metrics endpoint: every online group whose members subscribe inconsistently, with how they differ
+    /// (`apus_subscription_inconsistent{group}` = 1 for these groups). Groups not listed are consistent.
+    public func subscriptionInconsistencies() -> [String: SubscriptionVerdict] { admin.subscriptionInconsistencies() }
+
+    /// `apus_subscription_inconsistent{group}` samples: 1 per inconsistent online group, 0 per consistent one.
+    public func subscriptionInconsistentGauges() -> [(labels: [(String, String)], value: Double)] {
+        let inconsistent = admin.subscriptionInconsistencies()
+        return groups.state.withLock { $0.consumers.groups() }.map { group in
+            ([("group", group)], inconsistent[group] == nil ? 0 : 1)
+        }
+    }
 
     public var localPort: Int? { server.withLock { $0?.localPort } }
 
@@ -178,11 +192,17 @@ public final class Broker: Sendable {
             }
             logger.debug("notified consumer ids changed", metadata: ["group": "\(notification.group)",
                                                                      "members": "\(notification.connections.count)"])
-            // Subscription consistency: members of one group that subscribe differently are reported, not merged.
-            for difference in differences {
-                logger.warning("consumers of one group subscribe differently", metadata: [
-                    "group": "\(notification.group)", "difference": "\(difference)",
-                ])
+            // Subscription consistency: members of one group that subscribe differently are reported, not merged —
+            // logged once when the group's verdict changes, not at every membership notification.
+            let verdict = SubscriptionVerdict(differences: differences)
+            if let changed = verdicts.withLock({ $0.update(group: notification.group, verdict: verdict) }) {
+                if changed.isConsistent {
+                    logger.notice("consumers of one group subscribe consistently again", metadata: ["group": "\(notification.group)"])
+                } else {
+                    logger.warning("consumers of one group subscribe differently", metadata: [
+                        "group": "\(notification.group)", "verdict": "\(changed)",
+                    ])
+                }
             }
         }
     }

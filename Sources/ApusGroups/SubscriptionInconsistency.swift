@@ -13,6 +13,23 @@ public struct SubscriptionInconsistency: Sendable, Equatable, CustomStringConver
         case topics
         /// Members subscribe one topic with different tag filters.
         case expression(topic: String)
+        /// Members consume orderly and concurrently (not in heartbeats: `apus admin` finds it through 307).
+        case consumeOrder
+        /// Members reach the broker through different protocols (remoting TCP vs HTTP). Hook for the HTTP API: once
+        /// its members join the table with a protocol, `inconsistencies(of:)` reports this aspect like the others.
+        case `protocol`
+
+        /// The wire name (203's `apusSubscriptionVerdict`).
+        public var name: String {
+            switch self {
+            case .messageModel: "messageModel"
+            case .consumeType: "consumeType"
+            case .topics: "topics"
+            case .expression: "expression"
+            case .consumeOrder: "consumeOrder"
+            case .protocol: "protocol"
+            }
+        }
     }
 
     /// One value (a model, a consume type, a comma-separated topic list or a canonical filter) and its holders.
@@ -42,6 +59,8 @@ public struct SubscriptionInconsistency: Sendable, Equatable, CustomStringConver
         case .consumeType: what = "consume type"
         case .topics: what = "topics"
         case .expression(let topic): what = "expression of \(topic)"
+        case .consumeOrder: what = "consume order"
+        case .protocol: what = "protocol"
         }
         return "\(what) differs: " + variants.map { "\($0.value) by \($0.clientIds.joined(separator: ","))" }
             .joined(separator: "; ")

@@ -251,29 +251,65 @@ public struct OffsetWrapperWire: Sendable, Equatable {
     public var brokerOffset: Int64
     public var consumerOffset: Int64
     public var lastTimestamp: Int64
+    /// Apus's addition (fastjson ignores it): store time of the oldest unconsumed message, 0 when none or unknown
+    /// (then not written, so the body is Java's exactly).
+    public var oldestUnconsumedTimestamp: Int64
 
-    public init(brokerOffset: Int64, consumerOffset: Int64, lastTimestamp: Int64) {
+    public init(brokerOffset: Int64, consumerOffset: Int64, lastTimestamp: Int64, oldestUnconsumedTimestamp: Int64 = 0) {
         self.brokerOffset = brokerOffset
         self.consumerOffset = consumerOffset
         self.lastTimestamp = lastTimestamp
+        self.oldestUnconsumedTimestamp = oldestUnconsumedTimestamp
     }
 }
 
-/// GET_CONSUME_STATS (208) answer: `{"consumeTps":2.5,"offsetTable":{MessageQueue: OffsetWrapper}}`.
+/// Apus's addition to 208 for broadcasting groups: where the broker last saw one client pull from (observed from
+/// its pulls, not committed: broadcasting progress is kept by the clients).
+public struct ObservedPositionWire: Sendable, Equatable {
+    public var clientId: String
+    public var topic: String
+    public var queueId: Int32
+    public var nextOffset: Int64
+    public var lastPull: Int64
+    public var brokerOffset: Int64
+
+    public init(clientId: String, topic: String, queueId: Int32, nextOffset: Int64, lastPull: Int64, brokerOffset: Int64) {
+        self.clientId = clientId
+        self.topic = topic
+        self.queueId = queueId
+        self.nextOffset = nextOffset
+        self.lastPull = lastPull
+        self.brokerOffset = brokerOffset
+    }
+}
+
+/// GET_CONSUME_STATS (208) answer: `{"consumeTps":2.5,"offsetTable":{MessageQueue: OffsetWrapper}}`. Apus adds keys
+/// the Java tools ignore: `oldestUnconsumedTimestamp` in each OffsetWrapper, and for a broadcasting group
+/// `apusBroadcasting: true` with `apusObservedPositions` (written only then).
 public struct ConsumeStatsBody: RemotingBody, Equatable {
     public var offsetTable: [MessageQueue: OffsetWrapperWire]
     public var consumeTps: Double
+    /// The group is (effectively) broadcasting: the broker does not track its progress.
+    public var broadcasting: Bool
+    public var observedPositions: [ObservedPositionWire]
 
-    public init(offsetTable: [MessageQueue: OffsetWrapperWire], consumeTps: Double) {
+    public init(offsetTable: [MessageQueue: OffsetWrapperWire], consumeTps: Double, broadcasting: Bool = false,
+                observedPositions: [ObservedPositionWire] = []) {
         self.offsetTable = offsetTable
         self.consumeTps = consumeTps
+        self.broadcasting = broadcasting
+        self.observedPositions = observedPositions
     }
 
     public init(json: JSONValue) throws {
         self.init(offsetTable: queueMap(json["offsetTable"]) {
             OffsetWrapperWire(brokerOffset: $0.long("brokerOffset"), consumerOffset: $0.long("consumerOffset"),
-                              lastTimestamp: $0.long("lastTimestamp"))
-        }, consumeTps: json["consumeTps"]?.doubleValue ?? 0)
+                              lastTimestamp: $0.long("lastTimestamp"), oldestUnconsumedTimestamp: $0.long("oldestUnconsumedTimestamp"))
+        }, consumeTps: json["consumeTps"]?.doubleValue ?? 0, broadcasting: json["apusBroadcasting"]?.boolValue ?? false,
+        observedPositions: (json["apusObservedPositions"]?.arrayValue ?? []).map {
+            ObservedPositionWire(clientId: $0.text("clientId"), topic: $0.text("topic"), queueId: $0["queueId"]?.int32Value ?? 0,
+                                 nextOffset: $0.long("nextOffset"), lastPull: $0.long("lastPull"), brokerOffset: $0.long("brokerOffset"))
+        })
     }
 
     public func write(to w: inout JSONWriter) {
@@ -283,12 +319,30 @@ public struct ConsumeStatsBody: RemotingBody, Equatable {
     }
 
     fileprivate func writeMembers(to w: inout JSONWriter) {
+        if broadcasting {
+            w.key("apusBroadcasting")
+            w.bool(true)
+            w.key("apusObservedPositions")
+            w.beginArray()
+            for p in observedPositions {
+                w.beginObject()
+                w.number("brokerOffset", p.brokerOffset)
+                w.string("clientId", p.clientId)
+                w.number("lastPull", p.lastPull)
+                w.number("nextOffset", p.nextOffset)
+                w.number("queueId", p.queueId)
+                w.string("topic", p.topic)
+                w.endObject()
+            }
+            w.endArray()
+        }
         w.double("consumeTps", consumeTps)
         w.queueMap("offsetTable", offsetTable) { w, o in
             w.beginObject()
             w.number("brokerOffset", o.brokerOffset)
             w.number("consumerOffset", o.consumerOffset)
             w.number("lastTimestamp", o.lastTimestamp)
+            if o.oldestUnconsumedTimestamp > 0 { w.number("oldestUnconsumedTimestamp", o.oldestUnconsumedTimestamp) }
             w.endObject()
         }
     }
@@ -343,7 +397,79 @@ extension JSONWriter {
     }
 }
 
-/// GET_CONSUMER_CONNECTION_LIST (203) answer.
+/// Apus's addition to 203 (key `apusSubscriptionVerdict`, ignored by fastjson): the group's consistency verdict.
+public struct SubscriptionVerdictWire: Sendable, Equatable {
+    public struct Difference: Sendable, Equatable {
+        public struct Variant: Sendable, Equatable {
+            public var value: String
+            public var clientIds: [String]
+
+            public init(value: String, clientIds: [String]) {
+                self.value = value
+                self.clientIds = clientIds
+            }
+        }
+
+        /// "messageModel", "consumeType", "consumeOrder", "protocol", "topics" or "expression" (then `topic` is set).
+        public var aspect: String
+        public var topic: String?
+        public var variants: [Variant]
+        /// One line, e.g. "expression of T differs: A by c1; B by c2".
+        public var text: String
+
+        public init(aspect: String, topic: String?, variants: [Variant], text: String) {
+            self.aspect = aspect
+            self.topic = topic
+            self.variants = variants
+            self.text = text
+        }
+    }
+
+    public var differences: [Difference]
+    public var consistent: Bool { differences.isEmpty }
+
+    public init(differences: [Difference]) { self.differences = differences }
+
+    init(json: JSONValue) {
+        self.init(differences: (json["differences"]?.arrayValue ?? []).map { d in
+            Difference(aspect: d.text("aspect"), topic: d["topic"]?.stringValue,
+                       variants: (d["variants"]?.arrayValue ?? []).map {
+                           Difference.Variant(value: $0.text("value"), clientIds: ($0["clientIds"]?.arrayValue ?? []).compactMap(\.stringValue))
+                       }, text: d.text("text"))
+        })
+    }
+
+    func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("consistent")
+        w.bool(consistent)
+        w.key("differences")
+        w.beginArray()
+        for d in differences {
+            w.beginObject()
+            w.string("aspect", d.aspect)
+            w.string("text", d.text)
+            if let topic = d.topic { w.string("topic", topic) }
+            w.key("variants")
+            w.beginArray()
+            for v in d.variants {
+                w.beginObject()
+                w.key("clientIds")
+                w.beginArray()
+                for id in v.clientIds { w.string(id) }
+                w.endArray()
+                w.string("value", v.value)
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+    }
+}
+
+/// GET_CONSUMER_CONNECTION_LIST (203) answer; Apus adds `apusSubscriptionVerdict` (when known).
 public struct ConsumerConnectionBody: RemotingBody, Equatable {
     public var connectionSet: [ConnectionWire]
     /// topic → subscription.
@@ -354,14 +480,16 @@ public struct ConsumerConnectionBody: RemotingBody, Equatable {
     public var messageModel: String
     /// Enum name, e.g. "CONSUME_FROM_LAST_OFFSET".
     public var consumeFromWhere: String
+    public var verdict: SubscriptionVerdictWire?
 
     public init(connectionSet: [ConnectionWire], subscriptionTable: [String: SubscriptionDataWire], consumeType: String,
-                messageModel: String, consumeFromWhere: String) {
+                messageModel: String, consumeFromWhere: String, verdict: SubscriptionVerdictWire? = nil) {
         self.connectionSet = connectionSet
         self.subscriptionTable = subscriptionTable
         self.consumeType = consumeType
         self.messageModel = messageModel
         self.consumeFromWhere = consumeFromWhere
+        self.verdict = verdict
     }
 
     public init(json: JSONValue) throws {
@@ -369,11 +497,16 @@ public struct ConsumerConnectionBody: RemotingBody, Equatable {
         for (topic, data) in json["subscriptionTable"]?.objectValue ?? [] { table[topic] = SubscriptionDataWire(json: data) }
         self.init(connectionSet: (json["connectionSet"]?.arrayValue ?? []).map(ConnectionWire.init(json:)), subscriptionTable: table,
                   consumeType: json.text("consumeType"), messageModel: json.text("messageModel"),
-                  consumeFromWhere: json.text("consumeFromWhere"))
+                  consumeFromWhere: json.text("consumeFromWhere"),
+                  verdict: json["apusSubscriptionVerdict"].map(SubscriptionVerdictWire.init(json:)))
     }
 
     public func write(to w: inout JSONWriter) {
         w.beginObject()
+        if let verdict {
+            w.key("apusSubscriptionVerdict")
+            verdict.write(to: &w)
+        }
         w.connections(connectionSet)
         w.string("consumeFromWhere", consumeFromWhere)
         w.string("consumeType", consumeType)

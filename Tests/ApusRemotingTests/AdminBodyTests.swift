@@ -160,3 +160,28 @@ private let q1 = MessageQueue(topic: "TopicTest", brokerName: "broker-a", queueI
         == #"{"maxQueueIndex":10,"minQueueIndex":0,"queueData":[{"eval":false,"physicOffset":4096,"physicSize":193,"tagsCode":2598919}]}"#)
     #expect(try QueryConsumeQueueResponseBody.decode(cq.encode()) == cq)
 }
+
+@Test func apusAdditionsTo208And203RoundTripInKeysJavaIgnores() throws {
+    // 208: the oldest unconsumed store time in the OffsetWrapper (only when known), broadcasting's observed positions.
+    let stats = ConsumeStatsBody(
+        offsetTable: [q0: OffsetWrapperWire(brokerOffset: 3, consumerOffset: 1, lastTimestamp: 5, oldestUnconsumedTimestamp: 7)],
+        consumeTps: 0, broadcasting: true,
+        observedPositions: [ObservedPositionWire(clientId: "c1", topic: "TopicTest", queueId: 0, nextOffset: 2, lastPull: 9, brokerOffset: 3)])
+    #expect(String(buffer: stats.encode())
+        == #"{"apusBroadcasting":true,"apusObservedPositions":[{"brokerOffset":3,"clientId":"c1","lastPull":9,"nextOffset":2,"queueId":0,"topic":"TopicTest"}],"consumeTps":0.0,"offsetTable":{"{\"brokerName\":\"broker-a\",\"queueId\":0,\"topic\":\"TopicTest\"}":{"brokerOffset":3,"consumerOffset":1,"lastTimestamp":5,"oldestUnconsumedTimestamp":7}}}"#)
+    #expect(try ConsumeStatsBody.decode(stats.encode()) == stats)
+
+    // 203: the consistency verdict.
+    let verdict = SubscriptionVerdictWire(differences: [.init(
+        aspect: "expression", topic: "TopicTest",
+        variants: [.init(value: "TagA", clientIds: ["c1"]), .init(value: "TagB", clientIds: ["c2", "c3"])],
+        text: "expression of TopicTest differs: TagA by c1; TagB by c2,c3")])
+    let connection = ConsumerConnectionBody(connectionSet: [], subscriptionTable: [:], consumeType: "CONSUME_PASSIVELY",
+                                            messageModel: "CLUSTERING", consumeFromWhere: "CONSUME_FROM_LAST_OFFSET", verdict: verdict)
+    let text = String(buffer: connection.encode())
+    #expect(text.hasPrefix(#"{"apusSubscriptionVerdict":{"consistent":false,"differences":[{"aspect":"expression","text":"expression of TopicTest differs: TagA by c1; TagB by c2,c3","topic":"TopicTest","variants":[{"clientIds":["c1"],"value":"TagA"},{"clientIds":["c2","c3"],"value":"TagB"}]}]},"connectionSet":[]"#))
+    #expect(try ConsumerConnectionBody.decode(connection.encode()) == connection)
+    let consistent = ConsumerConnectionBody(connectionSet: [], subscriptionTable: [:], consumeType: "", messageModel: "",
+                                            consumeFromWhere: "", verdict: SubscriptionVerdictWire(differences: []))
+    #expect(String(buffer: consistent.encode()).hasPrefix(#"{"apusSubscriptionVerdict":{"consistent":true,"differences":[]},"#))
+}

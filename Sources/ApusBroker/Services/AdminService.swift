@@ -51,6 +51,16 @@ struct ConsumeStats: Sendable, Equatable {
     var offsets: [MessageQueue: QueueProgress]
     /// Messages delivered to the group per second over the last minute (its topics summed).
     var consumeTps: Double
+    /// The group is effectively broadcasting: the broker does not track its progress (Apus's 208 addition).
+    var broadcasting = false
+    /// For a broadcasting group: where each client was last seen pulling from (observed, not committed), with the
+    /// queue's broker offset.
+    var observed: [(position: ClientPosition, brokerOffset: Int64)] = []
+
+    static func == (a: ConsumeStats, b: ConsumeStats) -> Bool {
+        a.offsets == b.offsets && a.consumeTps == b.consumeTps && a.broadcasting == b.broadcasting
+            && a.observed.map(\.position) == b.observed.map(\.position) && a.observed.map(\.brokerOffset) == b.observed.map(\.brokerOffset)
+    }
 }
 
 /// A consumer group as GET_CONSUMER_CONNECTION_LIST reports it.
@@ -240,9 +250,36 @@ final class AdminService: Sendable {
     // MARK: Progress and connections
 
     /// GET_CONSUME_STATS (208), admin.md §6.4: per read queue of each topic the group has offsets for (or `topic`).
+    /// For an effectively broadcasting group, also the positions the broker saw each client pull from (Apus).
     func consumeStats(group: String, topic: String?, now: Int64) -> ConsumeStats {
-        consumeStats(group: group, topics: topic.map { [$0] } ?? offsetTable.topics(ofGroup: group), writeQueues: false,
-                     now: now)
+        var result = consumeStats(group: group, topics: topic.map { [$0] } ?? offsetTable.topics(ofGroup: group), writeQueues: false,
+                                  now: now)
+        let (model, positions) = groups.state.withLock { ($0.consumers.effectiveModel(of: group), $0.progress.positions(group: group)) }
+        if model == .broadcasting {
+            result.broadcasting = true
+            result.observed = positions.filter { topic == nil || $0.topic == topic }.map {
+                ($0, max(0, store.maxOffset(topic: $0.topic, queueId: $0.queueId)))
+            }
+        }
+        return result
+    }
+
+    /// The subscription-consistency verdict of a group's online members (consistent when none).
+    func subscriptionVerdict(group: String) -> SubscriptionVerdict {
+        SubscriptionVerdict(differences: groups.state.withLock { $0.consumers.inconsistencies(of: group) })
+    }
+
+    /// Every online group whose members subscribe inconsistently, with its verdict (for
+    /// `apus_subscription_inconsistent{group}`: 1 for each group here, 0 — or absent — for the others).
+    func subscriptionInconsistencies() -> [String: SubscriptionVerdict] {
+        groups.state.withLock { state in
+            var result: [String: SubscriptionVerdict] = [:]
+            for group in state.consumers.groups() {
+                let differences = state.consumers.inconsistencies(of: group)
+                if !differences.isEmpty { result[group] = SubscriptionVerdict(differences: differences) }
+            }
+            return result
+        }
     }
 
     /// GET_BROKER_CONSUME_STATS (317), admin.md §6.5: for every group of the subscription-group table, one ConsumeStats

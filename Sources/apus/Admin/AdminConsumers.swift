@@ -1,6 +1,8 @@
 // apus admin: consumerProgress, consumerConnection, consumerStatus, producerConnection, resetOffsetByTime,
 // skipAccumulatedMessage (admin.md §6, §7, §12).
 
+import ApusGroups
+import ApusMessage
 import ApusRemoting
 import ArgumentParser
 import Foundation
@@ -11,23 +13,64 @@ struct ConsumeStatsRow {
     var brokerOffset: Int64
     var consumerOffset: Int64
     var lastTimestamp: Int64
+    /// Apus's addition to 208 (0: nothing unconsumed, or unknown; absent from other brokers).
+    var oldestUnconsumedTimestamp: Int64 = 0
+
+    var diff: Int64 { brokerOffset - consumerOffset }
+}
+
+/// Apus's addition to 208 for broadcasting groups: a position the broker saw a client pull from (not committed).
+struct ObservedPositionRow {
+    var brokerName: String
+    var clientId: String
+    var topic: String
+    var queueId: Int64
+    var nextOffset: Int64
+    var brokerOffset: Int64
+    var lastPull: Int64
+}
+
+struct GroupConsumeStats {
+    var rows: [ConsumeStatsRow]
+    var tps: Double
+    /// A broker said the group is broadcasting (its progress is kept by the clients).
+    var broadcasting = false
+    var observed: [ObservedPositionRow] = []
 }
 
 /// GET_CONSUME_STATS (208) to every broker of `%RETRY%{group}`, merged and sorted.
-func consumeStats(_ session: AdminSession, group: String, topic: String? = nil) async throws -> (rows: [ConsumeStatsRow], tps: Double) {
+func consumeStats(_ session: AdminSession, group: String, topic: String? = nil) async throws -> GroupConsumeStats {
     var ext: ExtFields = ["consumerGroup": group]
     if let topic { ext["topic"] = topic }
-    var rows: [ConsumeStatsRow] = [], tps = 0.0
+    var result = GroupConsumeStats(rows: [], tps: 0)
     for broker in try await session.groupBrokers(group) {
         let json = try AdminSession.json(await session.invoke(broker.address, .getConsumeStats, ext, timeoutMillis: 15_000))
-        tps += json["consumeTps"]?.double ?? 0
+        result.tps += json["consumeTps"]?.double ?? 0
         for (queue, value) in QueueKey.table(json["offsetTable"]) {
-            rows.append(ConsumeStatsRow(queue: queue, brokerOffset: value["brokerOffset"]?.int ?? 0,
-                                        consumerOffset: value["consumerOffset"]?.int ?? 0, lastTimestamp: value["lastTimestamp"]?.int ?? 0))
+            result.rows.append(ConsumeStatsRow(queue: queue, brokerOffset: value["brokerOffset"]?.int ?? 0,
+                                               consumerOffset: value["consumerOffset"]?.int ?? 0,
+                                               lastTimestamp: value["lastTimestamp"]?.int ?? 0,
+                                               oldestUnconsumedTimestamp: value["oldestUnconsumedTimestamp"]?.int ?? 0))
+        }
+        if json["apusBroadcasting"]?.boolValue == true { result.broadcasting = true }
+        for p in json["apusObservedPositions"]?.arrayValue ?? [] {
+            result.observed.append(ObservedPositionRow(
+                brokerName: broker.brokerName, clientId: p["clientId"]?.stringValue ?? "", topic: p["topic"]?.stringValue ?? "",
+                queueId: p["queueId"]?.int ?? 0, nextOffset: p["nextOffset"]?.int ?? 0, brokerOffset: p["brokerOffset"]?.int ?? 0,
+                lastPull: p["lastPull"]?.int ?? 0))
         }
     }
-    return (rows.sorted { $0.queue < $1.queue }, tps)
+    result.rows.sort { $0.queue < $1.queue }
+    result.observed.sort { ($0.clientId, $0.topic, $0.brokerName, $0.queueId) < ($1.clientId, $1.topic, $1.brokerName, $1.queueId) }
+    return result
 }
+
+/// The age of the oldest unconsumed message among `rows` (Apus), nil when nothing is unconsumed or unknown.
+func oldestUnconsumedAge(_ rows: [ConsumeStatsRow], now: Int64) -> Int64? {
+    AccumulationAge.oldest(rows.map { ($0.diff, $0.oldestUnconsumedTimestamp) }, now: now)
+}
+
+let broadcastingProgressNote = "The broker does not track the progress of broadcasting consumption: each client keeps its own offsets."
 
 /// GET_CONSUMER_CONNECTION_LIST (203): `-b ADDR`, else a broker of `%RETRY%{group}`.
 func consumerConnection(_ session: AdminSession, group: String, broker: String? = nil) async throws -> JSONValue {
@@ -47,7 +90,7 @@ func consumerConnection(_ session: AdminSession, group: String, broker: String? 
 
 /// GET_CONSUMER_RUNNING_INFO (307) relayed by the first broker of `%RETRY%{group}`.
 func consumerRunningInfo(_ session: AdminSession, group: String, clientId: String, jstack: Bool = false,
-                         broker: String? = nil) async throws -> JSONValue {
+                         broker: String? = nil, timeoutMillis: Int64 = 15_000) async throws -> JSONValue {
     let address: String
     if let broker { address = broker } else {
         guard let first = try await session.groupBrokers(group).first else { throw AdminError("no broker in the route of %RETRY%\(group)") }
@@ -55,7 +98,7 @@ func consumerRunningInfo(_ session: AdminSession, group: String, clientId: Strin
     }
     return try AdminSession.json(await session.invoke(
         address, .getConsumerRunningInfo, ["consumerGroup": group, "clientId": clientId, "jstackEnable": jstack ? "true" : "false"],
-        timeoutMillis: 15_000))
+        timeoutMillis: timeoutMillis))
 }
 
 struct AdminConsumerProgress: AsyncParsableCommand {
@@ -76,7 +119,7 @@ struct AdminConsumerProgress: AsyncParsableCommand {
 
     private func oneGroup(_ session: AdminSession, _ group: String) async throws {
         let stats = try await consumeStats(session, group: group)
-        guard !stats.rows.isEmpty else {
+        guard !stats.rows.isEmpty || stats.broadcasting else {
             throw AdminError("CODE: 206  DESC: Not found the consumer group consume stats, because return offset table is empty, "
                 + "maybe the consumer not consume any message", code: 206)
         }
@@ -93,38 +136,74 @@ struct AdminConsumerProgress: AsyncParsableCommand {
             }
             owners = table
         }
-        let diffTotal = stats.rows.reduce(Int64(0)) { $0 + $1.brokerOffset - $1.consumerOffset }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let diffTotal = stats.rows.reduce(Int64(0)) { $0 + $1.diff }
+        let groupAge = oldestUnconsumedAge(stats.rows, now: now)
+        func age(_ row: ConsumeStatsRow) -> Int64? { oldestUnconsumedAge([row], now: now) }
         if session.json {
-            session.emit(.object([
+            var members: [(String, JSONValue)] = [
                 ("consumerGroup", .string(group)), ("consumeTps", .double(stats.tps)), ("diffTotal", .int(diffTotal)),
+                ("oldestUnconsumedAgeMillis", groupAge.map { .int($0) } ?? .null),
                 ("offsetTable", .array(stats.rows.map { row in
                     var members: [(String, JSONValue)] = [
                         ("topic", .string(row.queue.topic)), ("brokerName", .string(row.queue.brokerName)),
                         ("queueId", .int(row.queue.queueId)), ("brokerOffset", .int(row.brokerOffset)),
-                        ("consumerOffset", .int(row.consumerOffset)), ("diff", .int(row.brokerOffset - row.consumerOffset)),
-                        ("lastTimestamp", .int(row.lastTimestamp)),
+                        ("consumerOffset", .int(row.consumerOffset)), ("diff", .int(row.diff)),
+                        ("lastTimestamp", .int(row.lastTimestamp)), ("oldestUnconsumedTimestamp", .int(row.oldestUnconsumedTimestamp)),
+                        ("oldestUnconsumedAgeMillis", age(row).map { .int($0) } ?? .null),
                     ]
                     if let owners { members.append(("clientIP", owners[row.queue].map { .string($0) } ?? .null)) }
                     return .object(members)
                 })),
-            ]))
+            ]
+            if stats.broadcasting {
+                members += [
+                    ("broadcasting", .bool(true)), ("note", .string(broadcastingProgressNote)),
+                    ("observedPositions", .array(stats.observed.map { p in
+                        .object([("clientId", .string(p.clientId)), ("topic", .string(p.topic)), ("brokerName", .string(p.brokerName)),
+                                 ("queueId", .int(p.queueId)), ("brokerOffset", .int(p.brokerOffset)),
+                                 ("observedOffset", .int(p.nextOffset)), ("diff", .int(p.brokerOffset - p.nextOffset)),
+                                 ("lastPull", .int(p.lastPull))])
+                    })),
+                ]
+            }
+            session.emit(.object(members))
             return
         }
-        func line(_ c: [String], _ client: String?) -> String {
-            left(c[0], 64) + "  " + left(c[1], 32) + "  " + left(c[2], 4) + "  " + left(c[3], 20) + "  " + left(c[4], 20) + "  "
-                + (client.map { left($0, 20) + " " } ?? "") + left(c[5], 20) + "  " + c[6]
+        if !stats.rows.isEmpty {
+            func line(_ c: [String], _ client: String?) -> String {
+                left(c[0], 64) + "  " + left(c[1], 32) + "  " + left(c[2], 4) + "  " + left(c[3], 20) + "  " + left(c[4], 20) + "  "
+                    + (client.map { left($0, 20) + " " } ?? "") + left(c[5], 20) + "  " + left(c[6], 20) + "  " + c[7]
+            }
+            print(line(["#Topic", "#Broker Name", "#QID", "#Broker Offset", "#Consumer Offset", "#Diff", "#LastTime", "#OldestUnconsumedAge"],
+                       owners == nil ? nil : "#Client IP"))
+            for row in stats.rows {
+                print(line([row.queue.topic, row.queue.brokerName, String(row.queue.queueId), String(row.brokerOffset),
+                            String(row.consumerOffset), String(row.diff),
+                            row.lastTimestamp > 0 ? formatTime(row.lastTimestamp, "yyyy-MM-dd HH:mm:ss") : "N/A",
+                            age(row).map(AccumulationAge.text(millis:)) ?? "-"],
+                           owners.map { $0[row.queue] ?? "N/A" }))
+            }
+            print("")
+            print("Consume TPS: " + fixed(stats.tps, "%.2f"))
+            print("Diff Total: \(diffTotal)")
+            print("Oldest Unconsumed Age: " + (groupAge.map { "\(AccumulationAge.text(millis: $0)) (\($0) ms)" } ?? "-"))
         }
-        print(line(["#Topic", "#Broker Name", "#QID", "#Broker Offset", "#Consumer Offset", "#Diff", "#LastTime"],
-                   owners == nil ? nil : "#Client IP"))
-        for row in stats.rows {
-            print(line([row.queue.topic, row.queue.brokerName, String(row.queue.queueId), String(row.brokerOffset),
-                        String(row.consumerOffset), String(row.brokerOffset - row.consumerOffset),
-                        row.lastTimestamp > 0 ? formatTime(row.lastTimestamp, "yyyy-MM-dd HH:mm:ss") : "N/A"],
-                       owners.map { $0[row.queue] ?? "N/A" }))
+        if stats.broadcasting {
+            if !stats.rows.isEmpty { print("") }
+            print("Broadcasting group: " + broadcastingProgressNote)
+            print("Positions the broker has seen each client pull from (observed, not committed):")
+            func line(_ c: [String]) -> String {
+                left(c[0], 40) + "  " + left(c[1], 48) + "  " + left(c[2], 24) + "  " + left(c[3], 4) + "  " + left(c[4], 14) + "  "
+                    + left(c[5], 16) + "  " + left(c[6], 10) + "  " + c[7]
+            }
+            print(line(["#ClientId", "#Topic", "#Broker Name", "#QID", "#Broker Offset", "#Observed Offset", "#Diff", "#LastPull"]))
+            for p in stats.observed {
+                print(line([p.clientId, p.topic, p.brokerName, String(p.queueId), String(p.brokerOffset), String(p.nextOffset),
+                            String(p.brokerOffset - p.nextOffset), formatTime(p.lastPull, "yyyy-MM-dd HH:mm:ss")]))
+            }
+            if stats.observed.isEmpty { print("(no pull seen yet)") }
         }
-        print("")
-        print("Consume TPS: " + fixed(stats.tps, "%.2f"))
-        print("Diff Total: \(diffTotal)")
     }
 
     private func allGroups(_ session: AdminSession) async throws {
@@ -141,7 +220,7 @@ struct AdminConsumerProgress: AsyncParsableCommand {
             rows.append((group, set.count, set.isEmpty ? "OFFLINE" : lowest.map(versionName) ?? "",
                          set.isEmpty ? "" : (push ? "PUSH" : "PULL"),
                          set.isEmpty || !push ? "" : connection?["messageModel"]?.stringValue ?? "",
-                         Int64(stats?.tps ?? 0), stats?.rows.reduce(Int64(0)) { $0 + $1.brokerOffset - $1.consumerOffset } ?? 0))
+                         Int64(stats?.tps ?? 0), stats?.rows.reduce(Int64(0)) { $0 + $1.diff } ?? 0))
         }
         if session.json {
             session.emit(.object([("groups", .array(rows.map { row in
@@ -173,7 +252,9 @@ struct AdminConsumerConnection: AsyncParsableCommand {
 
     func run() async throws {
         try await options.run("ConsumerConnectionSubCommand") { session in
-            let json = try await consumerConnection(session, group: groupName, broker: brokerAddr)
+            let json = await withConsumeOrder(session, group: groupName,
+                                              connection: try await consumerConnection(session, group: groupName, broker: brokerAddr),
+                                              broker: brokerAddr)
             if session.json {
                 session.emit(json)
                 return
@@ -193,6 +274,7 @@ struct AdminConsumerConnection: AsyncParsableCommand {
             print("ConsumeType: \(json["consumeType"]?.stringValue ?? "")")
             print("MessageModel: \(json["messageModel"]?.stringValue ?? "")")
             print("ConsumeFromWhere: \(json["consumeFromWhere"]?.stringValue ?? "")")
+            for line in verdictLines(json) { print(line) }
         }
     }
 }
@@ -239,11 +321,15 @@ struct AdminConsumerStatus: AsyncParsableCommand {
                     }.sorted().joined(separator: ",")
                 }
             })
+            let order = consumeOrderDifference(results.map { ($0.clientId, $0.info) })?["text"]?.stringValue
             if session.json {
+                var verdict = connection["apusSubscriptionVerdict"]?["differences"]?.arrayValue?.compactMap { $0["text"]?.stringValue } ?? []
+                if let order { verdict.append(order) }
                 session.emit(.object([
                     ("clients", .array(results.map { .object([("clientId", .string($0.clientId)), ("version", .string($0.version)),
                                                               ("runningInfo", $0.info ?? .null)]) })),
                     ("sameSubscription", .bool(subscriptions.count <= 1)),
+                    ("consistent", .bool(verdict.isEmpty)), ("differences", .array(verdict.map { .string($0) })),
                 ]))
                 return
             }
@@ -259,8 +345,60 @@ struct AdminConsumerStatus: AsyncParsableCommand {
             } else {
                 print("WARN: Different subscription in the same group of consumer!!!")
             }
+            let lines = verdictLines(connection, extra: order.map { [$0] } ?? [])
+            if !lines.isEmpty { print("") }
+            for line in lines { print(line) }
         }
     }
+}
+
+/// Apus's addition to 203 (`apusSubscriptionVerdict`), as text: "Subscription Consistency: consistent", or
+/// "INCONSISTENT" and one line per difference naming the members. Nothing when the broker did not send it.
+func verdictLines(_ connection: JSONValue, extra: [String] = []) -> [String] {
+    guard let verdict = connection["apusSubscriptionVerdict"] else { return [] }
+    let differences = (verdict["differences"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue } + extra
+    guard !differences.isEmpty else { return ["Subscription Consistency: consistent"] }
+    return ["Subscription Consistency: INCONSISTENT"] + differences.map { "  " + $0 }
+}
+
+/// Orderly vs concurrent from each client's running info (307, `PROP_CONSUMEORDERLY`: "true", else concurrent — the
+/// C++ client writes "flase"): the difference as 203's verdict writes one, or nil when every answering client
+/// consumes the same way.
+func consumeOrderDifference(_ infos: [(clientId: String, info: JSONValue?)]) -> JSONValue? {
+    var holders: [String: [String]] = [:]
+    for (id, info) in infos {
+        guard let properties = info?["properties"]?.objectValue,
+              let orderly = properties.first(where: { $0.0 == "PROP_CONSUMEORDERLY" || $0.0 == "PROP_CONSUME_ORDERLY" })?.1.stringValue
+        else { continue }
+        holders[orderly == "true" ? "ORDERLY" : "CONCURRENTLY", default: []].append(id)
+    }
+    guard holders.count > 1 else { return nil }
+    let values = holders.keys.sorted()
+    let text = "consume order differs: " + values.map { "\($0) by \(holders[$0]!.sorted().joined(separator: ","))" }
+        .joined(separator: "; ")
+    return .object([("aspect", .string("consumeOrder")), ("text", .string(text)),
+                    ("variants", .array(values.map { value in
+                        .object([("clientIds", .array(holders[value]!.sorted().map { .string($0) })), ("value", .string(value))])
+                    }))])
+}
+
+/// 203's answer with the consume-order difference (found through 307, best effort: clients that do not answer within
+/// 3 s are left out) added to `apusSubscriptionVerdict`.
+func withConsumeOrder(_ session: AdminSession, group: String, connection: JSONValue, broker: String?) async -> JSONValue {
+    guard case .object(var members) = connection, let index = members.firstIndex(where: { $0.0 == "apusSubscriptionVerdict" }),
+          case .object(var verdict) = members[index].1 else { return connection }
+    var infos: [(clientId: String, info: JSONValue?)] = []
+    for client in connection["connectionSet"]?.arrayValue ?? [] {
+        guard let id = client["clientId"]?.stringValue else { continue }
+        infos.append((id, try? await consumerRunningInfo(session, group: group, clientId: id, broker: broker, timeoutMillis: 3_000)))
+    }
+    guard let order = consumeOrderDifference(infos) else { return connection }
+    let differences = (connection["apusSubscriptionVerdict"]?["differences"]?.arrayValue ?? []) + [order]
+    verdict = verdict.filter { $0.0 != "consistent" && $0.0 != "differences" }
+    verdict.insert(("differences", .array(differences)), at: 0)
+    verdict.insert(("consistent", .bool(false)), at: 0)
+    members[index].1 = .object(verdict)
+    return .object(members)
 }
 
 /// ConsumerRunningInfo.formatString-like text.
@@ -420,6 +558,18 @@ func resetOffset(_ session: AdminSession, group: String, topic: String, timestam
     for (queue, offset) in rows { print(left(queue.brokerName, 40) + "  " + left(String(queue.queueId), 40) + "  " + left(String(offset), 40)) }
 }
 
+/// Store time of the message at a queue offset (11 as TOOLS_CONSUMER), nil when there is none or it cannot be read.
+private func storeTimestamp(_ session: AdminSession, _ address: String, topic: String, queueId: Int32, offset: Int64) async -> Int64? {
+    let header = PullMessageRequestHeader(consumerGroup: "TOOLS_CONSUMER", topic: topic, queueId: queueId, queueOffset: offset,
+                                          maxMsgNums: 1, sysFlag: .subscription, commitOffset: 0, suspendTimeoutMillis: 0,
+                                          subscription: "*", subVersion: 0, expressionType: "TAG")
+    var ext = header.extFields()
+    ext["ReqT"] = "0"
+    guard let response = try? await session.send(address, .pullMessage, ext), response.code == ResponseCode.success.rawValue,
+          let body = response.body, let message = StoredMessageCodec.decodeAll(body).first, message.queueOffset == offset else { return nil }
+    return message.storeTimestamp
+}
+
 private func resetOffsetOffline(_ session: AdminSession, group: String, topic: String, timestamp: Int64, force: Bool,
                                 route: TopicRouteData, header: String?) async throws {
     struct Row { var queue: QueueKey; var brokerOffset: Int64; var consumerOffset: Int64; var target: Int64; var rollback: Int64 }
@@ -445,7 +595,13 @@ private func resetOffsetOffline(_ session: AdminSession, group: String, topic: S
                 response = try await session.invoke(broker.address, .searchOffsetByTimestamp,
                                                     ["topic": topic, "queueId": String(queue.queueId), "timestamp": String(timestamp)])
             }
-            let target = Int64(response.extFields["offset"] ?? "") ?? 0
+            var target = Int64(response.extFields["offset"] ?? "") ?? 0
+            // 29 answers the nearest message by time (Java's rule), which may be stored before the time; like the
+            // online path (222), start at the first message stored at or after it.
+            if timestamp >= 0, let stored = await storeTimestamp(session, broker.address, topic: topic, queueId: Int32(queue.queueId),
+                                                                offset: target), stored < timestamp {
+                target += 1
+            }
             var rollback = consumerOffset
             if force || target <= consumerOffset {
                 _ = try await session.invoke(broker.address, .updateConsumerOffset,
