@@ -109,18 +109,6 @@ public final class Broker: Sendable {
     /// For the metrics endpoint: `apus_alert_firing{rule,group,topic}` samples (AlertService.firingGauges).
     public func alertFiringGauges() -> [(labels: [(String, String)], value: Double)] { alerts.firingGauges() }
 
-    /// For the metrics endpoint: every online group whose members subscribe inconsistently, with how they differ
-    /// (`apus_subscription_inconsistent{group}` = 1 for these groups). Groups not listed are consistent.
-    public func subscriptionInconsistencies() -> [String: SubscriptionVerdict] { admin.subscriptionInconsistencies() }
-
-    /// `apus_subscription_inconsistent{group}` samples: 1 per inconsistent online group, 0 per consistent one.
-    public func subscriptionInconsistentGauges() -> [(labels: [(String, String)], value: Double)] {
-        let inconsistent = admin.subscriptionInconsistencies()
-        return groups.state.withLock { $0.consumers.groups() }.map { group in
-            ([("group", group)], inconsistent[group] == nil ? 0 : 1)
-        }
-    }
-
     public var localPort: Int? { server.withLock { $0?.localPort } }
 
     /// Clean stop: stop accepting, answer held pulls, persist offsets and the schedule, flush the log, close

@@ -269,19 +269,6 @@ final class AdminService: Sendable {
         SubscriptionVerdict(differences: groups.state.withLock { $0.consumers.inconsistencies(of: group) })
     }
 
-    /// Every online group whose members subscribe inconsistently, with its verdict (for
-    /// `apus_subscription_inconsistent{group}`: 1 for each group here, 0 — or absent — for the others).
-    func subscriptionInconsistencies() -> [String: SubscriptionVerdict] {
-        groups.state.withLock { state in
-            var result: [String: SubscriptionVerdict] = [:]
-            for group in state.consumers.groups() {
-                let differences = state.consumers.inconsistencies(of: group)
-                if !differences.isEmpty { result[group] = SubscriptionVerdict(differences: differences) }
-            }
-            return result
-        }
-    }
-
     /// GET_BROKER_CONSUME_STATS (317), admin.md §6.5: for every group of the subscription-group table, one ConsumeStats
     /// per topic it has offsets for (write queues; with `orderOnly`, order topics only); groups without any are left
     /// out. Also the sum of all lags.
