@@ -127,3 +127,26 @@ private func bodies(_ messages: [HTTPConsumedMessage]) -> [String] {
     let found = try await svc.consume(request(16), waitingUntil: currentMillis() + 1_000)
     #expect(bodies(found) == ["m1"])
 }
+
+@Test func httpLongPollWakesWhenAnInvisibilityEndsAndWhenAnOrderlyAckFreesAPartition() async throws {
+    let h = try ServiceHarness { $0.httpConsumeInvisibleTimeSeconds = 1 }
+    defer { h.stop() }
+    try h.send(topic: "TH", body: "m0", now: t0, queueNums: 1)
+    try h.send(topic: "TO", body: "o0", properties: [("__SHARDINGKEY", "K")], now: t0, queueNums: 1)
+    try h.send(topic: "TO", body: "o1", properties: [("__SHARDINGKEY", "K")], now: t0, queueNums: 1)
+    let svc = h.broker.httpConsume
+    let start = currentMillis()
+    #expect(bodies(try svc.consume(request(1), now: start)) == ["m0"])
+    #expect(await svc.waitForDeliverable(group: "GH", topic: "TH", orderly: false, untilMillis: start + 5_000))
+    let after = currentMillis() - start
+    #expect(after >= 900 && after < 4_000, "woken by the end of m0's invisibility (1 s), not the deadline")
+    // Orderly: o0 in flight blocks o1 (read ahead, held back) until o0's ack, which wakes the poll.
+    let o0 = try svc.consume(request(1, topic: "TO", orderly: true), now: currentMillis())
+    #expect(bodies(o0) == ["o0"])
+    #expect(try svc.consume(request(16, topic: "TO", orderly: true), now: currentMillis()).isEmpty)
+    async let woke = svc.waitForDeliverable(group: "GH", topic: "TO", orderly: true, untilMillis: currentMillis() + 50_000)
+    try await Task.sleep(nanoseconds: 50_000_000)
+    #expect(svc.ack(group: "GH", topic: "TO", handles: [o0[0].receiptHandle], now: currentMillis()) == [.acked])
+    #expect(await woke)
+    #expect(bodies(try svc.consume(request(16, topic: "TO", orderly: true), now: currentMillis())) == ["o1"])
+}

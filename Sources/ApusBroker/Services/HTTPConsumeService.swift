@@ -265,6 +265,8 @@ final class HTTPConsumeService: Sendable {
         let queueCount = Int(topics.get(topic)?.readQueueNums ?? 0)
         let state = states.withLock { $0[Key(group: group, topic: topic)] }
         if let state, !state.candidates(now: now, orderly: orderly, batchStart: state.nextDelivery).isEmpty { return true }
+        // Read-ahead full (orderly partitions blocked): new arrivals cannot be read until something is acked or expires.
+        if let state, state.entries.count >= Self.maxTracked { return false }
         for q in 0..<max(0, queueCount) {
             let queueId = Int32(q)
             let cursor = max(state?.cursor(queueId: queueId) ?? 0, store.minOffset(topic: topic, queueId: queueId))
