@@ -150,3 +150,17 @@ private func bodies(_ messages: [HTTPConsumedMessage]) -> [String] {
     #expect(await woke)
     #expect(bodies(try svc.consume(request(16, topic: "TO", orderly: true), now: currentMillis())) == ["o1"])
 }
+
+@Test func httpConsumeWithoutItsStateFileRestartsFromTheCommittedProgress() throws {
+    let first = try ServiceHarness()
+    for i in 0..<3 { try first.send(topic: "TH", body: "m\(i)", now: t0, queueNums: 1) }
+    let delivered = try first.broker.httpConsume.consume(request(2), now: t0)
+    _ = first.broker.httpConsume.ack(group: "GH", topic: "TH", handles: delivered.map(\.receiptHandle), now: t0)
+    first.broker.persistOffsets()
+    let file = first.broker.httpConsume.path
+    first.stop(removingData: false)
+    try FileManager.default.removeItem(atPath: file)
+    let second = try ServiceHarness(dataDir: first.dataDir)
+    defer { second.stop() }
+    #expect(bodies(try second.broker.httpConsume.consume(request(16), now: t0 + 1)) == ["m2"])
+}

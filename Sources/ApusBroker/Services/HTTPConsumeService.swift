@@ -12,8 +12,9 @@
 // something, before the call returns — so a handle a client holds, the invisibility it started and ConsumedTimes
 // survive a clean stop and kill -9. A crash between the state change and the write loses only deliveries no client
 // saw (their messages are read again: at-least-once) or acks not yet answered (their messages come back).
-// Missing file: no HTTP group has consumed yet. A group without a cursor starts at the earliest retained message
-// (§10.1).
+// Missing file: no HTTP group has consumed yet. A queue without a cursor starts at the group's committed offset
+// (OffsetService, which this service keeps at each queue's progress) or else at the earliest retained message
+// (§10.1) — so losing the file only redelivers what was in flight.
 
 import ApusGroups
 import ApusMessage
@@ -138,7 +139,16 @@ final class HTTPConsumeService: Sendable {
             var state = all[key] ?? HTTPConsumption(group: request.group, topic: request.topic)
             let before = state
             for q in 0..<queueCount {
-                state.advanceCursor(queueId: Int32(q), to: store.minOffset(topic: request.topic, queueId: Int32(q)))
+                let queueId = Int32(q)
+                var start = store.minOffset(topic: request.topic, queueId: queueId)
+                // A queue this state never read: the group's committed progress if it has one (consumed before over
+                // TCP, or this file was lost), else the earliest retained message (§10.1).
+                if state.cursor(queueId: queueId) == nil,
+                   case let .offset(committed)? = try? offsets.query(group: request.group, topic: request.topic,
+                                                                     queueId: queueId, connection: nil) {
+                    start = max(start, committed)
+                }
+                state.advanceCursor(queueId: queueId, to: start)
             }
             for due in state.deadLetterDue(now: now, settings: settings) {
                 guard let message = read(topic: request.topic, due) else { state.finish(due); continue }
