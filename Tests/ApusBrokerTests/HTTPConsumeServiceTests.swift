@@ -49,6 +49,8 @@ private func bodies(_ messages: [HTTPConsumedMessage]) -> [String] {
     // An ack with the first delivery's (now expired) handle fails; the group's HTTP consumer is known.
     #expect(svc.hasDeliverable(group: "GH", topic: "TH", orderly: false, now: t0 + 2 + visible) == false)
     #expect(h.broker.groups.state.withLock { $0.httpConsumers["GH"]?.keys.sorted() } == ["10.0.0.1"])
+    _ = h.broker.groups.expire(now: t0 + 2 + visible + h.broker.config.clientChannelExpiryMillis + 1)
+    #expect(h.broker.groups.state.withLock { $0.httpConsumers["GH"] } == nil, "a silent HTTP consumer is forgotten")
 }
 
 @Test func httpConsumeTagFilterSkipsOtherTagsAsConsumed() throws {

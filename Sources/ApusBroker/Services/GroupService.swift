@@ -14,7 +14,8 @@ struct GroupState: Sendable {
     var progress = ClientProgressTable()
     /// Client connections (address, language, version) and producer groups, from heartbeats.
     var clients = ClientRegistry()
-    /// HTTP consumers (HTTPConsumeService): group → client name → last poll (ms). Stale names are pruned on polls.
+    /// HTTP consumers (HTTPConsumeService): group → client name → last poll (ms). Names silent for the client expiry
+    /// are pruned on polls and by `expire`.
     var httpConsumers: [String: [String: Int64]] = [:]
 
     /// The group's subscription inconsistencies, the protocol aspect included (remoting members and HTTP consumers).
@@ -125,6 +126,10 @@ final class GroupService: Sendable {
             let expired = state.consumers.expire(now: now)
             for connection in expired { state.locks.release(connection: connection) }
             let silent = state.clients.expire(now: now, expiryMillis: expiryMillis)
+            state.httpConsumers = state.httpConsumers.compactMapValues { members in
+                let live = members.filter { now - $0.value <= expiryMillis }
+                return live.isEmpty ? nil : live
+            }
             return Array(Set(expired).union(silent)).sorted()
         }
     }
