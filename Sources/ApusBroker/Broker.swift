@@ -27,6 +27,7 @@ public final class Broker: Sendable {
     let stats: StatsService
     let alerts: AlertService
     let pullHolds: PullHoldService
+    let httpConsume: HTTPConsumeService
     let registrar: NameServerRegistrar
     let storeHost: HostAddress
     let logger: Logger
@@ -83,8 +84,15 @@ public final class Broker: Sendable {
         store.setRetentionFloor { schedule.retentionFloor() }
         let holds = PullHoldService()
         pullHolds = holds
+        let httpConsume = try HTTPConsumeService(
+            store: store, topics: topics, groups: groups, offsets: offsets, retry: retry, stats: stats, logger: logger,
+            path: root + "/config/httpConsumption.json", invisibleMillis: config.httpConsumeInvisibleTimeSeconds * 1000,
+            orderlyInvisibleMillis: config.httpConsumeOrderlyInvisibleTimeSeconds * 1000,
+            memberExpiryMillis: config.clientChannelExpiryMillis)
+        self.httpConsume = httpConsume
         store.setArrivalListener { topic, queueId, maxOffset in
             holds.notifyArrival(topic: topic, queueId: queueId, maxOffset: maxOffset)
+            httpConsume.notifyArrival(topic: topic)
         }
     }
 
@@ -121,8 +129,10 @@ public final class Broker: Sendable {
             tasks.removeAll()
         }
         pullHolds.wakeAll()
+        httpConsume.wakeAll()
         await alerts.shutdown()
         schedule.shutdown()
+        httpConsume.persistNow()
         persistOffsets()
         persistMetadata()
         await registrar.shutdown()

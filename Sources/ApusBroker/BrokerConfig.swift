@@ -27,6 +27,10 @@ public struct BrokerConfig: Sendable {
     public var longPollingEnable = true
     /// Upper bound on how long a pull is held, whatever the client asks (the C++ client times out at 30 s).
     public var maxPullHoldMillis: Int64 = 25_000
+    /// HTTP API consumption (http-api §10.3): how long a delivered message stays invisible before it is offered again,
+    /// unordered and orderly (`trans=order`).
+    public var httpConsumeInvisibleTimeSeconds: Int64 = 300
+    public var httpConsumeOrderlyInvisibleTimeSeconds: Int64 = 60
     /// Event-loop threads for client connections (RocketMQ `serverSelectorThreads`); 0 = half the cores, at least 1.
     public var serverSelectorThreads = 0
     public var maxTransferCountOnMessageInMemory = 32
@@ -124,6 +128,8 @@ public struct BrokerConfig: Sendable {
         "serverSelectorThreads": { $0.serverSelectorThreads = max(0, try $1.int()) },
         "registerNameServerPeriod": { $0.registerNameServerPeriodMillis = Int64(min(max(try $1.int(), 10_000), 60_000)) },
         "longPollingEnable": { $0.longPollingEnable = try $1.bool() },
+        "httpConsumeInvisibleTimeSeconds": { $0.httpConsumeInvisibleTimeSeconds = Int64(max(1, try $1.int())) },
+        "httpConsumeOrderlyInvisibleTimeSeconds": { $0.httpConsumeOrderlyInvisibleTimeSeconds = Int64(max(1, try $1.int())) },
         "storePathRootDir": { $0.store.rootDir = $1.text },
         "mappedFileSizeCommitLog": { $0.store.mappedFileSizeCommitLog = try $1.int() },
         "mapedFileSizeCommitLog": { $0.store.mappedFileSizeCommitLog = try $1.int() },
@@ -166,6 +172,8 @@ public struct BrokerConfig: Sendable {
             ("defaultTopicQueueNums", String(defaultTopicQueueNums)), ("maxMessageSize", String(maxMessageSize)),
             ("frameMaxLength", String(maxFrameLength)), ("serverSelectorThreads", String(serverSelectorThreads)),
             ("registerNameServerPeriod", String(registerNameServerPeriodMillis)), ("longPollingEnable", String(longPollingEnable)),
+            ("httpConsumeInvisibleTimeSeconds", String(httpConsumeInvisibleTimeSeconds)),
+            ("httpConsumeOrderlyInvisibleTimeSeconds", String(httpConsumeOrderlyInvisibleTimeSeconds)),
             ("storePathRootDir", store.rootDir), ("mappedFileSizeCommitLog", String(store.mappedFileSizeCommitLog)),
             ("mappedFileSizeConsumeQueue", String(store.consumeQueueEntriesPerFile * 20)),
             ("flushDiskType", store.flushDiskType.rawValue), ("flushIntervalCommitLog", String(store.flushIntervalMillis)),

@@ -106,7 +106,7 @@ extension Broker {
         let groupFigures: [MetricsSnapshot.Group] = groupNames.union(groups.state.withLock { $0.consumers.groups() }).sorted()
             .map { group in
                 let view = try? admin.consumerConnections(group: group)
-                let inconsistencies = groups.state.withLock { $0.consumers.inconsistencies(of: group).count }
+                let inconsistencies = groups.state.withLock { $0.inconsistencies(of: group).count }
                 return .init(name: group, clientAddrs: view?.connections.map(\.clientAddr) ?? [],
                              clientIds: view?.connections.map(\.clientId) ?? [],
                              messageModel: view?.messageModel ?? .clustering, inconsistencies: inconsistencies)

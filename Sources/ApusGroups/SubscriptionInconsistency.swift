@@ -69,8 +69,10 @@ public struct SubscriptionInconsistency: Sendable, Equatable, CustomStringConver
 
 extension ConsumerGroupTable {
     /// Members of one group whose message models, consume types, topic sets or tag filters differ → one report per
-    /// differing aspect. Empty when the group is consistent or unknown.
-    public func inconsistencies(of group: String) -> [SubscriptionInconsistency] {
+    /// differing aspect; with `httpClients` (the group's HTTP consumers, by the name the HTTP service gives them),
+    /// a group consumed over both remoting TCP and HTTP is also reported (`.protocol`). Empty when the group is
+    /// consistent or unknown.
+    public func inconsistencies(of group: String, httpClients: [String] = []) -> [SubscriptionInconsistency] {
         let members = self.members(of: group)
         var reports: [SubscriptionInconsistency] = []
         // valueOf(i): the value member i holds for this aspect, nil if the aspect does not apply to it.
@@ -87,6 +89,12 @@ extension ConsumerGroupTable {
         report(.topics) { filters[$0].keys.sorted().joined(separator: ",") }
         for topic in Set(filters.flatMap(\.keys)).sorted() {
             report(.expression(topic: topic)) { filters[$0][topic] }
+        }
+        if !members.isEmpty, !httpClients.isEmpty {
+            reports.append(.init(aspect: .protocol, variants: [
+                .init(value: "http", clientIds: httpClients.sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }),
+                .init(value: "remoting", clientIds: members.map(\.clientId)),
+            ]))
         }
         return reports
     }

@@ -207,3 +207,14 @@ private func threeMembers() -> ConsumerGroupTable {
     // each member keeps its own filter
     #expect(t.members(of: group).first { $0.clientId == "C" }?.subscriptions.first?.tags == ["TagC"])
 }
+
+@Test func groupConsumedOverTcpAndHttpIsReportedAsProtocolInconsistency() {
+    var t = ConsumerGroupTable()
+    t.heartbeat(hb("A"), connection: 1, now: 0)
+    #expect(t.inconsistencies(of: group, httpClients: []) == [])
+    #expect(ConsumerGroupTable().inconsistencies(of: group, httpClients: ["h1"]) == [])   // HTTP only: consistent
+    #expect(t.inconsistencies(of: group, httpClients: ["h2", "h1"]) == [
+        SubscriptionInconsistency(aspect: .protocol, variants: [
+            .init(value: "http", clientIds: ["h1", "h2"]), .init(value: "remoting", clientIds: ["A"])]),
+    ])
+}

@@ -266,7 +266,7 @@ final class AdminService: Sendable {
 
     /// The subscription-consistency verdict of a group's online members (consistent when none).
     func subscriptionVerdict(group: String) -> SubscriptionVerdict {
-        SubscriptionVerdict(differences: groups.state.withLock { $0.consumers.inconsistencies(of: group) })
+        SubscriptionVerdict(differences: groups.state.withLock { $0.inconsistencies(of: group) })
     }
 
     /// GET_BROKER_CONSUME_STATS (317), admin.md §6.5: for every group of the subscription-group table, one ConsumeStats

@@ -14,6 +14,21 @@ struct GroupState: Sendable {
     var progress = ClientProgressTable()
     /// Client connections (address, language, version) and producer groups, from heartbeats.
     var clients = ClientRegistry()
+    /// HTTP consumers (HTTPConsumeService): group → client name → last poll (ms). Names silent for the client expiry
+    /// are pruned on polls and by `expire`.
+    var httpConsumers: [String: [String: Int64]] = [:]
+
+    /// The group's subscription inconsistencies, the protocol aspect included (remoting members and HTTP consumers).
+    func inconsistencies(of group: String) -> [SubscriptionInconsistency] {
+        consumers.inconsistencies(of: group, httpClients: httpConsumers[group].map { Array($0.keys) } ?? [])
+    }
+
+    /// Records an HTTP consumer's poll and forgets the group's HTTP consumers silent for longer than `expiryMillis`.
+    mutating func recordHTTPConsumer(group: String, client: String, now: Int64, expiryMillis: Int64) {
+        var members = httpConsumers[group] ?? [:]
+        members[client] = now
+        httpConsumers[group] = members.filter { now - $0.value <= expiryMillis }
+    }
 }
 
 final class GroupService: Sendable {
@@ -111,6 +126,10 @@ final class GroupService: Sendable {
             let expired = state.consumers.expire(now: now)
             for connection in expired { state.locks.release(connection: connection) }
             let silent = state.clients.expire(now: now, expiryMillis: expiryMillis)
+            state.httpConsumers = state.httpConsumers.compactMapValues { members in
+                let live = members.filter { now - $0.value <= expiryMillis }
+                return live.isEmpty ? nil : live
+            }
             return Array(Set(expired).union(silent)).sorted()
         }
     }
@@ -162,7 +181,7 @@ final class GroupService: Sendable {
     /// Groups whose membership changed (coalesced), each with the subscription differences among its members.
     func dueNotifications(now: Int64) -> [(notification: GroupNotification, inconsistencies: [SubscriptionInconsistency])] {
         state.withLock { state in
-            state.consumers.dueNotifications(now: now).map { ($0, state.consumers.inconsistencies(of: $0.group)) }
+            state.consumers.dueNotifications(now: now).map { ($0, state.inconsistencies(of: $0.group)) }
         }
     }
 }
