@@ -318,6 +318,7 @@ final class HTTPConsumeService: Sendable {
     private func wake(topic: String) {
         let woken = waiters.withLock { w -> [CheckedContinuation<Void, Never>] in
             w.generation[topic, default: 0] += 1
+            guard !w.parked.isEmpty else { return [] }  // every append notifies: keep the common case cheap
             let ids = w.parked.filter { $0.value.topic == topic }.map(\.key)
             return ids.compactMap { w.parked.removeValue(forKey: $0)?.resume }
         }
