@@ -46,16 +46,15 @@ public struct MQEndpoint: Sendable {
     public func register(on router: Router<MQRequestContext>) {
         let endpoint = self
         router.post("/topics/:topic/messages") { request, context -> Response in
-            await endpoint.answer(request, context) { requestId in try await endpoint.publish(request, context) }
+            await endpoint.answer(context) { try await endpoint.publish(request, context) }
         }
     }
 
     /// Runs `work` and turns an MQError (or anything else) into the XML error answer.
-    func answer(_ request: Request, _ context: MQRequestContext,
-                _ work: (String) async throws -> Response) async -> Response {
+    func answer(_ context: MQRequestContext, _ work: () async throws -> Response) async -> Response {
         let requestId = context.requestId
         do {
-            return try await work(requestId)
+            return try await work()
         } catch let error as MQError {
             return Self.error(error, requestId: requestId, hostId: hostId)
         } catch {
