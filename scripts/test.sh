@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 VENV="$ROOT/.venv"
-PY_PACKAGES=(rocketmq==0.4.4 pytest==8.3.5)
+PY_PACKAGES=(rocketmq==0.4.4 pytest==8.3.5 mq-http-sdk==1.0.3)
 
 summary=()
 failed=0

@@ -41,6 +41,13 @@ public struct BrokerConfig: Sendable {
     public var timerMaxDelaySec: Int64 = 3 * 24 * 3600
     /// YAML file of accumulation alert rules (`alertRulesFile`, README "Accumulation alerting"); nil: no alerting.
     public var alertRulesFile: String?
+    /// HTTP API authentication (`aclEnable`): signatures and permissions are checked only when true.
+    public var aclEnable = false
+    /// RocketMQ plain_acl.yml with the HTTP API's accounts (`aclFile`).
+    public var aclFile: String?
+    /// One admin account without an ACL file (`accessKey` / `secretKey`).
+    public var accessKey: String?
+    public var secretKey: String?
     public var store: StoreConfig
 
     public init(storePathRootDir: String) {
@@ -156,6 +163,10 @@ public struct BrokerConfig: Sendable {
             config.timerMaxDelaySec = Int64(seconds)
         },
         "alertRulesFile": { $0.alertRulesFile = $1.text.isEmpty ? nil : $1.text },
+        "aclEnable": { $0.aclEnable = try $1.bool() },
+        "aclFile": { $0.aclFile = $1.text.isEmpty ? nil : $1.text },
+        "accessKey": { $0.accessKey = $1.text.isEmpty ? nil : $1.text },
+        "secretKey": { $0.secretKey = $1.text.isEmpty ? nil : $1.text },
         // Accepted for compatibility with existing broker.conf files; Apus runs a single master.
         "brokerRole": { _, _ in },
         "deleteWhen": { _, _ in },
@@ -182,6 +193,7 @@ public struct BrokerConfig: Sendable {
             ("maxTransferBytesOnMessageInMemory", String(maxTransferBytesOnMessageInMemory)),
             ("messageDelayLevel", DelayLevels.format(messageDelayLevels)), ("timerMaxDelaySec", String(timerMaxDelaySec)),
             ("brokerRole", "ASYNC_MASTER"), ("alertRulesFile", alertRulesFile ?? ""),
+            ("aclEnable", String(aclEnable)), ("aclFile", aclFile ?? ""), ("accessKey", accessKey ?? ""),
         ]
         list.sort { $0.0 < $1.0 }
         return list

@@ -1,4 +1,5 @@
-// HTTPServer: Apus's HTTP/1.1 endpoint (Hummingbird 2, keep-alive) — `GET /metrics` in Prometheus text format.
+// HTTPServer: Apus's HTTP/1.1 endpoint (Hummingbird 2, keep-alive) — `GET /metrics` in Prometheus text format and
+// the ApsaraMQ HTTP API (MQRoutes).
 // Every response carries a unique lowercase `x-mq-request-id` header (the ApsaraMQ convention). Runs as a
 // swift-service-lifecycle Service beside the name server and the broker and stops on graceful shutdown.
 
@@ -37,7 +38,7 @@ struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let id = ids.next()
         do {
-            var response = try await next(request, context)
+            var response = try await RequestIDStorage.$current.withValue(id) { try await next(request, context) }
             response.headers[Self.headerName] = id
             return response
         } catch let error as any HTTPResponseError {
@@ -56,36 +57,40 @@ public struct HTTPServer: Service {
     public let host: String
     public let port: Int
     let collector: MetricsCollector
+    let mq: MQEndpoint?
     let logger: Logger
     let onRunning: @Sendable (Int) async -> Void
 
     /// `onRunning` gets the bound port (useful with port 0).
-    public init(host: String, port: Int, collector: MetricsCollector, logger: Logger,
+    /// `mq`: the ApsaraMQ HTTP API (`/topics/{topic}/messages`); nil serves /metrics only.
+    public init(host: String, port: Int, collector: MetricsCollector, mq: MQEndpoint? = nil, logger: Logger,
                 onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
         self.host = host
         self.port = port
         self.collector = collector
+        self.mq = mq
         self.logger = logger
         self.onRunning = onRunning
     }
 
     /// The routes, for the server and for in-process tests.
-    public static func router(collector: MetricsCollector) -> Router<BasicRequestContext> {
-        let router = Router()
-        router.add(middleware: RequestIDMiddleware(ids: RequestIDs()))
+    public static func router(collector: MetricsCollector, mq: MQEndpoint? = nil) -> Router<MQRequestContext> {
+        let router = Router(context: MQRequestContext.self)
+        router.add(middleware: RequestIDMiddleware<MQRequestContext>(ids: RequestIDs()))
         router.get("/metrics") { _, _ -> Response in
             let text = collector.scrape()
             return Response(status: .ok,
                             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
+        mq?.register(on: router)
         return router
     }
 
     public func makeApplication() -> some ApplicationProtocol {
         let onRunning = self.onRunning
         let logger = self.logger
-        return Application(router: Self.router(collector: collector),
+        return Application(router: Self.router(collector: collector, mq: mq),
                            configuration: .init(address: .hostname(host, port: port), serverName: "apus"),
                            onServerRunning: { channel in
                                let bound = channel.localAddress?.port ?? 0

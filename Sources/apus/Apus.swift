@@ -120,9 +120,22 @@ func portInUse(_ port: Int, flag: String) -> ExitCode {
 }
 
 extension BrokerConfig {
-    /// The HTTP server on httpListenPort, bound like the broker port, serving `metrics` at /metrics.
-    func httpServer(metrics: MetricsCollector, logger: Logger) -> HTTPServer {
-        HTTPServer(host: bindAddress ?? brokerIP1, port: httpListenPort, collector: metrics, logger: logger)
+    /// The HTTP API's accounts (aclEnable, aclFile, accessKey/secretKey); read before anything starts.
+    func httpACL() throws -> ACLConfig {
+        do {
+            return try ACLConfig.load(aclEnable: aclEnable, aclFile: aclFile, accessKey: accessKey, secretKey: secretKey)
+        } catch {
+            FileHandle.standardError.write(Data("apus: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    /// The HTTP server on httpListenPort, bound like the broker port, serving `metrics` at /metrics and the
+    /// ApsaraMQ HTTP API (publish) into `broker`.
+    func httpServer(metrics: MetricsCollector, broker: Broker, acl: ACLConfig, logger: Logger) -> HTTPServer {
+        let host = bindAddress ?? brokerIP1
+        return HTTPServer(host: host, port: httpListenPort, collector: metrics,
+                          mq: MQEndpoint(publisher: broker, acl: acl, hostId: "http://\(host):\(httpListenPort)"), logger: logger)
     }
 }
 
@@ -160,6 +173,7 @@ struct Serve: AsyncParsableCommand {
         let logger = logging.bootstrap()
         let host = broker.host ?? "127.0.0.1"
         let config = try broker.brokerConfig(logger: logger, namesrvAddr: "\(host):\(namesrvPort)")
+        let acl = try config.httpACL()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.eventLoopThreads)
         let nameServer = NameServer(host: host, port: namesrvPort, group: group, logger: logger)
         do { try await nameServer.start() } catch where error.isAddressInUse {
@@ -175,7 +189,7 @@ struct Serve: AsyncParsableCommand {
         let metrics = MetricsCollector(broker: brokerInstance)
         try await runServices([
             NameServerService(nameServer: nameServer), BrokerService(broker: brokerInstance),
-            config.httpServer(metrics: metrics, logger: logger),
+            config.httpServer(metrics: metrics, broker: brokerInstance, acl: acl, logger: logger),
         ], group: group, logger: logger)
     }
 }
@@ -211,6 +225,7 @@ struct BrokerCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = logging.bootstrap()
         let config = try broker.brokerConfig(logger: logger, namesrvAddr: namesrv)
+        let acl = try config.httpACL()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.eventLoopThreads)
         let brokerInstance = try Broker(config: config, group: group, logger: logger)
         do { try await brokerInstance.start() } catch where error.isAddressInUse {
@@ -219,7 +234,7 @@ struct BrokerCommand: AsyncParsableCommand {
         }
         // apus_alert_firing comes with the broker; further gauges plug in here: metrics.addProvider { … }.
         let metrics = MetricsCollector(broker: brokerInstance)
-        try await runServices([BrokerService(broker: brokerInstance), config.httpServer(metrics: metrics, logger: logger)],
+        try await runServices([BrokerService(broker: brokerInstance), config.httpServer(metrics: metrics, broker: brokerInstance, acl: acl, logger: logger)],
                               group: group, logger: logger)
     }
 }

@@ -13,8 +13,8 @@
 #   fails the suite, so nothing is skipped silently.
 # - The one substitution: the suite cannot take the default ports (tests run concurrently, and
 #   something else may hold them), so the default name-server address 127.0.0.1:9876 in a block is
-#   replaced by the test server's. Nothing else is changed; a block needing another edit to run is
-#   a README bug.
+#   replaced by the test server's, and so is the default HTTP endpoint 127.0.0.1:8080 (the HTTP API
+#   examples). Nothing else is changed; a block needing another edit to run is a README bug.
 # - Blocks in other languages (tables, config excerpts) are documentation and are not run.
 #
 # The Python example produces a message and starts a consumer that waits (bounded) for it; the test
@@ -32,12 +32,15 @@ from harness import REPO, apus_bin, tail, wait_for
 
 README = REPO / "README.md"
 DEFAULT_NAMESRV = "127.0.0.1:9876"
+DEFAULT_HTTP = "127.0.0.1:8080"
 RUNNABLE = {"python": "python", "sh": "shell", "bash": "shell", "shell": "shell"}
 SKIP_MARKER = re.compile(r"^<!--\s*readme-test:\s*skip\b:?\s*(?P<reason>.*?)\s*-->$")
 BLOCK_TIMEOUT = 120  # the Python example alone waits up to 60 s for its message
 
-# What the README's Python example prints: the send result, then the consumer callback's line.
+# What the README's Python examples print: the HTTP API publish (message id, body MD5), the send result, then the
+# consumer callback's line.
 EXPECTED_LINES = [
+    re.compile(r"^published [0-9A-F]{32} [0-9A-F]{32}$"),
     re.compile(r"^SendResult\(status=<SendStatus\.OK: 0>, msg_id='[0-9A-F]+', offset=\d+\)$"),
     re.compile(r"^Orders TagA order-42 hello$"),
 ]
@@ -88,7 +91,7 @@ def to_run(all_blocks):
     return [b for b in all_blocks if b.kind and b.skip is None]
 
 
-def run_blocks(runnable, namesrv, workdir, on_output=None):
+def run_blocks(runnable, namesrv, workdir, on_output=None, http=None):
     """Run the blocks in order (name-server address substituted); fail naming the block and its output.
     on_output(block, proc, log_path) may poll a block while it runs; it returns when it is done."""
     env = os.environ.copy()
@@ -97,6 +100,8 @@ def run_blocks(runnable, namesrv, workdir, on_output=None):
     outputs = []
     for n, block in enumerate(runnable):
         code = block.code.replace(DEFAULT_NAMESRV, namesrv)
+        if http:
+            code = code.replace(DEFAULT_HTTP, http)
         script = workdir / f"readme-{n}-line{block.line}.{'py' if block.kind == 'python' else 'sh'}"
         script.write_text(code, encoding="utf-8")
         cmd = [sys.executable, str(script)] if block.kind == "python" else ["bash", "-euo", "pipefail", str(script)]
@@ -140,7 +145,7 @@ def test_readme_blocks_run_as_written(apus, tmp_path):
             wait_for(lambda: RECEIVED.search(log_path.read_text(encoding="utf-8", errors="replace"))
                      or proc.poll() is not None, 90, 0.1, f"{block} to receive its message")
 
-    outputs = run_blocks(runnable, apus.namesrv, tmp_path, consumer_receives)
+    outputs = run_blocks(runnable, apus.namesrv, tmp_path, consumer_receives, http=f"127.0.0.1:{apus.http_port}")
     printed = [line for out in outputs for line in out.splitlines()]
     for expected in EXPECTED_LINES:
         assert any(expected.search(line) for line in printed), \

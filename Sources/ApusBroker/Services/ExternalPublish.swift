@@ -1,0 +1,56 @@
+// ExternalPublish: the broker's entry point for sends that arrive over another protocol (the ApsaraMQ HTTP API):
+// one message through SendService — the same validation, auto-creation, timer scheduling and durability as a
+// remoting send — answered with the offset message id.
+
+import ApusMessage
+import NIOCore
+
+/// Why a publish was refused, in transport-neutral terms (the HTTP layer maps it to its error codes).
+public struct PublishRejection: Error, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        case topicNotExist
+        case noPermission
+        case invalidArgument
+        case unavailable
+    }
+
+    public var kind: Kind
+    public var reason: String
+    public var description: String { reason }
+}
+
+extension Broker {
+    /// The largest message body a publish may carry (`maxMessageSize`).
+    public var maxMessageSize: Int { config.maxMessageSize }
+
+    /// Stores one message (properties in RocketMQ's encoding, TAGS/KEYS/timer keys included) and returns its
+    /// message id once it is as durable as the flush policy promises.
+    public func publish(topic: String, body: [UInt8], properties: String, bornHost: HostAddress?) async throws(PublishRejection) -> String {
+        let now = currentMillis()
+        let request = SendRequest(topic: topic, defaultTopic: "TBW102", defaultTopicQueueNums: nil, bornTimestamp: now,
+                                  properties: properties, body: ByteBuffer(bytes: body), bornHost: bornHost ?? .zero)
+        let prepared: PreparedSend
+        do {
+            prepared = try send.prepare(request, now: now)
+        } catch {
+            switch error.kind {
+            case .topicNotExist: throw PublishRejection(kind: .topicNotExist, reason: error.remark)
+            case .noPermission: throw PublishRejection(kind: .noPermission, reason: error.remark)
+            case .serviceNotAvailable, .systemError: throw PublishRejection(kind: .unavailable, reason: error.remark)
+            default: throw PublishRejection(kind: .invalidArgument, reason: error.remark)
+            }
+        }
+        let result = send.append(prepared.messages)
+        switch result.status {
+        case .ok: break
+        case let .messageIllegal(reason): throw PublishRejection(kind: .invalidArgument, reason: reason)
+        case let .serviceNotAvailable(reason): throw PublishRejection(kind: .unavailable, reason: reason)
+        }
+        guard let record = result.records.first else { throw PublishRejection(kind: .unavailable, reason: "nothing was stored") }
+        let durable = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            send.whenDurable(result) { continuation.resume(returning: $0) }
+        }
+        guard durable else { throw PublishRejection(kind: .unavailable, reason: "flushing the message to disk timed out") }
+        return MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: record.physicalOffset)
+    }
+}

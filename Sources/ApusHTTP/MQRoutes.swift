@@ -1,0 +1,140 @@
+// MQRoutes: the ApsaraMQ HTTP API on Hummingbird (http-api.md): `POST /topics/{topic}/messages[?ns=…]` publishes
+// through the broker's SendService. Every answer has the `<Error>` / `<Message>` XML of MQProtocol, the lowercase
+// `x-mq-request-id` (RequestIDMiddleware) and `x-mq-version`.
+
+import ApusBroker
+import ApusMessage
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The request context: Hummingbird's core storage plus the peer address (ACL white lists, born host).
+public struct MQRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}
+
+/// What the routes publish into; Broker is one, tests use fakes.
+public protocol MQPublisher: Sendable {
+    var maxMessageSize: Int { get }
+    func publish(topic: String, body: [UInt8], properties: String, bornHost: HostAddress?) async throws(PublishRejection) -> String
+}
+
+extension Broker: MQPublisher {}
+
+/// The MQ endpoints' shared state.
+public struct MQEndpoint: Sendable {
+    public var publisher: any MQPublisher
+    public var acl: ACLConfig
+    /// The `HostId` of error bodies (the endpoint, free text).
+    public var hostId: String
+
+    public init(publisher: any MQPublisher, acl: ACLConfig, hostId: String) {
+        self.publisher = publisher
+        self.acl = acl
+        self.hostId = hostId
+    }
+
+    /// Adds the MQ routes to `router`.
+    public func register(on router: Router<MQRequestContext>) {
+        let endpoint = self
+        router.post("/topics/:topic/messages") { request, context -> Response in
+            await endpoint.answer(context) { try await endpoint.publish(request, context) }
+        }
+    }
+
+    /// Runs `work` and turns an MQError (or anything else) into the XML error answer.
+    func answer(_ context: MQRequestContext, _ work: () async throws -> Response) async -> Response {
+        let requestId = context.requestId
+        do {
+            return try await work()
+        } catch let error as MQError {
+            return Self.error(error, requestId: requestId, hostId: hostId)
+        } catch {
+            return Self.error(MQError(.internalError, "\(error)"), requestId: requestId, hostId: hostId)
+        }
+    }
+
+    static func xml(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = MQXML.contentType
+        headers[HTTPField.Name(MQHeaders.version)!] = MQHeaders.versionValue
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    public static func error(_ error: MQError, requestId: String, hostId: String) -> Response {
+        xml(HTTPResponse.Status(code: error.code.status), error.body(requestId: requestId, hostId: hostId))
+    }
+
+    /// The raw request-target and the split path/query (the signature covers the target as received).
+    static func target(_ request: Request) -> (target: String, path: String, query: String) {
+        let target = request.head.path ?? "/"
+        guard let q = target.firstIndex(of: "?") else { return (target, target, "") }
+        return (target, String(target[..<q]), String(target[target.index(after: q)...]))
+    }
+
+    static func headers(_ request: Request) -> [(String, String)] {
+        request.headers.map { ($0.name.rawName, $0.value) }
+    }
+
+    static func remoteIP(_ context: MQRequestContext) -> String? { context.remoteAddress?.ipAddress }
+
+    func publish(_ request: Request, _ context: MQRequestContext) async throws -> Response {
+        let (target, path, rawQuery) = Self.target(request)
+        guard let topic = MQPath.topic(of: path) else { throw MQError(.invalidRequestURL, "no resource at \(path)") }
+        let query = MQQuery(rawQuery)
+        if let trans = query["trans"], !trans.isEmpty {
+            throw MQError(.invalidArgument, "trans=\(trans) is not a publish parameter")
+        }
+        let ns = query["ns"].flatMap { $0.isEmpty ? nil : $0 }
+        try acl.authorize(method: "POST", target: target, headers: Self.headers(request), remoteIP: Self.remoteIP(context),
+                          needed: .pub, topic: topic, scopedTopic: MQInstance.scoped(topic, ns: ns))
+        let limit = publisher.maxMessageSize * 6 + PublishRequest.envelopeAllowance
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw MQError(.invalidArgument, "the request body exceeds \(limit) bytes")
+        }
+        let publish = try PublishRequest.decode(topic: topic, query: query, body: Array(buffer.readableBytesView),
+                                                maxBodyBytes: publisher.maxMessageSize)
+        if publish.isTransactional {
+            throw MQError(.notImplemented, "transactional (half) messages (__TransCheckT) are not supported yet")
+        }
+        let body = Array(publish.body.utf8)
+        let bornHost = context.remoteAddress.flatMap { address in
+            address.ipAddress.flatMap { HostAddress(ip: $0, port: address.port ?? 0) }
+        }
+        let messageId: String
+        do {
+            messageId = try await publisher.publish(topic: publish.storedTopic, body: body,
+                                                    properties: publish.storedProperties, bornHost: bornHost)
+        } catch {
+            switch error.kind {
+            case .topicNotExist: throw MQError(.topicNotExist, error.reason)
+            case .noPermission: throw MQError(.accessDenied, error.reason)
+            case .invalidArgument: throw MQError(.invalidArgument, error.reason)
+            case .unavailable: throw MQError(.internalError, error.reason)
+            }
+        }
+        let md5 = Insecure.MD5.hash(data: body).map { String(format: "%02X", $0) }.joined()
+        return Self.xml(.created, PublishResponse(messageId: messageId, bodyMD5: md5).xml)
+    }
+}
+
+extension MQRequestContext {
+    /// This request's id: set by RequestIDMiddleware before any route runs.
+    var requestId: String { RequestIDStorage.current ?? "-" }
+}
+
+/// The current request's id, for error bodies (`RequestId` equals the `x-mq-request-id` header).
+enum RequestIDStorage {
+    @TaskLocal static var current: String?
+}
