@@ -149,13 +149,22 @@ def test_accumulation_appears_with_its_age_and_drains(apus, names, spawn_consume
 
 
 def two_members(namesrv, group):
+    last = {}
+
     def both():
         result = admin("consumerConnection", "-n", namesrv, "-g", group, "--json")
+        last["result"] = result
         if result.returncode != 0:  # not registered yet (no %RETRY% route, or 206)
             return None
         data = json.loads(result.stdout)
         return data if len(data["connectionSet"]) == 2 else None
-    return wait_for(both, 30, 0.5, f"both members of {group} online")
+    try:
+        # Generous: on a loaded machine the 307 round trips to each C++ client take seconds.
+        return wait_for(both, 60, 0.5, f"both members of {group} online")
+    except AssertionError as error:
+        result = last.get("result")
+        detail = f"; last answer: exit {result.returncode}, {result.stdout[-500:]!r} {result.stderr[-500:]!r}" if result else ""
+        raise AssertionError(f"{error}{detail}") from None
 
 
 def test_consumer_connection_shows_the_consistency_verdict(apus, names, spawn_consumer):
