@@ -18,7 +18,7 @@ from mq_http_sdk.mq_exception import MQExceptionBase
 from mq_http_sdk.mq_producer import TopicMessage
 
 from harness import message, port_open, producer, wait_for
-from test_admin_cli import admin_json
+from test_admin_cli import admin, admin_json
 
 EARLY = 0.02  # seconds: millisecond rounding
 BODY = 'xml <&> "quoted" \'single\' ]]> 中文 ünïcødé ✓ end'
@@ -512,3 +512,68 @@ def test_sdk_samples_order_producer_and_order_consumer(apus, names, tmp_path):
             per_key.setdefault(key, []).append(body)
     assert per_key == {"0": [f"I am test message {i}.你好" for i in (0, 2, 4, 6)],
                        "1": [f"I am test message {i}.你好" for i in (1, 3, 5, 7)]}
+
+
+# --- bad input over a raw connection: the spec's code and XML body, and the server keeps serving ---------------
+
+def raw(server, method, target, body=None):
+    import http.client
+    from xml.dom import minidom
+    conn = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=30)
+    try:
+        conn.request(method, target, body=body, headers={"Content-Type": "text/xml;charset=UTF-8"})
+        response = conn.getresponse()
+        data = response.read()
+        assert response.getheader("x-mq-request-id")
+        code = None
+        if data:
+            doc = minidom.parseString(data)
+            codes = doc.getElementsByTagName("Code") or doc.getElementsByTagName("ErrorCode")
+            code = codes[0].firstChild.data if codes else None
+        return response.status, code
+    finally:
+        conn.close()
+
+
+def test_bad_consume_and_ack_input_is_refused_and_server_keeps_serving(apus_factory, names):
+    server = apus_factory({"autoCreateTopicEnable": "false"})
+    wait_for(lambda: port_open(server.http_port), 10, 0.05, "the HTTP port")
+    topic, group = names.topic(), names.group()
+    path = f"/topics/{topic}/messages"
+    handles = "".join(f"<ReceiptHandle>h{i}</ReceiptHandle>" for i in range(17))
+    cases = [
+        ("GET", f"{path}?consumer={group}&numOfMessages=0", None, 400, "InvalidArgument"),
+        ("GET", f"{path}?consumer={group}&numOfMessages=17", None, 400, "InvalidArgument"),
+        ("GET", f"{path}?consumer={group}&numOfMessages=1&waitseconds=31", None, 400, "InvalidArgument"),
+        ("GET", f"{path}?consumer={group}&numOfMessages=1&trans=nope", None, 400, "InvalidArgument"),
+        ("GET", f"{path}?numOfMessages=1", None, 400, "InvalidArgument"),
+        ("GET", f"{path}?consumer={group}&numOfMessages=1", None, 404, "TopicNotExist"),
+        ("DELETE", f"{path}?consumer={group}", b"<ReceiptHandles><ReceiptHandle>x", 400, "MalformedXML"),
+        ("DELETE", f"{path}?consumer={group}", b"\xff\xfe not utf-8", 400, "MalformedXML"),
+        ("DELETE", f"{path}?consumer={group}", b"<ReceiptHandles>" + b" " * 300_000 + b"</ReceiptHandles>", 400,
+         "InvalidArgument"),
+        ("DELETE", f"{path}?consumer={group}", f"<ReceiptHandles>{handles}</ReceiptHandles>".encode(), 400,
+         "InvalidArgument"),
+        ("DELETE", f"{path}?consumer={group}&trans=order", b"<ReceiptHandles><ReceiptHandle>x</ReceiptHandle>"
+         b"</ReceiptHandles>", 400, "InvalidArgument"),
+    ]
+    for method, target, body, status, code in cases:
+        assert raw(server, method, target, body) == (status, code), f"{method} {target}"
+    # Unknown handles of a valid ack: 404 <Errors> per handle.
+    assert raw(server, "DELETE", f"{path}?consumer={group}",
+               b"<ReceiptHandles><ReceiptHandle>A1-1-2-3-4-5</ReceiptHandle></ReceiptHandles>") == (404, "ReceiptHandleError")
+    assert server.alive()
+    # Still serving: a created topic publishes and consumes.
+    mq = client(server)
+    existing = names.topic("e")
+    admin("updateTopic", "-n", server.namesrv, "-t", existing, "-r", "2", "-w", "2", check=True)
+    wait_for(lambda: _publish_ok(mq, existing), 30, 0.5, "a publish on the still-serving server")
+    assert [m.message_body for m in drain(mq.get_consumer("", existing, group), 1)] == ["still serving"]
+
+
+def _publish_ok(mq, topic):
+    try:
+        mq.get_producer("", topic).publish_message(TopicMessage("still serving", "T"))
+        return True
+    except MQExceptionBase:
+        return False
