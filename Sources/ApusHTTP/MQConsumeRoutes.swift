@@ -10,6 +10,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// What the consume routes consume from; Broker is one, tests use fakes. Names are the stored (scoped) ones.
@@ -71,8 +72,17 @@ extension MQEndpoint {
         defer { if holds { longPolls.leave() } }
         let messages: [ExternalConsumedMessage]
         do {
-            messages = try await consumer.consumeExternal(consumeRequest, waitMillis: holds ? Int64(parameters.waitSeconds) * 1000 : 0)
-        } catch {
+            if holds {
+                // A graceful shutdown ends the hold (the poll answers with what is deliverable then) instead of
+                // keeping the server up for the rest of the wait.
+                let wait = Int64(parameters.waitSeconds) * 1000
+                messages = try await cancelWhenGracefulShutdown {
+                    try await consumer.consumeExternal(consumeRequest, waitMillis: wait)
+                }
+            } else {
+                messages = try await consumer.consumeExternal(consumeRequest, waitMillis: 0)
+            }
+        } catch let error as ConsumeRejection {
             switch error.kind {
             case .topicNotExist: throw MQError(.topicNotExist, error.reason)
             case .groupNotExist: throw MQError(.subscriptionNotExist, error.reason)

@@ -353,6 +353,25 @@ def test_kill9_with_messages_in_flight(apus_factory, names):
     assert poll(cons, 16, 2) == []
 
 
+def test_clean_shutdown_answers_held_long_polls(apus, names):
+    cons = client(apus).get_consumer("", names.topic(), names.group())
+    result = {}
+
+    def long_poll():
+        t0 = time.monotonic()
+        result["msgs"] = poll(cons, 1, 30)
+        result["took"] = time.monotonic() - t0
+
+    t = threading.Thread(target=long_poll)
+    t.start()
+    time.sleep(1.5)  # the poll is held
+    started = time.monotonic()
+    assert apus.stop() == 0
+    assert time.monotonic() - started < 10, "SIGTERM does not wait for the rest of a 30 s long poll"
+    t.join(30)
+    assert result["msgs"] == [] and result["took"] < 15, result
+
+
 def test_group_shared_with_tcp_consumer_is_reported(apus, names, spawn_consumer):
     topic, group = names.topic(), names.group()
     mq = client(apus)
