@@ -204,8 +204,9 @@ private func bodies(_ messages: [HTTPConsumedMessage]) -> [String] {
     var state = HTTPConsumption(group: "GH", topic: "TH")
     state.advanceCursor(queueId: 0, to: 0)
     state.track(queueId: 0, queueOffset: 0, shardingKey: "")
-    let handle = try #require(state.deliver(HTTPMessageKey(queueId: 0, queueOffset: 0), now: t0, orderly: false,
-                                            settings: HTTPConsumptionSettings()))
+    let delivery = state.deliver(HTTPMessageKey(queueId: 0, queueOffset: 0), now: t0, orderly: false,
+                                 settings: HTTPConsumptionSettings())
+    let handle = try #require(delivery)
     struct V1: Encodable { var version = 1; var states: [HTTPConsumption] }
     try JSONEncoder().encode(V1(states: [state])).write(to: URL(fileURLWithPath: dir + "/config/httpConsumption.json"))
     let second = try ServiceHarness(dataDir: dir)

@@ -12,8 +12,8 @@ private func history() -> [HTTPConsumption] {
     var s = HTTPConsumption(group: "G", topic: "T")
     var states = [s]
     s.advanceCursor(queueId: 0, to: 0)
-    for o in 0..<3 { s.track(queueId: 0, queueOffset: o, shardingKey: o == 1 ? "k1" : "") }
-    let handles = (0..<3).map { s.deliver(key(0, $0), now: 1_000, orderly: false, settings: settings)!.receiptHandle }
+    for o in Int64(0)..<3 { s.track(queueId: 0, queueOffset: o, shardingKey: o == 1 ? "k1" : "") }
+    let handles = (Int64(0)..<3).map { s.deliver(key(0, $0), now: 1_000, orderly: false, settings: settings)!.receiptHandle }
     states.append(s)
     _ = s.ack(handles[1], now: 2_000)
     _ = s.deliver(key(0, 2), now: 301_000, orderly: false, settings: settings)
