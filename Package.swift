@@ -66,7 +66,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: hotPath),
         .target(name: "ApusHTTP", dependencies: [
-            "ApusBroker", "ApusMessage",
+            "ApusBroker", "ApusGroups", "ApusMessage",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "ApusGroupsTests", dependencies: ["ApusGroups", "ApusMessage"]),
         .testTarget(name: "ApusNameServerTests", dependencies: ["ApusNameServer", "ApusRemoting"]),
         .testTarget(name: "ApusHTTPTests", dependencies: [
-            "ApusHTTP", "ApusBroker", "ApusClient", "ApusMessage",
+            "ApusHTTP", "ApusBroker", "ApusClient", "ApusGroups", "ApusMessage",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

@@ -31,6 +31,8 @@ public struct BrokerConfig: Sendable {
     /// unordered and orderly (`trans=order`).
     public var httpConsumeInvisibleTimeSeconds: Int64 = 300
     public var httpConsumeOrderlyInvisibleTimeSeconds: Int64 = 60
+    /// HTTP API long polls held at once (`httpMaxLongPolls`); a consume beyond it is answered at once (short poll).
+    public var httpMaxLongPolls = 10_000
     /// Event-loop threads for client connections (RocketMQ `serverSelectorThreads`); 0 = half the cores, at least 1.
     public var serverSelectorThreads = 0
     public var maxTransferCountOnMessageInMemory = 32
@@ -137,6 +139,7 @@ public struct BrokerConfig: Sendable {
         "longPollingEnable": { $0.longPollingEnable = try $1.bool() },
         "httpConsumeInvisibleTimeSeconds": { $0.httpConsumeInvisibleTimeSeconds = Int64(max(1, try $1.int())) },
         "httpConsumeOrderlyInvisibleTimeSeconds": { $0.httpConsumeOrderlyInvisibleTimeSeconds = Int64(max(1, try $1.int())) },
+        "httpMaxLongPolls": { $0.httpMaxLongPolls = max(0, try $1.int()) },
         "storePathRootDir": { $0.store.rootDir = $1.text },
         "mappedFileSizeCommitLog": { $0.store.mappedFileSizeCommitLog = try $1.int() },
         "mapedFileSizeCommitLog": { $0.store.mappedFileSizeCommitLog = try $1.int() },
@@ -185,6 +188,7 @@ public struct BrokerConfig: Sendable {
             ("registerNameServerPeriod", String(registerNameServerPeriodMillis)), ("longPollingEnable", String(longPollingEnable)),
             ("httpConsumeInvisibleTimeSeconds", String(httpConsumeInvisibleTimeSeconds)),
             ("httpConsumeOrderlyInvisibleTimeSeconds", String(httpConsumeOrderlyInvisibleTimeSeconds)),
+            ("httpMaxLongPolls", String(httpMaxLongPolls)),
             ("storePathRootDir", store.rootDir), ("mappedFileSizeCommitLog", String(store.mappedFileSizeCommitLog)),
             ("mappedFileSizeConsumeQueue", String(store.consumeQueueEntriesPerFile * 20)),
             ("flushDiskType", store.flushDiskType.rawValue), ("flushIntervalCommitLog", String(store.flushIntervalMillis)),

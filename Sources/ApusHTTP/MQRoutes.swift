@@ -1,5 +1,6 @@
 // MQRoutes: the ApsaraMQ HTTP API on Hummingbird (http-api.md): `POST /topics/{topic}/messages[?ns=…]` publishes
-// through the broker's SendService. Every answer has the `<Error>` / `<Message>` XML of MQProtocol, the lowercase
+// through the broker's SendService; `GET` consumes and `DELETE` acks (MQConsumeRoutes), dispatched on `trans`
+// (absent, `order`, `pop`, `commit`, `rollback`; MQTransactions has the last three). Every answer has the `<Error>` / `<Message>` XML of MQProtocol, the lowercase
 // `x-mq-request-id` (RequestIDMiddleware) and `x-mq-version`.
 
 import ApusBroker
@@ -28,18 +29,26 @@ public protocol MQPublisher: Sendable {
 }
 
 extension Broker: MQPublisher {}
+extension Broker: MQConsumer {}
 
 /// The MQ endpoints' shared state.
 public struct MQEndpoint: Sendable {
     public var publisher: any MQPublisher
+    /// Consume and ack; nil: GET and DELETE answer NotImplemented.
+    public var consumer: (any MQConsumer)?
     public var acl: ACLConfig
     /// The `HostId` of error bodies (the endpoint, free text).
     public var hostId: String
+    /// Bounds the long polls held at once (`httpMaxLongPolls`).
+    let longPolls: LongPollGate
 
-    public init(publisher: any MQPublisher, acl: ACLConfig, hostId: String) {
+    public init(publisher: any MQPublisher, consumer: (any MQConsumer)? = nil, acl: ACLConfig, hostId: String,
+                maxLongPolls: Int = 10_000) {
         self.publisher = publisher
+        self.consumer = consumer
         self.acl = acl
         self.hostId = hostId
+        longPolls = LongPollGate(limit: maxLongPolls)
     }
 
     /// Adds the MQ routes to `router`.
@@ -47,6 +56,26 @@ public struct MQEndpoint: Sendable {
         let endpoint = self
         router.post("/topics/:topic/messages") { request, context -> Response in
             await endpoint.answer(context) { try await endpoint.publish(request, context) }
+        }
+        router.get("/topics/:topic/messages") { request, context -> Response in
+            await endpoint.answer(context) {
+                switch try MQTrans.parse(MQQuery(Self.target(request).query)) {
+                case nil: return try await endpoint.consume(request, context, orderly: false)
+                case .order: return try await endpoint.consume(request, context, orderly: true)
+                case .pop: return try await endpoint.consumeHalf(request, context)
+                case let .some(other): throw MQError(.invalidArgument, "trans=\(other.rawValue) is not a consume parameter")
+                }
+            }
+        }
+        router.delete("/topics/:topic/messages") { request, context -> Response in
+            await endpoint.answer(context) {
+                switch try MQTrans.parse(MQQuery(Self.target(request).query)) {
+                case nil: return try await endpoint.ack(request, context)
+                case .commit: return try await endpoint.endTransaction(request, context, commit: true)
+                case .rollback: return try await endpoint.endTransaction(request, context, commit: false)
+                case let .some(other): throw MQError(.invalidArgument, "trans=\(other.rawValue) is not an ack parameter")
+                }
+            }
         }
     }
 

@@ -131,11 +131,12 @@ extension BrokerConfig {
     }
 
     /// The HTTP server on httpListenPort, bound like the broker port, serving `metrics` at /metrics and the
-    /// ApsaraMQ HTTP API (publish) into `broker`.
+    /// ApsaraMQ HTTP API (publish, consume, ack) on `broker`.
     func httpServer(metrics: MetricsCollector, broker: Broker, acl: ACLConfig, logger: Logger) -> HTTPServer {
         let host = bindAddress ?? brokerIP1
         return HTTPServer(host: host, port: httpListenPort, collector: metrics,
-                          mq: MQEndpoint(publisher: broker, acl: acl, hostId: "http://\(host):\(httpListenPort)"), logger: logger)
+                          mq: MQEndpoint(publisher: broker, consumer: broker, acl: acl, hostId: "http://\(host):\(httpListenPort)",
+                                         maxLongPolls: httpMaxLongPolls), logger: logger)
     }
 }
 
