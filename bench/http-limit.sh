@@ -50,7 +50,7 @@ NGINX_BIN=$(command -v nginx || true)
 [ -z "$NGINX_BIN" ] && [ -x /usr/sbin/nginx ] && NGINX_BIN=/usr/sbin/nginx
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
-[ -n "$NGINX_BIN" ] || missing+=(nginx-light)
+[ -n "$NGINX_BIN" ] || missing+=(nginx)
 if [ ${#missing[@]} -gt 0 ]; then
   [ "$INSTALL" = 1 ] || die "missing: ${missing[*]} (and --no-install)"
   [ "$(id -u)" = 0 ] || die "missing: ${missing[*]}; run as root to install them with apt-get"
