@@ -66,7 +66,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: hotPath),
         .target(name: "ApusHTTP", dependencies: [
-            "ApusBroker", "ApusGroups", "ApusMessage",
+            "ApusBroker", "ApusGroups", "ApusMessage", "ApusRemoting",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Prometheus", package: "swift-prometheus"),

@@ -5,10 +5,12 @@
 
 import ApusBroker
 import ApusMessage
+import ApusRemoting
 import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 
 /// The request context: Hummingbird's core storage plus the peer address (ACL white lists, born host).
@@ -41,14 +43,18 @@ public struct MQEndpoint: Sendable {
     public var hostId: String
     /// Bounds the long polls held at once (`httpMaxLongPolls`).
     let longPolls: LongPollGate
+    /// Refused requests are logged here (rate-limited per error code and peer); nil: not logged.
+    public var logger: Logger?
+    let logLimiter = LogRateLimiter()
 
     public init(publisher: any MQPublisher, consumer: (any MQConsumer)? = nil, acl: ACLConfig, hostId: String,
-                maxLongPolls: Int = 10_000) {
+                maxLongPolls: Int = 10_000, logger: Logger? = nil) {
         self.publisher = publisher
         self.consumer = consumer
         self.acl = acl
         self.hostId = hostId
         longPolls = LongPollGate(limit: maxLongPolls)
+        self.logger = logger
     }
 
     /// Adds the MQ routes to `router`.
@@ -79,16 +85,27 @@ public struct MQEndpoint: Sendable {
         }
     }
 
-    /// Runs `work` and turns an MQError (or anything else) into the XML error answer.
+    /// Runs `work` and turns an MQError (or anything else) into the XML error answer; refusals other than an empty
+    /// poll are logged, rate-limited per code and peer.
     func answer(_ context: MQRequestContext, _ work: () async throws -> Response) async -> Response {
         let requestId = context.requestId
         do {
             return try await work()
         } catch let error as MQError {
+            note(error, context, requestId: requestId)
             return Self.error(error, requestId: requestId, hostId: hostId)
         } catch {
-            return Self.error(MQError(.internalError, "\(error)"), requestId: requestId, hostId: hostId)
+            let wrapped = MQError(.internalError, "\(error)")
+            note(wrapped, context, requestId: requestId)
+            return Self.error(wrapped, requestId: requestId, hostId: hostId)
         }
+    }
+
+    private func note(_ error: MQError, _ context: MQRequestContext, requestId: String) {
+        guard let logger, error.code != .messageNotExist else { return }
+        logLimiter.log(logger, level: error.code.status >= 500 ? .error : .warning, key: "http-" + error.code.code,
+                       peer: Self.remoteIP(context), "HTTP API request refused",
+                       metadata: ["code": "\(error.code.code)", "reason": "\(error.message)", "requestId": "\(requestId)"])
     }
 
     static func xml(_ status: HTTPResponse.Status, _ body: String) -> Response {

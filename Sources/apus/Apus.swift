@@ -136,7 +136,7 @@ extension BrokerConfig {
         let host = bindAddress ?? brokerIP1
         return HTTPServer(host: host, port: httpListenPort, collector: metrics,
                           mq: MQEndpoint(publisher: broker, consumer: broker, acl: acl, hostId: "http://\(host):\(httpListenPort)",
-                                         maxLongPolls: httpMaxLongPolls), logger: logger)
+                                         maxLongPolls: httpMaxLongPolls, logger: logger), logger: logger)
     }
 }
 

@@ -205,8 +205,8 @@ private func handles(_ list: [String]) -> ByteBuffer {
         for (uri, method, body, status, code) in cases {
             try await client.execute(uri: uri, method: method, body: body) { response in
                 #expect(Int(response.status.code) == status, "\(method) \(uri)")
-                let answered = try errorCode(response)
-                #expect(answered == code, "\(method) \(uri)")
+                let got = try errorCode(response)
+                #expect(got == code, "\(method) \(uri)")
                 #expect(response.headers[HTTPField.Name("x-mq-request-id")!] != nil)
             }
         }

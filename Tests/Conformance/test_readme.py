@@ -37,10 +37,12 @@ RUNNABLE = {"python": "python", "sh": "shell", "bash": "shell", "shell": "shell"
 SKIP_MARKER = re.compile(r"^<!--\s*readme-test:\s*skip\b:?\s*(?P<reason>.*?)\s*-->$")
 BLOCK_TIMEOUT = 120  # the Python example alone waits up to 60 s for its message
 
-# What the README's Python examples print: the HTTP API publish (message id, body MD5), the send result, then the
-# consumer callback's line.
+# What the README's Python examples print: the HTTP API publish (message id, body MD5) and consume (both messages,
+# the timer one after its time), the send result, then the consumer callback's line.
 EXPECTED_LINES = [
     re.compile(r"^published [0-9A-F]{32} [0-9A-F]{32}$"),
+    re.compile(r"^consumed hello over HTTP <&> TagA order-43 blue 1$"),
+    re.compile(r"^consumed in five seconds TagA\s+1$"),
     re.compile(r"^SendResult\(status=<SendStatus\.OK: 0>, msg_id='[0-9A-F]+', offset=\d+\)$"),
     re.compile(r"^Orders TagA order-42 hello$"),
 ]

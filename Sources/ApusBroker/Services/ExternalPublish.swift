@@ -1,6 +1,8 @@
 // ExternalPublish: the broker's entry point for sends that arrive over another protocol (the ApsaraMQ HTTP API):
 // one message through SendService — the same validation, auto-creation, timer scheduling and durability as a
-// remoting send — answered with the offset message id.
+// remoting send — answered with the offset message id. A message with `__SHARDINGKEY` goes to the queue the key
+// hashes to (Java's `SelectMessageQueueByHash`: |hashCode| mod the write queues), so one key's messages keep their
+// order in one queue for orderly consumers of either protocol.
 
 import ApusMessage
 import NIOCore
@@ -27,8 +29,9 @@ extension Broker {
     /// message id once it is as durable as the flush policy promises.
     public func publish(topic: String, body: [UInt8], properties: String, bornHost: HostAddress?) async throws(PublishRejection) -> String {
         let now = currentMillis()
-        let request = SendRequest(topic: topic, defaultTopic: "TBW102", defaultTopicQueueNums: nil, bornTimestamp: now,
+        var request = SendRequest(topic: topic, defaultTopic: "TBW102", defaultTopicQueueNums: nil, bornTimestamp: now,
                                   properties: properties, body: ByteBuffer(bytes: body), bornHost: bornHost ?? .zero)
+        if let queueId = shardingQueue(topic: topic, properties: properties) { request.queueId = queueId }
         let prepared: PreparedSend
         do {
             prepared = try send.prepare(request, now: now)
@@ -52,5 +55,16 @@ extension Broker {
         }
         guard durable else { throw PublishRejection(kind: .unavailable, reason: "flushing the message to disk timed out") }
         return MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: record.physicalOffset)
+    }
+
+    /// The queue of a sharding key's messages; nil without a key (SendService picks one) or for a topic that cannot
+    /// be created (SendService answers why).
+    func shardingQueue(topic: String, properties: String) -> Int32? {
+        guard let key = MessagePropertyCodec.value(of: MessageProperty.shardingKey, in: properties), !key.isEmpty,
+              TopicNames.isValidTopicName(topic), !TopicNames.notAllowedToSend.contains(topic),
+              let config = topics.get(topic) ?? topics.configForSend(topic: topic, defaultTopic: TopicNames.autoCreateTemplate),
+              config.writeQueueNums > 0 else { return nil }
+        let hash = Int64(TagsCode.javaHash(key.utf16))
+        return Int32(abs(hash) % Int64(config.writeQueueNums))
     }
 }
