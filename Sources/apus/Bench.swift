@@ -17,7 +17,8 @@ struct Bench: AsyncParsableCommand {
         discussion: """
             --protocol http runs the ApsaraMQ HTTP workloads against --http-endpoint instead: publish (--connections \
             keep-alive connections posting --size-byte bodies) and consume (a backlog of --count messages drained by \
-            --consumers consumers of one group, 16 per GET, each batch acked by one DELETE).
+            --consumers consumers of one group, 16 per GET, each batch acked by one DELETE). The HTTP requests carry \
+            no valid signature: run it against a broker without aclEnable.
             """)
 
     enum BenchProtocol: String, ExpressibleByArgument, Sendable {
@@ -40,7 +41,7 @@ struct Bench: AsyncParsableCommand {
     var workloads = "w1,w2,w3,w4"
     @Option(help: "Message body size in bytes.")
     var size = 1024
-    @Option(help: "Messages for W1 and W2.")
+    @Option(help: "Messages for W1 and W2 (HTTP: for publish and for the consume backlog).")
     var count = 200_000
     @Option(help: "Messages for W3 (fan-out).")
     var count3 = 100_000
@@ -48,7 +49,7 @@ struct Bench: AsyncParsableCommand {
     var window = 1000
     @Option(help: "Producers (W1).")
     var producers = 1
-    @Option(help: "Consumers in the W2 group.")
+    @Option(help: "Consumers in the W2 group (HTTP: in the consume workload's group).")
     var consumers = 2
     @Option(help: "Consumer groups in W3, one consumer each.")
     var fanout = 4
