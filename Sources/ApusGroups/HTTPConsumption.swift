@@ -256,3 +256,31 @@ public struct HTTPConsumption: Sendable, Equatable, Codable {
 
     public var inflightCount: Int { entries.values.filter { $0.delivery != 0 }.count }
 }
+
+// MARK: Changes (the journal's unit)
+
+extension HTTPConsumption {
+    /// What changed from `before` (an earlier value of this same state) to `self`, as absolute assignments: replaying
+    /// it on `before` gives `self`, and replaying a run of changes on a state that already contains a prefix of them
+    /// gives the same result as replaying only the rest (each field ends with the value of the last change touching it).
+    public func changes(since before: HTTPConsumption) -> HTTPConsumptionChange {
+        var change = HTTPConsumptionChange(group: group, topic: topic, lastDelivery: lastDelivery)
+        for (queueId, offset) in cursors where before.cursors[queueId] != offset {
+            change.cursors.append(HTTPQueueOffset(queueId: queueId, queueOffset: offset))
+        }
+        for (key, entry) in entries where before.entries[key] != entry { change.set.append(entry) }
+        for key in before.entries.keys where entries[key] == nil { change.removed.append(key) }
+        change.cursors.sort { ($0.queueId, $0.queueOffset) < ($1.queueId, $1.queueOffset) }
+        change.set.sort { $0.key < $1.key }
+        change.removed.sort()
+        return change
+    }
+
+    /// Replays one change (from the journal) onto this state.
+    public mutating func apply(_ change: HTTPConsumptionChange) {
+        for cursor in change.cursors { cursors[cursor.queueId] = cursor.queueOffset }
+        for key in change.removed { entries[key] = nil }
+        for entry in change.set { entries[entry.key] = entry }
+        lastDelivery = change.lastDelivery
+    }
+}

@@ -17,7 +17,7 @@ import Synchronization
 public protocol MQConsumer: Sendable {
     func consumeExternal(_ request: ExternalConsumeRequest, waitMillis: Int64) async throws(ConsumeRejection)
         -> [ExternalConsumedMessage]
-    func ackExternal(group: String, topic: String, handles: [String]) -> [HTTPAckResult]
+    func ackExternal(group: String, topic: String, handles: [String]) async -> [HTTPAckResult]
 }
 
 /// Counts the long polls held now; `enter` refuses beyond the limit.
@@ -126,7 +126,7 @@ extension MQEndpoint {
             throw MQError(.invalidArgument, "the request body exceeds \(AckRequest.maxBodyBytes) bytes")
         }
         let handles = try AckRequest.decode(Array(buffer.readableBytesView))
-        let results = consumer.ackExternal(group: scopedGroup, topic: scopedTopic, handles: handles)
+        let results = await consumer.ackExternal(group: scopedGroup, topic: scopedTopic, handles: handles)
         guard let errors = AckErrors.document(handles: handles, results: results) else {
             var headers = HTTPFields()
             headers[HTTPField.Name(MQHeaders.version)!] = MQHeaders.versionValue

@@ -1,4 +1,5 @@
-// apus bench: the W1–W4 workloads of shared/bench against a running broker, speaking remoting with pipelining.
+// apus bench: the W1–W4 workloads of shared/bench against a running broker, speaking remoting with pipelining; with
+// `--protocol http`, the ApsaraMQ HTTP workloads (BenchHTTP.swift).
 
 import ApusClient
 import ApusGroups
@@ -12,15 +13,35 @@ import NIOPosix
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmark a running broker with the W1–W4 workloads of shared/bench (msgs/s, MB/s, latency).")
+        abstract: "Benchmark a running broker with the W1–W4 workloads of shared/bench (msgs/s, MB/s, latency).",
+        discussion: """
+            --protocol http runs the ApsaraMQ HTTP workloads against --http-endpoint instead: publish (--connections \
+            keep-alive connections posting --size-byte bodies) and consume (a backlog of --count messages drained by \
+            --consumers consumers of one group, 16 per GET, each batch acked by one DELETE). The HTTP requests carry \
+            no valid signature: run it against a broker without aclEnable.
+            """)
+
+    enum BenchProtocol: String, ExpressibleByArgument, Sendable {
+        case tcp, http
+    }
+
+    @Option(help: "tcp (remoting, workloads w1–w4, delay) or http (ApsaraMQ HTTP API, workloads publish, consume).")
+    var `protocol`: BenchProtocol = .tcp
+    @Option(help: "HTTP endpoint host:port of the broker under test (--protocol http).")
+    var httpEndpoint = "127.0.0.1:8080"
+    @Option(help: "Keep-alive HTTP connections of the publish workload (--protocol http).")
+    var connections = 64
 
     @Option(help: "Name server address of the broker under test.")
     var namesrv = "127.0.0.1:9876"
-    @Option(help: "Workloads to run, comma-separated: w1,w2,w3,w4, and delay (timer messages due 1–10 s after sending).")
+    @Option(help: """
+        Workloads to run, comma-separated: w1,w2,w3,w4, and delay (timer messages due 1–10 s after sending); \
+        with --protocol http: publish,consume (the default there).
+        """)
     var workloads = "w1,w2,w3,w4"
     @Option(help: "Message body size in bytes.")
     var size = 1024
-    @Option(help: "Messages for W1 and W2.")
+    @Option(help: "Messages for W1 and W2 (HTTP: for publish and for the consume backlog).")
     var count = 200_000
     @Option(help: "Messages for W3 (fan-out).")
     var count3 = 100_000
@@ -28,7 +49,7 @@ struct Bench: AsyncParsableCommand {
     var window = 1000
     @Option(help: "Producers (W1).")
     var producers = 1
-    @Option(help: "Consumers in the W2 group.")
+    @Option(help: "Consumers in the W2 group (HTTP: in the consume workload's group).")
     var consumers = 2
     @Option(help: "Consumer groups in W3, one consumer each.")
     var fanout = 4
@@ -51,6 +72,11 @@ struct Bench: AsyncParsableCommand {
         var logger = Logger(label: "apus.bench")
         logger.logLevel = .warning
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        if self.protocol == .http {
+            try await runHTTP(group: group)
+            try? await group.shutdownGracefully()
+            return
+        }
         let runner = BenchRunner(options: self, group: group, logger: logger)
         if let pid = brokerPid, let rss = ProcessStats.residentMegabytes(pid) {
             print(String(format: "broker RSS before: %.1f MB", rss))
@@ -75,6 +101,30 @@ struct Bench: AsyncParsableCommand {
             print(String(format: "broker RSS after: %.1f MB", rss))
         }
         try? await group.shutdownGracefully()
+    }
+}
+
+extension Bench {
+    func runHTTP(group: EventLoopGroup) async throws {
+        let parts = httpEndpoint.split(separator: ":")
+        guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--http-endpoint must be host:port") }
+        let runner = HTTPBenchRunner(host: String(parts[0]), port: port, connections: max(1, connections),
+                                     consumers: max(1, consumers), size: size, count: count, timeLimit: timeLimit,
+                                     brokerPid: brokerPid, group: group)
+        let chosen = workloads == "w1,w2,w3,w4" ? "publish,consume" : workloads
+        for workload in chosen.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+            let cpu = ProcessStats(pid: brokerPid)
+            let ownCPU = ProcessStats(pid: getpid())
+            let line: String
+            switch workload {
+            case "publish": line = try await runner.publishWorkload()
+            case "consume": line = try await runner.consumeWorkload()
+            default: throw ValidationError("unknown HTTP workload \(workload) (publish, consume)")
+            }
+            let cpuText = (cpu.cpuPercent().map { String(format: "; broker CPU %.0f%%", $0) } ?? "")
+                + (ownCPU.cpuPercent().map { String(format: ", bench client CPU %.0f%%", $0) } ?? "")
+            print("HTTP \(workload.uppercased()): \(line)\(cpuText)")
+        }
     }
 }
 

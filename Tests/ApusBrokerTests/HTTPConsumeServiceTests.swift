@@ -7,6 +7,8 @@ import ApusGroups
 import ApusMessage
 import ApusStore
 import Foundation
+import Logging
+import Synchronization
 import Testing
 
 private let t0: Int64 = 1_800_000_000_000
@@ -160,10 +162,105 @@ private func bodies(_ messages: [HTTPConsumedMessage]) -> [String] {
     let delivered = try first.broker.httpConsume.consume(request(2), now: t0)
     _ = first.broker.httpConsume.ack(group: "GH", topic: "TH", handles: delivered.map(\.receiptHandle), now: t0)
     first.broker.persistOffsets()
-    let file = first.broker.httpConsume.path
+    let journal = first.broker.httpConsume.journal
+    let files = [journal.snapshotPath] + journal.journalFiles().map(\.path)
     first.stop(removingData: false)
-    try FileManager.default.removeItem(atPath: file)
+    for file in files { try FileManager.default.removeItem(atPath: file) }
     let second = try ServiceHarness(dataDir: first.dataDir)
     defer { second.stop() }
     #expect(bodies(try second.broker.httpConsume.consume(request(16), now: t0 + 1)) == ["m2"])
+}
+
+// MARK: Persistence: journal, group commit, compaction, migration
+
+@Test func httpConsumeStateSurvivesATornJournalTail() throws {
+    let first = try ServiceHarness()
+    for i in 0..<3 { try first.send(topic: "TH", body: "m\(i)", now: t0, queueNums: 1) }
+    let delivered = try first.broker.httpConsume.consume(request(3), now: t0)
+    #expect(first.broker.httpConsume.ack(group: "GH", topic: "TH", handles: [delivered[0].receiptHandle], now: t0) == [.acked])
+    // The process died in the middle of appending the next record.
+    let current = try #require(first.broker.httpConsume.journal.journalFiles().last)
+    let handle = try #require(FileHandle(forWritingAtPath: current.path))
+    handle.seekToEndOfFile()
+    handle.write(Data([0, 0, 1, 0, 0xDE, 0xAD, 0xBE, 0xEF, 1, 2, 3]))
+    try handle.close()
+    first.stop(removingData: false)
+    let second = try ServiceHarness(dataDir: first.dataDir)
+    defer { second.stop() }
+    let svc = second.broker.httpConsume
+    #expect(svc.state(group: "GH", topic: "TH")?.entries.keys.map(\.queueOffset).sorted() == [1, 2])
+    #expect(svc.ack(group: "GH", topic: "TH", handles: [delivered[0].receiptHandle], now: t0 + 1) == [.invalid], "acked stays acked")
+    #expect(svc.ack(group: "GH", topic: "TH", handles: [delivered[2].receiptHandle], now: t0 + 1) == [.acked], "handles survive")
+    #expect(svc.journal.journalFiles().count == 1, "the start compacted the old files away")
+}
+
+@Test func httpConsumeMigratesTheWholeFileFormat() throws {
+    let dir = NSTemporaryDirectory() + "apus-services-\(UUID().uuidString)"
+    let first = try ServiceHarness(dataDir: dir)
+    for i in 0..<2 { try first.send(topic: "TH", body: "m\(i)", now: t0, queueNums: 1) }
+    first.broker.persistOffsets()
+    first.stop(removingData: false)
+    // The format before the journal: one JSON document, version 1, no journal files.
+    var state = HTTPConsumption(group: "GH", topic: "TH")
+    state.advanceCursor(queueId: 0, to: 0)
+    state.track(queueId: 0, queueOffset: 0, shardingKey: "")
+    let delivery = state.deliver(HTTPMessageKey(queueId: 0, queueOffset: 0), now: t0, orderly: false,
+                                 settings: HTTPConsumptionSettings())
+    let handle = try #require(delivery)
+    struct V1: Encodable { var version = 1; var states: [HTTPConsumption] }
+    try JSONEncoder().encode(V1(states: [state])).write(to: URL(fileURLWithPath: dir + "/config/httpConsumption.json"))
+    let second = try ServiceHarness(dataDir: dir)
+    defer { second.stop() }
+    let svc = second.broker.httpConsume
+    #expect(bodies(try svc.consume(request(16), now: t0 + 1)) == ["m1"], "m0 still invisible, the cursor kept")
+    #expect(svc.ack(group: "GH", topic: "TH", handles: [handle.receiptHandle], now: t0 + 2) == [.acked])
+    let text = String(decoding: try #require(FileManager.default.contents(atPath: svc.path)), as: UTF8.self)
+    #expect(text.contains("\"version\":2"))
+}
+
+@Test func httpJournalCompactsIntoTheSnapshotAndReplays() throws {
+    let dir = NSTemporaryDirectory() + "apus-journal-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var logger = Logger(label: "journal")
+    logger.logLevel = .critical
+    let live = Mutex(HTTPConsumption(group: "G", topic: "T"))
+    let journal = HTTPConsumptionJournal(snapshotPath: dir + "/httpConsumption.json", logger: logger, compactAfterBytes: 512)
+    try journal.start(with: []) { [live.withLock { $0 }] }
+    let settings = HTTPConsumptionSettings()
+    for o in 0..<40 {
+        let ticket = live.withLock { s -> UInt64 in
+            let before = s
+            s.advanceCursor(queueId: 0, to: Int64(o))
+            s.track(queueId: 0, queueOffset: Int64(o), shardingKey: "")
+            _ = s.deliver(HTTPMessageKey(queueId: 0, queueOffset: Int64(o)), now: t0, orderly: false, settings: settings)
+            if o % 2 == 1 { s.finish(HTTPMessageKey(queueId: 0, queueOffset: Int64(o - 1))) }
+            return journal.append(s.changes(since: before).record)
+        }
+        journal.waitDurableBlocking(ticket)
+    }
+    let expected = live.withLock { $0 }
+    // Compaction runs behind the flusher: wait (with a deadline) until the older files are gone.
+    let deadline = Date().addingTimeInterval(30)
+    while journal.journalFiles().count > 1, Date() < deadline { usleep(10_000) }
+    #expect(journal.journalFiles().count == 1, "older generations deleted once the snapshot holds them")
+    let reopened = HTTPConsumptionJournal(snapshotPath: dir + "/httpConsumption.json", logger: logger)
+    #expect(try reopened.load() == [expected])
+    journal.compactNow()                                                   // clean stop: snapshot only
+    #expect(try HTTPConsumptionJournal(snapshotPath: dir + "/httpConsumption.json", logger: logger).load() == [expected])
+}
+
+@Test func httpJournalSharesOneSyncAmongConcurrentCallers() async throws {
+    let dir = NSTemporaryDirectory() + "apus-journal-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let journal = HTTPConsumptionJournal(snapshotPath: dir + "/httpConsumption.json", logger: Logger(label: "journal"))
+    try journal.start(with: []) { [] }
+    let before = journal.syncCount
+    let record = HTTPConsumptionChange(group: "G", topic: "T", lastDelivery: 1).record
+    await withTaskGroup(of: Void.self) { tasks in
+        for _ in 0..<200 { tasks.addTask { await journal.waitDurable(journal.append(record)) } }
+    }
+    #expect(journal.syncCount - before < 200, "group commit: fewer syncs than callers")
+    #expect(HTTPConsumptionChange.decodeAll(AtomicFile.read(journal.journalFiles().last!.path)!).changes.count == 200)
 }

@@ -90,11 +90,8 @@ extension Broker {
                                                  client: request.client)
         let delivered: [HTTPConsumedMessage]
         do {
-            if waitMillis > 0 {
-                delivered = try await httpConsume.consume(internalRequest, waitingUntil: currentMillis() + waitMillis)
-            } else {
-                delivered = try httpConsume.consume(internalRequest, now: currentMillis())
-            }
+            // waitMillis 0: one consume; either way the answer waits for the journal's sync without blocking a thread.
+            delivered = try await httpConsume.consume(internalRequest, waitingUntil: currentMillis() + max(0, waitMillis))
         } catch {
             switch error.kind {
             case .topicNotExist: throw ConsumeRejection(kind: .topicNotExist, reason: error.remark)
@@ -109,9 +106,9 @@ extension Broker {
     }
 
     /// Acks receipt handles of an HTTP group: one result per handle, in order; valid ones are acked even when
-    /// others fail.
-    public func ackExternal(group: String, topic: String, handles: [String]) -> [HTTPAckResult] {
-        httpConsume.ack(group: group, topic: topic, handles: handles, now: currentMillis())
+    /// others fail. Returns once the acks are on disk (awaiting the journal's group commit).
+    public func ackExternal(group: String, topic: String, handles: [String]) async -> [HTTPAckResult] {
+        await httpConsume.acknowledge(group: group, topic: topic, handles: handles, now: currentMillis())
     }
 
     static func external(_ d: HTTPConsumedMessage, maxBodyBytes: Int) -> ExternalConsumedMessage {

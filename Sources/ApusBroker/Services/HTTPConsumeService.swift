@@ -1,20 +1,20 @@
 // HTTPConsumeService: the transport-independent consumption engine of the HTTP API (http-api §10): consume with
 // receipt handles and invisibility, ack, orderly partitions, dead-lettering, and a wake-up for long polls. The
-// per-(group, topic) state is an `HTTPConsumption` value; this service reads messages from the store, executes the
-// DLQ moves through RetryService, commits each queue's progress to OffsetService (so lag and admin tools see HTTP
-// groups), and keeps the state on disk.
+// per-(group, topic) state is an `HTTPConsumption` value under its own lock (consumers of different groups or topics
+// never wait for each other); this service reads messages from the store, executes the DLQ moves through
+// RetryService, commits each queue's progress to OffsetService (so lag and admin tools see HTTP groups), and keeps
+// the state on disk through HTTPConsumptionJournal (format there: `config/httpConsumption.json` snapshot plus
+// `config/httpConsumption.journal.<gen>` change records).
 //
-// On-disk format: `<root>/config/httpConsumption.json`, one JSON document
-//     {"version": 1, "states": [HTTPConsumption...]}
-// where each HTTPConsumption carries group, topic, per-queue read cursors, every tracked entry (queue, offset,
-// sharding key, firstConsumeTime, consumedTimes, nextConsumeTime, delivery number) and the last delivery number.
-// It is replaced whole (AtomicFile: tmp + fsync + rename + directory fsync) after every consume or ack that changed
-// something, before the call returns — so a handle a client holds, the invisibility it started and ConsumedTimes
-// survive a clean stop and kill -9. A crash between the state change and the write loses only deliveries no client
-// saw (their messages are read again: at-least-once) or acks not yet answered (their messages come back).
-// Missing file: no HTTP group has consumed yet. A queue without a cursor starts at the group's committed offset
-// (OffsetService, which this service keeps at each queue's progress) or else at the earliest retained message
-// (§10.1) — so losing the file only redelivers what was in flight.
+// Durability: every consume or ack that changed a state appends one change record (under the state's lock, so the
+// journal order is the order of the changes) and answers only once the record is synced — group commit: concurrent
+// calls share one fdatasync. The async entry points (`consume(_:waitingUntil:)`, `acknowledge`) await the sync
+// without blocking a thread; the synchronous ones (`consume(_:now:)`, `ack`) block their caller. So a handle a client
+// holds, the invisibility it started and ConsumedTimes survive a clean stop and kill -9. A crash between the state
+// change and the sync loses only deliveries no client saw (their messages are read again: at-least-once) or acks not
+// yet answered (their messages come back). Missing files: no HTTP group has consumed yet. A queue without a cursor
+// starts at the group's committed offset (OffsetService, which this service keeps at each queue's progress) or else
+// at the earliest retained message (§10.1) — so losing the files only redelivers what was in flight.
 
 import ApusGroups
 import ApusMessage
@@ -56,9 +56,21 @@ final class HTTPConsumeService: Sendable {
         var topic: String
     }
 
-    private struct Snapshot: Codable {
-        var version: Int
-        var states: [HTTPConsumption]
+    /// One (group, topic): its state under its own lock.
+    private final class Slot: Sendable {
+        let state: Mutex<HTTPConsumption>
+
+        init(_ state: HTTPConsumption) { self.state = Mutex(state) }
+    }
+
+    /// Every (group, topic) slot; the lock covers only lookup and insertion.
+    private final class SlotTable: Sendable {
+        let all: Mutex<[Key: Slot]>
+
+        init(_ slots: [Key: Slot]) { all = Mutex(slots) }
+
+        /// Each state, read under its own lock.
+        func states() -> [HTTPConsumption] { all.withLock { Array($0.values) }.map { slot in slot.state.withLock { $0 } } }
     }
 
     private struct Waiters {
@@ -79,11 +91,10 @@ final class HTTPConsumeService: Sendable {
     private let invisibleMillis: Int64
     private let orderlyInvisibleMillis: Int64
     private let memberExpiryMillis: Int64
+    /// The snapshot file (`journal.snapshotPath`).
     let path: String
-    private let states: Mutex<[Key: HTTPConsumption]>
-    /// Serialises file writes; holds the generation last written.
-    private let writer = Mutex<UInt64>(0)
-    private let generation = Atomic<UInt64>(0)
+    let journal: HTTPConsumptionJournal
+    private let slots: SlotTable
     private let waiters = Mutex(Waiters())
 
     init(store: MessageStore, topics: TopicRegistry, groups: GroupService, offsets: OffsetService, retry: RetryService,
@@ -100,17 +111,38 @@ final class HTTPConsumeService: Sendable {
         self.invisibleMillis = invisibleMillis
         self.orderlyInvisibleMillis = orderlyInvisibleMillis
         self.memberExpiryMillis = memberExpiryMillis
-        var loaded: [Key: HTTPConsumption] = [:]
-        if let bytes = AtomicFile.read(path), !bytes.isEmpty {
-            let snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(bytes))
-            for state in snapshot.states { loaded[Key(group: state.group, topic: state.topic)] = state }
-        }
-        states = Mutex(loaded)
+        journal = HTTPConsumptionJournal(snapshotPath: path, logger: logger)
+        let loaded = try journal.load()
+        var slots: [Key: Slot] = [:]
+        for state in loaded { slots[Key(group: state.group, topic: state.topic)] = Slot(state) }
+        let table = SlotTable(slots)
+        self.slots = table
+        try journal.start(with: loaded) { table.states() }
     }
+
+    private func slot(_ key: Key) -> Slot {
+        slots.all.withLock { all in
+            if let slot = all[key] { return slot }
+            let slot = Slot(HTTPConsumption(group: key.group, topic: key.topic))
+            all[key] = slot
+            return slot
+        }
+    }
+
+    private func existingSlot(_ key: Key) -> Slot? { slots.all.withLock { $0[key] } }
 
     // MARK: Consume
 
+    /// Consumes now; returns once the change is on disk (blocks the calling thread for the sync: prefer
+    /// `consume(_:waitingUntil:)` from async code).
     func consume(_ request: HTTPConsumeRequest, now: Int64) throws(ServiceError) -> [HTTPConsumedMessage] {
+        let (out, ticket) = try consumeStep(request, now: now)
+        if let ticket { journal.waitDurableBlocking(ticket) }
+        return out
+    }
+
+    /// One consume: the state changed in memory and its record queued; the ticket to wait for before answering.
+    private func consumeStep(_ request: HTTPConsumeRequest, now: Int64) throws(ServiceError) -> ([HTTPConsumedMessage], UInt64?) {
         guard (1...Self.maxBatch).contains(request.numOfMessages) else {
             throw ServiceError(.messageIllegal, "numOfMessages must be 1..\(Self.maxBatch)")
         }
@@ -135,8 +167,8 @@ final class HTTPConsumeService: Sendable {
         }
         let key = Key(group: request.group, topic: request.topic)
         let queueCount = max(0, Int(topicConfig.readQueueNums))
-        let (out, changed, snapshot) = states.withLock { all -> ([HTTPConsumedMessage], Bool, (UInt64, [HTTPConsumption])?) in
-            var state = all[key] ?? HTTPConsumption(group: request.group, topic: request.topic)
+        let (out, ticket) = slot(key).state.withLock { stored -> ([HTTPConsumedMessage], UInt64?) in
+            var state = stored
             let before = state
             for q in 0..<queueCount {
                 let queueId = Int32(q)
@@ -209,30 +241,34 @@ final class HTTPConsumeService: Sendable {
                     if out.count < request.numOfMessages { state.advanceCursor(queueId: queueId, to: result.nextBeginOffset) }
                 }
             }
-            guard state != before else { return (out, false, nil) }
-            all[key] = state
-            return (out, true, (generation.add(1, ordering: .relaxed).newValue, Array(all.values)))
+            let change = state.changes(since: before)
+            guard !change.isEmpty || state.lastDelivery != before.lastDelivery else { return (out, nil) }
+            stored = state
+            return (out, journal.append(change.record))
         }
-        if changed {
-            commitProgress(key: key)
-            if let snapshot { persist(snapshot) }
-        }
+        if ticket != nil { commitProgress(key: key) }
         stats.recordGet(topic: request.topic, group: request.group, count: out.count,
                         bytes: out.reduce(0) { $0 + $1.message.body.count }, now: now)
-        return out
+        return (out, ticket)
     }
 
     /// Consumes, waiting up to `untilMillis` (wall clock) for something deliverable when nothing is (long polling,
     /// §10.2): returns as soon as at least one message is delivered; empty when the wait ends without any.
     func consume(_ request: HTTPConsumeRequest, waitingUntil untilMillis: Int64) async throws(ServiceError) -> [HTTPConsumedMessage] {
         while true {
-            let found = try consume(request, now: currentMillis())
+            let found = try await consumeDurably(request, now: currentMillis())
             if !found.isEmpty || currentMillis() >= untilMillis || Task.isCancelled { return found }
             if !(await waitForDeliverable(group: request.group, topic: request.topic, orderly: request.orderly,
                                           untilMillis: untilMillis)) {
-                return try consume(request, now: currentMillis())
+                return try await consumeDurably(request, now: currentMillis())
             }
         }
+    }
+
+    private func consumeDurably(_ request: HTTPConsumeRequest, now: Int64) async throws(ServiceError) -> [HTTPConsumedMessage] {
+        let (out, ticket) = try consumeStep(request, now: now)
+        if let ticket { await journal.waitDurable(ticket) }
+        return out
     }
 
     private func read(topic: String, _ key: HTTPMessageKey) -> StoredMessage? {
@@ -245,35 +281,50 @@ final class HTTPConsumeService: Sendable {
 
     // MARK: Ack
 
-    /// One result per handle, in order; valid handles are acked even when others fail (§6.4).
+    /// One result per handle, in order; valid handles are acked even when others fail (§6.4). Returns once the acks
+    /// are on disk, blocking the calling thread for the sync (prefer `acknowledge` from async code).
     func ack(group: String, topic: String, handles: [String], now: Int64) -> [HTTPAckResult] {
+        let (results, ticket) = ackStep(group: group, topic: topic, handles: handles, now: now)
+        if let ticket { journal.waitDurableBlocking(ticket) }
+        return results
+    }
+
+    /// `ack`, awaiting the sync without blocking a thread.
+    func acknowledge(group: String, topic: String, handles: [String], now: Int64) async -> [HTTPAckResult] {
+        let (results, ticket) = ackStep(group: group, topic: topic, handles: handles, now: now)
+        if let ticket { await journal.waitDurable(ticket) }
+        return results
+    }
+
+    private func ackStep(group: String, topic: String, handles: [String], now: Int64) -> ([HTTPAckResult], UInt64?) {
         let key = Key(group: group, topic: topic)
-        let (results, snapshot) = states.withLock { all -> ([HTTPAckResult], (UInt64, [HTTPConsumption])?) in
-            guard var state = all[key] else { return (handles.map { _ in .invalid }, nil) }
+        guard let slot = existingSlot(key) else { return (handles.map { _ in .invalid }, nil) }
+        let (results, ticket) = slot.state.withLock { stored -> ([HTTPAckResult], UInt64?) in
+            var state = stored
             let results = handles.map { state.ack($0, now: now) }
             guard results.contains(.acked) else { return (results, nil) }
-            all[key] = state
-            return (results, (generation.add(1, ordering: .relaxed).newValue, Array(all.values)))
+            let change = state.changes(since: stored)
+            stored = state
+            return (results, journal.append(change.record))
         }
-        if let snapshot {
+        if ticket != nil {
             commitProgress(key: key)
-            persist(snapshot)
             wake(topic: topic)  // an orderly partition may be free now
         }
-        return results
+        return (results, ticket)
     }
 
     // MARK: Inspection
 
     /// The state of one group on one topic (tests, admin).
     func state(group: String, topic: String) -> HTTPConsumption? {
-        states.withLock { $0[Key(group: group, topic: topic)] }
+        existingSlot(Key(group: group, topic: topic))?.state.withLock { $0 }
     }
 
     /// Whether a consume now could deliver something (or move past filtered messages).
     func hasDeliverable(group: String, topic: String, orderly: Bool, now: Int64) -> Bool {
         let queueCount = Int(topics.get(topic)?.readQueueNums ?? 0)
-        let state = states.withLock { $0[Key(group: group, topic: topic)] }
+        let state = existingSlot(Key(group: group, topic: topic))?.state.withLock { $0 }
         if let state, !state.candidates(now: now, orderly: orderly, batchStart: state.nextDelivery).isEmpty { return true }
         // Read-ahead full (orderly partitions blocked): new arrivals cannot be read until something is acked or expires.
         if let state, state.entries.count >= Self.maxTracked { return false }
@@ -295,7 +346,7 @@ final class HTTPConsumeService: Sendable {
             let now = currentMillis()
             if hasDeliverable(group: group, topic: topic, orderly: orderly, now: now) { return true }
             if now >= untilMillis { return false }
-            let visible = states.withLock { $0[Key(group: group, topic: topic)]?.nextVisibility(after: now) }
+            let visible = existingSlot(Key(group: group, topic: topic))?.state.withLock { $0.nextVisibility(after: now) }
             await park(topic: topic, seen: seen, untilMillis: min(untilMillis, visible ?? untilMillis))
         }
         return false
@@ -359,7 +410,7 @@ final class HTTPConsumeService: Sendable {
     // MARK: Progress and persistence
 
     private func commitProgress(key: Key) {
-        guard let state = states.withLock({ $0[key] }) else { return }
+        guard let state = existingSlot(key)?.state.withLock({ $0 }) else { return }
         for (queueId, _) in state.cursors {
             if let progress = state.progress(queueId: queueId) {
                 try? offsets.commit(group: key.group, topic: key.topic, queueId: queueId, offset: progress, connection: nil)
@@ -367,23 +418,6 @@ final class HTTPConsumeService: Sendable {
         }
     }
 
-    private func persist(_ snapshot: (UInt64, [HTTPConsumption])) {
-        writer.withLock { written in
-            guard snapshot.0 > written else { return }
-            do {
-                let sorted = snapshot.1.sorted { ($0.group, $0.topic) < ($1.group, $1.topic) }
-                let bytes = try JSONEncoder().encode(Snapshot(version: 1, states: sorted))
-                try AtomicFile.write([UInt8](bytes), to: path)
-                written = snapshot.0
-            } catch {
-                logger.error("cannot persist HTTP consumption state", metadata: ["error": "\(error)", "path": "\(path)"])
-            }
-        }
-    }
-
-    /// Writes the current state (clean shutdown).
-    func persistNow() {
-        let snapshot = states.withLock { (generation.add(1, ordering: .relaxed).newValue, Array($0.values)) }
-        persist(snapshot)
-    }
+    /// Clean shutdown: syncs the journal and compacts it into the snapshot.
+    func persistNow() { journal.compactNow() }
 }
