@@ -3,6 +3,7 @@
 // remoting send — answered with the offset message id.
 
 import ApusMessage
+import ApusStore
 import NIOCore
 
 /// Why a publish was refused, in transport-neutral terms (the HTTP layer maps it to its error codes).
@@ -26,9 +27,17 @@ extension Broker {
     /// Stores one message (properties in RocketMQ's encoding, TAGS/KEYS/timer keys included) and returns its
     /// message id once it is as durable as the flush policy promises.
     public func publish(topic: String, body: [UInt8], properties: String, bornHost: HostAddress?) async throws(PublishRejection) -> String {
+        let record = try await storeExternal(topic: topic, body: body, properties: properties, sysFlag: 0, bornHost: bornHost)
+        return MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: record.physicalOffset)
+    }
+
+    /// One message through SendService (prepare → append → durable): the appended record.
+    func storeExternal(topic: String, body: [UInt8], properties: String, sysFlag: Int32,
+                       bornHost: HostAddress?) async throws(PublishRejection) -> AppendedRecord {
         let now = currentMillis()
-        let request = SendRequest(topic: topic, defaultTopic: "TBW102", defaultTopicQueueNums: nil, bornTimestamp: now,
-                                  properties: properties, body: ByteBuffer(bytes: body), bornHost: bornHost ?? .zero)
+        let request = SendRequest(topic: topic, defaultTopic: "TBW102", defaultTopicQueueNums: nil, sysFlag: sysFlag,
+                                  bornTimestamp: now, properties: properties, body: ByteBuffer(bytes: body),
+                                  bornHost: bornHost ?? .zero)
         let prepared: PreparedSend
         do {
             prepared = try send.prepare(request, now: now)
@@ -51,6 +60,6 @@ extension Broker {
             send.whenDurable(result) { continuation.resume(returning: $0) }
         }
         guard durable else { throw PublishRejection(kind: .unavailable, reason: "flushing the message to disk timed out") }
-        return MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: record.physicalOffset)
+        return record
     }
 }
