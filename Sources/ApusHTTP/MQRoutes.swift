@@ -48,6 +48,24 @@ public struct MQEndpoint: Sendable {
         router.post("/topics/:topic/messages") { request, context -> Response in
             await endpoint.answer(context) { try await endpoint.publish(request, context) }
         }
+        // TEMPORARY (branch wt-txn): only the transaction cases of GET/DELETE, until the consume/ack routes land and
+        // dispatch trans=pop|commit|rollback to consumeHalf / endTransaction. Drop this block at that merge.
+        router.get("/topics/:topic/messages") { request, context -> Response in
+            await endpoint.answer(context) {
+                let trans = MQQuery(Self.target(request).query)["trans"]
+                guard trans == "pop" else { throw MQError(.notImplemented, "consume is not routed in this branch") }
+                return try await endpoint.consumeHalf(request, context)
+            }
+        }
+        router.delete("/topics/:topic/messages") { request, context -> Response in
+            await endpoint.answer(context) {
+                let trans = MQQuery(Self.target(request).query)["trans"]
+                guard trans == "commit" || trans == "rollback" else {
+                    throw MQError(.notImplemented, "ack is not routed in this branch")
+                }
+                return try await endpoint.endTransaction(request, context, commit: trans == "commit")
+            }
+        }
     }
 
     /// Runs `work` and turns an MQError (or anything else) into the XML error answer.
