@@ -18,6 +18,18 @@ public struct HalfDelivery: Sendable, Equatable {
     public var firstConsumeTime: Int64
     public var nextConsumeTime: Int64
     public var consumedTimes: Int32
+
+    public init(messageId: String, receiptHandle: String, body: [UInt8], properties: String, publishTime: Int64,
+                firstConsumeTime: Int64, nextConsumeTime: Int64, consumedTimes: Int32) {
+        self.messageId = messageId
+        self.receiptHandle = receiptHandle
+        self.body = body
+        self.properties = properties
+        self.publishTime = publishTime
+        self.firstConsumeTime = firstConsumeTime
+        self.nextConsumeTime = nextConsumeTime
+        self.consumedTimes = consumedTimes
+    }
 }
 
 /// Why a commit or rollback by handle failed (per-handle errors of §6.6).
