@@ -133,3 +133,29 @@ def test_handles_refused_once_resolved_or_foreign(apus, names):
         bad.set_trans_check_immunity_time(5)
         tp.publish_message(bad)
     assert e.value.type == "InvalidArgument"
+
+
+def test_http_half_survives_kill9_and_commits_to_a_tcp_consumer(apus, names, spawn_consumer):
+    topic = names.topic()
+    tp = trans_producer(apus, topic, names.group("trans"))
+    with producer(apus.namesrv, names.group("p")) as p:
+        assert p.send_sync(message(topic, "create-topic")).status == 0
+    keep, drop = TopicMessage("http-half-kept", ""), TopicMessage("http-half-dropped", "")
+    for m in (keep, drop):
+        m.set_trans_check_immunity_time(60)
+    kept, dropped = tp.publish_message(keep), tp.publish_message(drop)
+    tp.rollback(dropped.receipt_handle)
+    apus.kill9()
+    apus.restart()
+    consumer = spawn_consumer(apus.namesrv, names.group(), topic, "c1")
+    tp = trans_producer(apus, topic, names.group("trans"))
+    with producer(apus.namesrv, names.group("p")) as p:
+        warm_up(p, topic, [consumer])
+        tp.commit(kept.receipt_handle)  # the publish handle is still valid after the crash
+        with pytest.raises(MQExceptionBase) as e:
+            tp.commit(dropped.receipt_handle)
+        assert e.value.sub_errors[0]["ErrorCode"] == "ReceiptHandleError", "the rollback held across kill -9"
+        wait_for(lambda: consumed(consumer, "http-half-kept"), 30, 0.05, "the half committed after kill -9")
+        assert p.send_sync(message(topic, "control")).status == 0
+        wait_for(lambda: consumed(consumer, "control"), 30, 0.05, "the control message")
+    assert not consumed(consumer, "http-half-dropped")

@@ -183,3 +183,23 @@ def test_halves_and_rollbacks_survive_kill9(apus_factory, names, spawn_consumer)
         assert not consumed(consumer, "tx-rolled-back"), "a rollback before kill -9 holds after it"
     finally:
         tx.close()
+
+
+def test_bad_end_transaction_is_refused_and_the_broker_keeps_serving(apus_factory, names):
+    apus = apus_factory(CONFIG)
+    tx = TxProducer(apus.broker_port, names.group("tx"))
+    try:
+        missing = tx.conn.call(request(37, {"producerGroup": tx.group, "commitOrRollback": "8"}))
+        assert missing is not None and missing.code == 1 and "tranStateTableOffset" in missing.remark
+        unknown = tx.end(("X", 12345, 999_999_999, "U"), TRANSACTION_COMMIT, oneway=False)
+        assert unknown is not None and unknown.code == 1 and "no unresolved half message" in unknown.remark
+        half = tx.prepare(names.topic(), "wrong-group")
+        other = TxProducer(apus.broker_port, names.group("other"))
+        try:
+            refused = other.end(half, TRANSACTION_COMMIT, oneway=False)
+            assert refused is not None and refused.code == 1 and tx.group in refused.remark
+        finally:
+            other.close()
+        assert tx.end(half, TRANSACTION_ROLLBACK, oneway=False).code == 0, "the right group still resolves it"
+    finally:
+        tx.close()
