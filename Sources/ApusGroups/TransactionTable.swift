@@ -161,7 +161,8 @@ public struct TransactionTable: Sendable {
     /// checked here (they wait for `trans=pop`) but are discarded once older than `httpMaxAge`.
     public func due(now: Int64) -> [TransactionAction] {
         var actions: [TransactionAction] = []
-        for half in halves.values.sorted(by: { $0.queueOffset < $1.queueOffset }) where half.nextCheck <= now {
+        // One pass over the unresolved halves; only the due ones are sorted (oldest first).
+        for half in halves.values.filter({ $0.nextCheck <= now }).sorted(by: { $0.queueOffset < $1.queueOffset }) {
             switch half.origin {
             case .remoting:
                 if half.checks >= rules.checkMax {
@@ -188,9 +189,10 @@ public struct TransactionTable: Sendable {
     /// invisible for `httpPopInvisibleMillis`. The caller records each returned half (`recordCheck`) durably.
     public func pop(topic: String, max: Int, now: Int64) -> [HalfMessage] {
         var popped: [HalfMessage] = []
-        for half in halves.values.sorted(by: { $0.queueOffset < $1.queueOffset })
-            where half.origin == .http && half.topic == topic && half.nextCheck <= now
-            && now - half.storeTimestamp < rules.httpMaxAgeMillis {
+        let due = halves.values.filter {
+            $0.origin == .http && $0.topic == topic && $0.nextCheck <= now && now - $0.storeTimestamp < rules.httpMaxAgeMillis
+        }
+        for half in due.sorted(by: { $0.queueOffset < $1.queueOffset }) {
             guard popped.count < max else { break }
             var next = half
             next.checks += 1
