@@ -28,6 +28,7 @@ public final class Broker: Sendable {
     let alerts: AlertService
     let pullHolds: PullHoldService
     let httpConsume: HTTPConsumeService
+    let transactions: TransactionService
     let registrar: NameServerRegistrar
     let storeHost: HostAddress
     let logger: Logger
@@ -81,7 +82,16 @@ public final class Broker: Sendable {
                              settings: settings, bootTimestamp: settings.current.version.timestamp)
         alerts = AlertService(rulesFile: config.alertRulesFile, admin: admin, groups: groups, brokerName: config.brokerName,
                               eventLoopGroup: group, logger: logger)
-        store.setRetentionFloor { schedule.retentionFloor() }
+        let transactions = TransactionService(
+            rules: TransactionRules(timeoutMillis: config.transactionTimeOutMillis,
+                                    checkIntervalMillis: config.transactionCheckIntervalMillis,
+                                    checkMax: config.transactionCheckMax),
+            store: store, schedule: schedule, storeHost: host, logger: logger)
+        self.transactions = transactions
+        store.setRetentionFloor {
+            let floors = [schedule.retentionFloor(), transactions.retentionFloor()].compactMap { $0 }
+            return floors.min()
+        }
         let holds = PullHoldService()
         pullHolds = holds
         let httpConsume = try HTTPConsumeService(
@@ -105,6 +115,8 @@ public final class Broker: Sendable {
         try await server.start()
         self.server.withLock { $0 = server }
         startTimers()
+        transactions.setChecker { [weak self] group, check in self?.sendTransactionCheck(group: group, check) ?? false }
+        transactions.start()
         alerts.start()
         registrar.start()
         logger.info("broker started", metadata: [
@@ -132,6 +144,7 @@ public final class Broker: Sendable {
         httpConsume.wakeAll()
         await alerts.shutdown()
         schedule.shutdown()
+        transactions.shutdown()
         httpConsume.persistNow()
         persistOffsets()
         persistMetadata()
@@ -203,6 +216,29 @@ public final class Broker: Sendable {
                 }
             }
         }
+    }
+
+    /// CHECK_TRANSACTION_STATE (39), one-way, to one live connection of the producer group (spec §2.17): the header
+    /// names the half, the body is its record with the real topic and queue.
+    func sendTransactionCheck(group: String, _ check: TransactionCheck) -> Bool {
+        let candidates = groups.state.withLock { $0.clients.producerConnections(of: group) }
+        guard let connection = candidates.shuffled().lazy.compactMap({ self.connection($0) }).first else { return false }
+        let header = CheckTransactionStateRequestHeader(
+            tranStateTableOffset: check.half.queueOffset, commitLogOffset: check.half.commitLogOffset,
+            msgId: check.uniqueKey, transactionId: check.uniqueKey,
+            offsetMsgId: MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: check.half.commitLogOffset))
+        let m = check.message
+        let record = StoredMessageCodec.encode(
+            MessageToStore(topic: m.topic, queueId: m.queueId, flag: m.flag, body: ByteBuffer(bytes: m.body),
+                           properties: m.properties, sysFlag: m.sysFlag, bornTimestamp: m.bornTimestamp, bornHost: m.bornHost,
+                           storeHost: m.storeHost, reconsumeTimes: m.reconsumeTimes,
+                           preparedTransactionOffset: m.preparedTransactionOffset, tagsCode: 0),
+            queueOffset: m.queueOffset, physicalOffset: m.physicalOffset, storeTimestamp: m.storeTimestamp)
+        var request = RemotingCommand.request(code: .checkTransactionState, header: header)
+        request.body = ByteBuffer(bytes: record)
+        connection.sendOneway(request)
+        logger.debug("sent a transaction check", metadata: ["producerGroup": "\(group)", "checks": "\(check.half.checks)"])
+        return true
     }
 
     func expireClients() {

@@ -33,6 +33,12 @@ public struct BrokerConfig: Sendable {
     public var httpConsumeOrderlyInvisibleTimeSeconds: Int64 = 60
     /// HTTP API long polls held at once (`httpMaxLongPolls`); a consume beyond it is answered at once (short poll).
     public var httpMaxLongPolls = 10_000
+    /// Transactions (RocketMQ keys): first state check of a half message this long after it was stored (unless it
+    /// carries CHECK_IMMUNITY_TIME_IN_SECONDS), then every `transactionCheckInterval`, at most `transactionCheckMax`
+    /// times before it is discarded.
+    public var transactionTimeOutMillis: Int64 = 6_000
+    public var transactionCheckIntervalMillis: Int64 = 60_000
+    public var transactionCheckMax: Int32 = 15
     /// Event-loop threads for client connections (RocketMQ `serverSelectorThreads`); 0 = half the cores, at least 1.
     public var serverSelectorThreads = 0
     public var maxTransferCountOnMessageInMemory = 32
@@ -165,6 +171,21 @@ public struct BrokerConfig: Sendable {
             guard seconds > 0 else { throw ConfigError.invalidValue(key: value.key, value: value.text) }
             config.timerMaxDelaySec = Int64(seconds)
         },
+        "transactionTimeOut": { config, value in
+            let ms = try value.int()
+            guard ms >= 0 else { throw ConfigError.invalidValue(key: value.key, value: value.text) }
+            config.transactionTimeOutMillis = Int64(ms)
+        },
+        "transactionCheckInterval": { config, value in
+            let ms = try value.int()
+            guard ms > 0 else { throw ConfigError.invalidValue(key: value.key, value: value.text) }
+            config.transactionCheckIntervalMillis = Int64(ms)
+        },
+        "transactionCheckMax": { config, value in
+            let times = try value.int()
+            guard times >= 0, times <= Int(Int32.max) else { throw ConfigError.invalidValue(key: value.key, value: value.text) }
+            config.transactionCheckMax = Int32(times)
+        },
         "alertRulesFile": { $0.alertRulesFile = $1.text.isEmpty ? nil : $1.text },
         "aclEnable": { $0.aclEnable = try $1.bool() },
         "aclFile": { $0.aclFile = $1.text.isEmpty ? nil : $1.text },
@@ -196,6 +217,9 @@ public struct BrokerConfig: Sendable {
             ("maxTransferCountOnMessageInMemory", String(maxTransferCountOnMessageInMemory)),
             ("maxTransferBytesOnMessageInMemory", String(maxTransferBytesOnMessageInMemory)),
             ("messageDelayLevel", DelayLevels.format(messageDelayLevels)), ("timerMaxDelaySec", String(timerMaxDelaySec)),
+            ("transactionTimeOut", String(transactionTimeOutMillis)),
+            ("transactionCheckInterval", String(transactionCheckIntervalMillis)),
+            ("transactionCheckMax", String(transactionCheckMax)),
             ("brokerRole", "ASYNC_MASTER"), ("alertRulesFile", alertRulesFile ?? ""),
             ("aclEnable", String(aclEnable)), ("aclFile", aclFile ?? ""), ("accessKey", accessKey ?? ""),
         ]

@@ -17,6 +17,7 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
     private let queueInfo: QueueInfoProcessor
     private let admin: AdminBrokerProcessor
     private let alertState: AlertStateProcessor
+    private let endTransaction: EndTransactionProcessor
 
     init(broker: Broker) {
         self.broker = broker
@@ -30,6 +31,8 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
         sendBack = SendBackProcessor(retry: broker.retry)
         queueInfo = QueueInfoProcessor(store: broker.store)
         alertState = AlertStateProcessor(alerts: broker.alerts)
+        endTransaction = EndTransactionProcessor(transactions: broker.transactions, send: broker.send, logger: broker.logger,
+                                                 limiter: broker.logLimiter)
         admin = AdminBrokerProcessor(admin: broker.admin, logger: broker.logger,
                                      tell: { [weak broker] id, command in broker?.connection(id)?.sendOneway(command) },
                                      call: { [weak broker] id, command, timeout in broker?.connection(id)?.request(command, timeout: timeout) })
@@ -50,6 +53,8 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
             response = clientManage.process(request, on: connection)
         case .lockBatchMQ, .unlockBatchMQ:
             response = queueLock.process(request, on: connection)
+        case .endTransaction:
+            response = endTransaction.process(request, on: connection)
         case .consumerSendMsgBack:
             response = sendBack.process(request, on: connection)
         case .getMaxOffset, .getMinOffset, .searchOffsetByTimestamp, .getEarliestMsgStoretime:

@@ -65,6 +65,9 @@ public struct ClientRegistry: Sendable {
 
     public var producerGroups: [String] { producers.keys.sorted() }
 
+    /// The connections that announced the producer group (transaction checks go to one of them).
+    public func producerConnections(of group: String) -> [ConnectionID] { producers[group].map { $0.sorted() } ?? [] }
+
     /// Every producer group with its connections (GET_ALL_PRODUCER_INFO).
     public var allProducers: [String: [ClientConnectionInfo]] {
         var table: [String: [ClientConnectionInfo]] = [:]

@@ -151,17 +151,23 @@ public struct MQEndpoint: Sendable {
         }
         let publish = try PublishRequest.decode(topic: topic, query: query, body: Array(buffer.readableBytesView),
                                                 maxBodyBytes: publisher.maxMessageSize)
-        if publish.isTransactional {
-            throw MQError(.notImplemented, "transactional (half) messages (__TransCheckT) are not supported yet")
-        }
         let body = Array(publish.body.utf8)
         let bornHost = context.remoteAddress.flatMap { address in
             address.ipAddress.flatMap { HostAddress(ip: $0, port: address.port ?? 0) }
         }
         let messageId: String
+        var receiptHandle: String?
+        let halfStore = publish.isTransactional ? try transactions : nil
         do {
-            messageId = try await publisher.publish(topic: publish.storedTopic, body: body,
-                                                    properties: publish.storedProperties, bornHost: bornHost)
+            if let halfStore, let checkSeconds = publish.transactionCheckSeconds {
+                // A half message (§6.1, §10.6): stored invisibly; the handle commits or rolls it back.
+                (messageId, receiptHandle) = try await halfStore.publishHalf(
+                    topic: publish.storedTopic, body: body, properties: publish.storedProperties, checkSeconds: checkSeconds,
+                    bornHost: bornHost)
+            } else {
+                messageId = try await publisher.publish(topic: publish.storedTopic, body: body,
+                                                        properties: publish.storedProperties, bornHost: bornHost)
+            }
         } catch {
             switch error.kind {
             case .topicNotExist: throw MQError(.topicNotExist, error.reason)
@@ -171,7 +177,7 @@ public struct MQEndpoint: Sendable {
             }
         }
         let md5 = Insecure.MD5.hash(data: body).map { String(format: "%02X", $0) }.joined()
-        return Self.xml(.created, PublishResponse(messageId: messageId, bodyMD5: md5).xml)
+        return Self.xml(.created, PublishResponse(messageId: messageId, bodyMD5: md5, receiptHandle: receiptHandle).xml)
     }
 }
 

@@ -1,17 +1,180 @@
-// MQTransactions: the transactional side of the ApsaraMQ HTTP API (http-api §6.5, §6.6) — ConsumeHalfMessage
-// (`GET …&trans=pop`) and commit/rollback (`DELETE …&trans=commit|rollback`). A placeholder until transactions land:
-// both answer 501 NotImplemented. MQRoutes dispatches to these two functions.
+// MQTransactions: the HTTP API's transaction operations (http-api §6.5, §6.6, §10.6) as MQEndpoint members:
+// ConsumeHalfMessage (`GET …&trans=pop`, long-polled) and commit / rollback (`DELETE …&trans=commit|rollback`), over
+// the broker's one half-message store (the one remoting transactions use) through `MQTransactionStore`.
 
+import ApusBroker
+import ApusMessage
+import Crypto
+import Foundation
+import HTTPTypes
 import Hummingbird
+import NIOCore
+
+/// What the transaction routes need from the broker; Broker is one, tests use fakes.
+public protocol MQTransactionStore: Sendable {
+    func publishHalf(topic: String, body: [UInt8], properties: String, checkSeconds: Int64,
+                     bornHost: HostAddress?) async throws(PublishRejection) -> (messageId: String, receiptHandle: String)
+    func popHalf(topic: String, max: Int) -> [HalfDelivery]
+    /// When the next half of `topic` becomes poppable (epoch ms); nil: none waiting.
+    func nextHalfDue(topic: String) -> Int64?
+    func endTransaction(topic: String, receiptHandle: String, commit: Bool) async throws(TransactionEndError)
+}
+
+extension Broker: MQTransactionStore {}
+
+/// The `<Messages>` answer of a half-message pop (§6.2 shape, §9 fields).
+struct HalfMessagesResponse {
+    var deliveries: [HalfDelivery]
+
+    var xml: String {
+        var xml = XMLWriter(root: "Messages")
+        for d in deliveries {
+            xml.begin("Message")
+            xml.field("MessageId", d.messageId)
+            xml.field("ReceiptHandle", d.receiptHandle)
+            xml.field("MessageBodyMD5", Insecure.MD5.hash(data: d.body).map { String(format: "%02X", $0) }.joined())
+            xml.field("MessageBody", String(decoding: d.body, as: UTF8.self))
+            xml.field("PublishTime", d.publishTime)
+            xml.field("FirstConsumeTime", d.firstConsumeTime)
+            xml.field("NextConsumeTime", d.nextConsumeTime)
+            xml.field("ConsumedTimes", Int64(d.consumedTimes))
+            let pairs = MessagePropertyCodec.decode(d.properties)
+            xml.field("MessageTag", pairs[MessageProperty.tags])
+            xml.field("Properties", MQProperties.encode(pairs.filter { $0.key != MessageProperty.tags }
+                .sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }))
+            xml.end()
+        }
+        return xml.finish()
+    }
+}
+
+/// The `<Errors>` answer of a failed commit / rollback (§6.4 form: one `<Error>` with exactly three children).
+struct HalfHandleErrorsResponse {
+    var code: MQErrorCode
+    var message: String
+    var handle: String
+
+    var xml: String {
+        var xml = XMLWriter(root: "Errors")
+        xml.begin("Error")
+        xml.field("ErrorCode", code.code)
+        xml.field("ErrorMessage", message.isEmpty ? code.code : message)
+        xml.field("ReceiptHandle", handle.isEmpty ? "-" : handle)
+        xml.end()
+        return xml.finish()
+    }
+}
 
 extension MQEndpoint {
-    /// `GET /topics/{topic}/messages?…&trans=pop`.
-    func consumeHalf(_ request: Request, _ context: MQRequestContext) async throws -> Response {
-        throw MQError(.notImplemented, "transactional half messages (trans=pop) are not supported yet")
+    /// The broker's transaction side (Broker conforms; a publisher that does not answers 501).
+    var transactions: any MQTransactionStore {
+        get throws(MQError) {
+            guard let store = publisher as? any MQTransactionStore else {
+                throw MQError(.notImplemented, "transactional messages are not supported by this endpoint")
+            }
+            return store
+        }
     }
 
-    /// `DELETE /topics/{topic}/messages?…&trans=commit|rollback`.
+    /// The longest long poll (§10.2).
+    static let halfMaxWaitSeconds = 30
+
+    /// ConsumeHalfMessage (§6.5): unresolved half messages of the topic whose check time has come, each with a new
+    /// receipt handle, `ConsumedTimes` + 1 and `NextConsumeTime` about 10 s ahead; 404 `MessageNotExist` when none
+    /// came within `waitseconds`.
+    func consumeHalf(_ request: Request, _ context: MQRequestContext) async throws -> Response {
+        let (target, path, rawQuery) = Self.target(request)
+        guard let topic = MQPath.topic(of: path) else { throw MQError(.invalidRequestURL, "no resource at \(path)") }
+        let query = MQQuery(rawQuery)
+        let (ns, group) = try Self.transactionParameters(topic: topic, query: query)
+        let count = try Self.halfIntParameter(query, "numOfMessages", default: 1, range: 1...16)
+        let wait = try Self.halfIntParameter(query, "waitseconds", default: 0, range: 0...Self.halfMaxWaitSeconds)
+        let scopedTopic = MQInstance.scoped(topic, ns: ns)
+        try acl.authorize(method: "GET", target: target, headers: Self.headers(request), remoteIP: Self.remoteIP(context),
+                          needed: .pub, topic: topic, scopedTopic: scopedTopic, group: group,
+                          scopedGroup: MQInstance.scoped(group, ns: ns))
+        let store = try transactions
+        let deadline = Date().addingTimeInterval(TimeInterval(wait))
+        while true {
+            let popped = store.popHalf(topic: scopedTopic, max: count)
+            if !popped.isEmpty { return Self.xml(.ok, HalfMessagesResponse(deliveries: popped).xml) }
+            let now = Date()
+            guard now < deadline else { break }
+            // Halves become poppable only by time (their check time, or a pop's invisibility ending): sleep until the
+            // earliest of those, re-reading at least every second for halves published meanwhile.
+            var pause = min(deadline.timeIntervalSince(now), 1.0)
+            if let due = store.nextHalfDue(topic: scopedTopic) {
+                pause = min(pause, max(0.005, Double(due) / 1000 - now.timeIntervalSince1970))
+            }
+            try await Task.sleep(nanoseconds: UInt64(pause * 1_000_000_000))
+        }
+        throw MQError(.messageNotExist, "no half message of topic \(topic) is due for a check")
+    }
+
+    /// Commit or rollback (§6.6) by the publish handle or a pop handle: 204, or 404 `<Errors>` with the per-handle
+    /// error (`ReceiptHandleError`: invalid, another topic's, already resolved; `MessageNotExist`: expired).
     func endTransaction(_ request: Request, _ context: MQRequestContext, commit: Bool) async throws -> Response {
-        throw MQError(.notImplemented, "transactions (trans=\(commit ? "commit" : "rollback")) are not supported yet")
+        let (target, path, rawQuery) = Self.target(request)
+        guard let topic = MQPath.topic(of: path) else { throw MQError(.invalidRequestURL, "no resource at \(path)") }
+        let query = MQQuery(rawQuery)
+        let (ns, group) = try Self.transactionParameters(topic: topic, query: query)
+        let scopedTopic = MQInstance.scoped(topic, ns: ns)
+        try acl.authorize(method: "DELETE", target: target, headers: Self.headers(request), remoteIP: Self.remoteIP(context),
+                          needed: .pub, topic: topic, scopedTopic: scopedTopic, group: group,
+                          scopedGroup: MQInstance.scoped(group, ns: ns))
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: 64 * 1024)
+        } catch {
+            throw MQError(.invalidArgument, "the request body exceeds 65536 bytes")
+        }
+        let root: XMLElement
+        do {
+            root = try XMLReader.parse(Array(buffer.readableBytesView), maxBytes: 64 * 1024)
+        } catch {
+            throw MQError(.malformedXML, "the request body is not a valid <ReceiptHandles> document: \(error.reason)")
+        }
+        guard root.name == "ReceiptHandles" else {
+            throw MQError(.malformedXML, "the request body's root element is <\(root.name)>, expected <ReceiptHandles>")
+        }
+        let handles = root.children("ReceiptHandle").map(\.text)
+        guard handles.count == 1, let handle = handles.first, !handle.isEmpty else {
+            throw MQError(.invalidArgument, "commit and rollback take exactly one non-empty <ReceiptHandle>, got \(handles.count)")
+        }
+        let store = try transactions
+        do {
+            try await store.endTransaction(topic: scopedTopic, receiptHandle: handle, commit: commit)
+        } catch {
+            let (code, message): (MQErrorCode, String)
+            switch error {
+            case let .invalidHandle(reason): (code, message) = (.receiptHandleError, reason)
+            case let .expired(reason): (code, message) = (.messageNotExist, reason)
+            case let .unavailable(reason): throw MQError(.internalError, reason)
+            }
+            return Self.xml(.notFound, HalfHandleErrorsResponse(code: code, message: message, handle: handle).xml)
+        }
+        var headers = HTTPFields()
+        headers[HTTPField.Name(MQHeaders.version)!] = MQHeaders.versionValue
+        return Response(status: .noContent, headers: headers)
+    }
+
+    /// `ns` (validated) and `consumer` (the producer group, required) of a transaction request.
+    static func transactionParameters(topic: String, query: MQQuery) throws(MQError) -> (ns: String?, group: String) {
+        try PublishRequest.validateName(topic, what: "topic")
+        let ns = query["ns"].flatMap { $0.isEmpty ? nil : $0 }
+        if let ns { try PublishRequest.validateName(ns, what: "instance id (ns)") }
+        guard let group = query["consumer"], !group.isEmpty else {
+            throw MQError(.invalidArgument, "the consumer parameter (the producer group) is required")
+        }
+        try PublishRequest.validateName(group, what: "consumer (group)")
+        return (ns, group)
+    }
+
+    static func halfIntParameter(_ query: MQQuery, _ name: String, default value: Int, range: ClosedRange<Int>) throws(MQError) -> Int {
+        guard let text = query[name], !text.isEmpty else { return value }
+        guard let n = Int(text), range.contains(n) else {
+            throw MQError(.invalidArgument, "\(name) must be \(range.lowerBound)..\(range.upperBound), got \(text)")
+        }
+        return n
     }
 }

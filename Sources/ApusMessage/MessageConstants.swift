@@ -73,6 +73,7 @@ public enum MessageProperty {
     /// Aliyun ONS / C++ client: seconds before the first transaction check of a half message.
     public static let transactionCheckImmunityTime = "__TransCheckT"
     public static let transactionCheckTimes = "TRANSACTION_CHECK_TIMES"
+    /// RocketMQ: seconds before the broker first checks a half message's state (instead of `transactionTimeOut`).
     public static let checkImmunityTimeInSeconds = "CHECK_IMMUNITY_TIME_IN_SECONDS"
 }
 

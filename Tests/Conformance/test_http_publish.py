@@ -109,10 +109,10 @@ def test_any_credentials_without_acl(apus, names):
 def test_publish_errors_are_sdk_exceptions(apus, names):
     prod = http_producer(apus, names.topic())
     msg = TopicMessage("x", "T")
-    msg.set_trans_check_immunity_time(10)
+    msg.set_trans_check_immunity_time(301)  # __TransCheckT is 10..300 s (test_http_transactions.py covers the rest)
     with pytest.raises(MQExceptionBase) as trans:
         prod.publish_message(msg)
-    assert trans.value.type == "NotImplemented"
+    assert trans.value.type == "InvalidArgument"
     bad = TopicMessage("x", "T")
     bad.put_property("__STARTDELIVERTIME", "soon")
     with pytest.raises(MQExceptionBase) as invalid:

@@ -5,6 +5,7 @@
 // order in one queue for orderly consumers of either protocol.
 
 import ApusMessage
+import ApusStore
 import NIOCore
 
 /// Why a publish was refused, in transport-neutral terms (the HTTP layer maps it to its error codes).
@@ -28,9 +29,17 @@ extension Broker {
     /// Stores one message (properties in RocketMQ's encoding, TAGS/KEYS/timer keys included) and returns its
     /// message id once it is as durable as the flush policy promises.
     public func publish(topic: String, body: [UInt8], properties: String, bornHost: HostAddress?) async throws(PublishRejection) -> String {
+        let record = try await storeExternal(topic: topic, body: body, properties: properties, sysFlag: 0, bornHost: bornHost)
+        return MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: record.physicalOffset)
+    }
+
+    /// One message through SendService (prepare → append → durable): the appended record.
+    func storeExternal(topic: String, body: [UInt8], properties: String, sysFlag: Int32,
+                       bornHost: HostAddress?) async throws(PublishRejection) -> AppendedRecord {
         let now = currentMillis()
-        var request = SendRequest(topic: topic, defaultTopic: "TBW102", defaultTopicQueueNums: nil, bornTimestamp: now,
-                                  properties: properties, body: ByteBuffer(bytes: body), bornHost: bornHost ?? .zero)
+        var request = SendRequest(topic: topic, defaultTopic: "TBW102", defaultTopicQueueNums: nil, sysFlag: sysFlag,
+                                  bornTimestamp: now, properties: properties, body: ByteBuffer(bytes: body),
+                                  bornHost: bornHost ?? .zero)
         if let queueId = shardingQueue(topic: topic, properties: properties) { request.queueId = queueId }
         let prepared: PreparedSend
         do {
@@ -54,7 +63,7 @@ extension Broker {
             send.whenDurable(result) { continuation.resume(returning: $0) }
         }
         guard durable else { throw PublishRejection(kind: .unavailable, reason: "flushing the message to disk timed out") }
-        return MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: record.physicalOffset)
+        return record
     }
 
     /// The queue of a sharding key's messages; nil without a key (SendService picks one) or for a topic that cannot

@@ -124,8 +124,16 @@ final class SendService: Sendable {
             guard length <= StoredMessageCodec.maxPropertiesLength else {
                 throw ServiceError(.messageIllegal, "the properties are \(length) bytes; at most \(StoredMessageCodec.maxPropertiesLength)")
             }
-            // A dead letter is stored at once, whatever delay it asked for.
-            if !deadLettered { try scheduleIfDelayed(&messages[i], wait: wait, now: now) }
+            // A prepared transactional message is stored as a half message until it is committed or rolled back;
+            // a dead letter is stored at once, whatever delay it asked for.
+            if !deadLettered, TransactionService.isPrepared(sysFlag: messages[i].sysFlag, properties: messages[i].properties) {
+                guard !request.batch else {
+                    throw ServiceError(.messageIllegal, "a batch cannot carry transactional (prepared) messages")
+                }
+                messages[i] = TransactionService.half(messages[i])
+            } else if !deadLettered {
+                try scheduleIfDelayed(&messages[i], wait: wait, now: now)
+            }
         }
         return PreparedSend(messages: messages, queueId: queueId)
     }

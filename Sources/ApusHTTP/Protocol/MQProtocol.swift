@@ -255,6 +255,11 @@ public struct PublishRequest: Sendable, Equatable {
     /// A transactional half message (`__TransCheckT`).
     public var isTransactional: Bool { properties.contains { $0.key == MQProperties.transCheckImmunity } }
 
+    /// `__TransCheckT` in seconds (validated 10...300 by `decode`); nil: not transactional.
+    public var transactionCheckSeconds: Int64? {
+        properties.first { $0.key == MQProperties.transCheckImmunity }.flatMap { Int64($0.value) }
+    }
+
     /// The topic as stored: scoped by the instance.
     public var storedTopic: String { MQInstance.scoped(topic, ns: instance) }
 
