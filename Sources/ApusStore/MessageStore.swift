@@ -300,13 +300,13 @@ public final class MessageStore: Sendable {
     private func notifyArrivals(_ messages: [MessageToStore], _ records: [AppendedRecord],
                                 _ listener: @Sendable (String, Int32, Int64) -> Void) {
         // Once per (topic, queueId): at its last record in this put (linear in the put's size, not quadratic).
-        var notified: [QueueKey] = []
+        var notified: [(key: QueueKey, maxOffset: Int64)] = []
         for i in records.indices.reversed() where Self.entersConsumeQueue(messages[i].sysFlag) {
             let key = QueueKey(topic: messages[i].topic, queueId: messages[i].queueId)
-            guard !notified.contains(key) else { continue }
-            notified.append(key)
-            listener(key.topic, key.queueId, records[i].queueOffset + 1)
+            guard !notified.contains(where: { $0.key == key }) else { continue }
+            notified.append((key, records[i].queueOffset + 1))
         }
+        for (key, maxOffset) in notified.reversed() { listener(key.topic, key.queueId, maxOffset) }
     }
 
     /// A record's consume queue (nil: it enters none) and its offset there.
