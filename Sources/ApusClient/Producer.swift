@@ -91,7 +91,8 @@ public final class Producer: Sendable {
         let properties = MessagePropertyCodec.encode(pairs)
         let header = SendMessageRequestHeader(producerGroup: group, topic: message.topic, queueId: queueId,
                                               bornTimestamp: currentMillis(), properties: properties)
-        let request = RemotingCommand.request(code: .sendMessageV2, header: header, body: message.body)
+        var request = RemotingCommand.request(code: .sendMessageV2, header: header, body: message.body)
+        request.serializeType = .rocketmq
         return flush ? connection.request(request, timeout: timeout) : connection.requestNoFlush(request, timeout: timeout)
     }
 
@@ -121,8 +122,9 @@ extension Producer {
         let header = SendMessageRequestHeader(producerGroup: group, topic: messages.first?.topic ?? "", queueId: target.queueId,
                                               bornTimestamp: currentMillis(),
                                               properties: MessagePropertyCodec.encode([(MessageProperty.wait, "true")]), batch: true)
-        let request = RemotingCommand.request(code: .sendBatchMessage, header: header,
+        var request = RemotingCommand.request(code: .sendBatchMessage, header: header,
                                               body: ByteBuffer(bytes: MessageBatchCodec.encode(elements)))
+        request.serializeType = .rocketmq
         let future = flush ? connection.request(request, timeout: timeout) : connection.requestNoFlush(request, timeout: timeout)
         return future.flatMapThrowing { response in
             guard response.code == ResponseCode.success.rawValue else {

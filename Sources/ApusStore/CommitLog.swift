@@ -1,5 +1,5 @@
 // CommitLog: the one log of all topics under <root>/commitlog (its segments are a MappedFileQueue), its published
-// read/dispatch/flush positions, segment prefaulting and retention.
+// read/dispatch/flush positions, next-segment preparation and retention.
 import ApusMessage
 import Synchronization
 #if canImport(Glibc)
@@ -12,7 +12,8 @@ import Glibc
 /// leave 8 bytes free at the end of a segment, a filler record `TOTALSIZE = bytes left in segment (i32) |
 /// MAGICCODE 0xCBD43194 (i32)` is written and the log continues at the next segment. Unwritten space is zero.
 ///
-/// Appends (by MessageStore, under its append lock) publish three positions, in this order per record:
+/// Appends (by MessageStore, under its append lock) encode a put's records into a scratch buffer and write them with
+/// one pwrite(2) per segment touched; then they publish three positions, in this order per record:
 /// `committedPosition` (record bytes complete, readable), then consume-queue/index entries are written, then
 /// `dispatchedPosition`. The flush thread moves `flushedPosition`.
 final class CommitLog: Sendable {
@@ -23,9 +24,10 @@ final class CommitLog: Sendable {
     let dispatchedPosition = Atomic<Int64>(0)
     let flushedPosition = Atomic<Int64>(0)
     private let flushLock = Mutex<Void>(())
-    /// The next segment, created and pre-faulted ahead of the appender by the flush thread.
+    /// The next segment, created ahead of the appender by the flush thread.
     private let preparedSegment = Mutex<MappedFile?>(nil)
-    /// How far ahead of the write position pages are faulted in, so appends never wait for the kernel to zero pages.
+    /// How close to a segment's end the appender gets before the flush thread creates the next one; also the hot
+    /// window `releaseCold` keeps mapped behind the appender.
     let prefaultWindow: Int
 
     init(directory: String, segmentSize: Int) throws {
@@ -80,26 +82,18 @@ final class CommitLog: Sendable {
         return nil
     }
 
-    /// Flush thread: faults in the pages of [from, from + prefaultWindow) with MADV_POPULATE_WRITE (content untouched,
-    /// safe beside the appender). When the window reaches past the current segment, the next segment is created now
-    /// and only the part of it inside the window is faulted in. Returns the end of the window.
+    /// Flush thread: when [from, from + prefaultWindow) reaches past the current segment, creates the next segment
+    /// now, so the appender's roll does not wait for open/ftruncate/mmap. Pages are not faulted in: appends write with
+    /// pwrite(2) (see MessageStore.putMessages), and faulting fresh file pages would only make the kernel zero them.
+    /// Returns the end of the window.
     func prefault(from: Int64) -> Int64 {
         guard let segment = segment(for: from) else { return from }
         let end = from + Int64(prefaultWindow)
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = Int(from - segment.startOffset) / page * page
-        let stop = Int(Swift.min(end, segment.endOffset) - segment.startOffset)
-        if stop > start { _ = madvise(segment.base + start, stop - start, 23 /* MADV_POPULATE_WRITE */) }
         if end > segment.endOffset && self.segment(for: segment.endOffset) == nil {
             let next = segment.endOffset
-            var prepared = preparedSegment.withLock { $0?.startOffset == next ? $0 : nil }
-            if prepared == nil, let file = try? MappedFileQueue.openFile(in: directory, startingAt: next, size: segmentSize) {
+            let prepared = preparedSegment.withLock { $0?.startOffset == next }
+            if !prepared, let file = try? MappedFileQueue.openFile(in: directory, startingAt: next, size: segmentSize) {
                 preparedSegment.withLock { $0 = file }
-                prepared = file
-            }
-            if let file = prepared {
-                let length = Swift.min(Int(end - next), file.size)
-                _ = madvise(file.base, length, 23)
             }
         }
         return end

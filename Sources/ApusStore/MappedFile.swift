@@ -55,6 +55,23 @@ final class MappedFile: @unchecked Sendable {
 
     var endOffset: Int64 { startOffset + Int64(size) }
 
+    /// Writes `bytes` at `offset` (relative to the file start) with pwrite(2), retrying short writes; false on an error
+    /// (e.g. ENOSPC), which a store through the mapping would have turned into SIGBUS. The mapping sees the bytes at
+    /// once (one page cache). Whole pages written this way are copied, not first zero-filled as a first store through
+    /// the mapping makes the kernel do.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            done += n
+        }
+        return true
+    }
+
     /// Writes dirty pages of `range` (relative to the file start) to disk.
     @discardableResult
     func flush(_ range: Range<Int>) -> Bool {

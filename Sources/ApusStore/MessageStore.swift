@@ -31,6 +31,8 @@ public final class MessageStore: Sendable {
     let abortPath: String
     private let queueTable = Mutex<[QueueKey: ConsumeQueue]>([:])
     private let appendState: Mutex<AppendState>
+    /// Where a put's records are encoded before their pwrite; used only under `appendState`'s lock.
+    private let scratch = ScratchBuffer()
     /// Held in a struct: a Mutex whose value is itself a function type re-abstracts it on every `withLock`, stacking thunks.
     private struct ArrivalListenerSlot {
         var listener: (@Sendable (String, Int32, Int64) -> Void)?
@@ -277,31 +279,9 @@ public final class MessageStore: Sendable {
             guard !state.closed else { return .serviceNotAvailable("message store is shut down") }
             let now = currentMillis()
             do {
-                for m in messages {
-                    let length = StoredMessageCodec.recordLength(bodyLength: m.body.readableBytes, topicLength: m.topic.utf8.count,
-                                                                 propertiesLength: m.properties.utf8.count)
-                    var position = state.position
-                    if state.segment == nil || Int(position - state.segment!.startOffset) + length + 8 > segmentSize {
-                        if let segment = state.segment {
-                            let relative = Int(position - segment.startOffset)
-                            segment.store(Int32(segmentSize - relative), at: relative)
-                            segment.store(StoredMessageCodec.blankMagicCode, at: relative + 4)
-                            position = segment.endOffset
-                        }
-                        state.segment = try commitLog.createSegment(start: position)
-                        state.position = position
-                    }
-                    let segment = state.segment!
-                    let queue = Self.entersConsumeQueue(m.sysFlag) ? try consumeQueue(topic: m.topic, queueId: m.queueId) : nil
-                    let queueOffset = queue?.maxOffset ?? 0
-                    _ = StoredMessageCodec.encode(m, queueOffset: queueOffset, physicalOffset: position, storeTimestamp: now,
-                                                  into: segment.base + Int(position - segment.startOffset))
-                    state.position = position + Int64(length)
-                    commitLog.committedPosition.store(state.position, ordering: .releasing)
-                    try queue?.put(index: queueOffset, .init(physicalOffset: position, size: Int32(length), tagsCode: m.tagsCode))
-                    try index.put(topic: m.topic, properties: m.properties, physicalOffset: position, storeTimestamp: now)
-                    commitLog.dispatchedPosition.store(state.position, ordering: .releasing)
-                    records.append(AppendedRecord(queueOffset: queueOffset, physicalOffset: position, size: Int32(length), storeTimestamp: now))
+                var next = 0
+                while next < messages.count {
+                    try appendRun(messages, from: &next, now: now, state: &state, records: &records)
                 }
             } catch {
                 logger.error("append failed", metadata: ["error": "\(error)"])
@@ -319,14 +299,91 @@ public final class MessageStore: Sendable {
 
     private func notifyArrivals(_ messages: [MessageToStore], _ records: [AppendedRecord],
                                 _ listener: @Sendable (String, Int32, Int64) -> Void) {
-        for i in records.indices where Self.entersConsumeQueue(messages[i].sysFlag) {
-            let m = messages[i]
-            // Once per (topic, queueId): at its last record in this put.
-            let later = (i + 1..<records.count).contains {
-                messages[$0].queueId == m.queueId && messages[$0].topic == m.topic && Self.entersConsumeQueue(messages[$0].sysFlag)
-            }
-            if !later { listener(m.topic, m.queueId, records[i].queueOffset + 1) }
+        // Once per (topic, queueId): at its last record in this put (linear in the put's size, not quadratic).
+        var notified: [(key: QueueKey, maxOffset: Int64)] = []
+        for i in records.indices.reversed() where Self.entersConsumeQueue(messages[i].sysFlag) {
+            let key = QueueKey(topic: messages[i].topic, queueId: messages[i].queueId)
+            guard !notified.contains(where: { $0.key == key }) else { continue }
+            notified.append((key, records[i].queueOffset + 1))
         }
+        for (key, maxOffset) in notified.reversed() { listener(key.topic, key.queueId, maxOffset) }
+    }
+
+    /// A record's consume queue (nil: it enters none) and its offset there.
+    private struct Placement {
+        var queue: ConsumeQueue?
+        var offset: Int64
+    }
+
+    /// Appends the run of `messages` from `next` that fits in the current segment (rolling to a new one first if
+    /// not even one record fits): encodes them into the scratch buffer, writes them with one pwrite, then publishes
+    /// each record's positions and consume-queue and index entries in log order. Advances `next` past the run.
+    private func appendRun(_ messages: [MessageToStore], from next: inout Int, now: Int64, state: inout AppendState,
+                           records: inout [AppendedRecord]) throws {
+        let segmentSize = config.mappedFileSizeCommitLog
+        func length(_ m: MessageToStore) -> Int {
+            StoredMessageCodec.recordLength(bodyLength: m.body.readableBytes, topicLength: m.topic.utf8.count,
+                                            propertiesLength: m.properties.utf8.count)
+        }
+        if state.segment == nil || Int(state.position - state.segment!.startOffset) + length(messages[next]) + 8 > segmentSize {
+            if let segment = state.segment {
+                let relative = Int(state.position - segment.startOffset)
+                var filler = (Int32(segmentSize - relative).bigEndian, StoredMessageCodec.blankMagicCode.bigEndian)
+                guard withUnsafeBytes(of: &filler, { segment.write($0, at: relative) }) else {
+                    throw StoreError.errno("pwrite", segment.path)
+                }
+                state.position = segment.endOffset
+            }
+            state.segment = try commitLog.createSegment(start: state.position)
+        }
+        let segment = state.segment!
+        let runStart = state.position
+        var room = segmentSize - Int(runStart - segment.startOffset) - 8
+        var end = next, bytes = 0
+        while end < messages.count {
+            let n = length(messages[end])
+            guard n <= room else { break }
+            room -= n
+            bytes += n
+            end += 1
+        }
+        // Queue offsets first: messages of one queue in this run take consecutive offsets.
+        var queues: [Placement] = []
+        var placed: [Placement] = []
+        placed.reserveCapacity(end - next)
+        for m in messages[next..<end] {
+            guard Self.entersConsumeQueue(m.sysFlag) else { placed.append(Placement(queue: nil, offset: 0)); continue }
+            let queue = try consumeQueue(topic: m.topic, queueId: m.queueId)
+            if let k = queues.firstIndex(where: { $0.queue === queue }) {
+                placed.append(queues[k])
+                queues[k].offset += 1
+            } else {
+                placed.append(Placement(queue: queue, offset: queue.maxOffset))
+                queues.append(Placement(queue: queue, offset: queue.maxOffset + 1))
+            }
+        }
+        let scratch = self.scratch.reserve(bytes)
+        var position = runStart
+        for (k, m) in messages[next..<end].enumerated() {
+            let written = StoredMessageCodec.encode(m, queueOffset: placed[k].offset, physicalOffset: position, storeTimestamp: now,
+                                                    into: scratch + Int(position - runStart))
+            position += Int64(written)
+        }
+        guard segment.write(UnsafeRawBufferPointer(start: scratch, count: bytes), at: Int(runStart - segment.startOffset)) else {
+            throw StoreError.errno("pwrite", segment.path)
+        }
+        position = runStart
+        for (k, m) in messages[next..<end].enumerated() {
+            let size = length(m)
+            commitLog.committedPosition.store(position + Int64(size), ordering: .releasing)
+            try placed[k].queue?.put(index: placed[k].offset, .init(physicalOffset: position, size: Int32(size), tagsCode: m.tagsCode))
+            try index.put(topic: m.topic, properties: m.properties, physicalOffset: position, storeTimestamp: now)
+            commitLog.dispatchedPosition.store(position + Int64(size), ordering: .releasing)
+            records.append(AppendedRecord(queueOffset: placed[k].offset, physicalOffset: position, size: Int32(size), storeTimestamp: now))
+            position += Int64(size)
+            state.position = position
+        }
+        next = end
     }
 
     /// `floor` returns the lowest commit-log offset that must survive retention (nil: none), e.g. the oldest
@@ -495,4 +552,24 @@ public final class MessageStore: Sendable {
         syncDirectory(config.rootDir)
         logger.info("store shut down", metadata: ["logEnd": "\(commitLogMaxOffset)"])
     }
+}
+
+/// A growable raw buffer reused by every put (no allocation, and no fresh zeroed pages, per append).
+final class ScratchBuffer: @unchecked Sendable {
+    private var base: UnsafeMutableRawPointer?
+    private var capacity = 0
+    /// Kept between puts up to this size; a larger put's buffer is released after it.
+    static let retained = 4 << 20
+
+    /// At least `count` writable bytes (contents undefined).
+    func reserve(_ count: Int) -> UnsafeMutableRawPointer {
+        if count > capacity || (capacity > Self.retained && count <= Self.retained) {
+            base?.deallocate()
+            capacity = Swift.max(count, 64 << 10)
+            base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        }
+        return base!
+    }
+
+    deinit { base?.deallocate() }
 }

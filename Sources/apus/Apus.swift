@@ -17,7 +17,7 @@ struct Apus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apus",
         abstract: "A RocketMQ-compatible message broker.",
-        subcommands: [Serve.self, NameServerCommand.self, BrokerCommand.self, Bench.self, Admin.self],
+        subcommands: [Serve.self, NameServerCommand.self, BrokerCommand.self, Bench.self, BenchParts.self, Admin.self],
         defaultSubcommand: Serve.self)
 }
 

@@ -1,0 +1,121 @@
+// apus bench-parts: the produce path's hot components timed alone, in-process and single-threaded, so a change can
+// be judged without a broker, a client or the other core's noise: frame decode (JSON and binary headers), typed send
+// header, property rewrite, record encode with body CRC, the CRC alone, store append (one and 32 per put), and the
+// send response encode. Prints ns per operation, the median of --repeats timed rounds.
+
+import ApusMessage
+import ApusRemoting
+import ApusStore
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+
+struct BenchParts: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-parts",
+        abstract: "Time the produce path's components alone (ns per operation, median of rounds).")
+
+    @Option(help: "Message body size in bytes.")
+    var size = 1024
+    @Option(help: "Operations per timed round.")
+    var operations = 100_000
+    @Option(help: "Timed rounds; the median is printed.")
+    var repeats = 7
+    @Option(help: "Only the parts whose name contains this text.")
+    var filter: String?
+
+    func run() throws {
+        let body = ByteBuffer(bytes: (0..<size).map { UInt8(ascii: "a") + UInt8($0 % 26) })
+        let properties = MessagePropertyCodec.encode([(MessageProperty.uniqueKey, "7F0000010000185F9A2C1B3E00000001"),
+                                                      (MessageProperty.wait, "true"), (MessageProperty.tags, "TagA")])
+        let header = SendMessageRequestHeader(producerGroup: "bench_producer", topic: "bench_topic", queueId: 3,
+                                              bornTimestamp: 1_764_000_000_000, properties: properties)
+        func frame(_ type: SerializeType) -> ByteBuffer {
+            var request = RemotingCommand.request(code: .sendMessageV2, header: header, body: body)
+            request.serializeType = type
+            request.opaque = 42
+            var out = ByteBuffer()
+            try! RemotingCommandEncoder().encode(data: request, out: &out)
+            return out
+        }
+        let jsonFrame = frame(.json), binaryFrame = frame(.rocketmq)
+        let decodedJSON = try decodeOne(jsonFrame)
+        let message = MessageToStore(topic: "bench_topic", queueId: 3, body: body, properties: properties,
+                                     bornTimestamp: 1_764_000_000_000, bornHost: .zero, storeHost: .zero,
+                                     reconsumeTimes: 0, preparedTransactionOffset: 0, tagsCode: 0)
+        let recordLength = StoredMessageCodec.recordLength(bodyLength: size, topicLength: 11, propertiesLength: properties.utf8.count)
+        let record = UnsafeMutableRawPointer.allocate(byteCount: recordLength, alignment: 8)
+        defer { record.deallocate() }
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("apus-bench-parts-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var config = StoreConfig(rootDir: dir)
+        config.mappedFileSizeCommitLog = 1 << 30
+        let store = try MessageStore(config: config, logger: Logger(label: "apus.bench-parts"))
+        store.start()  // the flush thread prefaults pages ahead of the appender, as in the broker
+        defer { store.shutdown() }
+        // Distinct unique keys, as real sends have (the index hashes each).
+        let distinct = (0..<4096).map { i in
+            MessageToStore(topic: "bench_topic", queueId: Int32(i % 8), body: body,
+                           properties: MessagePropertyCodec.encode([(MessageProperty.uniqueKey, "7F0000010000185F9A2C1B3E\(String(i, radix: 16))"),
+                                                                    (MessageProperty.tags, "TagA"), (MessageProperty.cluster, "DefaultCluster")]),
+                           bornTimestamp: 1_764_000_000_000, bornHost: .zero, storeHost: .zero,
+                           reconsumeTimes: 0, preparedTransactionOffset: 0, tagsCode: 0)
+        }
+        var next = 0
+        func batch(_ n: Int) -> [MessageToStore] {
+            defer { next = (next + n) % (distinct.count - 32) }
+            return Array(distinct[next..<next + n])
+        }
+
+        var sink = 0
+        let parts: [(String, () throws -> Void)] = [
+            ("decode send frame, JSON header", { sink &+= try decodeOne(jsonFrame).extFields.count }),
+            ("decode send frame, binary header", { sink &+= try decodeOne(binaryFrame).extFields.count }),
+            ("typed send header from ext fields", { sink &+= Int(try SendMessageRequestHeader(request: decodedJSON).queueId) }),
+            ("property rewrite (drop WAIT, add CLUSTER)", {
+                var p = properties
+                MessagePropertyCodec.remove(MessageProperty.wait, from: &p)
+                MessagePropertyCodec.append(MessageProperty.cluster, "DefaultCluster", to: &p)
+                sink &+= p.utf8.count
+            }),
+            ("body CRC32 (\(size) B)", { sink &+= Int(body.withUnsafeReadableBytes { CRC32.checksum($0) }) }),
+            ("record encode incl. CRC", {
+                sink &+= StoredMessageCodec.encode(message, queueOffset: 1, physicalOffset: 2, storeTimestamp: 3, into: record)
+            }),
+            ("store append, 1 per put", { sink &+= store.putMessages(batch(1)).records.count }),
+            ("store append, 32 per put (per message)", { sink &+= store.putMessages(batch(32)).records.count }),
+            ("send response encode, JSON", {
+                var out = ByteBuffer()
+                let response = RemotingCommand.response(to: decodedJSON, code: .success, header: SendMessageResponseHeader(
+                    msgId: MessageId.offsetMessageId(storeHost: .zero, commitLogOffset: Int64(sink)), queueId: 3, queueOffset: 9))
+                try RemotingCommandEncoder().encode(data: response, out: &out)
+                sink &+= out.readableBytes
+            }),
+        ]
+        print("bench-parts: body \(size) B, \(operations) operations per round, median of \(repeats) rounds")
+        for (name, part) in parts where filter.map({ name.contains($0) }) ?? true {
+            let perCall = name.contains("32 per put") ? 32 : 1
+            let calls = name.hasPrefix("store append") ? min(operations / perCall, 20_000 / perCall) : operations
+            var rounds: [Double] = []
+            for _ in 0..<repeats {
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<calls { try part() }
+                let elapsed = DispatchTime.now().uptimeNanoseconds - start
+                rounds.append(Double(elapsed) / Double(calls * perCall))
+            }
+            rounds.sort()
+            print(String(format: "  %-44@ %8.1f ns/op  (min %.1f, max %.1f)", name as NSString, rounds[rounds.count / 2],
+                         rounds.first!, rounds.last!))
+        }
+        if sink == 42 { print("") }  // keeps the work observable
+    }
+
+    private func decodeOne(_ frame: ByteBuffer) throws -> RemotingCommand {
+        var buffer = frame
+        var decoder = RemotingCommandDecoder()
+        guard let command = try decoder.decode(buffer: &buffer) else { throw ValidationError("incomplete frame") }
+        return command
+    }
+}
