@@ -34,11 +34,19 @@ final class RequestIDs: Sendable {
 struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
     static var headerName: HTTPField.Name { HTTPField.Name("x-mq-request-id")! }
     let ids: RequestIDs
+    /// The `HostId` of the XML error answering a request no route serves.
+    var hostId = "apus"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let id = ids.next()
         do {
             var response = try await RequestIDStorage.$current.withValue(id) { try await next(request, context) }
+            response.headers[Self.headerName] = id
+            return response
+        } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
+            // No route: the spec's XML error rather than the framework's empty 404.
+            var response = MQEndpoint.error(MQError(.invalidRequestURL, "no resource at \(request.method) \(request.uri.path)"),
+                                            requestId: id, hostId: hostId)
             response.headers[Self.headerName] = id
             return response
         } catch let error as any HTTPResponseError {
@@ -76,7 +84,7 @@ public struct HTTPServer: Service {
     /// The routes, for the server and for in-process tests.
     public static func router(collector: MetricsCollector, mq: MQEndpoint? = nil) -> Router<MQRequestContext> {
         let router = Router(context: MQRequestContext.self)
-        router.add(middleware: RequestIDMiddleware<MQRequestContext>(ids: RequestIDs()))
+        router.add(middleware: RequestIDMiddleware<MQRequestContext>(ids: RequestIDs(), hostId: mq?.hostId ?? "apus"))
         router.get("/metrics") { _, _ -> Response in
             let text = collector.scrape()
             return Response(status: .ok,
@@ -91,6 +99,9 @@ public struct HTTPServer: Service {
         let onRunning = self.onRunning
         let logger = self.logger
         return Application(router: Self.router(collector: collector, mq: mq),
+                           // Idle keep-alive connections (slow or half-closed clients) are closed after 90 s, longer
+                           // than the longest long poll (30 s).
+                           server: .http1(configuration: .init(idleTimeout: .seconds(90))),
                            configuration: .init(address: .hostname(host, port: port), serverName: "apus"),
                            onServerRunning: { channel in
                                let bound = channel.localAddress?.port ?? 0

@@ -108,7 +108,9 @@ private func samples(_ text: String) -> [String: Double] {
             return response.headers[RequestIDMiddleware<BasicRequestContext>.headerName]
         }
         let second = try await client.execute(uri: "/missing", method: .get) { response in
-            #expect(response.status == .notFound)
+            // No route: the spec's XML error, not an empty framework 404.
+            #expect(response.status == .badRequest)
+            #expect((try? XMLReader.parse(String(buffer: response.body)))?.child("Code")?.text == "InvalidRequestURL")
             return response.headers[RequestIDMiddleware<BasicRequestContext>.headerName]
         }
         #expect(first != nil && second != nil)

@@ -575,6 +575,8 @@ def test_bad_consume_and_ack_input_is_refused_and_server_keeps_serving(apus_fact
          "InvalidArgument"),
         ("DELETE", f"{path}?consumer={group}&trans=order", b"<ReceiptHandles><ReceiptHandle>x</ReceiptHandle>"
          b"</ReceiptHandles>", 400, "InvalidArgument"),
+        ("GET", "/no/such/resource", None, 400, "InvalidRequestURL"),
+        ("PUT", path, b"<Message/>", 400, "InvalidRequestURL"),
     ]
     for method, target, body, status, code in cases:
         assert raw(server, method, target, body) == (status, code), f"{method} {target}"
