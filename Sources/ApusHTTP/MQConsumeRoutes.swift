@@ -5,7 +5,6 @@
 
 import ApusBroker
 import ApusGroups
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -94,7 +93,7 @@ extension MQEndpoint {
         guard !messages.isEmpty else { throw MQError(.messageNotExist, "Message not exist.") }
         let xml = ConsumedMessageXML.document(messages.map { m in
             ConsumedMessageXML(messageId: m.messageId, receiptHandle: m.receiptHandle,
-                               bodyMD5: Insecure.MD5.hash(data: m.body).map { String(format: "%02X", $0) }.joined(),
+                               bodyMD5: MQDigest.md5Hex(m.body),
                                body: String(decoding: m.body, as: UTF8.self), publishTime: m.publishTime,
                                firstConsumeTime: m.firstConsumeTime, nextConsumeTime: m.nextConsumeTime,
                                consumedTimes: m.consumedTimes, tag: m.tag,

@@ -6,7 +6,6 @@
 import ApusBroker
 import ApusMessage
 import ApusRemoting
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -176,7 +175,7 @@ public struct MQEndpoint: Sendable {
             case .unavailable: throw MQError(.internalError, error.reason)
             }
         }
-        let md5 = Insecure.MD5.hash(data: body).map { String(format: "%02X", $0) }.joined()
+        let md5 = MQDigest.md5Hex(body)
         return Self.xml(.created, PublishResponse(messageId: messageId, bodyMD5: md5, receiptHandle: receiptHandle).xml)
     }
 }

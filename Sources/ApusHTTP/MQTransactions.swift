@@ -4,7 +4,6 @@
 
 import ApusBroker
 import ApusMessage
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -32,7 +31,7 @@ struct HalfMessagesResponse {
             xml.begin("Message")
             xml.field("MessageId", d.messageId)
             xml.field("ReceiptHandle", d.receiptHandle)
-            xml.field("MessageBodyMD5", Insecure.MD5.hash(data: d.body).map { String(format: "%02X", $0) }.joined())
+            xml.field("MessageBodyMD5", MQDigest.md5Hex(d.body))
             xml.field("MessageBody", String(decoding: d.body, as: UTF8.self))
             xml.field("PublishTime", d.publishTime)
             xml.field("FirstConsumeTime", d.firstConsumeTime)

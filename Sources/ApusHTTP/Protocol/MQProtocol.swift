@@ -3,6 +3,7 @@
 // headers. Pure: no IO, no broker; the routes in HTTPServer apply them.
 
 import ApusMessage
+import Crypto
 
 /// An error code with its HTTP status (§8.2).
 public struct MQErrorCode: Sendable, Equatable, Hashable {
@@ -290,5 +291,19 @@ public struct PublishResponse: Sendable, Equatable {
         xml.field("MessageBodyMD5", bodyMD5)
         xml.field("ReceiptHandle", receiptHandle)
         return xml.finish()
+    }
+}
+
+/// `MessageBodyMD5`: the body's MD5 as 32 uppercase hex digits.
+enum MQDigest {
+    static func md5Hex(_ body: [UInt8]) -> String {
+        let digits: StaticString = "0123456789ABCDEF"
+        var out = [UInt8]()
+        out.reserveCapacity(32)
+        for byte in Insecure.MD5.hash(data: body) {
+            out.append(digits.utf8Start[Int(byte >> 4)])
+            out.append(digits.utf8Start[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

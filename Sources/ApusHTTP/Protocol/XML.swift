@@ -101,36 +101,44 @@ public struct XMLParseError: Error, Equatable, CustomStringConvertible {
 public struct XMLReader {
     public static func parse(_ bytes: [UInt8], maxBytes: Int) throws(XMLParseError) -> XMLElement {
         guard bytes.count <= maxBytes else { throw XMLParseError(reason: "the body is \(bytes.count) bytes; at most \(maxBytes)") }
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw XMLParseError(reason: "the body is not UTF-8") }
-        return try parse(text)
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw XMLParseError(reason: "the body is not UTF-8") }
+        return try parseValidated(bytes)
     }
 
     public static func parse(_ text: String) throws(XMLParseError) -> XMLElement {
-        var reader = XMLReader(Array(text.unicodeScalars))
+        try parseValidated(Array(text.utf8))
+    }
+
+    /// Works on the UTF-8 bytes (already valid UTF-8): markup is ASCII, so text runs are copied as byte ranges and
+    /// decoded once per element, not a scalar at a time.
+    private static func parseValidated(_ bytes: [UInt8]) throws(XMLParseError) -> XMLElement {
+        var reader = XMLReader(bytes)
         reader.skipProlog()
         guard reader.peek("<") else { throw XMLParseError(reason: "no root element") }
         let root = try reader.element(depth: 0)
         reader.skipMisc()
-        guard reader.at == reader.chars.count else { throw XMLParseError(reason: "content after the root element") }
+        guard reader.at == reader.bytes.count else { throw XMLParseError(reason: "content after the root element") }
         return root
     }
 
-    private let chars: [Unicode.Scalar]
+    private let bytes: [UInt8]
     private var at = 0
 
-    private init(_ chars: [Unicode.Scalar]) { self.chars = chars }
+    private init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    private func peek(_ s: String) -> Bool {
-        var i = at
-        for c in s.unicodeScalars {
-            guard i < chars.count, chars[i] == c else { return false }
-            i += 1
-        }
+    private func peek(_ s: StaticString) -> Bool {
+        let n = s.utf8CodeUnitCount
+        guard at + n <= bytes.count else { return false }
+        for i in 0..<n where bytes[at + i] != s.utf8Start[i] { return false }
         return true
     }
 
+    private static func isSpace(_ b: UInt8) -> Bool {
+        b == UInt8(ascii: " ") || b == UInt8(ascii: "\n") || b == UInt8(ascii: "\r") || b == UInt8(ascii: "\t")
+    }
+
     private mutating func skipSpace() {
-        while at < chars.count, chars[at] == " " || chars[at] == "\n" || chars[at] == "\r" || chars[at] == "\t" { at += 1 }
+        while at < bytes.count, Self.isSpace(bytes[at]) { at += 1 }
     }
 
     /// Skips whitespace, comments and processing instructions.
@@ -142,22 +150,39 @@ public struct XMLReader {
     }
 
     private mutating func skipProlog() {
-        if at < chars.count, chars[at] == "\u{FEFF}" { at += 1 }
+        if peek("\u{FEFF}") { at += 3 }
         skipMisc()
     }
 
-    private mutating func skip(past end: String) {
-        while at < chars.count, !peek(end) { at += 1 }
-        at = min(chars.count, at + end.unicodeScalars.count)
+    private mutating func skip(past end: StaticString) {
+        while at < bytes.count, !peek(end) { at += 1 }
+        at = min(bytes.count, at + end.utf8CodeUnitCount)
+    }
+
+    private func text(_ range: Range<Int>) -> String {
+        bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
     }
 
     private mutating func name() throws(XMLParseError) -> String {
         let start = at
-        while at < chars.count, !" \t\r\n/>=".unicodeScalars.contains(chars[at]) { at += 1 }
+        var colon: Int?
+        while at < bytes.count {
+            let b = bytes[at]
+            if Self.isSpace(b) || b == UInt8(ascii: "/") || b == UInt8(ascii: ">") || b == UInt8(ascii: "=") { break }
+            if b == UInt8(ascii: ":") { colon = at }
+            at += 1
+        }
         guard at > start else { throw XMLParseError(reason: "an element has no name") }
-        let full = String(String.UnicodeScalarView(chars[start..<at]))
-        if let colon = full.lastIndex(of: ":") { return String(full[full.index(after: colon)...]) }
-        return full
+        return text((colon.map { $0 + 1 } ?? start)..<at)
+    }
+
+    /// XML 1.0 Char for the byte at `i` of valid UTF-8: no C0 controls but tab, LF and CR; no U+FFFE / U+FFFF
+    /// (EF BF BE / EF BF BF). Surrogates cannot occur in valid UTF-8.
+    private func allowed(at i: Int) -> Bool {
+        let b = bytes[i]
+        if b < 0x20 { return b == 0x9 || b == 0xA || b == 0xD }
+        if b == 0xEF, i + 2 < bytes.count, bytes[i + 1] == 0xBF, bytes[i + 2] >= 0xBE { return false }
+        return true
     }
 
     private mutating func element(depth: Int) throws(XMLParseError) -> XMLElement {
@@ -167,43 +192,52 @@ public struct XMLReader {
         // Attributes (the namespace declaration among them) are skipped, quotes respected.
         while true {
             skipSpace()
-            guard at < chars.count else { throw XMLParseError(reason: "unterminated <\(tag)>") }
+            guard at < bytes.count else { throw XMLParseError(reason: "unterminated <\(tag)>") }
             if peek("/>") {
                 at += 2
                 return XMLElement(name: tag, text: "", children: [])
             }
-            if chars[at] == ">" {
+            if bytes[at] == UInt8(ascii: ">") {
                 at += 1
                 break
             }
-            if chars[at] == "\"" || chars[at] == "'" {
-                let quote = chars[at]
+            if bytes[at] == UInt8(ascii: "\"") || bytes[at] == UInt8(ascii: "'") {
+                let quote = bytes[at]
                 at += 1
-                while at < chars.count, chars[at] != quote { at += 1 }
+                while at < bytes.count, bytes[at] != quote { at += 1 }
                 at += 1
             } else {
                 at += 1
             }
         }
-        var element = XMLElement(name: tag, text: "", children: [])
+        var children: [XMLElement] = []
+        var content: [UInt8] = []
         while true {
-            guard at < chars.count else { throw XMLParseError(reason: "unterminated <\(tag)>") }
-            if peek("</") {
+            guard at < bytes.count else { throw XMLParseError(reason: "unterminated <\(tag)>") }
+            if bytes[at] != UInt8(ascii: "<") && bytes[at] != UInt8(ascii: "&") {
+                // A run of character data, copied as bytes.
+                let start = at
+                while at < bytes.count, bytes[at] != UInt8(ascii: "<"), bytes[at] != UInt8(ascii: "&") {
+                    guard allowed(at: at) else { throw XMLParseError(reason: "a character XML does not allow") }
+                    at += 1
+                }
+                content.append(contentsOf: bytes[start..<at])
+            } else if peek("</") {
                 at += 2
                 let closing = try name()
                 skipSpace()
-                guard closing == tag, at < chars.count, chars[at] == ">" else {
+                guard closing == tag, at < bytes.count, bytes[at] == UInt8(ascii: ">") else {
                     throw XMLParseError(reason: "</\(closing)> does not close <\(tag)>")
                 }
                 at += 1
-                if !element.children.isEmpty, element.text.allSatisfy(\.isWhitespace) { element.text = "" }
-                return element
+                if !children.isEmpty, content.allSatisfy(Self.isSpace) { content = [] }
+                return XMLElement(name: tag, text: String(decoding: content, as: UTF8.self), children: children)
             } else if peek("<![CDATA[") {
                 at += 9
                 let start = at
-                while at < chars.count, !peek("]]>") { at += 1 }
-                guard at < chars.count else { throw XMLParseError(reason: "unterminated CDATA section") }
-                element.text.unicodeScalars.append(contentsOf: chars[start..<at])
+                while at < bytes.count, !peek("]]>") { at += 1 }
+                guard at < bytes.count else { throw XMLParseError(reason: "unterminated CDATA section") }
+                content.append(contentsOf: bytes[start..<at])
                 at += 3
             } else if peek("<!--") {
                 skip(past: "-->")
@@ -211,14 +245,10 @@ public struct XMLReader {
                 skip(past: "?>")
             } else if peek("<!") {
                 throw XMLParseError(reason: "DOCTYPE and declarations are not accepted")
-            } else if chars[at] == "<" {
-                element.children.append(try self.element(depth: depth + 1))
-            } else if chars[at] == "&" {
-                element.text.unicodeScalars.append(try entity())
+            } else if bytes[at] == UInt8(ascii: "<") {
+                children.append(try self.element(depth: depth + 1))
             } else {
-                guard XMLChars.isAllowed(chars[at]) else { throw XMLParseError(reason: "a character XML does not allow") }
-                element.text.unicodeScalars.append(chars[at])
-                at += 1
+                content.append(contentsOf: String(try entity()).utf8)
             }
         }
     }
@@ -226,9 +256,9 @@ public struct XMLReader {
     private mutating func entity() throws(XMLParseError) -> Unicode.Scalar {
         let start = at + 1
         var end = start
-        while end < chars.count, end - start < 12, chars[end] != ";" { end += 1 }
-        guard end < chars.count, chars[end] == ";" else { throw XMLParseError(reason: "an unterminated entity") }
-        let body = String(String.UnicodeScalarView(chars[start..<end]))
+        while end < bytes.count, end - start < 12, bytes[end] != UInt8(ascii: ";") { end += 1 }
+        guard end < bytes.count, bytes[end] == UInt8(ascii: ";") else { throw XMLParseError(reason: "an unterminated entity") }
+        let body = text(start..<end)
         at = end + 1
         switch body {
         case "amp": return "&"
