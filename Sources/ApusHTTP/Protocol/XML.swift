@@ -49,21 +49,43 @@ public struct XMLWriter: Sendable {
 
     /// One text node: `&`, `<`, `>`, quotes escaped; CR kept as `&#13;`; characters XML 1.0 forbids are dropped.
     public static func escape(_ value: String) -> String {
-        var out = ""
-        out.reserveCapacity(value.utf8.count)
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\r": out += "&#13;"
-            default:
-                if XMLChars.isAllowed(scalar) { out.unicodeScalars.append(scalar) }
+        // Most text needs nothing: return it as it is, without a copy.
+        guard value.utf8.contains(where: needsAttention) else { return value }
+        var copy = value
+        return copy.withUTF8 { utf8 in
+            let first = utf8.firstIndex(where: needsAttention) ?? utf8.count
+            var out = [UInt8]()
+            out.reserveCapacity(utf8.count + 16)
+            out.append(contentsOf: utf8[..<first])
+            var i = first
+            while i < utf8.count {
+                let b = utf8[i]
+                switch b {
+                case UInt8(ascii: "&"): out.append(contentsOf: "&amp;".utf8)
+                case UInt8(ascii: "<"): out.append(contentsOf: "&lt;".utf8)
+                case UInt8(ascii: ">"): out.append(contentsOf: "&gt;".utf8)
+                case UInt8(ascii: "\""): out.append(contentsOf: "&quot;".utf8)
+                case UInt8(ascii: "'"): out.append(contentsOf: "&apos;".utf8)
+                case UInt8(ascii: "\r"): out.append(contentsOf: "&#13;".utf8)
+                case 0x9, 0xA: out.append(b)
+                case ..<0x20: break  // C0 controls: not XML 1.0 characters, dropped
+                case 0xEF where i + 2 < utf8.count && utf8[i + 1] == 0xBF && utf8[i + 2] >= 0xBE:
+                    i += 2  // U+FFFE / U+FFFF: dropped
+                default: out.append(b)
+                }
+                i += 1
             }
+            return String(decoding: out, as: UTF8.self)
         }
-        return out
+    }
+
+    /// A byte `escape` must rewrite or drop (UTF-8 is valid: surrogates cannot occur; U+FFFE/U+FFFF start with EF).
+    private static func needsAttention(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""), UInt8(ascii: "'"), 0xEF: return true
+        case 0x9, 0xA: return false
+        default: return b < 0x20
+        }
     }
 }
 
