@@ -21,46 +21,16 @@ public protocol MQTransactionStore: Sendable {
 
 extension Broker: MQTransactionStore {}
 
-/// The `<Messages>` answer of a half-message pop (§6.2 shape, §9 fields).
-struct HalfMessagesResponse {
-    var deliveries: [HalfDelivery]
-
-    var xml: String {
-        var xml = XMLWriter(root: "Messages")
-        for d in deliveries {
-            xml.begin("Message")
-            xml.field("MessageId", d.messageId)
-            xml.field("ReceiptHandle", d.receiptHandle)
-            xml.field("MessageBodyMD5", MQDigest.md5Hex(d.body))
-            xml.field("MessageBody", String(decoding: d.body, as: UTF8.self))
-            xml.field("PublishTime", d.publishTime)
-            xml.field("FirstConsumeTime", d.firstConsumeTime)
-            xml.field("NextConsumeTime", d.nextConsumeTime)
-            xml.field("ConsumedTimes", Int64(d.consumedTimes))
-            let pairs = MessagePropertyCodec.decode(d.properties)
-            xml.field("MessageTag", pairs[MessageProperty.tags])
-            xml.field("Properties", MQProperties.encode(pairs.filter { $0.key != MessageProperty.tags }
-                .sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }))
-            xml.end()
-        }
-        return xml.finish()
-    }
-}
-
-/// The `<Errors>` answer of a failed commit / rollback (§6.4 form: one `<Error>` with exactly three children).
-struct HalfHandleErrorsResponse {
-    var code: MQErrorCode
-    var message: String
-    var handle: String
-
-    var xml: String {
-        var xml = XMLWriter(root: "Errors")
-        xml.begin("Error")
-        xml.field("ErrorCode", code.code)
-        xml.field("ErrorMessage", message.isEmpty ? code.code : message)
-        xml.field("ReceiptHandle", handle.isEmpty ? "-" : handle)
-        xml.end()
-        return xml.finish()
+extension ConsumedMessageXML {
+    /// A popped half message in the `<Messages>` answer's form (§6.2 shape, §9 fields, §7 properties as for any
+    /// consumed message: RocketMQ's bookkeeping keys hidden, `__TransCheckT` and user keys kept).
+    init(_ d: HalfDelivery) {
+        let pairs = MessagePropertyCodec.decode(d.properties)
+        self.init(messageId: d.messageId, receiptHandle: d.receiptHandle, bodyMD5: MQDigest.md5Hex(d.body),
+                  body: String(decoding: d.body, as: UTF8.self), publishTime: d.publishTime,
+                  firstConsumeTime: d.firstConsumeTime, nextConsumeTime: d.nextConsumeTime, consumedTimes: d.consumedTimes,
+                  tag: pairs[MessageProperty.tags],
+                  properties: ConsumedMessageXML.visibleProperties(pairs.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }))
     }
 }
 
@@ -75,19 +45,16 @@ extension MQEndpoint {
         }
     }
 
-    /// The longest long poll (§10.2).
-    static let halfMaxWaitSeconds = 30
-
     /// ConsumeHalfMessage (§6.5): unresolved half messages of the topic whose check time has come, each with a new
     /// receipt handle, `ConsumedTimes` + 1 and `NextConsumeTime` about 10 s ahead; 404 `MessageNotExist` when none
     /// came within `waitseconds`.
     func consumeHalf(_ request: Request, _ context: MQRequestContext) async throws -> Response {
         let (target, path, rawQuery) = Self.target(request)
         guard let topic = MQPath.topic(of: path) else { throw MQError(.invalidRequestURL, "no resource at \(path)") }
-        let query = MQQuery(rawQuery)
-        let (ns, group) = try Self.transactionParameters(topic: topic, query: query)
-        let count = try Self.halfIntParameter(query, "numOfMessages", default: 1, range: 1...16)
-        let wait = try Self.halfIntParameter(query, "waitseconds", default: 0, range: 0...Self.halfMaxWaitSeconds)
+        try PublishRequest.validateName(topic, what: "topic")
+        // The consume query's rules; `consumer` is the transactional producer's group here.
+        let parameters = try ConsumeParameters.decode(MQQuery(rawQuery))
+        let (ns, group, count, wait) = (parameters.instance, parameters.consumer, parameters.numOfMessages, parameters.waitSeconds)
         let scopedTopic = MQInstance.scoped(topic, ns: ns)
         try acl.authorize(method: "GET", target: target, headers: Self.headers(request), remoteIP: Self.remoteIP(context),
                           needed: .pub, topic: topic, scopedTopic: scopedTopic, group: group,
@@ -96,7 +63,7 @@ extension MQEndpoint {
         let deadline = Date().addingTimeInterval(TimeInterval(wait))
         while true {
             let popped = store.popHalf(topic: scopedTopic, max: count)
-            if !popped.isEmpty { return Self.xml(.ok, HalfMessagesResponse(deliveries: popped).xml) }
+            if !popped.isEmpty { return Self.xml(.ok, ConsumedMessageXML.document(popped.map(ConsumedMessageXML.init))) }
             let now = Date()
             guard now < deadline else { break }
             // Halves become poppable only by time (their check time, or a pop's invisibility ending): sleep until the
@@ -123,22 +90,13 @@ extension MQEndpoint {
                           scopedGroup: MQInstance.scoped(group, ns: ns))
         let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: 64 * 1024)
+            buffer = try await request.body.collect(upTo: AckRequest.maxBodyBytes)
         } catch {
-            throw MQError(.invalidArgument, "the request body exceeds 65536 bytes")
+            throw MQError(.invalidArgument, "the request body exceeds \(AckRequest.maxBodyBytes) bytes")
         }
-        let root: XMLElement
-        do {
-            root = try XMLReader.parse(Array(buffer.readableBytesView), maxBytes: 64 * 1024)
-        } catch {
-            throw MQError(.malformedXML, "the request body is not a valid <ReceiptHandles> document: \(error.reason)")
-        }
-        guard root.name == "ReceiptHandles" else {
-            throw MQError(.malformedXML, "the request body's root element is <\(root.name)>, expected <ReceiptHandles>")
-        }
-        let handles = root.children("ReceiptHandle").map(\.text)
-        guard handles.count == 1, let handle = handles.first, !handle.isEmpty else {
-            throw MQError(.invalidArgument, "commit and rollback take exactly one non-empty <ReceiptHandle>, got \(handles.count)")
+        let handles = try AckRequest.decode(Array(buffer.readableBytesView))
+        guard handles.count == 1, let handle = handles.first else {
+            throw MQError(.invalidArgument, "commit and rollback take exactly one <ReceiptHandle>, got \(handles.count)")
         }
         let store = try transactions
         do {
@@ -150,7 +108,7 @@ extension MQEndpoint {
             case let .expired(reason): (code, message) = (.messageNotExist, reason)
             case let .unavailable(reason): throw MQError(.internalError, reason)
             }
-            return Self.xml(.notFound, HalfHandleErrorsResponse(code: code, message: message, handle: handle).xml)
+            return Self.xml(.notFound, AckErrors.document([(handle: handle, code: code.code, message: message)]))
         }
         var headers = HTTPFields()
         headers[HTTPField.Name(MQHeaders.version)!] = MQHeaders.versionValue
@@ -167,13 +125,5 @@ extension MQEndpoint {
         }
         try PublishRequest.validateName(group, what: "consumer (group)")
         return (ns, group)
-    }
-
-    static func halfIntParameter(_ query: MQQuery, _ name: String, default value: Int, range: ClosedRange<Int>) throws(MQError) -> Int {
-        guard let text = query[name], !text.isEmpty else { return value }
-        guard let n = Int(text), range.contains(n) else {
-            throw MQError(.invalidArgument, "\(name) must be \(range.lowerBound)..\(range.upperBound), got \(text)")
-        }
-        return n
     }
 }

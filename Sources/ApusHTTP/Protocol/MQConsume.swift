@@ -158,14 +158,21 @@ public enum AckErrors {
     public static func document(handles: [String], results: [HTTPAckResult]) -> String? {
         let failed = zip(handles, results).filter { $0.1 != .acked }
         guard !failed.isEmpty else { return nil }
+        return document(failed.map { handle, result in
+            (handle: handle, code: result.errorCode ?? "ReceiptHandleError",
+             message: result == .expired ? "The receipt handle has expired: its NextConsumeTime has passed."
+                                         : "The receipt handle you provide is not valid.")
+        })
+    }
+
+    /// One three-field `<Error>` per failed handle (acks, and commit / rollback of a transaction).
+    public static func document(_ failures: [(handle: String, code: String, message: String)]) -> String {
         var xml = XMLWriter(root: "Errors")
-        for (handle, result) in failed {
+        for failure in failures {
             xml.begin("Error")
-            xml.field("ErrorCode", result.errorCode ?? "ReceiptHandleError")
-            xml.field("ErrorMessage", result == .expired
-                ? "The receipt handle has expired: its NextConsumeTime has passed."
-                : "The receipt handle you provide is not valid.")
-            xml.field("ReceiptHandle", handle)
+            xml.field("ErrorCode", failure.code)
+            xml.field("ErrorMessage", failure.message.isEmpty ? failure.code : failure.message)
+            xml.field("ReceiptHandle", failure.handle.isEmpty ? "-" : failure.handle)
             xml.end()
         }
         return xml.finish()
