@@ -268,13 +268,18 @@ struct JSONReader {
     }
 
     private mutating func parseEscapedString(from start: Int) throws -> String {
-        var out = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<pos]))
+        var out = [UInt8]()
         out.reserveCapacity(Swift.min(bytes.count - start, 4096))
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<pos]))
         while pos < bytes.count {
+            // The run up to the next quote or backslash is copied in one piece.
+            let run = pos
+            while pos < bytes.count, bytes[pos] != UInt8(ascii: "\""), bytes[pos] != UInt8(ascii: "\\") { pos += 1 }
+            if pos > run { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[run..<pos])) }
+            guard pos < bytes.count else { break }
             let b = bytes[pos]
             pos += 1
             if b == UInt8(ascii: "\"") { return String(decoding: out, as: UTF8.self) }
-            guard b == UInt8(ascii: "\\") else { out.append(b); continue }
             guard pos < bytes.count else { throw JSONError.unexpectedEnd }
             let e = bytes[pos]
             pos += 1
