@@ -106,7 +106,9 @@ def test_metrics_endpoint_has_request_ids(apus):
     first = headers["x-mq-request-id"]
     with pytest.raises(urllib.error.HTTPError) as missing:
         http_get(apus.http_port, "/nope")
-    assert missing.value.code == 404
+    # A path no route serves gets the ApsaraMQ error (http-api.md: 400 InvalidRequestURL), with its own request id.
+    assert missing.value.code == 400
+    assert b"<Code>InvalidRequestURL</Code>" in missing.value.read()
     second = missing.value.headers["x-mq-request-id"]
     assert first and second and first != second
     # The header name is sent in lowercase (HTTP/1.1 raw bytes).
