@@ -118,18 +118,10 @@ extension MQEndpoint {
         let scopedGroup = MQInstance.scoped(group, ns: ns)
         try acl.authorize(method: "DELETE", target: target, headers: Self.headers(request), remoteIP: Self.remoteIP(context),
                           needed: .sub, topic: topic, scopedTopic: scopedTopic, group: group, scopedGroup: scopedGroup)
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: AckRequest.maxBodyBytes)
-        } catch {
-            throw MQError(.invalidArgument, "the request body exceeds \(AckRequest.maxBodyBytes) bytes")
-        }
-        let handles = try AckRequest.decode(Array(buffer.readableBytesView))
+        let handles = try await Self.receiptHandles(request)
         let results = await consumer.ackExternal(group: scopedGroup, topic: scopedTopic, handles: handles)
         guard let errors = AckErrors.document(handles: handles, results: results) else {
-            var headers = HTTPFields()
-            headers[HTTPField.Name(MQHeaders.version)!] = MQHeaders.versionValue
-            return Response(status: .noContent, headers: headers)
+            return Self.noContent()
         }
         return Self.xml(.notFound, errors)
     }

@@ -114,6 +114,24 @@ public struct MQEndpoint: Sendable {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 
+    /// The 204 of a successful ack, commit or rollback.
+    static func noContent() -> Response {
+        var headers = HTTPFields()
+        headers[HTTPField.Name(MQHeaders.version)!] = MQHeaders.versionValue
+        return Response(status: .noContent, headers: headers)
+    }
+
+    /// The `<ReceiptHandles>` of an ack, commit or rollback body (bounded by `AckRequest.maxBodyBytes`).
+    static func receiptHandles(_ request: Request) async throws -> [String] {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: AckRequest.maxBodyBytes)
+        } catch {
+            throw MQError(.invalidArgument, "the request body exceeds \(AckRequest.maxBodyBytes) bytes")
+        }
+        return try AckRequest.decode(Array(buffer.readableBytesView))
+    }
+
     public static func error(_ error: MQError, requestId: String, hostId: String) -> Response {
         xml(HTTPResponse.Status(code: error.code.status), error.body(requestId: requestId, hostId: hostId))
     }

@@ -88,13 +88,7 @@ extension MQEndpoint {
         try acl.authorize(method: "DELETE", target: target, headers: Self.headers(request), remoteIP: Self.remoteIP(context),
                           needed: .pub, topic: topic, scopedTopic: scopedTopic, group: group,
                           scopedGroup: MQInstance.scoped(group, ns: ns))
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: AckRequest.maxBodyBytes)
-        } catch {
-            throw MQError(.invalidArgument, "the request body exceeds \(AckRequest.maxBodyBytes) bytes")
-        }
-        let handles = try AckRequest.decode(Array(buffer.readableBytesView))
+        let handles = try await Self.receiptHandles(request)
         guard handles.count == 1, let handle = handles.first else {
             throw MQError(.invalidArgument, "commit and rollback take exactly one <ReceiptHandle>, got \(handles.count)")
         }
@@ -110,9 +104,7 @@ extension MQEndpoint {
             }
             return Self.xml(.notFound, AckErrors.document([(handle: handle, code: code.code, message: message)]))
         }
-        var headers = HTTPFields()
-        headers[HTTPField.Name(MQHeaders.version)!] = MQHeaders.versionValue
-        return Response(status: .noContent, headers: headers)
+        return Self.noContent()
     }
 
     /// `ns` (validated) and `consumer` (the producer group, required) of a transaction request.
