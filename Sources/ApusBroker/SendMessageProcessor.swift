@@ -29,8 +29,9 @@ final class SendMessageProcessor: Sendable {
     private let service: SendService
     private let logger: Logger
     private let limiter: LogRateLimiter
-    /// Validated sends of the current read burst, per connection.
-    private let pending = Mutex<[UInt64: [PendingSend]]>([:])
+    /// Validated sends of the current read burst, per connection id. A connection's burst is processed and flushed
+    /// on its event loop in one go, so there are at most as many entries as event loops: a list beats hashing here.
+    private let pending = Mutex<[(connection: UInt64, sends: [PendingSend])]>([])
 
     init(service: SendService, logger: Logger, limiter: LogRateLimiter) {
         self.service = service
@@ -50,13 +51,21 @@ final class SendMessageProcessor: Sendable {
             return reject(request, .systemError, "\(error)", connection)
         }
         // Sends are appended once per read burst (`flush(_:)`): under load one append serves many requests.
-        pending.withLock { $0[connection.id, default: []].append(PendingSend(request: request, prepared: prepared)) }
+        let send = PendingSend(request: request, prepared: prepared)
+        pending.withLock { bursts in
+            if let i = bursts.firstIndex(where: { $0.connection == connection.id }) {
+                bursts[i].sends.append(send)
+            } else {
+                bursts.append((connection.id, [send]))
+            }
+        }
         return nil
     }
 
     /// Appends every send received in this read burst with one `putMessages` and answers each request.
     func flush(_ connection: RemotingConnection) {
-        guard let sends = pending.withLock({ $0.removeValue(forKey: connection.id) }), !sends.isEmpty else { return }
+        guard let sends = pending.withLock({ bursts in bursts.firstIndex { $0.connection == connection.id }.map { bursts.remove(at: $0).sends } }),
+              !sends.isEmpty else { return }
         let result = service.append(sends.count == 1 ? sends[0].prepared.messages : sends.flatMap(\.prepared.messages))
         let storeHost = service.storeHost
         var responses: [RemotingCommand] = []
@@ -97,7 +106,7 @@ final class SendMessageProcessor: Sendable {
     }
 
     func connectionClosed(_ connection: RemotingConnection) {
-        pending.withLock { $0[connection.id] = nil }
+        pending.withLock { $0.removeAll { $0.connection == connection.id } }
     }
 
     private func reject(_ request: RemotingCommand, _ code: ResponseCode, _ remark: String,

@@ -84,11 +84,15 @@ public final class Producer: Sendable {
 
     private func request(_ message: OutgoingMessage, uniqueKey: String, queueId: Int32, connection: RemotingClient,
                          flush: Bool) -> EventLoopFuture<RemotingCommand> {
-        var pairs: [(String, String)] = [(MessageProperty.uniqueKey, uniqueKey), (MessageProperty.wait, "true")]
-        if let tags = message.tags { pairs.append((MessageProperty.tags, tags)) }
-        if let keys = message.keys { pairs.append((MessageProperty.keys, keys)) }
-        if !message.properties.isEmpty { pairs += message.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
-        let properties = MessagePropertyCodec.encode(pairs)
+        var properties = ""
+        properties.reserveCapacity(64 + (message.tags?.utf8.count ?? 0) + (message.keys?.utf8.count ?? 0))
+        MessagePropertyCodec.appendPair(MessageProperty.uniqueKey, uniqueKey, to: &properties)
+        MessagePropertyCodec.appendPair(MessageProperty.wait, "true", to: &properties)
+        if let tags = message.tags { MessagePropertyCodec.appendPair(MessageProperty.tags, tags, to: &properties) }
+        if let keys = message.keys { MessagePropertyCodec.appendPair(MessageProperty.keys, keys, to: &properties) }
+        for (key, value) in message.properties.sorted(by: { $0.key < $1.key }) {
+            MessagePropertyCodec.appendPair(key, value, to: &properties)
+        }
         let header = SendMessageRequestHeader(producerGroup: group, topic: message.topic, queueId: queueId,
                                               bornTimestamp: currentMillis(), properties: properties)
         var request = RemotingCommand.request(code: .sendMessageV2, header: header, body: message.body)

@@ -2,6 +2,9 @@
 // (`__STARTDELIVERTIME`) and RocketMQ 5 timers (`TIMER_DELIVER_MS`, `TIMER_DELAY_SEC`, `TIMER_DELAY_MS`); no IO.
 
 import ApusMessage
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The broker's schedule rules: the delay-level table and the longest timer allowed.
 public struct DeliveryTime: Sendable {
@@ -78,18 +81,26 @@ extension DeliveryTime {
     /// Cheap pre-check on a properties string (`key 0x01 value 0x02`…): true when some key could be one of the
     /// schedule keys, so that ordinary sends skip the lookups.
     public static func mayApply(to properties: String) -> Bool {
-        var text = properties
-        return text.withUTF8 { bytes in
-            var at = 0
-            while at < bytes.count {
-                let rest = UnsafeBufferPointer(rebasing: bytes[at...])
-                if rest.starts(with: "DELAY\u{01}".utf8) || rest.starts(with: "TIMER_".utf8)
-                    || rest.starts(with: "__STARTDELIVERTIME\u{01}".utf8) { return true }
-                guard let end = rest.firstIndex(of: 0x02) else { return false }
-                at += end + 1
-            }
-            return false
+        properties.utf8.withContiguousStorageIfAvailable(mayApply) ?? Array(properties.utf8).withUnsafeBufferPointer(mayApply)
+    }
+
+    private static func mayApply(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        func startsWith(_ prefix: StaticString, at: Int) -> Bool {
+            prefix.utf8CodeUnitCount <= bytes.count - at
+                && memcmp(bytes.baseAddress! + at, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
         }
+        var at = 0
+        while at < bytes.count {
+            switch bytes[at] {
+            case UInt8(ascii: "D"): if startsWith("DELAY\u{01}", at: at) { return true }
+            case UInt8(ascii: "T"): if startsWith("TIMER_", at: at) { return true }
+            case UInt8(ascii: "_"): if startsWith("__STARTDELIVERTIME\u{01}", at: at) { return true }
+            default: break
+            }
+            while at < bytes.count && bytes[at] != 0x02 { at += 1 }
+            at += 1
+        }
+        return false
     }
 }
 

@@ -21,13 +21,16 @@ public enum MessagePropertyCodec {
     /// Encodes pairs in order, with a trailing 0x02 after every pair.
     public static func encode(_ pairs: [(String, String)]) -> String {
         var out = ""
-        for (key, value) in pairs {
-            out += key
-            out += "\u{01}"
-            out += value
-            out += "\u{02}"
-        }
+        for (key, value) in pairs { appendPair(key, value, to: &out) }
         return out
+    }
+
+    /// Appends `key 0x01 value 0x02` (for a string built pair by pair, each ending with 0x02).
+    public static func appendPair(_ key: String, _ value: String, to out: inout String) {
+        out += key
+        out += "\u{01}"
+        out += value
+        out += "\u{02}"
     }
 
     /// Appends the pair `key`/`value`, first adding the pair separator when `text` lacks a trailing one (Java 4.9 ends
@@ -64,29 +67,73 @@ public enum MessagePropertyCodec {
 
     /// Removes every pair named `key`; the string is untouched when there is none.
     public static func remove(_ key: String, from properties: inout String) {
-        let keyBytes = Array(key.utf8)
-        guard !keyBytes.isEmpty else { return }
-        let bytes = Array(properties.utf8)
-        var out: [UInt8] = []
-        var removed = false
+        var key = key
+        guard let kept = properties.withUTF8({ bytes in
+            key.withUTF8 { key in keptLength(removing: key, from: bytes) < bytes.count ? rewrite(bytes, removing: key, appending: nil) : nil }
+        }) else { return }
+        properties = kept
+    }
+
+    /// `properties` without its pairs named `removed` and with `key`/`value` appended, as `remove` then `append` would
+    /// leave it, built with one allocation: the broker does this to every message it stores (no WAIT, CLUSTER added).
+    public static func replacing(_ removed: String, appending key: String, _ value: String, in properties: String) -> String {
+        var properties = properties, removed = removed, key = key, value = value
+        return properties.withUTF8 { bytes in
+            removed.withUTF8 { removed in key.withUTF8 { key in value.withUTF8 { value in
+                rewrite(bytes, removing: removed, appending: (key, value))
+            } } }
+        }
+    }
+
+    /// Bytes left after dropping the pairs named `key` (each with its trailing separator).
+    private static func keptLength(removing key: UnsafeBufferPointer<UInt8>, from bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var kept = 0
+        forEachPair(in: bytes) { range, matches in if !matches(key) { kept += range.count } }
+        return kept
+    }
+
+    private static func rewrite(_ bytes: UnsafeBufferPointer<UInt8>, removing key: UnsafeBufferPointer<UInt8>,
+                                appending pair: (key: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>)?) -> String {
+        let capacity = bytes.count + (pair.map { 2 + $0.key.count + $0.value.count } ?? 0)
+        return String(unsafeUninitializedCapacity: capacity) { out in
+            var o = 0
+            func copy(_ source: UnsafeBufferPointer<UInt8>) {
+                guard let base = source.baseAddress, !source.isEmpty else { return }
+                UnsafeMutableRawPointer(out.baseAddress! + o).copyMemory(from: base, byteCount: source.count)
+                o += source.count
+            }
+            forEachPair(in: bytes) { range, matches in
+                if !matches(key) { copy(UnsafeBufferPointer(rebasing: bytes[range])) }
+            }
+            if let pair {
+                if o > 0 && out[o - 1] != pairSeparator {
+                    out[o] = pairSeparator
+                    o += 1
+                }
+                copy(pair.key)
+                out[o] = nameSeparator
+                o += 1
+                copy(pair.value)
+            }
+            return o
+        }
+    }
+
+    /// Calls `body` with each pair's byte range (its trailing separator included, if any) and a test of its key.
+    private static func forEachPair(in bytes: UnsafeBufferPointer<UInt8>,
+                                    _ body: (Range<Int>, (UnsafeBufferPointer<UInt8>) -> Bool) -> Void) {
         var pairStart = 0
         while pairStart < bytes.count {
             var end = pairStart
             while end < bytes.count && bytes[end] != pairSeparator { end += 1 }
-            let keyEnd = pairStart + keyBytes.count
-            let matches = keyEnd < end && bytes[keyEnd] == nameSeparator && bytes[pairStart..<keyEnd].elementsEqual(keyBytes)
-            if matches {
-                if !removed {
-                    out.reserveCapacity(bytes.count)
-                    out.append(contentsOf: bytes[0..<pairStart])
-                    removed = true
-                }
-            } else if removed {
-                out.append(contentsOf: bytes[pairStart..<min(end + 1, bytes.count)])
+            let start = pairStart
+            body(start..<Swift.min(end + 1, bytes.count)) { key in
+                let keyEnd = start + key.count
+                return !key.isEmpty && keyEnd < end && bytes[keyEnd] == nameSeparator
+                    && memcmp(bytes.baseAddress! + start, key.baseAddress!, key.count) == 0
             }
             pairStart = end + 1
         }
-        if removed { properties = String(decoding: out, as: UTF8.self) }
     }
 
     /// The value of `key` (the last occurrence), found by scanning the UTF-8 bytes without building a dictionary.

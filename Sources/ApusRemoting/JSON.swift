@@ -406,52 +406,67 @@ public struct JSONWriter {
     static func writeEscaped(_ s: String, to buffer: inout ByteBuffer) {
         var s = s
         _ = s.withUTF8 { utf8 in
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: utf8.count * 6 + 2) { out in
-                let hex: StaticString = "0123456789abcdef"
-                var o = 0
-                @inline(__always) func put(_ byte: UInt8) {
-                    out[o] = byte
-                    o += 1
-                }
-                put(UInt8(ascii: "\""))
-                for b in utf8 {
-                    if b >= 0x20, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") {
-                        put(b)
-                        continue
-                    }
-                    put(UInt8(ascii: "\\"))
-                    switch b {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"): put(b)
-                    case 0x0A: put(UInt8(ascii: "n"))
-                    case 0x0D: put(UInt8(ascii: "r"))
-                    case 0x09: put(UInt8(ascii: "t"))
-                    default:
-                        put(UInt8(ascii: "u"))
-                        put(UInt8(ascii: "0"))
-                        put(UInt8(ascii: "0"))
-                        put(hex.utf8Start[Int(b >> 4)])
-                        put(hex.utf8Start[Int(b & 0xF)])
-                    }
-                }
-                put(UInt8(ascii: "\""))
-                return o
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: escapedBound(utf8.count)) { out in
+                writeEscaped(utf8, to: out.baseAddress!)
             }
         }
     }
 
+    /// The most bytes `writeEscaped` writes for `count` bytes of UTF-8.
+    @inline(__always) static func escapedBound(_ count: Int) -> Int { count * 6 + 2 }
+
+    /// Writes `utf8` quoted and escaped at `out`, which has room for `escapedBound(utf8.count)`; returns the length.
+    static func writeEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to out: UnsafeMutableRawPointer) -> Int {
+        let hex: StaticString = "0123456789abcdef"
+        var o = 0
+        @inline(__always) func put(_ byte: UInt8) {
+            out.storeBytes(of: byte, toByteOffset: o, as: UInt8.self)
+            o += 1
+        }
+        put(UInt8(ascii: "\""))
+        for b in utf8 {
+            if b >= 0x20, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") {
+                put(b)
+                continue
+            }
+            put(UInt8(ascii: "\\"))
+            switch b {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): put(b)
+            case 0x0A: put(UInt8(ascii: "n"))
+            case 0x0D: put(UInt8(ascii: "r"))
+            case 0x09: put(UInt8(ascii: "t"))
+            default:
+                put(UInt8(ascii: "u"))
+                put(UInt8(ascii: "0"))
+                put(UInt8(ascii: "0"))
+                put(hex.utf8Start[Int(b >> 4)])
+                put(hex.utf8Start[Int(b & 0xF)])
+            }
+        }
+        put(UInt8(ascii: "\""))
+        return o
+    }
+
     /// Decimal text of `value` without allocating.
     static func writeInteger(_ value: Int64, to buffer: inout ByteBuffer) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { writeDecimal(value, to: $0.baseAddress!) }
+    }
+
+    /// Writes the decimal text of `value` (at most 20 bytes) at `out`; returns its length.
+    static func writeDecimal(_ value: Int64, to out: UnsafeMutableRawPointer) -> Int {
         var magnitude = value.magnitude
-        if value < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var i = 20
-            repeat {
-                i -= 1
-                digits[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            buffer.writeBytes(UnsafeBufferPointer(rebasing: digits[i..<20]))
-        }
+        var digits = 1
+        var rest = magnitude / 10
+        while rest > 0 { digits += 1; rest /= 10 }
+        let length = digits + (value < 0 ? 1 : 0)
+        if value < 0 { out.storeBytes(of: UInt8(ascii: "-"), as: UInt8.self) }
+        var i = length
+        repeat {
+            i -= 1
+            out.storeBytes(of: UInt8(ascii: "0") + UInt8(magnitude % 10), toByteOffset: i, as: UInt8.self)
+            magnitude /= 10
+        } while magnitude > 0
+        return length
     }
 }
 

@@ -48,3 +48,17 @@ private let wrapper = "WAIT\u{1}true\u{2}"
     MessagePropertyCodec.set("K", "v", in: &empty)
     #expect(empty == "K\u{1}v\u{2}")
 }
+
+/// The broker's one-pass edit of every stored message (drop WAIT, add CLUSTER) leaves what `remove` then `append` did.
+@Test func replacingEqualsRemoveThenAppend() {
+    let cases = ["UNIQ_KEY\u{1}U\u{2}WAIT\u{1}true\u{2}TAGS\u{1}T\u{2}", "WAIT\u{1}true", "WAIT\u{1}true\u{2}", "",
+                 "TAGS\u{1}T", "WAIT\u{1}a\u{2}WAITX\u{1}b\u{2}WAIT\u{1}c", "\u{2}\u{2}WAIT\u{1}x", "K\u{1}é\u{2}WAIT\u{1}true"]
+    for sent in cases {
+        var expected = sent
+        MessagePropertyCodec.remove(MessageProperty.wait, from: &expected)
+        MessagePropertyCodec.append(MessageProperty.cluster, "DefaultCluster", to: &expected)
+        #expect(MessagePropertyCodec.replacing(MessageProperty.wait, appending: MessageProperty.cluster, "DefaultCluster", in: sent) == expected)
+    }
+    #expect(MessagePropertyCodec.replacing("WAIT", appending: "CLUSTER", "C", in: "TAGS\u{1}T\u{2}WAIT\u{1}true")
+            == "TAGS\u{1}T\u{2}CLUSTER\u{1}C")
+}

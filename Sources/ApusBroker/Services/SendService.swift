@@ -159,10 +159,7 @@ final class SendService: Sendable {
 
     /// RocketMQ stores a sent message without the client's WAIT flag and with the broker's cluster name.
     private func storedProperties(_ sent: String) -> String {
-        var properties = sent
-        MessagePropertyCodec.remove(MessageProperty.wait, from: &properties)
-        MessagePropertyCodec.append(MessageProperty.cluster, clusterName, to: &properties)
-        return properties
+        MessagePropertyCodec.replacing(MessageProperty.wait, appending: MessageProperty.cluster, clusterName, in: sent)
     }
 
     /// Splits a batch body (§2.6) into one message per element; a compressed wrapper is inflated first. Each element

@@ -15,18 +15,23 @@ final class StatsService: Sendable {
 
     /// Messages stored: per topic (count and bytes) and broker-wide. `messages` are (topic, stored bytes) pairs.
     func recordPut(_ messages: some Sequence<(topic: String, bytes: Int)>, now: Int64) {
-        var perTopic: [String: (count: Int64, bytes: Int64)] = [:]
+        // A put rarely spans more than a topic or two: a list, not a dictionary.
+        var perTopic: [(topic: String, count: Int64, bytes: Int64)] = []
         for m in messages {
-            perTopic[m.topic, default: (0, 0)].count += 1
-            perTopic[m.topic, default: (0, 0)].bytes += Int64(m.bytes)
+            if let i = perTopic.firstIndex(where: { $0.topic == m.topic }) {
+                perTopic[i].count += 1
+                perTopic[i].bytes += Int64(m.bytes)
+            } else {
+                perTopic.append((m.topic, 1, Int64(m.bytes)))
+            }
         }
         guard !perTopic.isEmpty else { return }
         let cluster = clusterName
         table.withLock { table in
             var total: (count: Int64, bytes: Int64) = (0, 0)
-            for (topic, figures) in perTopic {
-                table.add(StatsName.topicPutNums, key: topic, value: figures.count, now: now)
-                table.add(StatsName.topicPutSize, key: topic, value: figures.bytes, now: now)
+            for figures in perTopic {
+                table.add(StatsName.topicPutNums, key: figures.topic, value: figures.count, now: now)
+                table.add(StatsName.topicPutSize, key: figures.topic, value: figures.bytes, now: now)
                 total.count += figures.count
                 total.bytes += figures.bytes
             }
