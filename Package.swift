@@ -28,8 +28,10 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "CCRC"),
         .target(name: "ApusMessage", dependencies: [
             "CZlib",
+            "CCRC",
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: hotPath),
         .target(name: "ApusStore", dependencies: [
