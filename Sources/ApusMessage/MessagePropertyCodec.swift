@@ -88,7 +88,7 @@ public enum MessagePropertyCodec {
     /// Bytes left after dropping the pairs named `key` (each with its trailing separator).
     private static func keptLength(removing key: UnsafeBufferPointer<UInt8>, from bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var kept = 0
-        forEachPair(in: bytes) { range, matches in if !matches(key) { kept += range.count } }
+        forEachPair(in: bytes, named: key) { range, named in if !named { kept += range.count } }
         return kept
     }
 
@@ -102,8 +102,8 @@ public enum MessagePropertyCodec {
                 UnsafeMutableRawPointer(out.baseAddress! + o).copyMemory(from: base, byteCount: source.count)
                 o += source.count
             }
-            forEachPair(in: bytes) { range, matches in
-                if !matches(key) { copy(UnsafeBufferPointer(rebasing: bytes[range])) }
+            forEachPair(in: bytes, named: key) { range, named in
+                if !named { copy(UnsafeBufferPointer(rebasing: bytes[range])) }
             }
             if let pair {
                 if o > 0 && out[o - 1] != pairSeparator {
@@ -119,19 +119,17 @@ public enum MessagePropertyCodec {
         }
     }
 
-    /// Calls `body` with each pair's byte range (its trailing separator included, if any) and a test of its key.
-    private static func forEachPair(in bytes: UnsafeBufferPointer<UInt8>,
-                                    _ body: (Range<Int>, (UnsafeBufferPointer<UInt8>) -> Bool) -> Void) {
+    /// Calls `body` with each pair's byte range (its trailing separator included, if any) and whether it is named `key`.
+    private static func forEachPair(in bytes: UnsafeBufferPointer<UInt8>, named key: UnsafeBufferPointer<UInt8>,
+                                    _ body: (Range<Int>, Bool) -> Void) {
         var pairStart = 0
         while pairStart < bytes.count {
             var end = pairStart
             while end < bytes.count && bytes[end] != pairSeparator { end += 1 }
-            let start = pairStart
-            body(start..<Swift.min(end + 1, bytes.count)) { key in
-                let keyEnd = start + key.count
-                return !key.isEmpty && keyEnd < end && bytes[keyEnd] == nameSeparator
-                    && memcmp(bytes.baseAddress! + start, key.baseAddress!, key.count) == 0
-            }
+            let keyEnd = pairStart + key.count
+            let named = !key.isEmpty && keyEnd < end && bytes[keyEnd] == nameSeparator
+                && memcmp(bytes.baseAddress! + pairStart, key.baseAddress!, key.count) == 0
+            body(pairStart..<Swift.min(end + 1, bytes.count), named)
             pairStart = end + 1
         }
     }
