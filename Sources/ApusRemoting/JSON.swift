@@ -255,41 +255,86 @@ struct JSONReader {
     mutating func parseString() throws -> String {
         pos += 1  // opening quote
         let start = pos
-        while pos < bytes.count {
-            let b = bytes[pos]
-            if b == UInt8(ascii: "\"") {
-                defer { pos += 1 }
-                return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
-            }
-            if b == UInt8(ascii: "\\") { return try parseEscapedString(from: start) }
-            pos += 1
-        }
-        throw JSONError.unexpectedEnd
+        pos = stringRunEnd(from: pos)
+        guard pos < bytes.count else { throw JSONError.unexpectedEnd }
+        if bytes[pos] == UInt8(ascii: "\\") { return try parseEscapedString(from: start) }
+        defer { pos += 1 }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
     }
 
+    /// Index of the first quote or backslash at or after `start` (`bytes.count` if none), tested 8 bytes at a time:
+    /// a byte equal to the one sought becomes zero after the XOR, and `(x - 0x01…) & ~x & 0x80…` flags zero bytes,
+    /// exactly for the lowest one.
+    @inline(__always)
+    private func stringRunEnd(from start: Int) -> Int {
+        var i = start
+        if let base = bytes.baseAddress {
+            while i + 8 <= bytes.count {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let quote = word ^ 0x2222_2222_2222_2222, backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
+                let hits = ((quote &- 0x0101_0101_0101_0101) & ~quote | (backslash &- 0x0101_0101_0101_0101) & ~backslash)
+                    & 0x8080_8080_8080_8080
+                if hits != 0 { return i + hits.trailingZeroBitCount >> 3 }
+                i += 8
+            }
+        }
+        while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\") { i += 1 }
+        return i
+    }
+
+    /// The string starting at `start` whose first escape is at `pos`. Its closing quote is found first: escapes only
+    /// shrink text, so the distance bounds the result, which is then written in place with one allocation.
     private mutating func parseEscapedString(from start: Int) throws -> String {
-        var out = [UInt8]()
-        out.reserveCapacity(Swift.min(bytes.count - start, 4096))
-        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<pos]))
+        var end = pos
+        while true {
+            end = stringRunEnd(from: end)
+            guard end < bytes.count else { throw JSONError.unexpectedEnd }
+            if bytes[end] == UInt8(ascii: "\"") { break }
+            end += 2  // the backslash and the byte it escapes
+        }
+        var failure: JSONError?
+        let text = String(unsafeUninitializedCapacity: end - start) { out in
+            do throws(JSONError) { return try unescape(from: start, into: UnsafeMutableRawPointer(out.baseAddress!)) } catch {
+                failure = error
+                return 0
+            }
+        }
+        if let failure { throw failure }
+        return text
+    }
+
+    /// Writes the string from `start` (first escape at `pos`) unescaped at `out`; leaves `pos` after the closing quote.
+    private mutating func unescape(from start: Int, into out: UnsafeMutableRawPointer) throws(JSONError) -> Int {
+        var o = 0
+        func put(_ byte: UInt8) {
+            out.storeBytes(of: byte, toByteOffset: o, as: UInt8.self)
+            o += 1
+        }
+        func copy(_ range: Range<Int>) {
+            guard !range.isEmpty else { return }
+            (out + o).copyMemory(from: bytes.baseAddress! + range.lowerBound, byteCount: range.count)
+            o += range.count
+        }
+        copy(start..<pos)
         while pos < bytes.count {
             // The run up to the next quote or backslash is copied in one piece.
             let run = pos
-            while pos < bytes.count, bytes[pos] != UInt8(ascii: "\""), bytes[pos] != UInt8(ascii: "\\") { pos += 1 }
-            if pos > run { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[run..<pos])) }
+            pos = stringRunEnd(from: pos)
+            copy(run..<pos)
             guard pos < bytes.count else { break }
             let b = bytes[pos]
             pos += 1
-            if b == UInt8(ascii: "\"") { return String(decoding: out, as: UTF8.self) }
-            guard pos < bytes.count else { throw JSONError.unexpectedEnd }
+            if b == UInt8(ascii: "\"") { return o }
+            guard pos < bytes.count else { throw .unexpectedEnd }
             let e = bytes[pos]
             pos += 1
             switch e {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): put(e)
+            case UInt8(ascii: "b"): put(0x08)
+            case UInt8(ascii: "f"): put(0x0C)
+            case UInt8(ascii: "n"): put(0x0A)
+            case UInt8(ascii: "r"): put(0x0D)
+            case UInt8(ascii: "t"): put(0x09)
             case UInt8(ascii: "u"):
                 var scalar = try hex4()
                 if (0xD800..<0xDC00).contains(scalar), pos + 1 < bytes.count,
@@ -303,27 +348,14 @@ struct JSONReader {
                         pos = save  // lone high surrogate; the next escape stands alone
                     }
                 }
-                JSONReader.appendUTF8(Unicode.Scalar(scalar) ?? "\u{FFFD}", to: &out)
-            default: throw JSONError.invalidEscape(at: pos - 2)
+                for byte in UTF8.encode(Unicode.Scalar(scalar) ?? "\u{FFFD}")! { put(byte) }
+            default: throw .invalidEscape(at: pos - 2)
             }
         }
-        throw JSONError.unexpectedEnd
+        throw .unexpectedEnd
     }
 
-    private static func appendUTF8(_ scalar: Unicode.Scalar, to out: inout [UInt8]) {
-        let v = scalar.value
-        switch v {
-        case 0..<0x80: out.append(UInt8(v))
-        case 0x80..<0x800: out.append(contentsOf: [0xC0 | UInt8(v >> 6), 0x80 | UInt8(v & 0x3F)])
-        case 0x800..<0x10000:
-            out.append(contentsOf: [0xE0 | UInt8(v >> 12), 0x80 | UInt8(v >> 6 & 0x3F), 0x80 | UInt8(v & 0x3F)])
-        default:
-            out.append(contentsOf: [0xF0 | UInt8(v >> 18), 0x80 | UInt8(v >> 12 & 0x3F), 0x80 | UInt8(v >> 6 & 0x3F),
-                                    0x80 | UInt8(v & 0x3F)])
-        }
-    }
-
-    private mutating func hex4() throws -> UInt32 {
+    private mutating func hex4() throws(JSONError) -> UInt32 {
         guard pos + 4 <= bytes.count else { throw JSONError.unexpectedEnd }
         var v: UInt32 = 0
         for _ in 0..<4 {

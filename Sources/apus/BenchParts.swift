@@ -75,10 +75,8 @@ struct BenchParts: ParsableCommand {
             ("decode send frame, binary header", { sink &+= try decodeOne(binaryFrame).extFields.count }),
             ("typed send header from ext fields", { sink &+= Int(try SendMessageRequestHeader(request: decodedJSON).queueId) }),
             ("property rewrite (drop WAIT, add CLUSTER)", {
-                var p = properties
-                MessagePropertyCodec.remove(MessageProperty.wait, from: &p)
-                MessagePropertyCodec.append(MessageProperty.cluster, "DefaultCluster", to: &p)
-                sink &+= p.utf8.count
+                sink &+= MessagePropertyCodec.replacing(MessageProperty.wait, appending: MessageProperty.cluster, "DefaultCluster",
+                                                        in: properties).utf8.count
             }),
             ("body CRC32 (\(size) B)", { sink &+= Int(body.withUnsafeReadableBytes { CRC32.checksum($0) }) }),
             ("record encode incl. CRC", {

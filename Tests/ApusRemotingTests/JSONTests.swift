@@ -80,3 +80,21 @@ import Testing
     #expect(try JSONParser.parse(writer.text) == value)
     #expect(writer.text == #"{"s":"a\"b\\c\u0000\u001f\r\n\t é😀","n":-9223372036854775808,"arr":[true,null,0,[],{}]}"#)
 }
+
+/// Strings are scanned 8 bytes at a time: a quote, a backslash or the end at every position of a word is found, and
+/// an escaped string is rebuilt with the right length.
+@Test func stringScanFindsQuotesAndEscapesAtEveryOffset() throws {
+    for n in 0..<40 {
+        let run = String(repeating: "a", count: n)
+        #expect(try JSONParser.parse("\"\(run)\"") == .string(run))
+        #expect(try JSONParser.parse("[\"\(run)\\\"b\\u0001\(run)\\\\\", 1]") == .array([.string(run + "\"b\u{1}" + run + "\\"), .number("1")]))
+        #expect(throws: JSONError.self) { try JSONParser.parse("\"\(run)") }
+        #expect(throws: JSONError.self) { try JSONParser.parse("\"\(run)\\") }
+        #expect(throws: JSONError.self) { try JSONParser.parse("\"\(run)\\u00") }
+        #expect(throws: JSONError.self) { try JSONParser.parse("\"\(run)\\x\"") }
+    }
+    // Java's fastjson writes the properties separators as \u0001 and \u0002.
+    let properties = (0..<20).map { "KEY\($0)\\u0001value\($0)\\u0002" }.joined()
+    let expected = (0..<20).map { "KEY\($0)\u{1}value\($0)\u{2}" }.joined()
+    #expect(try JSONParser.parse("{\"i\":\"\(properties)\"}")["i"] == .string(expected))
+}
