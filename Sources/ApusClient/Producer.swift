@@ -84,15 +84,8 @@ public final class Producer: Sendable {
 
     private func request(_ message: OutgoingMessage, uniqueKey: String, queueId: Int32, connection: RemotingClient,
                          flush: Bool) -> EventLoopFuture<RemotingCommand> {
-        var properties = ""
-        properties.reserveCapacity(64 + (message.tags?.utf8.count ?? 0) + (message.keys?.utf8.count ?? 0))
-        MessagePropertyCodec.appendPair(MessageProperty.uniqueKey, uniqueKey, to: &properties)
-        MessagePropertyCodec.appendPair(MessageProperty.wait, "true", to: &properties)
-        if let tags = message.tags { MessagePropertyCodec.appendPair(MessageProperty.tags, tags, to: &properties) }
-        if let keys = message.keys { MessagePropertyCodec.appendPair(MessageProperty.keys, keys, to: &properties) }
-        for (key, value) in message.properties.sorted(by: { $0.key < $1.key }) {
-            MessagePropertyCodec.appendPair(key, value, to: &properties)
-        }
+        let properties = MessagePropertyCodec.encode(uniqueKey: uniqueKey, tags: message.tags, keys: message.keys,
+                                                     sortedOtherPairs: message.properties.sorted(by: { $0.key < $1.key }))
         let header = SendMessageRequestHeader(producerGroup: group, topic: message.topic, queueId: queueId,
                                               bornTimestamp: currentMillis(), properties: properties)
         var request = RemotingCommand.request(code: .sendMessageV2, header: header, body: message.body)

@@ -33,6 +33,49 @@ public enum MessagePropertyCodec {
         out += "\u{02}"
     }
 
+    /// What a producer sends: `UNIQ_KEY`, `WAIT=true`, then `TAGS`, `KEYS` and the other pairs, each ending with 0x02,
+    /// written with one allocation (appending pair by pair was a sixteenth of the Swift producer's CPU per send).
+    public static func encode(uniqueKey: String, tags: String?, keys: String?, sortedOtherPairs: [(key: String, value: String)]) -> String {
+        var length = 0
+        func measure(_ key: String, _ value: String) { length += key.utf8.count + value.utf8.count + 2 }
+        measure(MessageProperty.uniqueKey, uniqueKey)
+        measure(MessageProperty.wait, "true")
+        if let tags { measure(MessageProperty.tags, tags) }
+        if let keys { measure(MessageProperty.keys, keys) }
+        for pair in sortedOtherPairs { measure(pair.key, pair.value) }
+        return String(unsafeUninitializedCapacity: length) { out in
+            var o = 0
+            func put(_ text: String) {
+                let copied = text.utf8.withContiguousStorageIfAvailable { utf8 in
+                    _ = UnsafeMutableBufferPointer(rebasing: out[o...]).initialize(fromContentsOf: utf8)
+                    return utf8.count
+                }
+                if let copied {
+                    o += copied
+                } else {
+                    for byte in text.utf8 {
+                        out[o] = byte
+                        o += 1
+                    }
+                }
+            }
+            func pair(_ key: String, _ value: String) {
+                put(key)
+                out[o] = nameSeparator
+                o += 1
+                put(value)
+                out[o] = pairSeparator
+                o += 1
+            }
+            pair(MessageProperty.uniqueKey, uniqueKey)
+            pair(MessageProperty.wait, "true")
+            if let tags { pair(MessageProperty.tags, tags) }
+            if let keys { pair(MessageProperty.keys, keys) }
+            for other in sortedOtherPairs { pair(other.key, other.value) }
+            return o
+        }
+    }
+
     /// Appends the pair `key`/`value`, first adding the pair separator when `text` lacks a trailing one (Java 4.9 ends
     /// properties without it; the C++ client always ends with it). The result ends without one, as RocketMQ 4.9
     /// stores properties.

@@ -62,3 +62,12 @@ private let wrapper = "WAIT\u{1}true\u{2}"
     #expect(MessagePropertyCodec.replacing("WAIT", appending: "CLUSTER", "C", in: "TAGS\u{1}T\u{2}WAIT\u{1}true")
             == "TAGS\u{1}T\u{2}CLUSTER\u{1}C")
 }
+
+/// A producer's properties, written in one piece, read back pair by pair.
+@Test func producerPropertiesEncodeEveryPair() {
+    let text = MessagePropertyCodec.encode(uniqueKey: "7F0000010001", tags: "TagA", keys: "k1 k2",
+                                           sortedOtherPairs: [(key: "a", value: "é"), (key: "b", value: "")])
+    #expect(text == "UNIQ_KEY\u{1}7F0000010001\u{2}WAIT\u{1}true\u{2}TAGS\u{1}TagA\u{2}KEYS\u{1}k1 k2\u{2}a\u{1}é\u{2}b\u{1}\u{2}")
+    #expect(MessagePropertyCodec.encode(uniqueKey: "U", tags: nil, keys: nil, sortedOtherPairs: [])
+            == MessagePropertyCodec.encode([("UNIQ_KEY", "U"), ("WAIT", "true")]))
+}

@@ -76,8 +76,25 @@ public struct SendMessageRequestHeader: RemotingHeader, Equatable {
             }
         }
 
-        /// SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE key: "a" + position.
-        public var letter: String { String(UnicodeScalar(UInt8(ascii: "a") + rawValue)) }
+        /// SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE key: "a" + position (literals: every send encodes fourteen of them).
+        public var letter: String {
+            switch self {
+            case .producerGroup: return "a"
+            case .topic: return "b"
+            case .defaultTopic: return "c"
+            case .defaultTopicQueueNums: return "d"
+            case .queueId: return "e"
+            case .sysFlag: return "f"
+            case .bornTimestamp: return "g"
+            case .flag: return "h"
+            case .properties: return "i"
+            case .reconsumeTimes: return "j"
+            case .unitMode: return "k"
+            case .maxReconsumeTimes: return "l"
+            case .batch: return "m"
+            case .brokerName: return "n"
+            }
+        }
 
         /// The field named `key` under either naming: a letter maps by position; a long name is told apart by its
         /// first byte and length, then confirmed by one comparison with `name`.
