@@ -266,8 +266,10 @@ public final class MessageStore: Sendable {
 
     public func putMessages(_ messages: [MessageToStore]) -> PutResult {
         let segmentSize = config.mappedFileSizeCommitLog
-        for m in messages {
-            if let problem = Self.validate(m, maxMessageSize: config.maxMessageSize, segmentSize: segmentSize) {
+        // Index loops and field reads throughout: `for m in messages` copied every message (a retain and a release of
+        // its topic, body and properties) at each of five loops on the append path.
+        for i in messages.indices {
+            if let problem = Self.validate(messages[i], maxMessageSize: config.maxMessageSize, segmentSize: segmentSize) {
                 return PutResult(status: .messageIllegal(problem), records: [], endOffset: commitLog.committedPosition.load(ordering: .acquiring))
             }
         }
@@ -351,9 +353,9 @@ public final class MessageStore: Sendable {
         var queues: [Placement] = []
         var placed: [Placement] = []
         placed.reserveCapacity(end - next)
-        for m in messages[next..<end] {
-            guard Self.entersConsumeQueue(m.sysFlag) else { placed.append(Placement(queue: nil, offset: 0)); continue }
-            let queue = try consumeQueue(topic: m.topic, queueId: m.queueId)
+        for i in next..<end {
+            guard Self.entersConsumeQueue(messages[i].sysFlag) else { placed.append(Placement(queue: nil, offset: 0)); continue }
+            let queue = try consumeQueue(topic: messages[i].topic, queueId: messages[i].queueId)
             if let k = queues.firstIndex(where: { $0.queue === queue }) {
                 placed.append(queues[k])
                 queues[k].offset += 1
@@ -364,20 +366,20 @@ public final class MessageStore: Sendable {
         }
         let scratch = self.scratch.reserve(bytes)
         var position = runStart
-        for (k, m) in messages[next..<end].enumerated() {
-            let written = StoredMessageCodec.encode(m, queueOffset: placed[k].offset, physicalOffset: position, storeTimestamp: now,
-                                                    into: scratch + Int(position - runStart))
+        for i in next..<end {
+            let written = StoredMessageCodec.encode(messages[i], queueOffset: placed[i - next].offset, physicalOffset: position,
+                                                    storeTimestamp: now, into: scratch + Int(position - runStart))
             position += Int64(written)
         }
         guard segment.write(UnsafeRawBufferPointer(start: scratch, count: bytes), at: Int(runStart - segment.startOffset)) else {
             throw StoreError.errno("pwrite", segment.path)
         }
         position = runStart
-        for (k, m) in messages[next..<end].enumerated() {
-            let size = length(m)
+        for i in next..<end {
+            let size = length(messages[i]), k = i - next
             commitLog.committedPosition.store(position + Int64(size), ordering: .releasing)
-            try placed[k].queue?.put(index: placed[k].offset, .init(physicalOffset: position, size: Int32(size), tagsCode: m.tagsCode))
-            try index.put(topic: m.topic, properties: m.properties, physicalOffset: position, storeTimestamp: now)
+            try placed[k].queue?.put(index: placed[k].offset, .init(physicalOffset: position, size: Int32(size), tagsCode: messages[i].tagsCode))
+            try index.put(topic: messages[i].topic, properties: messages[i].properties, physicalOffset: position, storeTimestamp: now)
             commitLog.dispatchedPosition.store(position + Int64(size), ordering: .releasing)
             records.append(AppendedRecord(queueOffset: placed[k].offset, physicalOffset: position, size: Int32(size), storeTimestamp: now))
             position += Int64(size)

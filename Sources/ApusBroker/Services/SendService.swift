@@ -188,7 +188,8 @@ final class SendService: Sendable {
     func append(_ messages: [MessageToStore]) -> PutResult {
         let result = store.putMessages(messages)
         if result.status == .ok {
-            stats.recordPut(zip(messages, result.records).lazy.map { (topic: $0.0.topic, bytes: Int($0.1.size)) }, now: currentMillis())
+            let records = result.records  // by index: zipping the messages copied each one
+            stats.recordPut(records.indices.lazy.map { (topic: messages[$0].topic, bytes: Int(records[$0].size)) }, now: currentMillis())
         }
         return result
     }
