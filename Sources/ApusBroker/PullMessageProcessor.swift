@@ -28,7 +28,7 @@ final class PullMessageProcessor: Sendable {
         do { header = try request.decodeHeader(PullMessageRequestHeader.self) } catch {
             return .response(to: request, code: .systemError, remark: "\(error)")
         }
-        if let type = header.expressionType, type.uppercased() != "TAG" {
+        if let type = header.expressionType, !type.utf8.elementsEqual("TAG".utf8), type.uppercased() != "TAG" {
             return .response(to: request, code: .subscriptionParseFailed,
                              remark: "expression type \(type) is not supported; use TAG expressions")
         }

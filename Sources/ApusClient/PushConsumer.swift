@@ -182,10 +182,11 @@ public final class PushConsumer: Sendable {
             let commit = messageModel == .clustering && assignment.offset > 0
             var sysFlag: PullSysFlag = [.suspend, .subscription]
             if commit { sysFlag.insert(.commitOffset) }
-            let request = RemotingCommand.request(code: .pullMessage, header: PullMessageRequestHeader(
+            var request = RemotingCommand.request(code: .pullMessage, header: PullMessageRequestHeader(
                 consumerGroup: group, topic: queue.topic, queueId: queue.queueId, queueOffset: assignment.offset,
                 maxMsgNums: maxMsgNums, sysFlag: sysFlag, commitOffset: assignment.offset, subscription: expression,
                 subVersion: subVersion))
+            request.serializeType = .rocketmq  // binary header both ways, as the producer's sends (one pull per arrival)
             client.request(request, timeout: .seconds(30)).whenComplete { [self] result in
                 switch result {
                 case let .success(response):
