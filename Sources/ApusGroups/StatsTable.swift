@@ -78,6 +78,12 @@ public struct StatsTable: Sendable {
             sample(now: now)
         }
 
+        mutating func add(_ amount: Int64, now: Int64) {
+            value += amount
+            times += 1
+            sample(now: now)
+        }
+
         mutating func sample(now: Int64) {
             let today = now / 86_400_000
             if today != day {
@@ -102,20 +108,22 @@ public struct StatsTable: Sendable {
         }
     }
 
-    private var items: [String: Item] = [:]
+    /// An item's name and key, hashed together (no string built per update).
+    struct ItemID: Hashable {
+        var name: String
+        var key: String
+    }
+
+    private var items: [ItemID: Item] = [:]
 
     public init() {}
 
-    private static func id(_ name: String, _ key: String) -> String { name + "\u{1}" + key }
+    private static func id(_ name: String, _ key: String) -> ItemID { ItemID(name: name, key: key) }
 
-    /// Adds `value` to the item's total (one increment).
+    /// Adds `value` to the item's total (one increment). Updated in place: one lookup, and the item's sample rings are
+    /// not copied out and back (every send burst and every pull updates four items).
     public mutating func add(_ name: String, key: String, value: Int64, now: Int64) {
-        let id = Self.id(name, key)
-        var item = items[id] ?? Item(now: now)
-        item.value += value
-        item.times += 1
-        item.sample(now: now)
-        items[id] = item
+        items[Self.id(name, key), default: Item(now: now)].add(value, now: now)
     }
 
     public func exists(_ name: String, key: String) -> Bool { items[Self.id(name, key)] != nil }
