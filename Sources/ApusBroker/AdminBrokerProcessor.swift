@@ -371,6 +371,6 @@ extension ClientConnectionInfo {
 extension Subscription {
     var wire: SubscriptionDataWire {
         SubscriptionDataWire(topic: topic, subString: expression, tagsSet: tags,
-                             codeSet: tags.map { TagsCode.javaHash($0.utf16) }, subVersion: subVersion, expressionType: "TAG")
+                             codeSet: tags.map { TagsCode.javaHash($0) }, subVersion: subVersion, expressionType: "TAG")
     }
 }

@@ -21,17 +21,27 @@ extension SendRequest {
 }
 
 final class SendMessageProcessor: Sendable {
+    /// A send of the current read burst: where its answer goes and how many of the burst's messages are its own.
     private struct PendingSend {
-        var request: RemotingCommand
-        var prepared: PreparedSend
+        var address: RemotingCommand.ResponseAddress
+        var queueId: Int32
+        var count: Int
+    }
+
+    /// The validated sends of one connection's current read burst, their messages already in one list: the request
+    /// frames are released once validated, and the burst's put needs no second copy of its messages.
+    private struct Burst {
+        var connection: UInt64
+        var messages: [MessageToStore]
+        var sends: [PendingSend]
     }
 
     private let service: SendService
     private let logger: Logger
     private let limiter: LogRateLimiter
-    /// Validated sends of the current read burst, per connection id. A connection's burst is processed and flushed
-    /// on its event loop in one go, so there are at most as many entries as event loops: a list beats hashing here.
-    private let pending = Mutex<[(connection: UInt64, sends: [PendingSend])]>([])
+    /// The current read bursts, one per connection. A connection's burst is processed and flushed on its event loop
+    /// in one go, so there are at most as many entries as event loops: a list beats hashing here.
+    private let pending = Mutex<[Burst]>([])
 
     init(service: SendService, logger: Logger, limiter: LogRateLimiter) {
         self.service = service
@@ -46,17 +56,21 @@ final class SendMessageProcessor: Sendable {
             prepared = try service.prepare(SendRequest(header, body: request.body, bornHost: connection.remoteAddress ?? .zero),
                                            now: currentMillis())
         } catch let error as ServiceError {
-            return reject(request, ResponseCode(error.kind), error.remark, connection)
+            return reject(request.responseAddress, ResponseCode(error.kind), error.remark, connection)
         } catch {
-            return reject(request, .systemError, "\(error)", connection)
+            return reject(request.responseAddress, .systemError, "\(error)", connection)
         }
         // Sends are appended once per read burst (`flush(_:)`): under load one append serves many requests.
-        let send = PendingSend(request: request, prepared: prepared)
+        let send = PendingSend(address: request.responseAddress, queueId: prepared.queueId, count: prepared.messages.count)
         pending.withLock { bursts in
             if let i = bursts.firstIndex(where: { $0.connection == connection.id }) {
+                bursts[i].messages.append(contentsOf: prepared.messages)
                 bursts[i].sends.append(send)
             } else {
-                bursts.append((connection.id, [send]))
+                var burst = Burst(connection: connection.id, messages: [], sends: [send])
+                burst.messages.reserveCapacity(32)
+                burst.messages.append(contentsOf: prepared.messages)
+                bursts.append(burst)
             }
         }
         return nil
@@ -64,29 +78,28 @@ final class SendMessageProcessor: Sendable {
 
     /// Appends every send received in this read burst with one `putMessages` and answers each request.
     func flush(_ connection: RemotingConnection) {
-        guard let sends = pending.withLock({ bursts in bursts.firstIndex { $0.connection == connection.id }.map { bursts.remove(at: $0).sends } }),
-              !sends.isEmpty else { return }
-        let result = service.append(sends.count == 1 ? sends[0].prepared.messages : sends.flatMap(\.prepared.messages))
+        guard let burst = pending.withLock({ bursts in bursts.firstIndex { $0.connection == connection.id }.map { bursts.remove(at: $0) } })
+        else { return }
+        let result = service.append(burst.messages)
         let storeHost = service.storeHost
         var responses: [RemotingCommand] = []
-        responses.reserveCapacity(sends.count)
+        responses.reserveCapacity(burst.sends.count)
         var next = 0
-        for send in sends {
-            let count = send.prepared.messages.count
-            let records = result.records[next..<min(next + count, result.records.count)]
-            next += count
+        for send in burst.sends {
+            let records = result.records[next..<min(next + send.count, result.records.count)]
+            next += send.count
             switch result.status {
             case .ok:
                 let msgId = records.count == 1
                     ? MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: records[records.startIndex].physicalOffset)
                     : records.map { MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: $0.physicalOffset) }
                         .joined(separator: ",")
-                responses.append(.response(to: send.request, code: .success, header: SendMessageResponseHeader(
-                    msgId: msgId, queueId: send.prepared.queueId, queueOffset: records.first?.queueOffset ?? 0)))
+                responses.append(.response(to: send.address, code: .success, header: SendMessageResponseHeader(
+                    msgId: msgId, queueId: send.queueId, queueOffset: records.first?.queueOffset ?? 0)))
             case let .messageIllegal(reason):
-                responses.append(reject(send.request, .messageIllegal, reason, connection))
+                responses.append(reject(send.address, .messageIllegal, reason, connection))
             case let .serviceNotAvailable(reason):
-                responses.append(reject(send.request, .serviceNotAvailable, reason, connection))
+                responses.append(reject(send.address, .serviceNotAvailable, reason, connection))
             }
         }
         guard service.store.config.flushDiskType == .syncFlush, result.status == .ok else {
@@ -109,7 +122,7 @@ final class SendMessageProcessor: Sendable {
         pending.withLock { $0.removeAll { $0.connection == connection.id } }
     }
 
-    private func reject(_ request: RemotingCommand, _ code: ResponseCode, _ remark: String,
+    private func reject(_ request: RemotingCommand.ResponseAddress, _ code: ResponseCode, _ remark: String,
                         _ connection: RemotingConnection) -> RemotingCommand {
         limiter.warning(logger, key: "send-rejected", peer: connection.peerIP, "send rejected",
                         metadata: ["code": "\(code.rawValue)", "reason": "\(remark.debugDescription)"])

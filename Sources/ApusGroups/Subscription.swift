@@ -24,7 +24,7 @@ public struct Subscription: Sendable, Equatable {
         let trimmed = Subscription.trim(expression)
         tags = trimmed == "*" ? [] : trimmed.split(separator: "||", omittingEmptySubsequences: false)
             .map { Subscription.trim(String($0)) }.filter { !$0.isEmpty }
-        tagCodes = Set(tags.map { TagsCode.javaHash($0.utf16) })
+        tagCodes = Set(tags.map { TagsCode.javaHash($0) })
     }
 
     /// Whether a consume-queue entry with this tags code passes the filter (by hash only; collisions pass).

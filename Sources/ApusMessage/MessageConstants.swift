@@ -81,7 +81,22 @@ public enum MessageProperty {
 public enum TagsCode {
     public static func of(_ tag: String?) -> Int64 {
         guard let tag, !tag.isEmpty else { return 0 }
-        return Int64(javaHash(tag.utf16))
+        return Int64(javaHash(tag))
+    }
+
+    /// Java's `String.hashCode()` of `text`. An ASCII string's UTF-16 units are its bytes: hashed without decoding
+    /// (most tags and topics; walking the UTF-16 view cost more than the rest of the hash).
+    public static func javaHash(_ text: String) -> Int32 {
+        var text = text
+        let ascii = text.withUTF8 { utf8 -> Int32? in
+            var h: Int32 = 0
+            for byte in utf8 {
+                guard byte < 0x80 else { return nil }
+                h = h &* 31 &+ Int32(byte)
+            }
+            return h
+        }
+        return ascii ?? javaHash(text.utf16)
     }
 
     /// `h = 31·h + c` over UTF-16 code units with 32-bit wrap-around, continuing from `seed`.

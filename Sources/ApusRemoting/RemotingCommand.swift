@@ -59,8 +59,22 @@ public struct RemotingCommand: Sendable, Equatable {
 
     public static func response(to request: RemotingCommand, code: ResponseCode, remark: String? = nil,
                                 extFields: ExtFields = [:], body: ByteBuffer? = nil) -> RemotingCommand {
-        RemotingCommand(code: code.rawValue, opaque: request.opaque, flag: responseFlag, remark: remark,
-                        extFields: extFields, body: body, serializeType: request.serializeType)
+        response(to: request.responseAddress, code: code, remark: remark, extFields: extFields, body: body)
+    }
+
+    /// What a response needs of its request; a processor that answers later keeps this instead of the whole request
+    /// (whose ext fields and body it no longer needs).
+    public struct ResponseAddress: Sendable {
+        public var opaque: Int32
+        public var serializeType: SerializeType
+    }
+
+    public var responseAddress: ResponseAddress { ResponseAddress(opaque: opaque, serializeType: serializeType) }
+
+    public static func response(to address: ResponseAddress, code: ResponseCode, remark: String? = nil,
+                                extFields: ExtFields = [:], body: ByteBuffer? = nil) -> RemotingCommand {
+        RemotingCommand(code: code.rawValue, opaque: address.opaque, flag: responseFlag, remark: remark,
+                        extFields: extFields, body: body, serializeType: address.serializeType)
     }
 }
 

@@ -123,7 +123,7 @@ final class IndexService: Sendable {
     /// Indexes UNIQ_KEY and every space-separated KEYS value of a message. Called by the appender.
     func put(topic: String, properties: String, physicalOffset: Int64, storeTimestamp: Int64) throws {
         var properties = properties
-        let topicHash = TagsCode.javaHash(topic.utf16)
+        let topicHash = TagsCode.javaHash(topic)
         try properties.withUTF8 { bytes in
             let unique = StaticString("UNIQ_KEY"), keys = StaticString("KEYS")
             let uniqueKey = UnsafeBufferPointer(start: unique.utf8Start, count: unique.utf8CodeUnitCount)
@@ -161,7 +161,7 @@ final class IndexService: Sendable {
     /// Hash collisions are possible: the caller verifies each message.
     func query(topic: String, key: String, limit: Int, beginTimestamp: Int64, endTimestamp: Int64) -> [Int64] {
         var key = key
-        let hash = key.withUTF8 { Self.keyHash(topicHash: TagsCode.javaHash(topic.utf16), key: $0) }
+        let hash = key.withUTF8 { Self.keyHash(topicHash: TagsCode.javaHash(topic), key: $0) }
         var result: [Int64] = []
         files.withLock { files in
             for file in files.files.reversed().lazy.map(view) where file.indexCount > 1 {

@@ -3,7 +3,12 @@ import ApusMessage
 import Testing
 @testable import ApusGroups
 
-private func javaHashCode(_ s: String) -> Int32 { TagsCode.javaHash(s.utf16) }
+/// Java's hashCode through the String entry point (an ASCII fast path), checked against the UTF-16 walk every time.
+private func javaHashCode(_ s: String) -> Int32 {
+    let hash = TagsCode.javaHash(s)
+    #expect(hash == TagsCode.javaHash(s.utf16), "\(s)")
+    return hash
+}
 
 @Test func javaHashCodeMatchesJava() {
     #expect(javaHashCode("TagA") == 2_598_919)
@@ -12,6 +17,7 @@ private func javaHashCode(_ s: String) -> Int32 { TagsCode.javaHash(s.utf16) }
     #expect(javaHashCode("é") == 233)                      // one UTF-16 unit, not two UTF-8 bytes
     #expect(javaHashCode("😀") == 31 * 0xD83D + 0xDE00)    // surrogate pair
     #expect(javaHashCode("polygenelubricants") == Int32.min)   // wraps around
+    #expect(javaHashCode("TagA-é") == 31 &* javaHashCode("TagA-") &+ 233)  // ASCII prefix, then a non-ASCII tail
 }
 
 @Test func expressionIsSplitTrimmedAndHashed() {

@@ -73,7 +73,7 @@ extension Broker {
               TopicNames.isValidTopicName(topic), !TopicNames.notAllowedToSend.contains(topic),
               let config = topics.get(topic) ?? topics.configForSend(topic: topic, defaultTopic: TopicNames.autoCreateTemplate),
               config.writeQueueNums > 0 else { return nil }
-        let hash = Int64(TagsCode.javaHash(key.utf16))
+        let hash = Int64(TagsCode.javaHash(key))
         return Int32(abs(hash) % Int64(config.writeQueueNums))
     }
 }

@@ -47,7 +47,12 @@ extension RemotingCommand {
 
     public static func response(to request: RemotingCommand, code: ResponseCode, remark: String? = nil,
                                 header: some RemotingHeader, body: ByteBuffer? = nil) -> RemotingCommand {
-        response(to: request, code: code, remark: remark, extFields: header.extFields(), body: body)
+        response(to: request.responseAddress, code: code, remark: remark, extFields: header.extFields(), body: body)
+    }
+
+    public static func response(to address: ResponseAddress, code: ResponseCode, remark: String? = nil,
+                                header: some RemotingHeader, body: ByteBuffer? = nil) -> RemotingCommand {
+        response(to: address, code: code, remark: remark, extFields: header.extFields(), body: body)
     }
 }
 
