@@ -219,7 +219,7 @@ enum HeaderCodec {
     }
 
     static func decodeBinary(_ header: inout ByteBuffer) throws -> RemotingCommand {
-        let command = try header.withUnsafeReadableBytes { bytes throws(RemotingDecodingError) in
+        let (command, extStart) = try header.withUnsafeReadableBytes { bytes throws(RemotingDecodingError) in
             var r = RawHeaderReader(bytes)
             let code = try r.integer(Int16.self), language = try r.integer(UInt8.self), version = try r.integer(Int16.self)
             let opaque = try r.integer(Int32.self), flag = try r.integer(Int32.self)
@@ -227,19 +227,73 @@ enum HeaderCodec {
             let remark = remarkLength > 0 ? try r.string(remarkLength) : nil
             let extEnd = try r.length(Int32.self) + r.position
             guard extEnd <= bytes.count else { throw r.truncated }
-            var fields = ExtFields(minimumCapacity: 16)
+            let extStart = r.position
+            // A send's fields are read in place by its typed header (SendMessageRequestHeader(request:)): here they are
+            // only checked to be well formed.
+            let deferred = flag & RemotingCommand.responseFlag == 0 && RemotingCommand.defersExtFields(code: Int32(code))
+            var fields = ExtFields(minimumCapacity: deferred ? 0 : 16)
             while r.position < extEnd {
-                let key = try r.string(try r.length(Int16.self))
+                let keyLength = try r.length(Int16.self)
+                if deferred {
+                    try r.skip(keyLength)
+                    try r.skip(try r.length(Int32.self))
+                    continue
+                }
+                let key = try r.string(keyLength)
                 let valueLength = try r.length(Int32.self)
                 let value = try r.string(valueLength)
                 if valueLength > 0 { fields.append(key, value) }  // a zero length is Java's null
             }
             guard r.position == extEnd else { throw r.truncated }
-            return RemotingCommand(code: Int32(code), language: LanguageCode.name(language), version: Int32(version),
-                                   opaque: opaque, flag: flag, remark: remark, extFields: fields, serializeType: .rocketmq)
+            let command = RemotingCommand(code: Int32(code), language: LanguageCode.name(language), version: Int32(version),
+                                          opaque: opaque, flag: flag, remark: remark, extFields: fields, serializeType: .rocketmq)
+            return (command, deferred ? extStart..<extEnd : nil)
+        }
+        var decoded = command
+        if let extStart {
+            decoded.undecodedExtFields = header.getSlice(at: header.readerIndex + extStart.lowerBound, length: extStart.count)
         }
         header.moveReaderIndex(to: header.writerIndex)
-        return command
+        return decoded
+    }
+
+    /// Walks the ext-field section of a binary header whose structure was checked (`decodeBinary`): each pair's key and
+    /// value bytes; a zero-length value (Java's null) is skipped.
+    static func forEachBinaryExtField<E: Error>(_ section: UnsafeRawBufferPointer,
+                                                _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(E) -> Void)
+        throws(E) {
+        var p = 0
+        while p + 6 <= section.count {
+            let keyLength = Int(UInt16(bigEndian: section.loadUnaligned(fromByteOffset: p, as: UInt16.self)))
+            let valueAt = p + 2 + keyLength
+            guard valueAt + 4 <= section.count else { return }
+            let valueLength = Int(UInt32(bigEndian: section.loadUnaligned(fromByteOffset: valueAt, as: UInt32.self)))
+            guard valueAt + 4 + valueLength <= section.count else { return }
+            if valueLength > 0 {
+                try body(UnsafeRawBufferPointer(rebasing: section[(p + 2)..<valueAt]),
+                         UnsafeRawBufferPointer(rebasing: section[(valueAt + 4)..<(valueAt + 4 + valueLength)]))
+            }
+            p = valueAt + 4 + valueLength
+        }
+    }
+
+    /// The ext fields of an undecoded binary section, as `decodeBinary` would have built them.
+    static func binaryExtFields(_ section: ByteBuffer) -> ExtFields {
+        section.withUnsafeReadableBytes { bytes in
+            var fields = ExtFields(minimumCapacity: 16)
+            forEachBinaryExtField(bytes) { key, value in
+                fields.append(String(decoding: key, as: UTF8.self), String(decoding: value, as: UTF8.self))
+            }
+            return fields
+        }
+    }
+}
+
+extension RemotingCommand {
+    /// Request codes whose binary ext fields the decoder leaves in place for their typed header: the sends.
+    static func defersExtFields(code: Int32) -> Bool {
+        code == RequestCode.sendMessageV2.rawValue || code == RequestCode.sendMessage.rawValue
+            || code == RequestCode.sendBatchMessage.rawValue
     }
 }
 
@@ -262,6 +316,11 @@ private struct RawHeaderReader {
         let value = try integer(T.self)
         guard value >= 0 else { throw truncated }
         return Int(value)
+    }
+
+    mutating func skip(_ count: Int) throws(RemotingDecodingError) {
+        guard bytes.count - position >= count else { throw truncated }
+        position += count
     }
 
     mutating func string(_ count: Int) throws(RemotingDecodingError) -> String {

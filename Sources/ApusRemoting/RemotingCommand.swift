@@ -14,7 +14,18 @@ public struct RemotingCommand: Sendable, Equatable {
     public var flag: Int32
     public var remark: String?
     /// Ext-field values as text; JSON numbers and booleans were converted at decode time, nulls dropped.
-    public var extFields: ExtFields
+    /// A send frame with a binary header keeps its ext fields undecoded (`undecodedExtFields`): its typed header is
+    /// read from those bytes in place, and this property decodes them only if someone asks.
+    public var extFields: ExtFields {
+        get { undecodedExtFields.map(HeaderCodec.binaryExtFields) ?? decodedExtFields }
+        set {
+            decodedExtFields = newValue
+            undecodedExtFields = nil
+        }
+    }
+    private var decodedExtFields: ExtFields
+    /// The ext-field section of a binary header (its structure checked by the decoder), when not decoded yet.
+    var undecodedExtFields: ByteBuffer?
     /// Bytes after the header; on decode a slice of the incoming frame.
     public var body: ByteBuffer?
     public var serializeType: SerializeType
@@ -28,9 +39,15 @@ public struct RemotingCommand: Sendable, Equatable {
         self.opaque = opaque
         self.flag = flag
         self.remark = remark
-        self.extFields = extFields
+        self.decodedExtFields = extFields
         self.body = body
         self.serializeType = serializeType
+    }
+
+    public static func == (lhs: RemotingCommand, rhs: RemotingCommand) -> Bool {
+        lhs.code == rhs.code && lhs.language == rhs.language && lhs.version == rhs.version && lhs.opaque == rhs.opaque
+            && lhs.flag == rhs.flag && lhs.remark == rhs.remark && lhs.extFields == rhs.extFields && lhs.body == rhs.body
+            && lhs.serializeType == rhs.serializeType
     }
 
     static let responseFlag: Int32 = 1

@@ -185,3 +185,79 @@ extension ExtFields {
         for (key, value) in pairs { append(key, value) }
     }
 }
+
+/// A binary (type 1) frame of `code` whose ext fields are `pairs` in this order; a nil value is Java's null (length 0).
+private func binarySendFrame(code: Int32 = 310, flag: Int32 = 0, _ pairs: [(String, String?)]) -> ByteBuffer {
+    var ext = ByteBuffer()
+    for (key, value) in pairs {
+        ext.writeInteger(Int16(key.utf8.count)); ext.writeString(key)
+        ext.writeInteger(Int32(value?.utf8.count ?? 0)); ext.writeString(value ?? "")
+    }
+    var header = ByteBuffer()
+    header.writeInteger(Int16(code)); header.writeInteger(UInt8(0)); header.writeInteger(Int16(401))
+    header.writeInteger(Int32(5)); header.writeInteger(flag); header.writeInteger(Int32(0))
+    header.writeInteger(Int32(ext.readableBytes)); header.writeBuffer(&ext)
+    return frame(header: Array(buffer: header), body: [1], type: 1)
+}
+
+/// The in-place reading of a binary send header (no ext-field strings) must agree with the ext-field reading in every
+/// result and every error.
+@Test func binarySendHeaderReadInPlaceAgreesWithExtFields() throws {
+    let header = SendMessageRequestHeader(
+        producerGroup: "PG", topic: "T", queueId: 3, sysFlag: 1, bornTimestamp: 1_700_000_000_123, flag: 7,
+        properties: "UNIQ_KEY\u{1}K\u{2}", reconsumeTimes: 2, unitMode: true, maxReconsumeTimes: 16, batch: true,
+        brokerName: "b")
+    for naming in [SendMessageRequestHeader.Naming.v1, .v2] {
+        var command = RemotingCommand.request(code: naming == .v1 ? .sendMessage : .sendMessageV2,
+                                              extFields: header.extFields(naming: naming), body: ByteBuffer(bytes: [1]))
+        command.serializeType = .rocketmq
+        let decoded = try #require(try decodeOne(encode(command)))
+        #expect(decoded.undecodedExtFields != nil)          // the fast path is taken
+        #expect(try SendMessageRequestHeader(request: decoded) == header)
+        #expect(decoded.extFields == command.extFields)     // and the fields still read as before when asked
+        #expect(decoded == command)
+    }
+    let cases: [[(String, String?)]] = [
+        [("b", "T")],                                              // defaults
+        [("topic", "A"), ("b", "B"), ("e", "x"), ("e", "4")],      // a later key wins, an earlier bad value is overridden
+        [("b", "T"), ("e", "+5"), ("d", " 7 "), ("g", "-12")],     // spellings only the general parser reads
+        [("b", "T"), ("g", "99999999999999999999")],               // too long for the digit loop
+        [("b", "T"), ("e", "2147483648")],                         // out of Int32 range
+        [("b", "T"), ("e", "x")],                                  // not a number
+        [("b", "T"), ("e", "-")],
+        [("a", "PG")],                                             // no topic
+        [("b", nil), ("a", "PG")],                                 // a null topic is absent
+        [("b", "T"), ("k", "1"), ("m", "TRUE"), ("c", nil), ("n", "broker-a"), ("zz", "ignored")],
+    ]
+    for pairs in cases {
+        let command = try #require(try decodeOne(binarySendFrame(pairs)))
+        #expect(command.undecodedExtFields != nil)
+        let inPlace = Result { () throws(HeaderError) in try SendMessageRequestHeader(request: command) }
+        let viaFields = Result { () throws(HeaderError) in try SendMessageRequestHeader(extFields: command.extFields) }
+        switch (inPlace, viaFields) {
+        case let (.success(a), .success(b)):
+            // Both default a missing bornTimestamp to the clock: compare the rest.
+            var a = a, b = b
+            if !pairs.contains(where: { $0.0 == "g" }) { a.bornTimestamp = 0; b.bornTimestamp = 0 }
+            #expect(a == b, "\(pairs)")
+        case let (.failure(a), .failure(b)):
+            #expect(a == b, "\(pairs)")
+        default:
+            Issue.record("\(pairs): in place \(inPlace), via ext fields \(viaFields)")
+        }
+    }
+    // Batches by code; other requests and responses decode their fields at once.
+    #expect(try SendMessageRequestHeader(request: #require(try decodeOne(binarySendFrame(code: 320, [("b", "T")])))).batch)
+    let response = try #require(try decodeOne(binarySendFrame(code: 10, flag: 1, [("msgId", "m")])))
+    #expect(response.undecodedExtFields == nil && response.extFields == ["msgId": "m"])
+    #expect(try #require(try decodeOne(binarySendFrame(code: 11, [("topic", "T")]))).undecodedExtFields == nil)
+}
+
+@Test func binarySendHeaderWithBrokenFieldsIsRejectedByTheDecoder() throws {
+    var broken = binarySendFrame([("b", "T"), ("a", "PG")])
+    broken.moveWriterIndex(to: broken.writerIndex - 2)   // the body byte and the last value byte
+    let length = broken.readableBytes - 4
+    broken.setInteger(UInt32(length), at: 0)
+    broken.setInteger(UInt32(1) << 24 | UInt32(length - 4), at: 4)
+    #expect(throws: RemotingDecodingError.self) { try decodeOne(broken) }
+}

@@ -3,6 +3,7 @@
 // pass over the ext fields, one string comparison per key, no dictionary.
 
 import ApusMessage
+import NIOCore
 
 public struct SendMessageRequestHeader: RemotingHeader, Equatable {
     public var producerGroup: String
@@ -104,6 +105,21 @@ public struct SendMessageRequestHeader: RemotingHeader, Equatable {
             guard let first = utf8.first else { return nil }
             let count = utf8.count
             if count == 1 { return Field(rawValue: first &- UInt8(ascii: "a")) }
+            guard let candidate = candidate(first: first, count: count) else { return nil }
+            return key == candidate.name ? candidate : nil
+        }
+
+        /// `find` for a key's UTF-8 bytes as they arrived.
+        @inline(__always)
+        static func find(_ key: UnsafeRawBufferPointer) -> Field? {
+            guard let first = key.first else { return nil }
+            if key.count == 1 { return Field(rawValue: first &- UInt8(ascii: "a")) }
+            guard let candidate = candidate(first: first, count: key.count) else { return nil }
+            return candidate.name.utf8.elementsEqual(key) ? candidate : nil
+        }
+
+        @inline(__always)
+        private static func candidate(first: UInt8, count: Int) -> Field? {
             let candidate: Field
             switch first {
             case UInt8(ascii: "p"): candidate = count == 13 ? .producerGroup : .properties
@@ -118,7 +134,7 @@ public struct SendMessageRequestHeader: RemotingHeader, Equatable {
             case UInt8(ascii: "m"): candidate = .maxReconsumeTimes
             default: return nil
             }
-            return key == candidate.name ? candidate : nil
+            return candidate
         }
     }
 
@@ -132,8 +148,63 @@ public struct SendMessageRequestHeader: RemotingHeader, Equatable {
     /// Decodes a send request of code 10, 310 or 320; every code-320 request is a batch (the C++ client marks batches
     /// on code 10 with `batch="1"`, Java clients use 320 with `m=true`).
     public init(request: RemotingCommand) throws(HeaderError) {
-        try self.init(extFields: request.extFields)
+        if let section = request.undecodedExtFields {
+            try self.init(binaryExtFields: section)
+        } else {
+            try self.init(extFields: request.extFields)
+        }
         if request.code == RequestCode.sendBatchMessage.rawValue { batch = true }
+    }
+
+    /// The same header read in place from a binary ext-field section (`RemotingCommand.undecodedExtFields`): strings
+    /// only for the text fields, integers parsed from their digits; the same results and errors as `init(extFields:)`.
+    init(binaryExtFields section: ByteBuffer) throws(HeaderError) {
+        let count = Field.allCases.count
+        self = try section.withUnsafeReadableBytes { bytes throws(HeaderError) in
+            try withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer?.self, capacity: count) { last throws(HeaderError) in
+                last.initialize(repeating: nil)
+                HeaderCodec.forEachBinaryExtField(bytes) { key, value in
+                    if let field = Field.find(key) { last[Int(field.rawValue)] = value }  // a later key wins
+                }
+                func text(_ field: Field) -> String? { last[Int(field.rawValue)].map { String(decoding: $0, as: UTF8.self) } }
+                func int64(_ field: Field) throws(HeaderError) -> Int64? {
+                    guard let value = last[Int(field.rawValue)] else { return nil }
+                    if let plain = Self.plainInteger(value) { return plain }
+                    return try HeaderValue.int64(String(decoding: value, as: UTF8.self), field: field.name)
+                }
+                func int32(_ field: Field) throws(HeaderError) -> Int32? {
+                    guard let value = last[Int(field.rawValue)] else { return nil }
+                    if let plain = Self.plainInteger(value), let exact = Int32(exactly: plain) { return exact }
+                    return try HeaderValue.int32(String(decoding: value, as: UTF8.self), field: field.name)
+                }
+                guard let topic = text(.topic) else { throw .missing(field: Field.topic.name) }
+                return SendMessageRequestHeader(
+                    producerGroup: text(.producerGroup) ?? "", topic: topic, defaultTopic: text(.defaultTopic),
+                    defaultTopicQueueNums: try int32(.defaultTopicQueueNums), queueId: try int32(.queueId) ?? -1,
+                    sysFlag: try int32(.sysFlag) ?? 0, bornTimestamp: try int64(.bornTimestamp) ?? currentMillis(),
+                    flag: try int32(.flag) ?? 0, properties: text(.properties) ?? "",
+                    reconsumeTimes: try int32(.reconsumeTimes) ?? 0, unitMode: text(.unitMode).map(HeaderValue.bool) ?? false,
+                    maxReconsumeTimes: try int32(.maxReconsumeTimes), batch: text(.batch).map(HeaderValue.bool) ?? false,
+                    brokerName: text(.brokerName))
+            }
+        }
+    }
+
+    /// `-?[0-9]{1,18}` as a number (no overflow possible); nil for anything else, which goes through `HeaderValue`.
+    @inline(__always)
+    private static func plainInteger(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        var i = 0
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative { i = 1 }
+        guard bytes.count > i, bytes.count - i <= 18 else { return nil }
+        var value: Int64 = 0
+        while i < bytes.count {
+            let digit = bytes[i] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            value = value &* 10 &+ Int64(digit)
+            i += 1
+        }
+        return negative ? -value : value
     }
 
     /// Accepts long names and letters alike (a later key wins, as in a JSON object read into a map).
