@@ -200,6 +200,49 @@ struct JSONReader {
         return key
     }
 
+    /// A quoted key without escapes, and the colon after it, as the bytes between the quotes; nil (nothing consumed)
+    /// for any other key, which `parseKey` then reads.
+    mutating func parseKeyBytes() throws -> UnsafeRawBufferPointer? {
+        guard try peek() == UInt8(ascii: "\"") else { return nil }
+        let start = pos + 1
+        let end = stringRunEnd(from: start)
+        guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return nil }
+        pos = end + 1
+        try expect(UInt8(ascii: ":"))
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+    }
+
+    /// A string holding only an optionally negative run of 1–18 digits (as Java clients send every header number), as
+    /// an integer; nil (nothing consumed) for any other value.
+    mutating func parseQuotedPlainInteger() throws -> Int64? {
+        guard try peek() == UInt8(ascii: "\""), let end = Optional(stringRunEnd(from: pos + 1)), end < bytes.count,
+              bytes[end] == UInt8(ascii: "\"") else { return nil }
+        var i = pos + 1
+        let negative = bytes[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        guard end > i, end - i <= 18 else { return nil }
+        var value: Int64 = 0
+        while i < end {
+            let digit = bytes[i] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            value = value &* 10 &+ Int64(digit)
+            i += 1
+        }
+        pos = end + 1
+        return negative ? -value : value
+    }
+
+    /// Consumes a string as `parseString` would, without building it when it has no escapes.
+    mutating func skipString() throws {
+        let end = stringRunEnd(from: pos + 1)
+        guard end < bytes.count else { throw JSONError.unexpectedEnd }
+        if bytes[end] == UInt8(ascii: "\\") {
+            _ = try parseString()
+        } else {
+            pos = end + 1
+        }
+    }
+
     private mutating func literal(_ word: StaticString) throws {
         let n = word.utf8CodeUnitCount
         guard pos + n <= bytes.count else { throw JSONError.unexpectedEnd }

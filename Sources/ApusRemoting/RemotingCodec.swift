@@ -152,7 +152,8 @@ enum HeaderCodec {
     }
 
     static func decodeJSON(_ header: ByteBuffer) throws -> RemotingCommand {
-        try header.withUnsafeReadableBytes { bytes in
+        var deferred: Range<Int>?
+        var command = try header.withUnsafeReadableBytes { bytes in
             var reader = JSONReader(bytes)
             var command = RemotingCommand(code: 0, language: "", version: 0)
             var sawCode = false
@@ -160,18 +161,32 @@ enum HeaderCodec {
                 try reader.expect(UInt8(ascii: "{"))
                 if try !reader.consume(UInt8(ascii: "}")) {
                     repeat {
-                        let key = try reader.parseKey()
+                        // Keys are matched as bytes: no string per key (a JSON header has seven or eight).
+                        let key = try reader.parseKeyBytes().map(HeaderKey.init) ?? HeaderKey(try reader.parseKey())
                         switch key {
-                        case "code": command.code = try integer(&reader, key); sawCode = true
-                        case "opaque": command.opaque = try integer(&reader, key)
-                        case "flag": command.flag = try integer(&reader, key)
-                        case "version": command.version = try integer(&reader, key)
-                        case "language":
+                        case .code: command.code = try integer(&reader, "code"); sawCode = true
+                        case .opaque: command.opaque = try integer(&reader, "opaque")
+                        case .flag: command.flag = try integer(&reader, "flag")
+                        case .version: command.version = try integer(&reader, "version")
+                        case .language:
                             command.language = try reader.peek() == UInt8(ascii: "\"")
                                 ? reader.parseString() : reader.parseValue(depth: 1).stringValue ?? ""
-                        case "remark": command.remark = try reader.parseValue(depth: 1).stringValue
-                        case "extFields": command.extFields = try extFields(&reader)
-                        default: _ = try reader.parseValue(depth: 1)
+                        case .remark: command.remark = try reader.parseValue(depth: 1).stringValue
+                        case .extFields:
+                            // A send's typed header is read in this same pass (the Java and C++ clients write "code"
+                            // first); its fields are decoded only if someone asks.
+                            if sawCode, RemotingCommand.defersExtFields(code: command.code), try reader.peek() == UInt8(ascii: "{") {
+                                let start = reader.pos
+                                let sendHeader = try SendMessageRequestHeader.read(json: &reader)
+                                command.extFields = [:]
+                                command.decodedSendHeader = DecodedSendHeader(sendHeader)
+                                deferred = start..<reader.pos
+                            } else {
+                                command.extFields = try extFields(&reader)
+                                deferred = nil
+                            }
+                        case .other:
+                            if try reader.peek() == UInt8(ascii: "\"") { try reader.skipString() } else { _ = try reader.parseValue(depth: 1) }
                         }
                     } while try reader.consume(UInt8(ascii: ","))
                     try reader.expect(UInt8(ascii: "}"))
@@ -181,6 +196,42 @@ enum HeaderCodec {
             }
             guard sawCode else { throw RemotingDecodingError.malformedHeader("no code") }
             return command
+        }
+        if let deferred {
+            command.undecodedExtFields = .json(header.getSlice(at: header.readerIndex + deferred.lowerBound, length: deferred.count)!)
+        }
+        return command
+    }
+
+    /// The ext fields of an undecoded JSON `extFields` object, as `decodeJSON` would have built them.
+    static func jsonExtFields(_ object: ByteBuffer) -> ExtFields {
+        object.withUnsafeReadableBytes { bytes in
+            var reader = JSONReader(bytes)
+            return (try? extFields(&reader)) ?? [:]
+        }
+    }
+
+    /// The top-level keys of a JSON header that mean something here.
+    private enum HeaderKey {
+        case code, opaque, flag, version, language, remark, extFields, other
+
+        init(_ key: UnsafeRawBufferPointer) {
+            func isKey(_ name: StaticString) -> Bool {
+                key.elementsEqual(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            }
+            switch key.count {
+            case 4: self = isKey("code") ? .code : isKey("flag") ? .flag : .other
+            case 6: self = isKey("opaque") ? .opaque : isKey("remark") ? .remark : .other
+            case 7: self = isKey("version") ? .version : .other
+            case 8: self = isKey("language") ? .language : .other
+            case 9: self = isKey("extFields") ? .extFields : .other
+            default: self = .other
+            }
+        }
+
+        init(_ key: String) {
+            var key = key
+            self = key.withUTF8 { HeaderKey(UnsafeRawBufferPointer($0)) }
         }
     }
 
@@ -251,7 +302,7 @@ enum HeaderCodec {
         }
         var decoded = command
         if let extStart {
-            decoded.undecodedExtFields = header.getSlice(at: header.readerIndex + extStart.lowerBound, length: extStart.count)
+            decoded.undecodedExtFields = .binary(header.getSlice(at: header.readerIndex + extStart.lowerBound, length: extStart.count)!)
         }
         header.moveReaderIndex(to: header.writerIndex)
         return decoded

@@ -14,18 +14,34 @@ public struct RemotingCommand: Sendable, Equatable {
     public var flag: Int32
     public var remark: String?
     /// Ext-field values as text; JSON numbers and booleans were converted at decode time, nulls dropped.
-    /// A send frame with a binary header keeps its ext fields undecoded (`undecodedExtFields`): its typed header is
-    /// read from those bytes in place, and this property decodes them only if someone asks.
+    /// A send request keeps its ext fields undecoded (`undecodedExtFields`): its typed header is read from the bytes in
+    /// place (binary) or while the header is parsed (JSON, `decodedSendHeader`), and this property decodes the fields
+    /// only if someone asks.
     public var extFields: ExtFields {
-        get { undecodedExtFields.map(HeaderCodec.binaryExtFields) ?? decodedExtFields }
+        get {
+            switch undecodedExtFields {
+            case nil: return decodedExtFields
+            case let .binary(section)?: return HeaderCodec.binaryExtFields(section)
+            case let .json(object)?: return HeaderCodec.jsonExtFields(object)
+            }
+        }
         set {
             decodedExtFields = newValue
             undecodedExtFields = nil
+            decodedSendHeader = nil
         }
     }
     private var decodedExtFields: ExtFields
-    /// The ext-field section of a binary header (its structure checked by the decoder), when not decoded yet.
-    var undecodedExtFields: ByteBuffer?
+    /// The ext fields of a send request as they arrived, their syntax checked by the decoder.
+    enum UndecodedExtFields: Sendable {
+        /// The ext-field section of a binary header.
+        case binary(ByteBuffer)
+        /// The `extFields` object of a JSON header.
+        case json(ByteBuffer)
+    }
+    var undecodedExtFields: UndecodedExtFields?
+    /// A JSON send request's typed header (or the error reading it), read in the same pass as the frame's header.
+    var decodedSendHeader: DecodedSendHeader?
     /// Bytes after the header; on decode a slice of the incoming frame.
     public var body: ByteBuffer?
     public var serializeType: SerializeType
@@ -100,4 +116,11 @@ extension RemotingCommand: CustomStringConvertible {
         let kind = isResponse ? "response" : "request"
         return "\(kind)(code: \(code), opaque: \(opaque), flag: \(flag), ext: \(extFields), body: \(body?.readableBytes ?? 0)B)"
     }
+}
+
+/// Boxed, so that a command stays small to copy.
+final class DecodedSendHeader: Sendable {
+    let result: Result<SendMessageRequestHeader, HeaderError>
+
+    init(_ result: Result<SendMessageRequestHeader, HeaderError>) { self.result = result }
 }

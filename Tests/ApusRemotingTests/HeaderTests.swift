@@ -261,3 +261,59 @@ private func binarySendFrame(code: Int32 = 310, flag: Int32 = 0, _ pairs: [(Stri
     broken.setInteger(UInt32(1) << 24 | UInt32(length - 4), at: 4)
     #expect(throws: RemotingDecodingError.self) { try decodeOne(broken) }
 }
+
+/// A JSON send frame of `code` with `extFields` (raw JSON) in Java's key order, or with "code" last.
+private func jsonSendFrame(code: Int = 310, _ extFields: String, codeLast: Bool = false) -> ByteBuffer {
+    let rest = #""flag":0,"language":"JAVA","opaque":1,"serializeTypeCurrentRPC":"JSON","version":401"#
+    return codeLast
+        ? frame(json: #"{"extFields":\#(extFields),\#(rest),"code":\#(code)}"#, body: "x")
+        : frame(json: #"{"code":\#(code),"extFields":\#(extFields),\#(rest)}"#, body: "x")
+}
+
+/// A JSON send's typed header is read in the same pass as the frame (no ext fields built): it must agree with the
+/// ext-field reading in every result and error, and the ext fields must still read as a non-send frame's would.
+@Test func jsonSendHeaderReadInOnePassAgreesWithExtFields() throws {
+    let cases = [
+        #"{"a":"PG","b":"T","c":"TBW102","d":"4","e":"3","f":"0","g":"1700000000123","h":"0","i":"UNIQ_KEY\u0001K\u0002WAIT\u0001true\u0002","j":"0","k":"false","l":"16","m":"false"}"#,
+        #"{"AccessKey":"","OnsChannel":"ALIYUN","Signature":"x/Ab+c=","batch":"0","bornTimestamp":"1700000000123","defaultTopic":"TBW102","defaultTopicQueueNums":4,"flag":0,"producerGroup":"PG","properties":"P","queueId":3,"reconsumeTimes":"0","sysFlag":0,"topic":"TopicTest","unitMode":"0"}"#,
+        #"{"topic":"A","b":"B","e":"x","e":4}"#,                     // a later key wins, an earlier bad value is overridden
+        #"{"b":"T","e":"+5","d":" 7 ","g":-12,"h":3.0,"f":1e2,"j":"-0"}"#,
+        #"{"b":"T","g":"99999999999999999999"}"#, #"{"b":"T","g":99999999999999999999}"#,
+        #"{"b":"T","e":"2147483648"}"#, #"{"b":"T","e":2147483648}"#, #"{"b":"T","e":-2147483649}"#,
+        #"{"b":"T","e":"000000002147483648"}"#,                         // quoted as it came in the error
+        #"{"b":"T","e":"x"}"#, #"{"b":"T","e":true}"#, #"{"b":"T","e":null}"#, #"{"b":"T","e":""}"#, #"{"b":"T","e":"-"}"#,
+        #"{"b":"T","e":"4\u0030"}"#,                                  // an escaped digit is still a number
+        #"{"a":"PG"}"#, #"{"b":""}"#, #"{"b":null}"#, #"{}"#, #"{"b":7}"#,
+        #"{"b":"T\u0041","a":{"x":1},"n":[1,2],"k":"1","m":"TRUE","zz":"ignored","c":"","i":"esc\"aped"}"#,
+        #"{"\u0062":"T", 1:"x" , "e" : 2 }"#,                          // an escaped key, a bare number key, spaces
+    ]
+    for ext in cases {
+        let send = try #require(try decodeOne(jsonSendFrame(ext)))
+        #expect(send.decodedSendHeader != nil, "\(ext)")
+        let other = try #require(try decodeOne(jsonSendFrame(code: 11, ext)))   // a pull: fields decoded at once
+        #expect(other.decodedSendHeader == nil && send.extFields == other.extFields, "\(ext)")
+        let onePass = Result { () throws(HeaderError) in try SendMessageRequestHeader(request: send) }
+        let viaFields = Result { () throws(HeaderError) in try SendMessageRequestHeader(extFields: other.extFields) }
+        switch (onePass, viaFields) {
+        case let (.success(a), .success(b)):
+            var a = a, b = b
+            if !ext.contains(#""g""#) && !ext.contains("bornTimestamp") { a.bornTimestamp = 0; b.bornTimestamp = 0 }
+            #expect(a == b, "\(ext)")
+        case let (.failure(a), .failure(b)):
+            #expect(a == b, "\(ext)")
+        default:
+            Issue.record("\(ext): one pass \(onePass), via ext fields \(viaFields)")
+        }
+        // "code" after the ext fields: read the general way, same header.
+        let late = try #require(try decodeOne(jsonSendFrame(ext, codeLast: true)))
+        #expect(late.decodedSendHeader == nil && late.extFields == other.extFields, "\(ext)")
+    }
+    #expect(try SendMessageRequestHeader(request: #require(try decodeOne(jsonSendFrame(code: 320, #"{"b":"T"}"#)))).batch)
+}
+
+@Test func jsonSendHeaderSyntaxErrorsStillCloseTheFrame() {
+    for ext in [#"{"b":"T",}"#, #"{"b":"T""#, #"{"b":"\x"}"#, #"{"b" "T"}"#, #"{"b":tru}"#, #"{"e":"3"#, #"{"zz":"\u00"}"#] {
+        #expect(throws: RemotingDecodingError.self, "\(ext)") { try decodeOne(jsonSendFrame(ext)) }
+        #expect(throws: RemotingDecodingError.self, "\(ext)") { try decodeOne(jsonSendFrame(code: 11, ext)) }
+    }
+}

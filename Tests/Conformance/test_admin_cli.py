@@ -6,17 +6,21 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 
 import pytest
 
 from harness import apus_bin, free_ports, message, producer, send_sync_all, wait_for, warm_up
 
 NOT_SUPPORTED = re.compile(r"CODE: 3 +DESC: (.*)")
+# consumerStatus writes each client's running info under ./<timestamp>/ as mqadmin does: not into the checkout.
+ADMIN_CWD = tempfile.mkdtemp(prefix="apus-admin-")
 
 
 def admin(*args, env=None, check=False):
     """Runs `apus admin ARGS` (APUS_ADMIN_BIN, default the served binary); returns the CompletedProcess (text)."""
-    result = subprocess.run([os.environ.get("APUS_ADMIN_BIN") or apus_bin(), "admin", *args], capture_output=True, text=True, timeout=60, env=env)
+    result = subprocess.run([os.environ.get("APUS_ADMIN_BIN") or apus_bin(), "admin", *args], capture_output=True, text=True,
+                            timeout=60, env=env, cwd=ADMIN_CWD)
     if check:
         assert result.returncode == 0, f"apus admin {' '.join(args)} failed: {result.stderr}"
     return result

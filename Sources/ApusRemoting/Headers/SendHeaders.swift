@@ -57,6 +57,16 @@ public struct SendMessageRequestHeader: RemotingHeader, Equatable {
         case producerGroup, topic, defaultTopic, defaultTopicQueueNums, queueId, sysFlag, bornTimestamp, flag
         case properties, reconsumeTimes, unitMode, maxReconsumeTimes, batch, brokerName
 
+        /// Read as a number (the rest are text or booleans).
+        var isInteger: Bool {
+            switch self {
+            case .defaultTopicQueueNums, .queueId, .sysFlag, .bornTimestamp, .flag, .reconsumeTimes, .maxReconsumeTimes:
+                return true
+            default:
+                return false
+            }
+        }
+
         /// SEND_MESSAGE (10) key.
         public var name: String {
             switch self {
@@ -148,12 +158,104 @@ public struct SendMessageRequestHeader: RemotingHeader, Equatable {
     /// Decodes a send request of code 10, 310 or 320; every code-320 request is a batch (the C++ client marks batches
     /// on code 10 with `batch="1"`, Java clients use 320 with `m=true`).
     public init(request: RemotingCommand) throws(HeaderError) {
-        if let section = request.undecodedExtFields {
+        if let decoded = request.decodedSendHeader {
+            self = try decoded.result.get()
+        } else if case let .binary(section)? = request.undecodedExtFields {
             try self.init(binaryExtFields: section)
         } else {
             try self.init(extFields: request.extFields)
         }
         if request.code == RequestCode.sendBatchMessage.rawValue { batch = true }
+    }
+
+    /// A value as `HeaderCodec` would have put it in the ext fields: text, or (JSON numbers of integer fields) already
+    /// a number.
+    private enum Slot {
+        case text(String)
+        case integer(Int64)
+    }
+
+    /// An integer read in place; the text it came from when it does not fit the field, so that the error quotes it.
+    private static func integerSlot(_ value: Int64, _ field: Field, _ bytes: UnsafeRawBufferPointer, _ text: Range<Int>) -> Slot {
+        field == .bornTimestamp || Int32(exactly: value) != nil
+            ? .integer(value) : .text(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[text]), as: UTF8.self))
+    }
+
+    /// Reads the JSON `extFields` object at `reader` (its `{` next) straight into the header, consuming exactly what
+    /// `HeaderCodec`'s ext-field parser would and throwing the same syntax errors; the header's own errors (a missing
+    /// topic, a non-numeric queue id) are returned, as `init(extFields:)` would throw them.
+    static func read(json reader: inout JSONReader) throws -> Result<SendMessageRequestHeader, HeaderError> {
+        let count = Field.allCases.count
+        return try withUnsafeTemporaryAllocation(of: Slot?.self, capacity: count) { slots in
+            slots.initialize(repeating: nil)
+            defer { _ = slots.deinitialize() }
+            reader.pos += 1  // the object's "{"
+            if try !reader.consume(UInt8(ascii: "}")) {
+                repeat {
+                    let field = try reader.parseKeyBytes().map(Field.find) ?? Field.find(try reader.parseKey())
+                    let next = try reader.peek()
+                    let isNumber = next == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(next)
+                    guard let field else {
+                        // Not a send field (ACL keys, unknown names): consumed as the ext-field parser would.
+                        if next == UInt8(ascii: "\"") { try reader.skipString() }
+                        else if isNumber { _ = try reader.parseNumber() }
+                        else { _ = try reader.parseValue(depth: 2) }
+                        continue
+                    }
+                    let slot: Slot?
+                    let start = reader.pos
+                    if next == UInt8(ascii: "\"") {
+                        if field.isInteger, let value = try reader.parseQuotedPlainInteger() {
+                            slot = Self.integerSlot(value, field, reader.bytes, start + 1..<reader.pos - 1)
+                        } else {
+                            slot = .text(try reader.parseString())
+                        }
+                    } else if isNumber {
+                        if field.isInteger, let value = try reader.parsePlainInteger() {
+                            slot = Self.integerSlot(value, field, reader.bytes, start..<reader.pos)
+                        } else {
+                            slot = .text(try reader.parseNumber())
+                        }
+                    } else {
+                        slot = try reader.parseValue(depth: 2).stringValue.map(Slot.text)  // a null is dropped
+                    }
+                    if let slot { slots[Int(field.rawValue)] = slot }  // a later key wins
+                } while try reader.consume(UInt8(ascii: ","))
+                try reader.expect(UInt8(ascii: "}"))
+            }
+            func text(_ field: Field) -> String? {
+                switch slots[Int(field.rawValue)] {
+                case let .text(value)?: return value
+                case let .integer(value)?: return String(value)
+                case nil: return nil
+                }
+            }
+            func int64(_ field: Field) throws(HeaderError) -> Int64? {
+                switch slots[Int(field.rawValue)] {
+                case let .integer(value)?: return value
+                case let .text(value)?: return value.isEmpty ? nil : try HeaderValue.int64(value, field: field.name)
+                case nil: return nil
+                }
+            }
+            func int32(_ field: Field) throws(HeaderError) -> Int32? {
+                switch slots[Int(field.rawValue)] {
+                case let .integer(value)?: return Int32(truncatingIfNeeded: value)  // in range (integerSlot)
+                case let .text(value)?: return value.isEmpty ? nil : try HeaderValue.int32(value, field: field.name)
+                case nil: return nil
+                }
+            }
+            return Result { () throws(HeaderError) in
+                guard let topic = text(.topic), !topic.isEmpty else { throw .missing(field: Field.topic.name) }
+                return SendMessageRequestHeader(
+                    producerGroup: text(.producerGroup) ?? "", topic: topic, defaultTopic: text(.defaultTopic),
+                    defaultTopicQueueNums: try int32(.defaultTopicQueueNums), queueId: try int32(.queueId) ?? -1,
+                    sysFlag: try int32(.sysFlag) ?? 0, bornTimestamp: try int64(.bornTimestamp) ?? currentMillis(),
+                    flag: try int32(.flag) ?? 0, properties: text(.properties) ?? "",
+                    reconsumeTimes: try int32(.reconsumeTimes) ?? 0, unitMode: text(.unitMode).map(HeaderValue.bool) ?? false,
+                    maxReconsumeTimes: try int32(.maxReconsumeTimes), batch: text(.batch).map(HeaderValue.bool) ?? false,
+                    brokerName: text(.brokerName))
+            }
+        }
     }
 
     /// The same header read in place from a binary ext-field section (`RemotingCommand.undecodedExtFields`): strings
