@@ -270,7 +270,9 @@ enum HeaderCodec {
     }
 
     static func decodeBinary(_ header: inout ByteBuffer) throws -> RemotingCommand {
-        let (command, extStart) = try header.withUnsafeReadableBytes { bytes throws(RemotingDecodingError) in
+        var command: RemotingCommand
+        let extStart: Range<Int>?
+        (command, extStart) = try header.withUnsafeReadableBytes { bytes throws(RemotingDecodingError) in
             var r = RawHeaderReader(bytes)
             let code = try r.integer(Int16.self), language = try r.integer(UInt8.self), version = try r.integer(Int16.self)
             let opaque = try r.integer(Int32.self), flag = try r.integer(Int32.self)
@@ -300,12 +302,11 @@ enum HeaderCodec {
                                           opaque: opaque, flag: flag, remark: remark, extFields: fields, serializeType: .rocketmq)
             return (command, deferred ? extStart..<extEnd : nil)
         }
-        var decoded = command
         if let extStart {
-            decoded.undecodedExtFields = .binary(header.getSlice(at: header.readerIndex + extStart.lowerBound, length: extStart.count)!)
+            command.undecodedExtFields = .binary(header.getSlice(at: header.readerIndex + extStart.lowerBound, length: extStart.count)!)
         }
         header.moveReaderIndex(to: header.writerIndex)
-        return decoded
+        return command
     }
 
     /// Walks the ext-field section of a binary header whose structure was checked (`decodeBinary`): each pair's key and
