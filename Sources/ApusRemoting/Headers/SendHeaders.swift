@@ -244,17 +244,7 @@ public struct SendMessageRequestHeader: RemotingHeader, Equatable {
                 case nil: return nil
                 }
             }
-            return Result { () throws(HeaderError) in
-                guard let topic = text(.topic), !topic.isEmpty else { throw .missing(field: Field.topic.name) }
-                return SendMessageRequestHeader(
-                    producerGroup: text(.producerGroup) ?? "", topic: topic, defaultTopic: text(.defaultTopic),
-                    defaultTopicQueueNums: try int32(.defaultTopicQueueNums), queueId: try int32(.queueId) ?? -1,
-                    sysFlag: try int32(.sysFlag) ?? 0, bornTimestamp: try int64(.bornTimestamp) ?? currentMillis(),
-                    flag: try int32(.flag) ?? 0, properties: text(.properties) ?? "",
-                    reconsumeTimes: try int32(.reconsumeTimes) ?? 0, unitMode: text(.unitMode).map(HeaderValue.bool) ?? false,
-                    maxReconsumeTimes: try int32(.maxReconsumeTimes), batch: text(.batch).map(HeaderValue.bool) ?? false,
-                    brokerName: text(.brokerName))
-            }
+            return Result { () throws(HeaderError) in try Self.assemble(text: text, int32: int32, int64: int64) }
         }
     }
 
@@ -279,15 +269,7 @@ public struct SendMessageRequestHeader: RemotingHeader, Equatable {
                     if let plain = Self.plainInteger(value), let exact = Int32(exactly: plain) { return exact }
                     return try HeaderValue.int32(String(decoding: value, as: UTF8.self), field: field.name)
                 }
-                guard let topic = text(.topic) else { throw .missing(field: Field.topic.name) }
-                return SendMessageRequestHeader(
-                    producerGroup: text(.producerGroup) ?? "", topic: topic, defaultTopic: text(.defaultTopic),
-                    defaultTopicQueueNums: try int32(.defaultTopicQueueNums), queueId: try int32(.queueId) ?? -1,
-                    sysFlag: try int32(.sysFlag) ?? 0, bornTimestamp: try int64(.bornTimestamp) ?? currentMillis(),
-                    flag: try int32(.flag) ?? 0, properties: text(.properties) ?? "",
-                    reconsumeTimes: try int32(.reconsumeTimes) ?? 0, unitMode: text(.unitMode).map(HeaderValue.bool) ?? false,
-                    maxReconsumeTimes: try int32(.maxReconsumeTimes), batch: text(.batch).map(HeaderValue.bool) ?? false,
-                    brokerName: text(.brokerName))
+                return try Self.assemble(text: text, int32: int32, int64: int64)
             }
         }
     }
@@ -311,48 +293,37 @@ public struct SendMessageRequestHeader: RemotingHeader, Equatable {
 
     /// Accepts long names and letters alike (a later key wins, as in a JSON object read into a map).
     public init(extFields: ExtFields) throws(HeaderError) {
-        var producerGroup: String?, topic: String?, defaultTopic: String?, defaultTopicQueueNums: String?
-        var queueId: String?, sysFlag: String?, bornTimestamp: String?, flag: String?, properties: String?
-        var reconsumeTimes: String?, unitMode: String?, maxReconsumeTimes: String?, batch: String?, brokerName: String?
-        for pair in extFields.pairs {
-            guard let field = Field.find(pair.key) else { continue }
-            let value = pair.value
-            switch field {
-            case .producerGroup: producerGroup = value
-            case .topic: topic = value
-            case .defaultTopic: defaultTopic = value
-            case .defaultTopicQueueNums: defaultTopicQueueNums = value
-            case .queueId: queueId = value
-            case .sysFlag: sysFlag = value
-            case .bornTimestamp: bornTimestamp = value
-            case .flag: flag = value
-            case .properties: properties = value
-            case .reconsumeTimes: reconsumeTimes = value
-            case .unitMode: unitMode = value
-            case .maxReconsumeTimes: maxReconsumeTimes = value
-            case .batch: batch = value
-            case .brokerName: brokerName = value
+        self = try withUnsafeTemporaryAllocation(of: String?.self, capacity: Field.allCases.count) { values throws(HeaderError) in
+            values.initialize(repeating: nil)
+            defer { _ = values.deinitialize() }
+            for pair in extFields.pairs {
+                if let field = Field.find(pair.key) { values[Int(field.rawValue)] = pair.value }  // a later key wins
             }
+            func text(_ field: Field) -> String? { values[Int(field.rawValue)] }
+            func int32(_ field: Field) throws(HeaderError) -> Int32? { try Self.int32(values[Int(field.rawValue)], field) }
+            func int64(_ field: Field) throws(HeaderError) -> Int64? {
+                guard let text = values[Int(field.rawValue)], !text.isEmpty else { return nil }
+                return try HeaderValue.int64(text, field: field.name)
+            }
+            return try Self.assemble(text: text, int32: int32, int64: int64)
         }
-        guard let topic, !topic.isEmpty else { throw .missing(field: Field.topic.name) }
-        self.topic = topic
-        self.producerGroup = producerGroup ?? ""
-        self.defaultTopic = defaultTopic
-        self.defaultTopicQueueNums = try Self.int32(defaultTopicQueueNums, .defaultTopicQueueNums)
-        self.queueId = try Self.int32(queueId, .queueId) ?? -1
-        self.sysFlag = try Self.int32(sysFlag, .sysFlag) ?? 0
-        if let text = bornTimestamp, !text.isEmpty {
-            self.bornTimestamp = try HeaderValue.int64(text, field: Field.bornTimestamp.name)
-        } else {
-            self.bornTimestamp = currentMillis()
-        }
-        self.flag = try Self.int32(flag, .flag) ?? 0
-        self.properties = properties ?? ""
-        self.reconsumeTimes = try Self.int32(reconsumeTimes, .reconsumeTimes) ?? 0
-        self.unitMode = unitMode.map(HeaderValue.bool) ?? false
-        self.maxReconsumeTimes = try Self.int32(maxReconsumeTimes, .maxReconsumeTimes)
-        self.batch = batch.map(HeaderValue.bool) ?? false
-        self.brokerName = brokerName
+    }
+
+    /// The header from its fields' values, however they were read (ext fields, a binary section in place, JSON in one
+    /// pass): the one place for the defaults and the order in which errors are found. Absent values are nil; an empty
+    /// integer counts as absent.
+    @inline(__always)
+    private static func assemble(text: (Field) -> String?, int32: (Field) throws(HeaderError) -> Int32?,
+                                 int64: (Field) throws(HeaderError) -> Int64?) throws(HeaderError) -> SendMessageRequestHeader {
+        guard let topic = text(.topic), !topic.isEmpty else { throw .missing(field: Field.topic.name) }
+        return SendMessageRequestHeader(
+            producerGroup: text(.producerGroup) ?? "", topic: topic, defaultTopic: text(.defaultTopic),
+            defaultTopicQueueNums: try int32(.defaultTopicQueueNums), queueId: try int32(.queueId) ?? -1,
+            sysFlag: try int32(.sysFlag) ?? 0, bornTimestamp: try int64(.bornTimestamp) ?? currentMillis(),
+            flag: try int32(.flag) ?? 0, properties: text(.properties) ?? "",
+            reconsumeTimes: try int32(.reconsumeTimes) ?? 0, unitMode: text(.unitMode).map(HeaderValue.bool) ?? false,
+            maxReconsumeTimes: try int32(.maxReconsumeTimes), batch: text(.batch).map(HeaderValue.bool) ?? false,
+            brokerName: text(.brokerName))
     }
 
     @inline(__always)
