@@ -189,19 +189,11 @@ public enum MessagePropertyCodec {
 
     /// Byte range of the value of the last pair named `key` in `bytes`, if any.
     public static func valueRange(of key: UnsafeBufferPointer<UInt8>, in bytes: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
-        guard !key.isEmpty else { return nil }
         var found: Range<Int>?
-        var pairStart = 0
-        let count = bytes.count
-        while pairStart < count {
-            var end = pairStart
-            while end < count && bytes[end] != pairSeparator { end += 1 }
-            let keyEnd = pairStart + key.count
-            if keyEnd < end && bytes[keyEnd] == nameSeparator
-                && memcmp(bytes.baseAddress! + pairStart, key.baseAddress!, key.count) == 0 {
-                found = (keyEnd + 1)..<end
-            }
-            pairStart = end + 1
+        forEachPair(in: bytes, named: key) { range, named in
+            guard named else { return }
+            let end = bytes[range.upperBound - 1] == pairSeparator ? range.upperBound - 1 : range.upperBound
+            found = (range.lowerBound + key.count + 1)..<end
         }
         return found
     }

@@ -215,21 +215,12 @@ struct JSONReader {
     /// A string holding only an optionally negative run of 1–18 digits (as Java clients send every header number), as
     /// an integer; nil (nothing consumed) for any other value.
     mutating func parseQuotedPlainInteger() throws -> Int64? {
-        guard try peek() == UInt8(ascii: "\""), let end = Optional(stringRunEnd(from: pos + 1)), end < bytes.count,
-              bytes[end] == UInt8(ascii: "\"") else { return nil }
-        var i = pos + 1
-        let negative = bytes[i] == UInt8(ascii: "-")
-        if negative { i += 1 }
-        guard end > i, end - i <= 18 else { return nil }
-        var value: Int64 = 0
-        while i < end {
-            let digit = bytes[i] &- UInt8(ascii: "0")
-            guard digit < 10 else { return nil }
-            value = value &* 10 &+ Int64(digit)
-            i += 1
-        }
+        guard try peek() == UInt8(ascii: "\"") else { return nil }
+        let end = stringRunEnd(from: pos + 1)
+        guard end < bytes.count, bytes[end] == UInt8(ascii: "\""),
+              let value = HeaderValue.plainInteger(UnsafeRawBufferPointer(rebasing: bytes[(pos + 1)..<end])) else { return nil }
         pos = end + 1
-        return negative ? -value : value
+        return value
     }
 
     /// Consumes a string as `parseString` would, without building it when it has no escapes.

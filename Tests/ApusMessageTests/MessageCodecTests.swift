@@ -98,6 +98,9 @@ private func int(_ bytes: [UInt8], _ at: Int, _ size: Int) -> Int64 {
     #expect(MessagePropertyCodec.value(of: "UNIQ_KEY", in: text) == "U1")
     #expect(MessagePropertyCodec.value(of: "A", in: "A\u{1}1\u{2}A\u{1}2\u{2}") == "2")
     #expect(MessagePropertyCodec.value(of: "A", in: "") == nil)
+    #expect(MessagePropertyCodec.value(of: "EMPTY", in: text) == "")
+    #expect(MessagePropertyCodec.value(of: "B", in: "A\u{1}x\u{2}B\u{1}y") == "y")   // Java 4.9: no trailing separator
+    #expect(MessagePropertyCodec.value(of: "", in: text) == nil)
     #expect(MessagePropertyCodec.decode("A\u{1}x\u{2}\u{2}\u{1}y\u{2}") == ["A": "x"])
 }
 

@@ -150,6 +150,24 @@ enum HeaderValue {
         throw .notANumber(field: field, value: text)
     }
 
+    /// `-?[0-9]{1,18}` as a number (no overflow possible); nil for anything else, which callers hand to `int32`/`int64`
+    /// as text. For header values read in place, without building their string.
+    @inline(__always)
+    static func plainInteger(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        var i = 0
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative { i = 1 }
+        guard bytes.count > i, bytes.count - i <= 18 else { return nil }
+        var value: Int64 = 0
+        while i < bytes.count {
+            let digit = bytes[i] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            value = value &* 10 &+ Int64(digit)
+            i += 1
+        }
+        return negative ? -value : value
+    }
+
     /// "true"/"1" (any case) → true; anything else → false.
     @inline(__always)
     static func bool(_ text: String) -> Bool {

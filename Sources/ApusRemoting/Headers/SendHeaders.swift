@@ -111,25 +111,16 @@ public struct SendMessageRequestHeader: RemotingHeader, Equatable {
         /// first byte and length, then confirmed by one comparison with `name`.
         @inline(__always)
         static func find(_ key: String) -> Field? {
-            let utf8 = key.utf8
-            guard let first = utf8.first else { return nil }
-            let count = utf8.count
-            if count == 1 { return Field(rawValue: first &- UInt8(ascii: "a")) }
-            guard let candidate = candidate(first: first, count: count) else { return nil }
-            return key == candidate.name ? candidate : nil
+            var key = key
+            return key.withUTF8 { find(UnsafeRawBufferPointer($0)) }
         }
 
         /// `find` for a key's UTF-8 bytes as they arrived.
         @inline(__always)
         static func find(_ key: UnsafeRawBufferPointer) -> Field? {
             guard let first = key.first else { return nil }
-            if key.count == 1 { return Field(rawValue: first &- UInt8(ascii: "a")) }
-            guard let candidate = candidate(first: first, count: key.count) else { return nil }
-            return candidate.name.utf8.elementsEqual(key) ? candidate : nil
-        }
-
-        @inline(__always)
-        private static func candidate(first: UInt8, count: Int) -> Field? {
+            let count = key.count
+            if count == 1 { return Field(rawValue: first &- UInt8(ascii: "a")) }
             let candidate: Field
             switch first {
             case UInt8(ascii: "p"): candidate = count == 13 ? .producerGroup : .properties
@@ -144,7 +135,7 @@ public struct SendMessageRequestHeader: RemotingHeader, Equatable {
             case UInt8(ascii: "m"): candidate = .maxReconsumeTimes
             default: return nil
             }
-            return candidate
+            return candidate.name.utf8.elementsEqual(key) ? candidate : nil
         }
     }
 
@@ -261,34 +252,17 @@ public struct SendMessageRequestHeader: RemotingHeader, Equatable {
                 func text(_ field: Field) -> String? { last[Int(field.rawValue)].map { String(decoding: $0, as: UTF8.self) } }
                 func int64(_ field: Field) throws(HeaderError) -> Int64? {
                     guard let value = last[Int(field.rawValue)] else { return nil }
-                    if let plain = Self.plainInteger(value) { return plain }
+                    if let plain = HeaderValue.plainInteger(value) { return plain }
                     return try HeaderValue.int64(String(decoding: value, as: UTF8.self), field: field.name)
                 }
                 func int32(_ field: Field) throws(HeaderError) -> Int32? {
                     guard let value = last[Int(field.rawValue)] else { return nil }
-                    if let plain = Self.plainInteger(value), let exact = Int32(exactly: plain) { return exact }
+                    if let plain = HeaderValue.plainInteger(value), let exact = Int32(exactly: plain) { return exact }
                     return try HeaderValue.int32(String(decoding: value, as: UTF8.self), field: field.name)
                 }
                 return try Self.assemble(text: text, int32: int32, int64: int64)
             }
         }
-    }
-
-    /// `-?[0-9]{1,18}` as a number (no overflow possible); nil for anything else, which goes through `HeaderValue`.
-    @inline(__always)
-    private static func plainInteger(_ bytes: UnsafeRawBufferPointer) -> Int64? {
-        var i = 0
-        let negative = bytes.first == UInt8(ascii: "-")
-        if negative { i = 1 }
-        guard bytes.count > i, bytes.count - i <= 18 else { return nil }
-        var value: Int64 = 0
-        while i < bytes.count {
-            let digit = bytes[i] &- UInt8(ascii: "0")
-            guard digit < 10 else { return nil }
-            value = value &* 10 &+ Int64(digit)
-            i += 1
-        }
-        return negative ? -value : value
     }
 
     /// Accepts long names and letters alike (a later key wins, as in a JSON object read into a map).
