@@ -87,36 +87,53 @@ enum HeaderCodec {
         out.setInteger(UInt32(command.serializeType.rawValue) << 24 | UInt32(headerLength & 0xFF_FFFF), at: start + 4)
     }
 
+    /// Each ext field of an outgoing command: a typed header's values as they are, decoded fields as text.
+    @inline(__always)
+    private static func forEachField(_ c: RemotingCommand, _ body: (String, HeaderFieldValue) -> Void) {
+        if case let .typed(header) = c.fields {
+            header.forEachField(body)
+        } else {
+            for (key, value) in c.extFields { body(key, .text(value)) }
+        }
+    }
+
     /// The header goes straight into the buffer's memory after one capacity check for its upper bound: NIO's
     /// per-call `writeInteger`/`writeString` each re-check capacity, uniqueness and exclusive access, which was a
     /// tenth of the Swift producer's CPU per send.
     private static func writeJSON(_ c: RemotingCommand, to out: inout ByteBuffer) {
         var bound = 120 + 4 * 20 + JSONWriter.escapedBound(c.language.utf8.count) + JSONWriter.escapedBound(c.remark?.utf8.count ?? 0)
-        for (key, value) in c.extFields { bound += JSONWriter.escapedBound(key.utf8.count) + JSONWriter.escapedBound(value.utf8.count) + 2 }
+        forEachField(c) { key, value in bound += JSONWriter.escapedBound(key.utf8.count) + value.jsonBound + 2 }
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { buffer in
             var w = RawHeaderWriter(buffer.baseAddress!)
             w.text("{\"code\":")
-            w.decimal(c.code)
+            w.decimal(Int64(c.code))
             w.text(",\"language\":")
             w.escaped(c.language)
             w.text(",\"version\":")
-            w.decimal(c.version)
+            w.decimal(Int64(c.version))
             w.text(",\"opaque\":")
-            w.decimal(c.opaque)
+            w.decimal(Int64(c.opaque))
             w.text(",\"flag\":")
-            w.decimal(c.flag)
+            w.decimal(Int64(c.flag))
             if let remark = c.remark {
                 w.text(",\"remark\":")
                 w.escaped(remark)
             }
             w.text(",\"extFields\":{")
             var first = true
-            for (key, value) in c.extFields {
+            forEachField(c) { key, value in
                 if !first { w.byte(UInt8(ascii: ",")) }
                 first = false
                 w.escaped(key)
                 w.byte(UInt8(ascii: ":"))
-                w.escaped(value)
+                switch value {
+                case let .text(text): w.escaped(text)
+                case let .integer(number):  // quoted, as every value (spec §1.6)
+                    w.byte(UInt8(ascii: "\""))
+                    w.decimal(number)
+                    w.byte(UInt8(ascii: "\""))
+                case let .bool(flag): w.text(flag ? "\"true\"" : "\"false\"")
+                }
             }
             w.text("},\"serializeTypeCurrentRPC\":\"JSON\"}")
             return w.count
@@ -124,10 +141,9 @@ enum HeaderCodec {
     }
 
     private static func writeBinary(_ c: RemotingCommand, to out: inout ByteBuffer) {
-        var extLength = 0
-        for (key, value) in c.extFields { extLength += 6 + key.utf8.count + value.utf8.count }
-        let length = 21 + (c.remark?.utf8.count ?? 0) + extLength
-        out.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { buffer in
+        var bound = 21 + (c.remark?.utf8.count ?? 0)
+        forEachField(c) { key, value in bound += 6 + key.utf8.count + value.utf8Bound }
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { buffer in
             var w = RawHeaderWriter(buffer.baseAddress!)
             w.integer(Int16(truncatingIfNeeded: c.code))
             w.integer(LanguageCode.ordinal(c.language))
@@ -140,19 +156,28 @@ enum HeaderCodec {
             } else {
                 w.integer(Int32(0))
             }
-            w.integer(Int32(extLength))
-            for (key, value) in c.extFields {
+            let extLengthAt = w.count
+            w.integer(Int32(0))
+            forEachField(c) { key, value in
                 w.integer(Int16(truncatingIfNeeded: key.utf8.count))
                 w.utf8(key)
-                w.integer(Int32(value.utf8.count))
-                w.utf8(value)
+                let lengthAt = w.count
+                w.integer(Int32(0))
+                switch value {
+                case let .text(text): w.utf8(text)
+                case let .integer(number): w.decimal(number)
+                case let .bool(flag): w.text(flag ? "true" : "false")
+                }
+                w.setInteger(Int32(w.count - lengthAt - 4), at: lengthAt)
             }
+            w.setInteger(Int32(w.count - extLengthAt - 4), at: extLengthAt)
             return w.count
         }
     }
 
     static func decodeJSON(_ header: ByteBuffer) throws -> RemotingCommand {
         var deferred: Range<Int>?
+        var sendHeader: DecodedSendHeader?
         var command = try header.withUnsafeReadableBytes { bytes in
             var reader = JSONReader(bytes)
             var command = RemotingCommand(code: 0, language: "", version: 0)
@@ -177,13 +202,12 @@ enum HeaderCodec {
                             // first); its fields are decoded only if someone asks.
                             if sawCode, RemotingCommand.defersExtFields(code: command.code), try reader.peek() == UInt8(ascii: "{") {
                                 let start = reader.pos
-                                let sendHeader = try SendMessageRequestHeader.read(json: &reader)
-                                command.extFields = [:]
-                                command.decodedSendHeader = DecodedSendHeader(sendHeader)
+                                sendHeader = DecodedSendHeader(try SendMessageRequestHeader.read(json: &reader))
                                 deferred = start..<reader.pos
                             } else {
                                 command.extFields = try extFields(&reader)
                                 deferred = nil
+                                sendHeader = nil
                             }
                         case .other:
                             if try reader.peek() == UInt8(ascii: "\"") { try reader.skipString() } else { _ = try reader.parseValue(depth: 1) }
@@ -197,8 +221,8 @@ enum HeaderCodec {
             guard sawCode else { throw RemotingDecodingError.malformedHeader("no code") }
             return command
         }
-        if let deferred {
-            command.undecodedExtFields = .json(header.getSlice(at: header.readerIndex + deferred.lowerBound, length: deferred.count)!)
+        if let deferred, let sendHeader {
+            command.fields = .jsonSend(header.getSlice(at: header.readerIndex + deferred.lowerBound, length: deferred.count)!, sendHeader)
         }
         return command
     }
@@ -281,9 +305,9 @@ enum HeaderCodec {
             let extEnd = try r.length(Int32.self) + r.position
             guard extEnd <= bytes.count else { throw r.truncated }
             let extStart = r.position
-            // A send's fields are read in place by its typed header (SendMessageRequestHeader(request:)): here they are
-            // only checked to be well formed.
-            let deferred = flag & RemotingCommand.responseFlag == 0 && RemotingCommand.defersExtFields(code: Int32(code))
+            // A send's fields are read in place by its typed header (SendMessageRequestHeader(request:)), a response's
+            // only if someone asks (a pipelining producer never does): here they are only checked to be well formed.
+            let deferred = flag & RemotingCommand.responseFlag != 0 || RemotingCommand.defersExtFields(code: Int32(code))
             var fields = ExtFields(minimumCapacity: deferred ? 0 : 16)
             while r.position < extEnd {
                 let keyLength = try r.length(Int16.self)
@@ -303,7 +327,7 @@ enum HeaderCodec {
             return (command, deferred ? extStart..<extEnd : nil)
         }
         if let extStart {
-            command.undecodedExtFields = .binary(header.getSlice(at: header.readerIndex + extStart.lowerBound, length: extStart.count)!)
+            command.fields = .binary(header.getSlice(at: header.readerIndex + extStart.lowerBound, length: extStart.count)!)
         }
         header.moveReaderIndex(to: header.writerIndex)
         return command
@@ -423,7 +447,32 @@ struct RawHeaderWriter {
         count += written
     }
 
-    mutating func decimal(_ value: Int32) {
-        count += JSONWriter.writeDecimal(Int64(value), to: base + count)
+    mutating func decimal(_ value: Int64) {
+        count += JSONWriter.writeDecimal(value, to: base + count)
+    }
+
+    /// Overwrites a big-endian integer written earlier (a length known only after what follows it).
+    @inline(__always) mutating func setInteger<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+        (base + offset).storeBytes(of: value.bigEndian, as: T.self)
+    }
+}
+
+extension HeaderFieldValue {
+    /// At most this many bytes in a binary header.
+    var utf8Bound: Int {
+        switch self {
+        case let .text(text): return text.utf8.count
+        case .integer: return 20
+        case .bool: return 5
+        }
+    }
+
+    /// At most this many bytes as a JSON string.
+    var jsonBound: Int {
+        switch self {
+        case let .text(text): return JSONWriter.escapedBound(text.utf8.count)
+        case .integer: return 22
+        case .bool: return 7
+        }
     }
 }

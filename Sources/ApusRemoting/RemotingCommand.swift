@@ -14,34 +14,33 @@ public struct RemotingCommand: Sendable, Equatable {
     public var flag: Int32
     public var remark: String?
     /// Ext-field values as text; JSON numbers and booleans were converted at decode time, nulls dropped.
-    /// A send request keeps its ext fields undecoded (`undecodedExtFields`): its typed header is read from the bytes in
-    /// place (binary) or while the header is parsed (JSON, `decodedSendHeader`), and this property decodes the fields
-    /// only if someone asks.
+    /// Send requests and binary responses keep their ext fields as they arrived, and an outgoing typed header is kept
+    /// typed (`fields`): this property decodes or renders them only if someone asks.
     public var extFields: ExtFields {
         get {
-            switch undecodedExtFields {
-            case nil: return decodedExtFields
-            case let .binary(section)?: return HeaderCodec.binaryExtFields(section)
-            case let .json(object)?: return HeaderCodec.jsonExtFields(object)
+            switch fields {
+            case let .decoded(fields): return fields
+            case let .binary(section): return HeaderCodec.binaryExtFields(section)
+            case let .jsonSend(object, _): return HeaderCodec.jsonExtFields(object)
+            case let .typed(header): return header.extFields()
             }
         }
-        set {
-            decodedExtFields = newValue
-            undecodedExtFields = nil
-            decodedSendHeader = nil
-        }
+        set { fields = .decoded(newValue) }
     }
-    private var decodedExtFields: ExtFields
-    /// The ext fields of a send request as they arrived, their syntax checked by the decoder.
-    enum UndecodedExtFields: Sendable {
-        /// The ext-field section of a binary header.
+
+    /// Where a command's ext fields are. One enum, so that a copy of the command retains one reference for them.
+    enum Fields: Sendable {
+        case decoded(ExtFields)
+        /// The ext-field section of a binary header as it arrived, its structure checked by the decoder: a send request's
+        /// (read in place by its typed header) or a response's (read only if someone asks).
         case binary(ByteBuffer)
-        /// The `extFields` object of a JSON header.
-        case json(ByteBuffer)
+        /// The `extFields` object of a JSON send request as it arrived, and its typed header (or the error reading it),
+        /// read in the same pass as the frame's header.
+        case jsonSend(ByteBuffer, DecodedSendHeader)
+        /// An outgoing typed header, written straight into the frame without ext-field strings.
+        case typed(any TypedHeaderBox)
     }
-    var undecodedExtFields: UndecodedExtFields?
-    /// A JSON send request's typed header (or the error reading it), read in the same pass as the frame's header.
-    var decodedSendHeader: DecodedSendHeader?
+    var fields: Fields
     /// Bytes after the header; on decode a slice of the incoming frame.
     public var body: ByteBuffer?
     public var serializeType: SerializeType
@@ -55,7 +54,7 @@ public struct RemotingCommand: Sendable, Equatable {
         self.opaque = opaque
         self.flag = flag
         self.remark = remark
-        self.decodedExtFields = extFields
+        self.fields = .decoded(extFields)
         self.body = body
         self.serializeType = serializeType
     }
@@ -123,4 +122,19 @@ final class DecodedSendHeader: Sendable {
     let result: Result<SendMessageRequestHeader, HeaderError>
 
     init(_ result: Result<SendMessageRequestHeader, HeaderError>) { self.result = result }
+}
+
+/// An outgoing typed header in a command (`RemotingCommand.Fields.typed`), boxed so that a command stays small to copy.
+protocol TypedHeaderBox: AnyObject, Sendable {
+    func forEachField(_ visit: (String, HeaderFieldValue) -> Void)
+    func extFields() -> ExtFields
+}
+
+final class TypedHeader<Header: DirectHeader>: TypedHeaderBox {
+    let header: Header
+
+    init(_ header: Header) { self.header = header }
+
+    func forEachField(_ visit: (String, HeaderFieldValue) -> Void) { header.forEachField(visit) }
+    func extFields() -> ExtFields { header.extFields() }
 }

@@ -240,7 +240,7 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
         }
         let bodyLength = command.body?.readableBytes ?? 0
         let inline = bodyLength <= RemotingFrameWriter.copyBodyLimit
-        let estimate = 160 + command.extFields.count * 48 + (inline ? bodyLength : 0)
+        let estimate = 512 + (inline ? bodyLength : 0)
         var out = pending ?? context.channel.allocator.buffer(capacity: max(estimate, promise == nil ? 16 * 1024 : 0))
         pending = nil
         let frameStart = out.writerIndex

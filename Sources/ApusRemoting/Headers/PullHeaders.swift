@@ -3,7 +3,7 @@
 
 import ApusMessage
 
-public struct PullMessageRequestHeader: RemotingHeader, Equatable {
+public struct PullMessageRequestHeader: DirectHeader, Equatable {
     public var consumerGroup: String
     public var topic: String
     public var queueId: Int32
@@ -57,25 +57,23 @@ public struct PullMessageRequestHeader: RemotingHeader, Equatable {
         expressionType = r.optionalString(FieldName.expressionType)
     }
 
-    public func extFields() -> ExtFields {
-        var w = HeaderWriter(capacity: 11)
-        w.put(FieldName.consumerGroup, consumerGroup)
-        w.put(FieldName.topic, topic)
-        w.put(FieldName.queueId, queueId)
-        w.put(FieldName.queueOffset, queueOffset)
-        w.put(FieldName.maxMsgNums, maxMsgNums)
-        w.put(FieldName.sysFlag, sysFlag.rawValue)
-        w.put(FieldName.commitOffset, commitOffset)
-        w.put(FieldName.suspendTimeoutMillis, suspendTimeoutMillis)
-        w.put(FieldName.subscription, subscription)
-        w.put(FieldName.subVersion, subVersion)
-        w.put(FieldName.expressionType, expressionType)
-        return w.fields
+    public func forEachField(_ visit: (String, HeaderFieldValue) -> Void) {
+        visit(FieldName.consumerGroup, .text(consumerGroup))
+        visit(FieldName.topic, .text(topic))
+        visit(FieldName.queueId, .integer(Int64(queueId)))
+        visit(FieldName.queueOffset, .integer(queueOffset))
+        visit(FieldName.maxMsgNums, .integer(Int64(maxMsgNums)))
+        visit(FieldName.sysFlag, .integer(Int64(sysFlag.rawValue)))
+        if let commitOffset { visit(FieldName.commitOffset, .integer(commitOffset)) }
+        visit(FieldName.suspendTimeoutMillis, .integer(suspendTimeoutMillis))
+        if let subscription { visit(FieldName.subscription, .text(subscription)) }
+        visit(FieldName.subVersion, .integer(subVersion))
+        if let expressionType { visit(FieldName.expressionType, .text(expressionType)) }
     }
 }
 
 /// Every PULL_MESSAGE response (found, not found, retry, offset moved) carries it; all values strings (§1.6).
-public struct PullMessageResponseHeader: RemotingHeader, Equatable {
+public struct PullMessageResponseHeader: DirectHeader, Equatable {
     public var nextBeginOffset: Int64
     public var minOffset: Int64
     public var maxOffset: Int64
@@ -97,12 +95,10 @@ public struct PullMessageResponseHeader: RemotingHeader, Equatable {
         suggestWhichBrokerId = try r.optionalInt64(FieldName.suggestWhichBrokerId) ?? 0
     }
 
-    public func extFields() -> ExtFields {
-        var w = HeaderWriter(capacity: 4)
-        w.put(FieldName.nextBeginOffset, nextBeginOffset)
-        w.put(FieldName.minOffset, minOffset)
-        w.put(FieldName.maxOffset, maxOffset)
-        w.put(FieldName.suggestWhichBrokerId, suggestWhichBrokerId)
-        return w.fields
+    public func forEachField(_ visit: (String, HeaderFieldValue) -> Void) {
+        visit(FieldName.nextBeginOffset, .integer(nextBeginOffset))
+        visit(FieldName.minOffset, .integer(minOffset))
+        visit(FieldName.maxOffset, .integer(maxOffset))
+        visit(FieldName.suggestWhichBrokerId, .integer(suggestWhichBrokerId))
     }
 }

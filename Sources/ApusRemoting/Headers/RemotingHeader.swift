@@ -16,6 +16,38 @@ public protocol RemotingHeader: Sendable {
     func extFields() -> ExtFields
 }
 
+/// A typed header that writes its own fields into a frame: the hot paths' headers (sends, pulls), whose numbers would
+/// otherwise become strings in ext fields only to be copied into the frame. Its ext fields are rendered from the same
+/// walk, so the two never disagree.
+public protocol DirectHeader: RemotingHeader {
+    /// Calls `visit` for each present field in wire order; absent (nil) fields are left out.
+    func forEachField(_ visit: (String, HeaderFieldValue) -> Void)
+}
+
+/// A field's value as a `DirectHeader` hands it over; on the wire every kind is text (spec §1.6).
+public enum HeaderFieldValue: Sendable {
+    case text(String)
+    case integer(Int64)
+    case bool(Bool)
+
+    /// The value as ext-field text.
+    var text: String {
+        switch self {
+        case let .text(text): return text
+        case let .integer(value): return String(value)
+        case let .bool(value): return value ? "true" : "false"
+        }
+    }
+}
+
+extension DirectHeader {
+    public func extFields() -> ExtFields {
+        var fields = ExtFields(minimumCapacity: 16)
+        forEachField { key, value in fields.append(key, value.text) }
+        return fields
+    }
+}
+
 public enum HeaderError: Error, Sendable, Equatable, CustomStringConvertible {
     case missing(field: String)
     case notANumber(field: String, value: String)
@@ -53,6 +85,28 @@ extension RemotingCommand {
     public static func response(to address: ResponseAddress, code: ResponseCode, remark: String? = nil,
                                 header: some RemotingHeader, body: ByteBuffer? = nil) -> RemotingCommand {
         response(to: address, code: code, remark: remark, extFields: header.extFields(), body: body)
+    }
+}
+
+extension RemotingCommand {
+    /// A request whose header is written straight into the frame.
+    public static func request(code: RequestCode, header: some DirectHeader, body: ByteBuffer? = nil) -> RemotingCommand {
+        var command = RemotingCommand(code: code.rawValue, body: body)
+        command.fields = .typed(TypedHeader(header))
+        return command
+    }
+
+    public static func response(to request: RemotingCommand, code: ResponseCode, remark: String? = nil,
+                                header: some DirectHeader, body: ByteBuffer? = nil) -> RemotingCommand {
+        response(to: request.responseAddress, code: code, remark: remark, header: header, body: body)
+    }
+
+    /// A response whose header is written straight into the frame.
+    public static func response(to address: ResponseAddress, code: ResponseCode, remark: String? = nil,
+                                header: some DirectHeader, body: ByteBuffer? = nil) -> RemotingCommand {
+        var command = response(to: address, code: code, remark: remark, body: body)
+        command.fields = .typed(TypedHeader(header))
+        return command
     }
 }
 

@@ -5,7 +5,7 @@
 import ApusMessage
 import NIOCore
 
-public struct SendMessageRequestHeader: RemotingHeader, Equatable {
+public struct SendMessageRequestHeader: DirectHeader, Equatable {
     public var producerGroup: String
     public var topic: String
     /// Template for auto-creation, normally "TBW102".
@@ -149,12 +149,11 @@ public struct SendMessageRequestHeader: RemotingHeader, Equatable {
     /// Decodes a send request of code 10, 310 or 320; every code-320 request is a batch (the C++ client marks batches
     /// on code 10 with `batch="1"`, Java clients use 320 with `m=true`).
     public init(request: RemotingCommand) throws(HeaderError) {
-        if let decoded = request.decodedSendHeader {
-            self = try decoded.result.get()
-        } else if case let .binary(section)? = request.undecodedExtFields {
-            try self.init(binaryExtFields: section)
-        } else {
-            try self.init(extFields: request.extFields)
+        switch request.fields {
+        case let .jsonSend(_, decoded): self = try decoded.result.get()
+        case let .binary(section): try self.init(binaryExtFields: section)
+        case let .typed(header as TypedHeader<SendMessageRequestHeader>): self = header.header
+        default: try self.init(extFields: request.extFields)
         }
         if request.code == RequestCode.sendBatchMessage.rawValue { batch = true }
     }
@@ -239,7 +238,7 @@ public struct SendMessageRequestHeader: RemotingHeader, Equatable {
         }
     }
 
-    /// The same header read in place from a binary ext-field section (`RemotingCommand.undecodedExtFields`): strings
+    /// The same header read in place from a binary ext-field section (`RemotingCommand.Fields.binary`): strings
     /// only for the text fields, integers parsed from their digits; the same results and errors as `init(extFields:)`.
     init(binaryExtFields section: ByteBuffer) throws(HeaderError) {
         let count = Field.allCases.count
@@ -307,33 +306,37 @@ public struct SendMessageRequestHeader: RemotingHeader, Equatable {
     }
 
     /// One-letter keys (what Apus's producer sends).
-    public func extFields() -> ExtFields { extFields(naming: .v2) }
+    public func forEachField(_ visit: (String, HeaderFieldValue) -> Void) { forEachField(naming: .v2, visit) }
+
+    public func forEachField(naming: Naming, _ visit: (String, HeaderFieldValue) -> Void) {
+        func put(_ field: Field, _ value: HeaderFieldValue?) {
+            if let value { visit(naming == .v1 ? field.name : field.letter, value) }
+        }
+        put(.producerGroup, .text(producerGroup))
+        put(.topic, .text(topic))
+        put(.defaultTopic, defaultTopic.map(HeaderFieldValue.text))
+        put(.defaultTopicQueueNums, defaultTopicQueueNums.map { .integer(Int64($0)) })
+        put(.queueId, .integer(Int64(queueId)))
+        put(.sysFlag, .integer(Int64(sysFlag)))
+        put(.bornTimestamp, .integer(bornTimestamp))
+        put(.flag, .integer(Int64(flag)))
+        put(.properties, .text(properties))
+        put(.reconsumeTimes, .integer(Int64(reconsumeTimes)))
+        put(.unitMode, .bool(unitMode))
+        put(.maxReconsumeTimes, maxReconsumeTimes.map { .integer(Int64($0)) })
+        put(.batch, .bool(batch))
+        put(.brokerName, brokerName.map(HeaderFieldValue.text))
+    }
 
     public func extFields(naming: Naming) -> ExtFields {
-        var out = ExtFields(minimumCapacity: 14)
-        func put(_ field: Field, _ value: String?) {
-            if let value { out.append(naming == .v1 ? field.name : field.letter, value) }
-        }
-        put(.producerGroup, producerGroup)
-        put(.topic, topic)
-        put(.defaultTopic, defaultTopic)
-        put(.defaultTopicQueueNums, defaultTopicQueueNums.map { String($0) })
-        put(.queueId, String(queueId))
-        put(.sysFlag, String(sysFlag))
-        put(.bornTimestamp, String(bornTimestamp))
-        put(.flag, String(flag))
-        put(.properties, properties)
-        put(.reconsumeTimes, String(reconsumeTimes))
-        put(.unitMode, unitMode ? "true" : "false")
-        put(.maxReconsumeTimes, maxReconsumeTimes.map { String($0) })
-        put(.batch, batch ? "true" : "false")
-        put(.brokerName, brokerName)
-        return out
+        var fields = ExtFields(minimumCapacity: 14)
+        forEachField(naming: naming) { key, value in fields.append(key, value.text) }
+        return fields
     }
 }
 
 /// Response to a send (codes 0, 10, 11, 12).
-public struct SendMessageResponseHeader: RemotingHeader, Equatable {
+public struct SendMessageResponseHeader: DirectHeader, Equatable {
     /// Offset message id of the stored record; for a batch the ids joined by ",".
     public var msgId: String
     public var queueId: Int32
@@ -357,12 +360,10 @@ public struct SendMessageResponseHeader: RemotingHeader, Equatable {
         transactionId = r.optionalString(FieldName.transactionId)
     }
 
-    public func extFields() -> ExtFields {
-        var w = HeaderWriter(capacity: 4)
-        w.put(FieldName.msgId, msgId)
-        w.put(FieldName.queueId, queueId)
-        w.put(FieldName.queueOffset, queueOffset)
-        w.put(FieldName.transactionId, transactionId)
-        return w.fields
+    public func forEachField(_ visit: (String, HeaderFieldValue) -> Void) {
+        visit(FieldName.msgId, .text(msgId))
+        visit(FieldName.queueId, .integer(Int64(queueId)))
+        visit(FieldName.queueOffset, .integer(queueOffset))
+        if let transactionId { visit(FieldName.transactionId, .text(transactionId)) }
     }
 }
