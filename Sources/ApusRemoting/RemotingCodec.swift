@@ -97,13 +97,32 @@ enum HeaderCodec {
         }
     }
 
-    /// The header goes straight into the buffer's memory after one capacity check for its upper bound: NIO's
-    /// per-call `writeInteger`/`writeString` each re-check capacity, uniqueness and exclusive access, which was a
-    /// tenth of the Swift producer's CPU per send.
+    /// The header goes straight into the buffer's memory: NIO's per-call `writeInteger`/`writeString` each re-check
+    /// capacity, uniqueness and exclusive access, which was a tenth of the Swift producer's CPU per send. It is written
+    /// in one pass into the room the buffer has (at least `firstRoom` bytes; a burst buffer has kilobytes), each field
+    /// checked against it; a header that does not fit is measured and written again.
+    private static let firstRoom = 512
+
     private static func writeJSON(_ c: RemotingCommand, to out: inout ByteBuffer) {
-        var bound = 120 + 4 * 20 + JSONWriter.escapedBound(c.language.utf8.count) + JSONWriter.escapedBound(c.remark?.utf8.count ?? 0)
+        if writeJSON(c, to: &out, room: firstRoom) { return }
+        var bound = jsonTail + 120 + 4 * 20 + JSONWriter.escapedBound(c.language.utf8.count)
+            + JSONWriter.escapedBound(c.remark?.utf8.count ?? 0)
         forEachField(c) { key, value in bound += JSONWriter.escapedBound(key.utf8.count) + value.jsonBound + 2 }
-        out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { buffer in
+        _ = writeJSON(c, to: &out, room: bound)
+    }
+
+    private static let jsonTail = 40
+
+    /// False (nothing written) when the header does not fit the buffer's room.
+    private static func writeJSON(_ c: RemotingCommand, to out: inout ByteBuffer, room: Int) -> Bool {
+        var fits = true
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { buffer in
+            let capacity = buffer.count - jsonTail
+            guard 120 + 4 * 20 + JSONWriter.escapedBound(c.language.utf8.count)
+                    + JSONWriter.escapedBound(c.remark?.utf8.count ?? 0) <= capacity else {
+                fits = false
+                return 0
+            }
             var w = RawHeaderWriter(buffer.baseAddress!)
             w.text("{\"code\":")
             w.decimal(Int64(c.code))
@@ -122,6 +141,10 @@ enum HeaderCodec {
             w.text(",\"extFields\":{")
             var first = true
             forEachField(c) { key, value in
+                guard fits, w.count + JSONWriter.escapedBound(key.utf8.count) + value.jsonBound + 2 <= capacity else {
+                    fits = false
+                    return
+                }
                 if !first { w.byte(UInt8(ascii: ",")) }
                 first = false
                 w.escaped(key)
@@ -136,14 +159,27 @@ enum HeaderCodec {
                 }
             }
             w.text("},\"serializeTypeCurrentRPC\":\"JSON\"}")
-            return w.count
+            return fits ? w.count : 0
         }
+        return fits
     }
 
     private static func writeBinary(_ c: RemotingCommand, to out: inout ByteBuffer) {
+        if writeBinary(c, to: &out, room: firstRoom) { return }
         var bound = 21 + (c.remark?.utf8.count ?? 0)
         forEachField(c) { key, value in bound += 6 + key.utf8.count + value.utf8Bound }
-        out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { buffer in
+        _ = writeBinary(c, to: &out, room: bound)
+    }
+
+    /// False (nothing written) when the header does not fit the buffer's room.
+    private static func writeBinary(_ c: RemotingCommand, to out: inout ByteBuffer, room: Int) -> Bool {
+        var fits = true
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { buffer in
+            let capacity = buffer.count
+            guard 21 + (c.remark?.utf8.count ?? 0) <= capacity else {
+                fits = false
+                return 0
+            }
             var w = RawHeaderWriter(buffer.baseAddress!)
             w.integer(Int16(truncatingIfNeeded: c.code))
             w.integer(LanguageCode.ordinal(c.language))
@@ -159,6 +195,10 @@ enum HeaderCodec {
             let extLengthAt = w.count
             w.integer(Int32(0))
             forEachField(c) { key, value in
+                guard fits, w.count + 6 + key.utf8.count + value.utf8Bound <= capacity else {
+                    fits = false
+                    return
+                }
                 w.integer(Int16(truncatingIfNeeded: key.utf8.count))
                 w.utf8(key)
                 let lengthAt = w.count
@@ -171,8 +211,9 @@ enum HeaderCodec {
                 w.setInteger(Int32(w.count - lengthAt - 4), at: lengthAt)
             }
             w.setInteger(Int32(w.count - extLengthAt - 4), at: extLengthAt)
-            return w.count
+            return fits ? w.count : 0
         }
+        return fits
     }
 
     static func decodeJSON(_ header: ByteBuffer) throws -> RemotingCommand {

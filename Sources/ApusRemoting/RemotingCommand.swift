@@ -29,6 +29,7 @@ public struct RemotingCommand: Sendable, Equatable {
     }
 
     /// Where a command's ext fields are. One enum, so that a copy of the command retains one reference for them.
+    @usableFromInline
     enum Fields: Sendable {
         case decoded(ExtFields)
         /// The ext-field section of a binary header as it arrived, its structure checked by the decoder: a send request's
@@ -40,6 +41,7 @@ public struct RemotingCommand: Sendable, Equatable {
         /// An outgoing typed header, written straight into the frame without ext-field strings.
         case typed(any TypedHeaderBox)
     }
+    @usableFromInline
     var fields: Fields
     /// Bytes after the header; on decode a slice of the incoming frame.
     public var body: ByteBuffer?
@@ -118,6 +120,7 @@ extension RemotingCommand: CustomStringConvertible {
 }
 
 /// Boxed, so that a command stays small to copy.
+@usableFromInline
 final class DecodedSendHeader: Sendable {
     let result: Result<SendMessageRequestHeader, HeaderError>
 
@@ -125,16 +128,21 @@ final class DecodedSendHeader: Sendable {
 }
 
 /// An outgoing typed header in a command (`RemotingCommand.Fields.typed`), boxed so that a command stays small to copy.
+@usableFromInline
 protocol TypedHeaderBox: AnyObject, Sendable {
     func forEachField(_ visit: (String, HeaderFieldValue) -> Void)
     func extFields() -> ExtFields
 }
 
+@usableFromInline
 final class TypedHeader<Header: DirectHeader>: TypedHeaderBox {
     let header: Header
 
+    @usableFromInline
     init(_ header: Header) { self.header = header }
 
+    @usableFromInline
     func forEachField(_ visit: (String, HeaderFieldValue) -> Void) { header.forEachField(visit) }
+    @usableFromInline
     func extFields() -> ExtFields { header.extFields() }
 }

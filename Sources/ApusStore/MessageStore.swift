@@ -265,9 +265,13 @@ public final class MessageStore: Sendable {
     }
 
     public func putMessages(_ messages: [MessageToStore]) -> PutResult {
+        // Messages are read through a buffer pointer: an array element passed to a function or read field by field is
+        // copied first (a retain and a release of its topic, body and properties each time).
+        messages.withUnsafeBufferPointer { putBuffered($0) }
+    }
+
+    private func putBuffered(_ messages: UnsafeBufferPointer<MessageToStore>) -> PutResult {
         let segmentSize = config.mappedFileSizeCommitLog
-        // Index loops and field reads throughout: `for m in messages` copied every message (a retain and a release of
-        // its topic, body and properties) at each of five loops on the append path.
         for i in messages.indices {
             if let problem = Self.validate(messages[i], maxMessageSize: config.maxMessageSize, segmentSize: segmentSize) {
                 return PutResult(status: .messageIllegal(problem), records: [], endOffset: commitLog.committedPosition.load(ordering: .acquiring))
@@ -299,7 +303,7 @@ public final class MessageStore: Sendable {
         return PutResult(status: status, records: records, endOffset: endOffset)
     }
 
-    private func notifyArrivals(_ messages: [MessageToStore], _ records: [AppendedRecord],
+    private func notifyArrivals(_ messages: UnsafeBufferPointer<MessageToStore>, _ records: [AppendedRecord],
                                 _ listener: @Sendable (String, Int32, Int64) -> Void) {
         // Once per (topic, queueId): at its last record in this put (linear in the put's size, not quadratic).
         var notified: [(key: QueueKey, maxOffset: Int64)] = []
@@ -320,7 +324,7 @@ public final class MessageStore: Sendable {
     /// Appends the run of `messages` from `next` that fits in the current segment (rolling to a new one first if
     /// not even one record fits): encodes them into the scratch buffer, writes them with one pwrite, then publishes
     /// each record's positions and consume-queue and index entries in log order. Advances `next` past the run.
-    private func appendRun(_ messages: [MessageToStore], from next: inout Int, now: Int64, state: inout AppendState,
+    private func appendRun(_ messages: UnsafeBufferPointer<MessageToStore>, from next: inout Int, now: Int64, state: inout AppendState,
                            records: inout [AppendedRecord]) throws {
         let segmentSize = config.mappedFileSizeCommitLog
         func length(_ m: MessageToStore) -> Int {

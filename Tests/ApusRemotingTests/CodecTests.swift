@@ -107,6 +107,33 @@ let cppSendHeader = #"{"code":10,"extFields":{"AccessKey":"","OnsChannel":"ALIYU
     #expect(json["code"] == .number("34"))
 }
 
+/// Headers are written in one pass into the room the buffer has; one larger than that (long values, a long remark,
+/// many fields, text that grows when escaped) is measured and written again, byte for byte the same frame.
+@Test func headersLargerThanTheBuffersRoomAreWrittenWhole() throws {
+    let long = String(repeating: "p\u{1}v\u{2}\"", count: 700)
+    let cases: [(String, RemotingCommand)] = [
+        ("long value", RemotingCommand(code: 310, extFields: ["i": long, "b": "T"], body: ByteBuffer(bytes: [1]))),
+        ("long remark", RemotingCommand(code: 1, remark: long, extFields: ["x": "y"])),
+        ("many fields", RemotingCommand(code: 11, extFields: ExtFields(Dictionary(uniqueKeysWithValues: (0..<200).map { ("k\($0)", "v\($0)") })))),
+        ("typed, long properties", .request(code: .sendMessageV2, header: SendMessageRequestHeader(
+            producerGroup: "PG", topic: "T", queueId: 1, bornTimestamp: 5, properties: long), body: ByteBuffer(bytes: [2]))),
+    ]
+    for (name, command) in cases {
+        for type in [SerializeType.json, .rocketmq] {
+            var command = command
+            command.serializeType = type
+            let fresh = try encode(command)                        // a new buffer: far less room than the header
+            var roomy = ByteBuffer()
+            roomy.reserveCapacity(64 * 1024)
+            try RemotingCommandEncoder().encode(data: command, out: &roomy)  // room enough at the first try
+            #expect(fresh == roomy, "\(name) \(type)")
+            let decoded = try #require(try decodeOne(fresh), "\(name) \(type)")
+            #expect(decoded == command, "\(name) \(type)")
+            #expect(decoded.remark == command.remark && decoded.extFields == command.extFields, "\(name) \(type)")
+        }
+    }
+}
+
 @Test func malformedFramesThrowTheRightError() {
     var tooLarge = ByteBuffer()
     tooLarge.writeInteger(UInt32(1025))

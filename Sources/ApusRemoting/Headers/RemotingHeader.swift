@@ -89,19 +89,23 @@ extension RemotingCommand {
 }
 
 extension RemotingCommand {
-    /// A request whose header is written straight into the frame.
+    /// A request whose header is written straight into the frame. Inlinable, so that callers in other modules create
+    /// the box of their concrete header type without a runtime metadata lookup.
+    @inlinable
     public static func request(code: RequestCode, header: some DirectHeader, body: ByteBuffer? = nil) -> RemotingCommand {
         var command = RemotingCommand(code: code.rawValue, body: body)
         command.fields = .typed(TypedHeader(header))
         return command
     }
 
+    @inlinable
     public static func response(to request: RemotingCommand, code: ResponseCode, remark: String? = nil,
                                 header: some DirectHeader, body: ByteBuffer? = nil) -> RemotingCommand {
         response(to: request.responseAddress, code: code, remark: remark, header: header, body: body)
     }
 
     /// A response whose header is written straight into the frame.
+    @inlinable
     public static func response(to address: ResponseAddress, code: ResponseCode, remark: String? = nil,
                                 header: some DirectHeader, body: ByteBuffer? = nil) -> RemotingCommand {
         var command = response(to: address, code: code, remark: remark, body: body)
