@@ -37,7 +37,16 @@ public struct Subscription: Sendable, Equatable {
         matchesAll ? "*" : Set(tags).sorted().joined(separator: " || ")
     }
 
-    private static func trim(_ s: String) -> String {
-        String(s.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    /// Without leading and trailing whitespace (any Unicode whitespace, as Java's `trim` and more). Every pull carries
+    /// its expression, so the usual case — both ends ASCII and not blank, as `*` or `TagA` — returns at once: walking
+    /// Characters from both ends was a tenth of the broker's CPU at 2,000 pulls a second.
+    static func trim(_ s: String) -> String {
+        func isPlain(_ byte: UInt8?) -> Bool {
+            guard let byte else { return false }
+            return byte < 0x80 && byte != UInt8(ascii: " ") && !(0x09...0x0D).contains(byte)
+        }
+        // An ASCII scalar that is not whitespace neither starts nor ends a whitespace Character.
+        if isPlain(s.utf8.first), isPlain(s.utf8.last) { return s }
+        return String(s.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 }

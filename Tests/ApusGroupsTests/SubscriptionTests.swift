@@ -44,3 +44,16 @@ private func javaHashCode(_ s: String) -> Int32 {
     #expect(s.matches(tagsCode: Int64(javaHashCode(tag))))  // consume queue stores it sign-extended
     #expect(s.matches(tagsCode: Int64(UInt32(bitPattern: javaHashCode(tag)))))  // compared as Int32
 }
+
+/// The ASCII fast path of `trim` must agree with the Character walk: blanks of every kind at either end go, inner ones
+/// stay, and an end that is not ASCII always takes the general path.
+@Test func trimAgreesWithTheCharacterWalk() {
+    func walk(_ s: String) -> String {
+        String(s.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+    let cases = ["*", "TagA", " TagA", "TagA ", "\tA\n", "A B", "", " ", "\r\n", "\u{3000}TagA\u{3000}", "é", " é ",
+                 "A\u{301}", "\u{301}A", "A\u{00A0}", "\u{0085}A", "A\u{2028}", "x\u{200B}", "||", " a || b "]
+    for s in cases {
+        #expect(Subscription.trim(s) == walk(s), "\(s.debugDescription)")
+    }
+}
