@@ -173,6 +173,12 @@ public enum StoredMessageCodec {
     /// Decodes the record at the start of `bytes`. Never traps: bad magic or inconsistent lengths are `.corrupt`,
     /// a record longer than `bytes` is `.needMoreData`, as is an all-zero TOTALSIZE (unwritten space).
     public static func decode(_ bytes: UnsafeRawBufferPointer, verifyCRC: Bool) -> DecodeOutcome {
+        decode(bytes, verifyCRC: verifyCRC, topicOfPrevious: nil)
+    }
+
+    /// `topicOfPrevious`: the topic of the record before, whose string is shared when this record's topic is the same
+    /// (the records of a pull almost always are of one topic).
+    static func decode(_ bytes: UnsafeRawBufferPointer, verifyCRC: Bool, topicOfPrevious: String?) -> DecodeOutcome {
         var r = ByteReader(bytes)
         guard let totalSize = r.int32(), let magic = r.int32() else { return .needMoreData }
         if magic == blankMagicCode { return totalSize >= 8 ? .blank(length: Int(totalSize)) : .corrupt }
@@ -197,7 +203,8 @@ public enum StoredMessageCodec {
             bornHost: HostAddress(ipv4: bornIP, port: bornPort), storeTimestamp: storeTimestamp,
             storeHost: HostAddress(ipv4: storeIP, port: storePort), reconsumeTimes: reconsumeTimes,
             preparedTransactionOffset: preparedOffset, body: Array(body),
-            topic: String(decoding: topic, as: UTF8.self), properties: String(decoding: properties, as: UTF8.self))
+            topic: sameText(topicOfPrevious, topic) ?? String(decoding: topic, as: UTF8.self),
+            properties: String(decoding: properties, as: UTF8.self))
         return .message(message, length: Int(totalSize))
     }
 
@@ -207,12 +214,20 @@ public enum StoredMessageCodec {
             var messages: [StoredMessage] = []
             var offset = 0
             while offset < bytes.count,
-                  case .message(let message, let length) = decode(UnsafeRawBufferPointer(rebasing: bytes[offset...]), verifyCRC: false) {
+                  case .message(let message, let length) = decode(UnsafeRawBufferPointer(rebasing: bytes[offset...]), verifyCRC: false,
+                                                                  topicOfPrevious: messages.last?.topic) {
                 messages.append(message)
                 offset += length
             }
             return messages
         }
+    }
+
+    /// `text` when its UTF-8 is exactly `bytes`.
+    private static func sameText(_ text: String?, _ bytes: UnsafeRawBufferPointer) -> String? {
+        guard var text, text.utf8.count == bytes.count else { return nil }
+        let same = text.withUTF8 { UnsafeRawBufferPointer($0).elementsEqual(bytes) }
+        return same ? text : nil
     }
 }
 

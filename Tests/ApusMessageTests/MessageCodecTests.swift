@@ -89,6 +89,21 @@ private func int(_ bytes: [UInt8], _ at: Int, _ size: Int) -> Int64 {
     #expect(StoredMessageCodec.decodeAll(buffer).map(\.queueOffset) == [0, 1, 2])
 }
 
+/// A pull's records share their topic string when the topic repeats; each record still reads its own topic.
+@Test func decodeAllReadsEachRecordsTopic() {
+    let topics = ["a-long-topic-name-over-15", "a-long-topic-name-over-15", "a-long-topic-name-over-16", "T", "T", "",
+                  "话题-topic-non-ascii", "话题-topic-non-ascii", "a-long-topic-name-over-15"]
+    var buffer = ByteBuffer()
+    for (i, topic) in topics.enumerated() {
+        var message = sampleMessage(body: [UInt8(i)])
+        message.topic = topic
+        buffer.writeBytes(StoredMessageCodec.encode(message, queueOffset: Int64(i), physicalOffset: 0, storeTimestamp: 0))
+    }
+    let decoded = StoredMessageCodec.decodeAll(buffer)
+    #expect(decoded.map(\.topic) == topics)
+    #expect(decoded.map(\.body) == topics.indices.map { [UInt8($0)] })
+}
+
 @Test func propertiesEncodeDecodeAndScan() {
     let text = MessagePropertyCodec.encode([("TAGS", "TagA"), ("KEYS", "k1 k2"), ("EMPTY", ""), ("UNIQ_KEY", "U1")])
     #expect(text == "TAGS\u{1}TagA\u{2}KEYS\u{1}k1 k2\u{2}EMPTY\u{1}\u{2}UNIQ_KEY\u{1}U1\u{2}")
