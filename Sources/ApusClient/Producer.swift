@@ -75,22 +75,30 @@ public final class Producer: Sendable {
             }
     }
 
-    /// The raw SEND_MESSAGE_V2 exchange for load generation: the broker's response, unchecked and unconverted.
-    public func sendRaw(_ message: OutgoingMessage, route: TopicRoute, connection: RemotingClient,
-                        flush: Bool) -> EventLoopFuture<RemotingCommand> {
+    /// The raw SEND_MESSAGE_V2 exchange for load generation, with a callback instead of a future (one allocation and
+    /// one chained closure less per send): the broker's response, unchecked and unconverted, on the connection's event
+    /// loop.
+    public func sendRaw(_ message: OutgoingMessage, route: TopicRoute, connection: RemotingClient, flush: Bool,
+                        completion: @escaping @Sendable (Result<RemotingCommand, Error>) -> Void) {
         let target = route.writeQueues[nextQueueIndex() % route.writeQueues.count]
-        return request(message, uniqueKey: nextUniqueKey(), queueId: target.queueId, connection: connection, flush: flush)
+        connection.request(request(message, uniqueKey: nextUniqueKey(), queueId: target.queueId), timeout: timeout, flush: flush,
+                           completion: completion)
     }
 
     private func request(_ message: OutgoingMessage, uniqueKey: String, queueId: Int32, connection: RemotingClient,
                          flush: Bool) -> EventLoopFuture<RemotingCommand> {
+        let request = request(message, uniqueKey: uniqueKey, queueId: queueId)
+        return flush ? connection.request(request, timeout: timeout) : connection.requestNoFlush(request, timeout: timeout)
+    }
+
+    private func request(_ message: OutgoingMessage, uniqueKey: String, queueId: Int32) -> RemotingCommand {
         let properties = MessagePropertyCodec.encode(uniqueKey: uniqueKey, tags: message.tags, keys: message.keys,
                                                      sortedOtherPairs: message.properties.sorted(by: { $0.key < $1.key }))
         let header = SendMessageRequestHeader(producerGroup: group, topic: message.topic, queueId: queueId,
                                               bornTimestamp: currentMillis(), properties: properties)
         var request = RemotingCommand.request(code: .sendMessageV2, header: header, body: message.body)
         request.serializeType = .rocketmq
-        return flush ? connection.request(request, timeout: timeout) : connection.requestNoFlush(request, timeout: timeout)
+        return request
     }
 
     /// Convenience: resolve, connect and send one message.

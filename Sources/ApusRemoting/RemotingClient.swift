@@ -68,6 +68,13 @@ public final class RemotingClient: Sendable {
         pending.request(command, on: writer, connectionID: 0, timeout: timeout, flush: false)
     }
 
+    /// Pipelining with a callback instead of a future (one allocation less per request): `completion` runs on the
+    /// connection's event loop with the response, or `RemotingError.timeout` / `.connectionClosed`.
+    public func request(_ command: RemotingCommand, timeout: TimeAmount, flush: Bool,
+                        completion: @escaping @Sendable (Result<RemotingCommand, Error>) -> Void) {
+        pending.request(command, on: writer, connectionID: 0, timeout: timeout, flush: flush, .callback(completion))
+    }
+
     public func flush() { channel.flush() }
 
     public var isActive: Bool { channel.isActive }

@@ -16,8 +16,22 @@ public enum RemotingError: Error, Sendable, Equatable {
 /// Requests in flight, keyed by opaque; one table per server (so a response to a broker-initiated request
 /// is matched on whatever connection it arrives, spec §1.1) or per client.
 final class PendingResponses: Sendable {
+    /// Who waits for a response: a future's promise, or a callback (no future to allocate and chain: the pipelining
+    /// producer's path). Either runs on the connection's event loop.
+    enum Completion: Sendable {
+        case promise(EventLoopPromise<RemotingCommand>)
+        case callback(@Sendable (Result<RemotingCommand, Error>) -> Void)
+
+        func callAsFunction(_ result: Result<RemotingCommand, Error>) {
+            switch self {
+            case let .promise(promise): promise.completeWith(result)
+            case let .callback(callback): callback(result)
+            }
+        }
+    }
+
     private struct Entry: Sendable {
-        let promise: EventLoopPromise<RemotingCommand>
+        let completion: Completion
         let deadline: NIODeadline
         let connectionID: UInt64
     }
@@ -39,10 +53,9 @@ final class PendingResponses: Sendable {
         lastOpaque.wrappingAdd(1, ordering: .relaxed).newValue & Int32.max
     }
 
-    func register(opaque: Int32, connectionID: UInt64, eventLoop: EventLoop, timeout: TimeAmount) -> EventLoopFuture<RemotingCommand> {
-        let promise = eventLoop.makePromise(of: RemotingCommand.self)
+    func register(opaque: Int32, connectionID: UInt64, eventLoop: EventLoop, timeout: TimeAmount, _ completion: Completion) {
         let startSweeper = state.withLock { state -> Bool in
-            state.entries[opaque] = Entry(promise: promise, deadline: .now() + timeout, connectionID: connectionID)
+            state.entries[opaque] = Entry(completion: completion, deadline: .now() + timeout, connectionID: connectionID)
             return state.sweeper == nil
         }
         if startSweeper {
@@ -56,7 +69,6 @@ final class PendingResponses: Sendable {
             }
             if duplicate { task.cancel() }
         }
-        return promise.futureResult
     }
 
     private func sweep(_ task: RepeatedTask) {
@@ -70,20 +82,20 @@ final class PendingResponses: Sendable {
             }
             return Array(late.values)
         }
-        for entry in expired { entry.promise.fail(RemotingError.timeout) }
+        for entry in expired { entry.completion(.failure(RemotingError.timeout)) }
     }
 
     /// Completes the request the response answers; returns false when nobody waits for it.
     @discardableResult
     func complete(_ response: RemotingCommand) -> Bool {
         guard let entry = state.withLock({ $0.entries.removeValue(forKey: response.opaque) }) else { return false }
-        entry.promise.succeed(response)
+        entry.completion(.success(response))
         return true
     }
 
     func fail(opaque: Int32, _ error: Error) {
         guard let entry = state.withLock({ $0.entries.removeValue(forKey: opaque) }) else { return }
-        entry.promise.fail(error)
+        entry.completion(.failure(error))
     }
 
     func failAll(connectionID: UInt64) {
@@ -92,21 +104,35 @@ final class PendingResponses: Sendable {
             for key in mine.keys { state.entries[key] = nil }
             return Array(mine.values)
         }
-        for entry in failed { entry.promise.fail(RemotingError.connectionClosed) }
+        for entry in failed { entry.completion(.failure(RemotingError.connectionClosed)) }
     }
 
     /// Sends `command` as a correlated request and returns its response future. A failed write closes the channel,
     /// which fails every request pending on it (`failAll`).
     func request(_ command: RemotingCommand, on writer: CommandWriter, connectionID: UInt64, timeout: TimeAmount,
                  flush: Bool) -> EventLoopFuture<RemotingCommand> {
+        let promise = writer.channel.eventLoop.makePromise(of: RemotingCommand.self)
+        request(command, on: writer, connectionID: connectionID, timeout: timeout, flush: flush, .promise(promise))
+        return promise.futureResult
+    }
+
+    /// Sends `command` as a correlated request; `completion` gets its response or error.
+    func request(_ command: RemotingCommand, on writer: CommandWriter, connectionID: UInt64, timeout: TimeAmount,
+                 flush: Bool, _ completion: Completion) {
         let channel = writer.channel
-        guard channel.isActive else { return channel.eventLoop.makeFailedFuture(RemotingError.connectionClosed) }
+        guard channel.isActive else {
+            if channel.eventLoop.inEventLoop {
+                completion(.failure(RemotingError.connectionClosed))
+            } else {
+                channel.eventLoop.execute { completion(.failure(RemotingError.connectionClosed)) }
+            }
+            return
+        }
         var command = command
         command.opaque = nextOpaque()
         command.flag &= ~(RemotingCommand.responseFlag | RemotingCommand.onewayFlag)
-        let future = register(opaque: command.opaque, connectionID: connectionID, eventLoop: channel.eventLoop, timeout: timeout)
+        register(opaque: command.opaque, connectionID: connectionID, eventLoop: channel.eventLoop, timeout: timeout, completion)
         writer.write(command, flush: flush)
-        return future
     }
 
     func sendOneway(_ command: RemotingCommand, on writer: CommandWriter) {

@@ -105,7 +105,7 @@ final class PipelinedSender: @unchecked Sendable {
                 let message = OutgoingMessage(topic: topic, body: BenchBody.make(seq: first, kind: UInt8(ascii: "M"), size: size,
                                                                                  allocator: allocator),
                                               properties: properties?(first) ?? [:])
-                producer.sendRaw(message, route: route, connection: connection, flush: false).whenComplete { result in
+                producer.sendRaw(message, route: route, connection: connection, flush: false) { result in
                     if case let .success(response) = result { done(response.code == ResponseCode.success.rawValue) } else { done(false) }
                 }
             } else {

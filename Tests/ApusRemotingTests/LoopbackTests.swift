@@ -110,6 +110,44 @@ struct Loopback {
     try await loop.shutdown()
 }
 
+/// The callback form of a request: each callback gets its own response once, on the connection's event loop; a
+/// request nobody answers gets `.timeout`, one pending at a close `.connectionClosed`, one on a closed connection too.
+@Test func callbackRequestsGetTheirResponseTimeoutOrClose() async throws {
+    let loop = try await Loopback()
+    let client = try await loop.client()
+    let results = Mutex<[Int: [(onLoop: Bool, result: Result<RemotingCommand, Error>)]]>([:])
+    for i in 0..<500 {
+        client.request(.request(code: .sendMessage, extFields: ["i": "\(i)"]), timeout: .seconds(10), flush: i == 499) { result in
+            let onLoop = client.eventLoop.inEventLoop
+            results.withLock { $0[i, default: []].append((onLoop, result)) }
+        }
+    }
+    #expect(try await eventually { results.withLock { $0.count } == 500 })
+    results.withLock { results in
+        for (i, calls) in results {
+            #expect(calls.count == 1 && calls[0].onLoop, "\(i)")
+            #expect((try? calls[0].result.get())?.extFields["i"] == "\(i)")
+        }
+    }
+
+    func outcome(_ request: RemotingCommand, timeout: TimeAmount, then: () async -> Void = {}) async throws -> Error? {
+        let slot = Mutex<Result<RemotingCommand, Error>?>(nil)
+        client.request(request, timeout: timeout, flush: true) { result in slot.withLock { $0 = result } }
+        await then()
+        #expect(try await eventually { slot.withLock { $0 != nil } })
+        return slot.withLock { result -> Error? in
+            guard case let .failure(error)? = result else { return nil }
+            return error
+        }
+    }
+    #expect(try await outcome(.request(code: .getMaxOffset), timeout: .milliseconds(100)) as? RemotingError == .timeout)
+    #expect(try await outcome(.request(code: .getMaxOffset), timeout: .seconds(30)) { await loop.server.closeAll() }
+        as? RemotingError == .connectionClosed)
+    #expect(try await eventually { !client.isActive })
+    #expect(try await outcome(.request(code: .heartBeat), timeout: .seconds(1)) as? RemotingError == .connectionClosed)
+    try await loop.shutdown()
+}
+
 @Test func garbageClosesOnlyThatConnection() async throws {
     let loop = try await Loopback()
     let good = try await loop.client()
