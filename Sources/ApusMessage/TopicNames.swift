@@ -34,6 +34,16 @@ public enum TopicNames {
         schedule, transactionHalf, transactionOpHalf, transactionCheckMaxTime, selfTest, offsetMovedEvent,
     ]
 
+    /// Whether `topic` is one of `notAllowedToSend`. Every send asks, so a topic whose length is none of theirs is
+    /// answered without hashing it.
+    public static func isNotAllowedToSend(_ topic: String) -> Bool {
+        let length = topic.utf8.count
+        return length < 64 && notAllowedLengths & (1 << UInt64(length)) != 0 && notAllowedToSend.contains(topic)
+    }
+
+    /// Bit n set: some topic of `notAllowedToSend` is n bytes long (all are shorter than 64).
+    private static let notAllowedLengths: UInt64 = notAllowedToSend.reduce(0) { $0 | 1 << UInt64($1.utf8.count) }
+
     /// Java `TopicValidator.TOPIC_MAX_LENGTH`.
     public static let maxTopicBytes = 127
     /// Java `Validators.CHARACTER_MAX_LENGTH`, the limit of group names.

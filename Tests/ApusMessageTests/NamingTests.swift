@@ -10,6 +10,11 @@ import Testing
     #expect(TopicNames.groupOfRetry("%RETRY%G") == "G" && TopicNames.groupOfRetry("%DLQ%G") == nil)
     #expect(TopicNames.notAllowedToSend.contains("SCHEDULE_TOPIC_XXXX"))
     #expect(TopicNames.notAllowedToSend.contains(TopicNames.transactionHalf) && !TopicNames.notAllowedToSend.contains("TBW102"))
+    // The length pre-check never hides a member, and a topic of a member's length still needs its name.
+    for topic in TopicNames.notAllowedToSend { #expect(TopicNames.isNotAllowedToSend(topic), "\(topic)") }
+    for topic in ["TBW102", "SCHEDULE_TOPIC_XXXY", "SELF_TEST_TOPIX", "", String(repeating: "T", count: 127)] {
+        #expect(!TopicNames.isNotAllowedToSend(topic), "\(topic)")
+    }
 }
 
 @Test func topicAndGroupNameRule() {

@@ -364,3 +364,10 @@ extension RemotingCommand {
         }
     }
 }
+
+/// Booleans as the clients spell them: the byte-matched spellings and the general path agree with Java's reading.
+@Test func headerBooleansReadAsBefore() {
+    let cases: [(String, Bool)] = [("true", true), ("1", true), ("TRUE", true), ("True", true), ("false", false), ("0", false),
+                                   ("", false), ("FALSE", false), ("yes", false), ("2", false), (" true", false), ("truex", false)]
+    for (text, expected) in cases { #expect(HeaderValue.bool(text) == expected, "\(text.debugDescription)") }
+}

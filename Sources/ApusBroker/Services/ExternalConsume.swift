@@ -79,7 +79,7 @@ extension Broker {
         guard TopicNames.isValidTopicName(request.topic) else {
             throw ConsumeRejection(kind: .invalidArgument, reason: "the topic [\(request.topic)] is illegal")
         }
-        guard !TopicNames.notAllowedToSend.contains(request.topic) else {
+        guard !TopicNames.isNotAllowedToSend(request.topic) else {
             throw ConsumeRejection(kind: .noPermission, reason: "the topic [\(request.topic)] is a system topic")
         }
         if topics.get(request.topic) == nil, !TopicNames.isRetry(request.topic), !TopicNames.isDeadLetter(request.topic) {

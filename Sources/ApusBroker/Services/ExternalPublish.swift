@@ -70,7 +70,7 @@ extension Broker {
     /// be created (SendService answers why).
     func shardingQueue(topic: String, properties: String) -> Int32? {
         guard let key = MessagePropertyCodec.value(of: MessageProperty.shardingKey, in: properties), !key.isEmpty,
-              TopicNames.isValidTopicName(topic), !TopicNames.notAllowedToSend.contains(topic),
+              TopicNames.isValidTopicName(topic), !TopicNames.isNotAllowedToSend(topic),
               let config = topics.get(topic) ?? topics.configForSend(topic: topic, defaultTopic: TopicNames.autoCreateTemplate),
               config.writeQueueNums > 0 else { return nil }
         let hash = Int64(TagsCode.javaHash(key))

@@ -71,7 +71,7 @@ final class SendService: Sendable {
             }
             topicConfig = created
         }
-        guard !TopicNames.notAllowedToSend.contains(request.topic) else {
+        guard !TopicNames.isNotAllowedToSend(request.topic) else {
             throw ServiceError(.noPermission, "sending to the system topic [\(request.topic)] is forbidden")
         }
         guard topicConfig.perm & Permission.write != 0 else {
