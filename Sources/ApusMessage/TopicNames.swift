@@ -34,15 +34,18 @@ public enum TopicNames {
         schedule, transactionHalf, transactionOpHalf, transactionCheckMaxTime, selfTest, offsetMovedEvent,
     ]
 
-    /// Whether `topic` is one of `notAllowedToSend`. Every send asks, so a topic whose length is none of theirs is
-    /// answered without hashing it.
+    /// Whether `topic` is one of `notAllowedToSend`. Every send asks, so nothing is hashed: a topic whose length is none
+    /// of theirs is answered at once, else compared with the (at most two) names of its length.
     public static func isNotAllowedToSend(_ topic: String) -> Bool {
         let length = topic.utf8.count
-        return length < 64 && notAllowedLengths & (1 << UInt64(length)) != 0 && notAllowedToSend.contains(topic)
+        guard length < notAllowedByLength.count else { return false }
+        return notAllowedByLength[length].contains { $0 == topic }
     }
 
-    /// Bit n set: some topic of `notAllowedToSend` is n bytes long (all are shorter than 64).
-    private static let notAllowedLengths: UInt64 = notAllowedToSend.reduce(0) { $0 | 1 << UInt64($1.utf8.count) }
+    /// The names of `notAllowedToSend` by their length in bytes (all are shorter than 32).
+    private static let notAllowedByLength: [[String]] = (0..<32).map { length in
+        notAllowedToSend.filter { $0.utf8.count == length }
+    }
 
     /// Java `TopicValidator.TOPIC_MAX_LENGTH`.
     public static let maxTopicBytes = 127

@@ -226,17 +226,12 @@ enum HeaderValue {
         return negative ? -value : value
     }
 
-    /// "true"/"1" (any case) → true; anything else → false. The usual spellings are matched as bytes (a `switch` on
-    /// the string compares through the general string comparison, twice per send header).
+    /// "true"/"1" (any case) → true; anything else → false.
     @inline(__always)
     static func bool(_ text: String) -> Bool {
-        let utf8 = text.utf8
-        switch utf8.count {
-        case 0: return false
-        case 1 where utf8.first == UInt8(ascii: "1"): return true
-        case 1 where utf8.first == UInt8(ascii: "0"): return false
-        case 4 where utf8.elementsEqual("true".utf8): return true
-        case 5 where utf8.elementsEqual("false".utf8): return false
+        switch text {
+        case "true", "1": return true
+        case "false", "0", "": return false
         default: return JSONValue.bool(text) ?? false
         }
     }
