@@ -17,7 +17,8 @@ public enum RemotingError: Error, Sendable, Equatable {
 /// is matched on whatever connection it arrives, spec §1.1) or per client.
 final class PendingResponses: Sendable {
     /// Who waits for a response: a future's promise, or a callback (no future to allocate and chain: the pipelining
-    /// producer's path). Either runs on the connection's event loop.
+    /// producer's path). A callback runs where the response is read or the timeout sweep runs: for a client, on its
+    /// connection's event loop.
     enum Completion: Sendable {
         case promise(EventLoopPromise<RemotingCommand>)
         case callback(@Sendable (Result<RemotingCommand, Error>) -> Void)
