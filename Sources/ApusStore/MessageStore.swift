@@ -253,7 +253,9 @@ public final class MessageStore: Sendable {
     private static func validate(_ m: MessageToStore, maxMessageSize: Int, segmentSize: Int) -> String? {
         let topicLength = m.topic.utf8.count
         guard topicLength > 0, topicLength <= StoredMessageCodec.maxTopicLength else { return "topic length \(topicLength) not in 1...127" }
-        guard !m.topic.utf8.contains(where: { $0 == 0x2F || $0 == 0 }), m.topic != ".", m.topic != ".." else {
+        let slashOrNUL: (UInt8) -> Bool = { $0 == 0x2F || $0 == 0 }
+        let bad = m.topic.utf8.withContiguousStorageIfAvailable { $0.contains(where: slashOrNUL) } ?? m.topic.utf8.contains(where: slashOrNUL)
+        guard !bad, topicLength > 2 || (m.topic != "." && m.topic != "..") else {
             return "topic \(m.topic) contains illegal characters"
         }
         let propertiesLength = m.properties.utf8.count

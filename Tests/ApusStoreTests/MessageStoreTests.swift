@@ -150,7 +150,15 @@ extension UInt32 { var asInt32: Int32 { Int32(truncatingIfNeeded: self) } }
     guard case .messageIllegal = store.putMessages([big]).status else { Issue.record("long properties"); return }
     guard case .messageIllegal = store.putMessages([message(body: "x", size: 70_000)]).status else { Issue.record("big body"); return }
     guard case .messageIllegal = store.putMessages([message(topic: "a/b", body: "x")]).status else { Issue.record("slash"); return }
+    for topic in [".", "..", "a\u{0}b", "/", "话题/x", ""] {
+        guard case .messageIllegal = store.putMessages([message(topic: topic, body: "x")]).status else {
+            Issue.record("\(topic.debugDescription) accepted"); return
+        }
+    }
     #expect(store.commitLogMaxOffset == 0)
+    for topic in ["...", ".a", "话题"] {   // names, not paths
+        guard case .ok = store.putMessages([message(topic: topic, body: "x")]).status else { Issue.record("\(topic) refused"); return }
+    }
     store.shutdown()
     guard case .serviceNotAvailable = store.putMessages([message(body: "x")]).status else { Issue.record("after shutdown"); return }
 }

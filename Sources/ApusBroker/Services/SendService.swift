@@ -77,7 +77,9 @@ final class SendService: Sendable {
         guard topicConfig.perm & Permission.write != 0 else {
             throw ServiceError(.noPermission, "the topic [\(request.topic)] is not writable")
         }
-        var topic = request.topic
+        // The registry's own string (equal to the request's): the store's queue table and the statistics compare it
+        // with the strings they were keyed by, which is instant for the same string and a byte compare otherwise.
+        var topic = topicConfig.topicName
         var queueId = request.queueId
         let queueCount = max(topicConfig.readQueueNums, topicConfig.writeQueueNums)
         if queueId >= queueCount {

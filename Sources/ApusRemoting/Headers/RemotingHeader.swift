@@ -226,12 +226,16 @@ enum HeaderValue {
         return negative ? -value : value
     }
 
-    /// "true"/"1" (any case) → true; anything else → false.
+    /// "true"/"1" (any case) → true; anything else → false. Compared only with the spelling of its length: a short
+    /// string equal to a literal is equal bit for bit (instant), while every mismatch takes the general comparison.
     @inline(__always)
     static func bool(_ text: String) -> Bool {
-        switch text {
-        case "true", "1": return true
-        case "false", "0", "": return false
+        switch text.utf8.count {
+        case 0: return false
+        case 1 where text == "1": return true
+        case 1 where text == "0": return false
+        case 4 where text == "true": return true
+        case 5 where text == "false": return false
         default: return JSONValue.bool(text) ?? false
         }
     }
