@@ -105,21 +105,25 @@ enum HeaderCodec {
 
     private static func writeJSON(_ c: RemotingCommand, to out: inout ByteBuffer) {
         if writeJSON(c, to: &out, room: firstRoom) { return }
-        var bound = jsonTail + 120 + 4 * 20 + JSONWriter.escapedBound(c.language.utf8.count)
-            + JSONWriter.escapedBound(c.remark?.utf8.count ?? 0)
+        var bound = jsonTail + jsonFixedBound(c)
         forEachField(c) { key, value in bound += JSONWriter.escapedBound(key.utf8.count) + value.jsonBound + 2 }
         _ = writeJSON(c, to: &out, room: bound)
     }
 
+    /// Room kept for the closing `},"serializeTypeCurrentRPC":"JSON"}`.
     private static let jsonTail = 40
+
+    /// At most this many bytes before the ext fields: the four numbers, the language and the remark.
+    private static func jsonFixedBound(_ c: RemotingCommand) -> Int {
+        120 + 4 * 20 + JSONWriter.escapedBound(c.language.utf8.count) + JSONWriter.escapedBound(c.remark?.utf8.count ?? 0)
+    }
 
     /// False (nothing written) when the header does not fit the buffer's room.
     private static func writeJSON(_ c: RemotingCommand, to out: inout ByteBuffer, room: Int) -> Bool {
         var fits = true
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { buffer in
             let capacity = buffer.count - jsonTail
-            guard 120 + 4 * 20 + JSONWriter.escapedBound(c.language.utf8.count)
-                    + JSONWriter.escapedBound(c.remark?.utf8.count ?? 0) <= capacity else {
+            guard jsonFixedBound(c) <= capacity else {
                 fits = false
                 return 0
             }
@@ -166,17 +170,20 @@ enum HeaderCodec {
 
     private static func writeBinary(_ c: RemotingCommand, to out: inout ByteBuffer) {
         if writeBinary(c, to: &out, room: firstRoom) { return }
-        var bound = 21 + (c.remark?.utf8.count ?? 0)
+        var bound = binaryFixedBound(c)
         forEachField(c) { key, value in bound += 6 + key.utf8.count + value.utf8Bound }
         _ = writeBinary(c, to: &out, room: bound)
     }
+
+    /// The bytes before the ext fields: code, language, version, opaque, flag, the remark and the two lengths.
+    private static func binaryFixedBound(_ c: RemotingCommand) -> Int { 21 + (c.remark?.utf8.count ?? 0) }
 
     /// False (nothing written) when the header does not fit the buffer's room.
     private static func writeBinary(_ c: RemotingCommand, to out: inout ByteBuffer, room: Int) -> Bool {
         var fits = true
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { buffer in
             let capacity = buffer.count
-            guard 21 + (c.remark?.utf8.count ?? 0) <= capacity else {
+            guard binaryFixedBound(c) <= capacity else {
                 fits = false
                 return 0
             }
@@ -346,23 +353,15 @@ enum HeaderCodec {
             let extEnd = try r.length(Int32.self) + r.position
             guard extEnd <= bytes.count else { throw r.truncated }
             let extStart = r.position
-            // A send's fields are read in place by its typed header (SendMessageRequestHeader(request:)), a response's
-            // only if someone asks (a pipelining producer never does): here they are only checked to be well formed.
-            let deferred = flag & RemotingCommand.responseFlag != 0 || RemotingCommand.defersExtFields(code: Int32(code))
-            var fields = ExtFields(minimumCapacity: deferred ? 0 : 16)
-            while r.position < extEnd {
-                let keyLength = try r.length(Int16.self)
-                if deferred {
-                    try r.skip(keyLength)
-                    try r.skip(try r.length(Int32.self))
-                    continue
-                }
-                let key = try r.string(keyLength)
-                let valueLength = try r.length(Int32.self)
-                let value = try r.string(valueLength)
-                if valueLength > 0 { fields.append(key, value) }  // a zero length is Java's null
+            while r.position < extEnd {  // the section's structure, checked once: every later walk relies on it
+                try r.skip(try r.length(Int16.self))
+                try r.skip(try r.length(Int32.self))
             }
             guard r.position == extEnd else { throw r.truncated }
+            // A send's fields are read in place by its typed header (SendMessageRequestHeader(request:)), a response's
+            // only if someone asks (a pipelining producer never does).
+            let deferred = flag & RemotingCommand.responseFlag != 0 || RemotingCommand.defersExtFields(code: Int32(code))
+            let fields = deferred ? ExtFields() : binaryExtFields(UnsafeRawBufferPointer(rebasing: bytes[extStart..<extEnd]))
             let command = RemotingCommand(code: Int32(code), language: LanguageCode.name(language), version: Int32(version),
                                           opaque: opaque, flag: flag, remark: remark, extFields: fields, serializeType: .rocketmq)
             return (command, deferred ? extStart..<extEnd : nil)
@@ -394,15 +393,18 @@ enum HeaderCodec {
         }
     }
 
-    /// The ext fields of an undecoded binary section, as `decodeBinary` would have built them.
+    /// The ext fields of an undecoded binary section.
     static func binaryExtFields(_ section: ByteBuffer) -> ExtFields {
-        section.withUnsafeReadableBytes { bytes in
-            var fields = ExtFields(minimumCapacity: 16)
-            forEachBinaryExtField(bytes) { key, value in
-                fields.append(String(decoding: key, as: UTF8.self), String(decoding: value, as: UTF8.self))
-            }
-            return fields
+        section.withUnsafeReadableBytes(binaryExtFields)
+    }
+
+    /// The ext fields of a binary section whose structure was checked; a zero-length value (Java's null) is left out.
+    private static func binaryExtFields(_ section: UnsafeRawBufferPointer) -> ExtFields {
+        var fields = ExtFields(minimumCapacity: 16)
+        forEachBinaryExtField(section) { key, value in
+            fields.append(String(decoding: key, as: UTF8.self), String(decoding: value, as: UTF8.self))
         }
+        return fields
     }
 }
 

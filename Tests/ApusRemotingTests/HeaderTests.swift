@@ -211,7 +211,7 @@ private func roundTrip<H: RemotingHeader & Equatable>(_ header: H) throws -> H {
     try check(PullMessageRequestHeader(consumerGroup: "G", topic: "T", queueId: 1, queueOffset: 0, sysFlag: []),
               request: .pullMessage, "pull, optionals absent")
     try check(PullMessageResponseHeader(nextBeginOffset: 1_000_000_000_000, minOffset: 0, maxOffset: -1), "pull response")
-    // A send header handed over in process (not through a frame) is read as it is.
+    // A send header handed over in process (not through a frame) reads back the same, through its ext fields.
     let inProcess = RemotingCommand.request(code: .sendMessageV2, header: send)
     #expect(try SendMessageRequestHeader(request: inProcess) == send)
 }

@@ -152,7 +152,6 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
         switch request.fields {
         case let .jsonSend(_, decoded): self = try decoded.result.get()
         case let .binary(section): try self.init(binaryExtFields: section)
-        case let .typed(header as TypedHeader<SendMessageRequestHeader>): self = header.header
         default: try self.init(extFields: request.extFields)
         }
         if request.code == RequestCode.sendBatchMessage.rawValue { batch = true }
