@@ -81,26 +81,7 @@ extension DeliveryTime {
     /// Cheap pre-check on a properties string (`key 0x01 value 0x02`…): true when some key could be one of the
     /// schedule keys, so that ordinary sends skip the lookups.
     public static func mayApply(to properties: String) -> Bool {
-        properties.utf8.withContiguousStorageIfAvailable(mayApply) ?? Array(properties.utf8).withUnsafeBufferPointer(mayApply)
-    }
-
-    private static func mayApply(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        func startsWith(_ prefix: StaticString, at: Int) -> Bool {
-            prefix.utf8CodeUnitCount <= bytes.count - at
-                && memcmp(bytes.baseAddress! + at, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
-        }
-        var at = 0
-        while at < bytes.count {
-            switch bytes[at] {
-            case UInt8(ascii: "D"): if startsWith("DELAY\u{01}", at: at) { return true }
-            case UInt8(ascii: "T"): if startsWith("TIMER_", at: at) { return true }
-            case UInt8(ascii: "_"): if startsWith("__STARTDELIVERTIME\u{01}", at: at) { return true }
-            default: break
-            }
-            while at < bytes.count && bytes[at] != 0x02 { at += 1 }
-            at += 1
-        }
-        return false
+        PropertyDigest(properties).mayBeDelayed
     }
 }
 

@@ -84,19 +84,27 @@ public enum TagsCode {
         return Int64(javaHash(tag))
     }
 
+    /// `of(_:)` of a tag given as its UTF-8 bytes (invalid sequences read as `String(decoding:)` reads them).
+    public static func of(_ tag: UnsafeBufferPointer<UInt8>) -> Int64 {
+        guard !tag.isEmpty else { return 0 }
+        return Int64(asciiHash(tag) ?? javaHash(String(decoding: tag, as: UTF8.self).utf16))
+    }
+
     /// Java's `String.hashCode()` of `text`. An ASCII string's UTF-16 units are its bytes: hashed without decoding
     /// (most tags and topics; walking the UTF-16 view cost more than the rest of the hash).
     public static func javaHash(_ text: String) -> Int32 {
         var text = text
-        let ascii = text.withUTF8 { utf8 -> Int32? in
-            var h: Int32 = 0
-            for byte in utf8 {
-                guard byte < 0x80 else { return nil }
-                h = h &* 31 &+ Int32(byte)
-            }
-            return h
+        return text.withUTF8(asciiHash) ?? javaHash(text.utf16)
+    }
+
+    /// The hash of ASCII bytes, nil if any byte is not ASCII.
+    private static func asciiHash(_ utf8: UnsafeBufferPointer<UInt8>) -> Int32? {
+        var h: Int32 = 0
+        for byte in utf8 {
+            guard byte < 0x80 else { return nil }
+            h = h &* 31 &+ Int32(byte)
         }
-        return ascii ?? javaHash(text.utf16)
+        return h
     }
 
     /// `h = 31·h + c` over UTF-16 code units with 32-bit wrap-around, continuing from `seed`.

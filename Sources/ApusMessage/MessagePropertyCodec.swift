@@ -112,20 +112,27 @@ public enum MessagePropertyCodec {
     public static func remove(_ key: String, from properties: inout String) {
         var key = key
         guard let kept = properties.withUTF8({ bytes in
-            key.withUTF8 { key in keptLength(removing: key, from: bytes) < bytes.count ? rewrite(bytes, removing: key, appending: nil) : nil }
+            key.withUTF8 { key in
+                var unused = PropertyDigest()
+                return keptLength(removing: key, from: bytes) < bytes.count ? rewrite(bytes, removing: key, appending: nil, digest: &unused) : nil
+            }
         }) else { return }
         properties = kept
     }
 
     /// `properties` without its pairs named `removed` and with `key`/`value` appended, as `remove` then `append` would
-    /// leave it, built with one allocation: the broker does this to every message it stores (no WAIT, CLUSTER added).
-    public static func replacing(_ removed: String, appending key: String, _ value: String, in properties: String) -> String {
+    /// leave it, built with one allocation, and the digest of the result from the same pass: the broker does this to
+    /// every message it stores (no WAIT, CLUSTER added).
+    public static func replacing(_ removed: String, appending key: String, _ value: String,
+                                 in properties: String) -> (properties: String, digest: PropertyDigest) {
         var properties = properties, removed = removed, key = key, value = value
-        return properties.withUTF8 { bytes in
+        var digest = PropertyDigest()
+        let rewritten = properties.withUTF8 { bytes in
             removed.withUTF8 { removed in key.withUTF8 { key in value.withUTF8 { value in
-                rewrite(bytes, removing: removed, appending: (key, value))
+                rewrite(bytes, removing: removed, appending: (key, value), digest: &digest)
             } } }
         }
+        return (rewritten, digest)
     }
 
     /// Bytes left after dropping the pairs named `key` (each with its trailing separator).
@@ -135,8 +142,10 @@ public enum MessagePropertyCodec {
         return kept
     }
 
+    /// The pairs of `bytes` not named `key`, then `pair`; `digest` notes every pair written.
     private static func rewrite(_ bytes: UnsafeBufferPointer<UInt8>, removing key: UnsafeBufferPointer<UInt8>,
-                                appending pair: (key: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>)?) -> String {
+                                appending pair: (key: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>)?,
+                                digest: inout PropertyDigest) -> String {
         let capacity = bytes.count + (pair.map { 2 + $0.key.count + $0.value.count } ?? 0)
         return String(unsafeUninitializedCapacity: capacity) { out in
             var o = 0
@@ -146,9 +155,12 @@ public enum MessagePropertyCodec {
                 o += source.count
             }
             forEachPair(in: bytes, named: key) { range, named in
-                if !named { copy(UnsafeBufferPointer(rebasing: bytes[range])) }
+                guard !named else { return }
+                copy(UnsafeBufferPointer(rebasing: bytes[range]))
+                digest.note(pair: UnsafeBufferPointer(rebasing: bytes[range]))
             }
             if let pair {
+                digest.note(key: pair.key, value: pair.value)
                 if o > 0 && out[o - 1] != pairSeparator {
                     out[o] = pairSeparator
                     o += 1
@@ -177,6 +189,25 @@ public enum MessagePropertyCodec {
         }
     }
 
+    /// Calls `body` with the key and the value's range of each pair that has a name separator, in order.
+    static func forEachKeyValue(in bytes: UnsafeBufferPointer<UInt8>,
+                                _ body: (_ key: UnsafeBufferPointer<UInt8>, _ value: Range<Int>) -> Void) {
+        var pairStart = 0
+        while pairStart < bytes.count {
+            var end = pairStart, keyEnd = -1
+            while end < bytes.count && bytes[end] != pairSeparator {
+                if keyEnd < 0 && bytes[end] == nameSeparator { keyEnd = end }
+                end += 1
+            }
+            if keyEnd >= 0 { body(UnsafeBufferPointer(rebasing: bytes[pairStart..<keyEnd]), (keyEnd + 1)..<end) }
+            pairStart = end + 1
+        }
+    }
+
+    static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+    }
+
     /// The value of `key` (the last occurrence), found by scanning the UTF-8 bytes without building a dictionary.
     public static func value(of key: String, in text: String) -> String? {
         var text = text, key = key
@@ -185,6 +216,20 @@ public enum MessagePropertyCodec {
                 valueRange(of: keyBytes, in: bytes).map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }
             }
         }
+    }
+
+    /// Byte ranges of the values of the last pairs named `first` and `second` in `bytes`, found in one scan.
+    public static func valueRanges(of first: UnsafeBufferPointer<UInt8>, _ second: UnsafeBufferPointer<UInt8>,
+                                   in bytes: UnsafeBufferPointer<UInt8>) -> (Range<Int>?, Range<Int>?) {
+        var found: (Range<Int>?, Range<Int>?)
+        forEachKeyValue(in: bytes) { key, value in
+            if equal(key, first) {
+                found.0 = value
+            } else if equal(key, second) {
+                found.1 = value
+            }
+        }
+        return found
     }
 
     /// Byte range of the value of the last pair named `key` in `bytes`, if any.

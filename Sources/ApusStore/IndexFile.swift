@@ -125,13 +125,14 @@ final class IndexService: Sendable {
         var properties = properties
         let topicHash = TagsCode.javaHash(topic)
         try properties.withUTF8 { bytes in
-            let unique = StaticString("UNIQ_KEY"), keys = StaticString("KEYS")
-            let uniqueKey = UnsafeBufferPointer(start: unique.utf8Start, count: unique.utf8CodeUnitCount)
-            let keysKey = UnsafeBufferPointer(start: keys.utf8Start, count: keys.utf8CodeUnitCount)
-            if let range = MessagePropertyCodec.valueRange(of: uniqueKey, in: bytes), !range.isEmpty {
+            let uniqueName = StaticString("UNIQ_KEY"), keysName = StaticString("KEYS")
+            let uniqueKey = UnsafeBufferPointer(start: uniqueName.utf8Start, count: uniqueName.utf8CodeUnitCount)
+            let keysKey = UnsafeBufferPointer(start: keysName.utf8Start, count: keysName.utf8CodeUnitCount)
+            let (unique, keys) = MessagePropertyCodec.valueRanges(of: uniqueKey, keysKey, in: bytes)
+            if let range = unique, !range.isEmpty {
                 try add(Self.keyHash(topicHash: topicHash, key: UnsafeBufferPointer(rebasing: bytes[range])), physicalOffset, storeTimestamp)
             }
-            if let range = MessagePropertyCodec.valueRange(of: keysKey, in: bytes) {
+            if let range = keys {
                 var tokenStart = range.lowerBound
                 for i in range.lowerBound...range.upperBound where i == range.upperBound || bytes[i] == 0x20 {
                     if i > tokenStart {

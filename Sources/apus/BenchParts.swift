@@ -77,7 +77,7 @@ struct BenchParts: ParsableCommand {
             ("decode send frame + typed header, binary", { sink &+= Int(try SendMessageRequestHeader(request: decodeOne(binaryFrame)).queueId) }),
             ("property rewrite (drop WAIT, add CLUSTER)", {
                 sink &+= MessagePropertyCodec.replacing(MessageProperty.wait, appending: MessageProperty.cluster, "DefaultCluster",
-                                                        in: properties).utf8.count
+                                                        in: properties).properties.utf8.count
             }),
             ("body CRC32 (\(size) B)", { sink &+= Int(body.withUnsafeReadableBytes { CRC32.checksum($0) }) }),
             ("record encode incl. CRC", {

@@ -57,9 +57,12 @@ private let wrapper = "WAIT\u{1}true\u{2}"
         var expected = sent
         MessagePropertyCodec.remove(MessageProperty.wait, from: &expected)
         MessagePropertyCodec.append(MessageProperty.cluster, "DefaultCluster", to: &expected)
-        #expect(MessagePropertyCodec.replacing(MessageProperty.wait, appending: MessageProperty.cluster, "DefaultCluster", in: sent) == expected)
+        let (stored, digest) = MessagePropertyCodec.replacing(MessageProperty.wait, appending: MessageProperty.cluster, "DefaultCluster",
+                                                              in: sent)
+        #expect(stored == expected)
+        #expect(digest == PropertyDigest(expected), "\(sent.debugDescription)")
     }
-    #expect(MessagePropertyCodec.replacing("WAIT", appending: "CLUSTER", "C", in: "TAGS\u{1}T\u{2}WAIT\u{1}true")
+    #expect(MessagePropertyCodec.replacing("WAIT", appending: "CLUSTER", "C", in: "TAGS\u{1}T\u{2}WAIT\u{1}true").properties
             == "TAGS\u{1}T\u{2}CLUSTER\u{1}C")
 }
 

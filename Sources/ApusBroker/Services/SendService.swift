@@ -101,58 +101,70 @@ final class SendService: Sendable {
         }
 
         guard request.body.readableBytes > 0 else { throw ServiceError(.messageIllegal, "the message body is empty") }
-        let wait = DeliveryTime.mayApply(to: request.properties)
-            ? MessagePropertyCodec.value(of: MessageProperty.wait, in: request.properties) : nil
         var messages: [MessageToStore]
         if request.batch {
+            let elements: [(MessageToStore, PropertyDigest)]
             do {
-                messages = try batchMessages(request, topic: topic, queueId: queueId)
+                elements = try batchMessages(request, topic: topic, queueId: queueId)
             } catch {
                 throw ServiceError(.messageIllegal, "the batch body cannot be decoded: \(error)")
+            }
+            messages = []
+            messages.reserveCapacity(elements.count)
+            for (element, digest) in elements {
+                var message = element
+                try finish(&message, digest, request, deadLettered: deadLettered, now: now)
+                messages.append(message)
             }
         } else {
             guard request.body.readableBytes <= maxMessageSize else {
                 throw ServiceError(.messageIllegal, "the message body is \(request.body.readableBytes) bytes; maxMessageSize is \(maxMessageSize)")
             }
-            let properties = storedProperties(request.properties)
-            messages = [MessageToStore(
+            let (properties, digest) = storedProperties(request.properties)
+            var message = MessageToStore(
                 topic: topic, queueId: queueId, flag: request.flag, body: request.body, properties: properties,
                 sysFlag: request.sysFlag, bornTimestamp: request.bornTimestamp, bornHost: request.bornHost,
                 storeHost: storeHost, reconsumeTimes: request.reconsumeTimes, preparedTransactionOffset: 0,
-                tagsCode: TagsCode.of(MessagePropertyCodec.value(of: MessageProperty.tags, in: properties)))]
-        }
-        for i in messages.indices {
-            let length = messages[i].properties.utf8.count
-            guard length <= StoredMessageCodec.maxPropertiesLength else {
-                throw ServiceError(.messageIllegal, "the properties are \(length) bytes; at most \(StoredMessageCodec.maxPropertiesLength)")
-            }
-            // A prepared transactional message is stored as a half message until it is committed or rolled back;
-            // a dead letter is stored at once, whatever delay it asked for.
-            if !deadLettered, TransactionService.isPrepared(sysFlag: messages[i].sysFlag, properties: messages[i].properties) {
-                guard !request.batch else {
-                    throw ServiceError(.messageIllegal, "a batch cannot carry transactional (prepared) messages")
-                }
-                messages[i] = TransactionService.half(messages[i])
-            } else if !deadLettered {
-                try scheduleIfDelayed(&messages[i], wait: wait, now: now)
-            }
+                tagsCode: digest.tagsCode)
+            try finish(&message, digest, request, deadLettered: deadLettered, now: now)
+            messages = [message]
         }
         return PreparedSend(messages: messages, queueId: queueId)
     }
 
+    /// A message as it is appended: its properties checked, and a prepared transactional message made half, a delayed
+    /// one handed to the schedule. A dead letter is stored at once, whatever it asked for.
+    private func finish(_ message: inout MessageToStore, _ digest: PropertyDigest, _ request: SendRequest, deadLettered: Bool,
+                        now: Int64) throws(ServiceError) {
+        let length = message.properties.utf8.count
+        guard length <= StoredMessageCodec.maxPropertiesLength else {
+            throw ServiceError(.messageIllegal, "the properties are \(length) bytes; at most \(StoredMessageCodec.maxPropertiesLength)")
+        }
+        guard !deadLettered else { return }
+        if TransactionService.isPrepared(sysFlag: message.sysFlag, digest) {
+            guard !request.batch else {
+                throw ServiceError(.messageIllegal, "a batch cannot carry transactional (prepared) messages")
+            }
+            message = TransactionService.half(message)
+        } else if digest.mayBeDelayed {
+            try scheduleIfDelayed(&message, sent: request.properties, now: now)
+        }
+    }
+
     /// Delayed (DELAY level) and timer messages are stored for the schedule instead of their topic. Half
     /// (prepared) transactional messages are scheduled only once committed.
-    private func scheduleIfDelayed(_ message: inout MessageToStore, wait: String?, now: Int64) throws(ServiceError) {
+    private func scheduleIfDelayed(_ message: inout MessageToStore, sent: String, now: Int64) throws(ServiceError) {
         let transaction = message.sysFlag & MessageSysFlag.transactionMask
-        guard transaction != MessageSysFlag.transactionPrepared, transaction != MessageSysFlag.transactionRollback,
-              DeliveryTime.mayApply(to: message.properties) else { return }
+        guard transaction != MessageSysFlag.transactionPrepared, transaction != MessageSysFlag.transactionRollback else { return }
         let properties = message.properties
         switch schedule.rules.outcome(now: now, lookup: { MessagePropertyCodec.value(of: $0, in: properties) }) {
         case .now:
             return
         case let .at(due, level):
             // RocketMQ re-encodes a scheduled message's properties from the client's, WAIT included.
-            if let wait = wait { MessagePropertyCodec.append(MessageProperty.wait, wait, to: &message.properties) }
+            if let wait = MessagePropertyCodec.value(of: MessageProperty.wait, in: sent) {
+                MessagePropertyCodec.append(MessageProperty.wait, wait, to: &message.properties)
+            }
             message = schedule.scheduled(message, due: due, delayLevel: level)
         case let .rejected(reason):
             throw ServiceError(.messageIllegal, reason)
@@ -160,13 +172,13 @@ final class SendService: Sendable {
     }
 
     /// RocketMQ stores a sent message without the client's WAIT flag and with the broker's cluster name.
-    private func storedProperties(_ sent: String) -> String {
+    private func storedProperties(_ sent: String) -> (properties: String, digest: PropertyDigest) {
         MessagePropertyCodec.replacing(MessageProperty.wait, appending: MessageProperty.cluster, clusterName, in: sent)
     }
 
     /// Splits a batch body (§2.6) into one message per element; a compressed wrapper is inflated first. Each element
     /// keeps its own properties, followed by the batch's.
-    private func batchMessages(_ request: SendRequest, topic: String, queueId: Int32) throws -> [MessageToStore] {
+    private func batchMessages(_ request: SendRequest, topic: String, queueId: Int32) throws -> [(MessageToStore, PropertyDigest)] {
         var raw = request.body
         if request.sysFlag & MessageSysFlag.compressed != 0 {
             let inflated = try request.body.withUnsafeReadableBytes { try Zlib.inflate($0, maxOutput: maxMessageSize) }
@@ -176,14 +188,15 @@ final class SendService: Sendable {
         let elements = try raw.withUnsafeReadableBytes { try MessageBatchCodec.decode($0) }
         guard !elements.isEmpty else { throw BatchError.empty }
         let sysFlag = request.sysFlag & ~MessageSysFlag.compressed
-        let batchProperties = storedProperties(request.properties)
+        let batchProperties = storedProperties(request.properties).properties
         return elements.map { element in
             let properties = MessagePropertyCodec.appending(batchProperties, to: element.properties)
-            return MessageToStore(
+            let digest = PropertyDigest(properties)
+            return (MessageToStore(
                 topic: topic, queueId: queueId, flag: element.flag, body: ByteBuffer(bytes: element.body),
                 properties: properties, sysFlag: sysFlag, bornTimestamp: request.bornTimestamp, bornHost: request.bornHost,
                 storeHost: storeHost, reconsumeTimes: request.reconsumeTimes, preparedTransactionOffset: 0,
-                tagsCode: TagsCode.of(MessagePropertyCodec.value(of: MessageProperty.tags, in: properties)))
+                tagsCode: digest.tagsCode), digest)
         }
     }
 

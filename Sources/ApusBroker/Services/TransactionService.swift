@@ -103,9 +103,8 @@ final class TransactionService: Sendable {
     // MARK: Half messages
 
     /// Whether a send is a prepared transactional message (sysflag TRANSACTION_PREPARED_TYPE or TRAN_MSG=true).
-    static func isPrepared(sysFlag: Int32, properties: String) -> Bool {
-        if sysFlag & MessageSysFlag.transactionMask == MessageSysFlag.transactionPrepared { return true }
-        return MessagePropertyCodec.value(of: MessageProperty.transactionPrepared, in: properties)?.lowercased() == "true"
+    static func isPrepared(sysFlag: Int32, _ digest: PropertyDigest) -> Bool {
+        sysFlag & MessageSysFlag.transactionMask == MessageSysFlag.transactionPrepared || digest.transactionPrepared
     }
 
     /// The form a prepared message is stored in: the half topic, real topic and queue as properties, transaction bits
