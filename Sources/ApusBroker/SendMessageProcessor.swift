@@ -90,12 +90,16 @@ final class SendMessageProcessor: Sendable {
             next += send.count
             switch result.status {
             case .ok:
-                let msgId = records.count == 1
-                    ? MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: records[records.startIndex].physicalOffset)
-                    : records.map { MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: $0.physicalOffset) }
-                        .joined(separator: ",")
-                responses.append(.response(to: send.address, code: .success, header: SendMessageResponseHeader(
-                    msgId: msgId, queueId: send.queueId, queueOffset: records.first?.queueOffset ?? 0)))
+                let queueOffset = records.first?.queueOffset ?? 0
+                let header = records.count == 1
+                    ? SendMessageResponseHeader(
+                        offsetMessageId: OffsetMessageId(storeHost: storeHost, commitLogOffset: records[records.startIndex].physicalOffset),
+                        queueId: send.queueId, queueOffset: queueOffset)
+                    : SendMessageResponseHeader(
+                        msgId: records.map { MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: $0.physicalOffset) }
+                            .joined(separator: ","),
+                        queueId: send.queueId, queueOffset: queueOffset)
+                responses.append(.response(to: send.address, code: .success, header: header))
             case let .messageIllegal(reason):
                 responses.append(reject(send.address, .messageIllegal, reason, connection))
             case let .serviceNotAvailable(reason):

@@ -10,6 +10,7 @@
 // Binary header (type 1): i16 code, u8 language ordinal, i16 version, i32 opaque, i32 flag,
 //   i32 remarkLength + UTF-8 remark (0 = none), i32 extLength + repeated (i16 keyLength, key, i32 valueLength, value).
 
+import ApusMessage
 import NIOCore
 
 public enum RemotingDecodingError: Error, Sendable, Equatable {
@@ -160,6 +161,10 @@ enum HeaderCodec {
                     w.decimal(number)
                     w.byte(UInt8(ascii: "\""))
                 case let .bool(flag): w.text(flag ? "\"true\"" : "\"false\"")
+                case let .offsetMessageId(id):
+                    w.byte(UInt8(ascii: "\""))
+                    w.messageId(id)
+                    w.byte(UInt8(ascii: "\""))
                 }
             }
             w.text("},\"serializeTypeCurrentRPC\":\"JSON\"}")
@@ -214,6 +219,7 @@ enum HeaderCodec {
                 case let .text(text): w.utf8(text)
                 case let .integer(number): w.decimal(number)
                 case let .bool(flag): w.text(flag ? "true" : "false")
+                case let .offsetMessageId(id): w.messageId(id)
                 }
                 w.setInteger(Int32(w.count - lengthAt - 4), at: lengthAt)
             }
@@ -466,6 +472,11 @@ struct RawHeaderWriter {
         count += 1
     }
 
+    mutating func messageId(_ id: OffsetMessageId) {
+        id.writeText(to: base + count)
+        count += OffsetMessageId.textLength
+    }
+
     mutating func utf8(_ s: String) {
         let copied = s.utf8.withContiguousStorageIfAvailable { utf8 in
             if let source = utf8.baseAddress { (base + count).copyMemory(from: source, byteCount: utf8.count) }
@@ -507,6 +518,7 @@ extension HeaderFieldValue {
         case let .text(text): return text.utf8.count
         case .integer: return 20
         case .bool: return 5
+        case .offsetMessageId: return OffsetMessageId.textLength
         }
     }
 
@@ -516,6 +528,7 @@ extension HeaderFieldValue {
         case let .text(text): return JSONWriter.escapedBound(text.utf8.count)
         case .integer: return 22
         case .bool: return 7
+        case .offsetMessageId: return OffsetMessageId.textLength + 2
         }
     }
 }

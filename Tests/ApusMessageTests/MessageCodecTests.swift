@@ -139,6 +139,10 @@ private func int(_ bytes: [UInt8], _ at: Int, _ size: Int) -> Int64 {
 @Test func offsetMessageIdRoundTrips() {
     let host = HostAddress("127.0.0.1:20911")!
     #expect(MessageId.offsetMessageId(storeHost: host, commitLogOffset: 0) == "7F000001000051AF0000000000000000")
+    #expect(MessageId.offsetMessageId(storeHost: HostAddress(ipv4: 0xFFFF_FFFF, port: -1), commitLogOffset: -1)
+            == String(repeating: "F", count: 32))
+    #expect(MessageId.offsetMessageId(storeHost: HostAddress(ipv4: 0x0A0B_0C0D, port: 0x7FFF_FFFF), commitLogOffset: 0x0123_4567_89AB_CDEF)
+            == "0A0B0C0D7FFFFFFF0123456789ABCDEF")
     let id = MessageId.offsetMessageId(storeHost: HostAddress("192.168.1.200:10911")!, commitLogOffset: 0x1234_5678_9ABC)
     #expect(id.count == 32)
     let decoded = MessageId.decodeOffsetMessageId(id)

@@ -78,6 +78,14 @@ private func roundTrip<H: RemotingHeader & Equatable>(_ header: H) throws -> H {
     #expect(try roundTrip(header) == header)
     #expect(header.extFields() == ["msgId": "0A00000100002A9F0000000000000000", "queueId": "2", "queueOffset": "42"])
     #expect(try roundTrip(SendMessageResponseHeader(msgId: "m", queueId: 0, queueOffset: 0, transactionId: "t")).transactionId == "t")
+    // One record's id, kept as numbers, reads and writes as its text.
+    let numbers = SendMessageResponseHeader(offsetMessageId: OffsetMessageId(storeHost: HostAddress("10.0.0.1:10911")!, commitLogOffset: 0),
+                                            queueId: 2, queueOffset: 42)
+    #expect(numbers == header && numbers.msgId == header.msgId)
+    #expect(numbers.extFields() == header.extFields())
+    var renamed = numbers
+    renamed.msgId = "X"
+    #expect(renamed.extFields()["msgId"] == "X")
 }
 
 @Test func pullHeadersRoundTripAndCppValues() throws {
@@ -205,6 +213,8 @@ private func roundTrip<H: RemotingHeader & Equatable>(_ header: H) throws -> H {
                                        bornTimestamp: Int64.min, properties: ""), request: .sendMessageV2, "send, optionals absent")
     try check(SendMessageResponseHeader(msgId: "0A0000010000271100000000000004D2", queueId: 3, queueOffset: 0), "send response")
     try check(SendMessageResponseHeader(msgId: "a,b", queueId: 0, queueOffset: -1, transactionId: "tx"), "send response, tx")
+    try check(SendMessageResponseHeader(offsetMessageId: OffsetMessageId(storeHost: HostAddress("10.0.0.1:10001")!, commitLogOffset: 1234),
+                                        queueId: 3, queueOffset: 7), "send response, offset message id")
     try check(PullMessageRequestHeader(consumerGroup: "G", topic: "T", queueId: 1, queueOffset: 42, sysFlag: [.suspend],
                                        commitOffset: 40, subscription: "a || b", subVersion: 9, expressionType: "TAG"),
               request: .pullMessage, "pull, every field")

@@ -29,6 +29,8 @@ public enum HeaderFieldValue: Sendable {
     case text(String)
     case integer(Int64)
     case bool(Bool)
+    /// Written as its 32 digits, without a string.
+    case offsetMessageId(OffsetMessageId)
 
     /// The value as ext-field text.
     var text: String {
@@ -36,6 +38,7 @@ public enum HeaderFieldValue: Sendable {
         case let .text(text): return text
         case let .integer(value): return String(value)
         case let .bool(value): return value ? "true" : "false"
+        case let .offsetMessageId(id): return id.text
         }
     }
 }

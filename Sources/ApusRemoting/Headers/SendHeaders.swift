@@ -337,15 +337,39 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
 /// Response to a send (codes 0, 10, 11, 12).
 public struct SendMessageResponseHeader: DirectHeader, Equatable {
     /// Offset message id of the stored record; for a batch the ids joined by ",".
-    public var msgId: String
+    public var msgId: String {
+        get {
+            switch id {
+            case let .text(text): return text
+            case let .offset(id): return id.text
+            }
+        }
+        set { id = .text(newValue) }
+    }
     public var queueId: Int32
     /// Consume-queue offset of the (first) message.
     public var queueOffset: Int64
     /// Java: the unique key of a prepared (transaction) message.
     public var transactionId: String?
+    /// A single record's id stays numbers until it is written or read.
+    private var id: ID
+
+    private enum ID: Sendable {
+        case text(String)
+        case offset(OffsetMessageId)
+    }
 
     public init(msgId: String, queueId: Int32, queueOffset: Int64, transactionId: String? = nil) {
-        self.msgId = msgId
+        self.init(id: .text(msgId), queueId: queueId, queueOffset: queueOffset, transactionId: transactionId)
+    }
+
+    /// The answer for one stored record.
+    public init(offsetMessageId: OffsetMessageId, queueId: Int32, queueOffset: Int64, transactionId: String? = nil) {
+        self.init(id: .offset(offsetMessageId), queueId: queueId, queueOffset: queueOffset, transactionId: transactionId)
+    }
+
+    private init(id: ID, queueId: Int32, queueOffset: Int64, transactionId: String?) {
+        self.id = id
         self.queueId = queueId
         self.queueOffset = queueOffset
         self.transactionId = transactionId
@@ -353,14 +377,21 @@ public struct SendMessageResponseHeader: DirectHeader, Equatable {
 
     public init(extFields: ExtFields) throws(HeaderError) {
         let r = HeaderReader(extFields)
-        msgId = r.optionalString(FieldName.msgId) ?? ""
+        id = .text(r.optionalString(FieldName.msgId) ?? "")
         queueId = try r.int32(FieldName.queueId)
         queueOffset = try r.int64(FieldName.queueOffset)
         transactionId = r.optionalString(FieldName.transactionId)
     }
 
+    public static func == (a: Self, b: Self) -> Bool {
+        a.msgId == b.msgId && a.queueId == b.queueId && a.queueOffset == b.queueOffset && a.transactionId == b.transactionId
+    }
+
     public func forEachField(_ visit: (String, HeaderFieldValue) -> Void) {
-        visit(FieldName.msgId, .text(msgId))
+        switch id {
+        case let .text(text): visit(FieldName.msgId, .text(text))
+        case let .offset(id): visit(FieldName.msgId, .offsetMessageId(id))
+        }
         visit(FieldName.queueId, .integer(Int64(queueId)))
         visit(FieldName.queueOffset, .integer(queueOffset))
         if let transactionId { visit(FieldName.transactionId, .text(transactionId)) }
