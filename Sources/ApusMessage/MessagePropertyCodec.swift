@@ -2,6 +2,12 @@
 // the edits (append, set, remove) that must work whether or not the string ends with 0x02: the C++ client always
 // ends it with one, Java 4.9.x encodes batch elements' properties without the last one.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 public enum MessagePropertyCodec {
     static let nameSeparator: UInt8 = 0x01
     static let pairSeparator: UInt8 = 0x02
@@ -179,8 +185,7 @@ public enum MessagePropertyCodec {
                                     _ body: (Range<Int>, Bool) -> Void) {
         var pairStart = 0
         while pairStart < bytes.count {
-            var end = pairStart
-            while end < bytes.count && bytes[end] != pairSeparator { end += 1 }
+            let end = index(of: pairSeparator, in: bytes, from: pairStart, to: bytes.count)
             let keyEnd = pairStart + key.count
             let named = !key.isEmpty && keyEnd < end && bytes[keyEnd] == nameSeparator
                 && memcmp(bytes.baseAddress! + pairStart, key.baseAddress!, key.count) == 0
@@ -194,14 +199,17 @@ public enum MessagePropertyCodec {
                                 _ body: (_ key: UnsafeBufferPointer<UInt8>, _ value: Range<Int>) -> Void) {
         var pairStart = 0
         while pairStart < bytes.count {
-            var end = pairStart, keyEnd = -1
-            while end < bytes.count && bytes[end] != pairSeparator {
-                if keyEnd < 0 && bytes[end] == nameSeparator { keyEnd = end }
-                end += 1
-            }
-            if keyEnd >= 0 { body(UnsafeBufferPointer(rebasing: bytes[pairStart..<keyEnd]), (keyEnd + 1)..<end) }
+            let end = index(of: pairSeparator, in: bytes, from: pairStart, to: bytes.count)
+            let keyEnd = index(of: nameSeparator, in: bytes, from: pairStart, to: end)
+            if keyEnd < end { body(UnsafeBufferPointer(rebasing: bytes[pairStart..<keyEnd]), (keyEnd + 1)..<end) }
             pairStart = end + 1
         }
+    }
+
+    /// The index of the first `byte` in `bytes[from..<to]`, or `to` (memchr: a byte loop cost twice as much).
+    private static func index(of byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int {
+        guard from < to, let found = memchr(bytes.baseAddress! + from, Int32(byte), to - from) else { return to }
+        return bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
     }
 
     static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {

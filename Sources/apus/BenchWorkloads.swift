@@ -14,11 +14,12 @@ import Synchronization
 enum BenchBody {
     static let header = 17
 
-    static func make(seq: Int, kind: UInt8, size: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// `sentAt` defaults to now; a caller that has just read the clock passes its reading.
+    static func make(seq: Int, kind: UInt8, size: Int, allocator: ByteBufferAllocator, sentAt: UInt64 = monotonicNanos()) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: max(size, header))
         buffer.writeInteger(UInt64(seq))
         buffer.writeInteger(kind)
-        buffer.writeInteger(monotonicNanos())
+        buffer.writeInteger(sentAt)
         let filler = max(0, size - header)
         buffer.writeRepeatingByte(UInt8(ascii: "a") + UInt8(seq % 26), count: filler)
         return buffer
@@ -103,14 +104,15 @@ final class PipelinedSender: @unchecked Sendable {
             }
             if batch == 1 {
                 let message = OutgoingMessage(topic: topic, body: BenchBody.make(seq: first, kind: UInt8(ascii: "M"), size: size,
-                                                                                 allocator: allocator),
+                                                                                 allocator: allocator, sentAt: t0),
                                               properties: properties?(first) ?? [:])
                 producer.sendRaw(message, route: route, connection: connection, flush: false) { result in
                     if case let .success(response) = result { done(response.code == ResponseCode.success.rawValue) } else { done(false) }
                 }
             } else {
                 let messages = (first..<first + n).map {
-                    OutgoingMessage(topic: topic, body: BenchBody.make(seq: $0, kind: UInt8(ascii: "M"), size: size, allocator: allocator))
+                    OutgoingMessage(topic: topic, body: BenchBody.make(seq: $0, kind: UInt8(ascii: "M"), size: size, allocator: allocator,
+                                                                       sentAt: t0))
                 }
                 producer.sendBatch(messages, route: route, connection: connection, flush: false).whenComplete { result in
                     if case .success = result { done(true) } else { done(false) }
