@@ -214,6 +214,10 @@ public final class TopicConfigTable: Sendable {
     }
 
     private let state: PersistentState<File>
+    /// The last config found, with the number of changes made before it was read: every send looks its topic up,
+    /// and comparing one name cost a fraction of hashing it. A change counted after the read makes it stale.
+    private let recent = Mutex<(changes: UInt64, config: TopicConfig)?>(nil)
+    private let changes = Atomic<UInt64>(0)
 
     public convenience init(path: String, logger: Logger = Logger(label: "apus.store.metadata")) throws {
         try self.init(path: path, logger: logger, write: AtomicFile.write)
@@ -226,14 +230,24 @@ public final class TopicConfigTable: Sendable {
         state = PersistentState(file, path: path, logger: logger, encode: encodeJSON, write: write)
     }
 
-    public func get(_ topic: String) -> TopicConfig? { state.read { $0.topicConfigTable[topic] } }
+    public func get(_ topic: String) -> TopicConfig? {
+        // Read before the table: a change made meanwhile is counted after it is visible, so it outdates this read.
+        let before = changes.load(ordering: .acquiring)
+        if let hit = recent.withLock({ $0.flatMap { $0.changes == before && $0.config.topicName == topic ? $0.config : nil } }) {
+            return hit
+        }
+        guard let config = state.read({ $0.topicConfigTable[topic] }) else { return nil }
+        recent.withLock { $0 = (before, config) }
+        return config
+    }
 
     public func all() -> [TopicConfig] { state.read { $0.topicConfigTable.values.sorted { $0.topicName < $1.topicName } } }
 
     /// Stores `config` (visible at once) and persists it as asked; returns true if it changed anything.
     @discardableResult
     public func put(_ config: TopicConfig, persistence: MetadataPersistence = .synchronous) throws -> Bool {
-        try state.update(persistence) { file in
+        defer { changes.add(1, ordering: .releasing) }
+        return try state.update(persistence) { file in
             guard file.topicConfigTable[config.topicName] != config else { return (false, false) }
             file.topicConfigTable[config.topicName] = config
             return (true, true)
@@ -243,7 +257,8 @@ public final class TopicConfigTable: Sendable {
     /// Removes `topic` (visible at once) and persists it as asked; returns true if it existed.
     @discardableResult
     public func remove(_ topic: String, persistence: MetadataPersistence = .synchronous) throws -> Bool {
-        try state.update(persistence) { file in
+        defer { changes.add(1, ordering: .releasing) }
+        return try state.update(persistence) { file in
             let removed = file.topicConfigTable.removeValue(forKey: topic) != nil
             return (removed, removed)
         }

@@ -42,6 +42,28 @@ private func json(_ path: String) -> [String: Any] {
     #expect(try TopicConfigTable(path: path).all().map(\.topicName) == ["TopicTest"])
 }
 
+/// Lookups remember the last topic found: a change or removal must be seen by the very next lookup.
+@Test func topicLookupsSeeEveryChangeAtOnce() throws {
+    let table = try TopicConfigTable(path: temporaryDirectory() + "/config/topics.json")
+    let writable = TopicConfig(topicName: "T", readQueueNums: 4, writeQueueNums: 4, perm: Permission.read | Permission.write)
+    #expect(table.get("T") == nil)
+    try table.put(writable)
+    #expect(table.get("T") == writable)
+    #expect(table.get("T") == writable)
+    var readOnly = writable
+    readOnly.perm = Permission.read
+    try table.put(readOnly, persistence: .background)
+    #expect(table.get("T") == readOnly)
+    try table.put(TopicConfig(topicName: "U", readQueueNums: 1, writeQueueNums: 1, perm: 6))
+    #expect(table.get("U")?.topicName == "U")
+    #expect(table.get("T") == readOnly)
+    #expect(table.get("TT") == nil && table.get("") == nil)
+    try table.remove("T")
+    #expect(table.get("T") == nil)
+    #expect(table.get("U")?.topicName == "U")
+    try table.persistNow()
+}
+
 @Test func consumerOffsetsPersistInRocketMQShape() throws {
     let path = temporaryDirectory() + "/config/consumerOffset.json"
     let table = try ConsumerOffsetTable(path: path)
