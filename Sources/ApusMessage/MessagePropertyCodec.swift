@@ -243,11 +243,8 @@ public enum MessagePropertyCodec {
     /// Byte range of the value of the last pair named `key` in `bytes`, if any.
     public static func valueRange(of key: UnsafeBufferPointer<UInt8>, in bytes: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
         var found: Range<Int>?
-        forEachPair(in: bytes, named: key) { range, named in
-            guard named else { return }
-            let end = bytes[range.upperBound - 1] == pairSeparator ? range.upperBound - 1 : range.upperBound
-            found = (range.lowerBound + key.count + 1)..<end
-        }
+        guard !key.isEmpty else { return nil }
+        forEachKeyValue(in: bytes) { name, value in if equal(name, key) { found = value } }
         return found
     }
 }
