@@ -215,7 +215,8 @@ public final class TopicConfigTable: Sendable {
 
     private let state: PersistentState<File>
     /// The last config found, with the number of changes made before it was read: every send looks its topic up,
-    /// and comparing one name cost a fraction of hashing it. A change counted after the read makes it stale.
+    /// and comparing one name cost a fraction of hashing it. A change is counted the moment it is made, so it makes
+    /// every earlier read stale.
     private let recent = Mutex<(changes: UInt64, config: TopicConfig)?>(nil)
     private let changes = Atomic<UInt64>(0)
 
@@ -231,7 +232,7 @@ public final class TopicConfigTable: Sendable {
     }
 
     public func get(_ topic: String) -> TopicConfig? {
-        // Read before the table: a change made meanwhile is counted after it is visible, so it outdates this read.
+        // Read before the table: a change made meanwhile is counted, so it outdates this read.
         let before = changes.load(ordering: .acquiring)
         if let hit = recent.withLock({ $0.flatMap { $0.changes == before && $0.config.topicName == topic ? $0.config : nil } }) {
             return hit
@@ -246,10 +247,10 @@ public final class TopicConfigTable: Sendable {
     /// Stores `config` (visible at once) and persists it as asked; returns true if it changed anything.
     @discardableResult
     public func put(_ config: TopicConfig, persistence: MetadataPersistence = .synchronous) throws -> Bool {
-        defer { changes.add(1, ordering: .releasing) }
-        return try state.update(persistence) { file in
+        try state.update(persistence) { file in
             guard file.topicConfigTable[config.topicName] != config else { return (false, false) }
             file.topicConfigTable[config.topicName] = config
+            changes.add(1, ordering: .releasing)  // under the table's lock, before any write to disk
             return (true, true)
         }
     }
@@ -257,9 +258,9 @@ public final class TopicConfigTable: Sendable {
     /// Removes `topic` (visible at once) and persists it as asked; returns true if it existed.
     @discardableResult
     public func remove(_ topic: String, persistence: MetadataPersistence = .synchronous) throws -> Bool {
-        defer { changes.add(1, ordering: .releasing) }
-        return try state.update(persistence) { file in
+        try state.update(persistence) { file in
             let removed = file.topicConfigTable.removeValue(forKey: topic) != nil
+            if removed { changes.add(1, ordering: .releasing) }
             return (removed, removed)
         }
     }

@@ -130,6 +130,26 @@ private final class WriteProbe: Sendable {
 
 private func topic(_ name: String) -> TopicConfig { TopicConfig(topicName: name, readQueueNums: 1, writeQueueNums: 1, perm: 6) }
 
+/// A synchronous change is visible to lookups at once, while its file write is still on its way to disk — also for
+/// the topic the table remembers from the last lookup.
+@Test func topicLookupsSeeAChangeWhoseWriteIsStillOnDisk() throws {
+    let path = temporaryDirectory() + "/config/topics.json"
+    try TopicConfigTable(path: path).put(topic("T"))
+    let probe = WriteProbe(holdFirst: true)
+    let table = try TopicConfigTable(path: path, logger: testLogger, write: probe.write)
+    #expect(table.get("T") == topic("T"))
+    let readOnly = TopicConfig(topicName: "T", readQueueNums: 1, writeQueueNums: 1, perm: Permission.read)
+    let putReturned = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+        _ = try? table.put(readOnly, persistence: .synchronous)
+        putReturned.signal()
+    }
+    #expect(probe.firstWriteEntered.wait(timeout: .now() + 10) == .success)
+    #expect(table.get("T") == readOnly)
+    probe.releaseFirstWrite.signal()
+    #expect(putReturned.wait(timeout: .now() + 10) == .success)
+}
+
 @Test func tableLockIsNotHeldWhileWriting() throws {
     let path = temporaryDirectory() + "/config/topics.json"
     let probe = WriteProbe(holdFirst: true)
