@@ -44,10 +44,14 @@ public enum HeaderFieldValue: Sendable {
 }
 
 extension DirectHeader {
-    public func extFields() -> ExtFields {
-        var fields = ExtFields(minimumCapacity: 16)
-        forEachField { key, value in fields.append(key, value.text) }
-        return fields
+    public func extFields() -> ExtFields { ExtFields(rendering: forEachField) }
+}
+
+extension ExtFields {
+    /// The fields a header walk hands over, each value as its text.
+    init(rendering walk: ((String, HeaderFieldValue) -> Void) -> Void) {
+        self.init(minimumCapacity: 16)
+        walk { key, value in append(key, value.text) }
     }
 }
 

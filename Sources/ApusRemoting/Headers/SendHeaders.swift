@@ -327,11 +327,7 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
         put(.brokerName, brokerName.map(HeaderFieldValue.text))
     }
 
-    public func extFields(naming: Naming) -> ExtFields {
-        var fields = ExtFields(minimumCapacity: 14)
-        forEachField(naming: naming) { key, value in fields.append(key, value.text) }
-        return fields
-    }
+    public func extFields(naming: Naming) -> ExtFields { ExtFields(rendering: { forEachField(naming: naming, $0) }) }
 }
 
 /// Response to a send (codes 0, 10, 11, 12).
