@@ -36,6 +36,7 @@ public final class Producer: Sendable {
     public let instance: ClientInstance
     private let ids = UniqueKeyGenerator()
     private let nextQueue = Atomic<Int>(0)
+    private let templates = Mutex(SendTemplates())
     public let timeout: TimeAmount
 
     public init(group: String, instance: ClientInstance, timeout: TimeAmount = .seconds(3)) {
@@ -65,7 +66,9 @@ public final class Producer: Sendable {
                      flush: Bool = true) -> EventLoopFuture<SendResult> {
         let target = queue ?? route.writeQueues[nextQueueIndex() % route.writeQueues.count]
         let uniqueKey = nextUniqueKey()
-        return request(message, uniqueKey: uniqueKey, queueId: target.queueId, connection: connection, flush: flush)
+        return connection.send(template(message.topic), queueId: target.queueId, bornTimestamp: currentMillis(),
+                               properties: properties(message, uniqueKey: uniqueKey), body: message.body, timeout: timeout,
+                               flush: flush)
             .flatMapThrowing { response in
                 guard response.code == ResponseCode.success.rawValue else {
                     throw ClientError.brokerError(code: response.code, remark: response.remark ?? "")
@@ -81,24 +84,23 @@ public final class Producer: Sendable {
     public func sendRaw(_ message: OutgoingMessage, route: TopicRoute, connection: RemotingClient, flush: Bool,
                         completion: @escaping @Sendable (Result<RemotingCommand, Error>) -> Void) {
         let target = route.writeQueues[nextQueueIndex() % route.writeQueues.count]
-        connection.request(request(message, uniqueKey: nextUniqueKey(), queueId: target.queueId), timeout: timeout, flush: flush,
-                           completion: completion)
+        connection.send(template(message.topic), queueId: target.queueId, bornTimestamp: currentMillis(),
+                        properties: properties(message, uniqueKey: nextUniqueKey()), body: message.body, timeout: timeout,
+                        flush: flush, completion: completion)
     }
 
-    private func request(_ message: OutgoingMessage, uniqueKey: String, queueId: Int32, connection: RemotingClient,
-                         flush: Bool) -> EventLoopFuture<RemotingCommand> {
-        let request = request(message, uniqueKey: uniqueKey, queueId: queueId)
-        return flush ? connection.request(request, timeout: timeout) : connection.requestNoFlush(request, timeout: timeout)
+    private func properties(_ message: OutgoingMessage, uniqueKey: String) -> String {
+        MessagePropertyCodec.encode(uniqueKey: uniqueKey, tags: message.tags, keys: message.keys,
+                                    sortedOtherPairs: message.properties.isEmpty ? [] : message.properties.sorted(by: { $0.key < $1.key }))
     }
 
-    private func request(_ message: OutgoingMessage, uniqueKey: String, queueId: Int32) -> RemotingCommand {
-        let properties = MessagePropertyCodec.encode(uniqueKey: uniqueKey, tags: message.tags, keys: message.keys,
-                                                     sortedOtherPairs: message.properties.sorted(by: { $0.key < $1.key }))
-        let header = SendMessageRequestHeader(producerGroup: group, topic: message.topic, queueId: queueId,
-                                              bornTimestamp: currentMillis(), properties: properties)
-        var request = RemotingCommand.request(code: .sendMessageV2, header: header, body: message.body)
-        request.serializeType = .rocketmq
-        return request
+    /// The send header of `topic` from this producer, pre-encoded once.
+    private func template(_ topic: String) -> SendFrameTemplate {
+        if let known = templates.withLock({ $0.find(topic) }) { return known }
+        let made = SendFrameTemplate(SendMessageRequestHeader(producerGroup: group, topic: topic, queueId: 0, bornTimestamp: 0,
+                                                              properties: ""))
+        templates.withLock { $0.add(made) }
+        return made
     }
 
     /// Convenience: resolve, connect and send one message.
@@ -137,5 +139,26 @@ extension Producer {
             }
             return keys
         }
+    }
+}
+
+/// A producer's send templates by topic, the last one used first (a producer usually sends to one topic at a time).
+/// Bounded: past `capacity` topics the table starts over.
+struct SendTemplates {
+    static let capacity = 1024
+    private var last: SendFrameTemplate?
+    private var byTopic: [String: SendFrameTemplate] = [:]
+
+    mutating func find(_ topic: String) -> SendFrameTemplate? {
+        if let last, last.topic == topic { return last }
+        guard let found = byTopic[topic] else { return nil }
+        last = found
+        return found
+    }
+
+    mutating func add(_ template: SendFrameTemplate) {
+        if byTopic.count >= Self.capacity { byTopic.removeAll(keepingCapacity: true) }
+        byTopic[template.topic] = template
+        last = template
     }
 }

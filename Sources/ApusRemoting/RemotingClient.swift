@@ -75,6 +75,37 @@ public final class RemotingClient: Sendable {
         pending.request(command, on: writer, connectionID: 0, timeout: timeout, flush: flush, .callback(completion))
     }
 
+    /// A SEND_MESSAGE_V2 request written from `template` (the same frame as `template.command(...)`), with a callback
+    /// as `request(_:timeout:flush:completion:)`. On the connection's event loop it is encoded straight into the
+    /// outgoing burst; from elsewhere it goes as an ordinary command.
+    public func send(_ template: SendFrameTemplate, queueId: Int32, bornTimestamp: Int64, properties: String, body: ByteBuffer,
+                     timeout: TimeAmount, flush: Bool, completion: @escaping @Sendable (Result<RemotingCommand, Error>) -> Void) {
+        send(template, queueId: queueId, bornTimestamp: bornTimestamp, properties: properties, body: body, timeout: timeout,
+             flush: flush, .callback(completion))
+    }
+
+    /// `send(_:queueId:bornTimestamp:properties:body:timeout:flush:completion:)` with a future.
+    public func send(_ template: SendFrameTemplate, queueId: Int32, bornTimestamp: Int64, properties: String, body: ByteBuffer,
+                     timeout: TimeAmount, flush: Bool) -> EventLoopFuture<RemotingCommand> {
+        let promise = channel.eventLoop.makePromise(of: RemotingCommand.self)
+        send(template, queueId: queueId, bornTimestamp: bornTimestamp, properties: properties, body: body, timeout: timeout,
+             flush: flush, .promise(promise))
+        return promise.futureResult
+    }
+
+    private func send(_ template: SendFrameTemplate, queueId: Int32, bornTimestamp: Int64, properties: String, body: ByteBuffer,
+                      timeout: TimeAmount, flush: Bool, _ completion: PendingResponses.Completion) {
+        guard channel.eventLoop.inEventLoop else {
+            let command = template.command(queueId: queueId, bornTimestamp: bornTimestamp, properties: properties, body: body)
+            pending.request(command, on: writer, connectionID: 0, timeout: timeout, flush: flush, completion)
+            return
+        }
+        guard let opaque = pending.begin(on: channel, connectionID: 0, timeout: timeout, completion) else { return }
+        writer.frameWriter.value.appendSend(template, opaque: opaque, queueId: queueId, bornTimestamp: bornTimestamp,
+                                            properties: properties, body: body)
+        if flush { channel.flush() }
+    }
+
     public func flush() { channel.flush() }
 
     public var isActive: Bool { channel.isActive }

@@ -505,6 +505,19 @@ struct RawHeaderWriter {
         count += JSONWriter.writeDecimal(value, to: base + count)
     }
 
+    /// A binary ext-field value in decimal: its length, then its digits.
+    mutating func decimalValue(_ value: Int64) {
+        let lengthAt = count
+        count += 4
+        decimal(value)
+        setInteger(Int32(count - lengthAt - 4), at: lengthAt)
+    }
+
+    mutating func bytes(_ source: UnsafeRawBufferPointer) {
+        if let start = source.baseAddress { (base + count).copyMemory(from: start, byteCount: source.count) }
+        count += source.count
+    }
+
     /// Overwrites a big-endian integer written earlier (a length known only after what follows it).
     @inline(__always) mutating func setInteger<T: FixedWidthInteger>(_ value: T, at offset: Int) {
         (base + offset).storeBytes(of: value.bigEndian, as: T.self)

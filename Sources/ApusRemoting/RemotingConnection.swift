@@ -120,20 +120,27 @@ final class PendingResponses: Sendable {
     /// Sends `command` as a correlated request; `completion` gets its response or error.
     func request(_ command: RemotingCommand, on writer: CommandWriter, connectionID: UInt64, timeout: TimeAmount,
                  flush: Bool, _ completion: Completion) {
-        let channel = writer.channel
+        guard let opaque = begin(on: writer.channel, connectionID: connectionID, timeout: timeout, completion) else { return }
+        var command = command
+        command.opaque = opaque
+        command.flag &= ~(RemotingCommand.responseFlag | RemotingCommand.onewayFlag)
+        writer.write(command, flush: flush)
+    }
+
+    /// A fresh opaque registered for `completion`, whose request the caller writes next; nil (and `completion` failed)
+    /// when the channel is closed.
+    func begin(on channel: Channel, connectionID: UInt64, timeout: TimeAmount, _ completion: Completion) -> Int32? {
         guard channel.isActive else {
             if channel.eventLoop.inEventLoop {
                 completion(.failure(RemotingError.connectionClosed))
             } else {
                 channel.eventLoop.execute { completion(.failure(RemotingError.connectionClosed)) }
             }
-            return
+            return nil
         }
-        var command = command
-        command.opaque = nextOpaque()
-        command.flag &= ~(RemotingCommand.responseFlag | RemotingCommand.onewayFlag)
-        register(opaque: command.opaque, connectionID: connectionID, eventLoop: channel.eventLoop, timeout: timeout, completion)
-        writer.write(command, flush: flush)
+        let opaque = nextOpaque()
+        register(opaque: opaque, connectionID: connectionID, eventLoop: channel.eventLoop, timeout: timeout, completion)
+        return opaque
     }
 
     func sendOneway(_ command: RemotingCommand, on writer: CommandWriter) {
@@ -259,26 +266,45 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
         write(command, context: context, promise: nil)
     }
 
+    /// Encodes a send from its template into the pending burst (event loop only): the producer's path.
+    func appendSend(_ template: SendFrameTemplate, opaque: Int32, queueId: Int32, bornTimestamp: Int64, properties: String,
+                    body: ByteBuffer) {
+        guard let context else { return }
+        write(body: body, context: context, promise: nil) { out, bodyLength in
+            template.writeHeader(opaque: opaque, queueId: queueId, bornTimestamp: bornTimestamp, properties: properties,
+                                 bodyLength: bodyLength, to: &out)
+        }
+    }
+
     private func write(_ command: RemotingCommand, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         if command.isResponse, !oneway.isEmpty, oneway.contains(command.opaque) {
             droppedOnewayResponses += 1
             promise?.succeed(())
             return
         }
-        let bodyLength = command.body?.readableBytes ?? 0
+        write(body: command.body, context: context, promise: promise) { out, bodyLength in
+            let frameStart = out.writerIndex
+            HeaderCodec.writeHeader(command, to: &out)
+            out.setInteger(UInt32(out.writerIndex - frameStart - 4 + bodyLength), at: frameStart)
+        }
+    }
+
+    /// Writes one frame: `writeHeader` writes its prefix and header, whose length word counts `bodyLength` body bytes.
+    @inline(__always)
+    private func write(body: ByteBuffer?, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?,
+                       writeHeader: (inout ByteBuffer, _ bodyLength: Int) -> Void) {
+        let bodyLength = body?.readableBytes ?? 0
         let inline = bodyLength <= RemotingFrameWriter.copyBodyLimit
         let estimate = 512 + (inline ? bodyLength : 0)
         var out = pending ?? context.channel.allocator.buffer(capacity: max(estimate, promise == nil ? 16 * 1024 : 0))
         pending = nil
-        let frameStart = out.writerIndex
-        HeaderCodec.writeHeader(command, to: &out)
-        out.setInteger(UInt32(out.writerIndex - frameStart - 4 + bodyLength), at: frameStart)
-        if let body = command.body, bodyLength > 0, inline { out.writeImmutableBuffer(body) }
+        writeHeader(&out, bodyLength)
+        if let body, bodyLength > 0, inline { out.writeImmutableBuffer(body) }
         if promise == nil, inline, out.readableBytes < RemotingFrameWriter.coalesceLimit {
             pending = out
             return
         }
-        if let body = command.body, bodyLength > 0, !inline {
+        if let body, bodyLength > 0, !inline {
             context.write(wrapOutboundOut(out), promise: nil)
             context.write(wrapOutboundOut(body), promise: promise)
         } else {
