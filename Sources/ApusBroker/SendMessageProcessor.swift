@@ -82,36 +82,42 @@ final class SendMessageProcessor: Sendable {
         else { return }
         let result = service.append(burst.messages)
         let storeHost = service.storeHost
-        var responses: [RemotingCommand] = []
-        responses.reserveCapacity(burst.sends.count)
-        var next = 0
-        for send in burst.sends {
-            let records = result.records[next..<min(next + send.count, result.records.count)]
-            next += send.count
-            switch result.status {
-            case .ok:
-                let queueOffset = records.first?.queueOffset ?? 0
-                let header = records.count == 1
-                    ? SendMessageResponseHeader(
-                        offsetMessageId: OffsetMessageId(storeHost: storeHost, commitLogOffset: records[records.startIndex].physicalOffset),
-                        queueId: send.queueId, queueOffset: queueOffset)
-                    : SendMessageResponseHeader(
-                        msgId: records.map { MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: $0.physicalOffset) }
-                            .joined(separator: ","),
-                        queueId: send.queueId, queueOffset: queueOffset)
-                responses.append(.response(to: send.address, code: .success, header: header))
-            case let .messageIllegal(reason):
-                responses.append(reject(send.address, .messageIllegal, reason, connection))
-            case let .serviceNotAvailable(reason):
-                responses.append(reject(send.address, .serviceNotAvailable, reason, connection))
+        func header(_ send: PendingSend, _ records: ArraySlice<AppendedRecord>) -> SendMessageResponseHeader {
+            let queueOffset = records.first?.queueOffset ?? 0
+            return records.count == 1
+                ? SendMessageResponseHeader(
+                    offsetMessageId: OffsetMessageId(storeHost: storeHost, commitLogOffset: records[records.startIndex].physicalOffset),
+                    queueId: send.queueId, queueOffset: queueOffset)
+                : SendMessageResponseHeader(
+                    msgId: records.map { MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: $0.physicalOffset) }
+                        .joined(separator: ","),
+                    queueId: send.queueId, queueOffset: queueOffset)
+        }
+        func forEachSend(_ body: (PendingSend, ArraySlice<AppendedRecord>) -> Void) {
+            var next = 0
+            for send in burst.sends {
+                body(send, result.records[next..<min(next + send.count, result.records.count)])
+                next += send.count
             }
         }
-        guard service.store.config.flushDiskType == .syncFlush, result.status == .ok else {
-            responses.forEach(connection.write)
-            return
+        switch result.status {
+        case let .messageIllegal(reason):
+            forEachSend { send, _ in connection.write(reject(send.address, .messageIllegal, reason, connection)) }
+        case let .serviceNotAvailable(reason):
+            forEachSend { send, _ in connection.write(reject(send.address, .serviceNotAvailable, reason, connection)) }
+        case .ok where service.store.config.flushDiskType != .syncFlush:
+            // Written straight into the outgoing burst, without a command per response.
+            forEachSend { send, records in connection.writeResponse(to: send.address, code: .success, header: header(send, records)) }
+        case .ok:
+            // SYNC_FLUSH: acknowledge only once the group commit covering these appends is durable.
+            var answers: [RemotingCommand] = []
+            answers.reserveCapacity(burst.sends.count)
+            forEachSend { send, records in answers.append(.response(to: send.address, code: .success, header: header(send, records))) }
+            whenDurable(result, answers, connection)
         }
-        // SYNC_FLUSH: acknowledge only once the group commit covering these appends is durable.
-        let answers = responses
+    }
+
+    private func whenDurable(_ result: PutResult, _ answers: [RemotingCommand], _ connection: RemotingConnection) {
         service.whenDurable(result) { durable in
             for response in answers {
                 var response = response

@@ -75,17 +75,38 @@ public struct RemotingCommandEncoder: MessageToByteEncoder {
 
 /// Header encoding and decoding shared by the public codec and the connection pipeline.
 enum HeaderCodec {
+    /// What a header holds besides its ext fields.
+    struct Prefix {
+        var code: Int32
+        var language: String
+        var version: Int32
+        var opaque: Int32
+        var flag: Int32
+        var remark: String?
+        var serializeType: SerializeType
+    }
+
+    /// Calls its argument for each ext field of a header being written.
+    typealias FieldWalk = ((String, HeaderFieldValue) -> Void) -> Void
+
     /// Writes the 8-byte prefix and the header; the length word at offset 0 counts no body yet.
     static func writeHeader(_ command: RemotingCommand, to out: inout ByteBuffer) {
+        let prefix = Prefix(code: command.code, language: command.language, version: command.version, opaque: command.opaque,
+                            flag: command.flag, remark: command.remark, serializeType: command.serializeType)
+        writeHeader(prefix, to: &out) { forEachField(command, $0) }
+    }
+
+    /// `writeHeader` for a header given as its prefix and a walk of its ext fields.
+    static func writeHeader(_ c: Prefix, to out: inout ByteBuffer, fields: FieldWalk) {
         let start = out.writerIndex
         out.writeInteger(UInt64(0))
-        switch command.serializeType {
-        case .json: writeJSON(command, to: &out)
-        case .rocketmq: writeBinary(command, to: &out)
+        switch c.serializeType {
+        case .json: writeJSON(c, fields, to: &out)
+        case .rocketmq: writeBinary(c, fields, to: &out)
         }
         let headerLength = out.writerIndex - start - 8
         out.setInteger(UInt32(4 + headerLength), at: start)
-        out.setInteger(UInt32(command.serializeType.rawValue) << 24 | UInt32(headerLength & 0xFF_FFFF), at: start + 4)
+        out.setInteger(UInt32(c.serializeType.rawValue) << 24 | UInt32(headerLength & 0xFF_FFFF), at: start + 4)
     }
 
     /// Each ext field of an outgoing command: a typed header's values as they are, decoded fields as text.
@@ -104,23 +125,23 @@ enum HeaderCodec {
     /// checked against it; a header that does not fit is measured and written again.
     private static let firstRoom = 512
 
-    private static func writeJSON(_ c: RemotingCommand, to out: inout ByteBuffer) {
-        if writeJSON(c, to: &out, room: firstRoom) { return }
+    private static func writeJSON(_ c: Prefix, _ fields: FieldWalk, to out: inout ByteBuffer) {
+        if writeJSON(c, fields, to: &out, room: firstRoom) { return }
         var bound = jsonTail + jsonFixedBound(c)
-        forEachField(c) { key, value in bound += JSONWriter.escapedBound(key.utf8.count) + value.jsonBound + 2 }
-        _ = writeJSON(c, to: &out, room: bound)
+        fields { key, value in bound += JSONWriter.escapedBound(key.utf8.count) + value.jsonBound + 2 }
+        _ = writeJSON(c, fields, to: &out, room: bound)
     }
 
     /// Room kept for the closing `},"serializeTypeCurrentRPC":"JSON"}`.
     private static let jsonTail = 40
 
     /// At most this many bytes before the ext fields: the four numbers, the language and the remark.
-    private static func jsonFixedBound(_ c: RemotingCommand) -> Int {
+    private static func jsonFixedBound(_ c: Prefix) -> Int {
         120 + 4 * 20 + JSONWriter.escapedBound(c.language.utf8.count) + JSONWriter.escapedBound(c.remark?.utf8.count ?? 0)
     }
 
     /// False (nothing written) when the header does not fit the buffer's room.
-    private static func writeJSON(_ c: RemotingCommand, to out: inout ByteBuffer, room: Int) -> Bool {
+    private static func writeJSON(_ c: Prefix, _ fields: FieldWalk, to out: inout ByteBuffer, room: Int) -> Bool {
         var fits = true
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { buffer in
             let capacity = buffer.count - jsonTail
@@ -145,7 +166,7 @@ enum HeaderCodec {
             }
             w.text(",\"extFields\":{")
             var first = true
-            forEachField(c) { key, value in
+            fields { key, value in
                 guard fits, w.count + JSONWriter.escapedBound(key.utf8.count) + value.jsonBound + 2 <= capacity else {
                     fits = false
                     return
@@ -173,18 +194,18 @@ enum HeaderCodec {
         return fits
     }
 
-    private static func writeBinary(_ c: RemotingCommand, to out: inout ByteBuffer) {
-        if writeBinary(c, to: &out, room: firstRoom) { return }
+    private static func writeBinary(_ c: Prefix, _ fields: FieldWalk, to out: inout ByteBuffer) {
+        if writeBinary(c, fields, to: &out, room: firstRoom) { return }
         var bound = binaryFixedBound(c)
-        forEachField(c) { key, value in bound += 6 + key.utf8.count + value.utf8Bound }
-        _ = writeBinary(c, to: &out, room: bound)
+        fields { key, value in bound += 6 + key.utf8.count + value.utf8Bound }
+        _ = writeBinary(c, fields, to: &out, room: bound)
     }
 
     /// The bytes before the ext fields: code, language, version, opaque, flag, the remark and the two lengths.
-    private static func binaryFixedBound(_ c: RemotingCommand) -> Int { 21 + (c.remark?.utf8.count ?? 0) }
+    private static func binaryFixedBound(_ c: Prefix) -> Int { 21 + (c.remark?.utf8.count ?? 0) }
 
     /// False (nothing written) when the header does not fit the buffer's room.
-    private static func writeBinary(_ c: RemotingCommand, to out: inout ByteBuffer, room: Int) -> Bool {
+    private static func writeBinary(_ c: Prefix, _ fields: FieldWalk, to out: inout ByteBuffer, room: Int) -> Bool {
         var fits = true
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { buffer in
             let capacity = buffer.count
@@ -206,7 +227,7 @@ enum HeaderCodec {
             }
             let extLengthAt = w.count
             w.integer(Int32(0))
-            forEachField(c) { key, value in
+            fields { key, value in
                 guard fits, w.count + 6 + key.utf8.count + value.utf8Bound <= capacity else {
                     fits = false
                     return

@@ -6,6 +6,8 @@ import NIOCore
 public struct RemotingCommand: Sendable, Equatable {
     /// `version` we announce: V4_9_4 (401), the first version Java name servers answer with standard JSON.
     public static let defaultVersion: Int32 = 401
+    /// `language` of the commands we make.
+    public static let defaultLanguage = "JAVA"
 
     public var code: Int32
     public var language: String
@@ -47,7 +49,7 @@ public struct RemotingCommand: Sendable, Equatable {
     public var body: ByteBuffer?
     public var serializeType: SerializeType
 
-    public init(code: Int32, language: String = "JAVA", version: Int32 = RemotingCommand.defaultVersion,
+    public init(code: Int32, language: String = RemotingCommand.defaultLanguage, version: Int32 = RemotingCommand.defaultVersion,
                 opaque: Int32 = 0, flag: Int32 = 0, remark: String? = nil, extFields: ExtFields = [:],
                 body: ByteBuffer? = nil, serializeType: SerializeType = .json) {
         self.code = code

@@ -176,6 +176,17 @@ public final class RemotingConnection: Sendable, Hashable {
     /// Queues `command` without flushing; hops to the event loop if needed.
     public func write(_ command: RemotingCommand) { writer.write(command, flush: false) }
     public func writeAndFlush(_ command: RemotingCommand) { writer.write(command, flush: true) }
+
+    /// Queues `RemotingCommand.response(to: address, code: code, header: header)` without flushing; on the event loop
+    /// it is encoded straight into the outgoing burst, without the command.
+    public func writeResponse<Header: DirectHeader>(to address: RemotingCommand.ResponseAddress, code: ResponseCode,
+                                                    header: Header) {
+        if channel.eventLoop.inEventLoop {
+            writer.frameWriter.value.appendResponse(to: address, code: code, header: header)
+        } else {
+            writer.write(.response(to: address, code: code, header: header), flush: false)
+        }
+    }
     public func flush() { channel.flush() }
 
     /// Broker→client request with opaque correlation; the response future fails on timeout or close.
@@ -264,6 +275,22 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
     func append(_ command: RemotingCommand) {
         guard let context else { return }
         write(command, context: context, promise: nil)
+    }
+
+    /// Encodes a response with a typed header into the pending burst (event loop only), with no command or boxed header:
+    /// the frame `RemotingCommand.response(to:code:header:)` would make.
+    func appendResponse<Header: DirectHeader>(to address: RemotingCommand.ResponseAddress, code: ResponseCode, header: Header) {
+        guard let context else { return }
+        if !oneway.isEmpty, oneway.contains(address.opaque) {
+            droppedOnewayResponses += 1
+            return
+        }
+        let prefix = HeaderCodec.Prefix(code: code.rawValue, language: RemotingCommand.defaultLanguage,
+                                        version: RemotingCommand.defaultVersion, opaque: address.opaque,
+                                        flag: RemotingCommand.responseFlag, remark: nil, serializeType: address.serializeType)
+        write(body: nil, context: context, promise: nil) { out, _ in
+            HeaderCodec.writeHeader(prefix, to: &out, fields: header.forEachField)
+        }
     }
 
     /// Encodes a send from its template into the pending burst (event loop only): the producer's path.

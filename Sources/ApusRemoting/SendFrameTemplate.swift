@@ -17,15 +17,13 @@ public final class SendFrameTemplate: Sendable {
     /// Where in `fixed` the opaque, the flag-to-ext-length part, and the three per-send values go.
     private let cuts: (opaque: Int, extFields: Int, queueId: Int, bornTimestamp: Int, properties: Int)
 
-    static let language = "JAVA"
-
     /// A template for the fields `prototype.forEachField(naming: .v2)` visits.
     public init(_ prototype: SendMessageRequestHeader) {
         self.prototype = prototype
         var bytes: [UInt8] = []
         func integer<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) } }
         integer(Int16(truncatingIfNeeded: RequestCode.sendMessageV2.rawValue))
-        integer(LanguageCode.ordinal(Self.language))
+        integer(LanguageCode.ordinal(RemotingCommand.defaultLanguage))
         integer(Int16(truncatingIfNeeded: RemotingCommand.defaultVersion))
         let opaque = bytes.count
         integer(Int32(0))  // flag
@@ -56,7 +54,6 @@ public final class SendFrameTemplate: Sendable {
         header.bornTimestamp = bornTimestamp
         header.properties = properties
         var command = RemotingCommand.request(code: .sendMessageV2, header: header, body: body)
-        command.language = Self.language
         command.serializeType = .rocketmq
         return command
     }

@@ -1,6 +1,8 @@
-// Tests that a send written from its pre-encoded template is byte for byte the frame the general encoder writes for
-// the same header, alone, in a burst with other frames, and over a real connection from on and off the event loop.
+// Tests that frames written without a command — a send from its pre-encoded template, a response from its typed
+// header — are byte for byte what the general encoder writes, alone, in a burst with other frames, and over a real
+// connection from on and off the event loop.
 
+import ApusMessage
 @testable import ApusRemoting
 import Logging
 import NIOCore
@@ -115,4 +117,34 @@ private func templateFrame(_ template: SendFrameTemplate, opaque: Int32, _ send:
     }
     await client.close()
     try await loopback.shutdown()
+}
+
+/// A response written from its typed header is the frame of `RemotingCommand.response(to:code:header:)`, in either
+/// serialize type, and is dropped like any other response when its request was one-way.
+@Test func aDirectResponseIsTheFrameOfItsCommand() throws {
+    let headers = [
+        SendMessageResponseHeader(offsetMessageId: OffsetMessageId(storeHost: HostAddress(ip: "10.0.0.7", port: 10911)!,
+                                                                   commitLogOffset: 1 << 40), queueId: 3, queueOffset: 77),
+        SendMessageResponseHeader(msgId: "A,B", queueId: 0, queueOffset: -1, transactionId: "tx \"1\""),
+    ]
+    for type in [SerializeType.json, .rocketmq] {
+        for header in headers {
+            let channel = EmbeddedChannel()
+            let writer = RemotingFrameWriter()
+            try channel.pipeline.syncOperations.addHandler(writer)
+            let request = RemotingCommand(code: 310, opaque: 41, serializeType: type)
+            writer.appendResponse(to: request.responseAddress, code: .success, header: header)
+            writer.requestReceived(RemotingCommand(code: 15, opaque: 42, flag: 2, serializeType: type))
+            writer.appendResponse(to: RemotingCommand.ResponseAddress(opaque: 42, serializeType: type), code: .success, header: header)
+            channel.flush()
+
+            var wire = ByteBuffer()
+            while var chunk = try channel.readOutbound(as: ByteBuffer.self) { wire.writeBuffer(&chunk) }
+            #expect(wire == (try encode(.response(to: request, code: .success, header: header))), "\(type)")
+            #expect(writer.droppedOnewayResponses == 1)
+            let decoded = try #require(try decodeOne(wire))
+            #expect(try decoded.decodeHeader(SendMessageResponseHeader.self) == header && decoded.isResponse && decoded.opaque == 41)
+            _ = try channel.finish()
+        }
+    }
 }
