@@ -289,7 +289,7 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
                                         version: RemotingCommand.defaultVersion, opaque: address.opaque,
                                         flag: RemotingCommand.responseFlag, remark: nil, serializeType: address.serializeType)
         write(body: nil, context: context, promise: nil) { out, _ in
-            HeaderCodec.writeHeader(prefix, to: &out, fields: header.forEachField)
+            HeaderCodec.writeHeader(prefix, to: &out) { header.forEachField($0) }
         }
     }
 

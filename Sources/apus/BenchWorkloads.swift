@@ -81,33 +81,26 @@ final class PipelinedSender: @unchecked Sendable {
         try await done.futureResult.get()
     }
 
+    /// Writes requests until the window is full, then flushes once. One clock reading serves the whole burst: its
+    /// requests leave together at the flush, so each latency is measured from no later than its request was sent.
     private func pump() {
-        var wrote = false
+        guard inflight < window, sent < count else { return }
+        let t0 = monotonicNanos()
         while inflight < window, sent < count {
             let n = min(batch, count - sent)
             let first = sent
             sent += n
             inflight += 1
-            wrote = true
-            let t0 = monotonicNanos()
-            let done: @Sendable (Bool) -> Void = { ok in
-                self.inflight -= 1
-                self.finished += n
-                self.latencies.append(monotonicNanos() - t0)
-                if !ok { self.failed += n }
-                if self.finished == self.count {
-                    self.endedAt = monotonicNanos()
-                    self.done.succeed(())
-                } else if self.window - self.inflight >= self.refill || self.sent + self.inflight >= self.count {
-                    self.pump()
-                }
-            }
             if batch == 1 {
                 let message = OutgoingMessage(topic: topic, body: BenchBody.make(seq: first, kind: UInt8(ascii: "M"), size: size,
                                                                                  allocator: allocator, sentAt: t0),
                                               properties: properties?(first) ?? [:])
                 producer.sendRaw(message, route: route, connection: connection, flush: false) { result in
-                    if case let .success(response) = result { done(response.code == ResponseCode.success.rawValue) } else { done(false) }
+                    if case let .success(response) = result {
+                        self.completed(1, since: t0, ok: response.code == ResponseCode.success.rawValue)
+                    } else {
+                        self.completed(1, since: t0, ok: false)
+                    }
                 }
             } else {
                 let messages = (first..<first + n).map {
@@ -115,11 +108,25 @@ final class PipelinedSender: @unchecked Sendable {
                                                                        sentAt: t0))
                 }
                 producer.sendBatch(messages, route: route, connection: connection, flush: false).whenComplete { result in
-                    if case .success = result { done(true) } else { done(false) }
+                    if case .success = result { self.completed(n, since: t0, ok: true) } else { self.completed(n, since: t0, ok: false) }
                 }
             }
         }
-        if wrote { connection.flush() }
+        connection.flush()
+    }
+
+    /// A request of `n` messages was answered (on the connection's event loop).
+    private func completed(_ n: Int, since t0: UInt64, ok: Bool) {
+        inflight -= 1
+        finished += n
+        latencies.append(monotonicNanos() - t0)
+        if !ok { failed += n }
+        if finished == count {
+            endedAt = monotonicNanos()
+            done.succeed(())
+        } else if window - inflight >= refill || sent + inflight >= count {
+            pump()
+        }
     }
 }
 
