@@ -229,7 +229,7 @@ public final class Broker: Sendable {
             offsetMsgId: MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: check.half.commitLogOffset))
         let m = check.message
         let record = StoredMessageCodec.encode(
-            MessageToStore(topic: m.topic, queueId: m.queueId, flag: m.flag, body: ByteBuffer(bytes: m.body),
+            MessageToStore(topic: m.topic, queueId: m.queueId, flag: m.flag, body: m.body,
                            properties: m.properties, sysFlag: m.sysFlag, bornTimestamp: m.bornTimestamp, bornHost: m.bornHost,
                            storeHost: m.storeHost, reconsumeTimes: m.reconsumeTimes,
                            preparedTransactionOffset: m.preparedTransactionOffset, tagsCode: 0),

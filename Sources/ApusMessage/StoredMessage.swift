@@ -1,4 +1,5 @@
 // StoredMessage: the commit-log record (§4.1, v1, IPv4 hosts) — what the store appends and what a pull body carries.
+import Glibc
 import NIOCore
 
 /// Everything of a message to append except offsets and store time. The caller fills tagsCode (TagsCode.of(TAGS)).
@@ -48,13 +49,14 @@ public struct StoredMessage: Sendable, Equatable {
     public var storeHost: HostAddress
     public var reconsumeTimes: Int32
     public var preparedTransactionOffset: Int64
-    public var body: [UInt8]
+    /// From `decodeAll`, a slice of the pull body it was read from (which it keeps alive), not a copy.
+    public var body: ByteBuffer
     public var topic: String
     public var properties: String
 
     public init(totalSize: Int32, bodyCRC: Int32, queueId: Int32, flag: Int32, queueOffset: Int64, physicalOffset: Int64,
                 sysFlag: Int32, bornTimestamp: Int64, bornHost: HostAddress, storeTimestamp: Int64, storeHost: HostAddress,
-                reconsumeTimes: Int32, preparedTransactionOffset: Int64, body: [UInt8], topic: String, properties: String) {
+                reconsumeTimes: Int32, preparedTransactionOffset: Int64, body: ByteBuffer, topic: String, properties: String) {
         self.totalSize = totalSize
         self.bodyCRC = bodyCRC
         self.queueId = queueId
@@ -172,13 +174,16 @@ public enum StoredMessageCodec {
 
     /// Decodes the record at the start of `bytes`. Never traps: bad magic or inconsistent lengths are `.corrupt`,
     /// a record longer than `bytes` is `.needMoreData`, as is an all-zero TOTALSIZE (unwritten space).
+    /// The body is copied out of `bytes`.
     public static func decode(_ bytes: UnsafeRawBufferPointer, verifyCRC: Bool) -> DecodeOutcome {
-        decode(bytes, verifyCRC: verifyCRC, topicOfPrevious: nil)
+        decode(bytes, verifyCRC: verifyCRC, topicOfPrevious: nil) { ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: bytes[$0])) }
     }
 
     /// `topicOfPrevious`: the topic of the record before, whose string is shared when this record's topic is the same
-    /// (the records of a pull almost always are of one topic).
-    static func decode(_ bytes: UnsafeRawBufferPointer, verifyCRC: Bool, topicOfPrevious: String?) -> DecodeOutcome {
+    /// (the records of a pull almost always are of one topic). `body` makes the body of the bytes at a range of `bytes`.
+    @inline(__always)
+    static func decode(_ bytes: UnsafeRawBufferPointer, verifyCRC: Bool, topicOfPrevious: String?,
+                       body makeBody: (Range<Int>) -> ByteBuffer) -> DecodeOutcome {
         var r = ByteReader(bytes)
         guard let totalSize = r.int32(), let magic = r.int32() else { return .needMoreData }
         if magic == blankMagicCode { return totalSize >= 8 ? .blank(length: Int(totalSize)) : .corrupt }
@@ -191,7 +196,8 @@ public enum StoredMessageCodec {
               let physicalOffset = r.int64(), let sysFlag = r.int32(), let bornTimestamp = r.int64(),
               let bornIP = r.integer(UInt32.self), let bornPort = r.int32(), let storeTimestamp = r.int64(),
               let storeIP = r.integer(UInt32.self), let storePort = r.int32(), let reconsumeTimes = r.int32(),
-              let preparedOffset = r.int64(), let bodyLength = r.int32(), bodyLength >= 0, let body = r.bytes(Int(bodyLength)),
+              let preparedOffset = r.int64(), let bodyLength = r.int32(), bodyLength >= 0, case let bodyStart = r.position,
+              let body = r.bytes(Int(bodyLength)),
               let topicLength = r.uint8(), topicLength <= 127, let topic = r.bytes(Int(topicLength)),
               let propertiesLength = r.int16(), propertiesLength >= 0, let properties = r.bytes(Int(propertiesLength)),
               r.remaining == 0
@@ -202,20 +208,24 @@ public enum StoredMessageCodec {
             physicalOffset: physicalOffset, sysFlag: sysFlag, bornTimestamp: bornTimestamp,
             bornHost: HostAddress(ipv4: bornIP, port: bornPort), storeTimestamp: storeTimestamp,
             storeHost: HostAddress(ipv4: storeIP, port: storePort), reconsumeTimes: reconsumeTimes,
-            preparedTransactionOffset: preparedOffset, body: Array(body),
+            preparedTransactionOffset: preparedOffset, body: makeBody(bodyStart..<bodyStart + body.count),
             topic: sameText(topicOfPrevious, topic) ?? String(decoding: topic, as: UTF8.self),
             properties: String(decoding: properties, as: UTF8.self))
         return .message(message, length: Int(totalSize))
     }
 
-    /// Decodes a pull body (records back to back); stops at the first record that is not a complete message.
+    /// Decodes a pull body (records back to back); stops at the first record that is not a complete message. Each
+    /// body is a slice of `buffer`, not a copy.
     public static func decodeAll(_ buffer: ByteBuffer) -> [StoredMessage] {
         buffer.withUnsafeReadableBytes { bytes in
             var messages: [StoredMessage] = []
             var offset = 0
             while offset < bytes.count,
                   case .message(let message, let length) = decode(UnsafeRawBufferPointer(rebasing: bytes[offset...]), verifyCRC: false,
-                                                                  topicOfPrevious: messages.last?.topic) {
+                                                                  topicOfPrevious: messages.last?.topic, body: { [offset] range in
+                                                                      buffer.getSlice(at: buffer.readerIndex + offset + range.lowerBound,
+                                                                                      length: range.count)!
+                                                                  }) {
                 messages.append(message)
                 offset += length
             }
@@ -226,7 +236,8 @@ public enum StoredMessageCodec {
     /// `text` when its UTF-8 is exactly `bytes`.
     private static func sameText(_ text: String?, _ bytes: UnsafeRawBufferPointer) -> String? {
         guard var text, text.utf8.count == bytes.count else { return nil }
-        let same = text.withUTF8 { UnsafeRawBufferPointer($0).elementsEqual(bytes) }
+        guard !bytes.isEmpty, let start = bytes.baseAddress else { return text }
+        let same = text.withUTF8 { memcmp($0.baseAddress!, start, bytes.count) == 0 }
         return same ? text : nil
     }
 }

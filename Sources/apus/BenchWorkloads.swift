@@ -25,12 +25,11 @@ enum BenchBody {
         return buffer
     }
 
-    static func parse(_ body: [UInt8]) -> (seq: Int, kind: UInt8, sentAt: UInt64)? {
-        guard body.count >= header else { return nil }
-        var seq: UInt64 = 0, sent: UInt64 = 0
-        for i in 0..<8 { seq = seq << 8 | UInt64(body[i]) }
-        for i in 9..<17 { sent = sent << 8 | UInt64(body[i]) }
-        return (Int(seq), body[8], sent)
+    static func parse(_ body: ByteBuffer) -> (seq: Int, kind: UInt8, sentAt: UInt64)? {
+        guard body.readableBytes >= header, let seq = body.getInteger(at: body.readerIndex, as: UInt64.self),
+              let kind = body.getInteger(at: body.readerIndex + 8, as: UInt8.self),
+              let sent = body.getInteger(at: body.readerIndex + 9, as: UInt64.self) else { return nil }
+        return (Int(seq), kind, sent)
     }
 }
 

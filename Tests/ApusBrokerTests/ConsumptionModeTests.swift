@@ -15,7 +15,7 @@ final class Received: Sendable {
     private let state = Mutex<[Int: [String]]>([:])
 
     func add(_ messages: [StoredMessage], consumer: Int) {
-        state.withLock { $0[consumer, default: []] += messages.map { String(decoding: $0.body, as: UTF8.self) } }
+        state.withLock { $0[consumer, default: []] += messages.map { String(buffer: $0.body) } }
     }
 
     func bodies(_ consumer: Int) -> [String] { state.withLock { $0[consumer] ?? [] } }

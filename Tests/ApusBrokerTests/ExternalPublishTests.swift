@@ -19,7 +19,7 @@ private func stored(_ h: ServiceHarness, _ topic: String) -> [StoredMessage] {
     let messages = stored(h, "MQ_INST_1%Http")
     #expect(messages.count == 1)
     let m = try #require(messages.first)
-    #expect(String(decoding: m.body, as: UTF8.self) == "héllo <&>")
+    #expect(String(buffer: m.body) == "héllo <&>")
     let props = MessagePropertyCodec.decode(m.properties)
     #expect(props["KEYS"] == "K1" && props["color"] == "blue" && props["__SHARDINGKEY"] == "s" && props["TAGS"] == "TagA")
     #expect(props["CLUSTER"] == "DefaultCluster")

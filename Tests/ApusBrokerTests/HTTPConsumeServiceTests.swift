@@ -26,7 +26,7 @@ private func progress(_ h: ServiceHarness, _ group: String, _ topic: String) -> 
 }
 
 private func bodies(_ messages: [HTTPConsumedMessage]) -> [String] {
-    messages.map { String(decoding: $0.message.body, as: UTF8.self) }
+    messages.map { String(buffer: $0.message.body) }
 }
 
 @Test func httpConsumeDeliversOncePerInvisibilityAndAcks() throws {
@@ -77,7 +77,7 @@ private func bodies(_ messages: [HTTPConsumedMessage]) -> [String] {
     #expect(try svc.consume(request(1), now: t0 + visible).first?.consumedTimes == 2)
     #expect(try svc.consume(request(1), now: t0 + 2 * visible).isEmpty)
     let dlq = h.messages(topic: TopicNames.deadLetter("GH"))
-    #expect(dlq.map { String(decoding: $0.body, as: UTF8.self) } == ["poison"])
+    #expect(dlq.map { String(buffer: $0.body) } == ["poison"])
     #expect(svc.state(group: "GH", topic: "TH")?.entries.isEmpty == true)
     #expect(progress(h, "GH", "TH") == 1)
 }

@@ -58,13 +58,13 @@ private func props(_ m: StoredMessage) -> [String: String] { m.propertyMap }
     defer { h.stop() }
     try h.send(topic: "Later", body: "d", properties: [("DELAY", "3"), ("KEYS", "k1"), ("color", "blue")], now: t0)
     try h.send(topic: "Later", body: "now", now: t0)
-    #expect(h.messages(topic: "Later").map { String(decoding: $0.body, as: UTF8.self) } == ["now"], "the delayed one waits")
+    #expect(h.messages(topic: "Later").map { String(buffer: $0.body) } == ["now"], "the delayed one waits")
     #expect(h.messages(topic: ScheduleService.topic, queueId: 2).count == 1, "stored under its level's queue")
     h.broker.schedule.tick(now: t0 + 9_999)
     #expect(h.messages(topic: "Later").count == 1)
     h.broker.schedule.tick(now: t0 + 10_000)
     let delivered = try #require(h.messages(topic: "Later").last)
-    #expect(String(decoding: delivered.body, as: UTF8.self) == "d")
+    #expect(String(buffer: delivered.body) == "d")
     #expect(props(delivered)["UNIQ_KEY"] == "ID-d")
     #expect(props(delivered)["KEYS"] == "k1")
     #expect(props(delivered)["color"] == "blue")
@@ -81,11 +81,11 @@ private func props(_ m: StoredMessage) -> [String: String] { m.propertyMap }
     try h.send(topic: "Timer", body: "at", properties: [("__STARTDELIVERTIME", String(t0 + 3_000))], now: t0)
     try h.send(topic: "Timer", body: "sec", properties: [("TIMER_DELAY_SEC", "2")], now: t0)
     try h.send(topic: "Timer", body: "past", properties: [("__STARTDELIVERTIME", String(t0 - 5_000))], now: t0)
-    #expect(h.messages(topic: "Timer").map { String(decoding: $0.body, as: UTF8.self) } == ["past"])
+    #expect(h.messages(topic: "Timer").map { String(buffer: $0.body) } == ["past"])
     h.broker.schedule.tick(now: t0 + 2_000)
-    #expect(h.messages(topic: "Timer").map { String(decoding: $0.body, as: UTF8.self) } == ["past", "sec"])
+    #expect(h.messages(topic: "Timer").map { String(buffer: $0.body) } == ["past", "sec"])
     h.broker.schedule.tick(now: t0 + 3_000)
-    #expect(h.messages(topic: "Timer").map { String(decoding: $0.body, as: UTF8.self) } == ["past", "sec", "at"])
+    #expect(h.messages(topic: "Timer").map { String(buffer: $0.body) } == ["past", "sec", "at"])
     #expect(throws: ServiceError.self) {
         try h.send(topic: "Timer", body: "far", properties: [("__STARTDELIVERTIME", String(t0 + 7_200_000))], now: t0)
     }
@@ -108,7 +108,7 @@ private func props(_ m: StoredMessage) -> [String: String] { m.propertyMap }
     second.broker.schedule.tick(now: t0 + 59_999)
     #expect(second.messages(topic: "Survive").count == 25, "nothing early, nothing repeated")
     second.broker.schedule.tick(now: t0 + 60_000)
-    let bodies = second.messages(topic: "Survive").map { String(decoding: $0.body, as: UTF8.self) }
+    let bodies = second.messages(topic: "Survive").map { String(buffer: $0.body) }
     #expect(Set(bodies) == Set((0..<50).map { "m\($0)" }) && bodies.count == 50)
 }
 
@@ -150,7 +150,7 @@ private func delivered(_ h: ServiceHarness, _ topic: String, _ index: Int) throw
         h.broker.schedule.tick(now: now)
         current = try delivered(h, "%RETRY%G", attempt)
         seen.append(current.reconsumeTimes)
-        #expect(String(decoding: current.body, as: UTF8.self) == "job")
+        #expect(String(buffer: current.body) == "job")
         #expect(props(current)["UNIQ_KEY"] == "ID-job" && props(current)["KEYS"] == "k")
         #expect(props(current)["RETRY_TOPIC"] == "Work")
         #expect(props(current)["REAL_TOPIC"] == "%RETRY%G" && props(current)["WAIT"] == "false")
@@ -159,7 +159,7 @@ private func delivered(_ h: ServiceHarness, _ topic: String, _ index: Int) throw
     #expect(try h.broker.retry.sendBack(SendBackRequest(group: "G", commitLogOffset: current.physicalOffset, connection: 1),
                                         now: now) == .deadLettered)
     let dead = try delivered(h, "%DLQ%G", 0)
-    #expect(String(decoding: dead.body, as: UTF8.self) == "job")
+    #expect(String(buffer: dead.body) == "job")
     #expect(props(dead)["UNIQ_KEY"] == "ID-job" && props(dead)["KEYS"] == "k" && props(dead)["RETRY_TOPIC"] == "Work")
     #expect(h.broker.topics.get("%DLQ%G")?.perm == Permission.read | Permission.write)
 }
@@ -256,7 +256,7 @@ private func delivered(_ h: ServiceHarness, _ topic: String, _ index: Int) throw
     h.broker.store.runRetention(now: now)
     #expect(h.broker.store.commitLogMinOffset == 0, "the segment of the undelivered timer stays")
     h.broker.schedule.tick(now: now + 7_200_000)
-    #expect(h.messages(topic: "Far").map { String(decoding: $0.body, as: UTF8.self) } == ["later"])
+    #expect(h.messages(topic: "Far").map { String(buffer: $0.body) } == ["later"])
     // Delivered: retention may now take the old segments.
     h.broker.schedule.tick(now: now + 7_200_001)
     for name in segments.dropLast() { _ = utimes(h.dataDir + "/commitlog/" + name, &old) }

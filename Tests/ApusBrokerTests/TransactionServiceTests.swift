@@ -55,7 +55,7 @@ private final class Checks: Sendable {
         Issue.record("a second commit changes nothing"); return
     }
     let visible = h.messages(topic: "TX", queueId: 1)
-    #expect(visible.map { String(decoding: $0.body, as: UTF8.self) } == ["commit-me"])
+    #expect(visible.map { String(buffer: $0.body) } == ["commit-me"])
     let m = visible[0]
     #expect(m.sysFlag & MessageSysFlag.transactionMask == MessageSysFlag.transactionCommit)
     #expect(m.preparedTransactionOffset == c1)
@@ -118,7 +118,7 @@ private final class Checks: Sendable {
                                                      commit: true, now: 10) else {
         Issue.record("a rollback before the restart holds"); return
     }
-    #expect(h2.messages(topic: "TX", queueId: 1).map { String(decoding: $0.body, as: UTF8.self) } == ["a"])
+    #expect(h2.messages(topic: "TX", queueId: 1).map { String(buffer: $0.body) } == ["a"])
     #expect(h2.broker.transactions.retentionFloor() != nil, "retention keeps the unresolved half")
 }
 
@@ -142,7 +142,7 @@ private final class Checks: Sendable {
         Issue.record("commit by the pop handle"); return
     }
     #expect(h.messages(topic: "NS%T", queueId: stored.properties.contains("REAL_QID") ? Int32(MessagePropertyCodec.value(of: "REAL_QID", in: stored.properties)!)! : 0)
-        .map { String(decoding: $0.body, as: UTF8.self) } == ["half"], "committed to its real queue, visible to every group")
+        .map { String(buffer: $0.body) } == ["half"], "committed to its real queue, visible to every group")
     guard case .failure(.invalid) = tx.end(topic: "NS%T", handle: popHandle, commit: false, now: t0 + 10_003) else {
         Issue.record("a resolved half's handle is refused"); return
     }

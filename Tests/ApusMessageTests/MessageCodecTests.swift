@@ -56,7 +56,7 @@ private func int(_ bytes: [UInt8], _ at: Int, _ size: Int) -> Int64 {
             Issue.record("not decoded"); return
         }
         #expect(length == bytes.count)
-        #expect(decoded.body == (0..<300).map { UInt8($0 & 0xFF) })
+        #expect(decoded.body == ByteBuffer(bytes: (0..<300).map { UInt8($0 & 0xFF) }))
         #expect(decoded.topic == "TopicTest")
         #expect(decoded.queueOffset == 1 && decoded.physicalOffset == 2 && decoded.storeTimestamp == 3)
         #expect(decoded.bornHost == HostAddress("10.0.0.2:5555")!)
@@ -81,12 +81,17 @@ private func int(_ bytes: [UInt8], _ at: Int, _ size: Int) -> Int64 {
     }
 }
 
+/// Each body is the slice of its own record, also in a buffer that does not start at index 0 (a pull response's body).
 @Test func decodeAllReadsConcatenatedRecords() {
-    var buffer = ByteBuffer()
+    var buffer = ByteBuffer(bytes: [9, 9, 9, 9, 9])
+    buffer.moveReaderIndex(forwardBy: 5)
     for i in 0..<3 {
-        buffer.writeBytes(StoredMessageCodec.encode(sampleMessage(body: [UInt8(i)]), queueOffset: Int64(i), physicalOffset: 0, storeTimestamp: 0))
+        buffer.writeBytes(StoredMessageCodec.encode(sampleMessage(body: [UInt8](repeating: UInt8(i + 1), count: i * 7)),
+                                                    queueOffset: Int64(i), physicalOffset: 0, storeTimestamp: 0))
     }
-    #expect(StoredMessageCodec.decodeAll(buffer).map(\.queueOffset) == [0, 1, 2])
+    let decoded = StoredMessageCodec.decodeAll(buffer)
+    #expect(decoded.map(\.queueOffset) == [0, 1, 2])
+    #expect(decoded.map { Array($0.body.readableBytesView) } == (0..<3).map { [UInt8](repeating: UInt8($0 + 1), count: $0 * 7) })
 }
 
 /// A pull's records share their topic string when the topic repeats; each record still reads its own topic.
@@ -101,7 +106,7 @@ private func int(_ bytes: [UInt8], _ at: Int, _ size: Int) -> Int64 {
     }
     let decoded = StoredMessageCodec.decodeAll(buffer)
     #expect(decoded.map(\.topic) == topics)
-    #expect(decoded.map(\.body) == topics.indices.map { [UInt8($0)] })
+    #expect(decoded.map(\.body) == topics.indices.map { ByteBuffer(bytes: [UInt8($0)]) })
 }
 
 @Test func propertiesEncodeDecodeAndScan() {

@@ -180,7 +180,7 @@ extension UInt32 { var asInt32: Int32 { Int32(truncatingIfNeeded: self) } }
     half.sysFlag = MessageSysFlag.transactionPrepared
     let halfResult = put(store, half)
     #expect(store.maxOffset(topic: "TopicTest", queueId: 1) == 3)
-    #expect(store.message(atCommitLogOffset: halfResult.records[0].physicalOffset)?.body == Array("half".utf8))
+    #expect(store.message(atCommitLogOffset: halfResult.records[0].physicalOffset)?.body == ByteBuffer(string: "half"))
     store.shutdown()
 }
 

@@ -59,7 +59,7 @@ func pull(_ store: MessageStore, topic: String = "TopicTest", queueId: Int32 = 0
 }
 
 func bodies(_ messages: [StoredMessage]) -> [String] {
-    messages.map { String(decoding: $0.body, as: UTF8.self).trimmingCharacters(in: CharacterSet(charactersIn: ".")) }
+    messages.map { String(buffer: $0.body).trimmingCharacters(in: CharacterSet(charactersIn: ".")) }
 }
 
 /// Polls `condition` until it holds or `seconds` pass.

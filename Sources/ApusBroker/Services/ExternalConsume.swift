@@ -113,7 +113,7 @@ extension Broker {
 
     static func external(_ d: HTTPConsumedMessage, maxBodyBytes: Int) -> ExternalConsumedMessage {
         let m = d.message
-        var body = m.body
+        var body = Array(m.body.readableBytesView)
         if m.sysFlag & MessageSysFlag.compressed != 0,
            let inflated = try? body.withUnsafeBytes({ try Zlib.inflate($0, maxOutput: max(maxBodyBytes, 4 << 20) * 4) }) {
             body = inflated

@@ -61,7 +61,7 @@ extension Broker {
             MessagePropertyCodec.remove(MessageProperty.realQueueId, from: &properties)
             return HalfDelivery(
                 messageId: MessageId.offsetMessageId(storeHost: storeHost, commitLogOffset: half.commitLogOffset),
-                receiptHandle: TransactionTable.handle(of: half).text, body: stored.body, properties: properties,
+                receiptHandle: TransactionTable.handle(of: half).text, body: Array(stored.body.readableBytesView), properties: properties,
                 publishTime: half.storeTimestamp, firstConsumeTime: half.firstCheckAt, nextConsumeTime: half.nextCheck,
                 consumedTimes: half.checks)
         }

@@ -248,7 +248,7 @@ final class HTTPConsumeService: Sendable {
         }
         if ticket != nil { commitProgress(key: key) }
         stats.recordGet(topic: request.topic, group: request.group, count: out.count,
-                        bytes: out.reduce(0) { $0 + $1.message.body.count }, now: now)
+                        bytes: out.reduce(0) { $0 + $1.message.body.readableBytes }, now: now)
         return (out, ticket)
     }
 

@@ -95,7 +95,7 @@ final class RetryService: Sendable {
         MessagePropertyCodec.remove(MessageProperty.wait, from: &properties)
         MessagePropertyCodec.append(MessageProperty.wait, "false", to: &properties)
         var copy = MessageToStore(
-            topic: destination, queueId: 0, flag: original.flag, body: ByteBuffer(bytes: original.body),
+            topic: destination, queueId: 0, flag: original.flag, body: original.body,
             properties: properties, sysFlag: original.sysFlag, bornTimestamp: original.bornTimestamp,
             bornHost: original.bornHost, storeHost: original.storeHost, reconsumeTimes: original.reconsumeTimes + 1,
             preparedTransactionOffset: 0, tagsCode: TagsCode.of(MessagePropertyCodec.value(of: MessageProperty.tags, in: properties)))

@@ -230,7 +230,7 @@ final class ScheduleService: Sendable {
         let realQueue = MessagePropertyCodec.value(of: MessageProperty.realQueueId, in: properties).flatMap { Int32($0) } ?? 0
         MessagePropertyCodec.remove(dueProperty, from: &properties)
         return MessageToStore(
-            topic: realTopic, queueId: realQueue, flag: stored.flag, body: ByteBuffer(bytes: stored.body),
+            topic: realTopic, queueId: realQueue, flag: stored.flag, body: stored.body,
             properties: properties, sysFlag: stored.sysFlag, bornTimestamp: stored.bornTimestamp, bornHost: stored.bornHost,
             storeHost: stored.storeHost, reconsumeTimes: stored.reconsumeTimes, preparedTransactionOffset: 0,
             tagsCode: TagsCode.of(MessagePropertyCodec.value(of: MessageProperty.tags, in: properties)))

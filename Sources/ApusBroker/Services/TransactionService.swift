@@ -170,7 +170,7 @@ final class TransactionService: Sendable {
     }
 
     private static func apply(_ op: StoredMessage, to table: inout TransactionTable) {
-        guard let offset = Int64(String(decoding: op.body, as: UTF8.self)) else { return }
+        guard let offset = Int64(String(buffer: op.body)) else { return }
         switch MessagePropertyCodec.value(of: MessageProperty.tags, in: op.properties) {
         case removeTag?:
             table.resolve(queueOffset: offset)
@@ -259,7 +259,7 @@ final class TransactionService: Sendable {
         MessagePropertyCodec.remove(MessageProperty.realQueueId, from: &properties)
         MessagePropertyCodec.remove(MessageProperty.transactionPrepared, from: &properties)
         var message = MessageToStore(
-            topic: topic, queueId: queueId, flag: stored.flag, body: ByteBuffer(bytes: stored.body), properties: properties,
+            topic: topic, queueId: queueId, flag: stored.flag, body: stored.body, properties: properties,
             sysFlag: (stored.sysFlag & ~MessageSysFlag.transactionMask) | MessageSysFlag.transactionCommit,
             bornTimestamp: stored.bornTimestamp, bornHost: stored.bornHost, storeHost: storeHost,
             reconsumeTimes: stored.reconsumeTimes, preparedTransactionOffset: stored.physicalOffset,

@@ -237,7 +237,7 @@ func printMessage(_ message: StoredMessage, offsetId: String?, tracks: [MessageT
     let id = properties[MessageProperty.uniqueKey] ?? message.offsetMessageId
     let bodyPath = "/tmp/rocketmq/msgbodys/\(id)"
     try? FileManager.default.createDirectory(atPath: "/tmp/rocketmq/msgbodys", withIntermediateDirectories: true)
-    try? Data(message.body).write(to: URL(fileURLWithPath: bodyPath))
+    try? Data(message.body.readableBytesView).write(to: URL(fileURLWithPath: bodyPath))
     func line(_ name: String, _ value: String) { print(left(name, 20) + " " + value) }
     if let offsetId { line("OffsetID:", offsetId) }
     line("Topic:", message.topic)
@@ -278,7 +278,7 @@ func messageJSON(_ message: StoredMessage, tracks: [MessageTrack]?) -> JSONValue
         ("bornHost", .string(message.bornHost.description)), ("storeHost", .string(message.storeHost.description)),
         ("sysFlag", .int(message.sysFlag)),
         ("properties", .object(properties.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
-        ("body", .string(String(decoding: message.body, as: UTF8.self))),
+        ("body", .string(String(buffer: message.body))),
     ]
     if let tracks {
         members.append(("tracks", .array(tracks.map { .object([("consumerGroup", .string($0.group)), ("trackType", .string($0.type)),
