@@ -101,9 +101,10 @@ public final class RemotingClient: Sendable {
             return
         }
         guard let opaque = pending.begin(on: channel, connectionID: 0, timeout: timeout, completion) else { return }
-        writer.frameWriter.value.appendSend(template, opaque: opaque, queueId: queueId, bornTimestamp: bornTimestamp,
-                                            properties: properties, body: body)
-        if flush { channel.flush() }
+        let frameWriter = writer.frameWriter.value
+        frameWriter.appendSend(template, opaque: opaque, queueId: queueId, bornTimestamp: bornTimestamp, properties: properties,
+                               body: body)
+        if flush { frameWriter.flushSoon(channel) }
     }
 
     public func flush() { channel.flush() }
@@ -133,6 +134,7 @@ private final class ClientConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard context.channel.isActive else { return }
+        writer.beginReadBurst()
         do {
             try frames.process(buffer: unwrapInboundIn(data)) { command in
                 if command.isResponse {
@@ -149,7 +151,14 @@ private final class ClientConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Requests written by the burst's response callbacks go out in one write.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        writer.endReadBurst()
+        context.fireChannelReadComplete()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        writer.endReadBurst()
         pending.failAll(connectionID: 0)
         context.fireChannelInactive()
     }

@@ -251,6 +251,10 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
     private static let coalesceLimit = 256 * 1024
     private var pending: ByteBuffer?
     private var context: ChannelHandlerContext?
+    /// While a client connection handles a read burst, flushes asked for by requests written from its callbacks (a
+    /// consumer's next pulls) wait for the burst's end: one write for all of them (`endReadBurst`).
+    private var readBurst = false
+    private var flushDeferred = false
     private var oneway = OnewayOpaques()
     /// Responses to one-way requests that were dropped (diagnostics and tests).
     private(set) var droppedOnewayResponses = 0
@@ -339,7 +343,28 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
         }
     }
 
+    func beginReadBurst() { readBurst = true }
+
+    /// Flushes what the burst's callbacks wrote and asked to flush.
+    func endReadBurst() {
+        readBurst = false
+        if flushDeferred, let context {
+            flushDeferred = false
+            context.channel.flush()
+        }
+    }
+
+    /// A flush asked for on the event loop: done now, or at the end of the current read burst.
+    func flushSoon(_ channel: Channel) {
+        if readBurst {
+            flushDeferred = true
+        } else {
+            channel.flush()
+        }
+    }
+
     func flush(context: ChannelHandlerContext) {
+        flushDeferred = false
         if let out = pending {
             pending = nil
             context.write(wrapOutboundOut(out), promise: nil)
@@ -356,8 +381,9 @@ struct CommandWriter: Sendable {
 
     func write(_ command: RemotingCommand, flush: Bool) {
         if channel.eventLoop.inEventLoop {
-            frameWriter.value.append(command)
-            if flush { channel.flush() }
+            let writer = frameWriter.value
+            writer.append(command)
+            if flush { writer.flushSoon(channel) }
         } else if flush {
             channel.writeAndFlush(command, promise: nil)
         } else {

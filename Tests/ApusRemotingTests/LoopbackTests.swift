@@ -79,6 +79,34 @@ struct Loopback {
     try await loop.shutdown()
 }
 
+/// Requests written from response callbacks (a consumer's next pulls) are flushed at the end of the read burst that
+/// ran the callbacks: chains of them, from futures and callbacks, each get their answer.
+@Test func requestsWrittenFromResponseCallbacksAreFlushedAfterTheReadBurst() async throws {
+    let loop = try await Loopback()
+    let client = try await loop.client()
+    let answered = Atomic<Int>(0)
+    @Sendable func chain(_ step: Int, of length: Int, done: EventLoopPromise<Void>) {
+        client.request(.request(code: .heartBeat, extFields: ["step": "\(step)"]), timeout: .seconds(10), flush: true) { result in
+            guard case let .success(response) = result, response.extFields["step"] == "\(step)" else {
+                done.fail(RemotingError.connectionClosed)
+                return
+            }
+            answered.add(1, ordering: .relaxed)
+            if step + 1 < length { chain(step + 1, of: length, done: done) } else { done.succeed(()) }
+        }
+    }
+    let chains = (0..<4).map { _ in client.eventLoop.makePromise(of: Void.self) }
+    for promise in chains { chain(0, of: 50, done: promise) }
+    let viaFuture = client.request(.request(code: .heartBeat), timeout: .seconds(10)).flatMap { _ in
+        client.request(.request(code: .heartBeat, extFields: ["second": "yes"]), timeout: .seconds(10))
+    }
+    for promise in chains { try await promise.futureResult.get() }
+    #expect(answered.load(ordering: .relaxed) == 200)
+    #expect(try await viaFuture.get().extFields["second"] == "yes")
+    await client.close()
+    try await loop.shutdown()
+}
+
 @Test func serverToClientRequestIsAnsweredByTheClient() async throws {
     let loop = try await Loopback()
     let client = try await loop.client { request, client in
