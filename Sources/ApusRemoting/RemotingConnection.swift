@@ -284,11 +284,7 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
     /// Encodes a response with a typed header into the pending burst (event loop only), with no command or boxed header:
     /// the frame `RemotingCommand.response(to:code:header:)` would make.
     func appendResponse<Header: DirectHeader>(to address: RemotingCommand.ResponseAddress, code: ResponseCode, header: Header) {
-        guard let context else { return }
-        if !oneway.isEmpty, oneway.contains(address.opaque) {
-            droppedOnewayResponses += 1
-            return
-        }
+        guard let context, !dropsResponse(to: address.opaque) else { return }
         let prefix = HeaderCodec.Prefix(code: code.rawValue, language: RemotingCommand.defaultLanguage,
                                         version: RemotingCommand.defaultVersion, opaque: address.opaque,
                                         flag: RemotingCommand.responseFlag, remark: nil, serializeType: address.serializeType)
@@ -308,8 +304,7 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
     }
 
     private func write(_ command: RemotingCommand, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
-        if command.isResponse, !oneway.isEmpty, oneway.contains(command.opaque) {
-            droppedOnewayResponses += 1
+        if command.isResponse, dropsResponse(to: command.opaque) {
             promise?.succeed(())
             return
         }
@@ -318,6 +313,13 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
             HeaderCodec.writeHeader(command, to: &out)
             out.setInteger(UInt32(out.writerIndex - frameStart - 4 + bodyLength), at: frameStart)
         }
+    }
+
+    /// True (and counted) for a response to a one-way request.
+    private func dropsResponse(to opaque: Int32) -> Bool {
+        guard !oneway.isEmpty, oneway.contains(opaque) else { return false }
+        droppedOnewayResponses += 1
+        return true
     }
 
     /// Writes one frame: `writeHeader` writes its prefix and header, whose length word counts `bodyLength` body bytes.
