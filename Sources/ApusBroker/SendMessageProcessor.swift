@@ -50,7 +50,7 @@ final class SendMessageProcessor: Sendable {
     }
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand? {
-        let prepared: PreparedSend
+        var prepared: PreparedSend
         do {
             let header = try SendMessageRequestHeader(request: request)
             prepared = try service.prepare(SendRequest(header, body: request.body, bornHost: connection.remoteAddress ?? .zero),
@@ -63,14 +63,20 @@ final class SendMessageProcessor: Sendable {
         // Sends are appended once per read burst (`flush(_:)`): under load one append serves many requests.
         let send = PendingSend(address: request.responseAddress, queueId: prepared.queueId, count: prepared.messages.count)
         pending.withLock { bursts in
-            if let i = bursts.firstIndex(where: { $0.connection == connection.id }) {
-                bursts[i].messages.append(contentsOf: prepared.messages)
+            let i: Int
+            if let existing = bursts.firstIndex(where: { $0.connection == connection.id }) {
+                i = existing
                 bursts[i].sends.append(send)
             } else {
-                var burst = Burst(connection: connection.id, messages: [], sends: [send])
-                burst.messages.reserveCapacity(32)
-                burst.messages.append(contentsOf: prepared.messages)
-                bursts.append(burst)
+                i = bursts.count
+                bursts.append(Burst(connection: connection.id, messages: [], sends: [send]))
+                bursts[i].messages.reserveCapacity(32)
+            }
+            if prepared.messages.count == 1 {
+                // Moved, not copied: a copy retains and releases the message's topic, body and properties.
+                bursts[i].messages.append(prepared.messages.removeLast())
+            } else {
+                bursts[i].messages.append(contentsOf: prepared.messages)
             }
         }
         return nil

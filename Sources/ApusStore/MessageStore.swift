@@ -250,32 +250,58 @@ public final class MessageStore: Sendable {
 
     // MARK: Append
 
-    private static func validate(_ m: MessageToStore, maxMessageSize: Int, segmentSize: Int) -> String? {
-        let topicLength = m.topic.utf8.count
+    /// `message` is read in place: passed as a value, it would be copied (a retain and a release of each field).
+    private static func validate(_ message: UnsafePointer<MessageToStore>, maxMessageSize: Int, segmentSize: Int) -> String? {
+        let topicLength = message.pointee.topic.utf8.count
         guard topicLength > 0, topicLength <= StoredMessageCodec.maxTopicLength else { return "topic length \(topicLength) not in 1...127" }
         let slashOrNUL: (UInt8) -> Bool = { $0 == 0x2F || $0 == 0 }
-        let bad = m.topic.utf8.withContiguousStorageIfAvailable { $0.contains(where: slashOrNUL) } ?? m.topic.utf8.contains(where: slashOrNUL)
-        guard !bad, topicLength > 2 || (m.topic != "." && m.topic != "..") else {
-            return "topic \(m.topic) contains illegal characters"
+        let bad = message.pointee.topic.utf8.withContiguousStorageIfAvailable { $0.contains(where: slashOrNUL) }
+            ?? message.pointee.topic.utf8.contains(where: slashOrNUL)
+        guard !bad, topicLength > 2 || (message.pointee.topic != "." && message.pointee.topic != "..") else {
+            return "topic \(message.pointee.topic) contains illegal characters"
         }
-        let propertiesLength = m.properties.utf8.count
+        let propertiesLength = message.pointee.properties.utf8.count
         guard propertiesLength <= StoredMessageCodec.maxPropertiesLength else { return "properties length \(propertiesLength) > 32767" }
-        guard m.body.readableBytes <= maxMessageSize else { return "body length \(m.body.readableBytes) > maxMessageSize \(maxMessageSize)" }
-        let length = StoredMessageCodec.recordLength(bodyLength: m.body.readableBytes, topicLength: topicLength, propertiesLength: propertiesLength)
+        let bodyLength = message.pointee.body.readableBytes
+        guard bodyLength <= maxMessageSize else { return "body length \(bodyLength) > maxMessageSize \(maxMessageSize)" }
+        let length = StoredMessageCodec.recordLength(bodyLength: bodyLength, topicLength: topicLength, propertiesLength: propertiesLength)
         guard length + 8 <= segmentSize else { return "record length \(length) exceeds the commit-log segment size" }
         return nil
     }
 
     public func putMessages(_ messages: [MessageToStore]) -> PutResult {
-        // Messages are read through a buffer pointer: an array element passed to a function or read field by field is
-        // copied first (a retain and a release of its topic, body and properties each time).
-        messages.withUnsafeBufferPointer { putBuffered($0) }
+        messages.withUnsafeBufferPointer { putBuffered(MessageRun($0)) }
     }
 
-    private func putBuffered(_ messages: UnsafeBufferPointer<MessageToStore>) -> PutResult {
+    /// A put's messages, read in place. An array element passed to a function or read field by field is copied first,
+    /// and so is an element of an `UnsafeBufferPointer` (its subscript returns a value): a retain and a release of the
+    /// message's topic, body and properties each time. This subscript addresses the element instead.
+    private struct MessageRun {
+        let base: UnsafePointer<MessageToStore>?
+        let count: Int
+
+        init(_ buffer: UnsafeBufferPointer<MessageToStore>) {
+            base = buffer.baseAddress
+            count = buffer.count
+        }
+
+        var indices: Range<Int> { 0..<count }
+
+        subscript(i: Int) -> MessageToStore {
+            unsafeAddress { self[pointer: i] }
+        }
+
+        /// For calls: a message passed as a value is copied even from an address.
+        subscript(pointer i: Int) -> UnsafePointer<MessageToStore> {
+            precondition(i >= 0 && i < count, "message index out of range")
+            return base! + i
+        }
+    }
+
+    private func putBuffered(_ messages: MessageRun) -> PutResult {
         let segmentSize = config.mappedFileSizeCommitLog
         for i in messages.indices {
-            if let problem = Self.validate(messages[i], maxMessageSize: config.maxMessageSize, segmentSize: segmentSize) {
+            if let problem = Self.validate(messages[pointer: i], maxMessageSize: config.maxMessageSize, segmentSize: segmentSize) {
                 return PutResult(status: .messageIllegal(problem), records: [], endOffset: commitLog.committedPosition.load(ordering: .acquiring))
             }
         }
@@ -305,7 +331,7 @@ public final class MessageStore: Sendable {
         return PutResult(status: status, records: records, endOffset: endOffset)
     }
 
-    private func notifyArrivals(_ messages: UnsafeBufferPointer<MessageToStore>, _ records: [AppendedRecord],
+    private func notifyArrivals(_ messages: MessageRun, _ records: [AppendedRecord],
                                 _ listener: @Sendable (String, Int32, Int64) -> Void) {
         // Once per (topic, queueId): at its last record in this put (linear in the put's size, not quadratic).
         var notified: [(key: QueueKey, maxOffset: Int64)] = []
@@ -326,14 +352,15 @@ public final class MessageStore: Sendable {
     /// Appends the run of `messages` from `next` that fits in the current segment (rolling to a new one first if
     /// not even one record fits): encodes them into the scratch buffer, writes them with one pwrite, then publishes
     /// each record's positions and consume-queue and index entries in log order. Advances `next` past the run.
-    private func appendRun(_ messages: UnsafeBufferPointer<MessageToStore>, from next: inout Int, now: Int64, state: inout AppendState,
+    private func appendRun(_ messages: MessageRun, from next: inout Int, now: Int64, state: inout AppendState,
                            records: inout [AppendedRecord]) throws {
         let segmentSize = config.mappedFileSizeCommitLog
-        func length(_ m: MessageToStore) -> Int {
-            StoredMessageCodec.recordLength(bodyLength: m.body.readableBytes, topicLength: m.topic.utf8.count,
-                                            propertiesLength: m.properties.utf8.count)
+        func length(_ i: Int) -> Int {
+            let m = messages[pointer: i]
+            return StoredMessageCodec.recordLength(bodyLength: m.pointee.body.readableBytes, topicLength: m.pointee.topic.utf8.count,
+                                                   propertiesLength: m.pointee.properties.utf8.count)
         }
-        if state.segment == nil || Int(state.position - state.segment!.startOffset) + length(messages[next]) + 8 > segmentSize {
+        if state.segment == nil || Int(state.position - state.segment!.startOffset) + length(next) + 8 > segmentSize {
             if let segment = state.segment {
                 let relative = Int(state.position - segment.startOffset)
                 var filler = (Int32(segmentSize - relative).bigEndian, StoredMessageCodec.blankMagicCode.bigEndian)
@@ -349,7 +376,7 @@ public final class MessageStore: Sendable {
         var room = segmentSize - Int(runStart - segment.startOffset) - 8
         var end = next, bytes = 0
         while end < messages.count {
-            let n = length(messages[end])
+            let n = length(end)
             guard n <= room else { break }
             room -= n
             bytes += n
@@ -373,7 +400,7 @@ public final class MessageStore: Sendable {
         let scratch = self.scratch.reserve(bytes)
         var position = runStart
         for i in next..<end {
-            let written = StoredMessageCodec.encode(messages[i], queueOffset: placed[i - next].offset, physicalOffset: position,
+            let written = StoredMessageCodec.encode(messages[pointer: i], queueOffset: placed[i - next].offset, physicalOffset: position,
                                                     storeTimestamp: now, into: scratch + Int(position - runStart))
             position += Int64(written)
         }
@@ -382,7 +409,7 @@ public final class MessageStore: Sendable {
         }
         position = runStart
         for i in next..<end {
-            let size = length(messages[i]), k = i - next
+            let size = length(i), k = i - next
             commitLog.committedPosition.store(position + Int64(size), ordering: .releasing)
             try placed[k].queue?.put(index: placed[k].offset, .init(physicalOffset: position, size: Int32(size), tagsCode: messages[i].tagsCode))
             try index.put(topic: messages[i].topic, properties: messages[i].properties, physicalOffset: position, storeTimestamp: now)
