@@ -11,7 +11,7 @@ import Synchronization
 
 extension SendRequest {
     /// The service's view of a send frame (either header naming, §2.4 / §2.5).
-    init(_ header: SendMessageRequestHeader, body: ByteBuffer?, bornHost: HostAddress) {
+    init(_ header: consuming SendMessageRequestHeader, body: ByteBuffer?, bornHost: HostAddress) {
         self.init(producerGroup: header.producerGroup, topic: header.topic, defaultTopic: header.defaultTopic,
                   defaultTopicQueueNums: header.defaultTopicQueueNums, queueId: header.queueId, sysFlag: header.sysFlag,
                   bornTimestamp: header.bornTimestamp, flag: header.flag, properties: header.properties,
@@ -61,7 +61,7 @@ final class SendMessageProcessor: Sendable {
             return reject(request.responseAddress, .systemError, "\(error)", connection)
         }
         // Sends are appended once per read burst (`flush(_:)`): under load one append serves many requests.
-        let send = PendingSend(address: request.responseAddress, queueId: prepared.queueId, count: prepared.messages.count)
+        let send = PendingSend(address: request.responseAddress, queueId: prepared.queueId, count: prepared.count)
         pending.withLock { bursts in
             let i: Int
             if let existing = bursts.firstIndex(where: { $0.connection == connection.id }) {
@@ -72,12 +72,7 @@ final class SendMessageProcessor: Sendable {
                 bursts.append(Burst(connection: connection.id, messages: [], sends: [send]))
                 bursts[i].messages.reserveCapacity(32)
             }
-            if prepared.messages.count == 1 {
-                // Moved, not copied: a copy retains and releases the message's topic, body and properties.
-                bursts[i].messages.append(prepared.messages.removeLast())
-            } else {
-                bursts[i].messages.append(contentsOf: prepared.messages)
-            }
+            prepared.move(to: &bursts[i].messages)
         }
         return nil
     }

@@ -28,9 +28,39 @@ struct SendRequest: Sendable {
     var bornHost: HostAddress
 }
 
+/// A send ready to append: its one message (a single send needs no array of its own) or its batch's.
 struct PreparedSend: Sendable {
-    var messages: [MessageToStore]
+    enum Messages: Sendable {
+        case one(MessageToStore)
+        case batch([MessageToStore])
+    }
+
+    var messages: Messages
     var queueId: Int32
+
+    var count: Int {
+        if case let .batch(list) = messages { return list.count }
+        return 1
+    }
+
+    /// The messages as a list.
+    var list: [MessageToStore] {
+        switch messages {
+        case let .one(message): return [message]
+        case let .batch(list): return list
+        }
+    }
+
+    /// Moves the messages to the end of `list` (a copy would retain and release each message's topic, body and
+    /// properties), leaving none here.
+    mutating func move(to list: inout [MessageToStore]) {
+        var taken = Messages.batch([])
+        swap(&taken, &messages)
+        switch consume taken {
+        case let .one(message): list.append(message)
+        case let .batch(batch): list.append(contentsOf: batch)
+        }
+    }
 }
 
 final class SendService: Sendable {
@@ -101,7 +131,7 @@ final class SendService: Sendable {
         }
 
         guard request.body.readableBytes > 0 else { throw ServiceError(.messageIllegal, "the message body is empty") }
-        var messages: [MessageToStore]
+        let messages: PreparedSend.Messages
         if request.batch {
             let elements: [(MessageToStore, PropertyDigest)]
             do {
@@ -109,13 +139,14 @@ final class SendService: Sendable {
             } catch {
                 throw ServiceError(.messageIllegal, "the batch body cannot be decoded: \(error)")
             }
-            messages = []
-            messages.reserveCapacity(elements.count)
+            var list: [MessageToStore] = []
+            list.reserveCapacity(elements.count)
             for (element, digest) in elements {
                 var message = element
                 try finish(&message, digest, request, deadLettered: deadLettered, now: now)
-                messages.append(message)
+                list.append(message)
             }
+            messages = .batch(list)
         } else {
             guard request.body.readableBytes <= maxMessageSize else {
                 throw ServiceError(.messageIllegal, "the message body is \(request.body.readableBytes) bytes; maxMessageSize is \(maxMessageSize)")
@@ -127,7 +158,7 @@ final class SendService: Sendable {
                 storeHost: storeHost, reconsumeTimes: request.reconsumeTimes, preparedTransactionOffset: 0,
                 tagsCode: digest.tagsCode)
             try finish(&message, digest, request, deadLettered: deadLettered, now: now)
-            messages = [message]
+            messages = .one(message)
         }
         return PreparedSend(messages: messages, queueId: queueId)
     }
