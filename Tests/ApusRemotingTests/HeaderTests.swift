@@ -275,6 +275,10 @@ private func binarySendFrame(code: Int32 = 310, flag: Int32 = 0, _ pairs: [(Stri
         [("a", "PG")],                                             // no topic
         [("b", nil), ("a", "PG")],                                 // a null topic is absent
         [("b", "T"), ("k", "1"), ("m", "TRUE"), ("c", nil), ("n", "broker-a"), ("zz", "ignored")],
+        [("b", "T"), ("k", "true"), ("m", "0")],                  // booleans, read from their bytes in place
+        [("b", "T"), ("k", "false"), ("m", "True")],
+        [("b", "T"), ("k", ""), ("m", "yes")],
+        [("b", "T"), ("k", "0"), ("m", "1")],
     ]
     for pairs in cases {
         let command = try #require(try decodeOne(binarySendFrame(pairs)))

@@ -236,6 +236,18 @@ enum HeaderValue {
     /// "true"/"1" (any case) → true; anything else → false. Compared only with the spelling of its length: a short
     /// string equal to a literal is equal bit for bit (instant), while every mismatch takes the general comparison.
     @inline(__always)
+    /// `bool` of a value's UTF-8 bytes; only an unusual spelling becomes a string.
+    static func bool(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        switch bytes.count {
+        case 0: return false
+        case 1 where bytes[0] == UInt8(ascii: "1"): return true
+        case 1 where bytes[0] == UInt8(ascii: "0"): return false
+        case 4 where bytes.elementsEqual("true".utf8): return true
+        case 5 where bytes.elementsEqual("false".utf8): return false
+        default: return bool(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
     static func bool(_ text: String) -> Bool {
         switch text.utf8.count {
         case 0: return false

@@ -233,7 +233,9 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
                 case nil: return nil
                 }
             }
-            return Result { () throws(HeaderError) in try Self.assemble(text: text, int32: int32, int64: int64) }
+            return Result { () throws(HeaderError) in
+                try Self.assemble(text: text, int32: int32, int64: int64, bool: { text($0).map(HeaderValue.bool) })
+            }
         }
     }
 
@@ -258,7 +260,9 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
                     if let plain = HeaderValue.plainInteger(value), let exact = Int32(exactly: plain) { return exact }
                     return try HeaderValue.int32(String(decoding: value, as: UTF8.self), field: field.name)
                 }
-                return try Self.assemble(text: text, int32: int32, int64: int64)
+                // Booleans are read from their bytes: no string for "false" twice per send.
+                func bool(_ field: Field) -> Bool? { last[Int(field.rawValue)].map(HeaderValue.bool) }
+                return try Self.assemble(text: text, int32: int32, int64: int64, bool: bool)
             }
         }
     }
@@ -277,7 +281,7 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
                 guard let text = values[Int(field.rawValue)], !text.isEmpty else { return nil }
                 return try HeaderValue.int64(text, field: field.name)
             }
-            return try Self.assemble(text: text, int32: int32, int64: int64)
+            return try Self.assemble(text: text, int32: int32, int64: int64, bool: { text($0).map(HeaderValue.bool) })
         }
     }
 
@@ -286,15 +290,16 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
     /// integer counts as absent.
     @inline(__always)
     private static func assemble(text: (Field) -> String?, int32: (Field) throws(HeaderError) -> Int32?,
-                                 int64: (Field) throws(HeaderError) -> Int64?) throws(HeaderError) -> SendMessageRequestHeader {
+                                 int64: (Field) throws(HeaderError) -> Int64?,
+                                 bool: (Field) -> Bool?) throws(HeaderError) -> SendMessageRequestHeader {
         guard let topic = text(.topic), !topic.isEmpty else { throw .missing(field: Field.topic.name) }
         return SendMessageRequestHeader(
             producerGroup: text(.producerGroup) ?? "", topic: topic, defaultTopic: text(.defaultTopic),
             defaultTopicQueueNums: try int32(.defaultTopicQueueNums), queueId: try int32(.queueId) ?? -1,
             sysFlag: try int32(.sysFlag) ?? 0, bornTimestamp: try int64(.bornTimestamp) ?? currentMillis(),
             flag: try int32(.flag) ?? 0, properties: text(.properties) ?? "",
-            reconsumeTimes: try int32(.reconsumeTimes) ?? 0, unitMode: text(.unitMode).map(HeaderValue.bool) ?? false,
-            maxReconsumeTimes: try int32(.maxReconsumeTimes), batch: text(.batch).map(HeaderValue.bool) ?? false,
+            reconsumeTimes: try int32(.reconsumeTimes) ?? 0, unitMode: bool(.unitMode) ?? false,
+            maxReconsumeTimes: try int32(.maxReconsumeTimes), batch: bool(.batch) ?? false,
             brokerName: text(.brokerName))
     }
 
