@@ -236,14 +236,18 @@ enum HeaderValue {
     /// "true"/"1" (any case) → true; anything else → false. Compared only with the spelling of its length: a short
     /// string equal to a literal is equal bit for bit (instant), while every mismatch takes the general comparison.
     @inline(__always)
+    /// "true" and "fals" as they lie in memory, so that a value is compared with one load.
+    private static let trueWord = UInt32(littleEndian: 0x6575_7274)
+    private static let falsWord = UInt32(littleEndian: 0x736C_6166)
+
     /// `bool` of a value's UTF-8 bytes; only an unusual spelling becomes a string.
     static func bool(_ bytes: UnsafeRawBufferPointer) -> Bool {
         switch bytes.count {
         case 0: return false
         case 1 where bytes[0] == UInt8(ascii: "1"): return true
         case 1 where bytes[0] == UInt8(ascii: "0"): return false
-        case 4 where bytes.elementsEqual("true".utf8): return true
-        case 5 where bytes.elementsEqual("false".utf8): return false
+        case 4 where bytes.loadUnaligned(as: UInt32.self) == Self.trueWord: return true
+        case 5 where bytes.loadUnaligned(as: UInt32.self) == Self.falsWord && bytes[4] == UInt8(ascii: "e"): return false
         default: return bool(String(decoding: bytes, as: UTF8.self))
         }
     }
