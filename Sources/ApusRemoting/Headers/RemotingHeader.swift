@@ -233,9 +233,6 @@ enum HeaderValue {
         return negative ? -value : value
     }
 
-    /// "true"/"1" (any case) → true; anything else → false. Compared only with the spelling of its length: a short
-    /// string equal to a literal is equal bit for bit (instant), while every mismatch takes the general comparison.
-    @inline(__always)
     /// "true" and "fals" as they lie in memory, so that a value is compared with one load.
     private static let trueWord = UInt32(littleEndian: 0x6575_7274)
     private static let falsWord = UInt32(littleEndian: 0x736C_6166)
@@ -252,6 +249,9 @@ enum HeaderValue {
         }
     }
 
+    /// "true"/"1" (any case) → true; anything else → false. Compared only with the spelling of its length: a short
+    /// string equal to a literal is equal bit for bit (instant), while every mismatch takes the general comparison.
+    @inline(__always)
     static func bool(_ text: String) -> Bool {
         switch text.utf8.count {
         case 0: return false
