@@ -21,7 +21,8 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
 
     init(broker: Broker) {
         self.broker = broker
-        send = SendMessageProcessor(service: broker.send, logger: broker.logger, limiter: broker.logLimiter)
+        send = SendMessageProcessor(service: broker.send, latency: broker.requestLatency, logger: broker.logger,
+                                    limiter: broker.logLimiter)
         pull = PullMessageProcessor(consume: broker.consume, holds: broker.pullHolds, store: broker.store,
                                     settings: broker.settings, maxHoldMillis: broker.config.maxPullHoldMillis)
         consumerManage = ConsumerManageProcessor(offsets: broker.offsets, groups: broker.groups)
@@ -39,12 +40,14 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
     }
 
     func process(_ request: RemotingCommand, on connection: RemotingConnection) {
-        let start = RequestLatencyTable.now()
-        defer { broker.requestLatency.observe(code: request.code, since: start) }
+        let start = connection.readStarted
         let response: RemotingCommand?
         switch RequestCode(rawValue: request.code) {
         case .sendMessage, .sendMessageV2, .sendBatchMessage:
-            response = send.process(request, on: connection)
+            // An accepted send is timed when its read burst is answered (`readComplete`), a refused one now.
+            guard let refusal = send.process(request, on: connection) else { return }
+            broker.requestLatency.observe(code: request.code, since: start)
+            return connection.write(refusal)
         case .pullMessage:
             response = pull.process(request, on: connection)
         case .queryConsumerOffset, .updateConsumerOffset, .getConsumerListByGroup:
@@ -79,6 +82,7 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
                                  remark: " request type \(request.code) not supported")
         }
         if let response { connection.write(response) }
+        broker.requestLatency.observe(code: request.code, since: start)
     }
 
     func readComplete(on connection: RemotingConnection) {

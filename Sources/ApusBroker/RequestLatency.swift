@@ -1,6 +1,7 @@
-// RequestLatency: per-request-code histograms of the time the remoting dispatch spends on a request (the
-// synchronous part: parsing, the service call, encoding the response; a held pull or a relay counts until it is
-// parked). The hot path is one clock read pair and one observe: a lock, a dictionary lookup and a bucket scan.
+// RequestLatency: per-request-code histograms of the time from a request's arrival (the socket read that brought it,
+// `RemotingConnection.readStarted`) to its answer being written: a send's includes its read burst's append, a held pull
+// or a relay counts until it is parked. The hot path is one clock read and one observe per request (per read burst for
+// sends): a lock, a dictionary lookup and a bucket scan.
 
 import Dispatch
 import Synchronization
@@ -25,10 +26,10 @@ public final class RequestLatencyTable: Sendable {
         var count: UInt64 = 0
         var sumNanos: UInt64 = 0
 
-        mutating func record(bucket: Int, nanos: UInt64) {
-            count &+= 1
-            sumNanos &+= nanos
-            if bucket < buckets.count { buckets[bucket] &+= 1 }
+        mutating func record(bucket: Int, nanos: UInt64, count n: UInt64) {
+            count &+= n
+            sumNanos &+= nanos &* n
+            if bucket < buckets.count { buckets[bucket] &+= n }
         }
     }
 
@@ -47,7 +48,8 @@ public final class RequestLatencyTable: Sendable {
         observe(code: code, nanos: elapsed)
     }
 
-    public func observe(code: Int32, nanos: UInt64) {
+    /// Records `count` requests of `code` that each took `nanos`.
+    public func observe(code: Int32, nanos: UInt64, count: UInt64 = 1) {
         let bounds = Self.boundNanos
         var index = bounds.count
         for i in bounds.indices where nanos <= bounds[i] {
@@ -55,7 +57,7 @@ public final class RequestLatencyTable: Sendable {
             break
         }
         // One in-place dictionary access under the lock.
-        table.withLock { $0[code, default: Histogram()].record(bucket: index, nanos: nanos) }
+        table.withLock { $0[code, default: Histogram()].record(bucket: index, nanos: nanos, count: count) }
     }
 
     /// Every code seen so far, sorted by code.

@@ -24,6 +24,7 @@ final class SendMessageProcessor: Sendable {
     /// A send of the current read burst: where its answer goes and how many of the burst's messages are its own.
     private struct PendingSend {
         var address: RemotingCommand.ResponseAddress
+        var code: Int32
         var queueId: Int32
         var count: Int
     }
@@ -32,19 +33,23 @@ final class SendMessageProcessor: Sendable {
     /// frames are released once validated, and the burst's put needs no second copy of its messages.
     private struct Burst {
         var connection: UInt64
+        /// When its first send arrived (`RemotingConnection.readStarted`): its sends are timed from there to their answers.
+        var started: UInt64
         var messages: [MessageToStore]
         var sends: [PendingSend]
     }
 
     private let service: SendService
+    private let latency: RequestLatencyTable
     private let logger: Logger
     private let limiter: LogRateLimiter
     /// The current read bursts, one per connection. A connection's burst is processed and flushed on its event loop
     /// in one go, so there are at most as many entries as event loops: a list beats hashing here.
     private let pending = Mutex<[Burst]>([])
 
-    init(service: SendService, logger: Logger, limiter: LogRateLimiter) {
+    init(service: SendService, latency: RequestLatencyTable, logger: Logger, limiter: LogRateLimiter) {
         self.service = service
+        self.latency = latency
         self.logger = logger
         self.limiter = limiter
     }
@@ -53,15 +58,14 @@ final class SendMessageProcessor: Sendable {
         var prepared: PreparedSend
         do {
             let header = try SendMessageRequestHeader(request: request)
-            prepared = try service.prepare(SendRequest(header, body: request.body, bornHost: connection.remoteAddress ?? .zero),
-                                           now: currentMillis())
+            prepared = try service.prepare(SendRequest(header, body: request.body, bornHost: connection.remoteAddress ?? .zero))
         } catch let error as ServiceError {
             return reject(request.responseAddress, ResponseCode(error.kind), error.remark, connection)
         } catch {
             return reject(request.responseAddress, .systemError, "\(error)", connection)
         }
         // Sends are appended once per read burst (`flush(_:)`): under load one append serves many requests.
-        let send = PendingSend(address: request.responseAddress, queueId: prepared.queueId, count: prepared.count)
+        let send = PendingSend(address: request.responseAddress, code: request.code, queueId: prepared.queueId, count: prepared.count)
         pending.withLock { bursts in
             let i: Int
             if let existing = bursts.firstIndex(where: { $0.connection == connection.id }) {
@@ -69,7 +73,7 @@ final class SendMessageProcessor: Sendable {
                 bursts[i].sends.append(send)
             } else {
                 i = bursts.count
-                bursts.append(Burst(connection: connection.id, messages: [], sends: [send]))
+                bursts.append(Burst(connection: connection.id, started: connection.readStarted, messages: [], sends: [send]))
                 bursts[i].messages.reserveCapacity(32)
             }
             prepared.move(to: &bursts[i].messages)
@@ -109,23 +113,36 @@ final class SendMessageProcessor: Sendable {
         case .ok where service.store.config.flushDiskType != .syncFlush:
             // Written straight into the outgoing burst, without a command per response.
             forEachSend { send, records in connection.writeResponse(to: send.address, code: .success, header: header(send, records)) }
+            return observe(burst)
         case .ok:
             // SYNC_FLUSH: acknowledge only once the group commit covering these appends is durable.
             var answers: [RemotingCommand] = []
             answers.reserveCapacity(burst.sends.count)
             forEachSend { send, records in answers.append(.response(to: send.address, code: .success, header: header(send, records))) }
-            whenDurable(result, answers, connection)
+            return whenDurable(result, answers, burst, connection)
         }
+        observe(burst)
     }
 
-    private func whenDurable(_ result: PutResult, _ answers: [RemotingCommand], _ connection: RemotingConnection) {
-        service.whenDurable(result) { durable in
+    private func whenDurable(_ result: PutResult, _ answers: [RemotingCommand], _ burst: Burst, _ connection: RemotingConnection) {
+        service.whenDurable(result) { [self] durable in
             for response in answers {
                 var response = response
                 if !durable { response.code = ResponseCode.flushDiskTimeout.rawValue }
                 connection.write(response)
             }
             connection.flush()
+            observe(burst)
+        }
+    }
+
+    /// Times a burst's sends, answered now: one clock read, and one observe per run of sends with the same code.
+    private func observe(_ burst: Burst) {
+        let nanos = RequestLatencyTable.now() &- burst.started
+        var runStart = 0
+        for i in burst.sends.indices where i + 1 == burst.sends.count || burst.sends[i + 1].code != burst.sends[i].code {
+            latency.observe(code: burst.sends[i].code, nanos: nanos, count: UInt64(i + 1 - runStart))
+            runStart = i + 1
         }
     }
 

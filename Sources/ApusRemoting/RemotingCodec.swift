@@ -369,14 +369,17 @@ enum HeaderCodec {
     }
 
     static func decodeBinary(_ header: inout ByteBuffer) throws -> RemotingCommand {
-        var command: RemotingCommand
-        let extStart: Range<Int>?
-        (command, extStart) = try header.withUnsafeReadableBytes { bytes throws(RemotingDecodingError) in
+        // Filled in place: a command returned out of the closure was copied (a retain and a release of each reference).
+        var command = RemotingCommand(code: 0, serializeType: .rocketmq)
+        try header.withUnsafeReadableBytes { bytes throws(RemotingDecodingError) in
             var r = RawHeaderReader(bytes)
-            let code = try r.integer(Int16.self), language = try r.integer(UInt8.self), version = try r.integer(Int16.self)
-            let opaque = try r.integer(Int32.self), flag = try r.integer(Int32.self)
+            command.code = Int32(try r.integer(Int16.self))
+            command.language = LanguageCode.name(try r.integer(UInt8.self))
+            command.version = Int32(try r.integer(Int16.self))
+            command.opaque = try r.integer(Int32.self)
+            command.flag = try r.integer(Int32.self)
             let remarkLength = try r.length(Int32.self)
-            let remark = remarkLength > 0 ? try r.string(remarkLength) : nil
+            if remarkLength > 0 { command.remark = try r.string(remarkLength) }
             let extEnd = try r.length(Int32.self) + r.position
             guard extEnd <= bytes.count else { throw r.truncated }
             let extStart = r.position
@@ -387,14 +390,11 @@ enum HeaderCodec {
             guard r.position == extEnd else { throw r.truncated }
             // A send's fields are read in place by its typed header (SendMessageRequestHeader(request:)), a response's
             // only if someone asks (a pipelining producer never does).
-            let deferred = flag & RemotingCommand.responseFlag != 0 || RemotingCommand.defersExtFields(code: Int32(code))
-            let fields = deferred ? ExtFields() : binaryExtFields(UnsafeRawBufferPointer(rebasing: bytes[extStart..<extEnd]))
-            let command = RemotingCommand(code: Int32(code), language: LanguageCode.name(language), version: Int32(version),
-                                          opaque: opaque, flag: flag, remark: remark, extFields: fields, serializeType: .rocketmq)
-            return (command, deferred ? extStart..<extEnd : nil)
-        }
-        if let extStart {
-            command.fields = .binary(header.getSlice(at: header.readerIndex + extStart.lowerBound, length: extStart.count)!)
+            if command.isResponse || RemotingCommand.defersExtFields(code: command.code) {
+                command.fields = .binary(header.getSlice(at: header.readerIndex + extStart, length: extEnd - extStart)!)
+            } else {
+                command.fields = .decoded(binaryExtFields(UnsafeRawBufferPointer(rebasing: bytes[extStart..<extEnd])))
+            }
         }
         header.moveReaderIndex(to: header.writerIndex)
         return command

@@ -2,6 +2,7 @@
 // pipeline pieces (frame writer, error logging) shared by RemotingServer and RemotingClient.
 
 import ApusMessage
+import Dispatch
 import Logging
 import NIOCore
 import Synchronization
@@ -162,6 +163,7 @@ public final class RemotingConnection: Sendable, Hashable {
     let channel: Channel
     let pending: PendingResponses
     private let writer: CommandWriter
+    private let readStart = Atomic<UInt64>(0)
 
     init(channel: Channel, pending: PendingResponses, frameWriter: RemotingFrameWriter) {
         self.id = connectionIDs.wrappingAdd(1, ordering: .relaxed).newValue
@@ -172,6 +174,13 @@ public final class RemotingConnection: Sendable, Hashable {
     }
 
     public var eventLoop: EventLoop { channel.eventLoop }
+
+    /// When the server read the bytes now being processed (`DispatchTime` nanoseconds, one clock read per socket read):
+    /// the arrival of every request frame they hold, which a processor times its answers from.
+    public var readStarted: UInt64 { readStart.load(ordering: .relaxed) }
+
+    /// Called on the event loop as a socket read's frames are handed over.
+    func readBegins() { readStart.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed) }
 
     /// Queues `command` without flushing; hops to the event loop if needed.
     public func write(_ command: RemotingCommand) { writer.write(command, flush: false) }

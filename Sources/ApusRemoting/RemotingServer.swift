@@ -120,20 +120,26 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard context.channel.isActive else { return }
+        guard context.channel.isActive, let connection else { return }
+        connection.readBegins()
         do {
             try frames.process(buffer: unwrapInboundIn(data)) { command in
                 if command.isResponse {
-                    if !server.pending.complete(command) {
-                        server.logger.debug("dropping unmatched response", metadata: ["opaque": "\(command.opaque)"])
-                    }
-                } else if let connection {
+                    responseReceived(command)
+                } else {
                     writer.requestReceived(command)
                     server.processor.process(command, on: connection)
                 }
             }
         } catch {
             closeOnError(error, context: context, logger: server.logger, limiter: server.logLimiter)
+        }
+    }
+
+    /// Out of line: a logger captured by `channelRead`'s frame closure was copied for every frame.
+    private func responseReceived(_ response: RemotingCommand) {
+        if !server.pending.complete(response) {
+            server.logger.debug("dropping unmatched response", metadata: ["opaque": "\(response.opaque)"])
         }
     }
 

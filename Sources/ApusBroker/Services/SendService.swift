@@ -87,7 +87,8 @@ final class SendService: Sendable {
 
     /// Validates and transforms a send into the records to append. Topic creation only changes memory here; its file is
     /// written in the background.
-    func prepare(_ request: SendRequest, now: Int64) throws(ServiceError) -> PreparedSend {
+    /// `now` is read only for a delayed message.
+    func prepare(_ request: SendRequest, now: @autoclosure () -> Int64 = currentMillis()) throws(ServiceError) -> PreparedSend {
         var topicConfig: TopicConfig
         if let known = topics.get(request.topic) {
             topicConfig = known
@@ -166,7 +167,7 @@ final class SendService: Sendable {
     /// A message as it is appended: its properties checked, and a prepared transactional message made half, a delayed
     /// one handed to the schedule. A dead letter is stored at once, whatever it asked for.
     private func finish(_ message: inout MessageToStore, _ digest: PropertyDigest, _ request: SendRequest, deadLettered: Bool,
-                        now: Int64) throws(ServiceError) {
+                        now: () -> Int64) throws(ServiceError) {
         let length = message.properties.utf8.count
         guard length <= StoredMessageCodec.maxPropertiesLength else {
             throw ServiceError(.messageIllegal, "the properties are \(length) bytes; at most \(StoredMessageCodec.maxPropertiesLength)")
@@ -178,7 +179,7 @@ final class SendService: Sendable {
             }
             message = TransactionService.half(message)
         } else if digest.mayBeDelayed {
-            try scheduleIfDelayed(&message, sent: request.properties, now: now)
+            try scheduleIfDelayed(&message, sent: request.properties, now: now())
         }
     }
 
