@@ -7,28 +7,46 @@ import Glibc
 import Darwin
 #endif
 
-/// Names longer than a small string (15 UTF-8 bytes, which Swift stores inline without allocating), most recent first.
+/// Names longer than a small string (15 UTF-8 bytes, which Swift stores inline without allocating) and at most 255
+/// bytes, keyed by their raw bytes: `String(decoding:as:)` makes the same string from the same bytes, repaired or not.
 /// One per thread (a POSIX thread-specific value, no lock): a header is decoded on its connection's event loop, and a
-/// thread serves a handful of connections whose names repeat.
+/// thread serves a handful of connections whose names repeat. Keys and strings live in fixed slots that a lookup reads
+/// without reference counting; a miss replaces the slots in turn.
 final class NameCache {
     /// Enough for the topics and groups that the connections of one event loop send to at a time; a miss costs the one
     /// string that would have been made anyway.
     static let capacity = 8
-    private var names: [String] = []
+    static let maxLength = 255
+    private let keys = UnsafeMutableRawPointer.allocate(byteCount: capacity * maxLength, alignment: 16)
+    private let lengths = UnsafeMutablePointer<Int>.allocate(capacity: capacity)
+    private let strings = UnsafeMutablePointer<String>.allocate(capacity: capacity)
+    private var nextSlot = 0
 
-    /// The name whose UTF-8 bytes are `bytes`: a cached string when one matches, else a new one (then cached).
+    init() {
+        lengths.initialize(repeating: 0, count: Self.capacity)
+        strings.initialize(repeating: "", count: Self.capacity)
+    }
+
+    deinit {
+        strings.deinitialize(count: Self.capacity)
+        strings.deallocate()
+        lengths.deallocate()
+        keys.deallocate()
+    }
+
+    /// `String(decoding: bytes, as: UTF8.self)`, the same string as last time when these bytes were seen recently.
     func name(_ bytes: UnsafeRawBufferPointer) -> String {
-        guard bytes.count > 15 else { return String(decoding: bytes, as: UTF8.self) }
-        for i in names.indices where names[i].utf8.count == bytes.count {
-            // Only a string made from valid UTF-8 compares equal byte for byte: a repaired one is never reused.
-            if names[i].utf8.withContiguousStorageIfAvailable({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) == true {
-                if i > 0 { names.swapAt(i, i - 1) }  // a hit moves up one place: the busiest names stay on top
-                return names[i == 0 ? 0 : i - 1]
-            }
+        let count = bytes.count
+        guard count > 15, count <= Self.maxLength else { return String(decoding: bytes, as: UTF8.self) }
+        for slot in 0..<Self.capacity where lengths[slot] == count && memcmp(keys + slot * Self.maxLength, bytes.baseAddress!, count) == 0 {
+            return strings[slot]
         }
         let made = String(decoding: bytes, as: UTF8.self)
-        if names.count == Self.capacity { names.removeLast() }
-        names.insert(made, at: 0)
+        let slot = nextSlot
+        nextSlot = (slot + 1) % Self.capacity
+        (keys + slot * Self.maxLength).copyMemory(from: bytes.baseAddress!, byteCount: count)
+        lengths[slot] = count
+        strings[slot] = made
         return made
     }
 

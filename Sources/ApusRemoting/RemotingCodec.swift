@@ -48,9 +48,11 @@ public struct RemotingCommandDecoder: NIOSingleStepByteToMessageDecoder {
 
         buffer.moveReaderIndex(forwardBy: 8)
         var header = buffer.readSlice(length: headerLength)!
-        var command = type == .json ? try HeaderCodec.decodeJSON(header) : try HeaderCodec.decodeBinary(&header)
         let bodyLength = length - 4 - headerLength
-        command.body = bodyLength > 0 ? buffer.readSlice(length: bodyLength) : nil
+        let body = bodyLength > 0 ? buffer.readSlice(length: bodyLength) : nil
+        guard type == .json else { return try HeaderCodec.decodeBinary(&header, body: body) }
+        var command = try HeaderCodec.decodeJSON(header)
+        command.body = body
         command.serializeType = type
         return command
     }
@@ -368,18 +370,27 @@ enum HeaderCodec {
         return fields
     }
 
-    static func decodeBinary(_ header: inout ByteBuffer) throws -> RemotingCommand {
-        // Filled in place: a command returned out of the closure was copied (a retain and a release of each reference).
-        var command = RemotingCommand(code: 0, serializeType: .rocketmq)
-        try header.withUnsafeReadableBytes { bytes throws(RemotingDecodingError) in
+    /// What a binary header holds besides its ext fields, as plain values: a command built inside the reading closure
+    /// and returned from it was copied and destroyed (a retain and a release of each of its references).
+    private struct BinaryPrefix {
+        var code: Int32
+        var language: UInt8
+        var version: Int32
+        var opaque: Int32
+        var flag: Int32
+        var remark: Range<Int>
+        var extFields: Range<Int>
+    }
+
+    /// The command of a binary header (`header` is consumed), with `body`: built once, with its fields in place.
+    static func decodeBinary(_ header: inout ByteBuffer, body: ByteBuffer?) throws -> RemotingCommand {
+        let p = try header.withUnsafeReadableBytes { bytes throws(RemotingDecodingError) in
             var r = RawHeaderReader(bytes)
-            command.code = Int32(try r.integer(Int16.self))
-            command.language = LanguageCode.name(try r.integer(UInt8.self))
-            command.version = Int32(try r.integer(Int16.self))
-            command.opaque = try r.integer(Int32.self)
-            command.flag = try r.integer(Int32.self)
+            let code = Int32(try r.integer(Int16.self)), language = try r.integer(UInt8.self)
+            let version = Int32(try r.integer(Int16.self)), opaque = try r.integer(Int32.self), flag = try r.integer(Int32.self)
             let remarkLength = try r.length(Int32.self)
-            if remarkLength > 0 { command.remark = try r.string(remarkLength) }
+            let remarkStart = r.position
+            try r.skip(remarkLength)
             let extEnd = try r.length(Int32.self) + r.position
             guard extEnd <= bytes.count else { throw r.truncated }
             let extStart = r.position
@@ -388,16 +399,20 @@ enum HeaderCodec {
                 try r.skip(try r.length(Int32.self))
             }
             guard r.position == extEnd else { throw r.truncated }
-            // A send's fields are read in place by its typed header (SendMessageRequestHeader(request:)), a response's
-            // only if someone asks (a pipelining producer never does).
-            if command.isResponse || RemotingCommand.defersExtFields(code: command.code) {
-                command.fields = .binary(header.getSlice(at: header.readerIndex + extStart, length: extEnd - extStart)!)
-            } else {
-                command.fields = .decoded(binaryExtFields(UnsafeRawBufferPointer(rebasing: bytes[extStart..<extEnd])))
-            }
+            return BinaryPrefix(code: code, language: language, version: version, opaque: opaque, flag: flag,
+                                remark: remarkStart..<remarkStart + remarkLength, extFields: extStart..<extEnd)
         }
+        let start = header.readerIndex
+        // A send's fields are read in place by its typed header (SendMessageRequestHeader(request:)), a response's only
+        // if someone asks (a pipelining producer never does).
+        let fields: RemotingCommand.Fields =
+            p.flag & RemotingCommand.responseFlag != 0 || RemotingCommand.defersExtFields(code: p.code)
+            ? .binary(header.getSlice(at: start + p.extFields.lowerBound, length: p.extFields.count)!)
+            : .decoded(header.withUnsafeReadableBytes { binaryExtFields(UnsafeRawBufferPointer(rebasing: $0[p.extFields])) })
+        let remark = p.remark.isEmpty ? nil : header.getString(at: start + p.remark.lowerBound, length: p.remark.count)
         header.moveReaderIndex(to: header.writerIndex)
-        return command
+        return RemotingCommand(code: p.code, language: LanguageCode.name(p.language), version: p.version, opaque: p.opaque,
+                               flag: p.flag, remark: remark, fields: fields, body: body, serializeType: .rocketmq)
     }
 
     /// Walks the ext-field section of a binary header whose structure was checked (`decodeBinary`): each pair's key and
@@ -467,12 +482,6 @@ private struct RawHeaderReader {
     mutating func skip(_ count: Int) throws(RemotingDecodingError) {
         guard bytes.count - position >= count else { throw truncated }
         position += count
-    }
-
-    mutating func string(_ count: Int) throws(RemotingDecodingError) -> String {
-        guard bytes.count - position >= count else { throw truncated }
-        defer { position += count }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[position..<position + count]), as: UTF8.self)
     }
 }
 

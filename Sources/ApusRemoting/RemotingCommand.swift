@@ -63,6 +63,19 @@ public struct RemotingCommand: Sendable, Equatable {
         self.serializeType = serializeType
     }
 
+    init(code: Int32, language: String, version: Int32, opaque: Int32, flag: Int32, remark: String?, fields: Fields,
+         body: ByteBuffer?, serializeType: SerializeType) {
+        self.code = code
+        self.language = language
+        self.version = version
+        self.opaque = opaque
+        self.flag = flag
+        self.remark = remark
+        self.fields = fields
+        self.body = body
+        self.serializeType = serializeType
+    }
+
     public static func == (lhs: RemotingCommand, rhs: RemotingCommand) -> Bool {
         lhs.code == rhs.code && lhs.language == rhs.language && lhs.version == rhs.version && lhs.opaque == rhs.opaque
             && lhs.flag == rhs.flag && lhs.remark == rhs.remark && lhs.extFields == rhs.extFields && lhs.body == rhs.body

@@ -91,7 +91,14 @@ struct IndexFile {
 final class IndexService: Sendable {
     let slotCount: Int
     let entryCount: Int
-    private let files: Mutex<MappedFileQueue>
+    private struct State {
+        var files: MappedFileQueue
+        /// The topic of the last put and its hash: an appender's run is mostly of one topic, whose string is the topic
+        /// registry's own (equal at once).
+        var topic = ""
+        var topicHash: Int32 = 0
+    }
+    private let state: Mutex<State>
     private let flushedCount = Mutex<(Int64, Int32)>((-1, 0))
 
     init(directory: String, slotCount: Int, entryCount: Int) throws {
@@ -101,12 +108,12 @@ final class IndexService: Sendable {
         let queue = try MappedFileQueue(directory: directory, fileSize: IndexFile.size(slotCount: slotCount, entryCount: entryCount),
                                         naming: .unaligned)
         for file in queue.files { IndexFile(file: file, slotCount: slotCount, entryCount: entryCount).initializeIfNew() }
-        files = Mutex(queue)
+        state = Mutex(State(files: queue))
     }
 
     private func view(_ file: MappedFile) -> IndexFile { IndexFile(file: file, slotCount: slotCount, entryCount: entryCount) }
 
-    var isEmpty: Bool { files.withLock { $0.isEmpty } }
+    var isEmpty: Bool { state.withLock { $0.files.isEmpty } }
 
     /// `|javaHash(topic + "#" + key)|` over UTF-16, without building the string.
     static func keyHash(topicHash: Int32, key: UnsafeBufferPointer<UInt8>) -> Int32 {
@@ -120,42 +127,45 @@ final class IndexService: Sendable {
         return positive
     }
 
-    /// Indexes UNIQ_KEY and every space-separated KEYS value of a message. Called by the appender.
+    /// Indexes UNIQ_KEY and every space-separated KEYS value of a message, under one lock. Called by the appender.
     func put(topic: String, properties: String, physicalOffset: Int64, storeTimestamp: Int64) throws {
         var properties = properties
-        let topicHash = TagsCode.javaHash(topic)
         try properties.withUTF8 { bytes in
             let uniqueName = StaticString("UNIQ_KEY"), keysName = StaticString("KEYS")
             let uniqueKey = UnsafeBufferPointer(start: uniqueName.utf8Start, count: uniqueName.utf8CodeUnitCount)
             let keysKey = UnsafeBufferPointer(start: keysName.utf8Start, count: keysName.utf8CodeUnitCount)
             let (unique, keys) = MessagePropertyCodec.valueRanges(of: uniqueKey, keysKey, in: bytes)
-            if let range = unique, !range.isEmpty {
-                try add(Self.keyHash(topicHash: topicHash, key: UnsafeBufferPointer(rebasing: bytes[range])), physicalOffset, storeTimestamp)
-            }
-            if let range = keys {
-                var tokenStart = range.lowerBound
-                for i in range.lowerBound...range.upperBound where i == range.upperBound || bytes[i] == 0x20 {
-                    if i > tokenStart {
-                        try add(Self.keyHash(topicHash: topicHash, key: UnsafeBufferPointer(rebasing: bytes[tokenStart..<i])),
-                                physicalOffset, storeTimestamp)
+            guard unique?.isEmpty == false || keys != nil else { return }
+            try state.withLock { state in
+                if state.topic != topic {
+                    state.topic = topic
+                    state.topicHash = TagsCode.javaHash(topic)
+                }
+                func add(_ key: Range<Int>) throws {
+                    let keyHash = Self.keyHash(topicHash: state.topicHash, key: UnsafeBufferPointer(rebasing: bytes[key]))
+                    try self.add(keyHash, physicalOffset, storeTimestamp, to: &state.files)
+                }
+                if let range = unique, !range.isEmpty { try add(range) }
+                if let range = keys {
+                    var tokenStart = range.lowerBound
+                    for i in range.lowerBound...range.upperBound where i == range.upperBound || bytes[i] == 0x20 {
+                        if i > tokenStart { try add(tokenStart..<i) }
+                        tokenStart = i + 1
                     }
-                    tokenStart = i + 1
                 }
             }
         }
     }
 
-    private func add(_ keyHash: Int32, _ physicalOffset: Int64, _ storeTimestamp: Int64) throws {
-        try files.withLock { files in
-            if let last = files.last, view(last).put(keyHash: keyHash, physicalOffset: physicalOffset, storeTimestamp: storeTimestamp) {
-                return
-            }
-            // Named by the first record indexed in it; one past the previous name when that is not later (one record's
-            // keys overflowed a file, or recovery re-indexes records), so names stay unique and ordered.
-            let file = view(try files.roll(startingAt: Swift.max(physicalOffset, (files.last?.startOffset ?? -1) + 1)))
-            file.initializeIfNew()
-            _ = file.put(keyHash: keyHash, physicalOffset: physicalOffset, storeTimestamp: storeTimestamp)
+    private func add(_ keyHash: Int32, _ physicalOffset: Int64, _ storeTimestamp: Int64, to files: inout MappedFileQueue) throws {
+        if let last = files.last, view(last).put(keyHash: keyHash, physicalOffset: physicalOffset, storeTimestamp: storeTimestamp) {
+            return
         }
+        // Named by the first record indexed in it; one past the previous name when that is not later (one record's
+        // keys overflowed a file, or recovery re-indexes records), so names stay unique and ordered.
+        let file = view(try files.roll(startingAt: Swift.max(physicalOffset, (files.last?.startOffset ?? -1) + 1)))
+        file.initializeIfNew()
+        _ = file.put(keyHash: keyHash, physicalOffset: physicalOffset, storeTimestamp: storeTimestamp)
     }
 
     /// Candidate commit-log offsets for `key` in files overlapping [begin, end], newest first, deduplicated.
@@ -164,8 +174,8 @@ final class IndexService: Sendable {
         var key = key
         let hash = key.withUTF8 { Self.keyHash(topicHash: TagsCode.javaHash(topic), key: $0) }
         var result: [Int64] = []
-        files.withLock { files in
-            for file in files.files.reversed().lazy.map(view) where file.indexCount > 1 {
+        state.withLock { state in
+            for file in state.files.files.reversed().lazy.map(view) where file.indexCount > 1 {
                 guard file.beginTimestamp <= endTimestamp, file.endTimestamp >= beginTimestamp else { continue }
                 file.lookup(keyHash: hash, limit: limit, into: &result)
                 if result.count >= limit { break }
@@ -178,22 +188,22 @@ final class IndexService: Sendable {
     /// msyncs the files written since the last flush (outside the lock: the appender is never blocked by IO).
     func flush() {
         let previous = flushedCount.withLock { $0 }
-        let (dirty, state): ([MappedFile], (Int64, Int32)) = files.withLock { files in
-            guard let last = files.last else { return ([], previous) }
-            return (files.files.filter { $0.startOffset >= previous.0 }, (last.startOffset, view(last).indexCount))
+        let (dirty, flushed): ([MappedFile], (Int64, Int32)) = state.withLock { state in
+            guard let last = state.files.last else { return ([], previous) }
+            return (state.files.files.filter { $0.startOffset >= previous.0 }, (last.startOffset, view(last).indexCount))
         }
-        guard state != previous else { return }
+        guard flushed != previous else { return }
         for file in dirty { file.flush(0..<file.size) }
-        flushedCount.withLock { $0 = state }
+        flushedCount.withLock { $0 = flushed }
     }
 
     /// Recovery: deletes files started at or past the valid log end (they only index records that are gone).
     func deleteFiles(startingAtOrAbove logEnd: Int64) {
-        files.withLock { $0.deleteFiles(startingAtOrAbove: logEnd) }
+        state.withLock { $0.files.deleteFiles(startingAtOrAbove: logEnd) }
     }
 
     /// Retention: deletes files whose newest entry is below `logMinOffset` (never the last file).
     func deleteFiles(below logMinOffset: Int64) {
-        _ = files.withLock { $0.deleteFirst { view($0).endPhyOffset < logMinOffset } }
+        _ = state.withLock { $0.files.deleteFirst { view($0).endPhyOffset < logMinOffset } }
     }
 }

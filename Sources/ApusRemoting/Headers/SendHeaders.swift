@@ -148,7 +148,8 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
 
     /// Decodes a send request of code 10, 310 or 320; every code-320 request is a batch (the C++ client marks batches
     /// on code 10 with `batch="1"`, Java clients use 320 with `m=true`).
-    public init(request: RemotingCommand) throws(HeaderError) {
+    /// Borrowing: an initializer takes its arguments owned, which cost the caller a copy of the command.
+    public init(request: borrowing RemotingCommand) throws(HeaderError) {
         switch request.fields {
         case let .jsonSend(_, decoded): self = try decoded.result.get()
         case let .binary(section): try self.init(binaryExtFields: section)
@@ -246,6 +247,7 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
         // Filled in place: a header returned out of the closures below was copied twice (a retain and a release of
         // each of its strings per copy).
         self = .blank
+        let names = NameCache.current
         try section.withUnsafeReadableBytes { bytes throws(HeaderError) in
             try withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer?.self, capacity: count) { last throws(HeaderError) in
                 last.initialize(repeating: nil)
@@ -256,7 +258,7 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
                     guard let value = last[Int(field.rawValue)] else { return nil }
                     // Every send of a connection repeats its topic and group: reused, not made again.
                     return field == .topic || field == .producerGroup
-                        ? NameCache.current.name(value) : String(decoding: value, as: UTF8.self)
+                        ? names.name(value) : String(decoding: value, as: UTF8.self)
                 }
                 func int64(_ field: Field) throws(HeaderError) -> Int64? {
                     guard let value = last[Int(field.rawValue)] else { return nil }
