@@ -120,25 +120,18 @@ public enum StoredMessageCodec {
 
     /// Writes one record at `destination` (caller guarantees room) and returns its length. BODYCRC = crc32 & 0x7FFFFFFF.
     /// Precondition: topic ≤ 127 UTF-8 bytes and properties ≤ 32767 bytes.
-    public static func encode(_ m: MessageToStore, queueOffset: Int64, physicalOffset: Int64, storeTimestamp: Int64,
+    public static func encode(_ message: borrowing MessageToStore, queueOffset: Int64, physicalOffset: Int64, storeTimestamp: Int64,
                               into destination: UnsafeMutableRawPointer) -> Int {
-        withUnsafePointer(to: m) {
-            encode($0, queueOffset: queueOffset, physicalOffset: physicalOffset, storeTimestamp: storeTimestamp, into: destination)
-        }
-    }
-
-    /// `encode` of the message at `message`, read in place: a message passed as a value from an array or a buffer is
-    /// copied first (a retain and a release of its topic, body and properties).
-    public static func encode(_ message: UnsafePointer<MessageToStore>, queueOffset: Int64, physicalOffset: Int64,
-                              storeTimestamp: Int64, into destination: UnsafeMutableRawPointer) -> Int {
-        // Native strings are read in place; only a bridged or lazily stored one is copied first.
-        if let written = message.pointee.topic.utf8.withContiguousStorageIfAvailable({ topicBytes in
-            message.pointee.properties.utf8.withContiguousStorageIfAvailable { propertyBytes in
+        // Native strings are read in place; only a bridged or lazily stored one is copied first. Borrowed, the message's
+        // topic, properties and body are read without a retain and a release each, which reading them through a
+        // pointer cost (the pointee might change during the calls below).
+        if let written = message.topic.utf8.withContiguousStorageIfAvailable({ topicBytes in
+            message.properties.utf8.withContiguousStorageIfAvailable { propertyBytes in
                 encode(message, topicBytes, propertyBytes, queueOffset: queueOffset, physicalOffset: physicalOffset,
                        storeTimestamp: storeTimestamp, into: destination)
             }
         }), let written { return written }
-        var topic = message.pointee.topic, properties = message.pointee.properties
+        var topic = message.topic, properties = message.properties
         return topic.withUTF8 { topicBytes in
             properties.withUTF8 { propertyBytes in
                 encode(message, topicBytes, propertyBytes, queueOffset: queueOffset, physicalOffset: physicalOffset,
@@ -148,28 +141,28 @@ public enum StoredMessageCodec {
     }
 
     @inline(__always)
-    private static func encode(_ message: UnsafePointer<MessageToStore>, _ topicBytes: UnsafeBufferPointer<UInt8>,
+    private static func encode(_ message: borrowing MessageToStore, _ topicBytes: UnsafeBufferPointer<UInt8>,
                                _ propertyBytes: UnsafeBufferPointer<UInt8>, queueOffset: Int64, physicalOffset: Int64,
                                storeTimestamp: Int64, into destination: UnsafeMutableRawPointer) -> Int {
-        message.pointee.body.withUnsafeReadableBytes { body in
+        message.body.withUnsafeReadableBytes { body in
             let length = recordLength(bodyLength: body.count, topicLength: topicBytes.count, propertiesLength: propertyBytes.count)
             var w = RawWriter(destination)
             w.put(Int32(length))
             w.put(magicCode)
             w.put(Int32(bitPattern: CRC32.checksum(body) & 0x7FFF_FFFF))
-            w.put(message.pointee.queueId)
-            w.put(message.pointee.flag)
+            w.put(message.queueId)
+            w.put(message.flag)
             w.put(queueOffset)
             w.put(physicalOffset)
-            w.put(message.pointee.sysFlag)
-            w.put(message.pointee.bornTimestamp)
-            w.put(message.pointee.bornHost.ipv4)
-            w.put(message.pointee.bornHost.port)
+            w.put(message.sysFlag)
+            w.put(message.bornTimestamp)
+            w.put(message.bornHost.ipv4)
+            w.put(message.bornHost.port)
             w.put(storeTimestamp)
-            w.put(message.pointee.storeHost.ipv4)
-            w.put(message.pointee.storeHost.port)
-            w.put(message.pointee.reconsumeTimes)
-            w.put(message.pointee.preparedTransactionOffset)
+            w.put(message.storeHost.ipv4)
+            w.put(message.storeHost.port)
+            w.put(message.reconsumeTimes)
+            w.put(message.preparedTransactionOffset)
             w.put(Int32(body.count))
             w.put(body)
             w.put(UInt8(topicBytes.count))

@@ -388,11 +388,13 @@ public final class MessageStore: Sendable {
         placed.reserveCapacity(end - next)
         for i in next..<end {
             guard Self.entersConsumeQueue(messages[i].sysFlag) else { placed.append(Placement(queue: nil, offset: 0)); continue }
-            let queue = try consumeQueue(topic: messages[i].topic, queueId: messages[i].queueId)
-            if let k = queues.firstIndex(where: { $0.queue === queue }) {
+            // The run's queues first: a table lookup hashes the topic and takes a lock.
+            let queueId = messages[i].queueId
+            if let k = queues.firstIndex(where: { $0.queue!.queueId == queueId && $0.queue!.topic == messages[i].topic }) {
                 placed.append(queues[k])
                 queues[k].offset += 1
             } else {
+                let queue = try consumeQueue(topic: messages[i].topic, queueId: queueId)
                 placed.append(Placement(queue: queue, offset: queue.maxOffset))
                 queues.append(Placement(queue: queue, offset: queue.maxOffset + 1))
             }
@@ -400,7 +402,7 @@ public final class MessageStore: Sendable {
         let scratch = self.scratch.reserve(bytes)
         var position = runStart
         for i in next..<end {
-            let written = StoredMessageCodec.encode(messages[pointer: i], queueOffset: placed[i - next].offset, physicalOffset: position,
+            let written = StoredMessageCodec.encode(messages[i], queueOffset: placed[i - next].offset, physicalOffset: position,
                                                     storeTimestamp: now, into: scratch + Int(position - runStart))
             position += Int64(written)
         }

@@ -243,38 +243,40 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
     /// The same header read in place from a binary ext-field section (`RemotingCommand.Fields.binary`): strings
     /// only for the text fields, integers parsed from their digits; the same results and errors as `init(extFields:)`.
     init(binaryExtFields section: ByteBuffer) throws(HeaderError) {
-        let count = Field.allCases.count
-        // Filled in place: a header returned out of the closures below was copied twice (a retain and a release of
-        // each of its strings per copy).
-        self = .blank
+        // Where each field's value is (a later key wins), found in one walk and returned as plain offsets: a header
+        // built inside the buffer's closure and returned from it was copied (a retain and a release of each string).
+        let found = section.withUnsafeReadableBytes { bytes in
+            var found = InlineArray<14, Range<Int>?>(repeating: nil)  // one per Field (a…n)
+            HeaderCodec.forEachBinaryExtField(bytes) { key, value in
+                if let field = Field.find(key) { found[Int(field.rawValue)] = bytes.baseAddress!.distance(to: value.baseAddress!)..<(bytes.baseAddress!.distance(to: value.baseAddress!) + value.count) }
+            }
+            return found
+        }
         let names = NameCache.current
-        try section.withUnsafeReadableBytes { bytes throws(HeaderError) in
-            try withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer?.self, capacity: count) { last throws(HeaderError) in
-                last.initialize(repeating: nil)
-                HeaderCodec.forEachBinaryExtField(bytes) { key, value in
-                    if let field = Field.find(key) { last[Int(field.rawValue)] = value }  // a later key wins
-                }
-                func text(_ field: Field) -> String? {
-                    guard let value = last[Int(field.rawValue)] else { return nil }
-                    // Every send of a connection repeats its topic and group: reused, not made again.
-                    return field == .topic || field == .producerGroup
-                        ? names.name(value) : String(decoding: value, as: UTF8.self)
-                }
-                func int64(_ field: Field) throws(HeaderError) -> Int64? {
-                    guard let value = last[Int(field.rawValue)] else { return nil }
-                    if let plain = HeaderValue.plainInteger(value) { return plain }
-                    return try HeaderValue.int64(String(decoding: value, as: UTF8.self), field: field.name)
-                }
-                func int32(_ field: Field) throws(HeaderError) -> Int32? {
-                    guard let value = last[Int(field.rawValue)] else { return nil }
-                    if let plain = HeaderValue.plainInteger(value), let exact = Int32(exactly: plain) { return exact }
-                    return try HeaderValue.int32(String(decoding: value, as: UTF8.self), field: field.name)
-                }
-                // Booleans are read from their bytes: no string for "false" twice per send.
-                func bool(_ field: Field) -> Bool? { last[Int(field.rawValue)].map(HeaderValue.bool) }
-                try self.assign(text: text, int32: int32, int64: int64, bool: bool)
+        func read<R>(_ field: Field, _ body: (UnsafeRawBufferPointer) throws(HeaderError) -> R) throws(HeaderError) -> R? {
+            guard let range = found[Int(field.rawValue)] else { return nil }
+            return try section.withUnsafeReadableBytes { bytes throws(HeaderError) in try body(UnsafeRawBufferPointer(rebasing: bytes[range])) }
+        }
+        func text(_ field: Field) -> String? {
+            // Every send of a connection repeats its topic and group: reused, not made again.
+            let named = field == .topic || field == .producerGroup
+            return try? read(field) { named ? names.name($0) : String(decoding: $0, as: UTF8.self) }
+        }
+        func int64(_ field: Field) throws(HeaderError) -> Int64? {
+            try read(field) { value throws(HeaderError) in
+                if let plain = HeaderValue.plainInteger(value) { return plain }
+                return try HeaderValue.int64(String(decoding: value, as: UTF8.self), field: field.name)
             }
         }
+        func int32(_ field: Field) throws(HeaderError) -> Int32? {
+            try read(field) { value throws(HeaderError) in
+                if let plain = HeaderValue.plainInteger(value), let exact = Int32(exactly: plain) { return exact }
+                return try HeaderValue.int32(String(decoding: value, as: UTF8.self), field: field.name)
+            }
+        }
+        // Booleans are read from their bytes: no string for "false" twice per send.
+        func bool(_ field: Field) -> Bool? { try? read(field, HeaderValue.bool) }
+        self = try Self.assemble(text: text, int32: int32, int64: int64, bool: bool)
     }
 
     /// Accepts long names and letters alike (a later key wins, as in a JSON object read into a map).
@@ -295,42 +297,22 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
         }
     }
 
-    /// A header whose every field `assign` sets.
-    private static var blank: SendMessageRequestHeader {
-        SendMessageRequestHeader(producerGroup: "", topic: "", defaultTopic: nil, defaultTopicQueueNums: nil, queueId: -1,
-                                 bornTimestamp: 0, properties: "")
-    }
-
     /// The header from its fields' values, however they were read (ext fields, a binary section in place, JSON in one
-    /// pass).
+    /// pass): the one place for the defaults and the order in which errors are found. Absent values are nil; an empty
+    /// integer counts as absent.
+    @inline(__always)
     private static func assemble(text: (Field) -> String?, int32: (Field) throws(HeaderError) -> Int32?,
                                  int64: (Field) throws(HeaderError) -> Int64?,
                                  bool: (Field) -> Bool?) throws(HeaderError) -> SendMessageRequestHeader {
-        var header = blank
-        try header.assign(text: text, int32: int32, int64: int64, bool: bool)
-        return header
-    }
-
-    /// Sets every field from its value: the one place for the defaults and the order in which errors are found. Absent
-    /// values are nil; an empty integer counts as absent.
-    @inline(__always)
-    private mutating func assign(text: (Field) -> String?, int32: (Field) throws(HeaderError) -> Int32?,
-                                 int64: (Field) throws(HeaderError) -> Int64?, bool: (Field) -> Bool?) throws(HeaderError) {
         guard let topic = text(.topic), !topic.isEmpty else { throw .missing(field: Field.topic.name) }
-        producerGroup = text(.producerGroup) ?? ""
-        self.topic = topic
-        defaultTopic = text(.defaultTopic)
-        defaultTopicQueueNums = try int32(.defaultTopicQueueNums)
-        queueId = try int32(.queueId) ?? -1
-        sysFlag = try int32(.sysFlag) ?? 0
-        bornTimestamp = try int64(.bornTimestamp) ?? currentMillis()
-        flag = try int32(.flag) ?? 0
-        properties = text(.properties) ?? ""
-        reconsumeTimes = try int32(.reconsumeTimes) ?? 0
-        unitMode = bool(.unitMode) ?? false
-        maxReconsumeTimes = try int32(.maxReconsumeTimes)
-        batch = bool(.batch) ?? false
-        brokerName = text(.brokerName)
+        return SendMessageRequestHeader(
+            producerGroup: text(.producerGroup) ?? "", topic: topic, defaultTopic: text(.defaultTopic),
+            defaultTopicQueueNums: try int32(.defaultTopicQueueNums), queueId: try int32(.queueId) ?? -1,
+            sysFlag: try int32(.sysFlag) ?? 0, bornTimestamp: try int64(.bornTimestamp) ?? currentMillis(),
+            flag: try int32(.flag) ?? 0, properties: text(.properties) ?? "",
+            reconsumeTimes: try int32(.reconsumeTimes) ?? 0, unitMode: bool(.unitMode) ?? false,
+            maxReconsumeTimes: try int32(.maxReconsumeTimes), batch: bool(.batch) ?? false,
+            brokerName: text(.brokerName))
     }
 
     @inline(__always)
