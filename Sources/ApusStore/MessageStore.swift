@@ -390,7 +390,9 @@ public final class MessageStore: Sendable {
             guard Self.entersConsumeQueue(messages[i].sysFlag) else { placed.append(Placement(queue: nil, offset: 0)); continue }
             // The run's queues first: a table lookup hashes the topic and takes a lock.
             let queueId = messages[i].queueId
-            if let k = queues.firstIndex(where: { $0.queue!.queueId == queueId && $0.queue!.topic == messages[i].topic }) {
+            var k = 0  // a loop, not a closure: a closure copied the message to compare its topic
+            while k < queues.count && !(queues[k].queue!.queueId == queueId && queues[k].queue!.topic == messages[i].topic) { k += 1 }
+            if k < queues.count {
                 placed.append(queues[k])
                 queues[k].offset += 1
             } else {
