@@ -218,7 +218,7 @@ public final class MetricsCollector: Sendable {
     /// `apus_request_duration_seconds{code}`: the broker's own histograms, already cumulative.
     static func renderLatency(_ histograms: [RequestLatencySnapshot]) -> String {
         guard !histograms.isEmpty else { return "" }
-        var text = "# HELP apus_request_duration_seconds Remoting dispatch time per request code\n"
+        var text = "# HELP apus_request_duration_seconds Remoting request time per request code, from the socket read to the answer\n"
         text += "# TYPE apus_request_duration_seconds histogram\n"
         let bounds = RequestLatencyTable.bucketBounds
         for h in histograms {
