@@ -94,17 +94,27 @@ public enum TagsCode {
     /// (most tags and topics; walking the UTF-16 view cost more than the rest of the hash).
     public static func javaHash(_ text: String) -> Int32 {
         var text = text
-        return text.withUTF8(asciiHash) ?? javaHash(text.utf16)
+        return text.withUTF8 { asciiHash($0) } ?? javaHash(text.utf16)
     }
 
-    /// The hash of ASCII bytes, nil if any byte is not ASCII.
-    private static func asciiHash(_ utf8: UnsafeBufferPointer<UInt8>) -> Int32? {
-        var h: Int32 = 0
-        for byte in utf8 {
-            guard byte < 0x80 else { return nil }
-            h = h &* 31 &+ Int32(byte)
+    /// `javaHash` of ASCII bytes (one UTF-16 unit each), continuing from `seed`; nil if any byte is not ASCII. Four
+    /// bytes a step (`h·31⁴ + b₀·31³ + b₁·31² + b₂·31 + b₃`): one multiply per byte in a row made every step wait for
+    /// the one before, which was a third of indexing a message's keys.
+    public static func asciiHash(_ bytes: UnsafeBufferPointer<UInt8>, seed: Int32 = 0) -> Int32? {
+        var h = seed, high: UInt8 = 0, i = 0
+        let count = bytes.count
+        while i + 4 <= count {
+            let b0 = bytes[i], b1 = bytes[i + 1], b2 = bytes[i + 2], b3 = bytes[i + 3]
+            high |= b0 | b1 | b2 | b3
+            h = h &* 923_521 &+ Int32(b0) &* 29_791 &+ Int32(b1) &* 961 &+ Int32(b2) &* 31 &+ Int32(b3)
+            i += 4
         }
-        return h
+        while i < count {
+            high |= bytes[i]
+            h = h &* 31 &+ Int32(bytes[i])
+            i += 1
+        }
+        return high < 0x80 ? h : nil
     }
 
     /// `h = 31·h + c` over UTF-16 code units with 32-bit wrap-around, continuing from `seed`.

@@ -117,12 +117,8 @@ final class IndexService: Sendable {
 
     /// `|javaHash(topic + "#" + key)|` over UTF-16, without building the string.
     static func keyHash(topicHash: Int32, key: UnsafeBufferPointer<UInt8>) -> Int32 {
-        var h = topicHash &* 31 &+ 35  // '#'
-        if key.allSatisfy({ $0 < 0x80 }) {
-            for byte in key { h = h &* 31 &+ Int32(byte) }
-        } else {
-            h = TagsCode.javaHash(String(decoding: key, as: UTF8.self).utf16, seed: h)
-        }
+        let seed = topicHash &* 31 &+ 35  // '#'
+        let h = TagsCode.asciiHash(key, seed: seed) ?? TagsCode.javaHash(String(decoding: key, as: UTF8.self).utf16, seed: seed)
         let positive = h == Int32.min ? 0 : abs(h)
         return positive
     }

@@ -20,6 +20,23 @@ private func javaHashCode(_ s: String) -> Int32 {
     #expect(javaHashCode("TagA-é") == 31 &* javaHashCode("TagA-") &+ 233)  // ASCII prefix, then a non-ASCII tail
 }
 
+@Test func asciiHashFourBytesAStepMatchesTheOneByOneHash() {
+    var generator = SystemRandomNumberGenerator()
+    for length in 0...41 {
+        for seed: Int32 in [0, 35, -1, Int32.max, 123_456_789] {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...0x7F, using: &generator) }
+            let hash = bytes.withUnsafeBufferPointer { TagsCode.asciiHash($0, seed: seed) }
+            #expect(hash == TagsCode.javaHash(bytes.map(UInt16.init), seed: seed), "length \(length), seed \(seed)")
+            // One byte that is not ASCII anywhere, in the four-byte steps or the tail: no ASCII hash.
+            for at in 0..<length {
+                var other = bytes
+                other[at] |= 0x80
+                #expect(other.withUnsafeBufferPointer { TagsCode.asciiHash($0, seed: seed) } == nil, "length \(length), at \(at)")
+            }
+        }
+    }
+}
+
 @Test func expressionIsSplitTrimmedAndHashed() {
     let s = Subscription(topic: "T", expression: " TagA ||TagB|| ||", subVersion: 3)
     #expect(s.tags == ["TagA", "TagB"])
