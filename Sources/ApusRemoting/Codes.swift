@@ -51,6 +51,9 @@ public enum SerializeType: UInt8, Sendable {
 enum LanguageCode {
     static let names = ["JAVA", "CPP", "DOTNET", "PYTHON", "DELPHI", "ERLANG", "RUBY", "OTHER", "HTTP", "GO", "PHP", "OMS", "RUST"]
 
+    /// `ordinal(RemotingCommand.defaultLanguage)`.
+    static let java: UInt8 = 0
+
     static func ordinal(_ name: String) -> UInt8 {
         UInt8(names.firstIndex(of: name) ?? 7)
     }

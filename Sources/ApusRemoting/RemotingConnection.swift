@@ -298,6 +298,9 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
                                         version: RemotingCommand.defaultVersion, opaque: address.opaque,
                                         flag: RemotingCommand.responseFlag, remark: nil, serializeType: address.serializeType)
         write(body: nil, context: context, promise: nil) { out, _ in
+            if address.serializeType == .rocketmq, header.writeBinaryResponse(code: code.rawValue, opaque: address.opaque, to: &out) {
+                return
+            }
             HeaderCodec.writeHeader(prefix, to: &out) { header.forEachField($0) }
         }
     }

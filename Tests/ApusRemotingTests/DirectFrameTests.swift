@@ -126,6 +126,12 @@ private func templateFrame(_ template: SendFrameTemplate, opaque: Int32, _ send:
         SendMessageResponseHeader(offsetMessageId: OffsetMessageId(storeHost: HostAddress(ip: "10.0.0.7", port: 10911)!,
                                                                    commitLogOffset: 1 << 40), queueId: 3, queueOffset: 77),
         SendMessageResponseHeader(msgId: "A,B", queueId: 0, queueOffset: -1, transactionId: "tx \"1\""),
+        // The widest numbers, and a batch's ids past the frame writer's first 512 bytes.
+        SendMessageResponseHeader(msgId: Array(repeating: String(repeating: "F", count: 32), count: 40).joined(separator: ","),
+                                  queueId: Int32.min, queueOffset: Int64.min, transactionId: "事务-" + String(repeating: "t", count: 600)),
+        SendMessageResponseHeader(offsetMessageId: OffsetMessageId(storeHost: .zero, commitLogOffset: Int64.max), queueId: Int32.max,
+                                  queueOffset: Int64.max),
+        SendMessageResponseHeader(msgId: "", queueId: -1, queueOffset: 0),
     ]
     for type in [SerializeType.json, .rocketmq] {
         for header in headers {

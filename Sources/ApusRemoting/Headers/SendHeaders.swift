@@ -409,4 +409,57 @@ public struct SendMessageResponseHeader: DirectHeader, Equatable {
         visit(FieldName.queueOffset, .integer(queueOffset))
         if let transactionId { visit(FieldName.transactionId, .text(transactionId)) }
     }
+
+    /// The broker's most frequent frame, written without the general writer's field walk (closures, key strings, a
+    /// value enum, the language looked up by name), which was a tenth of the broker's CPU per send. Same bytes: the
+    /// fields of `forEachField` in its order (tests compare the two).
+    public func writeBinaryResponse(code: Int32, opaque: Int32, to out: inout ByteBuffer) -> Bool {
+        let idLength: Int
+        switch id {
+        case let .text(text): idLength = text.utf8.count
+        case .offset: idLength = OffsetMessageId.textLength
+        }
+        // Frame words 8, fixed header 21, three keys with their lengths 41 (a transaction id's 19), the numbers at most 31.
+        let bound = 8 + 21 + 41 + 31 + idLength + (transactionId.map { 19 + $0.utf8.count } ?? 0)
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { buffer in
+            var w = RawHeaderWriter(buffer.baseAddress!)
+            w.integer(UInt64(0))  // the frame's length words, set last
+            w.integer(Int16(truncatingIfNeeded: code))
+            w.byte(LanguageCode.java)
+            w.integer(Int16(truncatingIfNeeded: RemotingCommand.defaultVersion))
+            w.integer(opaque)
+            w.integer(RemotingCommand.responseFlag)
+            w.integer(Int32(0))  // no remark
+            let extLengthAt = w.count
+            w.integer(Int32(0))
+            w.integer(Int16(5))
+            w.text("msgId")
+            switch id {
+            case let .text(text):
+                w.integer(Int32(idLength))
+                w.utf8(text)
+            case let .offset(offsetId):
+                w.integer(Int32(OffsetMessageId.textLength))
+                w.messageId(offsetId)
+            }
+            w.integer(Int16(7))
+            w.text("queueId")
+            w.decimalValue(Int64(queueId))
+            w.integer(Int16(11))
+            w.text("queueOffset")
+            w.decimalValue(queueOffset)
+            if let transactionId {
+                w.integer(Int16(13))
+                w.text("transactionId")
+                w.integer(Int32(transactionId.utf8.count))
+                w.utf8(transactionId)
+            }
+            w.setInteger(Int32(w.count - extLengthAt - 4), at: extLengthAt)
+            let headerLength = w.count - 8
+            w.setInteger(UInt32(4 + headerLength), at: 0)
+            w.setInteger(UInt32(SerializeType.rocketmq.rawValue) << 24 | UInt32(headerLength), at: 4)
+            return w.count
+        }
+        return true
+    }
 }
