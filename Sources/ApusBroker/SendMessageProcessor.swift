@@ -9,16 +9,14 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// The service's view of a send frame (either header naming, §2.4 / §2.5), read straight from the frame
-/// (`SendMessageRequestHeader.read(request:as:)`); the body and the sender's address are set after.
-extension SendRequest: SendHeaderFields {
-    init(producerGroup: String, topic: String, defaultTopic: String?, defaultTopicQueueNums: Int32?, queueId: Int32,
-         sysFlag: Int32, bornTimestamp: Int64, flag: Int32, properties: String, reconsumeTimes: Int32, unitMode: Bool,
-         maxReconsumeTimes: Int32?, batch: Bool, brokerName: String?) {
-        self.init(producerGroup: producerGroup, topic: topic, defaultTopic: defaultTopic,
-                  defaultTopicQueueNums: defaultTopicQueueNums, queueId: queueId, sysFlag: sysFlag,
-                  bornTimestamp: bornTimestamp, flag: flag, properties: properties, reconsumeTimes: reconsumeTimes,
-                  maxReconsumeTimes: maxReconsumeTimes, batch: batch, body: ByteBuffer(), bornHost: .zero)
+extension SendRequest {
+    /// The service's view of a send frame (either header naming, §2.4 / §2.5).
+    init(_ header: consuming SendMessageRequestHeader, body: ByteBuffer?, bornHost: HostAddress) {
+        self.init(producerGroup: header.producerGroup, topic: header.topic, defaultTopic: header.defaultTopic,
+                  defaultTopicQueueNums: header.defaultTopicQueueNums, queueId: header.queueId, sysFlag: header.sysFlag,
+                  bornTimestamp: header.bornTimestamp, flag: header.flag, properties: header.properties,
+                  reconsumeTimes: header.reconsumeTimes, maxReconsumeTimes: header.maxReconsumeTimes, batch: header.batch,
+                  body: body ?? ByteBuffer(), bornHost: bornHost)
     }
 }
 
@@ -59,10 +57,8 @@ final class SendMessageProcessor: Sendable {
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand? {
         var prepared: PreparedSend
         do {
-            var send = try SendMessageRequestHeader.read(request: request, as: SendRequest.self)
-            if let body = request.body { send.body = body }
-            send.bornHost = connection.remoteAddress ?? .zero
-            prepared = try service.prepare(send)
+            let header = try SendMessageRequestHeader(request: request)
+            prepared = try service.prepare(SendRequest(header, body: request.body, bornHost: connection.remoteAddress ?? .zero))
         } catch let error as ServiceError {
             return reject(request.responseAddress, ResponseCode(error.kind), error.remark, connection)
         } catch {

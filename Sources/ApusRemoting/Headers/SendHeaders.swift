@@ -5,25 +5,7 @@
 import ApusMessage
 import NIOCore
 
-/// What a send header's fields can be read straight into: `SendMessageRequestHeader` itself, or the broker's service
-/// request (`SendMessageRequestHeader.read(request:as:)`).
-public protocol SendHeaderFields {
-    init(producerGroup: String, topic: String, defaultTopic: String?, defaultTopicQueueNums: Int32?, queueId: Int32,
-         sysFlag: Int32, bornTimestamp: Int64, flag: Int32, properties: String, reconsumeTimes: Int32, unitMode: Bool,
-         maxReconsumeTimes: Int32?, batch: Bool, brokerName: String?)
-}
-
-extension SendHeaderFields {
-    /// The fields of a header already read (a JSON header's, read in the frame's pass); `batch` (code 320) forces it.
-    init(_ h: SendMessageRequestHeader, batch: Bool) {
-        self.init(producerGroup: h.producerGroup, topic: h.topic, defaultTopic: h.defaultTopic,
-                  defaultTopicQueueNums: h.defaultTopicQueueNums, queueId: h.queueId, sysFlag: h.sysFlag,
-                  bornTimestamp: h.bornTimestamp, flag: h.flag, properties: h.properties, reconsumeTimes: h.reconsumeTimes,
-                  unitMode: h.unitMode, maxReconsumeTimes: h.maxReconsumeTimes, batch: batch || h.batch, brokerName: h.brokerName)
-    }
-}
-
-public struct SendMessageRequestHeader: DirectHeader, Equatable, SendHeaderFields {
+public struct SendMessageRequestHeader: DirectHeader, Equatable {
     public var producerGroup: String
     public var topic: String
     /// Template for auto-creation, normally "TBW102".
@@ -168,19 +150,12 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable, SendHeaderField
     /// on code 10 with `batch="1"`, Java clients use 320 with `m=true`).
     /// Borrowing: an initializer takes its arguments owned, which cost the caller a copy of the command.
     public init(request: borrowing RemotingCommand) throws(HeaderError) {
-        self = try Self.read(request: request, as: SendMessageRequestHeader.self)
-    }
-
-    /// `init(request:)` read straight into `Fields` (the broker's service request): a binary header's fields go into
-    /// it with no header in between, which moving a header into it field by field cost (a retain and a release of each
-    /// string).
-    public static func read<Fields: SendHeaderFields>(request: borrowing RemotingCommand, as _: Fields.Type) throws(HeaderError) -> Fields {
-        let batch = request.code == RequestCode.sendBatchMessage.rawValue
         switch request.fields {
-        case let .binary(section): return try read(binaryExtFields: section, batch: batch)
-        case let .jsonSend(_, decoded): return Fields(try decoded.result.get(), batch: batch)
-        default: return Fields(try SendMessageRequestHeader(extFields: request.extFields), batch: batch)
+        case let .jsonSend(_, decoded): self = try decoded.result.get()
+        case let .binary(section): try self.init(binaryExtFields: section)
+        default: try self.init(extFields: request.extFields)
         }
+        if request.code == RequestCode.sendBatchMessage.rawValue { batch = true }
     }
 
     /// A value as `HeaderCodec` would have put it in the ext fields: text, or (JSON numbers of integer fields) already
@@ -267,7 +242,7 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable, SendHeaderField
 
     /// The same header read in place from a binary ext-field section (`RemotingCommand.Fields.binary`): strings
     /// only for the text fields, integers parsed from their digits; the same results and errors as `init(extFields:)`.
-    static func read<Fields: SendHeaderFields>(binaryExtFields section: ByteBuffer, batch: Bool) throws(HeaderError) -> Fields {
+    init(binaryExtFields section: ByteBuffer) throws(HeaderError) {
         // Where each field's value is (a later key wins), found in one walk and returned as plain offsets: a header
         // built inside the buffer's closure and returned from it was copied (a retain and a release of each string).
         let found = section.withUnsafeReadableBytes { bytes in
@@ -300,8 +275,8 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable, SendHeaderField
             }
         }
         // Booleans are read from their bytes: no string for "false" twice per send.
-        func bool(_ field: Field) -> Bool? { batch && field == .batch ? true : try? read(field, HeaderValue.bool) }
-        return try assemble(text: text, int32: int32, int64: int64, bool: bool)
+        func bool(_ field: Field) -> Bool? { try? read(field, HeaderValue.bool) }
+        self = try Self.assemble(text: text, int32: int32, int64: int64, bool: bool)
     }
 
     /// Accepts long names and letters alike (a later key wins, as in a JSON object read into a map).
@@ -326,11 +301,11 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable, SendHeaderField
     /// pass): the one place for the defaults and the order in which errors are found. Absent values are nil; an empty
     /// integer counts as absent.
     @inline(__always)
-    private static func assemble<Fields: SendHeaderFields>(text: (Field) -> String?, int32: (Field) throws(HeaderError) -> Int32?,
-                                                           int64: (Field) throws(HeaderError) -> Int64?,
-                                                           bool: (Field) -> Bool?) throws(HeaderError) -> Fields {
+    private static func assemble(text: (Field) -> String?, int32: (Field) throws(HeaderError) -> Int32?,
+                                 int64: (Field) throws(HeaderError) -> Int64?,
+                                 bool: (Field) -> Bool?) throws(HeaderError) -> SendMessageRequestHeader {
         guard let topic = text(.topic), !topic.isEmpty else { throw .missing(field: Field.topic.name) }
-        return Fields(
+        return SendMessageRequestHeader(
             producerGroup: text(.producerGroup) ?? "", topic: topic, defaultTopic: text(.defaultTopic),
             defaultTopicQueueNums: try int32(.defaultTopicQueueNums), queueId: try int32(.queueId) ?? -1,
             sysFlag: try int32(.sysFlag) ?? 0, bornTimestamp: try int64(.bornTimestamp) ?? currentMillis(),
