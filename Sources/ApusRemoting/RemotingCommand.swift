@@ -52,17 +52,11 @@ public struct RemotingCommand: Sendable, Equatable {
     public init(code: Int32, language: String = RemotingCommand.defaultLanguage, version: Int32 = RemotingCommand.defaultVersion,
                 opaque: Int32 = 0, flag: Int32 = 0, remark: String? = nil, extFields: ExtFields = [:],
                 body: ByteBuffer? = nil, serializeType: SerializeType = .json) {
-        self.code = code
-        self.language = language
-        self.version = version
-        self.opaque = opaque
-        self.flag = flag
-        self.remark = remark
-        self.fields = .decoded(extFields)
-        self.body = body
-        self.serializeType = serializeType
+        self.init(code: code, language: language, version: version, opaque: opaque, flag: flag, remark: remark,
+                  fields: .decoded(extFields), body: body, serializeType: serializeType)
     }
 
+    /// A command with its ext fields in any form (the binary decoder's).
     init(code: Int32, language: String, version: Int32, opaque: Int32, flag: Int32, remark: String?, fields: Fields,
          body: ByteBuffer?, serializeType: SerializeType) {
         self.code = code
