@@ -136,7 +136,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// Out of line: a logger captured by `channelRead`'s frame closure was copied for every frame.
+    /// A response to a request the server sent (a broker asking a client), matched to its waiter.
     private func responseReceived(_ response: RemotingCommand) {
         if !server.pending.complete(response) {
             server.logger.debug("dropping unmatched response", metadata: ["opaque": "\(response.opaque)"])

@@ -248,7 +248,9 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
         let found = section.withUnsafeReadableBytes { bytes in
             var found = InlineArray<14, Range<Int>?>(repeating: nil)  // one per Field (a…n)
             HeaderCodec.forEachBinaryExtField(bytes) { key, value in
-                if let field = Field.find(key) { found[Int(field.rawValue)] = bytes.baseAddress!.distance(to: value.baseAddress!)..<(bytes.baseAddress!.distance(to: value.baseAddress!) + value.count) }
+                guard let field = Field.find(key) else { return }
+                let at = bytes.baseAddress!.distance(to: value.baseAddress!)
+                found[Int(field.rawValue)] = at..<at + value.count
             }
             return found
         }
