@@ -87,14 +87,20 @@ public enum TagsCode {
     /// `of(_:)` of a tag given as its UTF-8 bytes (invalid sequences read as `String(decoding:)` reads them).
     public static func of(_ tag: UnsafeBufferPointer<UInt8>) -> Int64 {
         guard !tag.isEmpty else { return 0 }
-        return Int64(asciiHash(tag) ?? javaHash(String(decoding: tag, as: UTF8.self).utf16))
+        return Int64(javaHash(utf8: tag))
     }
 
     /// Java's `String.hashCode()` of `text`. An ASCII string's UTF-16 units are its bytes: hashed without decoding
     /// (most tags and topics; walking the UTF-16 view cost more than the rest of the hash).
     public static func javaHash(_ text: String) -> Int32 {
         var text = text
-        return text.withUTF8 { asciiHash($0) } ?? javaHash(text.utf16)
+        return text.withUTF8 { javaHash(utf8: $0) }
+    }
+
+    /// `javaHash` of text given as UTF-8 bytes (invalid sequences read as `String(decoding:)` reads them), continuing
+    /// from `seed`: ASCII bytes are hashed as they are, other text through its UTF-16 units.
+    public static func javaHash(utf8 bytes: UnsafeBufferPointer<UInt8>, seed: Int32 = 0) -> Int32 {
+        asciiHash(bytes, seed: seed) ?? javaHash(String(decoding: bytes, as: UTF8.self).utf16, seed: seed)
     }
 
     /// `javaHash` of ASCII bytes (one UTF-16 unit each), continuing from `seed`; nil if any byte is not ASCII. Four

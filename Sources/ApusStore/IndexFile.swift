@@ -117,8 +117,7 @@ final class IndexService: Sendable {
 
     /// `|javaHash(topic + "#" + key)|` over UTF-16, without building the string.
     static func keyHash(topicHash: Int32, key: UnsafeBufferPointer<UInt8>) -> Int32 {
-        let seed = topicHash &* 31 &+ 35  // '#'
-        let h = TagsCode.asciiHash(key, seed: seed) ?? TagsCode.javaHash(String(decoding: key, as: UTF8.self).utf16, seed: seed)
+        let h = TagsCode.javaHash(utf8: key, seed: topicHash &* 31 &+ 35)  // '#'
         let positive = h == Int32.min ? 0 : abs(h)
         return positive
     }

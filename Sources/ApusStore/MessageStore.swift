@@ -250,19 +250,20 @@ public final class MessageStore: Sendable {
 
     // MARK: Append
 
-    /// `message` is read in place: passed as a value, it would be copied (a retain and a release of each field).
-    private static func validate(_ message: UnsafePointer<MessageToStore>, maxMessageSize: Int, segmentSize: Int) -> String? {
-        let topicLength = message.pointee.topic.utf8.count
+    /// `message` is borrowed, and callers pass it in place (`MessageRun`'s subscript): no copy, no retain and release of
+    /// its fields.
+    private static func validate(_ message: borrowing MessageToStore, maxMessageSize: Int, segmentSize: Int) -> String? {
+        let topicLength = message.topic.utf8.count
         guard topicLength > 0, topicLength <= StoredMessageCodec.maxTopicLength else { return "topic length \(topicLength) not in 1...127" }
         let slashOrNUL: (UInt8) -> Bool = { $0 == 0x2F || $0 == 0 }
-        let bad = message.pointee.topic.utf8.withContiguousStorageIfAvailable { $0.contains(where: slashOrNUL) }
-            ?? message.pointee.topic.utf8.contains(where: slashOrNUL)
-        guard !bad, topicLength > 2 || (message.pointee.topic != "." && message.pointee.topic != "..") else {
-            return "topic \(message.pointee.topic) contains illegal characters"
+        let bad = message.topic.utf8.withContiguousStorageIfAvailable { $0.contains(where: slashOrNUL) }
+            ?? message.topic.utf8.contains(where: slashOrNUL)
+        guard !bad, topicLength > 2 || (message.topic != "." && message.topic != "..") else {
+            return "topic \(message.topic) contains illegal characters"
         }
-        let propertiesLength = message.pointee.properties.utf8.count
+        let propertiesLength = message.properties.utf8.count
         guard propertiesLength <= StoredMessageCodec.maxPropertiesLength else { return "properties length \(propertiesLength) > 32767" }
-        let bodyLength = message.pointee.body.readableBytes
+        let bodyLength = message.body.readableBytes
         guard bodyLength <= maxMessageSize else { return "body length \(bodyLength) > maxMessageSize \(maxMessageSize)" }
         let length = StoredMessageCodec.recordLength(bodyLength: bodyLength, topicLength: topicLength, propertiesLength: propertiesLength)
         guard length + 8 <= segmentSize else { return "record length \(length) exceeds the commit-log segment size" }
@@ -287,21 +288,19 @@ public final class MessageStore: Sendable {
 
         var indices: Range<Int> { 0..<count }
 
+        /// The message in place: read field by field, or passed to a `borrowing` parameter, it is not copied.
         subscript(i: Int) -> MessageToStore {
-            unsafeAddress { self[pointer: i] }
-        }
-
-        /// For calls: a message passed as a value is copied even from an address.
-        subscript(pointer i: Int) -> UnsafePointer<MessageToStore> {
-            precondition(i >= 0 && i < count, "message index out of range")
-            return base! + i
+            unsafeAddress {
+                precondition(i >= 0 && i < count, "message index out of range")
+                return base! + i
+            }
         }
     }
 
     private func putBuffered(_ messages: MessageRun) -> PutResult {
         let segmentSize = config.mappedFileSizeCommitLog
         for i in messages.indices {
-            if let problem = Self.validate(messages[pointer: i], maxMessageSize: config.maxMessageSize, segmentSize: segmentSize) {
+            if let problem = Self.validate(messages[i], maxMessageSize: config.maxMessageSize, segmentSize: segmentSize) {
                 return PutResult(status: .messageIllegal(problem), records: [], endOffset: commitLog.committedPosition.load(ordering: .acquiring))
             }
         }
@@ -356,9 +355,8 @@ public final class MessageStore: Sendable {
                            records: inout [AppendedRecord]) throws {
         let segmentSize = config.mappedFileSizeCommitLog
         func length(_ i: Int) -> Int {
-            let m = messages[pointer: i]
-            return StoredMessageCodec.recordLength(bodyLength: m.pointee.body.readableBytes, topicLength: m.pointee.topic.utf8.count,
-                                                   propertiesLength: m.pointee.properties.utf8.count)
+            StoredMessageCodec.recordLength(bodyLength: messages[i].body.readableBytes, topicLength: messages[i].topic.utf8.count,
+                                            propertiesLength: messages[i].properties.utf8.count)
         }
         if state.segment == nil || Int(state.position - state.segment!.startOffset) + length(next) + 8 > segmentSize {
             if let segment = state.segment {
