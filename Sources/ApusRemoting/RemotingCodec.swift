@@ -227,8 +227,7 @@ enum HeaderCodec {
             } else {
                 w.integer(Int32(0))
             }
-            let extLengthAt = w.count
-            w.integer(Int32(0))
+            let extLengthAt = w.beginLength()
             fields { key, value in
                 guard fits, w.count + 6 + key.utf8.count + value.utf8Bound <= capacity else {
                     fits = false
@@ -236,17 +235,16 @@ enum HeaderCodec {
                 }
                 w.integer(Int16(truncatingIfNeeded: key.utf8.count))
                 w.utf8(key)
-                let lengthAt = w.count
-                w.integer(Int32(0))
+                let lengthAt = w.beginLength()
                 switch value {
                 case let .text(text): w.utf8(text)
                 case let .integer(number): w.decimal(number)
                 case let .bool(flag): w.text(flag ? "true" : "false")
                 case let .offsetMessageId(id): w.messageId(id)
                 }
-                w.setInteger(Int32(w.count - lengthAt - 4), at: lengthAt)
+                w.endLength(at: lengthAt)
             }
-            w.setInteger(Int32(w.count - extLengthAt - 4), at: extLengthAt)
+            w.endLength(at: extLengthAt)
             return fits ? w.count : 0
         }
         return fits
@@ -537,10 +535,28 @@ struct RawHeaderWriter {
 
     /// A binary ext-field value in decimal: its length, then its digits.
     mutating func decimalValue(_ value: Int64) {
-        let lengthAt = count
-        count += 4
+        let lengthAt = beginLength()
         decimal(value)
+        endLength(at: lengthAt)
+    }
+
+    /// Room for a 32-bit length of what follows; returns where it is, for `endLength`.
+    @inline(__always) mutating func beginLength() -> Int {
+        defer { count += 4 }
+        return count
+    }
+
+    /// Sets the length at `lengthAt` (from `beginLength`) to the bytes written after it.
+    @inline(__always) mutating func endLength(at lengthAt: Int) {
         setInteger(Int32(count - lengthAt - 4), at: lengthAt)
+    }
+
+    /// Sets a frame's two leading words (written as 8 placeholder bytes first) for the binary header that follows them
+    /// up to `count` and a body of `bodyLength` bytes.
+    mutating func setBinaryFrameWords(bodyLength: Int) {
+        let headerLength = count - 8
+        setInteger(UInt32(4 + headerLength + bodyLength), at: 0)
+        setInteger(UInt32(SerializeType.rocketmq.rawValue) << 24 | UInt32(headerLength & 0xFF_FFFF), at: 4)
     }
 
     mutating func bytes(_ source: UnsafeRawBufferPointer) {

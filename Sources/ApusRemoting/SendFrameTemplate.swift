@@ -73,8 +73,7 @@ public final class SendFrameTemplate: Sendable {
                     copy(0..<cuts.opaque)
                     w.integer(opaque)
                     copy(cuts.opaque..<cuts.extFields)
-                    let extLengthAt = w.count
-                    w.integer(Int32(0))
+                    let extLengthAt = w.beginLength()
                     copy(cuts.extFields..<cuts.queueId)
                     w.decimalValue(Int64(queueId))
                     copy(cuts.queueId..<cuts.bornTimestamp)
@@ -83,10 +82,8 @@ public final class SendFrameTemplate: Sendable {
                     w.integer(Int32(props.count))
                     w.bytes(UnsafeRawBufferPointer(props))
                     copy(cuts.properties..<fixed.count)
-                    let headerLength = w.count - 8
-                    w.setInteger(Int32(w.count - extLengthAt - 4), at: extLengthAt)
-                    w.setInteger(UInt32(4 + headerLength + bodyLength), at: 0)
-                    w.setInteger(UInt32(SerializeType.rocketmq.rawValue) << 24 | UInt32(headerLength & 0xFF_FFFF), at: 4)
+                    w.endLength(at: extLengthAt)
+                    w.setBinaryFrameWords(bodyLength: bodyLength)
                     return w.count
                 }
             }

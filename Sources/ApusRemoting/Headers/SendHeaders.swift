@@ -432,8 +432,7 @@ public struct SendMessageResponseHeader: DirectHeader, Equatable {
             w.integer(opaque)
             w.integer(RemotingCommand.responseFlag)
             w.integer(Int32(0))  // no remark
-            let extLengthAt = w.count
-            w.integer(Int32(0))
+            let extLengthAt = w.beginLength()
             w.integer(Int16(5))
             w.text("msgId")
             switch id {
@@ -456,10 +455,8 @@ public struct SendMessageResponseHeader: DirectHeader, Equatable {
                 w.integer(Int32(transactionId.utf8.count))
                 w.utf8(transactionId)
             }
-            w.setInteger(Int32(w.count - extLengthAt - 4), at: extLengthAt)
-            let headerLength = w.count - 8
-            w.setInteger(UInt32(4 + headerLength), at: 0)
-            w.setInteger(UInt32(SerializeType.rocketmq.rawValue) << 24 | UInt32(headerLength), at: 4)
+            w.endLength(at: extLengthAt)
+            w.setBinaryFrameWords(bodyLength: 0)
             return w.count
         }
         return true
