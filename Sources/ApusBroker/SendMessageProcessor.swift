@@ -116,23 +116,31 @@ final class SendMessageProcessor: Sendable {
             return observe(burst)
         case .ok:
             // SYNC_FLUSH: acknowledge only once the group commit covering these appends is durable.
-            var answers: [RemotingCommand] = []
+            var answers: [Answer] = []
             answers.reserveCapacity(burst.sends.count)
-            forEachSend { send, records in answers.append(.response(to: send.address, code: .success, header: header(send, records))) }
+            forEachSend { send, records in answers.append(Answer(address: send.address, header: header(send, records))) }
             return whenDurable(result, answers, burst, connection)
         }
         observe(burst)
     }
 
-    private func whenDurable(_ result: PutResult, _ answers: [RemotingCommand], _ burst: Burst, _ connection: RemotingConnection) {
+    /// A SYNC_FLUSH answer waiting for its group commit.
+    private struct Answer {
+        var address: RemotingCommand.ResponseAddress
+        var header: SendMessageResponseHeader
+    }
+
+    /// Answers a burst's sends once they are durable. The flush thread reports it: the answers hop to the
+    /// connection's event loop in one task and are written straight into its outgoing burst. Written from the flush
+    /// thread, each had been its own event-loop task through the channel pipeline.
+    private func whenDurable(_ result: PutResult, _ answers: [Answer], _ burst: Burst, _ connection: RemotingConnection) {
         service.whenDurable(result) { [self] durable in
-            for response in answers {
-                var response = response
-                if !durable { response.code = ResponseCode.flushDiskTimeout.rawValue }
-                connection.write(response)
+            connection.onEventLoop { [self] in
+                let code: ResponseCode = durable ? .success : .flushDiskTimeout
+                for answer in answers { connection.writeResponse(to: answer.address, code: code, header: answer.header) }
+                connection.flush()
+                observe(burst)
             }
-            connection.flush()
-            observe(burst)
         }
     }
 

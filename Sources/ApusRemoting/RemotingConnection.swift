@@ -198,6 +198,11 @@ public final class RemotingConnection: Sendable, Hashable {
     }
     public func flush() { channel.flush() }
 
+    /// Runs `body` on the connection's event loop: now if called there, else as one task.
+    public func onEventLoop(_ body: @escaping @Sendable () -> Void) {
+        if channel.eventLoop.inEventLoop { body() } else { channel.eventLoop.execute(body) }
+    }
+
     /// Broker→client request with opaque correlation; the response future fails on timeout or close.
     public func request(_ command: RemotingCommand, timeout: TimeAmount) -> EventLoopFuture<RemotingCommand> {
         pending.request(command, on: writer, connectionID: id, timeout: timeout, flush: true)
