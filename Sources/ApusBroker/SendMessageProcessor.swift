@@ -83,9 +83,9 @@ final class SendMessageProcessor: Sendable {
 
     /// Appends every send received in this read burst with one `putMessages` and answers each request.
     func flush(_ connection: RemotingConnection) {
-        guard let burst = pending.withLock({ bursts in bursts.firstIndex { $0.connection == connection.id }.map { bursts.remove(at: $0) } })
+        guard var burst = pending.withLock({ bursts in bursts.firstIndex { $0.connection == connection.id }.map { bursts.remove(at: $0) } })
         else { return }
-        let result = service.append(burst.messages)
+        let result = service.append(&burst.messages)
         let storeHost = service.storeHost
         func header(_ send: PendingSend, _ records: ArraySlice<AppendedRecord>) -> SendMessageResponseHeader {
             let queueOffset = records.first?.queueOffset ?? 0

@@ -270,37 +270,51 @@ public final class MessageStore: Sendable {
         return nil
     }
 
-    public func putMessages(_ messages: [MessageToStore]) -> PutResult {
-        messages.withUnsafeBufferPointer { putBuffered(MessageRun($0)) }
+    /// Appends `messages` in order. They are `inout` only to be lent out one at a time while they are encoded and
+    /// validated (`MessageRun.lend`); the array is left as it was passed.
+    public func putMessages(_ messages: inout [MessageToStore]) -> PutResult {
+        messages.withUnsafeMutableBufferPointer { putBuffered(MessageRun($0)) }
     }
 
     /// A put's messages, read in place. An array element passed to a function or read field by field is copied first,
     /// and so is an element of an `UnsafeBufferPointer` (its subscript returns a value): a retain and a release of the
     /// message's topic, body and properties each time. This subscript addresses the element instead.
     private struct MessageRun {
-        let base: UnsafePointer<MessageToStore>?
+        let base: UnsafeMutablePointer<MessageToStore>?
         let count: Int
 
-        init(_ buffer: UnsafeBufferPointer<MessageToStore>) {
+        init(_ buffer: UnsafeMutableBufferPointer<MessageToStore>) {
             base = buffer.baseAddress
             count = buffer.count
         }
 
         var indices: Range<Int> { 0..<count }
 
-        /// The message in place: read field by field, or passed to a `borrowing` parameter, it is not copied.
+        /// The message in place: read field by field, it is not copied.
         subscript(i: Int) -> MessageToStore {
             unsafeAddress {
                 precondition(i >= 0 && i < count, "message index out of range")
-                return base! + i
+                return UnsafePointer(base! + i)
             }
+        }
+
+        /// Lends message `i` to `body` as a local value: moved out and back, bitwise. Borrowed straight from the
+        /// buffer by a function whose body the compiler cannot see (the record encoder is in another module), it is
+        /// copied first — a retain and a release of its topic, body and properties — since that function might,
+        /// for all the compiler knows, overwrite the buffer. `body` must not touch message `i` through the run.
+        func lend<R>(_ i: Int, _ body: (borrowing MessageToStore) -> R) -> R {
+            precondition(i >= 0 && i < count, "message index out of range")
+            let message = (base! + i).move()
+            let result = body(message)
+            (base! + i).initialize(to: message)
+            return result
         }
     }
 
     private func putBuffered(_ messages: MessageRun) -> PutResult {
         let segmentSize = config.mappedFileSizeCommitLog
         for i in messages.indices {
-            if let problem = Self.validate(messages[i], maxMessageSize: config.maxMessageSize, segmentSize: segmentSize) {
+            if let problem = messages.lend(i, { Self.validate($0, maxMessageSize: config.maxMessageSize, segmentSize: segmentSize) }) {
                 return PutResult(status: .messageIllegal(problem), records: [], endOffset: commitLog.committedPosition.load(ordering: .acquiring))
             }
         }
@@ -402,8 +416,10 @@ public final class MessageStore: Sendable {
         let scratch = self.scratch.reserve(bytes)
         var position = runStart
         for i in next..<end {
-            let written = StoredMessageCodec.encode(messages[i], queueOffset: placed[i - next].offset, physicalOffset: position,
-                                                    storeTimestamp: now, into: scratch + Int(position - runStart))
+            let queueOffset = placed[i - next].offset, into = scratch + Int(position - runStart)
+            let written = messages.lend(i) {
+                StoredMessageCodec.encode($0, queueOffset: queueOffset, physicalOffset: position, storeTimestamp: now, into: into)
+            }
             position += Int64(written)
         }
         guard segment.write(UnsafeRawBufferPointer(start: scratch, count: bytes), at: Int(runStart - segment.startOffset)) else {

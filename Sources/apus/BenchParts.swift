@@ -83,8 +83,8 @@ struct BenchParts: ParsableCommand {
             ("record encode incl. CRC", {
                 sink &+= StoredMessageCodec.encode(message, queueOffset: 1, physicalOffset: 2, storeTimestamp: 3, into: record)
             }),
-            ("store append, 1 per put", { sink &+= store.putMessages(batch(1)).records.count }),
-            ("store append, 32 per put (per message)", { sink &+= store.putMessages(batch(32)).records.count }),
+            ("store append, 1 per put", { var one = batch(1); sink &+= store.putMessages(&one).records.count }),
+            ("store append, 32 per put (per message)", { var run = batch(32); sink &+= store.putMessages(&run).records.count }),
             ("send response encode, JSON", {
                 var out = ByteBuffer()
                 let response = RemotingCommand.response(to: decodedJSON, code: .success, header: SendMessageResponseHeader(

@@ -20,7 +20,7 @@ import Testing
         topic: "Ext", defaultTopic: "TBW102", defaultTopicQueueNums: nil, queueId: 0, sysFlag: MessageSysFlag.compressed,
         bornTimestamp: now, properties: MessagePropertyCodec.encode([("TAGS", "TagB")]), body: ByteBuffer(bytes: deflated),
         bornHost: ServiceHarness.bornHost), now: now)
-    _ = h.broker.send.append(prepared.list)
+    _ = h.broker.send.append(prepared)
 
     let request = ExternalConsumeRequest(group: "GID_ext", topic: "Ext", tag: nil, numOfMessages: 16, orderly: false,
                                          client: "http:test")

@@ -35,7 +35,7 @@ final class ServiceHarness: Sendable {
         let prepared = try broker.send.prepare(SendRequest(
             topic: topic, defaultTopic: "TBW102", defaultTopicQueueNums: queueNums, queueId: 0, bornTimestamp: now,
             properties: text, body: ByteBuffer(string: body), bornHost: Self.bornHost), now: now)
-        return broker.send.append(prepared.list)
+        return broker.send.append(prepared)
     }
 
     /// Every stored message of one queue, decoded.

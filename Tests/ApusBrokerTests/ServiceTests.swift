@@ -41,7 +41,7 @@ private func props(_ m: StoredMessage) -> [String: String] { m.propertyMap }
     let prepared = try h.broker.send.prepare(SendRequest(
         topic: "Batch", defaultTopic: "TBW102", queueId: 0, bornTimestamp: t0, properties: "WAIT\u{1}true",
         batch: true, body: ByteBuffer(bytes: MessageBatchCodec.encode([java, cpp])), bornHost: ServiceHarness.bornHost), now: t0)
-    #expect(h.broker.send.append(prepared.list).status == .ok)
+    #expect(h.broker.send.append(prepared).status == .ok)
     let stored = h.messages(topic: "Batch")
     #expect(stored.map { props($0)["TAGS"] } == ["TagE", "TagE"])
     #expect(stored.map { props($0)["UNIQ_KEY"] } == ["J1", "C1"])
@@ -225,7 +225,7 @@ private func delivered(_ h: ServiceHarness, _ topic: String, _ index: Int) throw
             properties: MessagePropertyCodec.encode([("UNIQ_KEY", "ID-j"), ("RETRY_TOPIC", "Jobs"), ("DELAY", String(level))]),
             reconsumeTimes: reconsumeTimes, maxReconsumeTimes: 16, body: ByteBuffer(string: "j"),
             bornHost: ServiceHarness.bornHost), now: t0)
-        return h.broker.send.append(prepared.list)
+        return h.broker.send.append(prepared)
     }
     _ = try resend(reconsumeTimes: 1, level: 3)
     h.broker.schedule.tick(now: t0 + 2_999)

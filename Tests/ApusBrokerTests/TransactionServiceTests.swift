@@ -22,7 +22,7 @@ private func prepare(_ h: ServiceHarness, topic: String, body: String, now: Int6
     let prepared = try h.broker.send.prepare(SendRequest(
         producerGroup: "PG", topic: topic, defaultTopic: "TBW102", queueId: 1, sysFlag: MessageSysFlag.transactionPrepared,
         bornTimestamp: now, properties: props, body: ByteBuffer(string: body), bornHost: ServiceHarness.bornHost), now: now)
-    let result = h.broker.send.append(prepared.list)
+    let result = h.broker.send.append(prepared)
     #expect(result.status == .ok)
     return (result.records[0].queueOffset, result.records[0].physicalOffset)
 }

@@ -45,6 +45,14 @@ func message(topic: String = "TopicTest", queueId: Int32 = 0, body: String, tag:
                           tagsCode: TagsCode.of(tag))
 }
 
+extension MessageStore {
+    /// A put of a literal list (the store lends its messages out while encoding, so it takes them `inout`).
+    func putMessages(_ messages: [MessageToStore]) -> PutResult {
+        var messages = messages
+        return putMessages(&messages)
+    }
+}
+
 @discardableResult
 func put(_ store: MessageStore, _ messages: MessageToStore...) -> PutResult {
     let result = store.putMessages(messages)

@@ -52,7 +52,7 @@ extension Broker {
             default: throw PublishRejection(kind: .invalidArgument, reason: error.remark)
             }
         }
-        let result = send.append(prepared.list)
+        let result = send.append(prepared)
         switch result.status {
         case .ok: break
         case let .messageIllegal(reason): throw PublishRejection(kind: .invalidArgument, reason: reason)

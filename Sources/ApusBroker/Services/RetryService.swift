@@ -106,7 +106,8 @@ final class RetryService: Sendable {
             copy = schedule.scheduled(copy, due: due, delayLevel: level)
             outcome = .retried(dueMillis: due, reconsumeTimes: original.reconsumeTimes + 1)
         }
-        let result = store.putMessages([copy])
+        var messages = [copy]
+        let result = store.putMessages(&messages)
         guard result.status == .ok else {
             throw ServiceError(.systemError, "cannot store the message back: \(result.status)")
         }

@@ -206,7 +206,7 @@ final class ScheduleService: Sendable {
                 }
             }
             if !messages.isEmpty {
-                let result = store.putMessages(messages)
+                let result = store.putMessages(&messages)
                 guard result.status == .ok else {
                     logger.error("cannot deliver scheduled messages; will retry", metadata: ["status": "\(result.status)"])
                     for entry in batch { state.due.insert(entry) }

@@ -43,14 +43,6 @@ struct PreparedSend: Sendable {
         return 1
     }
 
-    /// The messages as a list.
-    var list: [MessageToStore] {
-        switch messages {
-        case let .one(message): return [message]
-        case let .batch(list): return list
-        }
-    }
-
     /// Moves the messages to the end of `list` (a copy would retain and release each message's topic, body and
     /// properties), leaving none here.
     mutating func move(to list: inout [MessageToStore]) {
@@ -232,11 +224,19 @@ final class SendService: Sendable {
         }
     }
 
-    func append(_ messages: [MessageToStore]) -> PutResult {
-        let result = store.putMessages(messages)
+    /// Appends one prepared send's messages.
+    func append(_ prepared: consuming PreparedSend) -> PutResult {
+        var messages: [MessageToStore] = []
+        prepared.move(to: &messages)
+        return append(&messages)
+    }
+
+    /// `inout` as `MessageStore.putMessages` lends them out while encoding; they are left as they were.
+    func append(_ messages: inout [MessageToStore]) -> PutResult {
+        let result = store.putMessages(&messages)
         if result.status == .ok {
-            let records = result.records  // by index: zipping the messages copied each one
-            stats.recordPut(records.indices.lazy.map { (topic: messages[$0].topic, bytes: Int(records[$0].size)) }, now: currentMillis())
+            let records = result.records, stored = messages  // by index: zipping the messages copied each one
+            stats.recordPut(records.indices.lazy.map { (topic: stored[$0].topic, bytes: Int(records[$0].size)) }, now: currentMillis())
         }
         return result
     }

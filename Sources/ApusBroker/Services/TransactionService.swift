@@ -241,7 +241,7 @@ final class TransactionService: Sendable {
             guard state.table.half(queueOffset: half.queueOffset) != nil else {
                 return .unknown("the half message was resolved meanwhile")
             }
-            let result = store.putMessages(records)
+            let result = store.putMessages(&records)
             guard result.status == .ok else { return .failed("\(result.status)") }
             state.table.resolve(queueOffset: half.queueOffset)
             return commit ? .committed(result) : .rolledBack(result)
@@ -288,7 +288,7 @@ final class TransactionService: Sendable {
                 ops.append(opRecord(half, tag: Self.checkTag, [(Self.checksProperty, String(half.checks)),
                                                                (Self.nextProperty, String(half.nextCheck))], now: now))
             }
-            guard !ops.isEmpty, store.putMessages(ops).status == .ok else { return [] }
+            guard !ops.isEmpty, store.putMessages(&ops).status == .ok else { return [] }
             for (half, _) in out { state.table.recordCheck(queueOffset: half.queueOffset, checks: half.checks, next: half.nextCheck) }
             return out
         }
@@ -351,7 +351,7 @@ final class TransactionService: Sendable {
                     discarded.append(half)
                 }
             }
-            guard store.putMessages(ops).status == .ok else {
+            guard store.putMessages(&ops).status == .ok else {
                 logger.error("cannot record transaction checks; will retry")
                 return []
             }
