@@ -163,6 +163,25 @@ extension UInt32 { var asInt32: Int32 { Int32(truncatingIfNeeded: self) } }
     guard case .serviceNotAvailable = store.putMessages([message(body: "x")]).status else { Issue.record("after shutdown"); return }
 }
 
+@Test func aPutLeavesItsListAsItWasPassed() throws {
+    // The store lends each message out while validating and encoding it; the caller reads the list afterwards
+    // (the broker's statistics take each record's topic from it).
+    let store = try MessageStore(config: smallConfig(temporaryDirectory()), logger: testLogger)
+    func list() -> [MessageToStore] {
+        [message(topic: "LendA", queueId: 1, body: "a", tag: "TagA", keys: "k1"),
+         message(topic: "LendB", queueId: 2, body: String(repeating: "b", count: 300))]
+    }
+    func view(_ messages: [MessageToStore]) -> [String] {
+        messages.map { "\($0.topic)/\($0.queueId)/\(String(buffer: $0.body))/\($0.properties)/\($0.tagsCode)" }
+    }
+    var messages = list()
+    #expect(store.putMessages(&messages).status == .ok)
+    #expect(view(messages) == view(list()))
+    messages.append(message(topic: "a/b", body: "refused"))
+    guard case .messageIllegal = store.putMessages(&messages).status else { Issue.record("slash accepted"); return }
+    #expect(view(messages) == view(list() + [message(topic: "a/b", body: "refused")]))
+}
+
 @Test func batchesAreContiguousAndNotifyOncePerQueue() throws {
     let store = try MessageStore(config: smallConfig(temporaryDirectory()), logger: testLogger)
     let arrivals = Mutex<[String]>([])
