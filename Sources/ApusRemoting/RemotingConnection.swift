@@ -299,13 +299,13 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
     /// the frame `RemotingCommand.response(to:code:header:)` would make.
     func appendResponse<Header: DirectHeader>(to address: RemotingCommand.ResponseAddress, code: ResponseCode, header: Header) {
         guard let context, !dropsResponse(to: address.opaque) else { return }
-        let prefix = HeaderCodec.Prefix(code: code.rawValue, language: RemotingCommand.defaultLanguage,
-                                        version: RemotingCommand.defaultVersion, opaque: address.opaque,
-                                        flag: RemotingCommand.responseFlag, remark: nil, serializeType: address.serializeType)
         write(body: nil, context: context, promise: nil) { out, _ in
             if address.serializeType == .rocketmq, header.writeBinaryResponse(code: code.rawValue, opaque: address.opaque, to: &out) {
                 return
             }
+            let prefix = HeaderCodec.Prefix(code: code.rawValue, language: RemotingCommand.defaultLanguage,
+                                            version: RemotingCommand.defaultVersion, opaque: address.opaque,
+                                            flag: RemotingCommand.responseFlag, remark: nil, serializeType: address.serializeType)
             HeaderCodec.writeHeader(prefix, to: &out) { header.forEachField($0) }
         }
     }

@@ -250,8 +250,8 @@ public final class MessageStore: Sendable {
 
     // MARK: Append
 
-    /// `message` is borrowed, and callers pass it in place (`MessageRun`'s subscript): no copy, no retain and release of
-    /// its fields.
+    /// `message` is borrowed, and callers lend it from the put's buffer (`MessageRun.lend`): no copy, no retain and
+    /// release of its fields.
     private static func validate(_ message: borrowing MessageToStore, maxMessageSize: Int, segmentSize: Int) -> String? {
         let topicLength = message.topic.utf8.count
         guard topicLength > 0, topicLength <= StoredMessageCodec.maxTopicLength else { return "topic length \(topicLength) not in 1...127" }
@@ -299,9 +299,10 @@ public final class MessageStore: Sendable {
         }
 
         /// Lends message `i` to `body` as a local value: moved out and back, bitwise. Borrowed straight from the
-        /// buffer by a function whose body the compiler cannot see (the record encoder is in another module), it is
-        /// copied first — a retain and a release of its topic, body and properties — since that function might,
-        /// for all the compiler knows, overwrite the buffer. `body` must not touch message `i` through the run.
+        /// buffer by a call into code the compiler does not see (the record encoder is in another module, validation
+        /// calls the standard library's string code), it is copied first — a retain and a release of its topic, body
+        /// and properties — since that code might, for all the compiler knows, overwrite the buffer. `body` must not
+        /// touch message `i` through the run.
         func lend<R>(_ i: Int, _ body: (borrowing MessageToStore) -> R) -> R {
             precondition(i >= 0 && i < count, "message index out of range")
             let message = (base! + i).move()
