@@ -68,6 +68,21 @@ final class CommitLog: Sendable {
         return (segment, UnsafeRawBufferPointer(start: segment.base + relative, count: size))
     }
 
+    /// As `read(at:size:)` for a reader going through many records: `segment` is the one the previous read used and
+    /// is kept when it also holds these bytes, so a pull's run of records costs one segment lookup (a lock and a
+    /// retain) instead of one per record.
+    func read(at offset: Int64, size: Int, reusing segment: inout MappedFile?) -> UnsafeRawBufferPointer? {
+        guard size > 0, offset + Int64(size) <= committedPosition.load(ordering: .acquiring) else { return nil }
+        if let current = segment, offset >= current.startOffset, offset + Int64(size) <= current.endOffset {
+            return UnsafeRawBufferPointer(start: current.base + Int(offset - current.startOffset), count: size)
+        }
+        guard let found = self.segment(for: offset) else { return nil }
+        segment = found
+        let relative = Int(offset - found.startOffset)
+        guard relative + size <= found.size else { return nil }
+        return UnsafeRawBufferPointer(start: found.base + relative, count: size)
+    }
+
     /// The decoded record at `offset`, if one is committed there.
     func message(at offset: Int64) -> StoredMessage? {
         guard let segment = segment(for: offset) else { return nil }

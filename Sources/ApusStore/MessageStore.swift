@@ -473,6 +473,7 @@ public final class MessageStore: Sendable {
         var index = offset, count = 0, bytes = 0, removing = false
         var body: ByteBuffer?
         var file: MappedFile?
+        var logSegment: MappedFile?
         while index < end {
             if file == nil || index * Int64(ConsumeQueue.entrySize) >= file!.endOffset {
                 file = queue.file(for: index)
@@ -486,7 +487,7 @@ public final class MessageStore: Sendable {
             if entry.physicalOffset < logMinOffset { removing = true; index += 1; continue }
             if !filter(entry.tagsCode) { index += 1; continue }
             if count >= maxCount || (count > 0 && bytes + Int(entry.size) > maxBytes) { break }
-            guard let (segment, record) = commitLog.read(at: entry.physicalOffset, size: Int(entry.size)) else {
+            guard let record = commitLog.read(at: entry.physicalOffset, size: Int(entry.size), reusing: &logSegment) else {
                 removing = true
                 index += 1
                 continue
@@ -496,7 +497,7 @@ public final class MessageStore: Sendable {
                 body = ByteBufferAllocator().buffer(capacity: Swift.max(Int(entry.size), Swift.min(estimate, maxBytes)))
             }
             body!.writeBytes(record)
-            withExtendedLifetime(segment) {}
+            withExtendedLifetime(logSegment) {}  // it keeps `record` mapped
             bytes += Int(entry.size)
             count += 1
             index += 1

@@ -1,7 +1,7 @@
 // apus bench-parts: the produce path's hot components timed alone, in-process and single-threaded, so a change can
 // be judged without a broker, a client or the other core's noise: frame decode (JSON and binary headers), typed send
-// header, property rewrite, record encode with body CRC, the CRC alone, store append (one and 32 per put), and the
-// send response encode. Prints ns per operation, the median of --repeats timed rounds.
+// header, property rewrite, record encode with body CRC, the CRC alone, store append (one and 32 per put), a pull's
+// store read (32 records), and the send response encode. Prints ns per operation, the median of --repeats timed rounds.
 
 import ApusMessage
 import ApusRemoting
@@ -69,6 +69,15 @@ struct BenchParts: ParsableCommand {
             return Array(distinct[next..<next + n])
         }
 
+        // A pull's read: 32 records of one queue, interleaved in the log with three other queues' records.
+        var stored = (0..<4096).map { i in
+            MessageToStore(topic: "bench_pull", queueId: Int32(i % 4), body: body, properties: properties,
+                           bornTimestamp: 1_764_000_000_000, bornHost: .zero, storeHost: .zero,
+                           reconsumeTimes: 0, preparedTransactionOffset: 0, tagsCode: 0)
+        }
+        _ = store.putMessages(&stored)
+        var pullOffset: Int64 = 0
+
         var sink = 0
         let parts: [(String, () throws -> Void)] = [
             // What a send costs before the broker's own work: the frame and its typed header (the send fields are read
@@ -85,6 +94,11 @@ struct BenchParts: ParsableCommand {
             }),
             ("store append, 1 per put", { var one = batch(1); sink &+= store.putMessages(&one).records.count }),
             ("store append, 32 per put (per message)", { var run = batch(32); sink &+= store.putMessages(&run).records.count }),
+            ("store get, 32 per pull (per message)", {
+                defer { pullOffset = (pullOffset + 32) % 992 }
+                sink &+= store.getMessages(topic: "bench_pull", queueId: 0, offset: pullOffset, maxCount: 32,
+                                           maxBytes: 256 << 10, filter: { _ in true }).messageCount
+            }),
             ("send response encode, JSON", {
                 var out = ByteBuffer()
                 let response = RemotingCommand.response(to: decodedJSON, code: .success, header: SendMessageResponseHeader(
@@ -95,7 +109,7 @@ struct BenchParts: ParsableCommand {
         ]
         print("bench-parts: body \(size) B, \(operations) operations per round, median of \(repeats) rounds")
         for (name, part) in parts where filter.map({ name.contains($0) }) ?? true {
-            let perCall = name.contains("32 per put") ? 32 : 1
+            let perCall = name.contains("32 per") ? 32 : 1
             let calls = name.hasPrefix("store append") ? min(operations / perCall, 20_000 / perCall) : operations
             var rounds: [Double] = []
             for _ in 0..<repeats {
