@@ -34,17 +34,17 @@ final class PendingResponses: Sendable {
 
     private struct Entry: Sendable {
         let completion: Completion
-        let deadline: NIODeadline
         let connectionID: UInt64
     }
 
     private struct State {
-        var entries: [Int32: Entry] = [:]
+        var entries = OpaqueTable<Entry>()
         var sweeper: RepeatedTask?
     }
 
     /// Timeouts are enforced by one sweep every `sweepInterval`, not by a timer per request: a pipelining client has
-    /// thousands in flight, and a scheduled task per request costs more than the request itself.
+    /// thousands in flight, and a scheduled task per request costs more than the request itself. A request fails
+    /// with `timeout` between its timeout and two intervals after it.
     static let sweepInterval = TimeAmount.milliseconds(100)
 
     private let state = Mutex(State())
@@ -55,9 +55,17 @@ final class PendingResponses: Sendable {
         lastOpaque.wrappingAdd(1, ordering: .relaxed).newValue & Int32.max
     }
 
+    /// Sweeps that must run before a request with `timeout` has surely waited that long: the first comes anywhere
+    /// within one interval of registering.
+    static func sweepsToLive(_ timeout: TimeAmount) -> UInt64 {
+        let interval = sweepInterval.nanoseconds
+        return UInt64(max(0, (timeout.nanoseconds + interval - 1) / interval)) + 1
+    }
+
     func register(opaque: Int32, connectionID: UInt64, eventLoop: EventLoop, timeout: TimeAmount, _ completion: Completion) {
+        let sweeps = Self.sweepsToLive(timeout)
         let startSweeper = state.withLock { state -> Bool in
-            state.entries[opaque] = Entry(completion: completion, deadline: .now() + timeout, connectionID: connectionID)
+            state.entries.insert(opaque, Entry(completion: completion, connectionID: connectionID), sweepsToLive: sweeps)
             return state.sweeper == nil
         }
         if startSweeper {
@@ -74,15 +82,13 @@ final class PendingResponses: Sendable {
     }
 
     private func sweep(_ task: RepeatedTask) {
-        let now = NIODeadline.now()
         let expired = state.withLock { state -> [Entry] in
-            let late = state.entries.filter { $0.value.deadline <= now }
-            for key in late.keys { state.entries[key] = nil }
+            let late = state.entries.sweep()
             if state.entries.isEmpty {
                 task.cancel()
                 state.sweeper = nil
             }
-            return Array(late.values)
+            return late
         }
         for entry in expired { entry.completion(.failure(RemotingError.timeout)) }
     }
@@ -90,22 +96,18 @@ final class PendingResponses: Sendable {
     /// Completes the request the response answers; returns false when nobody waits for it.
     @discardableResult
     func complete(_ response: RemotingCommand) -> Bool {
-        guard let entry = state.withLock({ $0.entries.removeValue(forKey: response.opaque) }) else { return false }
+        guard let entry = state.withLock({ $0.entries.remove(response.opaque) }) else { return false }
         entry.completion(.success(response))
         return true
     }
 
     func fail(opaque: Int32, _ error: Error) {
-        guard let entry = state.withLock({ $0.entries.removeValue(forKey: opaque) }) else { return }
+        guard let entry = state.withLock({ $0.entries.remove(opaque) }) else { return }
         entry.completion(.failure(error))
     }
 
     func failAll(connectionID: UInt64) {
-        let failed = state.withLock { state -> [Entry] in
-            let mine = state.entries.filter { $0.value.connectionID == connectionID }
-            for key in mine.keys { state.entries[key] = nil }
-            return Array(mine.values)
-        }
+        let failed = state.withLock { $0.entries.removeAll { $0.connectionID == connectionID } }
         for entry in failed { entry.completion(.failure(RemotingError.connectionClosed)) }
     }
 
