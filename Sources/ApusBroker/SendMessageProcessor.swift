@@ -14,7 +14,7 @@ extension SendRequest {
     init(_ header: consuming SendMessageRequestHeader, body: ByteBuffer?, bornHost: HostAddress) {
         self.init(producerGroup: header.producerGroup, topic: header.topic, defaultTopic: header.defaultTopic,
                   defaultTopicQueueNums: header.defaultTopicQueueNums, queueId: header.queueId, sysFlag: header.sysFlag,
-                  bornTimestamp: header.bornTimestamp, flag: header.flag, properties: header.properties,
+                  bornTimestamp: header.bornTimestamp, flag: header.flag, properties: header.sentProperties,
                   reconsumeTimes: header.reconsumeTimes, maxReconsumeTimes: header.maxReconsumeTimes, batch: header.batch,
                   body: body ?? ByteBuffer(), bornHost: bornHost)
     }

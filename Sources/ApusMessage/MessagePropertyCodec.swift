@@ -7,6 +7,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import NIOCore
 
 public enum MessagePropertyCodec {
     static let nameSeparator: UInt8 = 0x01
@@ -131,7 +132,15 @@ public enum MessagePropertyCodec {
     /// every message it stores (no WAIT, CLUSTER added).
     public static func replacing(_ removed: String, appending key: String, _ value: String,
                                  in properties: String) -> (properties: String, digest: PropertyDigest) {
-        var properties = properties, removed = removed, key = key, value = value
+        replacing(removed, appending: key, value, in: PropertyText.string(properties))
+    }
+
+    /// As `replacing(_:appending:_:in:)` for properties as they arrived, a binary header's bytes rewritten in place.
+    /// Invalid UTF-8 among them ends up as it would from their string: the separators are ASCII, so the new string
+    /// replaces the same runs, and the digest hashes tags as `String(decoding:)` reads them.
+    public static func replacing(_ removed: String, appending key: String, _ value: String,
+                                 in properties: PropertyText) -> (properties: String, digest: PropertyDigest) {
+        var removed = removed, key = key, value = value
         var digest = PropertyDigest()
         let rewritten = properties.withUTF8 { bytes in
             removed.withUTF8 { removed in key.withUTF8 { key in value.withUTF8 { value in

@@ -18,7 +18,7 @@ import Testing
     let deflated = Array(big.utf8).withUnsafeBytes { Zlib.deflate($0) }
     let prepared = try h.broker.send.prepare(SendRequest(
         topic: "Ext", defaultTopic: "TBW102", defaultTopicQueueNums: nil, queueId: 0, sysFlag: MessageSysFlag.compressed,
-        bornTimestamp: now, properties: MessagePropertyCodec.encode([("TAGS", "TagB")]), body: ByteBuffer(bytes: deflated),
+        bornTimestamp: now, properties: .string(MessagePropertyCodec.encode([("TAGS", "TagB")])), body: ByteBuffer(bytes: deflated),
         bornHost: ServiceHarness.bornHost), now: now)
     _ = h.broker.send.append(prepared)
 

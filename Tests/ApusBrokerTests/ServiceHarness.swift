@@ -32,9 +32,10 @@ final class ServiceHarness: Sendable {
     func send(topic: String, body: String = "hello", properties: [(String, String)] = [], now: Int64,
               queueNums: Int32? = nil) throws -> PutResult {
         let text = MessagePropertyCodec.encode([("WAIT", "true"), ("TAGS", "TagA"), ("UNIQ_KEY", "ID-\(body)")] + properties)
+        // As a binary send header hands them over: bytes, rewritten in place (PropertyText.bytes).
         let prepared = try broker.send.prepare(SendRequest(
             topic: topic, defaultTopic: "TBW102", defaultTopicQueueNums: queueNums, queueId: 0, bornTimestamp: now,
-            properties: text, body: ByteBuffer(string: body), bornHost: Self.bornHost), now: now)
+            properties: .bytes(ByteBuffer(string: text)), body: ByteBuffer(string: body), bornHost: Self.bornHost), now: now)
         return broker.send.append(prepared)
     }
 

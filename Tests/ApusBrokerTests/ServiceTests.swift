@@ -222,7 +222,7 @@ private func delivered(_ h: ServiceHarness, _ topic: String, _ index: Int) throw
     func resend(reconsumeTimes: Int32, level: Int) throws -> PutResult {
         let prepared = try h.broker.send.prepare(SendRequest(
             topic: "%RETRY%GJ", defaultTopic: "TBW102", queueId: 0, bornTimestamp: t0,
-            properties: MessagePropertyCodec.encode([("UNIQ_KEY", "ID-j"), ("RETRY_TOPIC", "Jobs"), ("DELAY", String(level))]),
+            properties: .string(MessagePropertyCodec.encode([("UNIQ_KEY", "ID-j"), ("RETRY_TOPIC", "Jobs"), ("DELAY", String(level))])),
             reconsumeTimes: reconsumeTimes, maxReconsumeTimes: 16, body: ByteBuffer(string: "j"),
             bornHost: ServiceHarness.bornHost), now: t0)
         return h.broker.send.append(prepared)

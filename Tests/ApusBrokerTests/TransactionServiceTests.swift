@@ -21,7 +21,7 @@ private func prepare(_ h: ServiceHarness, topic: String, body: String, now: Int6
     let props = MessagePropertyCodec.encode([("TRAN_MSG", "true"), ("PGROUP", "PG"), ("UNIQ_KEY", "U-\(body)"), ("TAGS", "T")])
     let prepared = try h.broker.send.prepare(SendRequest(
         producerGroup: "PG", topic: topic, defaultTopic: "TBW102", queueId: 1, sysFlag: MessageSysFlag.transactionPrepared,
-        bornTimestamp: now, properties: props, body: ByteBuffer(string: body), bornHost: ServiceHarness.bornHost), now: now)
+        bornTimestamp: now, properties: .string(props), body: ByteBuffer(string: body), bornHost: ServiceHarness.bornHost), now: now)
     let result = h.broker.send.append(prepared)
     #expect(result.status == .ok)
     return (result.records[0].queueOffset, result.records[0].physicalOffset)

@@ -1,7 +1,8 @@
 // Tests of property-string edits: appending batch-wrapper properties to Java 4.9.x elements (no trailing 0x02) and
-// C++ elements (trailing 0x02), and set/remove of one key.
+// C++ elements (trailing 0x02), set/remove of one key, and the broker's rewrite from a string or from sent bytes.
 
 import ApusMessage
+import NIOCore
 import Testing
 
 private let wrapper = "WAIT\u{1}true\u{2}"
@@ -64,6 +65,35 @@ private let wrapper = "WAIT\u{1}true\u{2}"
     }
     #expect(MessagePropertyCodec.replacing("WAIT", appending: "CLUSTER", "C", in: "TAGS\u{1}T\u{2}WAIT\u{1}true").properties
             == "TAGS\u{1}T\u{2}CLUSTER\u{1}C")
+}
+
+/// Properties handed over as a binary header's bytes are rewritten to exactly what their string would give, ASCII
+/// or not, valid UTF-8 or not.
+@Test func replacingBytesEqualsReplacingTheirString() {
+    let cases: [[UInt8]] = [
+        Array("UNIQ_KEY\u{1}U\u{2}WAIT\u{1}true\u{2}TAGS\u{1}T\u{2}".utf8), [], Array("WAIT\u{1}true".utf8),
+        Array("TAGS\u{1}TagA\u{2}KEYS\u{1}k1 k2\u{2}WAIT\u{1}false\u{2}0123456789abcdef".utf8),
+        Array("K\u{1}é\u{2}WAIT\u{1}true\u{2}TAGS\u{1}主题\u{2}".utf8),
+        Array("TAGS\u{1}T".utf8) + [0xFF, 0xC3] + Array("\u{2}WAIT\u{1}true".utf8),  // invalid UTF-8 in the tags
+        Array("A\u{1}".utf8) + [0xE4, 0xB8] + Array("\u{2}WAIT\u{1}t".utf8) + [0x80] + Array("\u{2}B\u{1}".utf8) + [0xF0],
+        Array("WA".utf8) + [0xC3] + Array("IT\u{1}true\u{2}TAGS\u{1}".utf8) + [0xE2, 0x82],  // a broken name stays
+    ]
+    for bytes in cases {
+        let fromBytes = MessagePropertyCodec.replacing(MessageProperty.wait, appending: MessageProperty.cluster, "DefaultCluster",
+                                                       in: PropertyText.bytes(ByteBuffer(bytes: bytes)))
+        let fromString = MessagePropertyCodec.replacing(MessageProperty.wait, appending: MessageProperty.cluster, "DefaultCluster",
+                                                        in: String(decoding: bytes, as: UTF8.self))
+        #expect(fromBytes.properties == fromString.properties, "\(bytes)")
+        #expect(fromBytes.digest == fromString.digest, "\(bytes)")
+    }
+}
+
+@Test func propertyTextIsEqualByItsBytes() {
+    let text = "TAGS\u{1}T\u{2}"
+    #expect(PropertyText.string(text) == .bytes(ByteBuffer(string: text)))
+    #expect(PropertyText.string(text) != .bytes(ByteBuffer(string: text + "x")))
+    #expect(PropertyText.bytes(ByteBuffer(string: text)).string == text)
+    #expect(PropertyText.string("").isEmpty && PropertyText.bytes(ByteBuffer()).isEmpty)
 }
 
 /// A producer's properties, written in one piece, read back pair by pair.

@@ -38,7 +38,7 @@ extension Broker {
                        bornHost: HostAddress?) async throws(PublishRejection) -> AppendedRecord {
         let now = currentMillis()
         var request = SendRequest(topic: topic, defaultTopic: "TBW102", defaultTopicQueueNums: nil, sysFlag: sysFlag,
-                                  bornTimestamp: now, properties: properties, body: ByteBuffer(bytes: body),
+                                  bornTimestamp: now, properties: .string(properties), body: ByteBuffer(bytes: body),
                                   bornHost: bornHost ?? .zero)
         if let queueId = shardingQueue(topic: topic, properties: properties) { request.queueId = queueId }
         let prepared: PreparedSend

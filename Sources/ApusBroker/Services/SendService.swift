@@ -19,7 +19,8 @@ struct SendRequest: Sendable {
     var sysFlag: Int32 = 0
     var bornTimestamp: Int64
     var flag: Int32 = 0
-    var properties: String
+    /// As sent (a binary send header's bytes stay a slice of its frame).
+    var properties: PropertyText
     var reconsumeTimes: Int32 = 0
     var maxReconsumeTimes: Int32?
     /// The body is a batch of encoded messages (spec §2.6).
@@ -177,7 +178,7 @@ final class SendService: Sendable {
 
     /// Delayed (DELAY level) and timer messages are stored for the schedule instead of their topic. Half
     /// (prepared) transactional messages are scheduled only once committed.
-    private func scheduleIfDelayed(_ message: inout MessageToStore, sent: String, now: Int64) throws(ServiceError) {
+    private func scheduleIfDelayed(_ message: inout MessageToStore, sent: PropertyText, now: Int64) throws(ServiceError) {
         let transaction = message.sysFlag & MessageSysFlag.transactionMask
         guard transaction != MessageSysFlag.transactionPrepared, transaction != MessageSysFlag.transactionRollback else { return }
         let properties = message.properties
@@ -186,7 +187,7 @@ final class SendService: Sendable {
             return
         case let .at(due, level):
             // RocketMQ re-encodes a scheduled message's properties from the client's, WAIT included.
-            if let wait = MessagePropertyCodec.value(of: MessageProperty.wait, in: sent) {
+            if let wait = MessagePropertyCodec.value(of: MessageProperty.wait, in: sent.string) {
                 MessagePropertyCodec.append(MessageProperty.wait, wait, to: &message.properties)
             }
             message = schedule.scheduled(message, due: due, delayLevel: level)
@@ -196,7 +197,7 @@ final class SendService: Sendable {
     }
 
     /// RocketMQ stores a sent message without the client's WAIT flag and with the broker's cluster name.
-    private func storedProperties(_ sent: String) -> (properties: String, digest: PropertyDigest) {
+    private func storedProperties(_ sent: PropertyText) -> (properties: String, digest: PropertyDigest) {
         MessagePropertyCodec.replacing(MessageProperty.wait, appending: MessageProperty.cluster, clusterName, in: sent)
     }
 

@@ -19,7 +19,12 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
     public var bornTimestamp: Int64
     /// The user's int flag.
     public var flag: Int32
-    public var properties: String
+    /// The properties as they arrived: read from a binary header they stay a slice of its frame (`PropertyText`).
+    public var sentProperties: PropertyText
+    public var properties: String {
+        get { sentProperties.string }
+        set { sentProperties = .string(newValue) }
+    }
     public var reconsumeTimes: Int32
     public var unitMode: Bool
     /// Java clients (`l`, "consumeRetryTimes"): the limit for a send into a %RETRY% topic.
@@ -33,6 +38,16 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
                 defaultTopicQueueNums: Int32? = 4, queueId: Int32, sysFlag: Int32 = 0, bornTimestamp: Int64,
                 flag: Int32 = 0, properties: String, reconsumeTimes: Int32 = 0, unitMode: Bool = false,
                 maxReconsumeTimes: Int32? = nil, batch: Bool = false, brokerName: String? = nil) {
+        self.init(producerGroup: producerGroup, topic: topic, defaultTopic: defaultTopic,
+                  defaultTopicQueueNums: defaultTopicQueueNums, queueId: queueId, sysFlag: sysFlag,
+                  bornTimestamp: bornTimestamp, flag: flag, sentProperties: .string(properties),
+                  reconsumeTimes: reconsumeTimes, unitMode: unitMode, maxReconsumeTimes: maxReconsumeTimes, batch: batch,
+                  brokerName: brokerName)
+    }
+
+    init(producerGroup: String, topic: String, defaultTopic: String?, defaultTopicQueueNums: Int32?, queueId: Int32,
+         sysFlag: Int32, bornTimestamp: Int64, flag: Int32, sentProperties: PropertyText, reconsumeTimes: Int32,
+         unitMode: Bool, maxReconsumeTimes: Int32?, batch: Bool, brokerName: String?) {
         self.producerGroup = producerGroup
         self.topic = topic
         self.defaultTopic = defaultTopic
@@ -41,7 +56,7 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
         self.sysFlag = sysFlag
         self.bornTimestamp = bornTimestamp
         self.flag = flag
-        self.properties = properties
+        self.sentProperties = sentProperties
         self.reconsumeTimes = reconsumeTimes
         self.unitMode = unitMode
         self.maxReconsumeTimes = maxReconsumeTimes
@@ -278,7 +293,11 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
         }
         // Booleans are read from their bytes: no string for "false" twice per send.
         func bool(_ field: Field) -> Bool? { try? read(field, HeaderValue.bool) }
-        self = try Self.assemble(text: text, int32: int32, int64: int64, bool: bool)
+        // The properties stay bytes: the broker rewrites them from these (PropertyText).
+        let properties = found[Int(Field.properties.rawValue)].map {
+            PropertyText.bytes(section.getSlice(at: section.readerIndex + $0.lowerBound, length: $0.count)!)
+        } ?? .string("")
+        self = try Self.assemble(text: text, int32: int32, int64: int64, bool: bool, sentProperties: properties)
     }
 
     /// Accepts long names and letters alike (a later key wins, as in a JSON object read into a map).
@@ -303,15 +322,16 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
     /// pass): the one place for the defaults and the order in which errors are found. Absent values are nil; an empty
     /// integer counts as absent.
     @inline(__always)
+    /// `sentProperties`: the properties when they were not read as text (a binary section's bytes).
     private static func assemble(text: (Field) -> String?, int32: (Field) throws(HeaderError) -> Int32?,
-                                 int64: (Field) throws(HeaderError) -> Int64?,
-                                 bool: (Field) -> Bool?) throws(HeaderError) -> SendMessageRequestHeader {
+                                 int64: (Field) throws(HeaderError) -> Int64?, bool: (Field) -> Bool?,
+                                 sentProperties: PropertyText? = nil) throws(HeaderError) -> SendMessageRequestHeader {
         guard let topic = text(.topic), !topic.isEmpty else { throw .missing(field: Field.topic.name) }
         return SendMessageRequestHeader(
             producerGroup: text(.producerGroup) ?? "", topic: topic, defaultTopic: text(.defaultTopic),
             defaultTopicQueueNums: try int32(.defaultTopicQueueNums), queueId: try int32(.queueId) ?? -1,
             sysFlag: try int32(.sysFlag) ?? 0, bornTimestamp: try int64(.bornTimestamp) ?? currentMillis(),
-            flag: try int32(.flag) ?? 0, properties: text(.properties) ?? "",
+            flag: try int32(.flag) ?? 0, sentProperties: sentProperties ?? .string(text(.properties) ?? ""),
             reconsumeTimes: try int32(.reconsumeTimes) ?? 0, unitMode: bool(.unitMode) ?? false,
             maxReconsumeTimes: try int32(.maxReconsumeTimes), batch: bool(.batch) ?? false,
             brokerName: text(.brokerName))
@@ -338,7 +358,7 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
         put(.sysFlag, .integer(Int64(sysFlag)))
         put(.bornTimestamp, .integer(bornTimestamp))
         put(.flag, .integer(Int64(flag)))
-        put(.properties, .text(properties))
+        put(.properties, .text(sentProperties.string))
         put(.reconsumeTimes, .integer(Int64(reconsumeTimes)))
         put(.unitMode, .bool(unitMode))
         put(.maxReconsumeTimes, maxReconsumeTimes.map { .integer(Int64($0)) })
