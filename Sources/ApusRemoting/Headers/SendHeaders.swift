@@ -320,9 +320,9 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
 
     /// The header from its fields' values, however they were read (ext fields, a binary section in place, JSON in one
     /// pass): the one place for the defaults and the order in which errors are found. Absent values are nil; an empty
-    /// integer counts as absent.
+    /// integer counts as absent. `sentProperties`: the properties when they were not read as text (a binary section's
+    /// bytes).
     @inline(__always)
-    /// `sentProperties`: the properties when they were not read as text (a binary section's bytes).
     private static func assemble(text: (Field) -> String?, int32: (Field) throws(HeaderError) -> Int32?,
                                  int64: (Field) throws(HeaderError) -> Int64?, bool: (Field) -> Bool?,
                                  sentProperties: PropertyText? = nil) throws(HeaderError) -> SendMessageRequestHeader {
