@@ -61,26 +61,22 @@ final class CommitLog: Sendable {
 
     /// Pointer to `size` committed bytes at `offset`, with the segment that keeps them mapped; nil if not readable.
     func read(at offset: Int64, size: Int) -> (segment: MappedFile, pointer: UnsafeRawBufferPointer)? {
-        guard size > 0, offset + Int64(size) <= committedPosition.load(ordering: .acquiring),
-              let segment = segment(for: offset) else { return nil }
-        let relative = Int(offset - segment.startOffset)
-        guard relative + size <= segment.size else { return nil }
-        return (segment, UnsafeRawBufferPointer(start: segment.base + relative, count: size))
+        var segment: MappedFile?
+        guard let pointer = read(at: offset, size: size, reusing: &segment) else { return nil }
+        return (segment!, pointer)
     }
 
     /// As `read(at:size:)` for a reader going through many records: `segment` is the one the previous read used and
     /// is kept when it also holds these bytes, so a pull's run of records costs one segment lookup (a lock and a
     /// retain) instead of one per record.
     func read(at offset: Int64, size: Int, reusing segment: inout MappedFile?) -> UnsafeRawBufferPointer? {
-        guard size > 0, offset + Int64(size) <= committedPosition.load(ordering: .acquiring) else { return nil }
-        if let current = segment, offset >= current.startOffset, offset + Int64(size) <= current.endOffset {
-            return UnsafeRawBufferPointer(start: current.base + Int(offset - current.startOffset), count: size)
+        let end = offset + Int64(size)
+        guard size > 0, end <= committedPosition.load(ordering: .acquiring) else { return nil }
+        if segment.map({ offset < $0.startOffset || end > $0.endOffset }) ?? true {
+            guard let found = self.segment(for: offset), end <= found.endOffset else { return nil }
+            segment = found
         }
-        guard let found = self.segment(for: offset) else { return nil }
-        segment = found
-        let relative = Int(offset - found.startOffset)
-        guard relative + size <= found.size else { return nil }
-        return UnsafeRawBufferPointer(start: found.base + relative, count: size)
+        return segment.map { UnsafeRawBufferPointer(start: $0.base + Int(offset - $0.startOffset), count: size) }
     }
 
     /// The decoded record at `offset`, if one is committed there.
