@@ -38,11 +38,16 @@ public final class Producer: Sendable {
     private let nextQueue = Atomic<Int>(0)
     private let templates = Mutex(SendTemplates())
     public let timeout: TimeAmount
+    /// The header format of single sends: binary (ROCKETMQ, the default and the cheaper to decode) or JSON, as the Java
+    /// and C++ clients send it (`apus bench --serialize json`).
+    public let serializeType: SerializeType
 
-    public init(group: String, instance: ClientInstance, timeout: TimeAmount = .seconds(3)) {
+    public init(group: String, instance: ClientInstance, timeout: TimeAmount = .seconds(3),
+                serializeType: SerializeType = .rocketmq) {
         self.group = group
         self.instance = instance
         self.timeout = timeout
+        self.serializeType = serializeType
     }
 
     func nextQueueIndex() -> Int { nextQueue.add(1, ordering: .relaxed).oldValue }
@@ -98,7 +103,7 @@ public final class Producer: Sendable {
     private func template(_ topic: String) -> SendFrameTemplate {
         if let known = templates.withLock({ $0.find(topic) }) { return known }
         let made = SendFrameTemplate(SendMessageRequestHeader(producerGroup: group, topic: topic, queueId: 0, bornTimestamp: 0,
-                                                              properties: ""))
+                                                              properties: ""), serializeType: serializeType)
         templates.withLock { $0.add(made) }
         return made
     }
@@ -131,7 +136,7 @@ extension Producer {
                                               properties: MessagePropertyCodec.encode([(MessageProperty.wait, "true")]), batch: true)
         var request = RemotingCommand.request(code: .sendBatchMessage, header: header,
                                               body: ByteBuffer(bytes: MessageBatchCodec.encode(elements)))
-        request.serializeType = .rocketmq
+        request.serializeType = serializeType
         let future = flush ? connection.request(request, timeout: timeout) : connection.requestNoFlush(request, timeout: timeout)
         return future.flatMapThrowing { response in
             guard response.code == ResponseCode.success.rawValue else {

@@ -179,10 +179,7 @@ enum HeaderCodec {
                 w.byte(UInt8(ascii: ":"))
                 switch value {
                 case let .text(text): w.escaped(text)
-                case let .integer(number):  // quoted, as every value (spec §1.6)
-                    w.byte(UInt8(ascii: "\""))
-                    w.decimal(number)
-                    w.byte(UInt8(ascii: "\""))
+                case let .integer(number): w.quotedDecimal(number)  // quoted, as every value (spec §1.6)
                 case let .bool(flag): w.text(flag ? "\"true\"" : "\"false\"")
                 case let .offsetMessageId(id):
                     w.byte(UInt8(ascii: "\""))
@@ -529,8 +526,20 @@ struct RawHeaderWriter {
         count += written
     }
 
+    /// UTF-8 as a quoted, escaped JSON string.
+    mutating func escaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        count += JSONWriter.writeEscaped(utf8, to: base + count)
+    }
+
     mutating func decimal(_ value: Int64) {
         count += JSONWriter.writeDecimal(value, to: base + count)
+    }
+
+    /// A number as a JSON string, as Java's header fields carry every value.
+    mutating func quotedDecimal(_ value: Int64) {
+        byte(UInt8(ascii: "\""))
+        decimal(value)
+        byte(UInt8(ascii: "\""))
     }
 
     /// A binary ext-field value in decimal: its length, then its digits.
@@ -551,12 +560,12 @@ struct RawHeaderWriter {
         setInteger(Int32(count - lengthAt - 4), at: lengthAt)
     }
 
-    /// Sets a frame's two leading words (written as 8 placeholder bytes first) for the binary header that follows them
-    /// up to `count` and a body of `bodyLength` bytes.
-    mutating func setBinaryFrameWords(bodyLength: Int) {
+    /// Sets a frame's two leading words (written as 8 placeholder bytes first) for the header of `type` that follows
+    /// them up to `count` and a body of `bodyLength` bytes.
+    mutating func setFrameWords(_ type: SerializeType, bodyLength: Int) {
         let headerLength = count - 8
         setInteger(UInt32(4 + headerLength + bodyLength), at: 0)
-        setInteger(UInt32(SerializeType.rocketmq.rawValue) << 24 | UInt32(headerLength & 0xFF_FFFF), at: 4)
+        setInteger(UInt32(type.rawValue) << 24 | UInt32(headerLength & 0xFF_FFFF), at: 4)
     }
 
     mutating func bytes(_ source: UnsafeRawBufferPointer) {

@@ -25,6 +25,12 @@ struct Bench: AsyncParsableCommand {
         case tcp, http
     }
 
+    enum BenchSerialize: String, ExpressibleByArgument, Sendable {
+        case rocketmq, json
+
+        var type: SerializeType { self == .json ? .json : .rocketmq }
+    }
+
     @Option(help: "tcp (remoting, workloads w1–w4, delay) or http (ApsaraMQ HTTP API, workloads publish, consume).")
     var `protocol`: BenchProtocol = .tcp
     @Option(help: "HTTP endpoint host:port of the broker under test (--protocol http).")
@@ -57,6 +63,8 @@ struct Bench: AsyncParsableCommand {
     var queues: Int32 = 8
     @Option(help: "Messages per send request (1 = one request per message; >1 = SEND_BATCH_MESSAGE).")
     var batch = 1
+    @Option(help: "Send header format: rocketmq (binary, the Swift client's) or json (as the Java and C++ clients send).")
+    var serialize: BenchSerialize = .rocketmq
     @Option(help: "W4 publish rate, messages per second.")
     var rate = 2000
     @Option(help: "W4 duration in seconds.")

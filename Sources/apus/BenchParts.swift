@@ -31,12 +31,13 @@ struct BenchParts: ParsableCommand {
                                                       (MessageProperty.wait, "true"), (MessageProperty.tags, "TagA")])
         let header = SendMessageRequestHeader(producerGroup: "bench_producer", topic: "bench_topic", queueId: 3,
                                               bornTimestamp: 1_764_000_000_000, properties: properties)
+        // As the Swift producer writes it (binary), and as the Java client does (JSON).
         func frame(_ type: SerializeType) -> ByteBuffer {
-            var request = RemotingCommand.request(code: .sendMessageV2, header: header, body: body)
-            request.serializeType = type
-            request.opaque = 42
             var out = ByteBuffer()
-            try! RemotingCommandEncoder().encode(data: request, out: &out)
+            SendFrameTemplate(header, serializeType: type).writeHeader(
+                opaque: 42, queueId: header.queueId, bornTimestamp: header.bornTimestamp, properties: properties,
+                bodyLength: body.readableBytes, to: &out)
+            out.writeImmutableBuffer(body)
             return out
         }
         let jsonFrame = frame(.json), binaryFrame = frame(.rocketmq)

@@ -200,7 +200,8 @@ struct BenchRunner: Sendable {
 
     /// Creates the topic with the requested queue count on the broker serving TBW102 and waits for its route.
     func createTopic(_ topic: String, instance: ClientInstance) async throws -> (Producer, TopicRoute, RemotingClient) {
-        let producer = Producer(group: "\(prefix)_pg", instance: instance, timeout: .seconds(30))
+        let producer = Producer(group: "\(prefix)_pg", instance: instance, timeout: .seconds(30),
+                                serializeType: options.serialize.type)
         let defaultRoute = try await producer.prepare(topic: topic)
         guard let address = defaultRoute.brokerAddresses.values.first else { throw ClientError.noRoute(topic) }
         let connection = try await instance.broker(address)

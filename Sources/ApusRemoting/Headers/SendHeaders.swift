@@ -476,7 +476,7 @@ public struct SendMessageResponseHeader: DirectHeader, Equatable {
                 w.utf8(transactionId)
             }
             w.endLength(at: extLengthAt)
-            w.setBinaryFrameWords(bodyLength: 0)
+            w.setFrameWords(.rocketmq, bodyLength: 0)
             return w.count
         }
         return true
