@@ -142,8 +142,17 @@ struct JSONReader {
         }
     }
 
-    /// Next non-space byte, not consumed.
+    /// Next non-space byte, not consumed. Inlined for the usual case, compact JSON: no space to skip.
+    @inline(__always)
     mutating func peek() throws -> UInt8 {
+        if pos < bytes.count {
+            let next = bytes[pos]
+            if next > 0x20 { return next }
+        }
+        return try peekAfterSpace()
+    }
+
+    private mutating func peekAfterSpace() throws -> UInt8 {
         skipWhitespace()
         guard pos < bytes.count else { throw JSONError.unexpectedEnd }
         return bytes[pos]
@@ -203,24 +212,20 @@ struct JSONReader {
     /// A quoted key without escapes, and the colon after it, as the bytes between the quotes; nil (nothing consumed)
     /// for any other key, which `parseKey` then reads.
     mutating func parseKeyBytes() throws -> UnsafeRawBufferPointer? {
+        guard let key = try parseRawString() else { return nil }
+        try expect(UInt8(ascii: ":"))
+        return UnsafeRawBufferPointer(rebasing: bytes[key])
+    }
+
+    /// A string without escapes, as the range of its bytes between the quotes; nil (nothing consumed) for any other
+    /// value.
+    mutating func parseRawString() throws -> Range<Int>? {
         guard try peek() == UInt8(ascii: "\"") else { return nil }
         let start = pos + 1
         let end = stringRunEnd(from: start)
         guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return nil }
         pos = end + 1
-        try expect(UInt8(ascii: ":"))
-        return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
-    }
-
-    /// A string holding only an optionally negative run of 1–18 digits (as Java clients send every header number), as
-    /// an integer; nil (nothing consumed) for any other value.
-    mutating func parseQuotedPlainInteger() throws -> Int64? {
-        guard try peek() == UInt8(ascii: "\"") else { return nil }
-        let end = stringRunEnd(from: pos + 1)
-        guard end < bytes.count, bytes[end] == UInt8(ascii: "\""),
-              let value = HeaderValue.plainInteger(UnsafeRawBufferPointer(rebasing: bytes[(pos + 1)..<end])) else { return nil }
-        pos = end + 1
-        return value
+        return start..<end
     }
 
     /// Consumes a string as `parseString` would, without building it when it has no escapes.
@@ -382,7 +387,11 @@ struct JSONReader {
                         pos = save  // lone high surrogate; the next escape stands alone
                     }
                 }
-                for byte in UTF8.encode(Unicode.Scalar(scalar) ?? "\u{FFFD}")! { put(byte) }
+                if scalar < 0x80 {
+                    put(UInt8(scalar))  // the property separators \u0001 and \u0002 of every send
+                } else {
+                    for byte in UTF8.encode(Unicode.Scalar(scalar) ?? "\u{FFFD}")! { put(byte) }
+                }
             default: throw .invalidEscape(at: pos - 2)
             }
         }

@@ -12,6 +12,11 @@
 
 import ApusMessage
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 public enum RemotingDecodingError: Error, Sendable, Equatable {
     case frameTooLarge(Int)
@@ -312,9 +317,7 @@ enum HeaderCodec {
         case code, opaque, flag, version, language, remark, extFields, other
 
         init(_ key: UnsafeRawBufferPointer) {
-            func isKey(_ name: StaticString) -> Bool {
-                key.elementsEqual(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-            }
+            func isKey(_ name: StaticString) -> Bool { memcmp(key.baseAddress!, name.utf8Start, key.count) == 0 }
             switch key.count {
             case 4: self = isKey("code") ? .code : isKey("flag") ? .flag : .other
             case 6: self = isKey("opaque") ? .opaque : isKey("remark") ? .remark : .other

@@ -302,7 +302,7 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
     func appendResponse<Header: DirectHeader>(to address: RemotingCommand.ResponseAddress, code: ResponseCode, header: Header) {
         guard let context, !dropsResponse(to: address.opaque) else { return }
         write(body: nil, context: context, promise: nil) { out, _ in
-            if address.serializeType == .rocketmq, header.writeBinaryResponse(code: code.rawValue, opaque: address.opaque, to: &out) {
+            if header.writeResponse(code: code.rawValue, opaque: address.opaque, serializeType: address.serializeType, to: &out) {
                 return
             }
             let prefix = HeaderCodec.Prefix(code: code.rawValue, language: RemotingCommand.defaultLanguage,

@@ -341,6 +341,7 @@ private func jsonSendFrame(code: Int = 310, _ extFields: String, codeLast: Bool 
         #"{"a":"PG"}"#, #"{"b":""}"#, #"{"b":null}"#, #"{}"#, #"{"b":7}"#,
         #"{"b":"T\u0041","a":{"x":1},"n":[1,2],"k":"1","m":"TRUE","zz":"ignored","c":"","i":"esc\"aped"}"#,
         #"{"\u0062":"T", 1:"x" , "e" : 2 }"#,                          // an escaped key, a bare number key, spaces
+        #"{"b":"T","i":"K\u0001\u00e9\u4e2d\ud83d\ude00\ud83d\u0002V"}"#,     // escapes past ASCII, a lone surrogate
     ]
     for ext in cases {
         let send = try #require(try decodeOne(jsonSendFrame(ext)))

@@ -22,14 +22,16 @@ public protocol RemotingHeader: Sendable {
 public protocol DirectHeader: RemotingHeader {
     /// Calls `visit` for each present field in wire order; absent (nil) fields are left out.
     func forEachField(_ visit: (String, HeaderFieldValue) -> Void)
-    /// Writes a whole response frame with this header and no body in the binary serialization, byte for byte what the
+    /// Writes a whole response frame with this header and no body in serialization `type`, byte for byte what the
     /// general writer makes of `forEachField`, and returns true; or returns false (the default), leaving it to the
     /// general writer. For the most frequent frames, whose known keys can be written as constant bytes.
-    func writeBinaryResponse(code: Int32, opaque: Int32, to out: inout ByteBuffer) -> Bool
+    func writeResponse(code: Int32, opaque: Int32, serializeType type: SerializeType, to out: inout ByteBuffer) -> Bool
 }
 
 extension DirectHeader {
-    public func writeBinaryResponse(code: Int32, opaque: Int32, to out: inout ByteBuffer) -> Bool { false }
+    public func writeResponse(code: Int32, opaque: Int32, serializeType type: SerializeType, to out: inout ByteBuffer) -> Bool {
+        false
+    }
 }
 
 /// A field's value as a `DirectHeader` hands it over; on the wire every kind is text (spec §1.6).

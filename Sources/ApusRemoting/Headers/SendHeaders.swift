@@ -173,9 +173,11 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
         if request.code == RequestCode.sendBatchMessage.rawValue { batch = true }
     }
 
-    /// A value as `HeaderCodec` would have put it in the ext fields: text, or (JSON numbers of integer fields) already
+    /// A value as `HeaderCodec` would have put it in the ext fields: a string without escapes as the range of its bytes
+    /// in the header (read as the binary header's values are), other text, or (JSON numbers of integer fields) already
     /// a number.
     private enum Slot {
+        case raw(Range<Int>)
         case text(String)
         case integer(Int64)
     }
@@ -198,6 +200,11 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
             if try !reader.consume(UInt8(ascii: "}")) {
                 repeat {
                     let field = try reader.parseKeyBytes().map(Field.find) ?? Field.find(try reader.parseKey())
+                    // Java sends every value as a string, mostly without escapes: kept as where its bytes are.
+                    if let raw = try reader.parseRawString() {
+                        if let field { slots[Int(field.rawValue)] = .raw(raw) }  // a later key wins
+                        continue
+                    }
                     let next = try reader.peek()
                     let isNumber = next == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(next)
                     guard let field else {
@@ -210,11 +217,7 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
                     let slot: Slot?
                     let start = reader.pos
                     if next == UInt8(ascii: "\"") {
-                        if field.isInteger, let value = try reader.parseQuotedPlainInteger() {
-                            slot = Self.integerSlot(value, field, reader.bytes, start + 1..<reader.pos - 1)
-                        } else {
-                            slot = .text(try reader.parseString())
-                        }
+                        slot = .text(try reader.parseString())
                     } else if isNumber {
                         if field.isInteger, let value = try reader.parsePlainInteger() {
                             slot = Self.integerSlot(value, field, reader.bytes, start..<reader.pos)
@@ -224,12 +227,18 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
                     } else {
                         slot = try reader.parseValue(depth: 2).stringValue.map(Slot.text)  // a null is dropped
                     }
-                    if let slot { slots[Int(field.rawValue)] = slot }  // a later key wins
+                    if let slot { slots[Int(field.rawValue)] = slot }
                 } while try reader.consume(UInt8(ascii: ","))
                 try reader.expect(UInt8(ascii: "}"))
             }
+            let bytes = reader.bytes
+            let names = NameCache.current
             func text(_ field: Field) -> String? {
                 switch slots[Int(field.rawValue)] {
+                case let .raw(range)?:
+                    // Every send of a connection repeats its topic and group: reused, not made again.
+                    let value = UnsafeRawBufferPointer(rebasing: bytes[range])
+                    return field == .topic || field == .producerGroup ? names.name(value) : String(decoding: value, as: UTF8.self)
                 case let .text(value)?: return value
                 case let .integer(value)?: return String(value)
                 case nil: return nil
@@ -237,6 +246,10 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
             }
             func int64(_ field: Field) throws(HeaderError) -> Int64? {
                 switch slots[Int(field.rawValue)] {
+                case let .raw(range)?:
+                    let value = UnsafeRawBufferPointer(rebasing: bytes[range])
+                    if let plain = HeaderValue.plainInteger(value) { return plain }
+                    return value.isEmpty ? nil : try HeaderValue.int64(String(decoding: value, as: UTF8.self), field: field.name)
                 case let .integer(value)?: return value
                 case let .text(value)?: return value.isEmpty ? nil : try HeaderValue.int64(value, field: field.name)
                 case nil: return nil
@@ -244,13 +257,21 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
             }
             func int32(_ field: Field) throws(HeaderError) -> Int32? {
                 switch slots[Int(field.rawValue)] {
+                case let .raw(range)?:
+                    let value = UnsafeRawBufferPointer(rebasing: bytes[range])
+                    if let plain = HeaderValue.plainInteger(value), let exact = Int32(exactly: plain) { return exact }
+                    return value.isEmpty ? nil : try HeaderValue.int32(String(decoding: value, as: UTF8.self), field: field.name)
                 case let .integer(value)?: return Int32(truncatingIfNeeded: value)  // in range (integerSlot)
                 case let .text(value)?: return value.isEmpty ? nil : try HeaderValue.int32(value, field: field.name)
                 case nil: return nil
                 }
             }
+            func bool(_ field: Field) -> Bool? {
+                if case let .raw(range)? = slots[Int(field.rawValue)] { return HeaderValue.bool(UnsafeRawBufferPointer(rebasing: bytes[range])) }
+                return text(field).map(HeaderValue.bool)
+            }
             return Result { () throws(HeaderError) in
-                try Self.assemble(text: text, int32: int32, int64: int64, bool: { text($0).map(HeaderValue.bool) })
+                try Self.assemble(text: text, int32: int32, int64: int64, bool: bool)
             }
         }
     }
@@ -435,50 +456,86 @@ public struct SendMessageResponseHeader: DirectHeader, Equatable {
     /// The broker's most frequent frame, written without the general writer's field walk (closures, key strings, a
     /// value enum, the language looked up by name), which was a tenth of the broker's CPU per send. Same bytes: the
     /// fields of `forEachField` in its order (tests compare the two).
-    public func writeBinaryResponse(code: Int32, opaque: Int32, to out: inout ByteBuffer) -> Bool {
+    public func writeResponse(code: Int32, opaque: Int32, serializeType type: SerializeType, to out: inout ByteBuffer) -> Bool {
         let idLength: Int
         switch id {
-        case let .text(text): idLength = text.utf8.count
-        case .offset: idLength = OffsetMessageId.textLength
+        case let .text(text): idLength = type == .json ? JSONWriter.escapedBound(text.utf8.count) : text.utf8.count
+        case .offset: idLength = OffsetMessageId.textLength + 2
         }
-        // Frame words 8, fixed header 21, three keys with their lengths 41 (a transaction id's 19), the numbers at most 31.
-        let bound = 8 + 21 + 41 + 31 + idLength + (transactionId.map { 19 + $0.utf8.count } ?? 0)
+        let transactionLength = transactionId.map { type == .json ? JSONWriter.escapedBound($0.utf8.count) : $0.utf8.count } ?? 0
+        // Frame words 8; JSON: the fixed text 150, a transaction id's key 18, the numbers at most 45. Binary: fixed
+        // header 21, three keys with their lengths 41 (a transaction id's 19), the numbers at most 31.
+        let bound = 8 + 150 + 18 + 45 + idLength + transactionLength
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { buffer in
             var w = RawHeaderWriter(buffer.baseAddress!)
             w.integer(UInt64(0))  // the frame's length words, set last
-            w.integer(Int16(truncatingIfNeeded: code))
-            w.byte(LanguageCode.java)
-            w.integer(Int16(truncatingIfNeeded: RemotingCommand.defaultVersion))
-            w.integer(opaque)
-            w.integer(RemotingCommand.responseFlag)
-            w.integer(Int32(0))  // no remark
-            let extLengthAt = w.beginLength()
-            w.integer(Int16(5))
-            w.text("msgId")
-            switch id {
-            case let .text(text):
-                w.integer(Int32(idLength))
-                w.utf8(text)
-            case let .offset(offsetId):
-                w.integer(Int32(OffsetMessageId.textLength))
-                w.messageId(offsetId)
+            switch type {
+            case .json: writeJSON(code: code, opaque: opaque, to: &w)
+            case .rocketmq: writeBinary(code: code, opaque: opaque, to: &w)
             }
-            w.integer(Int16(7))
-            w.text("queueId")
-            w.decimalValue(Int64(queueId))
-            w.integer(Int16(11))
-            w.text("queueOffset")
-            w.decimalValue(queueOffset)
-            if let transactionId {
-                w.integer(Int16(13))
-                w.text("transactionId")
-                w.integer(Int32(transactionId.utf8.count))
-                w.utf8(transactionId)
-            }
-            w.endLength(at: extLengthAt)
-            w.setFrameWords(.rocketmq, bodyLength: 0)
+            w.setFrameWords(type, bodyLength: 0)
             return w.count
         }
         return true
+    }
+
+    /// HeaderCodec's JSON layout: the prefix's fields, then the ext fields, each value a string.
+    private func writeJSON(code: Int32, opaque: Int32, to w: inout RawHeaderWriter) {
+        w.text("{\"code\":")
+        w.decimal(Int64(code))
+        w.text(",\"language\":\"JAVA\",\"version\":")  // RemotingCommand.defaultLanguage
+        w.decimal(Int64(RemotingCommand.defaultVersion))
+        w.text(",\"opaque\":")
+        w.decimal(Int64(opaque))
+        w.text(",\"flag\":1,\"extFields\":{\"msgId\":")  // RemotingCommand.responseFlag
+        switch id {
+        case let .text(text): w.escaped(text)
+        case let .offset(offsetId):
+            w.byte(UInt8(ascii: "\""))
+            w.messageId(offsetId)
+            w.byte(UInt8(ascii: "\""))
+        }
+        w.text(",\"queueId\":")
+        w.quotedDecimal(Int64(queueId))
+        w.text(",\"queueOffset\":")
+        w.quotedDecimal(queueOffset)
+        if let transactionId {
+            w.text(",\"transactionId\":")
+            w.escaped(transactionId)
+        }
+        w.text("},\"serializeTypeCurrentRPC\":\"JSON\"}")
+    }
+
+    private func writeBinary(code: Int32, opaque: Int32, to w: inout RawHeaderWriter) {
+        w.integer(Int16(truncatingIfNeeded: code))
+        w.byte(LanguageCode.java)
+        w.integer(Int16(truncatingIfNeeded: RemotingCommand.defaultVersion))
+        w.integer(opaque)
+        w.integer(RemotingCommand.responseFlag)
+        w.integer(Int32(0))  // no remark
+        let extLengthAt = w.beginLength()
+        w.integer(Int16(5))
+        w.text("msgId")
+        switch id {
+        case let .text(text):
+            w.integer(Int32(text.utf8.count))
+            w.utf8(text)
+        case let .offset(offsetId):
+            w.integer(Int32(OffsetMessageId.textLength))
+            w.messageId(offsetId)
+        }
+        w.integer(Int16(7))
+        w.text("queueId")
+        w.decimalValue(Int64(queueId))
+        w.integer(Int16(11))
+        w.text("queueOffset")
+        w.decimalValue(queueOffset)
+        if let transactionId {
+            w.integer(Int16(13))
+            w.text("transactionId")
+            w.integer(Int32(transactionId.utf8.count))
+            w.utf8(transactionId)
+        }
+        w.endLength(at: extLengthAt)
     }
 }
