@@ -403,12 +403,11 @@ struct JSONReader {
         var v: UInt32 = 0
         for _ in 0..<4 {
             let c = bytes[pos]
-            let d: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
-            default: throw JSONError.invalidEscape(at: pos)
+            var d = c &- UInt8(ascii: "0")
+            if d > 9 {
+                d = (c | 0x20) &- UInt8(ascii: "a")  // either case of a–f
+                guard d < 6 else { throw JSONError.invalidEscape(at: pos) }
+                d += 10
             }
             v = v << 4 | UInt32(d)
             pos += 1

@@ -358,7 +358,7 @@ enum HeaderCodec {
             let next = try reader.peek()
             if next == UInt8(ascii: "\"") {
                 fields.append(key, try reader.parseString())
-            } else if next == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(next) {
+            } else if next == UInt8(ascii: "-") || next &- UInt8(ascii: "0") < 10 {
                 fields.append(key, try reader.parseNumber())
             } else if let value = try reader.parseValue(depth: 2).stringValue {
                 fields.append(key, value)

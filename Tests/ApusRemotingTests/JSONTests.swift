@@ -98,3 +98,11 @@ import Testing
     let expected = (0..<20).map { "KEY\($0)\u{1}value\($0)\u{2}" }.joined()
     #expect(try JSONParser.parse("{\"i\":\"\(properties)\"}")["i"] == .string(expected))
 }
+
+/// `\u` takes four hex digits of either case; a byte just outside 0–9, a–f or A–F is an invalid escape.
+@Test func unicodeEscapesTakeHexDigitsOfEitherCase() throws {
+    #expect(try JSONParser.parse(#""\u00e9\u00E9\u4E2d\u0041\u007f""#) == .string("éé中A\u{7F}"))
+    for bad in ["\\u00:0", "\\u00/0", "\\u00`1", "\\u00@1", "\\u00G1", "\\u00g1", "\\u00 1"] {
+        #expect(throws: JSONError.self, "\(bad)") { try JSONParser.parse("\"\(bad)\"") }
+    }
+}

@@ -206,7 +206,7 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
                         continue
                     }
                     let next = try reader.peek()
-                    let isNumber = next == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(next)
+                    let isNumber = next == UInt8(ascii: "-") || next &- UInt8(ascii: "0") < 10
                     guard let field else {
                         // Not a send field (ACL keys, unknown names): consumed as the ext-field parser would.
                         if next == UInt8(ascii: "\"") { try reader.skipString() }
