@@ -61,4 +61,10 @@ enum LanguageCode {
     static func name(_ ordinal: UInt8) -> String {
         Int(ordinal) < names.count ? names[Int(ordinal)] : "OTHER"
     }
+
+    /// A JSON header's language as text: one of `names` when it is one (no string made per frame).
+    static func name(_ bytes: UnsafeRawBufferPointer) -> String {
+        for name in names where name.utf8.elementsEqual(bytes) { return name }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }

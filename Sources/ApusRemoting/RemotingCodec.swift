@@ -56,10 +56,7 @@ public struct RemotingCommandDecoder: NIOSingleStepByteToMessageDecoder {
         let bodyLength = length - 4 - headerLength
         let body = bodyLength > 0 ? buffer.readSlice(length: bodyLength) : nil
         guard type == .json else { return try HeaderCodec.decodeBinary(&header, body: body) }
-        var command = try HeaderCodec.decodeJSON(header)
-        command.body = body
-        command.serializeType = type
-        return command
+        return try HeaderCodec.decodeJSON(header, body: body)
     }
 
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> RemotingCommand? {
@@ -252,12 +249,14 @@ enum HeaderCodec {
         return fits
     }
 
-    static func decodeJSON(_ header: ByteBuffer) throws -> RemotingCommand {
-        var deferred: Range<Int>?
-        var sendHeader: DecodedSendHeader?
-        var command = try header.withUnsafeReadableBytes { bytes in
+    /// The command of a JSON header, built once from what the header says (a command filled in and returned from the
+    /// parse was copied twice per frame).
+    static func decodeJSON(_ header: ByteBuffer, body: ByteBuffer?) throws -> RemotingCommand {
+        var code: Int32 = 0, opaque: Int32 = 0, flag: Int32 = 0, version: Int32 = 0
+        var language = "", remark: String?
+        var fields = RemotingCommand.Fields.decoded([:])
+        try header.withUnsafeReadableBytes { bytes in
             var reader = JSONReader(bytes)
-            var command = RemotingCommand(code: 0, language: "", version: 0)
             var sawCode = false
             do {
                 try reader.expect(UInt8(ascii: "{"))
@@ -266,25 +265,27 @@ enum HeaderCodec {
                         // Keys are matched as bytes: no string per key (a JSON header has seven or eight).
                         let key = try reader.parseKeyBytes().map(HeaderKey.init) ?? HeaderKey(try reader.parseKey())
                         switch key {
-                        case .code: command.code = try integer(&reader, "code"); sawCode = true
-                        case .opaque: command.opaque = try integer(&reader, "opaque")
-                        case .flag: command.flag = try integer(&reader, "flag")
-                        case .version: command.version = try integer(&reader, "version")
+                        case .code: code = try integer(&reader, "code"); sawCode = true
+                        case .opaque: opaque = try integer(&reader, "opaque")
+                        case .flag: flag = try integer(&reader, "flag")
+                        case .version: version = try integer(&reader, "version")
                         case .language:
-                            command.language = try reader.peek() == UInt8(ascii: "\"")
-                                ? reader.parseString() : reader.parseValue(depth: 1).stringValue ?? ""
-                        case .remark: command.remark = try reader.parseValue(depth: 1).stringValue
+                            if let raw = try reader.parseRawString() {
+                                language = LanguageCode.name(UnsafeRawBufferPointer(rebasing: bytes[raw]))
+                            } else {
+                                language = try reader.peek() == UInt8(ascii: "\"")
+                                    ? reader.parseString() : reader.parseValue(depth: 1).stringValue ?? ""
+                            }
+                        case .remark: remark = try reader.parseValue(depth: 1).stringValue
                         case .extFields:
                             // A send's typed header is read in this same pass (the Java and C++ clients write "code"
                             // first); its fields are decoded only if someone asks.
-                            if sawCode, RemotingCommand.defersExtFields(code: command.code), try reader.peek() == UInt8(ascii: "{") {
+                            if sawCode, RemotingCommand.defersExtFields(code: code), try reader.peek() == UInt8(ascii: "{") {
                                 let start = reader.pos
-                                sendHeader = DecodedSendHeader(try SendMessageRequestHeader.read(json: &reader))
-                                deferred = start..<reader.pos
+                                let sendHeader = DecodedSendHeader(try SendMessageRequestHeader.read(json: &reader))
+                                fields = .jsonSend(header.getSlice(at: header.readerIndex + start, length: reader.pos - start)!, sendHeader)
                             } else {
-                                command.extFields = try extFields(&reader)
-                                deferred = nil
-                                sendHeader = nil
+                                fields = .decoded(try extFields(&reader))
                             }
                         case .other:
                             if try reader.peek() == UInt8(ascii: "\"") { try reader.skipString() } else { _ = try reader.parseValue(depth: 1) }
@@ -296,12 +297,9 @@ enum HeaderCodec {
                 throw RemotingDecodingError.malformedHeader("\(error)")
             }
             guard sawCode else { throw RemotingDecodingError.malformedHeader("no code") }
-            return command
         }
-        if let deferred, let sendHeader {
-            command.fields = .jsonSend(header.getSlice(at: header.readerIndex + deferred.lowerBound, length: deferred.count)!, sendHeader)
-        }
-        return command
+        return RemotingCommand(code: code, language: language, version: version, opaque: opaque, flag: flag, remark: remark,
+                               fields: fields, body: body, serializeType: .json)
     }
 
     /// The ext fields of an undecoded JSON `extFields` object, as `decodeJSON` would have built them.

@@ -55,6 +55,16 @@ let cppSendHeader = #"{"code":10,"extFields":{"AccessKey":"","OnsChannel":"ALIYU
         decoderFactory: { RemotingCommandDecoder() })
 }
 
+/// A JSON header's language reads as sent, whether it is one of RocketMQ's names, another name, escaped or a number.
+@Test func jsonLanguageReadsAsSent() throws {
+    let cases = [(#""JAVA""#, "JAVA"), (#""CPP""#, "CPP"), (#""RUST""#, "RUST"), (#""NODE""#, "NODE"), (#""JAV""#, "JAV"),
+                 (#""\u0043PP""#, "CPP"), (#""""#, ""), ("7", "7"), ("null", "")]
+    for (json, expected) in cases {
+        let command = try #require(try decodeOne(frame(json: #"{"code":10,"language":\#(json),"opaque":1}"#)))
+        #expect(command.language == expected, "\(json)")
+    }
+}
+
 @Test func extFieldValuesAreNormalisedToText() throws {
     let header = #"{"code":"11","opaque":"9","flag":1.0,"extFields":{"queueId":3,"queueOffset":"9007199254740993","ok":true,"no":false,"gone":null,"batch":"1","neg":-5,"nested":{"a":1}}}  garbage"#
     let command = try #require(try decodeOne(frame(json: header)))
