@@ -49,26 +49,9 @@ public struct RemotingCommand: Sendable, Equatable {
     public var body: ByteBuffer?
     public var serializeType: SerializeType
 
-    public init(code: Int32, language: String = RemotingCommand.defaultLanguage, version: Int32 = RemotingCommand.defaultVersion,
-                opaque: Int32 = 0, flag: Int32 = 0, remark: String? = nil, extFields: ExtFields = [:],
-                body: ByteBuffer? = nil, serializeType: SerializeType = .json) {
-        self.init(code: code, language: language, version: version, opaque: opaque, flag: flag, remark: remark,
-                  fields: .decoded(extFields), body: body, serializeType: serializeType)
-    }
-
-    /// A command with its ext fields in any form (the binary decoder's).
-    init(code: Int32, language: String, version: Int32, opaque: Int32, flag: Int32, remark: String?, fields: Fields,
-         body: ByteBuffer?, serializeType: SerializeType) {
-        self.code = code
-        self.language = language
-        self.version = version
-        self.opaque = opaque
-        self.flag = flag
-        self.remark = remark
-        self.fields = fields
-        self.body = body
-        self.serializeType = serializeType
-    }
+    // The initializers are in an extension, so that Swift synthesizes the memberwise one (code, language, version,
+    // opaque, flag, remark, fields, body, serializeType): the decoders use it. A command built by an explicit
+    // all-field initializer and returned was copied once more (a retain and a release of each reference).
 
     public static func == (lhs: RemotingCommand, rhs: RemotingCommand) -> Bool {
         lhs.code == rhs.code && lhs.language == rhs.language && lhs.version == rhs.version && lhs.opaque == rhs.opaque
@@ -118,6 +101,15 @@ public struct RemotingCommand: Sendable, Equatable {
                                 extFields: ExtFields = [:], body: ByteBuffer? = nil) -> RemotingCommand {
         RemotingCommand(code: code.rawValue, opaque: address.opaque, flag: responseFlag, remark: remark,
                         extFields: extFields, body: body, serializeType: address.serializeType)
+    }
+}
+
+extension RemotingCommand {
+    public init(code: Int32, language: String = RemotingCommand.defaultLanguage, version: Int32 = RemotingCommand.defaultVersion,
+                opaque: Int32 = 0, flag: Int32 = 0, remark: String? = nil, extFields: ExtFields = [:],
+                body: ByteBuffer? = nil, serializeType: SerializeType = .json) {
+        self.init(code: code, language: language, version: version, opaque: opaque, flag: flag, remark: remark,
+                  fields: .decoded(extFields), body: body, serializeType: serializeType)
     }
 }
 

@@ -34,35 +34,9 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
     /// Java 4.9.x/5.x clients (`n`).
     public var brokerName: String?
 
-    public init(producerGroup: String, topic: String, defaultTopic: String? = TopicNames.autoCreateTemplate,
-                defaultTopicQueueNums: Int32? = 4, queueId: Int32, sysFlag: Int32 = 0, bornTimestamp: Int64,
-                flag: Int32 = 0, properties: String, reconsumeTimes: Int32 = 0, unitMode: Bool = false,
-                maxReconsumeTimes: Int32? = nil, batch: Bool = false, brokerName: String? = nil) {
-        self.init(producerGroup: producerGroup, topic: topic, defaultTopic: defaultTopic,
-                  defaultTopicQueueNums: defaultTopicQueueNums, queueId: queueId, sysFlag: sysFlag,
-                  bornTimestamp: bornTimestamp, flag: flag, sentProperties: .string(properties),
-                  reconsumeTimes: reconsumeTimes, unitMode: unitMode, maxReconsumeTimes: maxReconsumeTimes, batch: batch,
-                  brokerName: brokerName)
-    }
-
-    init(producerGroup: String, topic: String, defaultTopic: String?, defaultTopicQueueNums: Int32?, queueId: Int32,
-         sysFlag: Int32, bornTimestamp: Int64, flag: Int32, sentProperties: PropertyText, reconsumeTimes: Int32,
-         unitMode: Bool, maxReconsumeTimes: Int32?, batch: Bool, brokerName: String?) {
-        self.producerGroup = producerGroup
-        self.topic = topic
-        self.defaultTopic = defaultTopic
-        self.defaultTopicQueueNums = defaultTopicQueueNums
-        self.queueId = queueId
-        self.sysFlag = sysFlag
-        self.bornTimestamp = bornTimestamp
-        self.flag = flag
-        self.sentProperties = sentProperties
-        self.reconsumeTimes = reconsumeTimes
-        self.unitMode = unitMode
-        self.maxReconsumeTimes = maxReconsumeTimes
-        self.batch = batch
-        self.brokerName = brokerName
-    }
+    // The initializers are in extensions, so that Swift synthesizes the memberwise one (every stored property, in
+    // order): the decoders build the header with it. A header built by an explicit all-field initializer was copied
+    // once more where it was returned (a retain and a release of each string per send).
 
     /// The header's fields in the order of their SEND_MESSAGE_V2 letters: `a` is `producerGroup`, `b` `topic`,
     /// `c` `defaultTopic`, `d` `defaultTopicQueueNums`, `e` `queueId`, `f` `sysFlag`, `g` `bornTimestamp`, `h` `flag`,
@@ -159,6 +133,19 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
         case v1
         /// One-letter names, SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320).
         case v2
+    }
+}
+
+extension SendMessageRequestHeader {
+    public init(producerGroup: String, topic: String, defaultTopic: String? = TopicNames.autoCreateTemplate,
+                defaultTopicQueueNums: Int32? = 4, queueId: Int32, sysFlag: Int32 = 0, bornTimestamp: Int64,
+                flag: Int32 = 0, properties: String, reconsumeTimes: Int32 = 0, unitMode: Bool = false,
+                maxReconsumeTimes: Int32? = nil, batch: Bool = false, brokerName: String? = nil) {
+        self.init(producerGroup: producerGroup, topic: topic, defaultTopic: defaultTopic,
+                  defaultTopicQueueNums: defaultTopicQueueNums, queueId: queueId, sysFlag: sysFlag,
+                  bornTimestamp: bornTimestamp, flag: flag, sentProperties: .string(properties),
+                  reconsumeTimes: reconsumeTimes, unitMode: unitMode, maxReconsumeTimes: maxReconsumeTimes, batch: batch,
+                  brokerName: brokerName)
     }
 
     /// Decodes a send request of code 10, 310 or 320; every code-320 request is a batch (the C++ client marks batches
