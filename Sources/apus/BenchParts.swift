@@ -41,7 +41,6 @@ struct BenchParts: ParsableCommand {
             return out
         }
         let jsonFrame = frame(.json), binaryFrame = frame(.rocketmq)
-        let decodedJSON = try decodeOne(jsonFrame)
         let message = MessageToStore(topic: "bench_topic", queueId: 3, body: body, properties: properties,
                                      bornTimestamp: 1_764_000_000_000, bornHost: .zero, storeHost: .zero,
                                      reconsumeTimes: 0, preparedTransactionOffset: 0, tagsCode: 0)
@@ -100,11 +99,13 @@ struct BenchParts: ParsableCommand {
                 sink &+= store.getMessages(topic: "bench_pull", queueId: 0, offset: pullOffset, maxCount: 32,
                                            maxBytes: 256 << 10, filter: { _ in true }).messageCount
             }),
+            // As the broker writes it into the outgoing burst (RemotingConnection.writeResponse).
             ("send response encode, JSON", {
                 var out = ByteBuffer()
-                let response = RemotingCommand.response(to: decodedJSON, code: .success, header: SendMessageResponseHeader(
-                    msgId: MessageId.offsetMessageId(storeHost: .zero, commitLogOffset: Int64(sink)), queueId: 3, queueOffset: 9))
-                try RemotingCommandEncoder().encode(data: response, out: &out)
+                let header = SendMessageResponseHeader(
+                    offsetMessageId: OffsetMessageId(storeHost: .zero, commitLogOffset: Int64(sink & 0xFFFF)), queueId: 3,
+                    queueOffset: 9)
+                _ = header.writeResponse(code: ResponseCode.success.rawValue, opaque: 42, serializeType: .json, to: &out)
                 sink &+= out.readableBytes
             }),
         ]
