@@ -117,7 +117,7 @@ public final class RemotingClient: Sendable {
 
 private final class ClientConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
-    private let frames = NIOSingleStepByteToMessageProcessor(RemotingCommandDecoder(maxFrameLength: 16 * 1024 * 1024))
+    private var frames = FrameReader(maxFrameLength: 16 * 1024 * 1024)
 
     private let pending: PendingResponses
     private let writer: RemotingFrameWriter
@@ -136,7 +136,7 @@ private final class ClientConnectionHandler: ChannelInboundHandler {
         guard context.channel.isActive else { return }
         writer.beginReadBurst()
         do {
-            try frames.process(buffer: unwrapInboundIn(data)) { command in
+            try frames.process(unwrapInboundIn(data)) { command in
                 if command.isResponse {
                     if !pending.complete(command) {
                         logger.debug("dropping unmatched response", metadata: ["opaque": "\(command.opaque)"])

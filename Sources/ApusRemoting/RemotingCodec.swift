@@ -26,8 +26,8 @@ public enum RemotingDecodingError: Error, Sendable, Equatable {
     case malformedHeader(String)
 }
 
-/// Frame decoder (§1.2). The connection handlers drive it with NIO's `NIOSingleStepByteToMessageProcessor` inside
-/// their own `channelRead` (no pipeline hop or boxing per frame); a body is a slice of the received bytes.
+/// Frame decoder (§1.2). The connection handlers drive it with `FrameReader` inside their own `channelRead` (no
+/// pipeline hop or boxing per frame); a body is a slice of the received bytes.
 public struct RemotingCommandDecoder: NIOSingleStepByteToMessageDecoder {
     public typealias InboundOut = RemotingCommand
 

@@ -97,13 +97,13 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     private let server: RemotingServer
     private let writer: RemotingFrameWriter
-    private let frames: NIOSingleStepByteToMessageProcessor<RemotingCommandDecoder>
+    private var frames: FrameReader
     private var connection: RemotingConnection?
 
     init(server: RemotingServer, writer: RemotingFrameWriter, maxFrameLength: Int) {
         self.server = server
         self.writer = writer
-        self.frames = NIOSingleStepByteToMessageProcessor(RemotingCommandDecoder(maxFrameLength: maxFrameLength))
+        self.frames = FrameReader(maxFrameLength: maxFrameLength)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -123,7 +123,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         guard context.channel.isActive, let connection else { return }
         connection.readBegins()
         do {
-            try frames.process(buffer: unwrapInboundIn(data)) { command in
+            try frames.process(unwrapInboundIn(data)) { command in
                 if command.isResponse {
                     responseReceived(command)
                 } else {

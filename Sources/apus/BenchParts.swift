@@ -1,6 +1,6 @@
 // apus bench-parts: the produce path's hot components timed alone, in-process and single-threaded, so a change can
-// be judged without a broker, a client or the other core's noise: frame decode (JSON and binary headers), typed send
-// header, property rewrite, record encode with body CRC, the CRC alone, store append (one and 32 per put), a pull's
+// be judged without a broker, a client or the other core's noise: framing of 64 KiB reads (FrameReader against NIO's
+// NIOSingleStepByteToMessageProcessor), frame decode (JSON and binary headers), typed send header, property rewrite, record encode with body CRC, the CRC alone, store append (one and 32 per put), a pull's
 // store read (32 records), and the send response encode. Prints ns per operation, the median of --repeats timed rounds.
 
 import ApusMessage
@@ -78,8 +78,37 @@ struct BenchParts: ParsableCommand {
         _ = store.putMessages(&stored)
         var pullOffset: Int64 = 0
 
+        // A burst of binary send frames as 64 KiB socket reads. The decoded commands are held until the end of their read,
+        // as the broker holds a read burst's sends (their bodies slices of the read) until it appends them.
+        let burstFrames = 600
+        let burst: [ByteBuffer] = {
+            var all = ByteBuffer()
+            for _ in 0..<burstFrames { all.writeImmutableBuffer(binaryFrame) }
+            return stride(from: 0, to: all.readableBytes, by: 65_536).map {
+                all.getSlice(at: $0, length: min(65_536, all.readableBytes - $0))!
+            }
+        }()
+        var held: [RemotingCommand] = []
+        held.reserveCapacity(128)
+
         var sink = 0
         let parts: [(String, () throws -> Void)] = [
+            ("framing 64 KiB reads, FrameReader", {
+                var reader = FrameReader(maxFrameLength: 16 << 20)
+                for read in burst {
+                    try reader.process(read) { held.append($0) }
+                    sink &+= held.count
+                    held.removeAll(keepingCapacity: true)
+                }
+            }),
+            ("framing 64 KiB reads, NIO's processor", {
+                let processor = NIOSingleStepByteToMessageProcessor(RemotingCommandDecoder(maxFrameLength: 16 << 20))
+                for read in burst {
+                    try processor.process(buffer: read) { held.append($0) }
+                    sink &+= held.count
+                    held.removeAll(keepingCapacity: true)
+                }
+            }),
             // What a send costs before the broker's own work: the frame and its typed header (the send fields are read
             // without building ext fields, see RemotingCommand.extFields).
             ("decode send frame + typed header, JSON", { sink &+= Int(try SendMessageRequestHeader(request: decodeOne(jsonFrame)).queueId) }),
@@ -111,8 +140,8 @@ struct BenchParts: ParsableCommand {
         ]
         print("bench-parts: body \(size) B, \(operations) operations per round, median of \(repeats) rounds")
         for (name, part) in parts where filter.map({ name.contains($0) }) ?? true {
-            let perCall = name.contains("32 per") ? 32 : 1
-            let calls = name.hasPrefix("store append") ? min(operations / perCall, 20_000 / perCall) : operations
+            let perCall = name.hasPrefix("framing") ? burstFrames : name.contains("32 per") ? 32 : 1
+            let calls = name.hasPrefix("store append") ? min(operations / perCall, 20_000 / perCall) : max(1, operations / perCall)
             var rounds: [Double] = []
             for _ in 0..<repeats {
                 let start = DispatchTime.now().uptimeNanoseconds

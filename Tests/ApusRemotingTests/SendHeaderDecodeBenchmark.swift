@@ -1,6 +1,5 @@
-// Micro-benchmark (opt-in: APUS_BENCH=1, meant for `swift test -c release -Xswiftc -enable-testing`): inbound framing
-// of C++-style send frames with NIO's NIOSingleStepByteToMessageProcessor (it replaced an own FrameAccumulator that
-// measured the same, ~1.8-1.9 us/frame), and the typed send-header decode vs the previous by-key decoder.
+// Micro-benchmark (opt-in: APUS_BENCH=1, meant for `swift test -c release -Xswiftc -enable-testing`): the typed
+// send-header decode vs the previous by-key decoder. (Framing is timed by `apus bench-parts`.)
 
 import ApusMessage
 @testable import ApusRemoting
@@ -18,17 +17,6 @@ private func sendFrames(_ count: Int) -> ByteBuffer {
     return all
 }
 
-private func chunks(_ all: ByteBuffer, size: Int) -> [ByteBuffer] {
-    var out: [ByteBuffer] = []
-    var offset = 0
-    while offset < all.readableBytes {
-        let length = min(size, all.readableBytes - offset)
-        out.append(all.getSlice(at: all.readerIndex + offset, length: length)!)
-        offset += length
-    }
-    return out
-}
-
 private func nanosPerItem(_ items: Int, _ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     try body()
@@ -36,20 +24,7 @@ private func nanosPerItem(_ items: Int, _ body: () throws -> Void) rethrows -> D
 }
 
 @Test(.enabled(if: ProcessInfo.processInfo.environment["APUS_BENCH"] == "1"))
-func frameDecodeBenchmark() throws {
-    let frames = 20_000
-    let input = chunks(sendFrames(frames), size: 64 * 1024)
-    var nioRuns: [Double] = []
-    for _ in 0..<7 {
-        nioRuns.append(try nanosPerItem(frames) {
-            let processor = NIOSingleStepByteToMessageProcessor(RemotingCommandDecoder(maxFrameLength: 16 << 20))
-            var seen = 0
-            for chunk in input { try processor.process(buffer: chunk) { _ in seen += 1 } }
-            precondition(seen == frames)
-        })
-    }
-    print("framing ns/frame  NIOSingleStepByteToMessageProcessor: \(nioRuns.map { Int($0) })")
-
+func sendHeaderDecodeBenchmark() throws {
     var decoder = RemotingCommandDecoder()
     var one = sendFrames(1)
     let command = try #require(try decoder.decode(buffer: &one))
