@@ -1,7 +1,9 @@
 // apus bench-parts: the produce path's hot components timed alone, in-process and single-threaded, so a change can
 // be judged without a broker, a client or the other core's noise: framing of 64 KiB reads (FrameReader against NIO's
-// NIOSingleStepByteToMessageProcessor), frame decode (JSON and binary headers), typed send header, property rewrite, record encode with body CRC, the CRC alone, store append (one and 32 per put), a pull's
-// store read (32 records), and the send response encode. Prints ns per operation, the median of --repeats timed rounds.
+// NIOSingleStepByteToMessageProcessor), frame decode (JSON and binary headers), typed send header, property rewrite,
+// record encode with body CRC, the CRC alone, store append (one and 32 per put), a pull's store read (32 records),
+// the consumer's decode of a pull body (32 records), and the send response encode. Prints ns per operation, the
+// median of --repeats timed rounds.
 
 import ApusMessage
 import ApusRemoting
@@ -77,6 +79,8 @@ struct BenchParts: ParsableCommand {
         }
         _ = store.putMessages(&stored)
         var pullOffset: Int64 = 0
+        let pullBody = store.getMessages(topic: "bench_pull", queueId: 0, offset: 0, maxCount: 32, maxBytes: 256 << 10,
+                                         filter: { _ in true }).body ?? ByteBuffer()
 
         // A burst of binary send frames as 64 KiB socket reads. The decoded commands are held until the end of their read,
         // as the broker holds a read burst's sends (their bodies slices of the read) until it appends them.
@@ -128,6 +132,8 @@ struct BenchParts: ParsableCommand {
                 sink &+= store.getMessages(topic: "bench_pull", queueId: 0, offset: pullOffset, maxCount: 32,
                                            maxBytes: 256 << 10, filter: { _ in true }).messageCount
             }),
+            // What the Swift consumer does with each pull response's body.
+            ("pull body decode, 32 per pull (per message)", { sink &+= StoredMessageCodec.decodeAll(pullBody).count }),
             // As the broker writes it into the outgoing burst (RemotingConnection.writeResponse).
             ("send response encode, JSON", {
                 var out = ByteBuffer()

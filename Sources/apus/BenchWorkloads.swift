@@ -159,8 +159,10 @@ final class ReceiveTracker: Sendable {
     func record(_ messages: [StoredMessage], consumer: Int, measureLatency: Bool) {
         let now = monotonicNanos()
         state.withLock { s in
-            for message in messages {
-                guard let body = BenchBody.parse(message.body) else { continue }
+            // By index: `for message in messages` copied each message (a retain and a release of its body, topic and
+            // properties), 4% of the bench client's CPU in W3.
+            for i in messages.indices {
+                guard let body = BenchBody.parse(messages[i].body) else { continue }
                 if body.kind != UInt8(ascii: "M") {
                     s.warmups[consumer] += 1
                     continue
