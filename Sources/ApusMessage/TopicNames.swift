@@ -10,8 +10,14 @@ public enum TopicNames {
     /// `%DLQ%{group}`: where a group's messages go once they failed maxReconsumeTimes times.
     public static func deadLetter(_ group: String) -> String { deadLetterPrefix + group }
 
-    public static func isRetry(_ topic: String) -> Bool { topic.hasPrefix(retryPrefix) }
-    public static func isDeadLetter(_ topic: String) -> Bool { topic.hasPrefix(deadLetterPrefix) }
+    // Every send asks: a name not starting with "%" (both prefixes do) is answered from its first byte, without
+    // `hasPrefix`'s generic comparison.
+    public static func isRetry(_ topic: String) -> Bool {
+        topic.utf8.first == UInt8(ascii: "%") && topic.hasPrefix(retryPrefix)
+    }
+    public static func isDeadLetter(_ topic: String) -> Bool {
+        topic.utf8.first == UInt8(ascii: "%") && topic.hasPrefix(deadLetterPrefix)
+    }
 
     /// The group of `%RETRY%{group}`; nil for any other topic.
     public static func groupOfRetry(_ topic: String) -> String? {
