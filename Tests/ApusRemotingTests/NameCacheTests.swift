@@ -1,6 +1,6 @@
 // Tests of NameCache: a repeated long name is the same string, not a new one; every name still reads back as its
-// bytes (long, short, non-ASCII, invalid UTF-8), past the cache's capacity too; and binary send headers of several
-// topics and groups decoded in turn each get their own names.
+// bytes (long, short, non-ASCII, invalid UTF-8), past the cache's capacity too; and send headers (binary and JSON) of
+// several topics, groups, default topics and broker names, long and short, decoded in turn each get their own names.
 
 @testable import ApusRemoting
 import NIOCore
@@ -30,22 +30,30 @@ private func name(_ cache: NameCache, _ bytes: [UInt8]) -> String {
         for n in names.shuffled() { #expect(name(cache, Array(n.utf8)) == n, "round \(round)") }
     }
     // Invalid UTF-8 is repaired as String(decoding:) would, and a repaired string is never mistaken for its bytes.
-    let invalid: [UInt8] = Array(repeating: 0xFF, count: 20)
-    let repaired = String(decoding: invalid, as: UTF8.self)
-    #expect(name(cache, invalid) == repaired && name(cache, invalid) == repaired)
-    #expect(name(cache, Array(repaired.utf8)) == repaired)
+    for count in [3, 20] {
+        let invalid: [UInt8] = Array(repeating: 0xFF, count: count)
+        let repaired = String(decoding: invalid, as: UTF8.self)
+        #expect(name(cache, invalid) == repaired && name(cache, invalid) == repaired)
+        #expect(name(cache, Array(repaired.utf8)) == repaired)
+    }
 }
 
 @Test func sendHeadersOfSeveralTopicsAndGroupsKeepTheirOwnNames() throws {
-    for i in 0..<40 {
-        let header = SendMessageRequestHeader(producerGroup: "producer-group-long-\(i % 3)", topic: "topic-with-a-long-name-\(i % 11)",
-                                              queueId: Int32(i % 4), bornTimestamp: Int64(i), properties: "KEYS\u{1}k\(i)\u{2}")
-        var request = RemotingCommand.request(code: .sendMessageV2, header: header)
-        request.serializeType = .rocketmq
-        var out = ByteBuffer()
-        try RemotingCommandEncoder().encode(data: request, out: &out)
-        var decoder = RemotingCommandDecoder()
-        let command = try #require(try decoder.decode(buffer: &out))
-        #expect(try SendMessageRequestHeader(request: command) == header)
+    for serializeType in [SerializeType.rocketmq, .json] {
+        for i in 0..<40 {
+            var header = SendMessageRequestHeader(
+                producerGroup: i % 2 == 0 ? "producer-group-long-\(i % 3)" : "pg\(i % 3)",
+                topic: i % 5 == 0 ? "t\(i % 11)" : "topic-with-a-long-name-\(i % 11)",
+                queueId: Int32(i % 4), bornTimestamp: Int64(i), properties: "KEYS\u{1}k\(i)\u{2}")
+            header.defaultTopic = i % 3 == 0 ? nil : i % 3 == 1 ? "TBW102" : "default-topic-\(i % 7)"
+            header.brokerName = i % 4 == 0 ? nil : "broker-\(i % 4)"
+            var request = RemotingCommand.request(code: .sendMessageV2, header: header)
+            request.serializeType = serializeType
+            var out = ByteBuffer()
+            try RemotingCommandEncoder().encode(data: request, out: &out)
+            var decoder = RemotingCommandDecoder()
+            let command = try #require(try decoder.decode(buffer: &out))
+            #expect(try SendMessageRequestHeader(request: command) == header, "\(serializeType) \(i)")
+        }
     }
 }

@@ -223,9 +223,9 @@ extension SendMessageRequestHeader {
             func text(_ field: Field) -> String? {
                 switch slots[Int(field.rawValue)] {
                 case let .raw(range)?:
-                    // Every send of a connection repeats its topic and group: reused, not made again.
+                    // Every send of a connection repeats its names (all but the properties): reused, not made again.
                     let value = UnsafeRawBufferPointer(rebasing: bytes[range])
-                    return field == .topic || field == .producerGroup ? names.name(value) : String(decoding: value, as: UTF8.self)
+                    return field != .properties ? names.name(value) : String(decoding: value, as: UTF8.self)
                 case let .text(value)?: return value
                 case let .integer(value)?: return String(value)
                 case nil: return nil
@@ -283,8 +283,8 @@ extension SendMessageRequestHeader {
             return try section.withUnsafeReadableBytes { bytes throws(HeaderError) in try body(UnsafeRawBufferPointer(rebasing: bytes[range])) }
         }
         func text(_ field: Field) -> String? {
-            // Every send of a connection repeats its topic and group: reused, not made again.
-            let named = field == .topic || field == .producerGroup
+            // Every send of a connection repeats its names (all but the properties): reused, not made again.
+            let named = field != .properties
             return try? read(field) { named ? names.name($0) : String(decoding: $0, as: UTF8.self) }
         }
         func int64(_ field: Field) throws(HeaderError) -> Int64? {
