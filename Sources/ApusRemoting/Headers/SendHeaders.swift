@@ -161,105 +161,107 @@ extension SendMessageRequestHeader {
     }
 
     /// A value as `HeaderCodec` would have put it in the ext fields: a string without escapes as the range of its bytes
-    /// in the header (read as the binary header's values are), other text, or (JSON numbers of integer fields) already
-    /// a number.
+    /// in the header (read as the binary header's values are), other text (its index in the read's list of texts), or
+    /// (JSON numbers of integer fields) already a number. Plain values, so the fourteen slots need no destruction.
     private enum Slot {
         case raw(Range<Int>)
-        case text(String)
+        case text(Int)
         case integer(Int64)
-    }
-
-    /// An integer read in place; the text it came from when it does not fit the field, so that the error quotes it.
-    private static func integerSlot(_ value: Int64, _ field: Field, _ bytes: UnsafeRawBufferPointer, _ text: Range<Int>) -> Slot {
-        field == .bornTimestamp || Int32(exactly: value) != nil
-            ? .integer(value) : .text(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[text]), as: UTF8.self))
     }
 
     /// Reads the JSON `extFields` object at `reader` (its `{` next) straight into the header, consuming exactly what
     /// `HeaderCodec`'s ext-field parser would and throwing the same syntax errors; the header's own errors (a missing
     /// topic, a non-numeric queue id) are returned, as `init(extFields:)` would throw them.
     static func read(json reader: inout JSONReader) throws -> Result<SendMessageRequestHeader, HeaderError> {
-        let count = Field.allCases.count
-        return try withUnsafeTemporaryAllocation(of: Slot?.self, capacity: count) { slots in
-            slots.initialize(repeating: nil)
-            defer { _ = slots.deinitialize() }
-            reader.pos += 1  // the object's "{"
-            if try !reader.consume(UInt8(ascii: "}")) {
-                repeat {
-                    let field = try reader.parseKeyBytes().map(Field.find) ?? Field.find(try reader.parseKey())
-                    // Java sends every value as a string, mostly without escapes: kept as where its bytes are.
-                    if let raw = try reader.parseRawString() {
-                        if let field { slots[Int(field.rawValue)] = .raw(raw) }  // a later key wins
-                        continue
-                    }
-                    let next = try reader.peek()
-                    let isNumber = next == UInt8(ascii: "-") || next &- UInt8(ascii: "0") < 10
-                    guard let field else {
-                        // Not a send field (ACL keys, unknown names): consumed as the ext-field parser would.
-                        if next == UInt8(ascii: "\"") { try reader.skipString() }
-                        else if isNumber { _ = try reader.parseNumber() }
-                        else { _ = try reader.parseValue(depth: 2) }
-                        continue
-                    }
-                    let slot: Slot?
-                    let start = reader.pos
-                    if next == UInt8(ascii: "\"") {
-                        slot = .text(try reader.parseString())
-                    } else if isNumber {
-                        if field.isInteger, let value = try reader.parsePlainInteger() {
-                            slot = Self.integerSlot(value, field, reader.bytes, start..<reader.pos)
+        // Slots of strings kept in a temporary buffer were created and destroyed through the runtime's generic value
+        // witnesses, about 800 instructions per send: the slots are plain values, the few texts (Java's escaped
+        // properties) in a list.
+        var slots = InlineArray<14, Slot?>(repeating: nil)  // one per Field (a…n)
+        var texts: [String] = []
+        func setText(_ field: Field, _ text: String) {
+            slots[Int(field.rawValue)] = .text(texts.count)
+            texts.append(text)
+        }
+        reader.pos += 1  // the object's "{"
+        if try !reader.consume(UInt8(ascii: "}")) {
+            repeat {
+                let field = try reader.parseKeyBytes().map(Field.find) ?? Field.find(try reader.parseKey())
+                // Java sends every value as a string, mostly without escapes: kept as where its bytes are.
+                if let raw = try reader.parseRawString() {
+                    if let field { slots[Int(field.rawValue)] = .raw(raw) }  // a later key wins
+                    continue
+                }
+                let next = try reader.peek()
+                let isNumber = next == UInt8(ascii: "-") || next &- UInt8(ascii: "0") < 10
+                guard let field else {
+                    // Not a send field (ACL keys, unknown names): consumed as the ext-field parser would.
+                    if next == UInt8(ascii: "\"") { try reader.skipString() }
+                    else if isNumber { _ = try reader.parseNumber() }
+                    else { _ = try reader.parseValue(depth: 2) }
+                    continue
+                }
+                let start = reader.pos
+                if next == UInt8(ascii: "\"") {
+                    setText(field, try reader.parseString())
+                } else if isNumber {
+                    if field.isInteger, let value = try reader.parsePlainInteger() {
+                        // An integer read in place; the text it came from when it does not fit the field, so that the
+                        // error quotes it.
+                        if field == .bornTimestamp || Int32(exactly: value) != nil {
+                            slots[Int(field.rawValue)] = .integer(value)
                         } else {
-                            slot = .text(try reader.parseNumber())
+                            setText(field, String(decoding: UnsafeRawBufferPointer(rebasing: reader.bytes[start..<reader.pos]), as: UTF8.self))
                         }
                     } else {
-                        slot = try reader.parseValue(depth: 2).stringValue.map(Slot.text)  // a null is dropped
+                        setText(field, try reader.parseNumber())
                     }
-                    if let slot { slots[Int(field.rawValue)] = slot }
-                } while try reader.consume(UInt8(ascii: ","))
-                try reader.expect(UInt8(ascii: "}"))
-            }
-            let bytes = reader.bytes
-            let names = NameCache.current
-            func text(_ field: Field) -> String? {
-                switch slots[Int(field.rawValue)] {
-                case let .raw(range)?:
-                    // Every send of a connection repeats its names (all but the properties): reused, not made again.
-                    let value = UnsafeRawBufferPointer(rebasing: bytes[range])
-                    return field != .properties ? names.name(value) : String(decoding: value, as: UTF8.self)
-                case let .text(value)?: return value
-                case let .integer(value)?: return String(value)
-                case nil: return nil
+                } else if let text = try reader.parseValue(depth: 2).stringValue {  // a null is dropped
+                    setText(field, text)
                 }
+            } while try reader.consume(UInt8(ascii: ","))
+            try reader.expect(UInt8(ascii: "}"))
+        }
+        let bytes = reader.bytes
+        let names = NameCache.current
+        func text(_ field: Field) -> String? {
+            switch slots[Int(field.rawValue)] {
+            case let .raw(range)?:
+                // Every send of a connection repeats its names (all but the properties): reused, not made again.
+                let value = UnsafeRawBufferPointer(rebasing: bytes[range])
+                return field != .properties ? names.name(value) : String(decoding: value, as: UTF8.self)
+            case let .text(index)?: return texts[index]
+            case let .integer(value)?: return String(value)
+            case nil: return nil
             }
-            func int64(_ field: Field) throws(HeaderError) -> Int64? {
-                switch slots[Int(field.rawValue)] {
-                case let .raw(range)?:
-                    let value = UnsafeRawBufferPointer(rebasing: bytes[range])
-                    if let plain = HeaderValue.plainInteger(value) { return plain }
-                    return value.isEmpty ? nil : try HeaderValue.int64(String(decoding: value, as: UTF8.self), field: field.name)
-                case let .integer(value)?: return value
-                case let .text(value)?: return value.isEmpty ? nil : try HeaderValue.int64(value, field: field.name)
-                case nil: return nil
-                }
+        }
+        func int64(_ field: Field) throws(HeaderError) -> Int64? {
+            switch slots[Int(field.rawValue)] {
+            case let .raw(range)?:
+                let value = UnsafeRawBufferPointer(rebasing: bytes[range])
+                if let plain = HeaderValue.plainInteger(value) { return plain }
+                return value.isEmpty ? nil : try HeaderValue.int64(String(decoding: value, as: UTF8.self), field: field.name)
+            case let .integer(value)?: return value
+            case let .text(index)?: return texts[index].isEmpty ? nil : try HeaderValue.int64(texts[index], field: field.name)
+            case nil: return nil
             }
-            func int32(_ field: Field) throws(HeaderError) -> Int32? {
-                switch slots[Int(field.rawValue)] {
-                case let .raw(range)?:
-                    let value = UnsafeRawBufferPointer(rebasing: bytes[range])
-                    if let plain = HeaderValue.plainInteger(value), let exact = Int32(exactly: plain) { return exact }
-                    return value.isEmpty ? nil : try HeaderValue.int32(String(decoding: value, as: UTF8.self), field: field.name)
-                case let .integer(value)?: return Int32(truncatingIfNeeded: value)  // in range (integerSlot)
-                case let .text(value)?: return value.isEmpty ? nil : try HeaderValue.int32(value, field: field.name)
-                case nil: return nil
-                }
+        }
+        func int32(_ field: Field) throws(HeaderError) -> Int32? {
+            switch slots[Int(field.rawValue)] {
+            case let .raw(range)?:
+                let value = UnsafeRawBufferPointer(rebasing: bytes[range])
+                if let plain = HeaderValue.plainInteger(value), let exact = Int32(exactly: plain) { return exact }
+                return value.isEmpty ? nil : try HeaderValue.int32(String(decoding: value, as: UTF8.self), field: field.name)
+            case let .integer(value)?: return Int32(truncatingIfNeeded: value)  // in range (checked when read)
+            case let .text(index)?: return texts[index].isEmpty ? nil : try HeaderValue.int32(texts[index], field: field.name)
+            case nil: return nil
             }
-            func bool(_ field: Field) -> Bool? {
-                if case let .raw(range)? = slots[Int(field.rawValue)] { return HeaderValue.bool(UnsafeRawBufferPointer(rebasing: bytes[range])) }
-                return text(field).map(HeaderValue.bool)
-            }
-            return Result { () throws(HeaderError) in
-                try Self.assemble(text: text, int32: int32, int64: int64, bool: bool)
-            }
+        }
+        func bool(_ field: Field) -> Bool? {
+            if case let .raw(range)? = slots[Int(field.rawValue)] { return HeaderValue.bool(UnsafeRawBufferPointer(rebasing: bytes[range])) }
+            return text(field).map(HeaderValue.bool)
+        }
+        return Result { () throws(HeaderError) in
+            try Self.assemble(text: text, int32: int32, int64: int64, bool: bool)
         }
     }
 
