@@ -44,7 +44,7 @@ strip -g "$work/apus"
 
 if [ ${#filters[@]} -eq 0 ]; then
     while IFS= read -r name; do filters+=("$name"); done < <(
-        "$work/apus" bench-parts --operations 1 --repeats 1 2>/dev/null | sed -n 's/^  \(.*[^ ]\) \{1,\}[0-9.]* ns\/op.*/\1/p')
+        "$work/apus" bench-parts --operations 64 --repeats 1 2>/dev/null | sed -n 's/^  \(.*[^ ]\) \{1,\}[0-9.]* ns\/op.*/\1/p')
 fi
 
 demangle() { if command -v swift >/dev/null; then swift demangle --simplified; else cat; fi; }
