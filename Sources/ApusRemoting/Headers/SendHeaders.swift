@@ -210,7 +210,8 @@ extension SendMessageRequestHeader {
                         if field == .bornTimestamp || Int32(exactly: value) != nil {
                             slots[Int(field.rawValue)] = .integer(value)
                         } else {
-                            setText(field, String(decoding: UnsafeRawBufferPointer(rebasing: reader.bytes[start..<reader.pos]), as: UTF8.self))
+                            let digits = UnsafeRawBufferPointer(rebasing: reader.bytes[start..<reader.pos])
+                            setText(field, String(decoding: digits, as: UTF8.self))
                         }
                     } else {
                         setText(field, try reader.parseNumber())
