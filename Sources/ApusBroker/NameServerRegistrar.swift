@@ -1,5 +1,6 @@
 // NameServerRegistrar: REGISTER_BROKER to every configured name server at start, every registerNameServerPeriod,
-// and soon after any topic change (coalesced); UNREGISTER_BROKER at shutdown.
+// soon after any topic change (coalesced), and again shortly after a round that failed (a name server not up yet:
+// 0.5 s, doubling up to the period); UNREGISTER_BROKER at shutdown.
 
 import ApusRemoting
 import Logging
@@ -11,6 +12,9 @@ final class NameServerRegistrar: Sendable {
         var clients: [String: RemotingClient] = [:]
         var bodyProvider: (@Sendable () -> RegisterBrokerBody)?
         var pending = false
+        /// Rounds failed in a row, and whether a retry is scheduled.
+        var failures = 0
+        var retryScheduled = false
         var periodic: RepeatedTask?
         /// Registration happens between `start` and `shutdown` only (the start registers everything anyway).
         var started = false
@@ -39,13 +43,32 @@ final class NameServerRegistrar: Sendable {
     }
 
     func start() {
+        state.withLock { $0.started = true }  // before the first round, whose failure schedules a retry
         let task = group.next().scheduleRepeatedTask(initialDelay: .zero,
                                                      delay: .milliseconds(config.registerNameServerPeriodMillis)) { [self] _ in
             Task { await registerAll() }
         }
-        state.withLock {
-            $0.periodic = task
-            $0.started = true
+        state.withLock { $0.periodic = task }
+    }
+
+    /// The wait before registering again after `failures` failed rounds in a row: 0.5 s, doubling, at most `period`.
+    static func retryDelayMillis(failures: Int, period: Int64) -> Int64 {
+        min(period, Int64(500) << min(max(failures, 1) - 1, 20))
+    }
+
+    /// A broker started together with its name server may try before the name server listens: it is visible seconds
+    /// later, not a whole period later.
+    private func retryAfterFailure() {
+        let delay: Int64? = state.withLock { state in
+            state.failures += 1
+            guard state.started, !state.stopped, !state.retryScheduled else { return nil }
+            state.retryScheduled = true
+            return Self.retryDelayMillis(failures: state.failures, period: config.registerNameServerPeriodMillis)
+        }
+        guard let delay else { return }
+        group.next().scheduleTask(in: .milliseconds(delay)) { [self] in
+            state.withLock { $0.retryScheduled = false }
+            Task { await registerAll() }
         }
     }
 
@@ -87,7 +110,7 @@ final class NameServerRegistrar: Sendable {
         let body = provider().encode()
         let header = RegisterBrokerRequestHeader(brokerName: config.brokerName, brokerAddr: config.advertisedAddress,
                                                  clusterName: config.brokerClusterName, brokerId: config.brokerId)
-        await withTaskGroup(of: Void.self) { tasks in
+        let allRegistered = await withTaskGroup(of: Bool.self) { tasks in
             for (host, port) in addresses {
                 let address = "\(host):\(port)"
                 tasks.addTask { [self] in
@@ -97,13 +120,22 @@ final class NameServerRegistrar: Sendable {
                                                                 timeout: .seconds(3))
                         if response.code != ResponseCode.success.rawValue {
                             logger.warning("name server refused registration", metadata: ["namesrv": "\(address)", "remark": "\(response.remark ?? "")"])
+                            return false
                         }
+                        return true
                     } catch {
                         logger.warning("cannot register with name server", metadata: ["namesrv": "\(address)", "error": "\(error)"])
                         state.withLock { $0.clients[address] = nil }
+                        return false
                     }
                 }
             }
+            return await tasks.allSatisfy { $0 }
+        }
+        if allRegistered {
+            state.withLock { $0.failures = 0 }
+        } else {
+            retryAfterFailure()
         }
     }
 
