@@ -139,7 +139,7 @@ extension Broker {
                 latency = max(latency, now - stored)
             }
         }
-        let key = topic + "@" + group
+        let key = TopicNames.pairKey(topic, group)
         let sizeTps = stats.snapshot(StatsName.groupGetSize, key: key, windowMillis: 60_000, now: now)?.tps ?? 0
         let sendBacks = stats.snapshot(StatsName.sendBackPutNums, key: key, windowMillis: 60_000, now: now)?.sum ?? 0
         return .init(topic: topic, group: group,

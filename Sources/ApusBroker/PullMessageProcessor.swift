@@ -25,7 +25,7 @@ final class PullMessageProcessor: Sendable {
     /// `firstPass` is false when a parked request is asked again: it then answers whatever it finds.
     func process(_ request: RemotingCommand, on connection: RemotingConnection, firstPass: Bool = true) -> RemotingCommand? {
         let header: PullMessageRequestHeader
-        do { header = try request.decodeHeader(PullMessageRequestHeader.self) } catch {
+        do { header = try PullMessageRequestHeader(request: request) } catch {
             return .response(to: request, code: .systemError, remark: "\(error)")
         }
         if let type = header.expressionType, !type.utf8.elementsEqual("TAG".utf8), type.uppercased() != "TAG" {

@@ -280,7 +280,7 @@ enum HeaderCodec {
                         case .extFields:
                             // A send's typed header is read in this same pass (the Java and C++ clients write "code"
                             // first); its fields are decoded only if someone asks.
-                            if sawCode, RemotingCommand.defersExtFields(code: code), try reader.peek() == UInt8(ascii: "{") {
+                            if sawCode, RemotingCommand.isSend(code: code), try reader.peek() == UInt8(ascii: "{") {
                                 let start = reader.pos
                                 let sendHeader = DecodedSendHeader(try SendMessageRequestHeader.read(json: &reader))
                                 fields = .jsonSend(header.getSlice(at: header.readerIndex + start, length: reader.pos - start)!, sendHeader)
@@ -399,8 +399,8 @@ enum HeaderCodec {
                                 remark: remarkStart..<remarkStart + remarkLength, extFields: extStart..<extEnd)
         }
         let start = header.readerIndex
-        // A send's fields are read in place by its typed header (SendMessageRequestHeader(request:)), a response's only
-        // if someone asks (a pipelining producer never does).
+        // A send's or pull's fields are read in place by its typed header (SendMessageRequestHeader(request:),
+        // PullMessageRequestHeader(request:)), a response's only if someone asks (a pipelining producer never does).
         let fields: RemotingCommand.Fields =
             p.flag & RemotingCommand.responseFlag != 0 || RemotingCommand.defersExtFields(code: p.code)
             ? .binary(header.getSlice(at: start + p.extFields.lowerBound, length: p.extFields.count)!)
@@ -447,11 +447,14 @@ enum HeaderCodec {
 }
 
 extension RemotingCommand {
-    /// Request codes whose binary ext fields the decoder leaves in place for their typed header: the sends.
-    static func defersExtFields(code: Int32) -> Bool {
+    /// The sends: their typed header is read from a JSON header in the frame's own pass.
+    static func isSend(code: Int32) -> Bool {
         code == RequestCode.sendMessageV2.rawValue || code == RequestCode.sendMessage.rawValue
             || code == RequestCode.sendBatchMessage.rawValue
     }
+
+    /// Request codes whose binary ext fields the decoder leaves in place for their typed header: the sends and pulls.
+    static func defersExtFields(code: Int32) -> Bool { isSend(code: code) || code == RequestCode.pullMessage.rawValue }
 }
 
 /// Reads a binary header in place: big-endian integers and UTF-8 strings, each checked against the end.

@@ -34,7 +34,7 @@ public struct RemotingCommand: Sendable, Equatable {
     @usableFromInline
     enum Fields: Sendable {
         case decoded(ExtFields)
-        /// The ext-field section of a binary header as it arrived, its structure checked by the decoder: a send request's
+        /// The ext-field section of a binary header as it arrived, its structure checked by the decoder: a send or pull request's
         /// (read in place by its typed header) or a response's (read only if someone asks).
         case binary(ByteBuffer)
         /// The `extFields` object of a JSON send request as it arrived, and its typed header (or the error reading it),

@@ -305,15 +305,17 @@ public final class ConsumerOffsetTable: Sendable {
         }, write: write)
     }
 
-    private static func key(_ group: String, _ topic: String) -> String { topic + "@" + group }
+    private static func key(_ group: String, _ topic: String) -> String { TopicNames.pairKey(topic, group) }
 
+    /// Every pull commits: the group's queue offsets are found with one lookup and changed in place.
     public func commit(group: String, topic: String, queueId: Int32, offset: Int64) {
-        state.apply(queueWrite: false) { state in
-            let key = Self.key(group, topic)
-            guard state.offsets[key]?[queueId] != offset else { return (false, ()) }
-            state.offsets[key, default: [:]][queueId] = offset
-            return (true, ())
+        func update(_ queues: inout [Int32: Int64]) -> Bool {
+            guard queues[queueId] != offset else { return false }
+            queues[queueId] = offset
+            return true
         }
+        let key = Self.key(group, topic)
+        state.apply(queueWrite: false) { state in (update(&state.offsets[key, default: [:]]), ()) }
     }
 
     public func query(group: String, topic: String, queueId: Int32) -> Int64? {

@@ -26,6 +26,20 @@ import Testing
     #expect(TopicNames.isValidGroupName(String(repeating: "g", count: 255)))
     #expect(!TopicNames.isValidGroupName(String(repeating: "g", count: 256)))
     #expect(TopicNames.isValidTopicOrGroupName(String(repeating: "g", count: 200), maxBytes: 255))
+    // Every ASCII character, alone and inside a name, against RocketMQ's `^[%|a-zA-Z0-9_-]+$`.
+    let allowed = Set("%|_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    for byte in UInt8(0)..<128 {
+        let c = Character(Unicode.Scalar(byte))
+        #expect(TopicNames.isValidTopicName(String(c)) == allowed.contains(c), "\(byte)")
+        #expect(TopicNames.isValidTopicName("a\(c)b") == allowed.contains(c), "\(byte)")
+    }
+}
+
+@Test func pairKeysJoinWithAnAt() {
+    #expect(TopicNames.pairKey("T", "G") == "T@G" && TopicNames.pairKey("", "") == "@")
+    let long = String(repeating: "topic", count: 20)
+    #expect(TopicNames.pairKey(long, "中文 group") == long + "@" + "中文 group")
+    #expect(TopicNames.pairKey("%RETRY%G", "G").utf8.count == 10)
 }
 
 @Test func permissionAndPullSysFlagBits() {

@@ -301,11 +301,14 @@ private func binarySendFrame(code: Int32 = 310, flag: Int32 = 0, _ pairs: [(Stri
             Issue.record("\(pairs): in place \(inPlace), via ext fields \(viaFields)")
         }
     }
-    // Batches by code; other requests decode their fields at once, responses only when asked.
+    // Batches by code; pulls keep their fields for their typed header too; other requests decode their fields at once,
+    // responses only when asked.
     #expect(try SendMessageRequestHeader(request: #require(try decodeOne(binarySendFrame(code: 320, [("b", "T")])))).batch)
     let response = try #require(try decodeOne(binarySendFrame(code: 10, flag: 1, [("msgId", "m")])))
     #expect(response.keepsFieldsAsReceived && response.extFields == ["msgId": "m"])
-    #expect(try !#require(try decodeOne(binarySendFrame(code: 11, [("topic", "T")]))).keepsFieldsAsReceived)
+    let pull = try #require(try decodeOne(binarySendFrame(code: 11, [("topic", "T")])))
+    #expect(pull.keepsFieldsAsReceived && pull.extFields == ["topic": "T"])
+    #expect(try !#require(try decodeOne(binarySendFrame(code: 14, [("topic", "T")]))).keepsFieldsAsReceived)
 }
 
 @Test func binarySendHeaderWithBrokenFieldsIsRejectedByTheDecoder() throws {
@@ -389,4 +392,50 @@ extension RemotingCommand {
     let cases: [(String, Bool)] = [("true", true), ("1", true), ("TRUE", true), ("True", true), ("false", false), ("0", false),
                                    ("", false), ("FALSE", false), ("yes", false), ("2", false), (" true", false), ("truex", false)]
     for (text, expected) in cases { #expect(HeaderValue.bool(text) == expected, "\(text.debugDescription)") }
+}
+
+/// A pull header in a binary section is read in place: every value and every error is the one its ext fields give.
+@Test func pullHeaderReadInPlaceAgreesWithExtFields() throws {
+    let full: ExtFields = [
+        "consumerGroup": "G", "topic": "T", "queueId": "1", "queueOffset": "42", "maxMsgNums": "16", "sysFlag": "7",
+        "commitOffset": "40", "suspendTimeoutMillis": "20000", "subscription": "a || b", "subVersion": "9",
+        "expressionType": "TAG",
+    ]
+    var cases: [(String, ExtFields)] = [("every field", full)]
+    cases.append(("only the required", ["consumerGroup": "G", "topic": "T", "queueId": "0", "queueOffset": "0"]))
+    for key in ["consumerGroup", "topic", "queueId", "queueOffset"] {
+        var missing = full
+        missing[key] = nil
+        cases.append(("\(key) missing", missing))
+        var empty = full
+        empty[key] = ""  // Java's null: absent
+        cases.append(("\(key) empty", empty))
+    }
+    for (key, value) in [("queueId", "x"), ("queueId", "2147483648"), ("queueOffset", "9223372036854775808"),
+                         ("maxMsgNums", "-1"), ("sysFlag", " 3"), ("commitOffset", "+5"), ("subVersion", "1.5"),
+                         ("suspendTimeoutMillis", "-0"), ("topic", "中文"), ("subscription", "")] {
+        var changed = full
+        changed[key] = value
+        cases.append(("\(key)=\(value)", changed))
+    }
+    var repeated = full
+    repeated.append("topic", "Later")  // a later key wins
+    repeated.append("brokerName", "b")  // not a pull field
+    repeated.append("queueIds", "5")
+    cases.append(("repeated and unknown keys", repeated))
+
+    for (note, fields) in cases {
+        var request = RemotingCommand.request(code: .pullMessage, extFields: fields)
+        request.serializeType = .rocketmq
+        let decoded = try #require(try decodeOne(encode(request)))
+        guard case .binary = decoded.fields else {
+            Issue.record("\(note): not a binary section")
+            continue
+        }
+        let inPlace = Result { () throws(HeaderError) in try PullMessageRequestHeader(request: decoded) }
+        let viaFields = Result { () throws(HeaderError) in try PullMessageRequestHeader(extFields: decoded.extFields) }
+        #expect("\(inPlace)" == "\(viaFields)", "\(note)")
+    }
+    let every = try PullMessageRequestHeader(extFields: full)
+    #expect(every.maxMsgNums == 16 && every.commitOffset == 40 && every.subscription == "a || b")
 }

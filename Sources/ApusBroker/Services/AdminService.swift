@@ -308,7 +308,7 @@ final class AdminService: Sendable {
                 offsets[queue(name, queueId)] = QueueProgress(brokerOffset: brokerOffset, consumerOffset: consumerOffset,
                                                               lastTimestamp: last, oldestUnconsumedTimestamp: oldest)
             }
-            tps += stats.snapshot(StatsName.groupGetNums, key: name + "@" + group, windowMillis: 60_000, now: now)?.tps ?? 0
+            tps += stats.snapshot(StatsName.groupGetNums, key: TopicNames.pairKey(name, group), windowMillis: 60_000, now: now)?.tps ?? 0
         }
         return ConsumeStats(offsets: offsets, consumeTps: tps)
     }

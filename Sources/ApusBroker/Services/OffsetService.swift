@@ -3,6 +3,7 @@
 // offsets (`group@clientId`), so it never moves the group's.
 
 import ApusGroups
+import ApusMessage
 import ApusStore
 
 final class OffsetService: Sendable {
@@ -26,7 +27,7 @@ final class OffsetService: Sendable {
     private func keys(group: String, connection: ConnectionID?) -> (own: String, shared: String) {
         switch groups.offsetOwner(group: group, connection: connection) {
         case .group: return (group, group)
-        case let .client(clientId): return ("\(group)@\(clientId)", group)
+        case let .client(clientId): return (TopicNames.pairKey(group, clientId), group)
         }
     }
 

@@ -2,6 +2,7 @@
 // consume and retry services and read by AdminService (VIEW_BROKER_STATS_DATA, consume TPS, runtime figures).
 
 import ApusGroups
+import ApusMessage
 import Synchronization
 
 final class StatsService: Sendable {
@@ -48,7 +49,7 @@ final class StatsService: Sendable {
                 table.add(StatsName.pullMiss, key: cluster, value: 1, now: now)
                 return
             }
-            let key = topic + "@" + group
+            let key = TopicNames.pairKey(topic, group)
             table.add(StatsName.groupGetNums, key: key, value: Int64(count), now: now)
             table.add(StatsName.groupGetSize, key: key, value: Int64(bytes), now: now)
             table.add(StatsName.brokerGetNums, key: cluster, value: Int64(count), now: now)
@@ -58,7 +59,7 @@ final class StatsService: Sendable {
 
     /// A message sent back by `group` and stored into `topic` (its retry or dead-letter topic).
     func recordSendBack(topic: String, group: String, now: Int64) {
-        table.withLock { $0.add(StatsName.sendBackPutNums, key: topic + "@" + group, value: 1, now: now) }
+        table.withLock { $0.add(StatsName.sendBackPutNums, key: TopicNames.pairKey(topic, group), value: 1, now: now) }
     }
 
     func snapshot(_ name: String, key: String, windowMillis: Int64, now: Int64) -> StatsSnapshot? {

@@ -1,0 +1,115 @@
+#!/bin/bash
+# broker-instructions.sh: the whole broker's user-space instructions per message of an `apus bench` workload, counted
+# by valgrind's callgrind in a broker (`apus serve`) that runs under it.
+#
+#   scripts/broker-instructions.sh [--binary PATH] [--functions] [--count N] [WORKLOAD [BENCH OPTION...]]
+#
+# WORKLOAD is w1 (the default; per message sent) or w3 (per delivery); further options go to `apus bench`, e.g.
+# `w1 --serialize json`. The bench runs twice against the same broker, with N and 2N messages (default N = 20000); the
+# broker's counts are dumped after each run, and their difference divided by N is the per-message count, so start-up
+# and each run's set-up (topic, route, subscriptions) cancel out. All the broker's threads are counted; the kernel's
+# work is not. With --functions, the functions that take the instructions are listed too (self cost).
+#
+# Under callgrind the broker runs some 40 times slower, so the bench client's window stays full and each read burst
+# carries more sends than on a bare machine: compare builds with each other, not with `perf` profiles.
+#
+# valgrind 3.19 cannot read Swift 6.3's DWARF 5 (so the binary is run as a copy stripped of its debug information), and
+# it stops with an internal error when the main thread leaves through `dispatch_main` (the async main's last step, which
+# exits the main thread with `pthread_exit`). A one-line `dispatch_main` that parks the thread in `pause()` is preloaded
+# instead; nothing the broker does runs on the main queue, and the broker is stopped with SIGKILL at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+binary=.build/release/apus
+functions=0
+n=20000
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --binary) binary=$2; shift 2 ;;
+        --functions) functions=1; shift ;;
+        --count) n=$2; shift 2 ;;
+        *) break ;;
+    esac
+done
+workload=${1:-w1}
+[ $# -gt 0 ] && shift
+case "$workload" in
+    w1) count_option=--count; per=1 ;;
+    w3) count_option=--count3; per=4 ;;
+    *) echo "workload must be w1 or w3" >&2; exit 2 ;;
+esac
+
+for tool in valgrind callgrind_control; do
+    if ! command -v $tool >/dev/null; then
+        if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends valgrind >/dev/null
+        else
+            echo "valgrind is needed (Debian: apt-get install valgrind)" >&2
+            exit 1
+        fi
+    fi
+done
+if [ ! -x "$binary" ]; then
+    echo "building the release binary" >&2
+    swift build -c release --product apus >/dev/null
+fi
+
+work=$(mktemp -d)
+broker=
+cleanup() { [ -n "$broker" ] && kill -9 "$broker" 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] && cp -r "$work" "$KEEP"; rm -rf "$work"; }
+trap cleanup EXIT
+cp "$binary" "$work/apus"
+strip -g "$work/apus"
+printf '#include <unistd.h>\nvoid dispatch_main(void) { for (;;) pause(); }\n' > "$work/park.c"
+${CC:-cc} -shared -fPIC -O2 -o "$work/libpark.so" "$work/park.c"
+
+namesrv_port=${NAMESRV_PORT:-29876}
+broker_port=${BROKER_PORT:-30911}
+LD_PRELOAD="$work/libpark.so" valgrind --tool=callgrind --compress-strings=no --compress-pos=no \
+    --callgrind-out-file="$work/cg" "$work/apus" serve --data-dir "$work/data" --namesrv-port $namesrv_port \
+    --broker-port $broker_port --http-port ${HTTP_PORT:-28080} --log-level error >"$work/broker.log" 2>&1 &
+broker=$!
+for _ in $(seq 600); do
+    (echo > /dev/tcp/127.0.0.1/$broker_port) 2>/dev/null && break
+    kill -0 $broker 2>/dev/null || { cat "$work/broker.log" >&2; exit 1; }
+    sleep 0.1
+done
+sleep 2  # the broker's registration with its name server
+
+demangle() { if command -v swift >/dev/null; then swift demangle --simplified; else cat; fi; }
+costs() {
+    callgrind_annotate --threshold=100 "$1" 2>/dev/null | sed -n 's/^ *\([0-9,]\{1,\}\) *([^)]*) *\(.*\)$/\1\t\2/p' | tr -d ','
+}
+
+callgrind_control -z $broker >/dev/null
+part=0
+for count in $n $((2 * n)); do
+    "$work/apus" bench --namesrv 127.0.0.1:$namesrv_port --workloads "$workload" $count_option $count --time-limit 600 \
+        "$@" | grep -E "^W[0-9]" >&2
+    callgrind_control -d $broker >/dev/null
+    part=$((part + 1))
+    costs "$work/cg.$part" > "$work/cost.$count"
+done
+
+python3 - "$work/cost.$n" "$work/cost.$((2 * n))" "$((n * per))" "$workload $*" "$functions" <<'EOF' | demangle
+import collections, re, sys
+def load(path):
+    totals = collections.Counter()
+    for line in open(path):
+        count, _, name = line.rstrip("\n").partition("\t")
+        totals[name.strip()] += int(count)
+    return totals
+first, second, n, name, functions = load(sys.argv[1]), load(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5] == "1"
+total = "PROGRAM TOTALS"
+print(f"{(second[total] - first[total]) / n:9.0f}  broker, {name}")
+if functions:
+    # Frames still on a thread's stack when the counts are dumped (thread starts, the event loop's run) are listed
+    # with their inclusive cost: nearly the total, never a function's own.
+    whole = (second[total] - first[total]) / n
+    rows = sorted(((second[k] - first.get(k, 0)) / n, k) for k in second if k != total)
+    rows = [row for row in rows if row[0] < whole / 2]
+    for cost, function in reversed(rows[-40:]):
+        if cost >= 1:
+            function = re.sub(r"^(\?\?\?|[^:]*):| \[[^]]*\]$", "", function)  # file and binary
+            print(f"{cost:18.0f}  {function[:140]}")
+EOF
