@@ -8,7 +8,8 @@
 # `w1 --serialize json`. The bench runs twice against the same broker, with N and 2N messages (default N = 20000); the
 # broker's counts are dumped after each run, and their difference divided by N is the per-message count, so start-up
 # and each run's set-up (topic, route, subscriptions) cancel out. All the broker's threads are counted; the kernel's
-# work is not. With --functions, the functions that take the instructions are listed too (self cost).
+# work is not. With --functions, the functions that take the instructions are listed too (self cost). KEEP=DIR keeps
+# the callgrind files (`cg.1`, `cg.2`: the two runs), e.g. for callee breakdowns by `callgrind_annotate`.
 #
 # Under callgrind the broker runs some 40 times slower, so the bench client's window stays full and each read burst
 # carries more sends than on a bare machine: compare builds with each other, not with `perf` profiles.
@@ -81,12 +82,12 @@ costs() {
     callgrind_annotate --threshold=100 "$1" 2>/dev/null | sed -n 's/^ *\([0-9,]\{1,\}\) *([^)]*) *\(.*\)$/\1\t\2/p' | tr -d ','
 }
 
-callgrind_control -z $broker >/dev/null
+callgrind_control -z $broker >/dev/null 2>&1
 part=0
 for count in $n $((2 * n)); do
     "$work/apus" bench --namesrv 127.0.0.1:$namesrv_port --workloads "$workload" $count_option $count --time-limit 600 \
         "$@" | grep -E "^W[0-9]" >&2
-    callgrind_control -d $broker >/dev/null
+    callgrind_control -d $broker >/dev/null 2>&1
     part=$((part + 1))
     costs "$work/cg.$part" > "$work/cost.$count"
 done
