@@ -62,22 +62,5 @@ for filter in "${filters[@]}"; do
             --operations $count --repeats 1 >/dev/null 2>&1
         costs "$work/cg.$count" > "$work/cost.$count"
     done
-    python3 - "$work/cost.$n" "$work/cost.$((2 * n))" "$n" "$filter" "$functions" <<'EOF' | demangle
-import collections, re, sys
-def load(path):
-    totals = collections.Counter()
-    for line in open(path):
-        count, _, name = line.rstrip("\n").partition("\t")
-        totals[name.strip()] += int(count)
-    return totals
-first, second, n, name, functions = load(sys.argv[1]), load(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5] == "1"
-total = "PROGRAM TOTALS"
-print(f"{(second[total] - first[total]) / n:9.0f}  {name}")
-if functions:
-    rows = sorted(((second[k] - first.get(k, 0)) / n, k) for k in second if k != total)
-    for cost, function in reversed(rows[-15:]):
-        if cost >= 1:
-            function = re.sub(r"^(\?\?\?|[^:]*):| \[[^]]*\]$", "", function)  # file and binary
-            print(f"{cost:18.0f}  {function[:140]}")
-EOF
+    scripts/callgrind-per-op.py "$work/cost.$n" "$work/cost.$((2 * n))" "$n" "$filter" $((functions * 15)) | demangle
 done

@@ -92,25 +92,5 @@ for count in $n $((2 * n)); do
     costs "$work/cg.$part" > "$work/cost.$count"
 done
 
-python3 - "$work/cost.$n" "$work/cost.$((2 * n))" "$((n * per))" "$workload $*" "$functions" <<'EOF' | demangle
-import collections, re, sys
-def load(path):
-    totals = collections.Counter()
-    for line in open(path):
-        count, _, name = line.rstrip("\n").partition("\t")
-        totals[name.strip()] += int(count)
-    return totals
-first, second, n, name, functions = load(sys.argv[1]), load(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5] == "1"
-total = "PROGRAM TOTALS"
-print(f"{(second[total] - first[total]) / n:9.0f}  broker, {name}")
-if functions:
-    # Frames still on a thread's stack when the counts are dumped (thread starts, the event loop's run) are listed
-    # with their inclusive cost: nearly the total, never a function's own.
-    whole = (second[total] - first[total]) / n
-    rows = sorted(((second[k] - first.get(k, 0)) / n, k) for k in second if k != total)
-    rows = [row for row in rows if row[0] < whole / 2]
-    for cost, function in reversed(rows[-40:]):
-        if cost >= 1:
-            function = re.sub(r"^(\?\?\?|[^:]*):| \[[^]]*\]$", "", function)  # file and binary
-            print(f"{cost:18.0f}  {function[:140]}")
-EOF
+scripts/callgrind-per-op.py "$work/cost.$n" "$work/cost.$((2 * n))" "$((n * per))" "broker, $workload $*" \
+    $((functions * 40)) --dumped | demangle
