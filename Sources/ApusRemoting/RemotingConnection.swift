@@ -348,8 +348,8 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
         let bodyLength = body?.readableBytes ?? 0
         let inline = bodyLength <= RemotingFrameWriter.copyBodyLimit
         let estimate = 512 + (inline ? bodyLength : 0)
-        var out = pending ?? context.channel.allocator.buffer(capacity: max(estimate, promise == nil ? 16 * 1024 : 0))
-        pending = nil
+        // Taken, not copied: a copy retained the burst's storage, and clearing `pending` released it.
+        var out = pending.take() ?? context.channel.allocator.buffer(capacity: max(estimate, promise == nil ? 16 * 1024 : 0))
         writeHeader(&out, bodyLength)
         if let body, bodyLength > 0, inline { out.writeImmutableBuffer(body) }
         if promise == nil, inline, out.readableBytes < RemotingFrameWriter.coalesceLimit {
