@@ -9,17 +9,6 @@ import Logging
 import NIOCore
 import Synchronization
 
-extension SendRequest {
-    /// The service's view of a send frame (either header naming, §2.4 / §2.5).
-    init(_ header: consuming SendMessageRequestHeader, body: ByteBuffer?, bornHost: HostAddress) {
-        self.init(producerGroup: header.producerGroup, topic: header.topic, defaultTopic: header.defaultTopic,
-                  defaultTopicQueueNums: header.defaultTopicQueueNums, queueId: header.queueId, sysFlag: header.sysFlag,
-                  bornTimestamp: header.bornTimestamp, flag: header.flag, properties: header.sentProperties,
-                  reconsumeTimes: header.reconsumeTimes, maxReconsumeTimes: header.maxReconsumeTimes, batch: header.batch,
-                  body: body ?? ByteBuffer(), bornHost: bornHost)
-    }
-}
-
 final class SendMessageProcessor: Sendable {
     /// A send of the current read burst: where its answer goes and how many of the burst's messages are its own.
     private struct PendingSend {
@@ -58,7 +47,7 @@ final class SendMessageProcessor: Sendable {
         var prepared: PreparedSend
         do {
             let header = try SendMessageRequestHeader(request: request)
-            prepared = try service.prepare(SendRequest(header, body: request.body, bornHost: connection.remoteAddress ?? .zero))
+            prepared = try service.prepare(SendRequest(consume header, body: request.body, bornHost: connection.remoteAddress ?? .zero))
         } catch let error as ServiceError {
             return reject(request.responseAddress, ResponseCode(error.kind), error.remark, connection)
         } catch {

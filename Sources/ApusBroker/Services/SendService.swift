@@ -5,28 +5,56 @@
 
 import ApusGroups
 import ApusMessage
+import ApusRemoting
 import ApusStore
 import NIOCore
 
+/// A send as the service takes it. Its fields are those of the send header, held whole: a frame's decoded header is
+/// moved in, where copying its names and properties one by one cost a retain each, and the header's destruction a
+/// release each, per send.
 struct SendRequest: Sendable {
-    var producerGroup = ""
-    var topic: String
-    /// The template for auto-creation (TBW102) and the sender's queue count for a new topic.
-    var defaultTopic: String?
-    var defaultTopicQueueNums: Int32?
-    /// A negative id lets the broker choose.
-    var queueId: Int32 = -1
-    var sysFlag: Int32 = 0
-    var bornTimestamp: Int64
-    var flag: Int32 = 0
-    /// As sent (a binary send header's bytes stay a slice of its frame).
-    var properties: PropertyText
-    var reconsumeTimes: Int32 = 0
-    var maxReconsumeTimes: Int32?
-    /// The body is a batch of encoded messages (spec §2.6).
-    var batch = false
+    var header: SendMessageRequestHeader
     var body: ByteBuffer
     var bornHost: HostAddress
+
+    /// A send from a frame (either header naming, §2.4 / §2.5).
+    init(_ header: consuming SendMessageRequestHeader, body: ByteBuffer?, bornHost: HostAddress) {
+        self.header = header
+        self.body = body ?? ByteBuffer()
+        self.bornHost = bornHost
+    }
+
+    /// A send from another transport (HTTP) or a test. A negative `queueId` lets the broker choose.
+    init(producerGroup: String = "", topic: String, defaultTopic: String? = nil, defaultTopicQueueNums: Int32? = nil,
+         queueId: Int32 = -1, sysFlag: Int32 = 0, bornTimestamp: Int64, flag: Int32 = 0, properties: PropertyText,
+         reconsumeTimes: Int32 = 0, maxReconsumeTimes: Int32? = nil, batch: Bool = false, body: ByteBuffer,
+         bornHost: HostAddress) {
+        header = SendMessageRequestHeader(
+            producerGroup: producerGroup, topic: topic, defaultTopic: defaultTopic,
+            defaultTopicQueueNums: defaultTopicQueueNums, queueId: queueId, sysFlag: sysFlag, bornTimestamp: bornTimestamp,
+            flag: flag, properties: "", reconsumeTimes: reconsumeTimes, maxReconsumeTimes: maxReconsumeTimes, batch: batch)
+        header.sentProperties = properties
+        self.body = body
+        self.bornHost = bornHost
+    }
+
+    var topic: String { header.topic }
+    /// The template for auto-creation (TBW102) and the sender's queue count for a new topic.
+    var defaultTopic: String? { header.defaultTopic }
+    var defaultTopicQueueNums: Int32? { header.defaultTopicQueueNums }
+    var queueId: Int32 {
+        get { header.queueId }
+        set { header.queueId = newValue }
+    }
+    var sysFlag: Int32 { header.sysFlag }
+    var bornTimestamp: Int64 { header.bornTimestamp }
+    var flag: Int32 { header.flag }
+    /// As sent (a binary send header's bytes stay a slice of its frame).
+    var properties: PropertyText { header.sentProperties }
+    var reconsumeTimes: Int32 { header.reconsumeTimes }
+    var maxReconsumeTimes: Int32? { header.maxReconsumeTimes }
+    /// The body is a batch of encoded messages (spec §2.6).
+    var batch: Bool { header.batch }
 }
 
 /// A send ready to append: its one message (a single send needs no array of its own) or its batch's.
