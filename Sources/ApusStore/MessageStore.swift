@@ -358,8 +358,9 @@ public final class MessageStore: Sendable {
     }
 
     /// A record's consume queue (nil: it enters none) and its offset there.
+    /// A consume queue a run appends to, and the offset its next message takes.
     private struct Placement {
-        var queue: ConsumeQueue?
+        var queue: ConsumeQueue
         var offset: Int64
     }
 
@@ -395,22 +396,24 @@ public final class MessageStore: Sendable {
             bytes += n
             end += 1
         }
-        // Queue offsets first: messages of one queue in this run take consecutive offsets.
+        // Queue offsets first: messages of one queue in this run take consecutive offsets. Each message notes its
+        // queue's index in `queues` (-1: none), not the queue itself: a reference per message was a retain and a
+        // release per message.
         var queues: [Placement] = []
-        var placed: [Placement] = []
+        var placed: [(queue: Int, offset: Int64)] = []
         placed.reserveCapacity(end - next)
         for i in next..<end {
-            guard Self.entersConsumeQueue(messages[i].sysFlag) else { placed.append(Placement(queue: nil, offset: 0)); continue }
+            guard Self.entersConsumeQueue(messages[i].sysFlag) else { placed.append((-1, 0)); continue }
             // The run's queues first: a table lookup hashes the topic and takes a lock.
             let queueId = messages[i].queueId
             var k = 0  // a loop, not a closure: a closure copied the message to compare its topic
-            while k < queues.count && !(queues[k].queue!.queueId == queueId && queues[k].queue!.topic == messages[i].topic) { k += 1 }
+            while k < queues.count && !(queues[k].queue.queueId == queueId && queues[k].queue.topic == messages[i].topic) { k += 1 }
             if k < queues.count {
-                placed.append(queues[k])
+                placed.append((k, queues[k].offset))
                 queues[k].offset += 1
             } else {
                 let queue = try consumeQueue(topic: messages[i].topic, queueId: queueId)
-                placed.append(Placement(queue: queue, offset: queue.maxOffset))
+                placed.append((k, queue.maxOffset))
                 queues.append(Placement(queue: queue, offset: queue.maxOffset + 1))
             }
         }
@@ -430,7 +433,10 @@ public final class MessageStore: Sendable {
         for i in next..<end {
             let size = length(i), k = i - next
             commitLog.committedPosition.store(position + Int64(size), ordering: .releasing)
-            try placed[k].queue?.put(index: placed[k].offset, .init(physicalOffset: position, size: Int32(size), tagsCode: messages[i].tagsCode))
+            if placed[k].queue >= 0 {
+                try queues[placed[k].queue].queue.put(index: placed[k].offset,
+                                                      .init(physicalOffset: position, size: Int32(size), tagsCode: messages[i].tagsCode))
+            }
             try index.put(topic: messages[i].topic, properties: messages[i].properties, physicalOffset: position, storeTimestamp: now)
             commitLog.dispatchedPosition.store(position + Int64(size), ordering: .releasing)
             records.append(AppendedRecord(queueOffset: placed[k].offset, physicalOffset: position, size: Int32(size), storeTimestamp: now))
