@@ -357,7 +357,6 @@ public final class MessageStore: Sendable {
         for (key, maxOffset) in notified.reversed() { listener(key.topic, key.queueId, maxOffset) }
     }
 
-    /// A record's consume queue (nil: it enters none) and its offset there.
     /// A consume queue a run appends to, and the offset its next message takes.
     private struct Placement {
         var queue: ConsumeQueue

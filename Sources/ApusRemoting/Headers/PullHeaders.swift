@@ -111,13 +111,11 @@ extension PullMessageRequestHeader {
         }
         func int64(_ field: Field) throws(HeaderError) -> Int64? {
             guard let value = value(field) else { return nil }
-            if let plain = HeaderValue.plainInteger(value) { return plain }
-            return try HeaderValue.int64(String(decoding: value, as: UTF8.self), field: field.name.description)
+            return try HeaderValue.int64(value, field: field.name.description)
         }
         func int32(_ field: Field) throws(HeaderError) -> Int32? {
             guard let value = value(field) else { return nil }
-            if let plain = HeaderValue.plainInteger(value), let exact = Int32(exactly: plain) { return exact }
-            return try HeaderValue.int32(String(decoding: value, as: UTF8.self), field: field.name.description)
+            return try HeaderValue.int32(value, field: field.name.description)
         }
         func required<T>(_ field: Field, _ read: (Field) throws(HeaderError) -> T?) throws(HeaderError) -> T {
             guard let value = try read(field) else { throw .missing(field: field.name.description) }

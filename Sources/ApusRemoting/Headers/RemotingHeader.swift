@@ -225,6 +225,32 @@ enum HeaderValue {
         throw .notANumber(field: field, value: text)
     }
 
+    /// `int32` of a value read in place: a plain number from its bytes, anything else through its text (same errors).
+    /// The field's name is only made for the text path.
+    @inline(__always)
+    static func int32(_ bytes: UnsafeRawBufferPointer, field: @autoclosure () -> String) throws(HeaderError) -> Int32 {
+        if let plain = plainInteger(bytes), let exact = Int32(exactly: plain) { return exact }
+        return try int32(text: bytes, field: field())
+    }
+
+    /// `int64` of a value read in place: a plain number from its bytes, anything else through its text (same errors).
+    @inline(__always)
+    static func int64(_ bytes: UnsafeRawBufferPointer, field: @autoclosure () -> String) throws(HeaderError) -> Int64 {
+        if let plain = plainInteger(bytes) { return plain }
+        return try int64(text: bytes, field: field())
+    }
+
+    // The rare text paths stay out of line: inlined into every caller, they made the send header's reads slower.
+    @inline(never)
+    private static func int32(text bytes: UnsafeRawBufferPointer, field: String) throws(HeaderError) -> Int32 {
+        try int32(String(decoding: bytes, as: UTF8.self), field: field)
+    }
+
+    @inline(never)
+    private static func int64(text bytes: UnsafeRawBufferPointer, field: String) throws(HeaderError) -> Int64 {
+        try int64(String(decoding: bytes, as: UTF8.self), field: field)
+    }
+
     /// `-?[0-9]{1,18}` as a number (no overflow possible); nil for anything else, which callers hand to `int32`/`int64`
     /// as text. For header values read in place, without building their string.
     @inline(__always)

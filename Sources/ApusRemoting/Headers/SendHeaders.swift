@@ -239,8 +239,7 @@ extension SendMessageRequestHeader {
             switch slots[Int(field.rawValue)] {
             case let .raw(range)?:
                 let value = UnsafeRawBufferPointer(rebasing: bytes[range])
-                if let plain = HeaderValue.plainInteger(value) { return plain }
-                return value.isEmpty ? nil : try HeaderValue.int64(String(decoding: value, as: UTF8.self), field: field.name)
+                return value.isEmpty ? nil : try HeaderValue.int64(value, field: field.name)
             case let .integer(value)?: return value
             case let .text(index)?: return texts[index].isEmpty ? nil : try HeaderValue.int64(texts[index], field: field.name)
             case nil: return nil
@@ -250,8 +249,7 @@ extension SendMessageRequestHeader {
             switch slots[Int(field.rawValue)] {
             case let .raw(range)?:
                 let value = UnsafeRawBufferPointer(rebasing: bytes[range])
-                if let plain = HeaderValue.plainInteger(value), let exact = Int32(exactly: plain) { return exact }
-                return value.isEmpty ? nil : try HeaderValue.int32(String(decoding: value, as: UTF8.self), field: field.name)
+                return value.isEmpty ? nil : try HeaderValue.int32(value, field: field.name)
             case let .integer(value)?: return Int32(truncatingIfNeeded: value)  // in range (checked when read)
             case let .text(index)?: return texts[index].isEmpty ? nil : try HeaderValue.int32(texts[index], field: field.name)
             case nil: return nil
@@ -291,16 +289,10 @@ extension SendMessageRequestHeader {
             return try? read(field) { named ? names.name($0) : String(decoding: $0, as: UTF8.self) }
         }
         func int64(_ field: Field) throws(HeaderError) -> Int64? {
-            try read(field) { value throws(HeaderError) in
-                if let plain = HeaderValue.plainInteger(value) { return plain }
-                return try HeaderValue.int64(String(decoding: value, as: UTF8.self), field: field.name)
-            }
+            try read(field) { value throws(HeaderError) in try HeaderValue.int64(value, field: field.name) }
         }
         func int32(_ field: Field) throws(HeaderError) -> Int32? {
-            try read(field) { value throws(HeaderError) in
-                if let plain = HeaderValue.plainInteger(value), let exact = Int32(exactly: plain) { return exact }
-                return try HeaderValue.int32(String(decoding: value, as: UTF8.self), field: field.name)
-            }
+            try read(field) { value throws(HeaderError) in try HeaderValue.int32(value, field: field.name) }
         }
         // Booleans are read from their bytes: no string for "false" twice per send.
         func bool(_ field: Field) -> Bool? { try? read(field, HeaderValue.bool) }
