@@ -162,6 +162,18 @@ func runServices(_ services: [any Service], group: MultiThreadedEventLoopGroup, 
     try? await group.shutdownGracefully()
 }
 
+/// The server commands' glibc malloc thresholds (see `MallocPolicy`), logged once.
+func applyMallocPolicy(logger: Logger) {
+    switch MallocPolicy.apply(environment: ProcessInfo.processInfo.environment) {
+    case .set:
+        logger.debug("malloc thresholds set", metadata: ["trim": "\(MallocPolicy.trimThreshold)", "mmap": "\(MallocPolicy.mmapThreshold)"])
+    case .leftToTunables:
+        logger.info("malloc thresholds left to GLIBC_TUNABLES")
+    case .unavailable:
+        logger.warning("malloc thresholds could not be set; the C library's defaults stay")
+    }
+}
+
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run name server and broker in one process (no configuration needed).")
 
@@ -172,6 +184,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.bootstrap()
+        applyMallocPolicy(logger: logger)
         let host = broker.host ?? "127.0.0.1"
         let config = try broker.brokerConfig(logger: logger, namesrvAddr: "\(host):\(namesrvPort)")
         let acl = try config.httpACL()
@@ -225,6 +238,7 @@ struct BrokerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.bootstrap()
+        applyMallocPolicy(logger: logger)
         let config = try broker.brokerConfig(logger: logger, namesrvAddr: namesrv)
         let acl = try config.httpACL()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.eventLoopThreads)
