@@ -38,6 +38,9 @@ public final class Broker: Sendable {
     public let requestLatency = RequestLatencyTable()
     private let server: Mutex<RemotingServer?> = Mutex(nil)
     private let timers = Mutex<[RepeatedTask]>([])
+    /// Sends NOTIFY_CONSUMER_IDS_CHANGED when a coalesced membership change is due (poked by the group service); ticks
+    /// no closer than the group table's coalescing delay, so a poke's tick is when that change is due.
+    private let notifier = TickLoop(label: "apus-notify", minimumMillis: 200, idleMillis: 1_000)
     /// The last subscription-consistency verdict of each group: a change is logged once.
     private let verdicts = Mutex(SubscriptionVerdictTracker())
     private let eventLoopGroup: EventLoopGroup
@@ -103,6 +106,11 @@ public final class Broker: Sendable {
         store.setArrivalListener { topic, queueId, maxOffset in
             holds.notifyArrival(topic: topic, queueId: queueId, maxOffset: maxOffset)
             httpConsume.notifyArrival(topic: topic)
+            if topic == ScheduleService.topic {
+                schedule.poke()
+            } else if topic == TransactionService.halfTopic {
+                transactions.poke()
+            }
         }
     }
 
@@ -140,6 +148,7 @@ public final class Broker: Sendable {
             tasks.forEach { $0.cancel() }
             tasks.removeAll()
         }
+        notifier.stop()
         pullHolds.wakeAll()
         httpConsume.wakeAll()
         await alerts.shutdown()
@@ -155,11 +164,10 @@ public final class Broker: Sendable {
     }
 
     private func startTimers() {
+        groups.onMembershipChange { [notifier] in notifier.poke() }
+        notifier.start { [self] now in sendDueNotifications(now: now) }
         let loop = eventLoopGroup.next()
         let tasks = [
-            loop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [self] _ in
-                sendDueNotifications()
-            },
             loop.scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { [self] _ in
                 expireClients()
                 stats.tick(now: currentMillis())
@@ -193,9 +201,10 @@ public final class Broker: Sendable {
         server.withLock { $0 }?.connection(id)
     }
 
-    /// NOTIFY_CONSUMER_IDS_CHANGED, coalesced per group by the group table.
-    func sendDueNotifications() {
-        for (notification, differences) in groups.dueNotifications(now: currentMillis()) {
+    /// NOTIFY_CONSUMER_IDS_CHANGED, coalesced per group by the group table; returns when the next ones are due.
+    func sendDueNotifications(now: Int64) -> Int64 {
+        let (due, next) = groups.dueNotifications(now: now)
+        for (notification, differences) in due {
             let request = RemotingCommand.request(code: .notifyConsumerIdsChanged,
                                                   header: NotifyConsumerIdsChangedRequestHeader(consumerGroup: notification.group))
             for id in notification.connections {
@@ -216,6 +225,7 @@ public final class Broker: Sendable {
                 }
             }
         }
+        return next ?? .max
     }
 
     /// CHECK_TRANSACTION_STATE (39), one-way, to one live connection of the producer group (spec §2.17): the header

@@ -173,6 +173,11 @@ public struct ConsumerGroupTable: Sendable {
         return due.sorted { $0.group < $1.group }
     }
 
+    /// When `dueNotifications(now:)` next returns something (nil: no group has changed).
+    public var nextNotification: Int64? {
+        table.values.lazy.compactMap(\.changedSince).min().map { $0 + notifyDelayMillis }
+    }
+
     /// BROADCASTING if any live member says so, else CLUSTERING; nil if the group has no members.
     public func effectiveModel(of group: String) -> MessageModel? {
         table[group]?.effectiveModel

@@ -180,6 +180,14 @@ public struct TransactionTable: Sendable {
         return actions
     }
 
+    /// The earliest time `due(now:)` has something to do (nil: no half is unresolved): a remoting half's next check,
+    /// an HTTP half's end of life.
+    public var nextDue: Int64? {
+        halves.values.lazy.map { half in
+            half.origin == .remoting ? half.nextCheck : max(half.nextCheck, half.storeTimestamp + self.rules.httpMaxAgeMillis)
+        }.min()
+    }
+
     /// The earliest time anything of `topic` becomes poppable (long polls sleep until then); nil: none.
     public func nextPoppable(topic: String) -> Int64? {
         halves.values.lazy.filter { $0.origin == .http && $0.topic == topic }.map(\.nextCheck).min()

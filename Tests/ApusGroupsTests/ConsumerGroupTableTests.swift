@@ -41,11 +41,14 @@ private func threeMembers() -> ConsumerGroupTable {
 
 @Test func fourthMemberJoiningGivesOneNotificationAfterTheDelay() {
     var t = threeMembers()
+    #expect(t.nextNotification == nil, "nothing changed since the last notification: nothing to wake for")
     t.heartbeat(hb("D"), connection: 4, now: 10_000)
     t.heartbeat(hb("D"), connection: 4, now: 10_050)
     t.heartbeat(hb("A"), connection: 1, now: 10_100)
+    #expect(t.nextNotification == 10_200, "the broker looks again when the change is due")
     #expect(t.dueNotifications(now: 10_199) == [])
     #expect(t.dueNotifications(now: 10_200) == [GroupNotification(group: group, connections: [1, 2, 3, 4])])
+    #expect(t.nextNotification == nil)
     #expect(t.dueNotifications(now: 20_000) == [])
     #expect(t.consumerList(group: group, askingConnection: 1) == ["A", "B", "C", "D"])
 }

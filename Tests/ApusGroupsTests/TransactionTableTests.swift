@@ -96,6 +96,19 @@ private func run(_ table: inout TransactionTable, now: Int64) -> [TransactionAct
     #expect(HalfReceiptHandle(pop) == HalfReceiptHandle(queueOffset: 0, delivery: 1, expiry: 20_000, topic: "NS%T"))
 }
 
+@Test func theNextDueTimeIsTheEarliestCheckOrEndOfLife() {
+    var table = TransactionTable(rules: rules)
+    #expect(table.nextDue == nil, "nothing unresolved: nothing to wake for")
+    table.add(http(1, at: 0))
+    #expect(table.nextDue == 86_400_000, "an HTTP half is only discarded, after a day")
+    table.add(remoting(0, at: 1_000))
+    #expect(table.nextDue == 7_000, "a remoting half's first check")
+    _ = run(&table, now: 7_000)
+    #expect(table.nextDue == 67_000, "then its next check")
+    table.resolve(queueOffset: 0)
+    #expect(table.nextDue == 86_400_000)
+}
+
 @Test func httpHalvesAreDiscardedAfterADay() {
     var table = TransactionTable(rules: rules)
     table.add(http(0, at: 0))

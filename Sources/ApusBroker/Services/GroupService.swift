@@ -38,6 +38,8 @@ final class GroupService: Sendable {
     /// `autoCreateSubscriptionGroup`, changeable at runtime.
     private let settings: RuntimeSettings
     private let expiryMillis: Int64
+    /// Called after a change that can make a membership notification due (the broker's notification loop is poked).
+    private let changed = Mutex<(@Sendable () -> Void)?>(nil)
 
     init(configs: SubscriptionGroupTable, topics: TopicRegistry, settings: RuntimeSettings, expiryMillis: Int64,
          lockMaxLiveMillis: Int64 = 60_000) {
@@ -48,6 +50,10 @@ final class GroupService: Sendable {
         state = Mutex(GroupState(consumers: ConsumerGroupTable(expiryMillis: expiryMillis),
                                  locks: QueueLockTable(lockMaxLiveMillis: lockMaxLiveMillis)))
     }
+
+    func onMembershipChange(_ action: @escaping @Sendable () -> Void) { changed.withLock { $0 = action } }
+
+    private func membershipMayHaveChanged() { changed.withLock { $0 }?() }
 
     /// The longest group name whose `%RETRY%` topic is still a valid topic name.
     static let maxGroupNameBytes = TopicNames.maxTopicBytes - TopicNames.retryPrefix.utf8.count
@@ -91,6 +97,7 @@ final class GroupService: Sendable {
         state.withLock { state in
             for entry in entries { state.consumers.heartbeat(entry, connection: connection, now: now) }
         }
+        membershipMayHaveChanged()
         return createsTopics
     }
 
@@ -99,6 +106,7 @@ final class GroupService: Sendable {
             $0.consumers.unregister(group: group, clientId: clientId, connection: connection, now: now)
             $0.locks.release(connection: connection)
         }
+        membershipMayHaveChanged()
     }
 
     /// The connection is gone: its members leave their groups and its order-queue locks are released at once, so
@@ -109,6 +117,7 @@ final class GroupService: Sendable {
             $0.locks.release(connection: connection)
             $0.clients.connectionClosed(connection)
         }
+        membershipMayHaveChanged()
     }
 
     /// Any heartbeat: the client's connection info is refreshed and it joins the producer groups it announces.
@@ -122,7 +131,8 @@ final class GroupService: Sendable {
 
     /// Members silent for longer than the expiry; their locks are released, their connections returned for closing.
     func expire(now: Int64) -> [ConnectionID] {
-        state.withLock { state in
+        defer { membershipMayHaveChanged() }
+        return state.withLock { state in
             let expired = state.consumers.expire(now: now)
             for connection in expired { state.locks.release(connection: connection) }
             let silent = state.clients.expire(now: now, expiryMillis: expiryMillis)
@@ -178,10 +188,13 @@ final class GroupService: Sendable {
         }
     }
 
-    /// Groups whose membership changed (coalesced), each with the subscription differences among its members.
-    func dueNotifications(now: Int64) -> [(notification: GroupNotification, inconsistencies: [SubscriptionInconsistency])] {
+    /// Groups whose membership changed (coalesced), each with the subscription differences among its members; and
+    /// when the next ones are due.
+    func dueNotifications(now: Int64) -> (due: [(notification: GroupNotification, inconsistencies: [SubscriptionInconsistency])],
+                                          next: Int64?) {
         state.withLock { state in
-            state.consumers.dueNotifications(now: now).map { ($0, state.inconsistencies(of: $0.group)) }
+            (state.consumers.dueNotifications(now: now).map { ($0, state.inconsistencies(of: $0.group)) },
+             state.consumers.nextNotification)
         }
     }
 }

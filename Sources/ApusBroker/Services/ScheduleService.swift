@@ -1,11 +1,11 @@
 // ScheduleService: delayed, timer and retry messages. A scheduled message is stored once, under SCHEDULE_TOPIC_XXXX
 // (queue = delay level − 1, timers in queue 0) with its real topic and due time as properties; the service files each
-// into the on-disk ScheduleIndex by due time and re-appends it to its real topic when it becomes due.
+// into the on-disk ScheduleIndex by due time and re-appends it to its real topic when it becomes due. It ticks when
+// something is due or newly stored (`poke`), not at a fixed rate.
 
 import ApusGroups
 import ApusMessage
 import ApusStore
-import Dispatch
 import HeapModule
 import Logging
 import NIOCore
@@ -16,14 +16,16 @@ final class ScheduleService: Sendable {
     /// Internal property: the due time (epoch ms) of a message stored in SCHEDULE_TOPIC_XXXX; also its consume-queue
     /// tags code, so that recovery rebuilds the same entries.
     static let dueProperty = MessageProperty.timerOutMs
-    static let tickMillis = 50
+    /// Ticks are at least this far apart (a burst of stores is filed in one tick)...
+    static let tickMillis: Int64 = 50
+    /// ...and at most this far, while nothing is waiting.
+    static let idleMillis: Int64 = 1_000
 
     let rules: DeliveryTime
     private let store: MessageStore
     private let logger: Logger
-    private let queue = DispatchQueue(label: "apus-schedule")
     private let timeline: Mutex<Timeline>
-    private let running = Atomic<Bool>(false)
+    private let loop = TickLoop(label: "apus-schedule", minimumMillis: tickMillis, idleMillis: idleMillis)
     private let counters = Mutex(Counters())
 
     struct Counters: Sendable, Equatable {
@@ -98,31 +100,25 @@ final class ScheduleService: Sendable {
         return copy
     }
 
-    func start() {
-        running.store(true, ordering: .releasing)
-        queue.async { [self] in loop() }
-    }
+    func start() { loop.start { [self] now in tick(now: now) } }
 
-    private func loop() {
-        guard running.load(ordering: .acquiring) else { return }
-        tick(now: currentMillis())
-        queue.asyncAfter(deadline: .now() + .milliseconds(Self.tickMillis)) { [self] in loop() }
-    }
+    /// A message was stored under SCHEDULE_TOPIC_XXXX: file it soon.
+    func poke() { loop.poke() }
 
     func shutdown() {
-        running.store(false, ordering: .releasing)
-        queue.sync {
-            timeline.withLock { state in
-                do { try state.index.sync() } catch {
-                    logger.error("cannot persist the schedule progress", metadata: ["error": "\(error)"])
-                }
+        loop.stop()
+        timeline.withLock { state in
+            do { try state.index.sync() } catch {
+                logger.error("cannot persist the schedule progress", metadata: ["error": "\(error)"])
             }
         }
     }
 
     /// One step: file newly stored scheduled messages, load windows that have started, deliver what is due, and
-    /// every second make the progress durable. Runs on the service's queue (tests call it directly).
-    func tick(now: Int64) {
+    /// every second make the progress durable. Returns when the next step is due. Runs on the service's queue (tests
+    /// call it directly).
+    @discardableResult
+    func tick(now: Int64) -> Int64 {
         timeline.withLock { state in
             file(&state, now: now)
             load(&state, now: now)
@@ -136,7 +132,19 @@ final class ScheduleService: Sendable {
                     logger.error("cannot persist the schedule progress", metadata: ["error": "\(error)"])
                 }
             }
+            return Self.nextTick(state)
         }
+    }
+
+    /// When the timeline needs its next step: its earliest due entry, its earliest window still on disk, the end of a
+    /// finished window still to remove, a progress sync a second after the last one (`.max`: nothing).
+    static func nextTick(_ state: Timeline) -> Int64 {
+        var next = min(state.due.min?.dueMillis ?? .max, state.pendingWindows.min() ?? .max)
+        for (window, count) in state.outstanding where count == 0 {
+            next = min(next, window + state.index.windowMillis)
+        }
+        if state.changed { next = min(next, state.lastSync + 1_000) }
+        return next
     }
 
     /// Reads SCHEDULE_TOPIC_XXXX's queues past what was filed. An entry due in the past is filed as due `now`, so it

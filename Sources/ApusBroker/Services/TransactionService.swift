@@ -22,7 +22,6 @@
 import ApusGroups
 import ApusMessage
 import ApusStore
-import Dispatch
 import Logging
 import NIOCore
 import Synchronization
@@ -67,7 +66,10 @@ final class TransactionService: Sendable {
     static let opProperty = "APUS_TRAN_OP"
     static let checksProperty = "APUS_TRAN_CHECKS"
     static let nextProperty = "APUS_TRAN_NEXT"
-    static let tickMillis = 200
+    /// Check passes are at least this far apart...
+    static let tickMillis: Int64 = 200
+    /// ...and at most this far, while no half is waiting.
+    static let idleMillis: Int64 = 1_000
 
     private struct State: Sendable {
         var table: TransactionTable
@@ -81,8 +83,7 @@ final class TransactionService: Sendable {
     private let storeHost: HostAddress
     private let logger: Logger
     private let state: Mutex<State>
-    private let queue = DispatchQueue(label: "apus-transactions")
-    private let running = Atomic<Bool>(false)
+    private let loop = TickLoop(label: "apus-transactions", minimumMillis: tickMillis, idleMillis: idleMillis)
     /// Sends a check to a live connection of the producer group; false when the group has none.
     private let checker = Mutex<(@Sendable (_ producerGroup: String, _ check: TransactionCheck) -> Bool)?>(nil)
 
@@ -309,66 +310,70 @@ final class TransactionService: Sendable {
 
     // MARK: Check loop
 
-    func start() {
-        running.store(true, ordering: .releasing)
-        queue.async { [self] in loop() }
-    }
+    func start() { loop.start { [self] now in tick(now: now) } }
 
-    func shutdown() {
-        running.store(false, ordering: .releasing)
-        queue.sync {}
-    }
+    /// A half message was stored: file it and plan its check.
+    func poke() { loop.poke() }
 
-    private func loop() {
-        guard running.load(ordering: .acquiring) else { return }
-        tick(now: currentMillis())
-        queue.asyncAfter(deadline: .now() + .milliseconds(Self.tickMillis)) { [self] in loop() }
-    }
+    func shutdown() { loop.stop() }
 
     /// One pass: file new halves; send a check for each due remoting half (recorded first, so a crash never checks
     /// more often than recorded), discard those past `transactionCheckMax` (or HTTP halves past a day). Tests call it
-    /// directly with their clock.
-    func tick(now: Int64) {
-        let checks: [TransactionCheck] = state.withLock { state in
+    /// directly with their clock. Returns when the next pass is due.
+    @discardableResult
+    func tick(now: Int64) -> Int64 {
+        let (checks, next): ([TransactionCheck], Int64) = state.withLock { state in
             file(&state)
-            let actions = state.table.due(now: now)
-            guard !actions.isEmpty else { return [] }
-            var ops: [MessageToStore] = []
-            var checks: [TransactionCheck] = []
-            var discarded: [HalfMessage] = []
-            for action in actions {
-                switch action {
-                case let .check(half):
-                    ops.append(opRecord(half, tag: Self.checkTag, [(Self.checksProperty, String(half.checks)),
-                                                                   (Self.nextProperty, String(half.nextCheck))], now: now))
-                    if let stored = store.message(atCommitLogOffset: half.commitLogOffset) {
-                        checks.append(TransactionCheck(half: half, message: Self.producerView(stored),
-                                                       uniqueKey: MessagePropertyCodec.value(of: MessageProperty.uniqueKey,
-                                                                                             in: stored.properties)))
-                    }
-                case let .discard(half):
-                    ops.append(opRecord(half, tag: Self.removeTag, [(Self.opProperty, "discard")], now: now))
-                    discarded.append(half)
-                }
-            }
-            guard store.putMessages(&ops).status == .ok else {
-                logger.error("cannot record transaction checks; will retry")
-                return []
-            }
-            for action in actions {
-                switch action {
-                case let .check(half): state.table.recordCheck(queueOffset: half.queueOffset, checks: half.checks, next: half.nextCheck)
-                case let .discard(half): state.table.resolve(queueOffset: half.queueOffset)
-                }
-            }
-            for half in discarded {
-                logger.warning("transactional half message unresolved after its last check; discarded", metadata: [
-                    "topic": "\(half.topic)", "producerGroup": "\(half.producerGroup)", "checks": "\(half.checks)",
-                    "commitLogOffset": "\(half.commitLogOffset)",
-                ])
-            }
-            return checks
+            let checks = checkDue(&state, now: now)
+            return (checks, state.table.nextDue ?? .max)
         }
+        send(checks)
+        return next
+    }
+
+    /// Records a check for each due remoting half and discards the expired ones; returns the checks to send.
+    private func checkDue(_ state: inout State, now: Int64) -> [TransactionCheck] {
+        let actions = state.table.due(now: now)
+        guard !actions.isEmpty else { return [] }
+        var ops: [MessageToStore] = []
+        var checks: [TransactionCheck] = []
+        var discarded: [HalfMessage] = []
+        for action in actions {
+            switch action {
+            case let .check(half):
+                ops.append(opRecord(half, tag: Self.checkTag, [(Self.checksProperty, String(half.checks)),
+                                                               (Self.nextProperty, String(half.nextCheck))], now: now))
+                if let stored = store.message(atCommitLogOffset: half.commitLogOffset) {
+                    checks.append(TransactionCheck(half: half, message: Self.producerView(stored),
+                                                   uniqueKey: MessagePropertyCodec.value(of: MessageProperty.uniqueKey,
+                                                                                         in: stored.properties)))
+                }
+            case let .discard(half):
+                ops.append(opRecord(half, tag: Self.removeTag, [(Self.opProperty, "discard")], now: now))
+                discarded.append(half)
+            }
+        }
+        guard store.putMessages(&ops).status == .ok else {
+            logger.error("cannot record transaction checks; will retry")
+            return []
+        }
+        for action in actions {
+            switch action {
+            case let .check(half): state.table.recordCheck(queueOffset: half.queueOffset, checks: half.checks, next: half.nextCheck)
+            case let .discard(half): state.table.resolve(queueOffset: half.queueOffset)
+            }
+        }
+        for half in discarded {
+            logger.warning("transactional half message unresolved after its last check; discarded", metadata: [
+                "topic": "\(half.topic)", "producerGroup": "\(half.producerGroup)", "checks": "\(half.checks)",
+                "commitLogOffset": "\(half.commitLogOffset)",
+            ])
+        }
+        return checks
+    }
+
+    /// Sends each check to a live connection of its producer group.
+    private func send(_ checks: [TransactionCheck]) {
         guard !checks.isEmpty else { return }
         let send = checker.withLock { $0 }
         for check in checks {

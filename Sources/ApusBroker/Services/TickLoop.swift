@@ -1,0 +1,69 @@
+// TickLoop: runs a background service's tick on its own serial queue only when there is work: at the time the last
+// tick said comes next, or soon after a poke (new work stored), instead of polling at a fixed rate while idle.
+
+import ApusMessage
+import Dispatch
+import Synchronization
+
+final class TickLoop: Sendable {
+    /// One step at `now` (epoch ms); returns when the next step is due (`.max`: nothing is waiting).
+    typealias Tick = @Sendable (_ now: Int64) -> Int64
+
+    private struct Armed {
+        /// Set while the loop runs.
+        var tick: Tick?
+        /// When the armed wake-up fires; a wake-up whose generation is no longer current does nothing.
+        var at = Int64.max
+        var generation: UInt64 = 0
+    }
+
+    private let queue: DispatchQueue
+    private let minimumMillis: Int64
+    private let idleMillis: Int64
+    private let armed = Mutex(Armed())
+
+    /// Ticks are at least `minimumMillis` apart (so a burst of pokes batches into one tick) and at most `idleMillis`
+    /// (so a step of the wall clock delays nothing for longer).
+    init(label: String, minimumMillis: Int64, idleMillis: Int64) {
+        queue = DispatchQueue(label: label)
+        self.minimumMillis = minimumMillis
+        self.idleMillis = idleMillis
+    }
+
+    /// Runs `tick` now, then as it asks.
+    func start(_ tick: @escaping Tick) {
+        armed.withLock { $0.tick = tick }
+        arm(at: currentMillis()) { _ in true }
+    }
+
+    /// No tick starts after this returns; a tick under way has finished.
+    func stop() {
+        armed.withLock { $0.tick = nil }
+        queue.sync {}
+    }
+
+    /// New work was stored: a tick within `minimumMillis`, unless one is armed sooner.
+    func poke() {
+        let soon = currentMillis() + minimumMillis
+        arm(at: soon) { $0.at > soon }
+    }
+
+    private func fire(_ generation: UInt64) {
+        guard let tick = armed.withLock({ $0.generation == generation ? $0.tick : nil }) else { return }
+        let now = currentMillis()
+        let due = tick(now)
+        // A poke during the tick armed a sooner wake-up already: keep it.
+        arm(at: min(max(due, now + minimumMillis), now + idleMillis)) { $0.generation == generation }
+    }
+
+    private func arm(at time: Int64, if condition: (Armed) -> Bool) {
+        let generation: UInt64? = armed.withLock { armed in
+            guard armed.tick != nil, condition(armed) else { return nil }
+            armed.generation &+= 1
+            armed.at = time
+            return armed.generation
+        }
+        guard let generation else { return }
+        queue.asyncAfter(deadline: .now() + .milliseconds(Int(max(0, time - currentMillis())))) { [self] in fire(generation) }
+    }
+}
