@@ -7,6 +7,7 @@ import ApusMessage
 @testable import ApusStore
 import NIOCore
 import Foundation
+import Synchronization
 import Testing
 
 private let t0: Int64 = 1_800_000_000_000
@@ -128,6 +129,20 @@ private func props(_ m: StoredMessage) -> [String: String] { m.propertyMap }
 private func delivered(_ h: ServiceHarness, _ topic: String, _ index: Int) throws -> StoredMessage {
     let all = h.messages(topic: topic)
     return try #require(index < all.count ? all[index] : nil)
+}
+
+@Test func everyMembershipChangePokesTheNotificationLoop() throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    let pokes = Atomic<Int>(0)
+    h.broker.groups.onMembershipChange { pokes.add(1, ordering: .relaxed) }
+    try h.broker.groups.heartbeat([ConsumerHeartbeat(group: "G", clientId: "c1", subscriptions: [])], connection: 1, now: t0)
+    #expect(pokes.load(ordering: .relaxed) == 1, "a heartbeat")
+    #expect(h.broker.groups.dueNotifications(now: t0).next == t0 + 200, "the loop learns when the join is due")
+    h.broker.groups.unregister(group: "G", clientId: "c1", connection: 1, now: t0 + 1)
+    h.broker.groups.connectionClosed(2, now: t0 + 2)
+    _ = h.broker.groups.expire(now: t0 + 3)
+    #expect(pokes.load(ordering: .relaxed) == 4, "an unregistration, a closed connection, an expiry pass")
 }
 
 @Test func failedMessageIsRetriedWithGrowingReconsumeTimesThenDeadLettered() throws {
