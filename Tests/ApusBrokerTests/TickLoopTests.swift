@@ -17,12 +17,19 @@ private final class Ticks: Sendable {
     var value: Int { count.load(ordering: .relaxed) }
 }
 
-@Test func anIdleLoopTicksOnlyWhenPoked() async throws {
-    let ticks = Ticks { _ in .max }
-    let loop = TickLoop(label: "test-idle", minimumMillis: 5, idleMillis: 600_000)
+/// A loop ticking at least `minimumMillis` apart, whose ticks return `next`; returned after its first tick.
+private func startedLoop(minimumMillis: Int64, next: @escaping @Sendable (Int64) -> Int64) async throws -> (Ticks, TickLoop) {
+    let ticks = Ticks(next: next)
+    let loop = TickLoop(label: "test", minimumMillis: minimumMillis, idleMillis: 600_000)
     loop.start { ticks.tick($0) }
+    try await waitFor("the first tick") { ticks.value >= 1 }
+    return (ticks, loop)
+}
+
+@Test func anIdleLoopTicksOnlyWhenPoked() async throws {
+    let (ticks, loop) = try await startedLoop(minimumMillis: 5) { _ in .max }
     defer { loop.stop() }
-    try await waitFor("the first tick") { ticks.value == 1 }
+    #expect(ticks.value == 1)
     // The old loop ticked every 50 ms; an idle one must not tick at all in this window.
     try await Task.sleep(for: .milliseconds(300))
     #expect(ticks.value == 1)
@@ -31,9 +38,7 @@ private final class Ticks: Sendable {
 }
 
 @Test func aLoopTicksWhenItsLastTickSaidAndStopsWhenStopped() async throws {
-    let ticks = Ticks { $0 + 20 }
-    let loop = TickLoop(label: "test-due", minimumMillis: 5, idleMillis: 600_000)
-    loop.start { ticks.tick($0) }
+    let (ticks, loop) = try await startedLoop(minimumMillis: 5) { $0 + 20 }
     try await waitFor("three ticks, each due 20 ms after the last") { ticks.value >= 3 }
     loop.stop()
     let stopped = ticks.value
@@ -43,11 +48,8 @@ private final class Ticks: Sendable {
 }
 
 @Test func pokesInABurstShareOneTick() async throws {
-    let ticks = Ticks { _ in .max }
-    let loop = TickLoop(label: "test-burst", minimumMillis: 100, idleMillis: 600_000)
-    loop.start { ticks.tick($0) }
+    let (ticks, loop) = try await startedLoop(minimumMillis: 100) { _ in .max }
     defer { loop.stop() }
-    try await waitFor("the first tick") { ticks.value == 1 }
     for _ in 0..<1_000 { loop.poke() }
     try await waitFor("the poked tick") { ticks.value >= 2 }
     try await Task.sleep(for: .milliseconds(300))
