@@ -55,3 +55,15 @@ private func startedLoop(minimumMillis: Int64, next: @escaping @Sendable (Int64)
     try await Task.sleep(for: .milliseconds(300))
     #expect(ticks.value == 2, "a thousand pokes within the minimum interval are one tick")
 }
+
+@Test func aPokeWhileATickRunsGetsATickOfItsOwn() async throws {
+    let loop = TickLoop(label: "test", minimumMillis: 5, idleMillis: 600_000)
+    let ticks = Atomic<Int>(0)
+    loop.start { _ in
+        // Something is stored while the first tick runs, after that tick has looked.
+        if ticks.add(1, ordering: .relaxed).newValue == 1 { loop.poke() }
+        return .max
+    }
+    defer { loop.stop() }
+    try await waitFor("the tick the poke asked for") { ticks.load(ordering: .relaxed) == 2 }
+}

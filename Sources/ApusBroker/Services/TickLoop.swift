@@ -49,11 +49,15 @@ final class TickLoop: Sendable {
     }
 
     private func fire(_ generation: UInt64) {
-        guard let tick = armed.withLock({ $0.generation == generation ? $0.tick : nil }) else { return }
+        let tick = armed.withLock { armed -> Tick? in
+            guard armed.generation == generation, let tick = armed.tick else { return nil }
+            armed.at = .max  // nothing is armed while the tick runs: a poke meanwhile arms the next one
+            return tick
+        }
+        guard let tick else { return }
         let now = currentMillis()
-        let due = tick(now)
-        // A poke during the tick armed a sooner wake-up already: keep it.
-        arm(at: min(max(due, now + minimumMillis), now + idleMillis)) { $0.generation == generation }
+        let next = min(max(tick(now), now + minimumMillis), now + idleMillis)
+        arm(at: next) { $0.at > next }  // unless a poke during the tick armed a sooner one
     }
 
     private func arm(at time: Int64, if condition: (Armed) -> Bool) {
