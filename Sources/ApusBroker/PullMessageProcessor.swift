@@ -22,8 +22,7 @@ final class PullMessageProcessor: Sendable {
         self.maxHoldMillis = maxHoldMillis
     }
 
-    /// `firstPass` is false when a parked request is asked again: it then answers whatever it finds.
-    func process(_ request: RemotingCommand, on connection: RemotingConnection, firstPass: Bool = true) -> RemotingCommand? {
+    func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand? {
         let header: PullMessageRequestHeader
         do { header = try PullMessageRequestHeader(request: request) } catch {
             return .response(to: request, code: .systemError, remark: "\(error)")
@@ -40,7 +39,7 @@ final class PullMessageProcessor: Sendable {
         } else {
             query.subVersion = header.subVersion
         }
-        if firstPass, header.sysFlag.contains(.commitOffset) {
+        if header.sysFlag.contains(.commitOffset) {
             query.commitOffset = header.commitOffset
         }
         let outcome: PullOutcome
@@ -48,17 +47,30 @@ final class PullMessageProcessor: Sendable {
             return .response(to: request, refusal: error)
         }
 
-        if outcome.status == .noNewMessage, firstPass, header.sysFlag.contains(.suspend), settings.longPollingEnable {
+        if outcome.status == .noNewMessage, header.sysFlag.contains(.suspend), settings.longPollingEnable {
             let hold = min(max(header.suspendTimeoutMillis, 0), maxHoldMillis)
             if hold > 0 {
+                // Asked again from the query as decoded (the offset was committed the first time): answered with
+                // whatever it then finds.
+                query.commitOffset = nil
                 let (topic, queueId, store) = (query.topic, query.queueId, self.store)
                 holds.hold(topic: topic, queueId: queueId, offset: query.offset, holdMillis: hold, on: connection.eventLoop,
-                           currentMax: { store.maxOffset(topic: topic, queueId: queueId) }) { [self] in
-                    if let response = process(request, on: connection, firstPass: false) { connection.writeAndFlush(response) }
+                           currentMax: { store.maxOffset(topic: topic, queueId: queueId) }) { [self, query] in
+                    connection.writeAndFlush(answer(request, query))
                 }
                 return nil
             }
         }
+        return answer(request, outcome)
+    }
+
+    private func answer(_ request: RemotingCommand, _ query: PullQuery) -> RemotingCommand {
+        do { return answer(request, try consume.pull(query, now: currentMillis())) } catch {
+            return .response(to: request, refusal: error)
+        }
+    }
+
+    private func answer(_ request: RemotingCommand, _ outcome: PullOutcome) -> RemotingCommand {
         let code: ResponseCode
         switch outcome.status {
         case .found: code = .success

@@ -16,16 +16,14 @@ final class ScheduleService: Sendable {
     /// Internal property: the due time (epoch ms) of a message stored in SCHEDULE_TOPIC_XXXX; also its consume-queue
     /// tags code, so that recovery rebuilds the same entries.
     static let dueProperty = MessageProperty.timerOutMs
-    /// Ticks are at least this far apart (a burst of stores is filed in one tick)...
+    /// Ticks are at least this far apart (a burst of stores is filed in one tick).
     static let tickMillis: Int64 = 50
-    /// ...and at most this far, while nothing is waiting.
-    static let idleMillis: Int64 = 1_000
 
     let rules: DeliveryTime
     private let store: MessageStore
     private let logger: Logger
     private let timeline: Mutex<Timeline>
-    private let loop = TickLoop(label: "apus-schedule", minimumMillis: tickMillis, idleMillis: idleMillis)
+    private let loop = TickLoop(label: "apus-schedule", minimumMillis: tickMillis)
     private let counters = Mutex(Counters())
 
     struct Counters: Sendable, Equatable {

@@ -23,8 +23,8 @@ final class TickLoop: Sendable {
     private let armed = Mutex(Armed())
 
     /// Ticks are at least `minimumMillis` apart (so a burst of pokes batches into one tick) and at most `idleMillis`
-    /// (so a step of the wall clock delays nothing for longer).
-    init(label: String, minimumMillis: Int64, idleMillis: Int64) {
+    /// (so a step of the wall clock delays nothing for longer; a second for every service, tests aside).
+    init(label: String, minimumMillis: Int64, idleMillis: Int64 = 1_000) {
         queue = DispatchQueue(label: label)
         self.minimumMillis = minimumMillis
         self.idleMillis = idleMillis

@@ -66,10 +66,8 @@ final class TransactionService: Sendable {
     static let opProperty = "APUS_TRAN_OP"
     static let checksProperty = "APUS_TRAN_CHECKS"
     static let nextProperty = "APUS_TRAN_NEXT"
-    /// Check passes are at least this far apart...
+    /// Check passes are at least this far apart.
     static let tickMillis: Int64 = 200
-    /// ...and at most this far, while no half is waiting.
-    static let idleMillis: Int64 = 1_000
 
     private struct State: Sendable {
         var table: TransactionTable
@@ -83,7 +81,7 @@ final class TransactionService: Sendable {
     private let storeHost: HostAddress
     private let logger: Logger
     private let state: Mutex<State>
-    private let loop = TickLoop(label: "apus-transactions", minimumMillis: tickMillis, idleMillis: idleMillis)
+    private let loop = TickLoop(label: "apus-transactions", minimumMillis: tickMillis)
     /// Sends a check to a live connection of the producer group; false when the group has none.
     private let checker = Mutex<(@Sendable (_ producerGroup: String, _ check: TransactionCheck) -> Bool)?>(nil)
 
