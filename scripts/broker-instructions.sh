@@ -4,15 +4,18 @@
 #
 #   scripts/broker-instructions.sh [--binary PATH] [--functions] [--count N] [WORKLOAD [BENCH OPTION...]]
 #
-# WORKLOAD is w1 (the default; per message sent) or w3 (per delivery); further options go to `apus bench`, e.g.
-# `w1 --serialize json`. The bench runs twice against the same broker, with N and 2N messages (default N = 20000); the
+# WORKLOAD is w1 (the default; per message sent), w3 (per delivery) or w4 (per message, sent at `RATE` messages per
+# second, default 500); further options go to `apus bench`, e.g. `w1 --serialize json`. The bench runs twice against
+# the same broker, with N and 2N messages (default N = 20000; for w4, N and 2N seconds, default N = 8); the
 # broker's counts are dumped after each run, and their difference divided by N is the per-message count, so start-up
 # and each run's set-up (topic, route, subscriptions) cancel out. All the broker's threads are counted; the kernel's
 # work is not. With --functions, the functions that take the instructions are listed too (self cost). KEEP=DIR keeps
 # the callgrind files (`cg.1`, `cg.2`: the two runs), e.g. for callee breakdowns by `callgrind_annotate`.
 #
 # Under callgrind the broker runs some 40 times slower, so the bench client's window stays full and each read burst
-# carries more sends than on a bare machine: compare builds with each other, not with `perf` profiles.
+# carries more sends than on a bare machine: compare builds with each other, not with `perf` profiles. W4's count moves
+# with timing (whether a pull finds its message or is parked first): compare its functions' totals (KEEP, then
+# `callgrind_annotate --inclusive=yes` of `cg.2`) rather than the per-message figure.
 #
 # valgrind 3.19 cannot read Swift 6.3's DWARF 5 (so the binary is run as a copy stripped of its debug information), and
 # it stops with an internal error when the main thread leaves through `dispatch_main` (the async main's last step, which
@@ -23,7 +26,7 @@ cd "$(dirname "$0")/.."
 
 binary=.build/release/apus
 functions=0
-n=20000
+n=
 while [ $# -gt 0 ]; do
     case "$1" in
         --binary) binary=$2; shift 2 ;;
@@ -35,9 +38,10 @@ done
 workload=${1:-w1}
 [ $# -gt 0 ] && shift
 case "$workload" in
-    w1) count_option=--count; per=1 ;;
-    w3) count_option=--count3; per=4 ;;
-    *) echo "workload must be w1 or w3" >&2; exit 2 ;;
+    w1) count_option=--count; per=1; n=${n:-20000} ;;
+    w3) count_option=--count3; per=4; n=${n:-20000} ;;
+    w4) count_option=--duration; per=${RATE:-500}; n=${n:-8}; set -- --rate "$per" "$@" ;;
+    *) echo "workload must be w1, w3 or w4" >&2; exit 2 ;;
 esac
 
 for tool in valgrind callgrind_control; do

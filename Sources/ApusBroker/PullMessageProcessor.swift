@@ -22,6 +22,7 @@ final class PullMessageProcessor: Sendable {
         self.maxHoldMillis = maxHoldMillis
     }
 
+    /// The pull's answer; nil when it was parked (then written to `connection` when it is answered).
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand? {
         let header: PullMessageRequestHeader
         do { header = try PullMessageRequestHeader(request: request) } catch {
