@@ -40,7 +40,7 @@ public final class Broker: Sendable {
     private let timers = Mutex<[RepeatedTask]>([])
     /// Sends NOTIFY_CONSUMER_IDS_CHANGED when a coalesced membership change is due (poked by the group service); ticks
     /// no closer than the group table's coalescing delay, so a poke's tick is when that change is due.
-    private let notifier = TickLoop(label: "apus-notify", minimumMillis: 200)
+    private let notifier = TickLoop(label: "apus-notify", minimumMillis: ConsumerGroupTable.defaultNotifyDelayMillis)
     /// The last subscription-consistency verdict of each group: a change is logged once.
     private let verdicts = Mutex(SubscriptionVerdictTracker())
     private let eventLoopGroup: EventLoopGroup

@@ -114,7 +114,10 @@ public struct ConsumerGroupTable: Sendable {
     let notifyDelayMillis: Int64
     var table: [String: Group] = [:]
 
-    public init(expiryMillis: Int64 = 120_000, notifyDelayMillis: Int64 = 200) {
+    /// How long membership changes are coalesced before their group is notified.
+    public static let defaultNotifyDelayMillis: Int64 = 200
+
+    public init(expiryMillis: Int64 = 120_000, notifyDelayMillis: Int64 = defaultNotifyDelayMillis) {
         self.expiryMillis = expiryMillis
         self.notifyDelayMillis = notifyDelayMillis
     }
