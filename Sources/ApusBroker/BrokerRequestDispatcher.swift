@@ -100,9 +100,12 @@ final class BrokerRequestDispatcher: RemotingRequestProcessor {
 extension RemotingCommand {
     /// The response a service's refusal becomes.
     static func response(to request: RemotingCommand, refusal error: ServiceError) -> RemotingCommand {
-        .response(to: request, code: ResponseCode(error.kind), remark: error.remark)
+        .response(to: request.responseAddress, refusal: error)
     }
 
+    static func response(to address: ResponseAddress, refusal error: ServiceError) -> RemotingCommand {
+        .response(to: address, code: ResponseCode(error.kind), remark: error.remark)
+    }
 }
 
 extension RemotingConnection {

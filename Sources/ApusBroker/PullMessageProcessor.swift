@@ -22,7 +22,8 @@ final class PullMessageProcessor: Sendable {
         self.maxHoldMillis = maxHoldMillis
     }
 
-    /// The pull's answer; nil when it was parked (then written to `connection` when it is answered).
+    /// A refusal; nil when the pull was answered (written to `connection`) or parked (answered when a message arrives
+    /// or its hold ends).
     func process(_ request: RemotingCommand, on connection: RemotingConnection) -> RemotingCommand? {
         let header: PullMessageRequestHeader
         do { header = try PullMessageRequestHeader(request: request) } catch {
@@ -55,23 +56,23 @@ final class PullMessageProcessor: Sendable {
                 // whatever it then finds.
                 query.commitOffset = nil
                 let (topic, queueId, store) = (query.topic, query.queueId, self.store)
+                let address = request.responseAddress
                 holds.hold(topic: topic, queueId: queueId, offset: query.offset, holdMillis: hold, on: connection.eventLoop,
                            currentMax: { store.maxOffset(topic: topic, queueId: queueId) }) { [self, query] in
-                    connection.writeAndFlush(answer(request, query))
+                    do throws(ServiceError) { answer(address, try consume.pull(query, now: currentMillis()), on: connection) } catch {
+                        connection.write(.response(to: address, refusal: error))
+                    }
+                    connection.flush()
                 }
                 return nil
             }
         }
-        return answer(request, outcome)
+        answer(request.responseAddress, outcome, on: connection)
+        return nil
     }
 
-    private func answer(_ request: RemotingCommand, _ query: PullQuery) -> RemotingCommand {
-        do { return answer(request, try consume.pull(query, now: currentMillis())) } catch {
-            return .response(to: request, refusal: error)
-        }
-    }
-
-    private func answer(_ request: RemotingCommand, _ outcome: PullOutcome) -> RemotingCommand {
+    /// Writes the pull's answer straight into the connection's outgoing burst (no command is made for it).
+    private func answer(_ address: RemotingCommand.ResponseAddress, _ outcome: PullOutcome, on connection: RemotingConnection) {
         let code: ResponseCode
         switch outcome.status {
         case .found: code = .success
@@ -79,7 +80,7 @@ final class PullMessageProcessor: Sendable {
         case .retryImmediately: code = .pullRetryImmediately
         case .offsetMoved: code = .pullOffsetMoved
         }
-        return .response(to: request, code: code, remark: outcome.storeStatus.remark, header: PullMessageResponseHeader(
+        connection.writeResponse(to: address, code: code, remark: outcome.storeStatus.remark, header: PullMessageResponseHeader(
             nextBeginOffset: outcome.nextBeginOffset, minOffset: outcome.minOffset, maxOffset: outcome.maxOffset),
             body: outcome.body)
     }

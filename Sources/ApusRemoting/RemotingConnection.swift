@@ -188,14 +188,14 @@ public final class RemotingConnection: Sendable, Hashable {
     public func write(_ command: RemotingCommand) { writer.write(command, flush: false) }
     public func writeAndFlush(_ command: RemotingCommand) { writer.write(command, flush: true) }
 
-    /// Queues `RemotingCommand.response(to: address, code: code, header: header)` without flushing; on the event loop
-    /// it is encoded straight into the outgoing burst, without the command.
+    /// Queues `RemotingCommand.response(to: address, code: code, remark: remark, header: header, body: body)` without
+    /// flushing; on the event loop it is encoded straight into the outgoing burst, without the command.
     public func writeResponse<Header: DirectHeader>(to address: RemotingCommand.ResponseAddress, code: ResponseCode,
-                                                    header: Header) {
+                                                    remark: String? = nil, header: Header, body: ByteBuffer? = nil) {
         if channel.eventLoop.inEventLoop {
-            writer.frameWriter.value.appendResponse(to: address, code: code, header: header)
+            writer.frameWriter.value.appendResponse(to: address, code: code, remark: remark, header: header, body: body)
         } else {
-            writer.write(.response(to: address, code: code, header: header), flush: false)
+            writer.write(.response(to: address, code: code, remark: remark, header: header, body: body), flush: false)
         }
     }
     public func flush() { channel.flush() }
@@ -298,17 +298,21 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
     }
 
     /// Encodes a response with a typed header into the pending burst (event loop only), with no command or boxed header:
-    /// the frame `RemotingCommand.response(to:code:header:)` would make.
-    func appendResponse<Header: DirectHeader>(to address: RemotingCommand.ResponseAddress, code: ResponseCode, header: Header) {
+    /// the frame `RemotingCommand.response(to:code:remark:header:body:)` would make.
+    func appendResponse<Header: DirectHeader>(to address: RemotingCommand.ResponseAddress, code: ResponseCode,
+                                              remark: String? = nil, header: Header, body: ByteBuffer? = nil) {
         guard let context, !dropsResponse(to: address.opaque) else { return }
-        write(body: nil, context: context, promise: nil) { out, _ in
-            if header.writeResponse(code: code.rawValue, opaque: address.opaque, serializeType: address.serializeType, to: &out) {
+        write(body: body, context: context, promise: nil) { out, bodyLength in
+            if header.writeResponse(code: code.rawValue, opaque: address.opaque, remark: remark, bodyLength: bodyLength,
+                                    serializeType: address.serializeType, to: &out) {
                 return
             }
+            let frameStart = out.writerIndex
             let prefix = HeaderCodec.Prefix(code: code.rawValue, language: RemotingCommand.defaultLanguage,
                                             version: RemotingCommand.defaultVersion, opaque: address.opaque,
-                                            flag: RemotingCommand.responseFlag, remark: nil, serializeType: address.serializeType)
+                                            flag: RemotingCommand.responseFlag, remark: remark, serializeType: address.serializeType)
             HeaderCodec.writeHeader(prefix, to: &out) { header.forEachField($0) }
+            out.setInteger(UInt32(out.writerIndex - frameStart - 4 + bodyLength), at: frameStart)
         }
     }
 

@@ -140,7 +140,15 @@ struct BenchParts: ParsableCommand {
                 let header = SendMessageResponseHeader(
                     offsetMessageId: OffsetMessageId(storeHost: .zero, commitLogOffset: Int64(sink & 0xFFFF)), queueId: 3,
                     queueOffset: 9)
-                _ = header.writeResponse(code: ResponseCode.success.rawValue, opaque: 42, serializeType: .json, to: &out)
+                _ = header.writeResponse(code: ResponseCode.success.rawValue, opaque: 42, remark: nil, bodyLength: 0,
+                                         serializeType: .json, to: &out)
+                sink &+= out.readableBytes
+            }),
+            ("pull response header encode, JSON", {
+                var out = ByteBuffer()
+                let header = PullMessageResponseHeader(nextBeginOffset: Int64(sink & 0xFFFF), minOffset: 0, maxOffset: 1 << 20)
+                _ = header.writeResponse(code: ResponseCode.success.rawValue, opaque: 42, remark: "FOUND", bodyLength: 32 << 10,
+                                         serializeType: .json, to: &out)
                 sink &+= out.readableBytes
             }),
         ]

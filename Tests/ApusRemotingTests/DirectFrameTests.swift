@@ -159,10 +159,11 @@ private func templateFrame(_ template: SendFrameTemplate, opaque: Int32, _ send:
     try await loopback.shutdown()
 }
 
-/// A response written from its typed header is the frame of `RemotingCommand.response(to:code:header:)`, in either
-/// serialize type, and is dropped like any other response when its request was one-way.
+/// A response written from its typed header is the frame of `RemotingCommand.response(to:code:remark:header:body:)`, in
+/// either serialize type, with or without a remark and a body (small, copied into the burst; large, written as its own
+/// buffer), and is dropped like any other response when its request was one-way.
 @Test func aDirectResponseIsTheFrameOfItsCommand() throws {
-    let headers = [
+    let sendHeaders = [
         SendMessageResponseHeader(offsetMessageId: OffsetMessageId(storeHost: HostAddress(ip: "10.0.0.7", port: 10911)!,
                                                                    commitLogOffset: 1 << 40), queueId: 3, queueOffset: 77),
         SendMessageResponseHeader(msgId: "A,B", queueId: 0, queueOffset: -1, transactionId: "tx \"1\""),
@@ -173,24 +174,44 @@ private func templateFrame(_ template: SendFrameTemplate, opaque: Int32, _ send:
                                   queueOffset: Int64.max),
         SendMessageResponseHeader(msgId: "", queueId: -1, queueOffset: 0),
     ]
+    let pullHeaders = [
+        PullMessageResponseHeader(nextBeginOffset: 32, minOffset: 0, maxOffset: 1_000),
+        PullMessageResponseHeader(nextBeginOffset: Int64.min, minOffset: Int64.max, maxOffset: -1, suggestWhichBrokerId: Int64.min),
+    ]
+    let remarks: [String?] = [nil, "FOUND", "quote \" slash \\ nl \n ctl \u{1} 中文", String(repeating: "长", count: 400)]
+    let bodies: [ByteBuffer?] = [nil, ByteBuffer(string: "BODY"), ByteBuffer(repeating: 0xA5, count: 40_000)]
     for type in [SerializeType.json, .rocketmq] {
-        for header in headers {
-            let channel = EmbeddedChannel()
-            let writer = RemotingFrameWriter()
-            try channel.pipeline.syncOperations.addHandler(writer)
-            let request = RemotingCommand(code: 310, opaque: 41, serializeType: type)
-            writer.appendResponse(to: request.responseAddress, code: .success, header: header)
-            writer.requestReceived(RemotingCommand(code: 15, opaque: 42, flag: 2, serializeType: type))
-            writer.appendResponse(to: RemotingCommand.ResponseAddress(opaque: 42, serializeType: type), code: .success, header: header)
-            channel.flush()
-
-            var wire = ByteBuffer()
-            while var chunk = try channel.readOutbound(as: ByteBuffer.self) { wire.writeBuffer(&chunk) }
-            #expect(wire == (try encode(.response(to: request, code: .success, header: header))), "\(type)")
-            #expect(writer.droppedOnewayResponses == 1)
-            let decoded = try #require(try decodeOne(wire))
-            #expect(try decoded.decodeHeader(SendMessageResponseHeader.self) == header && decoded.isResponse && decoded.opaque == 41)
-            _ = try channel.finish()
+        for header in sendHeaders {
+            try expectDirectResponse(header, code: .success, remark: nil, body: nil, type: type)
+        }
+        try expectDirectResponse(sendHeaders[1], code: .flushDiskTimeout, remark: "flush timed out", body: nil, type: type)
+        for header in pullHeaders {
+            for remark in remarks {
+                for body in bodies { try expectDirectResponse(header, code: .pullNotFound, remark: remark, body: body, type: type) }
+            }
         }
     }
+}
+
+private func expectDirectResponse<Header: DirectHeader & Equatable>(_ header: Header, code: ResponseCode, remark: String?,
+                                                                    body: ByteBuffer?, type: SerializeType) throws {
+    let channel = EmbeddedChannel()
+    let writer = RemotingFrameWriter()
+    try channel.pipeline.syncOperations.addHandler(writer)
+    let request = RemotingCommand(code: 310, opaque: 41, serializeType: type)
+    writer.appendResponse(to: request.responseAddress, code: code, remark: remark, header: header, body: body)
+    writer.requestReceived(RemotingCommand(code: 15, opaque: 42, flag: 2, serializeType: type))
+    writer.appendResponse(to: RemotingCommand.ResponseAddress(opaque: 42, serializeType: type), code: code, remark: remark,
+                          header: header, body: body)
+    channel.flush()
+
+    var wire = ByteBuffer()
+    while var chunk = try channel.readOutbound(as: ByteBuffer.self) { wire.writeBuffer(&chunk) }
+    let context = "\(type), \(Header.self), remark \(remark?.count ?? -1), body \(body?.readableBytes ?? -1)"
+    #expect(wire == (try encode(.response(to: request, code: code, remark: remark, header: header, body: body))), "\(context)")
+    #expect(writer.droppedOnewayResponses == 1)
+    let decoded = try #require(try decodeOne(wire))
+    #expect(try decoded.decodeHeader(Header.self) == header && decoded.isResponse && decoded.opaque == 41, "\(context)")
+    #expect(decoded.remark == remark && decoded.body == body, "\(context)")
+    _ = try channel.finish()
 }

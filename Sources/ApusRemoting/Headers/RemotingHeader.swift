@@ -22,14 +22,17 @@ public protocol RemotingHeader: Sendable {
 public protocol DirectHeader: RemotingHeader {
     /// Calls `visit` for each present field in wire order; absent (nil) fields are left out.
     func forEachField(_ visit: (String, HeaderFieldValue) -> Void)
-    /// Writes a whole response frame with this header and no body in serialization `type`, byte for byte what the
-    /// general writer makes of `forEachField`, and returns true; or returns false (the default), leaving it to the
-    /// general writer. For the most frequent frames, whose known keys can be written as constant bytes.
-    func writeResponse(code: Int32, opaque: Int32, serializeType type: SerializeType, to out: inout ByteBuffer) -> Bool
+    /// Writes a response frame's length words and header in serialization `type`, with `remark` and a length word
+    /// that counts `bodyLength` body bytes (which the caller writes next), byte for byte what the general writer makes
+    /// of `forEachField`, and returns true; or returns false (the default), leaving it to the general writer. For the
+    /// most frequent frames, whose known keys can be written as constant bytes.
+    func writeResponse(code: Int32, opaque: Int32, remark: String?, bodyLength: Int, serializeType type: SerializeType,
+                       to out: inout ByteBuffer) -> Bool
 }
 
 extension DirectHeader {
-    public func writeResponse(code: Int32, opaque: Int32, serializeType type: SerializeType, to out: inout ByteBuffer) -> Bool {
+    public func writeResponse(code: Int32, opaque: Int32, remark: String?, bodyLength: Int, serializeType type: SerializeType,
+                              to out: inout ByteBuffer) -> Bool {
         false
     }
 }

@@ -438,86 +438,31 @@ public struct SendMessageResponseHeader: DirectHeader, Equatable {
     /// The broker's most frequent frame, written without the general writer's field walk (closures, key strings, a
     /// value enum, the language looked up by name), which was a tenth of the broker's CPU per send. Same bytes: the
     /// fields of `forEachField` in its order (tests compare the two).
-    public func writeResponse(code: Int32, opaque: Int32, serializeType type: SerializeType, to out: inout ByteBuffer) -> Bool {
-        let idLength: Int
+    public func writeResponse(code: Int32, opaque: Int32, remark: String?, bodyLength: Int, serializeType type: SerializeType,
+                              to out: inout ByteBuffer) -> Bool {
+        var bound = DirectResponse.keyBound("msgId") + DirectResponse.keyBound("queueId") + DirectResponse.keyBound("queueOffset")
+            + 2 * DirectResponse.integerBound
         switch id {
-        case let .text(text): idLength = type == .json ? JSONWriter.escapedBound(text.utf8.count) : text.utf8.count
-        case .offset: idLength = OffsetMessageId.textLength + 2
+        case let .text(text): bound += DirectResponse.textBound(text)
+        case .offset: bound += OffsetMessageId.textLength + 4
         }
-        let transactionLength = transactionId.map { type == .json ? JSONWriter.escapedBound($0.utf8.count) : $0.utf8.count } ?? 0
-        // Frame words 8; JSON: the fixed text 150, a transaction id's key 18, the numbers at most 45. Binary: fixed
-        // header 21, three keys with their lengths 41 (a transaction id's 19), the numbers at most 31.
-        let bound = 8 + 150 + 18 + 45 + idLength + transactionLength
-        out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { buffer in
-            var w = RawHeaderWriter(buffer.baseAddress!)
-            w.integer(UInt64(0))  // the frame's length words, set last
-            switch type {
-            case .json: writeJSON(code: code, opaque: opaque, to: &w)
-            case .rocketmq: writeBinary(code: code, opaque: opaque, to: &w)
+        if let transactionId { bound += DirectResponse.keyBound("transactionId") + DirectResponse.textBound(transactionId) }
+        DirectResponse.write(code: code, opaque: opaque, remark: remark, bodyLength: bodyLength, type: type, fieldsBound: bound,
+                             to: &out) { w in
+            w.key("msgId", type, first: true)
+            switch id {
+            case let .text(text): w.textValue(text, type)
+            case let .offset(offsetId): w.messageIdValue(offsetId, type)
             }
-            w.setFrameWords(type, bodyLength: 0)
-            return w.count
+            w.key("queueId", type)
+            w.integerValue(Int64(queueId), type)
+            w.key("queueOffset", type)
+            w.integerValue(queueOffset, type)
+            if let transactionId {
+                w.key("transactionId", type)
+                w.textValue(transactionId, type)
+            }
         }
         return true
-    }
-
-    /// HeaderCodec's JSON layout: the prefix's fields, then the ext fields, each value a string.
-    private func writeJSON(code: Int32, opaque: Int32, to w: inout RawHeaderWriter) {
-        w.text("{\"code\":")
-        w.decimal(Int64(code))
-        w.text(",\"language\":\"JAVA\",\"version\":")  // RemotingCommand.defaultLanguage
-        w.decimal(Int64(RemotingCommand.defaultVersion))
-        w.text(",\"opaque\":")
-        w.decimal(Int64(opaque))
-        w.text(",\"flag\":1,\"extFields\":{\"msgId\":")  // RemotingCommand.responseFlag
-        switch id {
-        case let .text(text): w.escaped(text)
-        case let .offset(offsetId):
-            w.byte(UInt8(ascii: "\""))
-            w.messageId(offsetId)
-            w.byte(UInt8(ascii: "\""))
-        }
-        w.text(",\"queueId\":")
-        w.quotedDecimal(Int64(queueId))
-        w.text(",\"queueOffset\":")
-        w.quotedDecimal(queueOffset)
-        if let transactionId {
-            w.text(",\"transactionId\":")
-            w.escaped(transactionId)
-        }
-        w.text("},\"serializeTypeCurrentRPC\":\"JSON\"}")
-    }
-
-    private func writeBinary(code: Int32, opaque: Int32, to w: inout RawHeaderWriter) {
-        w.integer(Int16(truncatingIfNeeded: code))
-        w.byte(LanguageCode.java)
-        w.integer(Int16(truncatingIfNeeded: RemotingCommand.defaultVersion))
-        w.integer(opaque)
-        w.integer(RemotingCommand.responseFlag)
-        w.integer(Int32(0))  // no remark
-        let extLengthAt = w.beginLength()
-        w.integer(Int16(5))
-        w.text("msgId")
-        switch id {
-        case let .text(text):
-            w.integer(Int32(text.utf8.count))
-            w.utf8(text)
-        case let .offset(offsetId):
-            w.integer(Int32(OffsetMessageId.textLength))
-            w.messageId(offsetId)
-        }
-        w.integer(Int16(7))
-        w.text("queueId")
-        w.decimalValue(Int64(queueId))
-        w.integer(Int16(11))
-        w.text("queueOffset")
-        w.decimalValue(queueOffset)
-        if let transactionId {
-            w.integer(Int16(13))
-            w.text("transactionId")
-            w.integer(Int32(transactionId.utf8.count))
-            w.utf8(transactionId)
-        }
-        w.endLength(at: extLengthAt)
     }
 }
