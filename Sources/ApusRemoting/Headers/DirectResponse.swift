@@ -7,9 +7,9 @@ import ApusMessage
 import NIOCore
 
 enum DirectResponse {
-    /// Writes the frame's length words (counting `bodyLength` body bytes, which the caller writes next) and its header,
-    /// whose ext fields `fields` writes with the `RawHeaderWriter` field methods; `fieldsBound` bounds what it writes
-    /// (`keyBound` and the value bounds, summed).
+    /// Writes a response frame: its length words (counting `bodyLength` body bytes, which the caller writes next) and
+    /// its header, whose ext fields `fields` writes in serialization `type` with the `RawHeaderWriter` field methods;
+    /// `fieldsBound` bounds what it writes (`keyBound` and the value bounds, summed).
     @inline(__always)
     static func write(code: Int32, opaque: Int32, remark: String?, bodyLength: Int, type: SerializeType, fieldsBound: Int,
                       to out: inout ByteBuffer, fields: (inout RawHeaderWriter) -> Void) {
@@ -67,6 +67,7 @@ enum DirectResponse {
 extension RawHeaderWriter {
     /// An ext field's key in `type`: `"key":` in JSON (after a comma unless it is the first), its length and bytes in
     /// binary (the binary value's length follows with the value).
+    @inline(__always)
     mutating func key(_ key: StaticString, _ type: SerializeType, first: Bool = false) {
         switch type {
         case .json:
@@ -81,6 +82,7 @@ extension RawHeaderWriter {
     }
 
     /// A number as every ext-field value is: a JSON string, or binary's length and digits.
+    @inline(__always)
     mutating func integerValue(_ value: Int64, _ type: SerializeType) {
         switch type {
         case .json: quotedDecimal(value)
@@ -88,6 +90,7 @@ extension RawHeaderWriter {
         }
     }
 
+    @inline(__always)
     mutating func textValue(_ value: String, _ type: SerializeType) {
         switch type {
         case .json: escaped(value)
@@ -97,6 +100,7 @@ extension RawHeaderWriter {
         }
     }
 
+    @inline(__always)
     mutating func messageIdValue(_ id: OffsetMessageId, _ type: SerializeType) {
         switch type {
         case .json:
