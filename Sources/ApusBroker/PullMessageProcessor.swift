@@ -59,7 +59,9 @@ final class PullMessageProcessor: Sendable {
                 let address = request.responseAddress
                 holds.hold(topic: topic, queueId: queueId, offset: query.offset, holdMillis: hold, on: connection.eventLoop,
                            currentMax: { store.maxOffset(topic: topic, queueId: queueId) }) { [self, query] in
-                    do throws(ServiceError) { answer(address, try consume.pull(query, now: currentMillis()), on: connection) } catch {
+                    do throws(ServiceError) {
+                        answer(address, try consume.pull(query, now: currentMillis()), on: connection)
+                    } catch {
                         connection.write(.response(to: address, refusal: error))
                     }
                     connection.flush()

@@ -161,7 +161,8 @@ private func templateFrame(_ template: SendFrameTemplate, opaque: Int32, _ send:
 
 /// A response written from its typed header is the frame of `RemotingCommand.response(to:code:remark:header:body:)`, in
 /// either serialize type, with or without a remark and a body (small, copied into the burst; large, written as its own
-/// buffer), and is dropped like any other response when its request was one-way.
+/// buffer), and is dropped like any other response when its request was one-way; a header without a writer of its own
+/// gets the same frame from the general writer.
 @Test func aDirectResponseIsTheFrameOfItsCommand() throws {
     let sendHeaders = [
         SendMessageResponseHeader(offsetMessageId: OffsetMessageId(storeHost: HostAddress(ip: "10.0.0.7", port: 10911)!,
@@ -190,6 +191,11 @@ private func templateFrame(_ template: SendFrameTemplate, opaque: Int32, _ send:
                 for body in bodies { try expectDirectResponse(header, code: .pullNotFound, remark: remark, body: body, type: type) }
             }
         }
+        // A header without a writer of its own goes through the general writer, remark and body included.
+        let general = PullMessageRequestHeader(consumerGroup: "CG", topic: "T", queueId: 1, queueOffset: 2, maxMsgNums: 32,
+                                               sysFlag: .subscription, commitOffset: 0, suspendTimeoutMillis: 0,
+                                               subscription: "*", subVersion: 0, expressionType: "TAG")
+        for body in bodies { try expectDirectResponse(general, code: .success, remark: remarks[2], body: body, type: type) }
     }
 }
 
