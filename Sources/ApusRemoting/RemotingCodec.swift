@@ -70,10 +70,8 @@ public struct RemotingCommandEncoder: MessageToByteEncoder {
     public init() {}
 
     public func encode(data: RemotingCommand, out: inout ByteBuffer) throws {
-        let start = out.writerIndex
-        HeaderCodec.writeHeader(data, to: &out)
+        HeaderCodec.writeHeader(data, bodyLength: data.body?.readableBytes ?? 0, to: &out)
         if let body = data.body { out.writeImmutableBuffer(body) }
-        out.setInteger(UInt32(out.writerIndex - start - 4), at: start)
     }
 }
 
@@ -93,15 +91,16 @@ enum HeaderCodec {
     /// Calls its argument for each ext field of a header being written.
     typealias FieldWalk = ((String, HeaderFieldValue) -> Void) -> Void
 
-    /// Writes the 8-byte prefix and the header; the length word at offset 0 counts no body yet.
-    static func writeHeader(_ command: RemotingCommand, to out: inout ByteBuffer) {
+    /// Writes the 8-byte prefix and the header; the length word at offset 0 counts `bodyLength` body bytes, which the
+    /// caller writes next.
+    static func writeHeader(_ command: RemotingCommand, bodyLength: Int, to out: inout ByteBuffer) {
         let prefix = Prefix(code: command.code, language: command.language, version: command.version, opaque: command.opaque,
                             flag: command.flag, remark: command.remark, serializeType: command.serializeType)
-        writeHeader(prefix, to: &out) { forEachField(command, $0) }
+        writeHeader(prefix, bodyLength: bodyLength, to: &out) { forEachField(command, $0) }
     }
 
     /// `writeHeader` for a header given as its prefix and a walk of its ext fields.
-    static func writeHeader(_ c: Prefix, to out: inout ByteBuffer, fields: FieldWalk) {
+    static func writeHeader(_ c: Prefix, bodyLength: Int, to out: inout ByteBuffer, fields: FieldWalk) {
         let start = out.writerIndex
         out.writeInteger(UInt64(0))
         switch c.serializeType {
@@ -109,7 +108,7 @@ enum HeaderCodec {
         case .rocketmq: writeBinary(c, fields, to: &out)
         }
         let headerLength = out.writerIndex - start - 8
-        out.setInteger(UInt32(4 + headerLength), at: start)
+        out.setInteger(UInt32(4 + headerLength + bodyLength), at: start)
         out.setInteger(UInt32(c.serializeType.rawValue) << 24 | UInt32(headerLength & 0xFF_FFFF), at: start + 4)
     }
 

@@ -307,12 +307,10 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
                                     serializeType: address.serializeType, to: &out) {
                 return
             }
-            let frameStart = out.writerIndex
             let prefix = HeaderCodec.Prefix(code: code.rawValue, language: RemotingCommand.defaultLanguage,
                                             version: RemotingCommand.defaultVersion, opaque: address.opaque,
                                             flag: RemotingCommand.responseFlag, remark: remark, serializeType: address.serializeType)
-            HeaderCodec.writeHeader(prefix, to: &out) { header.forEachField($0) }
-            out.setInteger(UInt32(out.writerIndex - frameStart - 4 + bodyLength), at: frameStart)
+            HeaderCodec.writeHeader(prefix, bodyLength: bodyLength, to: &out) { header.forEachField($0) }
         }
     }
 
@@ -332,9 +330,7 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
             return
         }
         write(body: command.body, context: context, promise: promise) { out, bodyLength in
-            let frameStart = out.writerIndex
-            HeaderCodec.writeHeader(command, to: &out)
-            out.setInteger(UInt32(out.writerIndex - frameStart - 4 + bodyLength), at: frameStart)
+            HeaderCodec.writeHeader(command, bodyLength: bodyLength, to: &out)
         }
     }
 
