@@ -62,9 +62,10 @@ final class PullHoldService: Sendable {
             return wake
         }
         for held in woken {
-            held.timeout?.cancel()
-            // Answer inline when the consumer lives on this thread (no queue hop on the latency path).
+            // Answer inline when the consumer lives on this thread (no queue hop on the latency path); the timeout is
+            // cancelled after (it would find nothing to take).
             if held.eventLoop.inEventLoop { held.wake() } else { held.eventLoop.execute { held.wake() } }
+            held.timeout?.cancel()
         }
     }
 

@@ -45,9 +45,10 @@ final class PullMessageProcessor: Sendable {
             query.commitOffset = header.commitOffset
         }
         let outcome: PullOutcome
-        do { outcome = try consume.pull(query, now: currentMillis()) } catch {
+        do { outcome = try consume.read(query) } catch {
             return .response(to: request, refusal: error)
         }
+        consume.record(query, outcome, now: currentMillis())
 
         if outcome.status == .noNewMessage, header.sysFlag.contains(.suspend), settings.longPollingEnable {
             let hold = min(max(header.suspendTimeoutMillis, 0), maxHoldMillis)
@@ -59,12 +60,16 @@ final class PullMessageProcessor: Sendable {
                 let address = request.responseAddress
                 holds.hold(topic: topic, queueId: queueId, offset: query.offset, holdMillis: hold, on: connection.eventLoop,
                            currentMax: { store.maxOffset(topic: topic, queueId: queueId) }) { [self, query] in
+                    // The answer is flushed before the pull is recorded: an arrival's latency is this path.
                     do throws(ServiceError) {
-                        answer(address, try consume.pull(query, now: currentMillis()), on: connection)
+                        let outcome = try consume.read(query)
+                        answer(address, outcome, on: connection)
+                        connection.flush()
+                        consume.record(query, outcome, now: currentMillis())
                     } catch {
                         connection.write(.response(to: address, refusal: error))
+                        connection.flush()
                     }
-                    connection.flush()
                 }
                 return nil
             }

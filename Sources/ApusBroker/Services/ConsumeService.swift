@@ -1,6 +1,6 @@
 // ConsumeService: pulls — a queue read as byte ranges of the commit log, filtered by the subscription's tag hashes,
-// with the client's committed offset recorded on the way. Long polling is the transport's: it parks the request and
-// asks again when `PullHoldService` reports an arrival.
+// with the client's committed offset recorded on the way, then the pull's statistics and the client's progress.
+// Long polling is the transport's: it parks the request and asks again when `PullHoldService` reports an arrival.
 
 import ApusGroups
 import ApusMessage
@@ -37,6 +37,8 @@ struct PullOutcome: Sendable {
     var maxOffset: Int64
     /// The stored records, back to back, when found.
     var body: ByteBuffer?
+    /// How many records `body` holds.
+    var messageCount: Int
     /// The store's own word for what it found (RocketMQ puts it in the response remark).
     var storeStatus: GetMessageStatus
 }
@@ -63,7 +65,16 @@ final class ConsumeService: Sendable {
         self.settings = settings
     }
 
+    /// Reads what `query` asks for and records it (`read`, then `record`).
     func pull(_ query: PullQuery, now: Int64) throws(ServiceError) -> PullOutcome {
+        let outcome = try read(query)
+        record(query, outcome, now: now)
+        return outcome
+    }
+
+    /// The checks, the offset commit and the records. A transport answers from the outcome, then calls `record`:
+    /// the statistics and the client's progress are not needed for the answer, so an arrival's answer goes out first.
+    func read(_ query: PullQuery) throws(ServiceError) -> PullOutcome {
         try GroupService.validate(group: query.group)
         // The group's admin switches (UPDATE_AND_CREATE_SUBSCRIPTIONGROUP): consumption off, or no broadcasting.
         if let config = groups.configs.get(query.group), !config.consumeEnable || !config.consumeBroadcastEnable {
@@ -126,13 +137,19 @@ final class ConsumeService: Sendable {
             status = query.offset != 0 ? .offsetMoved : .noNewMessage
             next = 0
         }
-        stats.recordGet(topic: query.topic, group: query.group, count: status == .found ? result.messageCount : 0,
-                        bytes: status == .found ? result.body?.readableBytes ?? 0 : 0, now: now)
-        if status == .found, let connection = query.connection {
-            groups.recordPull(group: query.group, connection: connection, topic: query.topic, queueId: query.queueId,
-                              nextOffset: next, now: now)
-        }
+        let found = status == .found
         return PullOutcome(status: status, nextBeginOffset: next, minOffset: result.minOffset, maxOffset: result.maxOffset,
-                           body: status == .found ? result.body : nil, storeStatus: result.status)
+                           body: found ? result.body : nil, messageCount: found ? result.messageCount : 0,
+                           storeStatus: result.status)
+    }
+
+    /// The pull's statistics (found or missed) and, when it found messages, the asking client's position.
+    func record(_ query: PullQuery, _ outcome: PullOutcome, now: Int64) {
+        stats.recordGet(topic: query.topic, group: query.group, count: outcome.messageCount,
+                        bytes: outcome.body?.readableBytes ?? 0, now: now)
+        if outcome.status == .found, let connection = query.connection {
+            groups.recordPull(group: query.group, connection: connection, topic: query.topic, queueId: query.queueId,
+                              nextOffset: outcome.nextBeginOffset, now: now)
+        }
     }
 }
