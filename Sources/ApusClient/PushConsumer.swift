@@ -211,7 +211,7 @@ public final class PushConsumer: Sendable {
     }
 
     private func handlePull(_ response: RemotingCommand, queue: MessageQueue, token: UInt64) {
-        guard let next = try? response.decodeHeader(PullMessageResponseHeader.self).nextBeginOffset else {
+        guard let next = try? PullMessageResponseHeader(response: response).nextBeginOffset else {
             retryLater(queue, token: token)
             return
         }

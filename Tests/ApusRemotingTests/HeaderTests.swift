@@ -439,3 +439,44 @@ extension RemotingCommand {
     let every = try PullMessageRequestHeader(extFields: full)
     #expect(every.maxMsgNums == 16 && every.commitOffset == 40 && every.subscription == "a || b")
 }
+
+/// A pull's answer read in place by the Swift consumer (binary and JSON): every value and every error is the one its
+/// ext fields give.
+@Test func pullResponseHeaderReadInPlaceAgreesWithExtFields() throws {
+    let full: ExtFields = ["nextBeginOffset": "43", "minOffset": "7", "maxOffset": "99", "suggestWhichBrokerId": "0"]
+    var cases: [(String, ExtFields)] = [("every field", full), ("only the required", ["nextBeginOffset": "0"])]
+    for key in ["nextBeginOffset", "minOffset", "maxOffset", "suggestWhichBrokerId"] {
+        var missing = full
+        missing[key] = nil
+        cases.append(("\(key) missing", missing))
+        var empty = full
+        empty[key] = ""
+        cases.append(("\(key) empty", empty))
+    }
+    for (key, value) in [("nextBeginOffset", "x"), ("nextBeginOffset", "9223372036854775808"), ("minOffset", "-1"),
+                         ("maxOffset", " 3"), ("maxOffset", "+5"), ("suggestWhichBrokerId", "1.5"), ("minOffset", "中文")] {
+        var changed = full
+        changed[key] = value
+        cases.append(("\(key)=\(value)", changed))
+    }
+    var repeated = full
+    repeated.append("maxOffset", "100")  // a later key wins
+    repeated.append("maxOffsets", "5")  // not a field of it
+    repeated.append("mixOffset", "6")
+    cases.append(("repeated and unknown keys", repeated))
+
+    for (note, fields) in cases {
+        for type in [SerializeType.rocketmq, .json] {
+            var response = RemotingCommand.request(code: .pullMessage, extFields: fields)
+            response.serializeType = type
+            let decoded = try #require(try decodeOne(encode(response)))
+            let inPlace = Result { () throws(HeaderError) in try PullMessageResponseHeader(response: decoded) }
+            let viaFields = Result { () throws(HeaderError) in try PullMessageResponseHeader(extFields: decoded.extFields) }
+            #expect("\(inPlace)" == "\(viaFields)", "\(note), \(type)")
+        }
+    }
+    var sample = RemotingCommand.request(code: .pullMessage, extFields: full)
+    sample.serializeType = .rocketmq
+    let every = try PullMessageResponseHeader(response: #require(try decodeOne(encode(sample))))
+    #expect(every == PullMessageResponseHeader(nextBeginOffset: 43, minOffset: 7, maxOffset: 99))
+}

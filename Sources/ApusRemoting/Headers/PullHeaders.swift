@@ -191,6 +191,39 @@ public struct PullMessageResponseHeader: DirectHeader, Equatable {
         self.suggestWhichBrokerId = suggestWhichBrokerId
     }
 
+    /// A pull's answer as the Swift consumer reads it on every arrival: a binary header's fields are read where they
+    /// lie (no ext-field dictionary of strings); a JSON header through its ext fields. Same values and errors as
+    /// `init(extFields:)` (an empty value counts as absent, a later key wins).
+    public init(response: borrowing RemotingCommand) throws(HeaderError) {
+        guard case let .binary(section) = response.fields else {
+            self = try Self(extFields: response.extFields)
+            return
+        }
+        self = try section.withUnsafeReadableBytes { bytes throws(HeaderError) in
+            var values = InlineArray<4, Int64?>(repeating: nil)  // in the order of `field(_:)`
+            try HeaderCodec.forEachBinaryExtField(bytes) { key, value throws(HeaderError) in
+                guard !value.isEmpty, let (index, name) = Self.field(key) else { return }
+                values[index] = try HeaderValue.int64(value, field: name.description)
+            }
+            guard let next = values[0] else { throw .missing(field: FieldName.nextBeginOffset) }
+            return Self(nextBeginOffset: next, minOffset: values[1] ?? 0, maxOffset: values[2] ?? 0,
+                        suggestWhichBrokerId: values[3] ?? 0)
+        }
+    }
+
+    /// The field `key` names, as its index in `init(response:)`'s values and its name: told apart by length and a
+    /// byte, then confirmed by comparing the bytes.
+    private static func field(_ key: UnsafeRawBufferPointer) -> (Int, StaticString)? {
+        let found: (Int, StaticString)
+        switch key.count {
+        case 15: found = (0, "nextBeginOffset")
+        case 9: found = key[1] == UInt8(ascii: "i") ? (1, "minOffset") : (2, "maxOffset")
+        case 20: found = (3, "suggestWhichBrokerId")
+        default: return nil
+        }
+        return memcmp(found.1.utf8Start, key.baseAddress!, key.count) == 0 ? found : nil
+    }
+
     public init(extFields: ExtFields) throws(HeaderError) {
         let r = HeaderReader(extFields)
         nextBeginOffset = try r.int64(FieldName.nextBeginOffset)
