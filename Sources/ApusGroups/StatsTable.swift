@@ -114,31 +114,70 @@ public struct StatsTable: Sendable {
         var key: String
     }
 
-    private var items: [ItemID: Item] = [:]
+    /// The broker-wide items, keyed by `brokerKey` (the cluster name). A send burst updates two of them and every pull
+    /// one or two, so they live in a fixed array: an update in the dictionary hashes its name and key (about 900
+    /// instructions). Read through the same names and key as every other item.
+    public enum BrokerItem: Int, CaseIterable, Sendable {
+        case putNums, putSize, getNums, pullFound, pullMiss
 
-    public init() {}
+        public var name: String {
+            switch self {
+            case .putNums: StatsName.brokerPutNums
+            case .putSize: StatsName.brokerPutSize
+            case .getNums: StatsName.brokerGetNums
+            case .pullFound: StatsName.pullFound
+            case .pullMiss: StatsName.pullMiss
+            }
+        }
+    }
+
+    private var items: [ItemID: Item] = [:]
+    private let brokerKey: String
+    private var brokerItems = [Item?](repeating: nil, count: BrokerItem.allCases.count)
+
+    public init(brokerKey: String = "") {
+        self.brokerKey = brokerKey
+    }
 
     private static func id(_ name: String, _ key: String) -> ItemID { ItemID(name: name, key: key) }
+
+    /// The broker-wide item `name` and `key` name, if they name one.
+    private func brokerItem(_ name: String, _ key: String) -> BrokerItem? {
+        guard key.utf8.count == brokerKey.utf8.count, key == brokerKey else { return nil }
+        return BrokerItem.allCases.first { $0.name == name }
+    }
+
+    private func item(_ name: String, _ key: String) -> Item? {
+        if let broker = brokerItem(name, key) { return brokerItems[broker.rawValue] }
+        return items[Self.id(name, key)]
+    }
 
     /// Adds `value` to the item's total (one increment). Updated in place: one lookup, and the item's sample rings are
     /// not copied out and back (every send burst and every pull updates four items).
     public mutating func add(_ name: String, key: String, value: Int64, now: Int64) {
+        if let broker = brokerItem(name, key) { return add(broker, value: value, now: now) }
         items[Self.id(name, key), default: Item(now: now)].add(value, now: now)
     }
 
-    public func exists(_ name: String, key: String) -> Bool { items[Self.id(name, key)] != nil }
+    /// Adds `value` to a broker-wide item's total (one increment), without a lookup.
+    public mutating func add(_ item: BrokerItem, value: Int64, now: Int64) {
+        if brokerItems[item.rawValue] == nil { brokerItems[item.rawValue] = Item(now: now) }
+        brokerItems[item.rawValue]!.add(value, now: now)
+    }
+
+    public func exists(_ name: String, key: String) -> Bool { item(name, key) != nil }
 
     /// The item's figures over the last `windowMillis` (60 000, 3 600 000 or 86 400 000); nil for an unknown item.
     public func snapshot(_ name: String, key: String, windowMillis: Int64, now: Int64) -> StatsSnapshot? {
-        items[Self.id(name, key)]?.snapshot(now: now, window: windowMillis)
+        item(name, key)?.snapshot(now: now, window: windowMillis)
     }
 
     /// The item's running total; 0 for an unknown item.
-    public func total(_ name: String, key: String) -> Int64 { items[Self.id(name, key)]?.value ?? 0 }
+    public func total(_ name: String, key: String) -> Int64 { item(name, key)?.value ?? 0 }
 
     /// Totals at the previous two UTC midnights (yesterday morning, today morning) and now.
     public func dailyTotals(_ name: String, key: String, now: Int64) -> (yesterdayMorning: Int64, todayMorning: Int64, now: Int64) {
-        guard var item = items[Self.id(name, key)] else { return (0, 0, 0) }
+        guard var item = item(name, key) else { return (0, 0, 0) }
         item.sample(now: now)
         return (item.yesterdayMorning, item.todayMorning, item.value)
     }
@@ -146,5 +185,6 @@ public struct StatsTable: Sendable {
     /// Samples every item (the broker calls this every 10 s, so quiet items still age).
     public mutating func tick(now: Int64) {
         for id in Array(items.keys) { items[id]!.sample(now: now) }
+        for i in brokerItems.indices where brokerItems[i] != nil { brokerItems[i]!.sample(now: now) }
     }
 }

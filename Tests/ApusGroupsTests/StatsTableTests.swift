@@ -34,3 +34,25 @@ private let t0: Int64 = 1_800_000_000_000 - 1_800_000_000_000 % 86_400_000 + 3_6
     table.tick(now: t0 + 2 * 86_400_000)
     #expect(table.dailyTotals(StatsName.brokerPutNums, key: "C", now: t0 + 2 * 86_400_000) == (12, 12, 12))
 }
+
+/// The broker-wide items (kept apart from the dictionary) read and age like any other item, by their names and the
+/// broker's key; the same name under another key is another item.
+@Test func brokerWideItemsReadByNameAndKey() {
+    var table = StatsTable(brokerKey: "DefaultCluster")
+    table.add(.putNums, value: 10, now: t0)
+    table.add(StatsName.brokerPutNums, key: "DefaultCluster", value: 20, now: t0 + 10_000)  // the same item by name
+    table.add(StatsName.brokerPutNums, key: "OtherCluster", value: 5, now: t0)
+    table.add(.pullMiss, value: 1, now: t0)
+    #expect(table.total(StatsName.brokerPutNums, key: "DefaultCluster") == 30)
+    #expect(table.total(StatsName.brokerPutNums, key: "OtherCluster") == 5)
+    #expect(table.snapshot(StatsName.brokerPutNums, key: "DefaultCluster", windowMillis: 60_000, now: t0 + 20_000)
+        == StatsSnapshot(sum: 30, tps: 1.5, avgpt: 15))
+    #expect(table.exists(StatsName.pullMiss, key: "DefaultCluster") && !table.exists(StatsName.pullFound, key: "DefaultCluster"))
+    #expect(table.snapshot(StatsName.pullFound, key: "DefaultCluster", windowMillis: 60_000, now: t0) == nil)
+    // Ticks age them: two minutes on, the minute window holds nothing.
+    table.tick(now: t0 + 100_000)
+    table.tick(now: t0 + 110_000)
+    #expect(table.snapshot(StatsName.brokerPutNums, key: "DefaultCluster", windowMillis: 60_000, now: t0 + 160_000)?.sum == 0)
+    table.tick(now: t0 + 86_400_000)
+    #expect(table.dailyTotals(StatsName.brokerPutNums, key: "DefaultCluster", now: t0 + 86_400_000) == (0, 30, 30))
+}

@@ -6,12 +6,13 @@ import ApusMessage
 import Synchronization
 
 final class StatsService: Sendable {
-    private let table = Mutex(StatsTable())
+    private let table: Mutex<StatsTable>
     /// The key of the broker-wide items (BROKER_PUT_NUMS, BROKER_GET_NUMS).
     let clusterName: String
 
     init(clusterName: String) {
         self.clusterName = clusterName
+        table = Mutex(StatsTable(brokerKey: clusterName))
     }
 
     /// Messages stored: per topic (count and bytes) and broker-wide. `messages` are (topic, stored bytes) pairs.
@@ -27,7 +28,6 @@ final class StatsService: Sendable {
             }
         }
         guard !perTopic.isEmpty else { return }
-        let cluster = clusterName
         table.withLock { table in
             var total: (count: Int64, bytes: Int64) = (0, 0)
             for figures in perTopic {
@@ -36,24 +36,23 @@ final class StatsService: Sendable {
                 total.count += figures.count
                 total.bytes += figures.bytes
             }
-            table.add(StatsName.brokerPutNums, key: cluster, value: total.count, now: now)
-            table.add(StatsName.brokerPutSize, key: cluster, value: total.bytes, now: now)
+            table.add(.putNums, value: total.count, now: now)
+            table.add(.putSize, value: total.bytes, now: now)
         }
     }
 
     /// A pull answered: messages and bytes delivered to `group` from `topic` (count 0: a miss).
     func recordGet(topic: String, group: String, count: Int, bytes: Int, now: Int64) {
-        let cluster = clusterName
         table.withLock { table in
             guard count > 0 else {
-                table.add(StatsName.pullMiss, key: cluster, value: 1, now: now)
+                table.add(.pullMiss, value: 1, now: now)
                 return
             }
             let key = TopicNames.pairKey(topic, group)
             table.add(StatsName.groupGetNums, key: key, value: Int64(count), now: now)
             table.add(StatsName.groupGetSize, key: key, value: Int64(bytes), now: now)
-            table.add(StatsName.brokerGetNums, key: cluster, value: Int64(count), now: now)
-            table.add(StatsName.pullFound, key: cluster, value: 1, now: now)
+            table.add(.getNums, value: Int64(count), now: now)
+            table.add(.pullFound, value: 1, now: now)
         }
     }
 
