@@ -406,11 +406,11 @@ final class PacedSender: @unchecked Sendable {
         let now = monotonicNanos()
         while sent < total && due(sent) <= now {
             let body = BenchBody.make(seq: sent, kind: UInt8(ascii: "M"), size: size, allocator: ByteBufferAllocator())
-            producer.send(OutgoingMessage(topic: topic, body: body), route: route, connection: connection, flush: false)
-                .whenComplete { _ in
-                    self.acked += 1
-                    if self.acked == self.total { self.done.succeed(()) }
-                }
+            // The raw exchange, as W1's: no future is made before the write (the latency is timed from the body).
+            producer.sendRaw(OutgoingMessage(topic: topic, body: body), route: route, connection: connection, flush: false) { _ in
+                self.acked += 1
+                if self.acked == self.total { self.done.succeed(()) }
+            }
             sent += 1
         }
         connection.flush()
