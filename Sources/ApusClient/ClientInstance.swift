@@ -139,14 +139,23 @@ final class UniqueKeyGenerator: Sendable {
     }
 
     func next() -> String {
-        let n = counter.add(1, ordering: .relaxed).newValue
-        return String(unsafeUninitializedCapacity: 32) { out in
-            let digits: StaticString = "0123456789ABCDEF"
-            for i in 0..<16 {
-                out[i] = digits.utf8Start[Int(seed >> (60 - 4 * UInt64(i)) & 0xF)]
-                out[16 + i] = digits.utf8Start[Int(n >> (60 - 4 * UInt64(i)) & 0xF)]
-            }
-            return 32
+        String(unsafeUninitializedCapacity: 32) { write(into: UnsafeMutableRawBufferPointer($0)) }
+    }
+
+    /// The next key's 32 bytes, lent to `body` from the stack (no string made).
+    func withNext<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withUnsafeTemporaryAllocation(byteCount: 32, alignment: 1) { out in
+            try body(UnsafeRawBufferPointer(rebasing: out[..<write(into: out)]))
         }
+    }
+
+    private func write(into out: UnsafeMutableRawBufferPointer) -> Int {
+        let n = counter.add(1, ordering: .relaxed).newValue
+        let digits: StaticString = "0123456789ABCDEF"
+        for i in 0..<16 {
+            out[i] = digits.utf8Start[Int(seed >> (60 - 4 * UInt64(i)) & 0xF)]
+            out[16 + i] = digits.utf8Start[Int(n >> (60 - 4 * UInt64(i)) & 0xF)]
+        }
+        return 32
     }
 }

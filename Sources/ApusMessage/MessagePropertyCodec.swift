@@ -43,44 +43,65 @@ public enum MessagePropertyCodec {
     /// What a producer sends: `UNIQ_KEY`, `WAIT=true`, then `TAGS`, `KEYS` and the other pairs, each ending with 0x02,
     /// written with one allocation (appending pair by pair was a sixteenth of the Swift producer's CPU per send).
     public static func encode(uniqueKey: String, tags: String?, keys: String?, sortedOtherPairs: [(key: String, value: String)]) -> String {
-        var length = 0
+        var uniqueKey = uniqueKey
+        return uniqueKey.withUTF8 { key in
+            let length = producedLength(uniqueKeyLength: key.count, tags: tags, keys: keys, sortedOtherPairs: sortedOtherPairs)
+            return String(unsafeUninitializedCapacity: length) { out in
+                writeProduced(uniqueKey: UnsafeRawBufferPointer(key), tags: tags, keys: keys, sortedOtherPairs: sortedOtherPairs,
+                              into: UnsafeMutableRawBufferPointer(out))
+            }
+        }
+    }
+
+    /// The length of `encode(uniqueKey:tags:keys:sortedOtherPairs:)`'s bytes, for a caller that writes them itself
+    /// (`writeProduced`): the Swift producer writes them on the stack, for the frame, without a string per send.
+    public static func producedLength(uniqueKeyLength: Int, tags: String?, keys: String?,
+                                      sortedOtherPairs: [(key: String, value: String)]) -> Int {
+        var length = MessageProperty.uniqueKey.utf8.count + uniqueKeyLength + 2 + MessageProperty.wait.utf8.count + 4 + 2
         func measure(_ key: String, _ value: String) { length += key.utf8.count + value.utf8.count + 2 }
-        measure(MessageProperty.uniqueKey, uniqueKey)
-        measure(MessageProperty.wait, "true")
         if let tags { measure(MessageProperty.tags, tags) }
         if let keys { measure(MessageProperty.keys, keys) }
         for pair in sortedOtherPairs { measure(pair.key, pair.value) }
-        return String(unsafeUninitializedCapacity: length) { out in
-            var o = 0
-            func put(_ text: String) {
-                let copied = text.utf8.withContiguousStorageIfAvailable { utf8 in
-                    _ = UnsafeMutableBufferPointer(rebasing: out[o...]).initialize(fromContentsOf: utf8)
-                    return utf8.count
-                }
-                if let copied {
-                    o += copied
-                } else {
-                    for byte in text.utf8 {
-                        out[o] = byte
-                        o += 1
-                    }
-                }
-            }
-            func pair(_ key: String, _ value: String) {
-                put(key)
-                out[o] = nameSeparator
-                o += 1
-                put(value)
-                out[o] = pairSeparator
-                o += 1
-            }
-            pair(MessageProperty.uniqueKey, uniqueKey)
-            pair(MessageProperty.wait, "true")
-            if let tags { pair(MessageProperty.tags, tags) }
-            if let keys { pair(MessageProperty.keys, keys) }
-            for other in sortedOtherPairs { pair(other.key, other.value) }
-            return o
+        return length
+    }
+
+    /// Writes `encode(uniqueKey:tags:keys:sortedOtherPairs:)`'s bytes into `out` (`producedLength` bytes at least);
+    /// returns how many.
+    public static func writeProduced(uniqueKey: UnsafeRawBufferPointer, tags: String?, keys: String?,
+                                     sortedOtherPairs: [(key: String, value: String)], into out: UnsafeMutableRawBufferPointer) -> Int {
+        var o = 0
+        func put(_ bytes: UnsafeRawBufferPointer) {
+            UnsafeMutableRawBufferPointer(rebasing: out[o...]).copyMemory(from: bytes)
+            o += bytes.count
         }
+        func put(_ text: String) {
+            let copied: Void? = text.utf8.withContiguousStorageIfAvailable { put(UnsafeRawBufferPointer($0)) }
+            if copied == nil {
+                for byte in text.utf8 {
+                    out[o] = byte
+                    o += 1
+                }
+            }
+        }
+        func separator(_ byte: UInt8) {
+            out[o] = byte
+            o += 1
+        }
+        func pair(_ key: String, _ value: String) {
+            put(key)
+            separator(nameSeparator)
+            put(value)
+            separator(pairSeparator)
+        }
+        put(MessageProperty.uniqueKey)
+        separator(nameSeparator)
+        put(uniqueKey)
+        separator(pairSeparator)
+        pair(MessageProperty.wait, "true")
+        if let tags { pair(MessageProperty.tags, tags) }
+        if let keys { pair(MessageProperty.keys, keys) }
+        for other in sortedOtherPairs { pair(other.key, other.value) }
+        return o
     }
 
     /// Appends the pair `key`/`value`, first adding the pair separator when `text` lacks a trailing one (Java 4.9 ends

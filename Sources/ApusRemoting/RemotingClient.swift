@@ -80,23 +80,44 @@ public final class RemotingClient: Sendable {
     /// outgoing burst; from elsewhere it goes as an ordinary command.
     public func send(_ template: SendFrameTemplate, queueId: Int32, bornTimestamp: Int64, properties: String, body: ByteBuffer,
                      timeout: TimeAmount, flush: Bool, completion: @escaping @Sendable (Result<RemotingCommand, Error>) -> Void) {
-        send(template, queueId: queueId, bornTimestamp: bornTimestamp, properties: properties, body: body, timeout: timeout,
-             flush: flush, .callback(completion))
+        var properties = properties
+        properties.withUTF8 {
+            send(template, queueId: queueId, bornTimestamp: bornTimestamp, properties: UnsafeRawBufferPointer($0), body: body,
+                 timeout: timeout, flush: flush, .callback(completion))
+        }
     }
 
     /// `send(_:queueId:bornTimestamp:properties:body:timeout:flush:completion:)` with a future.
     public func send(_ template: SendFrameTemplate, queueId: Int32, bornTimestamp: Int64, properties: String, body: ByteBuffer,
                      timeout: TimeAmount, flush: Bool) -> EventLoopFuture<RemotingCommand> {
+        var properties = properties
+        return properties.withUTF8 {
+            send(template, queueId: queueId, bornTimestamp: bornTimestamp, properties: UnsafeRawBufferPointer($0), body: body,
+                 timeout: timeout, flush: flush)
+        }
+    }
+
+    /// The same sends with the properties' UTF-8 bytes, which the producer builds on the stack (no string per send).
+    package func send(_ template: SendFrameTemplate, queueId: Int32, bornTimestamp: Int64, properties: UnsafeRawBufferPointer,
+                      body: ByteBuffer, timeout: TimeAmount, flush: Bool,
+                      completion: @escaping @Sendable (Result<RemotingCommand, Error>) -> Void) {
+        send(template, queueId: queueId, bornTimestamp: bornTimestamp, properties: properties, body: body, timeout: timeout,
+             flush: flush, .callback(completion))
+    }
+
+    package func send(_ template: SendFrameTemplate, queueId: Int32, bornTimestamp: Int64, properties: UnsafeRawBufferPointer,
+                      body: ByteBuffer, timeout: TimeAmount, flush: Bool) -> EventLoopFuture<RemotingCommand> {
         let promise = channel.eventLoop.makePromise(of: RemotingCommand.self)
         send(template, queueId: queueId, bornTimestamp: bornTimestamp, properties: properties, body: body, timeout: timeout,
              flush: flush, .promise(promise))
         return promise.futureResult
     }
 
-    private func send(_ template: SendFrameTemplate, queueId: Int32, bornTimestamp: Int64, properties: String, body: ByteBuffer,
-                      timeout: TimeAmount, flush: Bool, _ completion: PendingResponses.Completion) {
+    private func send(_ template: SendFrameTemplate, queueId: Int32, bornTimestamp: Int64, properties: UnsafeRawBufferPointer,
+                      body: ByteBuffer, timeout: TimeAmount, flush: Bool, _ completion: PendingResponses.Completion) {
         guard channel.eventLoop.inEventLoop else {
-            let command = template.command(queueId: queueId, bornTimestamp: bornTimestamp, properties: properties, body: body)
+            let command = template.command(queueId: queueId, bornTimestamp: bornTimestamp,
+                                           properties: String(decoding: properties, as: UTF8.self), body: body)
             pending.request(command, on: writer, connectionID: 0, timeout: timeout, flush: flush, completion)
             return
         }

@@ -315,8 +315,8 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
     }
 
     /// Encodes a send from its template into the pending burst (event loop only): the producer's path.
-    func appendSend(_ template: SendFrameTemplate, opaque: Int32, queueId: Int32, bornTimestamp: Int64, properties: String,
-                    body: ByteBuffer) {
+    func appendSend(_ template: SendFrameTemplate, opaque: Int32, queueId: Int32, bornTimestamp: Int64,
+                    properties: UnsafeRawBufferPointer, body: ByteBuffer) {
         guard let context else { return }
         write(body: body, context: context, promise: nil) { out, bodyLength in
             template.writeHeader(opaque: opaque, queueId: queueId, bornTimestamp: bornTimestamp, properties: properties,

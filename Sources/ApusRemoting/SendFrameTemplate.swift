@@ -102,41 +102,49 @@ public final class SendFrameTemplate: Sendable {
                             to out: inout ByteBuffer) {
         var properties = properties
         properties.withUTF8 { props in
-            fixed.withUnsafeBytes { fixed in
-                let bound = 8 + fixed.count + 4 + 4 + 11 + 2 * (4 + 22) + 4 + JSONWriter.escapedBound(props.count)
-                out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { buffer in
-                    var w = RawHeaderWriter(buffer.baseAddress!)
-                    w.integer(UInt64(0))
-                    func copy(_ range: Range<Int>) { w.bytes(UnsafeRawBufferPointer(rebasing: fixed[range])) }
-                    switch cuts {
-                    case let .binary(opaqueAt, extFieldsAt, queueIdAt, bornTimestampAt, propertiesAt):
-                        copy(0..<opaqueAt)
-                        w.integer(opaque)
-                        copy(opaqueAt..<extFieldsAt)
-                        let extLengthAt = w.beginLength()
-                        copy(extFieldsAt..<queueIdAt)
-                        w.decimalValue(Int64(queueId))
-                        copy(queueIdAt..<bornTimestampAt)
-                        w.decimalValue(bornTimestamp)
-                        copy(bornTimestampAt..<propertiesAt)
-                        w.integer(Int32(props.count))
-                        w.bytes(UnsafeRawBufferPointer(props))
-                        copy(propertiesAt..<fixed.count)
-                        w.endLength(at: extLengthAt)
-                    case let .json(queueIdAt, bornTimestampAt, propertiesAt, opaqueAt):
-                        copy(0..<queueIdAt)
-                        w.quotedDecimal(Int64(queueId))
-                        copy(queueIdAt..<bornTimestampAt)
-                        w.quotedDecimal(bornTimestamp)
-                        copy(bornTimestampAt..<propertiesAt)
-                        w.escaped(props)
-                        copy(propertiesAt..<opaqueAt)
-                        w.decimal(Int64(opaque))
-                        copy(opaqueAt..<fixed.count)
-                    }
-                    w.setFrameWords(serializeType, bodyLength: bodyLength)
-                    return w.count
+            writeHeader(opaque: opaque, queueId: queueId, bornTimestamp: bornTimestamp, properties: UnsafeRawBufferPointer(props),
+                        bodyLength: bodyLength, to: &out)
+        }
+    }
+
+    /// `writeHeader` with the properties' UTF-8 bytes (the Swift producer builds them on the stack, not as a string).
+    public func writeHeader(opaque: Int32, queueId: Int32, bornTimestamp: Int64, properties: UnsafeRawBufferPointer,
+                            bodyLength: Int, to out: inout ByteBuffer) {
+        let props = properties.assumingMemoryBound(to: UInt8.self)
+        fixed.withUnsafeBytes { fixed in
+            let bound = 8 + fixed.count + 4 + 4 + 11 + 2 * (4 + 22) + 4 + JSONWriter.escapedBound(props.count)
+            out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { buffer in
+                var w = RawHeaderWriter(buffer.baseAddress!)
+                w.integer(UInt64(0))
+                func copy(_ range: Range<Int>) { w.bytes(UnsafeRawBufferPointer(rebasing: fixed[range])) }
+                switch cuts {
+                case let .binary(opaqueAt, extFieldsAt, queueIdAt, bornTimestampAt, propertiesAt):
+                    copy(0..<opaqueAt)
+                    w.integer(opaque)
+                    copy(opaqueAt..<extFieldsAt)
+                    let extLengthAt = w.beginLength()
+                    copy(extFieldsAt..<queueIdAt)
+                    w.decimalValue(Int64(queueId))
+                    copy(queueIdAt..<bornTimestampAt)
+                    w.decimalValue(bornTimestamp)
+                    copy(bornTimestampAt..<propertiesAt)
+                    w.integer(Int32(props.count))
+                    w.bytes(UnsafeRawBufferPointer(props))
+                    copy(propertiesAt..<fixed.count)
+                    w.endLength(at: extLengthAt)
+                case let .json(queueIdAt, bornTimestampAt, propertiesAt, opaqueAt):
+                    copy(0..<queueIdAt)
+                    w.quotedDecimal(Int64(queueId))
+                    copy(queueIdAt..<bornTimestampAt)
+                    w.quotedDecimal(bornTimestamp)
+                    copy(bornTimestampAt..<propertiesAt)
+                    w.escaped(props)
+                    copy(propertiesAt..<opaqueAt)
+                    w.decimal(Int64(opaque))
+                    copy(opaqueAt..<fixed.count)
                 }
+                w.setFrameWords(serializeType, bodyLength: bodyLength)
+                return w.count
             }
         }
     }

@@ -103,4 +103,19 @@ private let wrapper = "WAIT\u{1}true\u{2}"
     #expect(text == "UNIQ_KEY\u{1}7F0000010001\u{2}WAIT\u{1}true\u{2}TAGS\u{1}TagA\u{2}KEYS\u{1}k1 k2\u{2}a\u{1}é\u{2}b\u{1}\u{2}")
     #expect(MessagePropertyCodec.encode(uniqueKey: "U", tags: nil, keys: nil, sortedOtherPairs: [])
             == MessagePropertyCodec.encode([("UNIQ_KEY", "U"), ("WAIT", "true")]))
+    // The bytes the send path writes into the frame are the same, long values included.
+    let long = String(repeating: "v", count: 5_000)
+    for (tags, keys, others) in [("TagA", "k1 k2", [(key: "a", value: "é"), (key: "b", value: "")]), (nil, nil, []),
+                                 (nil, long, [(key: "c", value: long)])] as [(String?, String?, [(key: String, value: String)])] {
+        var key = "7F0000010001"
+        let bytes = key.withUTF8 { key in
+            let length = MessagePropertyCodec.producedLength(uniqueKeyLength: key.count, tags: tags, keys: keys, sortedOtherPairs: others)
+            return [UInt8](unsafeUninitializedCapacity: length) { out, count in
+                count = MessagePropertyCodec.writeProduced(uniqueKey: UnsafeRawBufferPointer(key), tags: tags, keys: keys,
+                                                           sortedOtherPairs: others, into: UnsafeMutableRawBufferPointer(out))
+            }
+        }
+        #expect(String(decoding: bytes, as: UTF8.self)
+                == MessagePropertyCodec.encode(uniqueKey: key, tags: tags, keys: keys, sortedOtherPairs: others))
+    }
 }

@@ -116,8 +116,9 @@ private func templateFrame(_ template: SendFrameTemplate, opaque: Int32, _ send:
     let large = ByteBuffer(bytes: Array(repeating: 7, count: 10_000))
 
     writer.append(RemotingCommand(code: 34, opaque: 1))
-    writer.appendSend(template, opaque: 2, queueId: 3, bornTimestamp: 4, properties: sends[0].properties, body: small)
-    writer.appendSend(template, opaque: 3, queueId: 1, bornTimestamp: 5, properties: "", body: large)
+    var properties = sends[0].properties
+    properties.withUTF8 { writer.appendSend(template, opaque: 2, queueId: 3, bornTimestamp: 4, properties: UnsafeRawBufferPointer($0), body: small) }
+    writer.appendSend(template, opaque: 3, queueId: 1, bornTimestamp: 5, properties: UnsafeRawBufferPointer(start: nil, count: 0), body: large)
     writer.append(RemotingCommand(code: 35, opaque: 4))
     channel.flush()
 
