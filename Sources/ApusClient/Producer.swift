@@ -102,8 +102,8 @@ public final class Producer: Sendable {
         }
     }
 
-    /// The message's properties as sent, built on the stack and lent to `body` (two strings per send were about a
-    /// quarter of the Swift producer's instructions in W1).
+    /// The message's properties as sent, built on the stack and lent to `body` (the key's string and the properties'
+    /// string made per send were about 450 of the Swift producer's 11,000 instructions per W1 message).
     private func withProperties<R>(_ message: OutgoingMessage, uniqueKey: UnsafeRawBufferPointer,
                                    _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let others = message.properties.isEmpty ? [] : message.properties.sorted(by: { $0.key < $1.key })
