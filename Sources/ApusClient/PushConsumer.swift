@@ -21,6 +21,15 @@ public final class PushConsumer: Sendable {
         var offset: Int64
         var token: UInt64
         var address: String
+        /// The queue's pull header for its current subscription, made at its first pull (and again after `subscribe`).
+        var template: PullFrameTemplate?
+    }
+
+    /// What one pull needs, read under the lock.
+    private struct NextPull {
+        let offset: Int64
+        let address: String
+        let template: PullFrameTemplate
     }
 
     private struct State {
@@ -41,7 +50,10 @@ public final class PushConsumer: Sendable {
     }
 
     public func subscribe(topic: String, expression: String = "*") {
-        state.withLock { $0.subscriptions[topic] = expression }
+        state.withLock { state in
+            state.subscriptions[topic] = expression
+            for queue in state.assigned.keys where queue.topic == topic { state.assigned[queue]?.template = nil }
+        }
     }
 
     /// Queues this consumer currently pulls.
@@ -174,39 +186,53 @@ public final class PushConsumer: Sendable {
     }
 
     private func pull(_ queue: MessageQueue, token: UInt64) {
-        guard let (assignment, expression, subVersion) = state.withLock({ state -> (Assignment, String, Int64)? in
-            guard let a = state.assigned[queue], a.token == token else { return nil }
-            return (a, state.subscriptions[queue.topic] ?? "*", state.subVersion)
-        }) else { return }
-        let send: @Sendable (RemotingClient) -> Void = { [self] client in
-            let commit = messageModel == .clustering && assignment.offset > 0
-            var sysFlag: PullSysFlag = [.suspend, .subscription]
-            if commit { sysFlag.insert(.commitOffset) }
-            var request = RemotingCommand.request(code: .pullMessage, header: PullMessageRequestHeader(
-                consumerGroup: group, topic: queue.topic, queueId: queue.queueId, queueOffset: assignment.offset,
-                maxMsgNums: maxMsgNums, sysFlag: sysFlag, commitOffset: assignment.offset, subscription: expression,
-                subVersion: subVersion))
-            request.serializeType = .rocketmq  // binary header both ways, as the producer's sends (one pull per arrival)
-            client.request(request, timeout: .seconds(30)).whenComplete { [self] result in
-                switch result {
-                case let .success(response):
-                    handlePull(response, queue: queue, token: token)
-                case .failure:
-                    retryLater(queue, token: token)
-                }
-            }
-        }
-        // The next pull goes out at once on an open connection; only a (re)connect needs a task.
-        if let client = instance.connectedBroker(assignment.address) {
-            send(client)
+        guard let next = state.withLock({ nextPull(&$0, queue: queue, token: token) }) else { return }
+        send(next, queue: queue, token: token)
+    }
+
+    /// The next pull goes out at once on an open connection; only a (re)connect needs a task.
+    private func send(_ next: NextPull, queue: MessageQueue, token: UInt64) {
+        if let client = instance.connectedBroker(next.address) {
+            send(next, on: client, queue: queue, token: token)
             return
         }
         Task {
-            guard let client = try? await instance.broker(assignment.address) else {
+            guard let client = try? await instance.broker(next.address) else {
                 retryLater(queue, token: token)
                 return
             }
-            send(client)
+            send(next, on: client, queue: queue, token: token)
+        }
+    }
+
+    /// The queue's next pull while `token` still holds it, from `offset` when given (the queue moves on to it); makes
+    /// the queue's pull header if it has none.
+    private func nextPull(_ state: inout State, queue: MessageQueue, token: UInt64, from offset: Int64? = nil) -> NextPull? {
+        guard var assignment = state.assigned[queue], assignment.token == token else { return nil }
+        let template = assignment.template ?? PullFrameTemplate(PullMessageRequestHeader(
+            consumerGroup: group, topic: queue.topic, queueId: queue.queueId, queueOffset: 0, maxMsgNums: maxMsgNums,
+            sysFlag: [], commitOffset: 0, subscription: state.subscriptions[queue.topic] ?? "*", subVersion: state.subVersion))
+        if offset != nil || assignment.template == nil {
+            assignment.offset = offset ?? assignment.offset
+            assignment.template = template
+            state.assigned[queue] = assignment
+        }
+        return NextPull(offset: assignment.offset, address: assignment.address, template: template)
+    }
+
+    /// Writes the pull from the queue's template (binary header both ways, as the producer's sends: one pull per
+    /// arrival) with a callback, no future; on the connection's event loop, straight into its outgoing burst.
+    private func send(_ next: NextPull, on client: RemotingClient, queue: MessageQueue, token: UInt64) {
+        let commit = messageModel == .clustering && next.offset > 0
+        let sysFlag: PullSysFlag = commit ? [.suspend, .subscription, .commitOffset] : [.suspend, .subscription]
+        client.pull(next.template, queueOffset: next.offset, sysFlag: sysFlag, commitOffset: next.offset,
+                    timeout: .seconds(30)) { [self] result in
+            switch result {
+            case let .success(response):
+                handlePull(response, queue: queue, token: token)
+            case .failure:
+                retryLater(queue, token: token)
+            }
         }
     }
 
@@ -227,12 +253,10 @@ public final class PushConsumer: Sendable {
             retryLater(queue, token: token)
             return
         }
-        let proceed = state.withLock { state -> Bool in
-            guard state.assigned[queue]?.token == token else { return false }
-            state.assigned[queue]?.offset = next
-            return true
+        // The offset moves on and the next pull is read in one lock section.
+        if let following = state.withLock({ nextPull(&$0, queue: queue, token: token, from: next) }) {
+            send(following, queue: queue, token: token)
         }
-        if proceed { pull(queue, token: token) }
     }
 
     private func retryLater(_ queue: MessageQueue, token: UInt64) {

@@ -1,5 +1,6 @@
 // RemotingClient: one TCP connection to a remoting server; requests multiplexed and matched by opaque.
 
+import ApusMessage
 import Logging
 import NIOCore
 import NIOPosix
@@ -111,6 +112,23 @@ public final class RemotingClient: Sendable {
         send(template, queueId: queueId, bornTimestamp: bornTimestamp, properties: properties, body: body, timeout: timeout,
              flush: flush, .promise(promise))
         return promise.futureResult
+    }
+
+    /// A PULL_MESSAGE request written from `template` (the same frame as `template.command(...)`), with a callback as
+    /// `request(_:timeout:flush:completion:)`; flushed. On the connection's event loop it is encoded straight into the
+    /// outgoing burst (and flushed at the end of the read burst whose answer asked for it); from elsewhere it goes as an
+    /// ordinary command.
+    public func pull(_ template: PullFrameTemplate, queueOffset: Int64, sysFlag: PullSysFlag, commitOffset: Int64,
+                     timeout: TimeAmount, completion: @escaping @Sendable (Result<RemotingCommand, Error>) -> Void) {
+        guard channel.eventLoop.inEventLoop else {
+            pending.request(template.command(queueOffset: queueOffset, sysFlag: sysFlag, commitOffset: commitOffset), on: writer,
+                            connectionID: 0, timeout: timeout, flush: true, .callback(completion))
+            return
+        }
+        guard let opaque = pending.begin(on: channel, connectionID: 0, timeout: timeout, .callback(completion)) else { return }
+        let frameWriter = writer.frameWriter.value
+        frameWriter.appendPull(template, opaque: opaque, queueOffset: queueOffset, sysFlag: sysFlag, commitOffset: commitOffset)
+        frameWriter.flushSoon(channel)
     }
 
     private func send(_ template: SendFrameTemplate, queueId: Int32, bornTimestamp: Int64, properties: UnsafeRawBufferPointer,

@@ -324,6 +324,14 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
         }
     }
 
+    /// Encodes a pull from its template into the pending burst (event loop only): the consumer's path.
+    func appendPull(_ template: PullFrameTemplate, opaque: Int32, queueOffset: Int64, sysFlag: PullSysFlag, commitOffset: Int64) {
+        guard let context else { return }
+        write(body: nil, context: context, promise: nil) { out, _ in
+            template.write(opaque: opaque, queueOffset: queueOffset, sysFlag: sysFlag, commitOffset: commitOffset, to: &out)
+        }
+    }
+
     private func write(_ command: RemotingCommand, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         if command.isResponse, dropsResponse(to: command.opaque) {
             promise?.succeed(())

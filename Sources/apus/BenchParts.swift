@@ -2,7 +2,8 @@
 // be judged without a broker, a client or the other core's noise: framing of 64 KiB reads (FrameReader against NIO's
 // NIOSingleStepByteToMessageProcessor), frame decode (JSON and binary headers), typed send header, property rewrite,
 // record encode with body CRC, the CRC alone, store append (one and 32 per put), a pull's store read (32 records),
-// the consumer's decode of a pull body (32 records), and the send response encode. Prints ns per operation, the
+// the consumer's decode of a pull body (32 records), the send response encode, and the consumer's next pull
+// (general encoder against its template) and the decode of its one-record answer. Prints ns per operation, the
 // median of --repeats timed rounds.
 
 import ApusMessage
@@ -92,6 +93,20 @@ struct BenchParts: ParsableCommand {
                 all.getSlice(at: $0, length: min(65_536, all.readableBytes - $0))!
             }
         }()
+        let pullTemplate = PullFrameTemplate(PullMessageRequestHeader(
+            consumerGroup: "bench_cg", topic: "bench_topic", queueId: 3, queueOffset: 0, maxMsgNums: 32, sysFlag: [],
+            commitOffset: 0, subscription: "*", subVersion: 1_764_000_000_000))
+        // A W4 pull's answer: one record, as the broker frames it.
+        let pullAnswer: ByteBuffer = {
+            let one = store.getMessages(topic: "bench_pull", queueId: 0, offset: 0, maxCount: 1, maxBytes: 256 << 10,
+                                        filter: { _ in true }).body ?? ByteBuffer()
+            var out = ByteBuffer()
+            _ = PullMessageResponseHeader(nextBeginOffset: 1, minOffset: 0, maxOffset: 1 << 20).writeResponse(
+                code: ResponseCode.success.rawValue, opaque: 42, remark: "FOUND", bodyLength: one.readableBytes,
+                serializeType: .rocketmq, to: &out)
+            out.writeImmutableBuffer(one)
+            return out
+        }()
         var held: [RemotingCommand] = []
         held.reserveCapacity(128)
 
@@ -143,6 +158,30 @@ struct BenchParts: ParsableCommand {
                 _ = header.writeResponse(code: ResponseCode.success.rawValue, opaque: 42, remark: nil, bodyLength: 0,
                                          serializeType: .json, to: &out)
                 sink &+= out.readableBytes
+            }),
+            // The Swift consumer's next pull: through the general encoder (a command and its header's field walk), and
+            // from the queue's pre-encoded template (PushConsumer's path).
+            ("pull request encode, command", {
+                var out = ByteBuffer()
+                var command = RemotingCommand.request(code: .pullMessage, header: PullMessageRequestHeader(
+                    consumerGroup: "bench_cg", topic: "bench_topic", queueId: 3, queueOffset: Int64(sink & 0xFFFF), maxMsgNums: 32,
+                    sysFlag: [.suspend, .subscription, .commitOffset], commitOffset: Int64(sink & 0xFFFF), subscription: "*",
+                    subVersion: 1_764_000_000_000))
+                command.serializeType = .rocketmq
+                command.opaque = 42
+                try RemotingCommandEncoder().encode(data: command, out: &out)
+                sink &+= out.readableBytes
+            }),
+            ("pull request encode, template", {
+                var out = ByteBuffer()
+                pullTemplate.write(opaque: 42, queueOffset: Int64(sink & 0xFFFF), sysFlag: [.suspend, .subscription, .commitOffset],
+                                   commitOffset: Int64(sink & 0xFFFF), to: &out)
+                sink &+= out.readableBytes
+            }),
+            ("pull answer decode, 1 record", {
+                let answer = try decodeOne(pullAnswer)
+                sink &+= Int(try PullMessageResponseHeader(response: answer).nextBeginOffset)
+                    &+ StoredMessageCodec.decodeAll(answer.body!).count
             }),
             ("pull response header encode, JSON", {
                 var out = ByteBuffer()

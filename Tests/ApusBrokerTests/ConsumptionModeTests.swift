@@ -22,21 +22,22 @@ final class Received: Sendable {
     var all: [String] { state.withLock { $0.values.flatMap { $0 } } }
 }
 
-private func produce(_ harness: BrokerHarness, topic: String, _ bodies: [String]) async throws {
+/// Sends `bodies` in order from one producer (consecutive sends go to consecutive queues).
+private func produce(_ harness: BrokerHarness, topic: String, _ bodies: [String], tags: String? = nil) async throws {
     let instance = try harness.client("producer-\(topic)")
     let producer = Producer(group: "pg", instance: instance)
     for body in bodies {
-        _ = try await producer.send(OutgoingMessage(topic: topic, body: ByteBuffer(string: body)))
+        _ = try await producer.send(OutgoingMessage(topic: topic, body: ByteBuffer(string: body), tags: tags))
     }
     await instance.shutdown()
     try await waitFor("the route of \(topic)") { harness.nameServer.route(topic: topic) != nil }
 }
 
-private func startConsumer(_ harness: BrokerHarness, group: String, topic: String, model: MessageModel, index: Int,
-                           into received: Received) async throws -> (PushConsumer, ClientInstance) {
+private func startConsumer(_ harness: BrokerHarness, group: String, topic: String, expression: String = "*", model: MessageModel,
+                           index: Int, into received: Received) async throws -> (PushConsumer, ClientInstance) {
     let instance = try harness.client("c\(index)-\(group)")
     let consumer = PushConsumer(group: group, instance: instance, messageModel: model)
-    consumer.subscribe(topic: topic)
+    consumer.subscribe(topic: topic, expression: expression)
     try await consumer.start { messages, _ in received.add(messages, consumer: index) }
     return (consumer, instance)
 }
@@ -135,5 +136,29 @@ private func stop(_ consumers: [(PushConsumer, ClientInstance)]) async {
     try await waitFor("every message produced while it was down") { Set(received.bodies(1)).isSuperset(of: whileDown) }
     #expect(!received.bodies(1).contains("first"), "the committed message is not delivered again")
     await stop([second])
+    await harness.stop()
+}
+
+/// A consumer that changes a subscribed topic's expression while it pulls: once each queue's parked pull (made with the
+/// old expression) has been answered, its pulls filter by the new one.
+@Test func aResubscribedConsumerPullsWithItsNewExpression() async throws {
+    let harness = try await BrokerHarness()
+    let topic = "Resubscribe"
+    try await produce(harness, topic: topic, ["warm"])
+    let received = Received()
+    let consumer = try await startConsumer(harness, group: "GS", topic: topic, expression: "TagA", model: .clustering, index: 0,
+                                           into: received)
+    try await waitFor("the consumer to own every queue") { consumer.0.assignedQueues.filter { $0.topic == topic }.count == 4 }
+    consumer.0.subscribe(topic: topic, expression: "TagB")
+    // One TagA message per queue answers the pulls parked with the old expression.
+    let old = (0..<4).map { "a\($0)" }
+    try await produce(harness, topic: topic, old, tags: "TagA")
+    try await waitFor("the messages of the old expression") { Set(received.bodies(0)).isSuperset(of: old) }
+    let skipped = (0..<4).map { "a-late\($0)" }, wanted = (0..<4).map { "b\($0)" }
+    try await produce(harness, topic: topic, skipped, tags: "TagA")
+    try await produce(harness, topic: topic, wanted, tags: "TagB")
+    try await waitFor("the messages of the new expression") { Set(received.bodies(0)).isSuperset(of: wanted) }
+    #expect(Set(received.bodies(0)).isDisjoint(with: skipped), "TagA messages after the change are filtered out")
+    await stop([consumer])
     await harness.stop()
 }

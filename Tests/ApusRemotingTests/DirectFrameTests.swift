@@ -1,4 +1,4 @@
-// Tests that frames written without a command — a send from its pre-encoded template, a response from its typed
+// Tests that frames written without a command — a send or a pull from its pre-encoded template, a response from its typed
 // header — are byte for byte what the general encoder writes (a JSON template: what the Java client writes), alone,
 // in a burst with other frames, and over a real connection from on and off the event loop.
 
@@ -155,6 +155,95 @@ private func templateFrame(_ template: SendFrameTemplate, opaque: Int32, _ send:
         #expect(response.extFields["e"] == "\(s.queueId)" && response.extFields["i"] == s.properties && response.extFields["g"] == "99")
         #expect(response.extFields["b"] == "主题" && response.extFields["n"] == "broker-a" && response.extFields["k"] == "true")
         #expect(response.body.map { String(buffer: $0) } == s.body)
+    }
+    await client.close()
+    try await loopback.shutdown()
+}
+
+/// Pull headers as the Swift consumer makes them: defaults, non-ASCII names and expression, an expression long enough to
+/// take the header past 512 bytes, extreme numbers.
+private let pullPrototypes: [PullMessageRequestHeader] = [
+    PullMessageRequestHeader(consumerGroup: "CG", topic: "TopicTest", queueId: 0, queueOffset: 0, sysFlag: [],
+                             subscription: "*", subVersion: 1_700_000_000_000),
+    PullMessageRequestHeader(consumerGroup: "组-é", topic: "主题", queueId: Int32.max, queueOffset: 0, maxMsgNums: 1, sysFlag: [],
+                             commitOffset: 0, suspendTimeoutMillis: 0, subscription: "TagA || 标签 || \"q\"", subVersion: Int64.min),
+    PullMessageRequestHeader(consumerGroup: "g", topic: "T", queueId: -1, queueOffset: 0, maxMsgNums: Int32.min, sysFlag: [],
+                             subscription: (0..<200).map { "tag\($0)" }.joined(separator: " || "), subVersion: 0),
+]
+
+/// Per-pull values: the first pull, a committing pull, extreme offsets, every flag bit.
+private let pulls: [(queueOffset: Int64, sysFlag: PullSysFlag, commitOffset: Int64)] = [
+    (0, [.suspend, .subscription], 0),
+    (1_234_567, [.suspend, .subscription, .commitOffset], 1_234_567),
+    (Int64.max, [], Int64.min),
+    (-1, PullSysFlag(rawValue: -1), 9),
+]
+
+/// A templated pull is byte for byte the frame the general encoder writes for its header, reads back as that header,
+/// and its ordinary command (the path off the event loop) is the same frame.
+@Test func aTemplatedPullIsTheFrameTheEncoderWrites() throws {
+    for prototype in pullPrototypes {
+        let template = PullFrameTemplate(prototype)
+        for pull in pulls {
+            var header = prototype
+            header.queueOffset = pull.queueOffset
+            header.sysFlag = pull.sysFlag
+            header.commitOffset = pull.commitOffset
+            var expected = RemotingCommand.request(code: .pullMessage, header: header)
+            expected.serializeType = .rocketmq
+            expected.opaque = -5
+            var frame = ByteBuffer()
+            template.write(opaque: -5, queueOffset: pull.queueOffset, sysFlag: pull.sysFlag, commitOffset: pull.commitOffset,
+                           to: &frame)
+            #expect(frame == (try encode(expected)), "\(prototype.topic) \(pull.queueOffset)")
+
+            var command = template.command(queueOffset: pull.queueOffset, sysFlag: pull.sysFlag, commitOffset: pull.commitOffset)
+            command.opaque = -5
+            #expect(frame == (try encode(command)), "\(prototype.topic): the ordinary command")
+
+            let decoded = try #require(try decodeOne(frame))
+            #expect(try PullMessageRequestHeader(request: decoded) == header, "\(prototype.topic) \(pull.queueOffset)")
+            #expect(decoded.opaque == -5 && decoded.code == RequestCode.pullMessage.rawValue && decoded.body == nil)
+        }
+    }
+}
+
+/// Over a connection: pulls from off the event loop (as ordinary commands) and from on it (encoded into the burst and
+/// flushed) reach the server with their per-pull values, and each callback gets its own response.
+@Test func templatedPullsAreAnsweredFromOnAndOffTheEventLoop() async throws {
+    let loopback = try await Loopback()
+    let client = try await loopback.client()
+    let template = PullFrameTemplate(pullPrototypes[1])
+    @Sendable func pull(_ offset: Int64, _ done: @escaping @Sendable (Result<RemotingCommand, Error>) -> Void) {
+        client.pull(template, queueOffset: offset, sysFlag: [.suspend, .commitOffset], commitOffset: offset - 1,
+                    timeout: .seconds(5), completion: done)
+    }
+    func answers(_ offsets: [Int64], onLoop: Bool) async throws -> [RemotingCommand] {
+        try await withThrowingTaskGroup(of: (Int, RemotingCommand).self) { group in
+            for (i, offset) in offsets.enumerated() {
+                group.addTask {
+                    try await withCheckedThrowingContinuation { continuation in
+                        let go: @Sendable () -> Void = { pull(offset) { continuation.resume(with: $0.map { (i, $0) }) } }
+                        if onLoop { client.eventLoop.execute(go) } else { go() }
+                    }
+                }
+            }
+            var all = [RemotingCommand?](repeating: nil, count: offsets.count)
+            for try await (i, response) in group { all[i] = response }
+            return all.compactMap { $0 }
+        }
+    }
+    let offsets: [Int64] = [10, 20, 30]
+    for onLoop in [false, true] {
+        let responses = try await answers(offsets, onLoop: onLoop)
+        #expect(responses.count == offsets.count)
+        for (response, offset) in zip(responses, offsets) {
+            // The echo server answers with the request's ext fields.
+            #expect(response.extFields["queueOffset"] == "\(offset)" && response.extFields["commitOffset"] == "\(offset - 1)",
+                    "on the loop: \(onLoop)")
+            #expect(response.extFields["sysFlag"] == "\(PullSysFlag([.suspend, .commitOffset]).rawValue)")
+            #expect(response.extFields["topic"] == "主题" && response.extFields["subscription"] == pullPrototypes[1].subscription)
+        }
     }
     await client.close()
     try await loopback.shutdown()
