@@ -70,7 +70,8 @@ public final class Producer: Sendable {
     public func send(_ message: OutgoingMessage, route: TopicRoute, connection: RemotingClient, queue: MessageQueue? = nil,
                      flush: Bool = true) -> EventLoopFuture<SendResult> {
         let target = queue ?? route.writeQueues[nextQueueIndex() % route.writeQueues.count]
-        var uniqueKey = nextUniqueKey()
+        let messageId = nextUniqueKey()
+        var uniqueKey = messageId  // lent as UTF-8 below
         let template = template(message.topic)
         return uniqueKey.withUTF8 { key in
             withProperties(message, uniqueKey: UnsafeRawBufferPointer(key)) {
@@ -83,7 +84,7 @@ public final class Producer: Sendable {
                     throw ClientError.brokerError(code: response.code, remark: response.remark ?? "")
                 }
                 let header = try response.decodeHeader(SendMessageResponseHeader.self)
-                return SendResult(messageId: uniqueKey, offsetMessageId: header.msgId, queue: target, queueOffset: header.queueOffset)
+                return SendResult(messageId: messageId, offsetMessageId: header.msgId, queue: target, queueOffset: header.queueOffset)
             }
     }
 

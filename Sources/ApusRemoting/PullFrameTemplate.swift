@@ -5,10 +5,9 @@ import ApusMessage
 import NIOCore
 
 /// The header a `RemotingCommand.request(code: .pullMessage, header:)` with the ROCKETMQ serialization would write
-/// (spec §1.3), split at the per-pull values: code, language, version, opaque, flag, remark length (0), ext-field
-/// length, then each field of `PullMessageRequestHeader.forEachField` as key length, key, value length, value. `fixed`
-/// holds the bytes between the per-pull values: the opaque, the ext-field length, and the values of `queueOffset`,
-/// `sysFlag` and `commitOffset` (always present; the broker stores it only when the flag says so).
+/// (laid out as `BinaryHeaderLayout` says), split at the per-pull values: the opaque, the ext-field length, and the
+/// values of `queueOffset`, `sysFlag` and `commitOffset` (always present; the broker stores it only when the flag says
+/// so).
 public final class PullFrameTemplate: Sendable {
     /// The header this template writes; its queue offset, sys flag and commit offset are each pull's.
     public let prototype: PullMessageRequestHeader
@@ -21,32 +20,14 @@ public final class PullFrameTemplate: Sendable {
         var prototype = prototype
         prototype.commitOffset = prototype.commitOffset ?? 0
         self.prototype = prototype
-        var bytes: [UInt8] = []
-        func integer<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) } }
-        integer(Int16(truncatingIfNeeded: RequestCode.pullMessage.rawValue))
-        integer(LanguageCode.ordinal(RemotingCommand.defaultLanguage))
-        integer(Int16(truncatingIfNeeded: RemotingCommand.defaultVersion))
-        opaqueAt = bytes.count
-        integer(Int32(0))  // flag
-        integer(Int32(0))  // remark length
-        extFieldsAt = bytes.count
-        var cut: [String: Int] = [:]
         let perPull: Set<String> = [FieldName.queueOffset, FieldName.sysFlag, FieldName.commitOffset]
-        prototype.forEachField { key, value in
-            integer(Int16(truncatingIfNeeded: key.utf8.count))
-            bytes.append(contentsOf: key.utf8)
-            if perPull.contains(key) {
-                cut[key] = bytes.count
-                return
-            }
-            let text = Array(value.text.utf8)
-            integer(Int32(text.count))
-            bytes.append(contentsOf: text)
-        }
-        queueOffsetAt = cut[FieldName.queueOffset]!
-        sysFlagAt = cut[FieldName.sysFlag]!
-        commitOffsetAt = cut[FieldName.commitOffset]!
-        fixed = bytes
+        let layout = BinaryHeaderLayout(code: .pullMessage, perRequest: perPull) { prototype.forEachField($0) }
+        opaqueAt = layout.opaqueAt
+        extFieldsAt = layout.extFieldsAt
+        queueOffsetAt = layout.valueAt[FieldName.queueOffset]!
+        sysFlagAt = layout.valueAt[FieldName.sysFlag]!
+        commitOffsetAt = layout.valueAt[FieldName.commitOffset]!
+        fixed = layout.bytes
     }
 
     /// The same request as an ordinary command (for writes that cannot take the direct path).

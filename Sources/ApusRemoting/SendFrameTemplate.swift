@@ -38,26 +38,10 @@ public final class SendFrameTemplate: Sendable {
         let perSend: Set<String> = ["e", "g", "i"]
         switch serializeType {
         case .rocketmq:
-            func integer<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) } }
-            integer(Int16(truncatingIfNeeded: RequestCode.sendMessageV2.rawValue))
-            integer(LanguageCode.ordinal(RemotingCommand.defaultLanguage))
-            integer(Int16(truncatingIfNeeded: RemotingCommand.defaultVersion))
-            let opaque = bytes.count
-            integer(Int32(0))  // flag
-            integer(Int32(0))  // remark length
-            let extFields = bytes.count
-            prototype.forEachField(naming: .v2) { key, value in
-                integer(Int16(truncatingIfNeeded: key.utf8.count))
-                bytes.append(contentsOf: key.utf8)
-                if perSend.contains(key) {
-                    cut[key] = bytes.count
-                    return
-                }
-                let text = Array(value.text.utf8)
-                integer(Int32(text.count))
-                bytes.append(contentsOf: text)
-            }
-            cuts = .binary(opaque: opaque, extFields: extFields, queueId: cut["e"]!, bornTimestamp: cut["g"]!, properties: cut["i"]!)
+            let layout = BinaryHeaderLayout(code: .sendMessageV2, perRequest: perSend) { prototype.forEachField(naming: .v2, $0) }
+            bytes = layout.bytes
+            cuts = .binary(opaque: layout.opaqueAt, extFields: layout.extFieldsAt, queueId: layout.valueAt["e"]!,
+                           bornTimestamp: layout.valueAt["g"]!, properties: layout.valueAt["i"]!)
         case .json:
             func quoted(_ text: String) {
                 var room = [UInt8](repeating: 0, count: JSONWriter.escapedBound(text.utf8.count))

@@ -1,6 +1,8 @@
 #!/bin/bash
-# w4ab.sh OUT REPS BIN...: W4 against a fresh broker per run, binaries interleaved (rotated) per repetition
+# wab.sh OUT REPS BIN...: workloads $WL (default w4) against a fresh broker per run, the binaries interleaved (their
+# order rotated per repetition); each run's output in OUT/<binary>-<rep>.txt
 OUT=$1; REPS=$2; shift 2; BINS=("$@")
+WL=${WL:-w4}
 mkdir -p $OUT
 n=${#BINS[@]}
 for r in $(seq $REPS); do
