@@ -4,8 +4,8 @@
 #
 # Only one message is in flight in the failing group (see test_retry.py: the C++ client sends back
 # whole batches, so concurrent failures would skip reconsume_times).
-from harness import (delay_seconds, message, producer, records_of, route_code, wait_for,
-                     warm_up_retry)
+from harness import (client_may_drop_send_back, delay_seconds, message, producer, records_of, route_code,
+                     wait_for, warm_up_retry)
 
 LEVELS = " ".join(["1s"] * 18)  # every retry waits 1 s: 16 retries in ~20 s
 MAX_RECONSUME_TIMES = 16  # subscription group default retryMaxTimes
@@ -24,8 +24,9 @@ def test_always_failing_message_reaches_the_dlq_intact(apus_factory, names, spaw
         assert sent.status == 0
     expected = MAX_RECONSUME_TIMES + 1
     # 16 retries of 1 s each plus pull latency; generous, but a broker without delays is much faster.
-    wait_for(lambda: len(records_of(consumer, body)) >= expected, 60, 0.2,
-             f"{expected} deliveries of the always-failing message")
+    with client_may_drop_send_back(consumer):
+        wait_for(lambda: len(records_of(consumer, body)) >= expected, 60, 0.2,
+                 f"{expected} deliveries of the always-failing message")
     dlq_topic = f"%DLQ%{group}"
     wait_for(lambda: route_code(server, dlq_topic) == 0, 15, 0.2, f"a route for {dlq_topic}")
     dlq = spawn_consumer(server.namesrv, names.group("dlq"), dlq_topic, "dlq", props=tuple(props))
