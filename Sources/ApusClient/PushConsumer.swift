@@ -220,8 +220,8 @@ public final class PushConsumer: Sendable {
         return NextPull(offset: assignment.offset, address: assignment.address, template: template)
     }
 
-    /// Writes the pull from the queue's template (binary header both ways, as the producer's sends: one pull per
-    /// arrival) with a callback, no future; on the connection's event loop, straight into its outgoing burst.
+    /// Writes the pull from the queue's template (a binary header, as the producer's sends) with a callback, no future;
+    /// on the connection's event loop, straight into its outgoing burst.
     private func send(_ next: NextPull, on client: RemotingClient, queue: MessageQueue, token: UInt64) {
         let commit = messageModel == .clustering && next.offset > 0
         let sysFlag: PullSysFlag = commit ? [.suspend, .subscription, .commitOffset] : [.suspend, .subscription]

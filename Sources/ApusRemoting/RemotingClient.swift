@@ -115,34 +115,42 @@ public final class RemotingClient: Sendable {
     }
 
     /// A PULL_MESSAGE request written from `template` (the same frame as `template.command(...)`), with a callback as
-    /// `request(_:timeout:flush:completion:)`; flushed. On the connection's event loop it is encoded straight into the
-    /// outgoing burst (and flushed at the end of the read burst whose answer asked for it); from elsewhere it goes as an
-    /// ordinary command.
+    /// `request(_:timeout:flush:completion:)`; flushed (on the event loop, at the end of the read burst whose answer asked
+    /// for it). On the connection's event loop it is encoded straight into the outgoing burst; from elsewhere it goes as
+    /// an ordinary command.
     public func pull(_ template: PullFrameTemplate, queueOffset: Int64, sysFlag: PullSysFlag, commitOffset: Int64,
                      timeout: TimeAmount, completion: @escaping @Sendable (Result<RemotingCommand, Error>) -> Void) {
-        guard channel.eventLoop.inEventLoop else {
-            pending.request(template.command(queueOffset: queueOffset, sysFlag: sysFlag, commitOffset: commitOffset), on: writer,
-                            connectionID: 0, timeout: timeout, flush: true, .callback(completion))
-            return
+        request(body: nil, timeout: timeout, flush: true, .callback(completion)) {
+            template.command(queueOffset: queueOffset, sysFlag: sysFlag, commitOffset: commitOffset)
+        } writeHeader: { out, _, opaque in
+            template.write(opaque: opaque, queueOffset: queueOffset, sysFlag: sysFlag, commitOffset: commitOffset, to: &out)
         }
-        guard let opaque = pending.begin(on: channel, connectionID: 0, timeout: timeout, .callback(completion)) else { return }
-        let frameWriter = writer.frameWriter.value
-        frameWriter.appendPull(template, opaque: opaque, queueOffset: queueOffset, sysFlag: sysFlag, commitOffset: commitOffset)
-        frameWriter.flushSoon(channel)
     }
 
     private func send(_ template: SendFrameTemplate, queueId: Int32, bornTimestamp: Int64, properties: UnsafeRawBufferPointer,
                       body: ByteBuffer, timeout: TimeAmount, flush: Bool, _ completion: PendingResponses.Completion) {
+        request(body: body, timeout: timeout, flush: flush, completion) {
+            template.command(queueId: queueId, bornTimestamp: bornTimestamp,
+                             properties: String(decoding: properties, as: UTF8.self), body: body)
+        } writeHeader: { out, bodyLength, opaque in
+            template.writeHeader(opaque: opaque, queueId: queueId, bornTimestamp: bornTimestamp, properties: properties,
+                                 bodyLength: bodyLength, to: &out)
+        }
+    }
+
+    /// A request written from a template: on the connection's event loop its prefix and header go straight into the
+    /// outgoing burst with a fresh opaque (`writeHeader(out, bodyLength, opaque)`), `body` after them; from elsewhere
+    /// `command()` goes through the pipeline as an ordinary command.
+    private func request(body: ByteBuffer?, timeout: TimeAmount, flush: Bool, _ completion: PendingResponses.Completion,
+                         command: () -> RemotingCommand,
+                         writeHeader: (inout ByteBuffer, _ bodyLength: Int, _ opaque: Int32) -> Void) {
         guard channel.eventLoop.inEventLoop else {
-            let command = template.command(queueId: queueId, bornTimestamp: bornTimestamp,
-                                           properties: String(decoding: properties, as: UTF8.self), body: body)
-            pending.request(command, on: writer, connectionID: 0, timeout: timeout, flush: flush, completion)
+            pending.request(command(), on: writer, connectionID: 0, timeout: timeout, flush: flush, completion)
             return
         }
         guard let opaque = pending.begin(on: channel, connectionID: 0, timeout: timeout, completion) else { return }
         let frameWriter = writer.frameWriter.value
-        frameWriter.appendSend(template, opaque: opaque, queueId: queueId, bornTimestamp: bornTimestamp, properties: properties,
-                               body: body)
+        frameWriter.appendRequest(body: body) { writeHeader(&$0, $1, opaque) }
         if flush { frameWriter.flushSoon(channel) }
     }
 

@@ -314,22 +314,11 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
         }
     }
 
-    /// Encodes a send from its template into the pending burst (event loop only): the producer's path.
-    func appendSend(_ template: SendFrameTemplate, opaque: Int32, queueId: Int32, bornTimestamp: Int64,
-                    properties: UnsafeRawBufferPointer, body: ByteBuffer) {
+    /// Encodes a request whose prefix and header `writeHeader` writes (a send's or a pull's template, with a length word
+    /// counting `bodyLength` body bytes) into the pending burst, `body` after it (event loop only): the clients' path.
+    func appendRequest(body: ByteBuffer?, _ writeHeader: (inout ByteBuffer, _ bodyLength: Int) -> Void) {
         guard let context else { return }
-        write(body: body, context: context, promise: nil) { out, bodyLength in
-            template.writeHeader(opaque: opaque, queueId: queueId, bornTimestamp: bornTimestamp, properties: properties,
-                                 bodyLength: bodyLength, to: &out)
-        }
-    }
-
-    /// Encodes a pull from its template into the pending burst (event loop only): the consumer's path.
-    func appendPull(_ template: PullFrameTemplate, opaque: Int32, queueOffset: Int64, sysFlag: PullSysFlag, commitOffset: Int64) {
-        guard let context else { return }
-        write(body: nil, context: context, promise: nil) { out, _ in
-            template.write(opaque: opaque, queueOffset: queueOffset, sysFlag: sysFlag, commitOffset: commitOffset, to: &out)
-        }
+        write(body: body, context: context, promise: nil, writeHeader: writeHeader)
     }
 
     private func write(_ command: RemotingCommand, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {

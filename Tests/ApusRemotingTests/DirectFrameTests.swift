@@ -117,8 +117,14 @@ private func templateFrame(_ template: SendFrameTemplate, opaque: Int32, _ send:
 
     writer.append(RemotingCommand(code: 34, opaque: 1))
     var properties = sends[0].properties
-    properties.withUTF8 { writer.appendSend(template, opaque: 2, queueId: 3, bornTimestamp: 4, properties: UnsafeRawBufferPointer($0), body: small) }
-    writer.appendSend(template, opaque: 3, queueId: 1, bornTimestamp: 5, properties: UnsafeRawBufferPointer(start: nil, count: 0), body: large)
+    properties.withUTF8 { props in
+        writer.appendRequest(body: small) {
+            template.writeHeader(opaque: 2, queueId: 3, bornTimestamp: 4, properties: UnsafeRawBufferPointer(props), bodyLength: $1, to: &$0)
+        }
+    }
+    writer.appendRequest(body: large) {
+        template.writeHeader(opaque: 3, queueId: 1, bornTimestamp: 5, properties: "", bodyLength: $1, to: &$0)
+    }
     writer.append(RemotingCommand(code: 35, opaque: 4))
     channel.flush()
 

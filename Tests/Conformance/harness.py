@@ -11,6 +11,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from rocketmq.client import Message, Producer
 from rocketmq.ffi import dll
 
@@ -298,7 +300,6 @@ def client_may_drop_send_back(*consumers):
         for consumer in consumers:
             log = consumer.client_log()
             if CLIENT_LOCK_FAILURE in log and CLIENT_SEND_BACK_FAILURE in log:
-                import pytest
                 cited = [line for line in log.splitlines()
                          if CLIENT_LOCK_FAILURE in line or CLIENT_SEND_BACK_FAILURE in line]
                 pytest.xfail("librocketmq dropped a send-back after failing to take its own transport lock: "
