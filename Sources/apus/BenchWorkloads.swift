@@ -140,6 +140,9 @@ final class ReceiveTracker: Sendable {
         var firstAt: UInt64 = 0
         var completeAt: UInt64 = 0
         var latencies: [UInt64] = []
+        /// Listener calls that carried a measured message: one per pull answer, so `unique / batches` is the
+        /// messages a pull brought (a consumer that keeps up with the producer pulls few at a time).
+        var batches = 0
     }
 
     private let state: Mutex<State>
@@ -159,6 +162,8 @@ final class ReceiveTracker: Sendable {
     func record(_ messages: [StoredMessage], consumer: Int, measureLatency: Bool) {
         let now = monotonicNanos()
         state.withLock { s in
+            let before = s.unique
+            defer { if s.unique > before { s.batches += 1 } }
             // By index: `for message in messages` copied each message (a retain and a release of its body, topic and
             // properties), 4% of the bench client's CPU in W3.
             for i in messages.indices {
@@ -185,8 +190,9 @@ final class ReceiveTracker: Sendable {
 
     var complete: Bool { state.withLock { $0.completeAt != 0 } }
     var allWarmedUp: Bool { state.withLock { $0.warmups.allSatisfy { $0 > 0 } } }
-    var summary: (unique: Int, duplicates: Int, split: [Int], firstAt: UInt64, completeAt: UInt64, latencies: [UInt64]) {
-        state.withLock { ($0.unique, $0.duplicates, $0.perConsumer, $0.firstAt, $0.completeAt, $0.latencies) }
+    var summary: (unique: Int, duplicates: Int, split: [Int], firstAt: UInt64, completeAt: UInt64, latencies: [UInt64],
+                  batches: Int) {
+        state.withLock { ($0.unique, $0.duplicates, $0.perConsumer, $0.firstAt, $0.completeAt, $0.latencies, $0.batches) }
     }
 }
 
@@ -339,10 +345,11 @@ struct BenchRunner: Sendable {
         let s = tracker.summary
         let elapsed = Double((finished ? s.completeAt : monotonicNanos()) - sender.startedAt) / 1e9
         let deliveries = Double(s.unique) / elapsed
-        return String(format: "%@ deliveries/s, %.1f MB/s (%dx%d; got %@, duplicates %d%@); producer %@ msg/s",
+        return String(format: "%@ deliveries/s, %.1f MB/s (%dx%d; got %@, duplicates %d%@); producer %@ msg/s; %.1f per pull",
                       grouped(deliveries), deliveries * Double(options.size) / 1e6, options.fanout, options.count3,
                       s.split.map(String.init).joined(separator: "/"), s.duplicates, finished ? "" : " INCOMPLETE",
-                      grouped(Double(options.count3) / (Double(sender.endedAt - sender.startedAt) / 1e9)))
+                      grouped(Double(options.count3) / (Double(sender.endedAt - sender.startedAt) / 1e9)),
+                      Double(s.unique) / Double(max(1, s.batches)))
     }
 
     /// W4: paced producer, one consumer; publish-to-receive latency.
