@@ -269,7 +269,8 @@ struct BenchRunner: Sendable {
         var started: [(PushConsumer, ClientInstance)] = []
         for i in 0..<count {
             let instance = try makeInstance("\(prefix)-c\(i)")
-            let consumer = PushConsumer(group: groups[i % groups.count], instance: instance, messageModel: .clustering)
+            let consumer = PushConsumer(group: groups[i % groups.count], instance: instance, messageModel: .clustering,
+                                        maxMsgNums: options.pullBatch)
             consumer.subscribe(topic: topic)
             try await consumer.register { messages, _ in tracker.record(messages, consumer: i, measureLatency: measureLatency) }
             started.append((consumer, instance))
