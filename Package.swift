@@ -28,6 +28,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         .target(name: "CCRC"),
         .target(name: "ApusMessage", dependencies: [
             "CZlib",
@@ -36,6 +37,7 @@ let package = Package(
         ], swiftSettings: hotPath),
         .target(name: "ApusStore", dependencies: [
             "ApusMessage",
+            "CLinux",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: hotPath),

@@ -87,6 +87,13 @@ final class ConsumeQueue: Sendable {
         max.store(index + 1, ordering: .releasing)
     }
 
+    /// Creates the file the next entry goes into, with its directory, unless the queue has files already.
+    func prepareFirstFile() throws {
+        try files.withLock { queue in
+            if queue.isEmpty { _ = try queue.fileForAppend(at: maxOffset * Int64(Self.entrySize)) }
+        }
+    }
+
     /// msyncs entries written since the last flush.
     /// Deletes every file of the queue and its directory (the topic was deleted); readers holding a file keep it
     /// mapped until they let go.

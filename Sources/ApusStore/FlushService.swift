@@ -96,11 +96,11 @@ extension MessageStore {
                 now = currentMillis()
                 lastFull = now
                 flushControl.serveWaiters(flushed: commitLog.flushedPosition.load(ordering: .acquiring), now: now)
+                commitLog.releaseCold(below: commitLog.committedPosition.load(ordering: .acquiring) - Int64(commitLog.prefaultWindow))
             }
             if now - lastRetention >= 10_000 {
                 lastRetention = now
                 runRetention(now: now)
-                commitLog.releaseCold(below: commitLog.committedPosition.load(ordering: .acquiring) - Int64(commitLog.prefaultWindow))
             }
             if groupCommitPending && flushControl.hasWaiters {
                 // Waiters that arrived during the flush are served by the next one; let them gather for a moment.

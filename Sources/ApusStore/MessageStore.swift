@@ -197,6 +197,15 @@ public final class MessageStore: Sendable {
         queueTable.withLock { $0[QueueKey(topic: topic, queueId: queueId)] }
     }
 
+    /// Creates the first file of each of `topic`'s queues 0..<count that has none, so the first message to a new
+    /// queue does not create directories and files on its appender's event loop (there, an ext4 create once waited
+    /// 380 ms for an inode-table block under writeback). For callers off the event loop: admin topic creation.
+    public func prepareQueues(topic: String, count: Int32) throws {
+        for queueId in 0..<Swift.max(0, count) {
+            try consumeQueue(topic: topic, queueId: queueId).prepareFirstFile()
+        }
+    }
+
     private func consumeQueue(topic: String, queueId: Int32) throws -> ConsumeQueue {
         let key = QueueKey(topic: topic, queueId: queueId)
         return try queueTable.withLock { table in

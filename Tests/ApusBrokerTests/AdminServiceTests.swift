@@ -307,6 +307,10 @@ private func mq(_ topic: String, _ queueId: Int32) -> MessageQueue {
     defer { h.stop() }
     try h.broker.admin.createOrUpdateTopic(TopicConfig(topicName: "Made", readQueueNums: 2, writeQueueNums: 3, perm: 6, order: true))
     #expect(h.broker.topics.get("Made") == TopicConfig(topicName: "Made", readQueueNums: 2, writeQueueNums: 3, perm: 6))
+    // Every queue's first consume-queue file exists before any message, so no first send has to create it.
+    for queueId in 0..<3 {
+        #expect(FileManager.default.fileExists(atPath: h.dataDir + "/consumequeue/Made/\(queueId)/00000000000000000000"))
+    }
     try h.broker.admin.createOrUpdateTopic(TopicConfig(topicName: "%RETRY%G", readQueueNums: 1, writeQueueNums: 1, perm: 6))
     #expect(throws: ServiceError(.systemError, "The specified topic contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$")) {
         try h.broker.admin.createOrUpdateTopic(TopicConfig(topicName: "a b", readQueueNums: 1, writeQueueNums: 1, perm: 6))

@@ -281,3 +281,63 @@ extension UInt32 { var asInt32: Int32 { Int32(truncatingIfNeeded: self) } }
     #expect(store.maxOffset(topic: "TopicTest", queueId: 0) == Int64(writers * perWriter))
     store.shutdown()
 }
+
+/// KiB of `path` this process has mapped and resident (its mappings' Rss in /proc/self/smaps).
+private func mappedKiB(_ path: String) -> Int {
+    guard let data = try? FileHandle(forReadingAtPath: "/proc/self/smaps")?.readToEnd() else { return -1 }
+    let smaps = String(decoding: data, as: UTF8.self)
+    var inside = false, total = 0
+    for line in smaps.split(separator: "\n") {
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        if let first = fields.first, first.contains("-"), first.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
+            inside = fields.last.map(String.init) == path
+        } else if inside, fields.first == "Rss:", let kib = Int(fields[1]) {
+            total += kib
+        }
+    }
+    return total
+}
+
+@Test func readersMappedPagesAreUnmappedOnceColdAndStayReadable() throws {
+    let root = temporaryDirectory()
+    let store = try MessageStore(config: smallConfig(root), logger: testLogger)
+    for i in 0..<150 { put(store, message(body: "m\(i)", size: 1000)) }
+    func readAll() -> [String] {
+        var all: [StoredMessage] = [], offset: Int64 = 0
+        while case let (result, messages) = pull(store, offset: offset), result.status == .found {
+            all += messages
+            offset = result.nextBeginOffset
+        }
+        return bodies(all)
+    }
+    let expected = (0..<150).map { "m\($0)" }
+    #expect(readAll() == expected)
+    let first = segmentPath(root, 0)
+    #expect(mappedKiB(first) >= 60)  // the reader mapped segment 0's pages into the process
+    let log = store.commitLog
+    log.flush(upTo: log.committedPosition.load(ordering: .acquiring))
+    log.releaseCold(below: log.committedPosition.load(ordering: .acquiring) - Int64(log.prefaultWindow))
+    #expect(mappedKiB(first) == 0)
+    // Unmapped pages are still the log's: reading them again maps them again, and the next release drops them again.
+    #expect(readAll() == expected)
+    #expect(mappedKiB(first) >= 60)
+    log.releaseCold(below: log.committedPosition.load(ordering: .acquiring) - Int64(log.prefaultWindow))
+    #expect(mappedKiB(first) == 0)
+    store.shutdown()
+}
+
+@Test func theFirstSegmentIsPreparedAheadWithItsBlocksAllocated() throws {
+    let root = temporaryDirectory()
+    let store = try MessageStore(config: smallConfig(root), logger: testLogger)
+    let path = segmentPath(root, 0)
+    #expect(!FileManager.default.fileExists(atPath: path))
+    _ = store.commitLog.prefault(from: 0)  // what the flush thread does first
+    var info = stat()
+    #expect(stat(path, &info) == 0)
+    #expect(info.st_size == 65536)
+    #expect(Int(info.st_blocks) * 512 >= 65536)  // allocated, not a sparse file whose writes would reserve blocks
+    put(store, message(body: "first"))
+    #expect(bodies(pull(store, offset: 0).1) == ["first"])
+    #expect(store.commitLog.allSegments.count == 1)
+    store.shutdown()
+}

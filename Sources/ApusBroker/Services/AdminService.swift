@@ -166,7 +166,8 @@ final class AdminService: Sendable {
     }
 
     /// UPDATE_AND_CREATE_TOPIC (17): Java's validation, then the config is replaced (`order` stays false, as the 4.9
-    /// broker ignores it) and persisted; the name server hears of it at once.
+    /// broker ignores it) and persisted; the name server hears of it at once. Each queue's first consume-queue file is
+    /// created here, off the event loop, rather than by the first message sent to it.
     func createOrUpdateTopic(_ config: TopicConfig) throws(ServiceError) {
         try validateTopicForAdmin(config.topicName)
         guard config.readQueueNums > 0, config.writeQueueNums > 0, config.readQueueNums <= 1024, config.writeQueueNums <= 1024 else {
@@ -176,6 +177,9 @@ final class AdminService: Sendable {
         config.order = false
         do { try topics.update(config) } catch {
             throw ServiceError(.systemError, "cannot persist topic \(config.topicName): \(error)")
+        }
+        do { try store.prepareQueues(topic: config.topicName, count: max(config.readQueueNums, config.writeQueueNums)) } catch {
+            throw ServiceError(.systemError, "cannot create the queues of topic \(config.topicName): \(error)")
         }
     }
 
