@@ -101,6 +101,9 @@ logged() {
 }
 
 step "swift test" logged swift-test timeout 1800 swift test
+# Failed tests keep their broker data dirs (pytest's tmp_path) for a look; passed ones do not pile up (every broker
+# allocates its log 32 MiB ahead of the appender).
 step "conformance (pytest, APUS_BIN=$APUS_BIN)" \
-    logged pytest timeout 900 "$VENV/bin/python" -m pytest Tests/Conformance -v --tb=short -p no:cacheprovider
+    logged pytest timeout 900 "$VENV/bin/python" -m pytest Tests/Conformance -v --tb=short -p no:cacheprovider \
+        -o tmp_path_retention_policy=failed
 finish

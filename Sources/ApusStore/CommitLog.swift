@@ -7,7 +7,8 @@ import Glibc
 #endif
 
 /// One log for all topics. Segments are files named by their 20-digit zero-padded start offset, each exactly
-/// `segmentSize` bytes (allocated when created, where the file system allows `fallocate`), mapped MAP_SHARED. Their content is a sequence of StoredMessageCodec records
+/// `segmentSize` bytes, mapped MAP_SHARED; created sparse, their blocks allocated (`fallocate`) a window ahead of the
+/// appender. Their content is a sequence of StoredMessageCodec records
 /// (TOTALSIZE | MAGICCODE 0xDAA320A7 | ...); a record never spans two segments: when the next record would not
 /// leave 8 bytes free at the end of a segment, a filler record `TOTALSIZE = bytes left in segment (i32) |
 /// MAGICCODE 0xCBD43194 (i32)` is written and the log continues at the next segment. Unwritten space is zero.
@@ -26,8 +27,8 @@ final class CommitLog: Sendable {
     private let flushLock = Mutex<Void>(())
     /// The next segment, created ahead of the appender by the flush thread.
     private let preparedSegment = Mutex<MappedFile?>(nil)
-    /// How close to a segment's end the appender gets before the flush thread creates the next one; also the hot
-    /// window `releaseCold` keeps mapped behind the appender.
+    /// How far ahead of the appender the flush thread readies the log (`prefault`); also the hot window
+    /// `releaseCold` keeps mapped behind the appender.
     let prefaultWindow: Int
 
     init(directory: String, segmentSize: Int) throws {
@@ -54,7 +55,7 @@ final class CommitLog: Sendable {
             defer { prepared = nil }
             return prepared?.startOffset == start ? prepared : nil
         }
-        let file = try prepared ?? MappedFileQueue.openFile(in: directory, startingAt: start, size: segmentSize, preallocate: true)
+        let file = try prepared ?? MappedFileQueue.openFile(in: directory, startingAt: start, size: segmentSize)
         segments.withLock { $0.append(file) }
         return file
     }
@@ -95,24 +96,32 @@ final class CommitLog: Sendable {
         return nil
     }
 
-    /// Flush thread: when [from, from + prefaultWindow) reaches past the current segment, creates the next segment
-    /// now (in an empty log the first one), so the appender's roll does not wait for open/fallocate/mmap (a first
-    /// `fallocate` that had to read block bitmaps took 368 ms here). Pages are not faulted in: appends write with
-    /// pwrite(2) (see MessageStore.putMessages), and faulting fresh file pages would only make the kernel zero them.
-    /// Returns the end of the window.
-    func prefault(from: Int64) -> Int64 {
-        let end = from + Int64(prefaultWindow), next: Int64
-        if let segment = segment(for: from) {
-            guard end > segment.endOffset, self.segment(for: segment.endOffset) == nil else { return end }
-            next = segment.endOffset
-        } else {
-            next = from / Int64(segmentSize) * Int64(segmentSize)  // an empty log, or the appender at a segment's end
-        }
-        let prepared = preparedSegment.withLock { $0?.startOffset == next }
-        if !prepared, let file = try? MappedFileQueue.openFile(in: directory, startingAt: next, size: segmentSize, preallocate: true) {
-            preparedSegment.withLock { $0 = file }
+    /// Flush thread: readies [from, end) for the appender (`end` at most a segment past `from`; by default the
+    /// `prefaultWindow` after it). A segment the window reaches is created now (the next one, or an empty log's first),
+    /// so the appender's roll does not wait for open/ftruncate/mmap; and the window's blocks are allocated
+    /// (MappedFile.allocate), so its writes do not wait on ext4's block map. Both run here rather than on the
+    /// appender's event loop, where creating and allocating a first segment once waited 368 ms for block bitmaps. Only
+    /// the window is allocated, so disk use follows the data. Pages are not faulted in: appends write with pwrite(2)
+    /// (see MessageStore.putMessages), and faulting fresh file pages would only make the kernel zero them. Returns the
+    /// end of the window.
+    func prefault(from: Int64, to end: Int64? = nil) -> Int64 {
+        let end = end ?? from + Int64(prefaultWindow)
+        var position = from
+        while position < end, let segment = segment(for: position) ?? prepareSegment(startingAt: position) {
+            let upTo = Swift.min(end, segment.endOffset)
+            segment.allocate(Int(position - segment.startOffset)..<Int(upTo - segment.startOffset))
+            position = upTo
         }
         return end
+    }
+
+    /// The segment holding `offset` that the appender has not rolled into yet, created unless already prepared.
+    private func prepareSegment(startingAt offset: Int64) -> MappedFile? {
+        let start = offset / Int64(segmentSize) * Int64(segmentSize)
+        if let prepared = preparedSegment.withLock({ $0?.startOffset == start ? $0 : nil }) { return prepared }
+        guard let file = try? MappedFileQueue.openFile(in: directory, startingAt: start, size: segmentSize) else { return nil }
+        preparedSegment.withLock { $0 = file }
+        return file
     }
 
     /// Flush thread: drops this process's page mappings of flushed data below `hotStart`, so resident memory follows

@@ -75,11 +75,16 @@ extension MessageStore {
     private func flushLoop() {
         let interval = Int64(config.flushIntervalMillis)
         var lastFull = currentMillis(), lastRetention = lastFull
-        var prefaulted: Int64 = 0
+        var prefaulted: Int64 = 0, lastPosition = commitLog.committedPosition.load(ordering: .acquiring)
         while !flushControl.stopping.load(ordering: .acquiring) {
             let position = commitLog.committedPosition.load(ordering: .acquiring)
-            if prefaulted < position + Int64(commitLog.prefaultWindow / 2) {
-                prefaulted = commitLog.prefault(from: Swift.max(position, prefaulted))
+            // Ready the log ahead of the appender by the window, or by four passes' worth of appends when that is more
+            // (a pass waits up to 100 ms), so a fast appender does not outrun it into unallocated blocks.
+            let lead = Swift.min(Int64(commitLog.segmentSize),
+                                 Swift.max(Int64(commitLog.prefaultWindow), 4 * (position - lastPosition)))
+            lastPosition = position
+            if prefaulted < position + lead / 2 {
+                prefaulted = commitLog.prefault(from: Swift.max(position, prefaulted), to: position + lead)
             }
             let groupCommitPending = config.flushDiskType == .syncFlush && flushControl.hasWaiters
             if !groupCommitPending {

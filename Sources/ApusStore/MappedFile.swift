@@ -32,12 +32,7 @@ final class MappedFile: @unchecked Sendable {
     /// pages just after leaves those pages mapped until the file is read again; no correctness depends on the flag.
     let readSinceUnmap = Atomic<Bool>(true)
 
-    /// `preallocate`: a file this call creates gets its blocks allocated now (`fallocate`, as unwritten extents that
-    /// read as zeros) instead of being left sparse. Writing into a hole makes ext4 reserve the blocks under the inode's
-    /// block-map lock, which writeback of the same file holds while it allocates and converts extents: on this guest
-    /// an appender's `pwrite` into a sparse segment waited up to 25 ms behind it. Where `fallocate` is refused (a
-    /// file system without it, a full disk) the file is left sparse as before.
-    init(path: String, startOffset: Int64, size: Int, preallocate: Bool = false) throws {
+    init(path: String, startOffset: Int64, size: Int) throws {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StoreError.errno("open", path) }
         var info = stat()
@@ -47,10 +42,7 @@ final class MappedFile: @unchecked Sendable {
                 close(fd)
                 throw StoreError("\(path) is \(info.st_size) bytes, expected \(size) (was the file size configuration changed?)")
             }
-            guard (preallocate && fallocate(fd, 0, 0, off_t(size)) == 0) || ftruncate(fd, off_t(size)) == 0 else {
-                close(fd)
-                throw StoreError.errno("ftruncate", path)
-            }
+            guard ftruncate(fd, off_t(size)) == 0 else { close(fd); throw StoreError.errno("ftruncate", path) }
         }
         guard let mapping = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), mapping != MAP_FAILED else {
             close(fd)
@@ -94,6 +86,18 @@ final class MappedFile: @unchecked Sendable {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let start = range.lowerBound / page * page
         return msync(base + start, min(size, range.upperBound) - start, MS_SYNC) == 0
+    }
+
+    /// Allocates the blocks of `range` (relative to the file start) that are still holes, as unwritten extents that read
+    /// as zeros (`fallocate`; the size does not change). A write into a hole makes ext4 reserve its block under the
+    /// inode's block-map lock, which writeback of the same file holds while it allocates and converts extents: on this
+    /// guest an appender's `pwrite` into a hole waited up to 25 ms behind it; a write into an allocated extent takes no
+    /// such lock. False where `fallocate` is refused (a file system without it, a full disk): writes then allocate.
+    @discardableResult
+    func allocate(_ range: Range<Int>) -> Bool {
+        let end = Swift.min(size, range.upperBound)
+        guard end > range.lowerBound else { return true }
+        return fallocate(fd, 0, off_t(range.lowerBound), off_t(end - range.lowerBound)) == 0
     }
 
     /// Drops this process's page mappings of `range` (relative to the file start, rounded down to whole pages). The

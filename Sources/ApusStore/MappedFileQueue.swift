@@ -48,8 +48,8 @@ struct MappedFileQueue {
 
     /// Creates (or maps the existing) file of `size` bytes starting at `start` in `directory`, without adding it to
     /// any queue: lets an owner prepare the next file outside its lock and `append` it later.
-    static func openFile(in directory: String, startingAt start: Int64, size: Int, preallocate: Bool = false) throws -> MappedFile {
-        try MappedFile(path: directory + "/" + fileName(start), startOffset: start, size: size, preallocate: preallocate)
+    static func openFile(in directory: String, startingAt start: Int64, size: Int) throws -> MappedFile {
+        try MappedFile(path: directory + "/" + fileName(start), startOffset: start, size: size)
     }
 
     var isEmpty: Bool { files.isEmpty }
