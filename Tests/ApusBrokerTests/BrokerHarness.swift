@@ -21,19 +21,40 @@ final class BrokerHarness: Sendable {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         self.logger = logger
-        dataDir = NSTemporaryDirectory() + "apus-test-\(UUID().uuidString)"
-        namesrvPort = try freePort()
-        brokerPort = try freePort()
-        nameServer = NameServer(host: "127.0.0.1", port: namesrvPort, group: group, logger: logger)
-        try await nameServer.start()
-        var config = BrokerConfig(storePathRootDir: dataDir)
-        config.listenPort = brokerPort
-        config.namesrvAddr = "127.0.0.1:\(namesrvPort)"
-        config.store.mappedFileSizeCommitLog = 4 << 20
-        configure(&config)
-        broker = try Broker(config: config, group: group, logger: logger)
-        try await broker.start()
+        (dataDir, namesrvPort, brokerPort, nameServer, broker) = try await Self.startServers(group: group, logger: logger,
+                                                                                            configure: configure)
         try await waitFor("TBW102 route") { self.nameServer.route(topic: "TBW102") != nil }
+    }
+
+    /// A name server and a broker on free ports. A port freePort found may be taken before the server binds it (by a
+    /// parallel test's outgoing connection, whose local port comes from the same range): then both start again on
+    /// other ports, in a fresh directory.
+    private static func startServers(group: EventLoopGroup, logger: Logger, configure: (inout BrokerConfig) -> Void)
+        async throws -> (String, Int, Int, NameServer, Broker) {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let dataDir = NSTemporaryDirectory() + "apus-test-\(UUID().uuidString)"
+            let namesrvPort = try freePort(), brokerPort = try freePort()
+            let nameServer = NameServer(host: "127.0.0.1", port: namesrvPort, group: group, logger: logger)
+            var config = BrokerConfig(storePathRootDir: dataDir)
+            config.listenPort = brokerPort
+            config.namesrvAddr = "127.0.0.1:\(namesrvPort)"
+            config.store.mappedFileSizeCommitLog = 4 << 20
+            configure(&config)
+            var broker: Broker?
+            do {
+                try await nameServer.start()
+                let started = try Broker(config: config, group: group, logger: logger)
+                broker = started
+                try await started.start()
+                return (dataDir, namesrvPort, brokerPort, nameServer, started)
+            } catch let error as IOError where error.errnoCode == EADDRINUSE && attempt < 5 {
+                await broker?.shutdown()
+                await nameServer.shutdown()
+                try? FileManager.default.removeItem(atPath: dataDir)
+            }
+        }
     }
 
     var namesrvAddr: String { "127.0.0.1:\(namesrvPort)" }
