@@ -27,7 +27,7 @@ final class CommitLog: Sendable {
     private let flushLock = Mutex<Void>(())
     /// The next segment, created ahead of the appender by the flush thread.
     private let preparedSegment = Mutex<MappedFile?>(nil)
-    /// How far ahead of the appender the flush thread readies the log (`prefault`); also the hot window
+    /// The least the flush thread keeps the log readied ahead of the appender (`prefault`); also the hot window
     /// `releaseCold` keeps mapped behind the appender.
     let prefaultWindow: Int
 
@@ -96,23 +96,20 @@ final class CommitLog: Sendable {
         return nil
     }
 
-    /// Flush thread: readies [from, end) for the appender (`end` at most a segment past `from`; by default the
-    /// `prefaultWindow` after it). A segment the window reaches is created now (the next one, or an empty log's first),
-    /// so the appender's roll does not wait for open/ftruncate/mmap; and the window's blocks are allocated
-    /// (MappedFile.allocate), so its writes do not wait on ext4's block map. Both run here rather than on the
-    /// appender's event loop, where creating and allocating a first segment once waited 368 ms for block bitmaps. Only
-    /// the window is allocated, so disk use follows the data. Pages are not faulted in: appends write with pwrite(2)
-    /// (see MessageStore.putMessages), and faulting fresh file pages would only make the kernel zero them. Returns the
-    /// end of the window.
-    func prefault(from: Int64, to end: Int64? = nil) -> Int64 {
-        let end = end ?? from + Int64(prefaultWindow)
+    /// Flush thread: readies [from, end) for the appender (`end` at most a segment past `from`). A segment the window
+    /// reaches is created now (the next one, or an empty log's first), so the appender's roll does not wait for
+    /// open/ftruncate/mmap; and the window's blocks are allocated (MappedFile.allocate), so its writes do not wait on
+    /// ext4's block map. Both run here rather than on the appender's event loop, where creating and allocating a first
+    /// segment once waited 368 ms for block bitmaps. Only the window is allocated, so disk use follows the data. Pages
+    /// are not faulted in: appends write with pwrite(2) (see MessageStore.putMessages), and faulting fresh file pages
+    /// would only make the kernel zero them.
+    func prefault(from: Int64, to end: Int64) {
         var position = from
         while position < end, let segment = segment(for: position) ?? prepareSegment(startingAt: position) {
             let upTo = Swift.min(end, segment.endOffset)
             segment.allocate(Int(position - segment.startOffset)..<Int(upTo - segment.startOffset))
             position = upTo
         }
-        return end
     }
 
     /// The segment holding `offset` that the appender has not rolled into yet, created unless already prepared.

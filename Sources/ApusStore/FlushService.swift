@@ -84,7 +84,8 @@ extension MessageStore {
                                  Swift.max(Int64(commitLog.prefaultWindow), 4 * (position - lastPosition)))
             lastPosition = position
             if prefaulted < position + lead / 2 {
-                prefaulted = commitLog.prefault(from: Swift.max(position, prefaulted), to: position + lead)
+                commitLog.prefault(from: Swift.max(position, prefaulted), to: position + lead)
+                prefaulted = position + lead
             }
             let groupCommitPending = config.flushDiskType == .syncFlush && flushControl.hasWaiters
             if !groupCommitPending {

@@ -92,12 +92,10 @@ final class MappedFile: @unchecked Sendable {
     /// as zeros (`fallocate`; the size does not change). A write into a hole makes ext4 reserve its block under the
     /// inode's block-map lock, which writeback of the same file holds while it allocates and converts extents: on this
     /// guest an appender's `pwrite` into a hole waited up to 25 ms behind it; a write into an allocated extent takes no
-    /// such lock. False where `fallocate` is refused (a file system without it, a full disk): writes then allocate.
-    @discardableResult
-    func allocate(_ range: Range<Int>) -> Bool {
+    /// such lock. Where `fallocate` is refused (a file system without it, a full disk) nothing changes: writes allocate.
+    func allocate(_ range: Range<Int>) {
         let end = Swift.min(size, range.upperBound)
-        guard end > range.lowerBound else { return true }
-        return fallocate(fd, 0, off_t(range.lowerBound), off_t(end - range.lowerBound)) == 0
+        if end > range.lowerBound { _ = fallocate(fd, 0, off_t(range.lowerBound), off_t(end - range.lowerBound)) }
     }
 
     /// Drops this process's page mappings of `range` (relative to the file start, rounded down to whole pages). The

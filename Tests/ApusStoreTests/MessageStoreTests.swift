@@ -339,9 +339,9 @@ private func mappedKiB(_ path: String) -> Int {
     }
     // What the flush thread does first: an empty log's first segment is created and its first 32 MiB allocated, so
     // that the first appends neither create a file nor write into holes; the rest stays sparse until the appender nears.
-    _ = store.commitLog.prefault(from: 0)
+    store.commitLog.prefault(from: 0, to: 32 << 20)
     #expect(allocated() >= 32 << 20 && allocated() < 64 << 20)
-    _ = store.commitLog.prefault(from: 32 << 20)
+    store.commitLog.prefault(from: 32 << 20, to: 64 << 20)
     #expect(allocated() >= 64 << 20)
     put(store, message(body: "first"))
     #expect(bodies(pull(store, offset: 0).1) == ["first"])
