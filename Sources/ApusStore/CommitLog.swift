@@ -127,9 +127,8 @@ final class CommitLog: Sendable {
     func releaseCold(below hotStart: Int64) {
         let limit = Swift.min(hotStart, flushedPosition.load(ordering: .acquiring))
         for segment in allSegments where segment.startOffset < limit {
-            let partial = segment.endOffset > limit
-            guard segment.readSinceUnmap.exchange(false, ordering: .relaxed) || partial else { continue }
-            if partial { segment.readSinceUnmap.store(true, ordering: .relaxed) }
+            let wholeBelow = segment.endOffset <= limit
+            if wholeBelow { guard segment.readSinceUnmap.exchange(false, ordering: .relaxed) else { continue } }
             segment.unmapPages(0..<Int(Swift.min(segment.endOffset, limit) - segment.startOffset))
         }
     }

@@ -16,6 +16,8 @@ public struct StoreError: Error, CustomStringConvertible {
     }
 }
 
+private let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
 /// A file of exactly `size` bytes, created zero-filled if absent, mapped read-write for its whole life.
 /// `@unchecked Sendable`: the fields are immutable; the mapped bytes are written only by the appender (under the
 /// store's append lock) and read only below positions the appender has atomically published.
@@ -83,8 +85,7 @@ final class MappedFile: @unchecked Sendable {
     @discardableResult
     func flush(_ range: Range<Int>) -> Bool {
         guard !range.isEmpty else { return true }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = range.lowerBound / page * page
+        let start = range.lowerBound / pageSize * pageSize
         return msync(base + start, min(size, range.upperBound) - start, MS_SYNC) == 0
     }
 
@@ -103,8 +104,8 @@ final class MappedFile: @unchecked Sendable {
     /// IO. Mapped file pages are not free to keep: the kernel walks a page's mappings whenever it checks whether the
     /// page was used (reclaim, DAMON), and on this guest 2 GiB of them made DAMON's runs ten times longer.
     func unmapPages(_ range: Range<Int>) {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = range.lowerBound / page * page, end = Swift.min(size, range.upperBound) / page * page
+        let start = range.lowerBound / pageSize * pageSize
+        let end = Swift.min(size, range.upperBound) / pageSize * pageSize
         if end > start { _ = madvise(base + start, end - start, MADV_DONTNEED) }
     }
 
