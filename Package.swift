@@ -80,7 +80,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "apus", dependencies: [
-            "ApusBroker", "ApusHTTP",
+            "ApusBroker", "ApusHTTP", "CLinux",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), "ApusNameServer", "ApusClient", "ApusGroups", "ApusRemoting", "ApusMessage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
