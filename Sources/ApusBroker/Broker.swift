@@ -60,9 +60,15 @@ public final class Broker: Sendable {
         self.store = store
         let registrar = NameServerRegistrar(config: config, group: group, logger: logger)
         self.registrar = registrar
+        let topicTable = try TopicConfigTable(path: root + "/config/topics.json")
         let topics = try TopicRegistry(
-            table: TopicConfigTable(path: root + "/config/topics.json"), config: config, settings: settings, logger: logger,
-            onChange: { registrar.registerSoon() })
+            table: topicTable, config: config, settings: settings, logger: logger,
+            onChange: { registrar.registerSoon() },
+            onCreate: { topic in
+                let name = topic.topicName
+                store.prepareQueuesSoon(topic: name, count: max(topic.readQueueNums, topic.writeQueueNums),
+                                        stillExists: { topicTable.get(name) != nil })
+            })
         self.topics = topics
         registrar.setBodyProvider { topics.registrationBody() }
         let groupConfigs = try SubscriptionGroupTable(path: root + "/config/subscriptionGroup.json")

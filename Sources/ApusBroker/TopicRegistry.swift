@@ -12,14 +12,17 @@ final class TopicRegistry: Sendable {
     private let logger: Logger
     /// Called after a topic is created or changed, so the name server learns it at once.
     private let onChange: @Sendable () -> Void
+    /// Called after a send, heartbeat or send-back created a topic, so its queues' files can be made off the loop.
+    private let onCreate: @Sendable (TopicConfig) -> Void
 
     init(table: TopicConfigTable, config: BrokerConfig, settings: RuntimeSettings, logger: Logger,
-         onChange: @escaping @Sendable () -> Void) throws {
+         onChange: @escaping @Sendable () -> Void, onCreate: @escaping @Sendable (TopicConfig) -> Void = { _ in }) throws {
         self.table = table
         self.config = config
         self.settings = settings
         self.logger = logger
         self.onChange = onChange
+        self.onCreate = onCreate
         try createSystemTopics()
     }
 
@@ -97,6 +100,7 @@ final class TopicRegistry: Sendable {
         }
         logger.info("topic created", metadata: ["topic": "\(topic.topicName)", "queues": "\(topic.writeQueueNums)"])
         onChange()
+        onCreate(topic)
         return table.get(topic.topicName) ?? topic
     }
 }

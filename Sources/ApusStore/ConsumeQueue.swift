@@ -30,6 +30,9 @@ final class ConsumeQueue: Sendable {
     private let max = Atomic<Int64>(0)
     private let min = Atomic<Int64>(0)
     private let flushed = Atomic<Int64>(0)
+    /// Byte offset up to which `prepareAhead` has allocated, and the write position it saw last (flush thread only).
+    private let readied = Atomic<Int64>(0)
+    private let lastPosition = Atomic<Int64>(0)
 
     var maxOffset: Int64 { max.load(ordering: .acquiring) }
     var minOffset: Int64 { min.load(ordering: .acquiring) }
@@ -39,10 +42,14 @@ final class ConsumeQueue: Sendable {
         self.topic = topic
         self.queueId = queueId
         self.entriesPerFile = entriesPerFile
-        let queue = try MappedFileQueue(directory: directory, fileSize: entriesPerFile * Self.entrySize, naming: .alignedSkippingOthers)
+        var queue = try MappedFileQueue(directory: directory, fileSize: entriesPerFile * Self.entrySize, naming: .alignedSkippingOthers)
+        func written(_ file: MappedFile, _ i: Int) -> Bool { file.loadInt32(i * Self.entrySize + 8) != 0 }
+        // A trailing file with no entry is one prepared ahead of the appender (prepareAhead) that it never rolled into.
+        while queue.files.count > 1, let last = queue.last, !written(last, 0) {
+            queue.deleteFiles(startingAtOrAbove: last.startOffset)
+        }
         files = Mutex(queue)
         guard let first = queue.first, let last = queue.last else { return }
-        func written(_ file: MappedFile, _ i: Int) -> Bool { file.loadInt32(i * Self.entrySize + 8) != 0 }
         var firstWritten = 0
         while firstWritten < entriesPerFile && !written(first, firstWritten) { firstWritten += 1 }
         if firstWritten == entriesPerFile { firstWritten = 0 }  // an empty first file: the queue starts (and ends) at it
@@ -57,6 +64,7 @@ final class ConsumeQueue: Sendable {
         min.store(Swift.min(firstIndex, endIndex), ordering: .releasing)
         max.store(endIndex, ordering: .releasing)
         flushed.store(endIndex, ordering: .relaxed)
+        lastPosition.store(endIndex * Int64(Self.entrySize), ordering: .relaxed)
     }
 
     /// The file holding entry `index`.
@@ -85,6 +93,48 @@ final class ConsumeQueue: Sendable {
         file.store(entry.tagsCode, at: at + 12)
         if maxOffset == minOffset { min.store(index, ordering: .releasing) }
         max.store(index + 1, ordering: .releasing)
+    }
+
+    /// Flush thread, each pass: readies entries ahead of the appender, which stores them through the mapping: at least
+    /// `minimum` bytes, or four times what was written since the previous pass if that is more (at most a file). Their
+    /// blocks are allocated (MappedFile.allocate), so the page fault of a first store into a page does not reserve a
+    /// block under ext4's block-map lock while writeback holds it (it waited 1–2 ms there); and when the window reaches
+    /// the next file, that file is created now, so the appender's roll does not create it on its event loop. Queues
+    /// written to since the previous pass only: idle ones take no disk ahead. A queue with no file yet is left alone
+    /// (its first file is made by `prepareFirstFile` or the appender).
+    func prepareAhead(minimum: Int64) {
+        let position = maxOffset * Int64(Self.entrySize)
+        let moved = position - lastPosition.exchange(position, ordering: .relaxed)
+        guard moved > 0 else { return }
+        let window = Swift.min(Int64(entriesPerFile * Self.entrySize), Swift.max(minimum, 4 * moved))
+        var from = Swift.max(position, readied.load(ordering: .relaxed))
+        let end = position + window
+        guard from < end - window / 2 else { return }
+        while from < end, let file = fileToReady(at: from) {
+            let upTo = Swift.min(end, file.endOffset)
+            file.allocate(Int(from - file.startOffset)..<Int(upTo - file.startOffset))
+            from = upTo
+        }
+        readied.store(from, ordering: .relaxed)
+    }
+
+    /// The file holding byte `offset`: an existing one, or the next one, prepared (created now unless it already is).
+    private func fileToReady(at offset: Int64) -> MappedFile? {
+        let (existing, next, directory): (MappedFile?, Int64?, String) = files.withLock { queue in
+            if let file = queue.file(containing: offset) { return (file, nil, queue.directory) }
+            if let ready = queue.prepared, ready.startOffset <= offset, offset < ready.endOffset { return (ready, nil, queue.directory) }
+            let wanted = !queue.isEmpty && queue.prepared == nil && offset >= queue.maxOffset && offset < queue.maxOffset + Int64(queue.fileSize)
+            return (nil, wanted ? queue.maxOffset : nil, queue.directory)
+        }
+        if let existing { return existing }
+        guard let start = next,
+              let file = try? MappedFileQueue.openFile(in: directory, startingAt: start, size: entriesPerFile * Self.entrySize)
+        else { return nil }
+        let (adopted, rolledInto) = files.withLock { queue in (queue.adoptPrepared(file), queue.file(containing: start) != nil) }
+        // Not adopted: the appender rolled into this file meanwhile (the same path, which stays), or the queue was
+        // cut or deleted (the file is an orphan).
+        if !adopted && !rolledInto { file.destroy() }
+        return adopted ? file : nil
     }
 
     /// Creates the file the next entry goes into, with its directory, unless the queue has files already.

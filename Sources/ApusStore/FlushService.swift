@@ -74,7 +74,7 @@ extension MessageStore {
 
     private func flushLoop() {
         let interval = Int64(config.flushIntervalMillis)
-        var lastFull = currentMillis(), lastRetention = lastFull
+        var lastFull = currentMillis(), lastRetention = lastFull, lastPrepared: Int64 = 0
         var prefaulted: Int64 = 0, lastPosition = commitLog.committedPosition.load(ordering: .acquiring)
         while !flushControl.stopping.load(ordering: .acquiring) {
             let position = commitLog.committedPosition.load(ordering: .acquiring)
@@ -86,6 +86,10 @@ extension MessageStore {
             if prefaulted < position + lead / 2 {
                 commitLog.prefault(from: Swift.max(position, prefaulted), to: position + lead)
                 prefaulted = position + lead
+            }
+            if currentMillis() - lastPrepared >= 10 {  // not on every group commit of SYNC_FLUSH
+                prepareQueuesAndIndex()
+                lastPrepared = currentMillis()
             }
             let groupCommitPending = config.flushDiskType == .syncFlush && flushControl.hasWaiters
             if !groupCommitPending {

@@ -27,6 +27,10 @@ struct MappedFileQueue {
     let fileSize: Int
     /// Sorted by start offset.
     private(set) var files: [MappedFile]
+    /// The file after the last one, created ahead of the writer (`adoptPrepared`) and taken by `roll` when it starts
+    /// there. Not in `files`: readers never see it. On disk it is an all-zero file past the last written one, which
+    /// its owner drops when it loads (ConsumeQueue.init).
+    private(set) var prepared: MappedFile?
 
     /// Maps every numbered file in `directory` (none if the directory does not exist yet).
     init(directory: String, fileSize: Int, naming: Naming) throws {
@@ -86,18 +90,42 @@ struct MappedFileQueue {
         return try roll(startingAt: offset / Int64(fileSize) * Int64(fileSize))
     }
 
-    /// Creates the file starting at `start` and appends it (the directory too, for the first file).
+    /// Creates the file starting at `start` (or takes the prepared one) and appends it (the directory too, for the
+    /// first file).
     @discardableResult
     mutating func roll(startingAt start: Int64) throws -> MappedFile {
         if files.isEmpty { try makeDirectories(directory) }
-        let file = try Self.openFile(in: directory, startingAt: start, size: fileSize)
+        let file: MappedFile
+        if let ready = prepared, ready.startOffset == start {
+            file = ready
+            prepared = nil
+        } else {
+            file = try Self.openFile(in: directory, startingAt: start, size: fileSize)
+        }
         append(file)
         return file
+    }
+
+    /// Takes `file`, which the owner created outside its lock with `openFile`, as the next file if the queue still
+    /// ends where it starts and none is prepared yet; returns false otherwise (the owner then decides about the file).
+    mutating func adoptPrepared(_ file: MappedFile) -> Bool {
+        guard !files.isEmpty, prepared == nil, file.startOffset == maxOffset else { return false }
+        prepared = file
+        return true
+    }
+
+    /// Unlinks the prepared file if it starts at or past `offset`.
+    private mutating func dropPrepared(startingAtOrAbove offset: Int64) {
+        if let ready = prepared, ready.startOffset >= offset {
+            ready.destroy()
+            prepared = nil
+        }
     }
 
     /// Cuts the log at `offset`: deletes the files starting past it (and the one starting exactly at it unless that
     /// is the only file), then zeroes and msyncs the rest of the file holding it. The owner resets its positions.
     mutating func truncate(at offset: Int64) {
+        dropPrepared(startingAtOrAbove: offset)
         while let last = files.last, last.startOffset > offset || (last.startOffset == offset && files.count > 1) {
             files.removeLast().destroy()
         }
@@ -110,6 +138,7 @@ struct MappedFileQueue {
 
     /// Deletes every file starting at or past `offset`, the first one included (their content is not zeroed).
     mutating func deleteFiles(startingAtOrAbove offset: Int64) {
+        dropPrepared(startingAtOrAbove: offset)
         while let last = files.last, last.startOffset >= offset { files.removeLast().destroy() }
     }
 

@@ -30,6 +30,7 @@ public final class MessageStore: Sendable {
     let checkpointPath: String
     let abortPath: String
     private let queueTable = Mutex<[QueueKey: ConsumeQueue]>([:])
+    private let pendingPreparations = Mutex<[PendingPreparation]>([])
     private let appendState: Mutex<AppendState>
     /// Where a put's records are encoded before their pwrite; used only under `appendState`'s lock.
     private let scratch = ScratchBuffer()
@@ -204,6 +205,31 @@ public final class MessageStore: Sendable {
         for queueId in 0..<Swift.max(0, count) {
             try consumeQueue(topic: topic, queueId: queueId).prepareFirstFile()
         }
+    }
+
+    /// As `prepareQueues`, on the flush thread's next pass (within 100 ms), for callers on an event loop: topics
+    /// created by a send, a consumer's heartbeat (its retry topic) or a send-back. Skipped if `stillExists` is false
+    /// by then (the topic was deleted). A message that arrives first creates its queue's file itself, as before.
+    public func prepareQueuesSoon(topic: String, count: Int32, stillExists: @escaping @Sendable () -> Bool) {
+        pendingPreparations.withLock { $0.append(PendingPreparation(topic: topic, count: count, stillExists: stillExists)) }
+    }
+
+    struct PendingPreparation {
+        var topic: String
+        var count: Int32
+        var stillExists: @Sendable () -> Bool
+    }
+
+    /// Flush thread, each pass: the queues `prepareQueuesSoon` asked for, then every written queue's and the index's
+    /// next pages (ConsumeQueue.prepareAhead, IndexService.prepareAhead).
+    func prepareQueuesAndIndex() {
+        for pending in pendingPreparations.withLock({ list in defer { list = [] }; return list }) where pending.stillExists() {
+            do { try prepareQueues(topic: pending.topic, count: pending.count) } catch {
+                logger.warning("cannot prepare a new topic's queues", metadata: ["topic": "\(pending.topic)", "error": "\(error)"])
+            }
+        }
+        for queue in allQueues() { queue.prepareAhead(minimum: 64 << 10) }
+        index.prepareAhead(minimum: 1 << 20)
     }
 
     private func consumeQueue(topic: String, queueId: Int32) throws -> ConsumeQueue {

@@ -302,6 +302,17 @@ private func mq(_ topic: String, _ queueId: Int32) -> MessageQueue {
     #expect(version.counter == 0 && version.timestamp == h.broker.admin.bootTimestamp)
 }
 
+@Test func aRetryTopicCreatedByAHeartbeatGetsItsQueueFileOffTheLoop() async throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    h.broker.store.start()
+    try member(h, group: "GR", clientId: "c1", connection: 1, topics: ["T"])
+    #expect(h.broker.topics.get("%RETRY%GR") != nil)
+    // The heartbeat only asked; the store's flush thread creates the file, so the first retry does not on its loop.
+    let path = h.dataDir + "/consumequeue/%RETRY%GR/0/00000000000000000000"
+    try await waitFor("the retry queue's file") { FileManager.default.fileExists(atPath: path) }
+}
+
 @Test func createTopicValidatesLikeJavaAndIgnoresOrder() throws {
     let h = try ServiceHarness()
     defer { h.stop() }

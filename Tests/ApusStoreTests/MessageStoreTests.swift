@@ -348,3 +348,79 @@ private func mappedKiB(_ path: String) -> Int {
     #expect(store.commitLog.allSegments.map(\.path) == [path])
     store.shutdown()
 }
+
+private func allocatedBytes(_ path: String) -> Int {
+    var info = stat()
+    return stat(path, &info) == 0 ? Int(info.st_blocks) * 512 : -1
+}
+
+@Test func consumeQueuesAreReadiedAheadAndTheirNextFileIsTakenAtTheRoll() throws {
+    let root = temporaryDirectory()
+    var config = smallConfig(root)
+    config.mappedFileSizeCommitLog = 1 << 20
+    config.consumeQueueEntriesPerFile = 4096  // 81,920-byte files
+    let directory = root + "/consumequeue/TopicTest/0/"
+    let first = directory + String(format: "%020lld", 0), second = directory + String(format: "%020lld", 81_920)
+    func putEntries(_ store: MessageStore, _ range: Range<Int>) {
+        for i in range { put(store, message(body: "m\(i)")) }
+    }
+
+    let store = try MessageStore(config: config, logger: testLogger)
+    putEntries(store, 0..<3)
+    let queue = try #require(store.queue(topic: "TopicTest", queueId: 0))
+    #expect(allocatedBytes(first) < 64 << 10)
+    queue.prepareAhead(minimum: 64 << 10)
+    #expect(allocatedBytes(first) >= 64 << 10)
+    // Near the file's end the window reaches the next file: it is created, but readers and the queue's range do not
+    // see it until the appender rolls into it.
+    putEntries(store, 3..<3_500)
+    queue.prepareAhead(minimum: 64 << 10)
+    #expect(FileManager.default.fileExists(atPath: second))
+    #expect(queue.maxOffset == 3_500 && queue.file(for: 4_096) == nil)
+    store.shutdown()
+
+    // A restart drops the prepared file the appender never rolled into: the queue ends at its last entry.
+    let reopened = try MessageStore(config: config, logger: testLogger)
+    let again = try #require(reopened.queue(topic: "TopicTest", queueId: 0))
+    #expect(again.maxOffset == 3_500)
+    #expect(!FileManager.default.fileExists(atPath: second))
+    putEntries(reopened, 3_500..<3_600)
+    again.prepareAhead(minimum: 64 << 10)
+    #expect(FileManager.default.fileExists(atPath: second))
+    // The roll takes the prepared file: entries on both sides of the boundary read back, and the directory holds the
+    // two files only.
+    putEntries(reopened, 3_600..<4_200)
+    #expect(again.maxOffset == 4_200)
+    #expect(bodies(pull(reopened, offset: 4_090, maxCount: 10).1) == (4_090..<4_100).map { "m\($0)" })
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == [first, second].map { ($0 as NSString).lastPathComponent })
+    reopened.shutdown()
+}
+
+@Test func theIndexSlotTableIsAllocatedWholeAndItsEntriesAhead() throws {
+    let root = temporaryDirectory()
+    var config = smallConfig(root)
+    config.indexSlotCount = 16_384       // 64 KiB of slots
+    config.indexEntryCount = 100_000     // 2 MB of entries
+    let store = try MessageStore(config: config, logger: testLogger)
+    put(store, message(body: "keyed", keys: "k1"))
+    let path = root + "/index/" + String(format: "%020lld", 0)
+    #expect(allocatedBytes(path) < 64 << 10)
+    store.index.prepareAhead(minimum: 256 << 10)
+    #expect(allocatedBytes(path) >= 40 + 16_384 * 4 + 256 << 10)
+    #expect(allocatedBytes(path) < 1 << 20)
+    #expect(bodies(store.queryMessages(topic: "TopicTest", key: "k1", maxCount: 4, beginTimestamp: 0, endTimestamp: .max)) == ["keyed"])
+    store.shutdown()
+}
+
+@Test func topicsCreatedOnALoopGetTheirQueueFilesFromTheFlushThread() throws {
+    let root = temporaryDirectory()
+    let store = try MessageStore(config: smallConfig(root), logger: testLogger)
+    store.start()
+    let queues = root + "/consumequeue/"
+    store.prepareQueuesSoon(topic: "Deleted", count: 2, stillExists: { false })
+    store.prepareQueuesSoon(topic: "Fresh", count: 2, stillExists: { true })
+    #expect(eventually { FileManager.default.fileExists(atPath: queues + "Fresh/1/" + String(format: "%020lld", 0)) })
+    #expect(FileManager.default.fileExists(atPath: queues + "Fresh/0/" + String(format: "%020lld", 0)))
+    #expect(!FileManager.default.fileExists(atPath: queues + "Deleted"))
+    store.shutdown()
+}
