@@ -75,7 +75,7 @@ final class CommitLog: Sendable {
         guard size > 0, end <= committedPosition.load(ordering: .acquiring) else { return nil }
         if segment.map({ offset < $0.startOffset || end > $0.endOffset }) ?? true {
             guard let found = self.segment(for: offset), end <= found.endOffset else { return nil }
-            found.readSinceUnmap.store(true, ordering: .relaxed)
+            found.markRead()
             segment = found
         }
         return segment.map { UnsafeRawBufferPointer(start: $0.base + Int(offset - $0.startOffset), count: size) }
@@ -84,7 +84,7 @@ final class CommitLog: Sendable {
     /// The decoded record at `offset`, if one is committed there.
     func message(at offset: Int64) -> StoredMessage? {
         guard let segment = segment(for: offset) else { return nil }
-        segment.readSinceUnmap.store(true, ordering: .relaxed)
+        segment.markRead()
         let committed = committedPosition.load(ordering: .acquiring)
         let relative = Int(offset - segment.startOffset)
         let available = Int(min(segment.endOffset, committed) - offset)
@@ -103,20 +103,27 @@ final class CommitLog: Sendable {
     /// segment once waited 368 ms for block bitmaps. Only the window is allocated, so disk use follows the data. Pages
     /// are not faulted in: appends write with pwrite(2) (see MessageStore.putMessages), and faulting fresh file pages
     /// would only make the kernel zero them.
+    ///
+    /// A segment after the first is allocated whole when it is prepared, while the appender is still in the one before:
+    /// `fallocate` holds the inode's lock, which the appender's `pwrite` into the same file also needs, and on a
+    /// saturated disk an allocation that must first read a block bitmap held it for 505 ms. Only a broker whose log
+    /// has come within a window of a segment's end pays that segment's disk at once, as RocketMQ's preallocated files do.
     func prefault(from: Int64, to end: Int64) {
         var position = from
         while position < end, let segment = segment(for: position) ?? prepareSegment(startingAt: position) {
             let upTo = Swift.min(end, segment.endOffset)
-            segment.allocate(Int(position - segment.startOffset)..<Int(upTo - segment.startOffset))
+            if !segment.allocatedWhole { segment.allocate(Int(position - segment.startOffset)..<Int(upTo - segment.startOffset)) }
             position = upTo
         }
     }
 
-    /// The segment holding `offset` that the appender has not rolled into yet, created unless already prepared.
+    /// The segment holding `offset` that the appender has not rolled into yet, created unless already prepared; one
+    /// that follows another is allocated whole.
     private func prepareSegment(startingAt offset: Int64) -> MappedFile? {
         let start = offset / Int64(segmentSize) * Int64(segmentSize)
         if let prepared = preparedSegment.withLock({ $0?.startOffset == start ? $0 : nil }) { return prepared }
         guard let file = try? MappedFileQueue.openFile(in: directory, startingAt: start, size: segmentSize) else { return nil }
+        if segments.withLock({ !$0.isEmpty }) { file.allocateWhole() }
         preparedSegment.withLock { $0 = file }
         return file
     }
@@ -138,9 +145,16 @@ final class CommitLog: Sendable {
     func flush(upTo end: Int64) -> Int64 {
         flushLock.withLock { _ in
             var from = flushedPosition.load(ordering: .acquiring)
+            let hotStart = end - Int64(prefaultWindow)
             while from < end, let segment = segment(for: from) {
                 let to = min(end, segment.endOffset)
-                segment.flush(Int(from - segment.startOffset)..<Int(to - segment.startOffset))
+                let range = Int(from - segment.startOffset)..<Int(to - segment.startOffset)
+                // Consumers reading near the appender touch these pages soon: map them before writeback locks them
+                // (only the hot window: releaseCold unmaps what lies below it after the full flush).
+                if segment.readRecently.exchange(false, ordering: .relaxed), to > hotStart {
+                    segment.populate(Int(Swift.max(from, hotStart) - segment.startOffset)..<range.upperBound)
+                }
+                segment.flush(range)
                 from = to
             }
             if from < end { from = end }  // nothing mapped there (deleted or never created): nothing to flush

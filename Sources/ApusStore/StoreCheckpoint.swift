@@ -12,6 +12,7 @@ import ApusMessage
 ///     16     8   indexMsgTimestamp     ms, same for the index
 ///     24     8   physicalFlushedOffset the commit log is durable below this offset
 ///     32     8   logicsFlushedOffset   every record below this commit-log offset has durable consume-queue and index entries
+///                                      (the position at the index's last flush, every 10 s: the queues' is later)
 ///     40     4   CRC32 of bytes 0..<40 (a torn or missing checkpoint is ignored: recovery then scans the whole log)
 struct StoreCheckpoint: Equatable {
     var physicMsgTimestamp: Int64 = 0

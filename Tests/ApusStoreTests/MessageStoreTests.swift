@@ -424,3 +424,44 @@ private func allocatedBytes(_ path: String) -> Int {
     #expect(!FileManager.default.fileExists(atPath: queues + "Deleted"))
     store.shutdown()
 }
+
+@Test func aSegmentAfterTheFirstIsAllocatedWholeWhenPrepared() throws {
+    let root = temporaryDirectory()
+    var config = smallConfig(root)
+    config.mappedFileSizeCommitLog = 1 << 20  // a 1 MiB window, one segment
+    let store = try MessageStore(config: config, logger: testLogger)
+    put(store, message(body: "first"))
+    let log = store.commitLog
+    // The first segment is readied a window at a time (disk follows the data); the window that reaches the second
+    // segment creates it and allocates it whole, so the appender's writes there never wait for an allocation.
+    log.prefault(from: 0, to: 256 << 10)
+    #expect(allocatedBytes(segmentPath(root, 0)) >= 256 << 10 && allocatedBytes(segmentPath(root, 0)) < 1 << 20)
+    log.prefault(from: 256 << 10, to: (1 << 20) + 4096)
+    #expect(allocatedBytes(segmentPath(root, 0)) >= 1 << 20)
+    #expect(allocatedBytes(segmentPath(root, 1 << 20)) == 1 << 20)
+    #expect(log.allSegments.count == 1, "prepared, not yet rolled into")
+    store.shutdown()
+}
+
+@Test func theFlushMapsRecentlyReadHotPagesBeforeWritingThemBack() throws {
+    let root = temporaryDirectory()
+    var config = smallConfig(root)
+    config.mappedFileSizeCommitLog = 4 << 20  // one segment, all of it the hot window
+    let store = try MessageStore(config: config, logger: testLogger)
+    let log = store.commitLog, path = segmentPath(root, 0)
+    for i in 0..<600 { put(store, message(body: "m\(i)", size: 1000)) }  // about 700 KiB, written with pwrite
+    #expect(mappedKiB(path) == 0)
+    // No reader came by: the flush writes the pages back without mapping them.
+    log.flush(upTo: log.committedPosition.load(ordering: .acquiring))
+    #expect(mappedKiB(path) == 0)
+    // A reader near the appender maps the page it touches (and a few around it); the next flush maps the rest of
+    // what it writes back, before writeback can lock those pages against the reader's next first touch.
+    for i in 600..<1_200 { put(store, message(body: "m\(i)", size: 1000)) }
+    #expect(bodies(pull(store, offset: 1_100, maxCount: 1).1) == ["m1100"])
+    let touched = mappedKiB(path)
+    #expect(touched > 0 && touched < 200)
+    log.flush(upTo: log.committedPosition.load(ordering: .acquiring))
+    #expect(mappedKiB(path) >= 600)
+    #expect(bodies(pull(store, offset: 600, maxCount: 2).1) == ["m600", "m601"])
+    store.shutdown()
+}

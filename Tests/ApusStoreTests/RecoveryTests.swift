@@ -236,3 +236,34 @@ private func touchAbort(_ root: String) { writeFileBytes([], root + "/abort") }
     #expect(flushed.withLock { $0 } == true)
     store.shutdown()
 }
+
+@Test func theCheckpointKeepsWhereTheIndexWasLastFlushedAndRecoveryReindexesFromThere() throws {
+    let root = temporaryDirectory()
+    let config = smallConfig(root)
+    let store = try MessageStore(config: config, logger: testLogger)
+    for i in 0..<10 { put(store, message(body: "m\(i)", keys: "k\(i)", size: 500)) }
+    store.flushAll(includingIndex: true)
+    let indexed = store.commitLogMaxOffset
+    #expect(StoreCheckpoint.read(root + "/checkpoint")?.logicsFlushedOffset == indexed)
+    let indexPath = root + "/index/" + String(format: "%020lld", 0)
+    let durableIndex = fileBytes(indexPath)
+    // Flushes between the index's (every 10 s) move the log's point on, not the index's.
+    for i in 10..<20 { put(store, message(body: "m\(i)", keys: "k\(i)", size: 500)) }
+    store.flushAll(includingIndex: false)
+    let checkpoint = try #require(StoreCheckpoint.read(root + "/checkpoint"))
+    #expect(checkpoint.physicalFlushedOffset == store.commitLogMaxOffset && checkpoint.logicsFlushedOffset == indexed)
+
+    // A crash that loses the index pages written since its last flush: recovery indexes again from that point.
+    let copy = temporaryDirectory() + "/store"
+    try FileManager.default.copyItem(atPath: root, toPath: copy)
+    writeFileBytes(durableIndex, copy + "/index/" + String(format: "%020lld", 0))
+    store.shutdown()
+    var copied = config
+    copied.rootDir = copy
+    let recovered = try MessageStore(config: copied, logger: testLogger)
+    for key in ["k3", "k15", "k19"] {
+        #expect(bodies(recovered.queryMessages(topic: "TopicTest", key: key, maxCount: 4, beginTimestamp: 0, endTimestamp: .max))
+                == ["m" + key.dropFirst()])
+    }
+    recovered.shutdown()
+}
