@@ -127,8 +127,10 @@ final class SendMessageProcessor: Sendable {
             connection.onEventLoop { [self] in
                 let code: ResponseCode = durable ? .success : .flushDiskTimeout
                 for answer in answers { connection.writeResponse(to: answer.address, code: code, header: answer.header) }
-                connection.flush()
+                // Timed before the flush, as the ASYNC_FLUSH answers are (their burst is flushed after the read): a
+                // client holding its answer then always finds its send counted.
                 observe(burst)
+                connection.flush()
             }
         }
     }
