@@ -25,8 +25,6 @@ final class CommitLog: Sendable {
     let dispatchedPosition = Atomic<Int64>(0)
     let flushedPosition = Atomic<Int64>(0)
     private let flushLock = Mutex<Void>(())
-    /// The next segment, created ahead of the appender by the flush thread.
-    private let preparedSegment = Mutex<MappedFile?>(nil)
     /// The least the flush thread keeps the log readied ahead of the appender (`prefault`); also the hot window
     /// `releaseCold` keeps mapped behind the appender.
     let prefaultWindow: Int
@@ -48,14 +46,11 @@ final class CommitLog: Sendable {
         segments.withLock { $0.file(containing: offset) }
     }
 
-    /// Creates the segment starting at `start` (the appender's roll), outside the segment lock unless the flush
-    /// thread prepared it already. Called under the append lock.
+    /// Creates the segment starting at `start` (the appender's roll), outside the segment lock (which readers take)
+    /// unless the flush thread prepared it already. Called under the append lock.
     func createSegment(start: Int64) throws -> MappedFile {
-        let prepared = preparedSegment.withLock { prepared in
-            defer { prepared = nil }
-            return prepared?.startOffset == start ? prepared : nil
-        }
-        let file = try prepared ?? MappedFileQueue.openFile(in: directory, startingAt: start, size: segmentSize)
+        if let prepared = segments.withLock({ $0.rollIntoPrepared(startingAt: start) }) { return prepared }
+        let file = try MappedFileQueue.openFile(in: directory, startingAt: start, size: segmentSize)
         segments.withLock { $0.append(file) }
         return file
     }
@@ -121,11 +116,11 @@ final class CommitLog: Sendable {
     /// that follows another is allocated whole.
     private func prepareSegment(startingAt offset: Int64) -> MappedFile? {
         let start = offset / Int64(segmentSize) * Int64(segmentSize)
-        if let prepared = preparedSegment.withLock({ $0?.startOffset == start ? $0 : nil }) { return prepared }
+        let (prepared, empty) = segments.withLock { ($0.prepared?.startOffset == start ? $0.prepared : nil, $0.isEmpty) }
+        if let prepared { return prepared }
         guard let file = try? MappedFileQueue.openFile(in: directory, startingAt: start, size: segmentSize) else { return nil }
-        if segments.withLock({ !$0.isEmpty }) { file.allocateWhole() }
-        preparedSegment.withLock { $0 = file }
-        return file
+        if !empty { file.allocateWhole() }
+        return segments.withLock { $0.adoptPrepared(file) } ? file : nil
     }
 
     /// Flush thread: drops this process's page mappings of flushed data below `hotStart`, so resident memory follows

@@ -30,9 +30,8 @@ final class ConsumeQueue: Sendable {
     private let max = Atomic<Int64>(0)
     private let min = Atomic<Int64>(0)
     private let flushed = Atomic<Int64>(0)
-    /// Byte offset up to which `prepareAhead` has allocated, and the write position it saw last (flush thread only).
-    private let readied = Atomic<Int64>(0)
-    private let lastPosition = Atomic<Int64>(0)
+    /// How far `prepareAhead` has readied the queue (flush thread only).
+    private let ahead: Mutex<ReadyAhead>
 
     var maxOffset: Int64 { max.load(ordering: .acquiring) }
     var minOffset: Int64 { min.load(ordering: .acquiring) }
@@ -49,6 +48,7 @@ final class ConsumeQueue: Sendable {
             queue.deleteFiles(startingAtOrAbove: last.startOffset)
         }
         files = Mutex(queue)
+        ahead = Mutex(ReadyAhead(maximum: Int64(entriesPerFile * Self.entrySize), skipIdle: true))
         guard let first = queue.first, let last = queue.last else { return }
         var firstWritten = 0
         while firstWritten < entriesPerFile && !written(first, firstWritten) { firstWritten += 1 }
@@ -64,7 +64,7 @@ final class ConsumeQueue: Sendable {
         min.store(Swift.min(firstIndex, endIndex), ordering: .releasing)
         max.store(endIndex, ordering: .releasing)
         flushed.store(endIndex, ordering: .relaxed)
-        lastPosition.store(endIndex * Int64(Self.entrySize), ordering: .relaxed)
+        ahead.withLock { $0 = ReadyAhead(maximum: $0.maximum, skipIdle: true, position: endIndex * Int64(Self.entrySize)) }
     }
 
     /// The file holding entry `index`.
@@ -103,19 +103,16 @@ final class ConsumeQueue: Sendable {
     /// written to since the previous pass only: idle ones take no disk ahead. A queue with no file yet is left alone
     /// (its first file is made by `prepareFirstFile` or the appender).
     func prepareAhead(minimum: Int64) {
-        let position = maxOffset * Int64(Self.entrySize)
-        let moved = position - lastPosition.exchange(position, ordering: .relaxed)
-        guard moved > 0 else { return }
-        let window = Swift.min(Int64(entriesPerFile * Self.entrySize), Swift.max(minimum, 4 * moved))
-        var from = Swift.max(position, readied.load(ordering: .relaxed))
-        let end = position + window
-        guard from < end - window / 2 else { return }
-        while from < end, let file = fileToReady(at: from) {
-            let upTo = Swift.min(end, file.endOffset)
-            file.allocate(Int(from - file.startOffset)..<Int(upTo - file.startOffset))
-            from = upTo
+        ahead.withLock { ahead in
+            guard let range = ahead.range(at: maxOffset * Int64(Self.entrySize), minimum: minimum) else { return }
+            var from = range.lowerBound
+            while from < range.upperBound, let file = fileToReady(at: from) {
+                let upTo = Swift.min(range.upperBound, file.endOffset)
+                file.allocate(Int(from - file.startOffset)..<Int(upTo - file.startOffset))
+                from = upTo
+            }
+            ahead.readied(upTo: from)
         }
-        readied.store(from, ordering: .relaxed)
     }
 
     /// The file holding byte `offset`: an existing one, or the next one, prepared (created now unless it already is).
@@ -130,11 +127,7 @@ final class ConsumeQueue: Sendable {
         guard let start = next,
               let file = try? MappedFileQueue.openFile(in: directory, startingAt: start, size: entriesPerFile * Self.entrySize)
         else { return nil }
-        let (adopted, rolledInto) = files.withLock { queue in (queue.adoptPrepared(file), queue.file(containing: start) != nil) }
-        // Not adopted: the appender rolled into this file meanwhile (the same path, which stays), or the queue was
-        // cut or deleted (the file is an orphan).
-        if !adopted && !rolledInto { file.destroy() }
-        return adopted ? file : nil
+        return files.withLock { $0.adoptPrepared(file) } ? file : nil
     }
 
     /// Creates the file the next entry goes into, with its directory, unless the queue has files already.

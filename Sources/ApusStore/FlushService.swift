@@ -77,17 +77,12 @@ extension MessageStore {
     private func flushLoop() {
         let interval = Int64(config.flushIntervalMillis)
         var lastFull = currentMillis(), lastRetention = lastFull, lastPrepared: Int64 = 0, lastIndexFlush: Int64 = 0
-        var prefaulted: Int64 = 0, lastPosition = commitLog.committedPosition.load(ordering: .acquiring)
+        var logAhead = ReadyAhead(maximum: Int64(commitLog.segmentSize), position: commitLog.committedPosition.load(ordering: .acquiring))
         while !flushControl.stopping.load(ordering: .acquiring) {
-            let position = commitLog.committedPosition.load(ordering: .acquiring)
-            // Ready the log ahead of the appender by the window, or by four passes' worth of appends when that is more
-            // (a pass waits up to 100 ms), so a fast appender does not outrun it into unallocated blocks.
-            let lead = Swift.min(Int64(commitLog.segmentSize),
-                                 Swift.max(Int64(commitLog.prefaultWindow), 4 * (position - lastPosition)))
-            lastPosition = position
-            if prefaulted < position + lead / 2 {
-                commitLog.prefault(from: Swift.max(position, prefaulted), to: position + lead)
-                prefaulted = position + lead
+            if let range = logAhead.range(at: commitLog.committedPosition.load(ordering: .acquiring),
+                                          minimum: Int64(commitLog.prefaultWindow)) {
+                commitLog.prefault(from: range.lowerBound, to: range.upperBound)
+                logAhead.readied(upTo: range.upperBound)
             }
             if currentMillis() - lastPrepared >= 10 {  // not on every group commit of SYNC_FLUSH
                 prepareQueuesAndIndex()

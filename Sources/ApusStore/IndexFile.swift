@@ -100,9 +100,8 @@ final class IndexService: Sendable {
     }
     private let state: Mutex<State>
     private let flushedCount = Mutex<(Int64, Int32)>((-1, 0))
-    /// `prepareAhead`'s progress (flush thread only): the file it last readied (its start offset), the byte offset in
-    /// it up to which entries are allocated, and the entry count it saw last.
-    private let readied = Mutex<(file: Int64, upTo: Int, count: Int32)>((-1, 0, 0))
+    /// `prepareAhead`'s progress (flush thread only): the file it readies (its start offset) and how far.
+    private let ahead = Mutex<(file: Int64, ahead: ReadyAhead)>((-1, ReadyAhead(maximum: 0)))
 
     init(directory: String, slotCount: Int, entryCount: Int) throws {
         try makeDirectories(directory)
@@ -186,24 +185,21 @@ final class IndexService: Sendable {
     /// Flush thread, each pass: readies the newest file for the appender, which stores into it through the mapping.
     /// A file seen for the first time gets its header and slot table allocated whole (its slots are written at random,
     /// so nearly every page of them is written within the first few tens of thousands of keys anyway); then the entries
-    /// past the last one are allocated as the consume queues' are (ConsumeQueue.prepareAhead): at least `minimum` bytes,
-    /// or four times what was written since the previous pass. The files' rolls (one per `entryCount` keys) stay with
-    /// the appender.
+    /// past the last one are allocated by the log's and the consume queues' window rule (ReadyAhead): at least
+    /// `minimum` bytes, or four times what was written since the previous pass. The files' rolls (one per `entryCount`
+    /// keys) stay with the appender.
     func prepareAhead(minimum: Int) {
         guard let (file, count) = state.withLock({ state in state.files.last.map { ($0, view($0).indexCount) } }) else { return }
         let entries = IndexFile.headerSize + slotCount * 4
-        let position = entries + Int(count) * IndexFile.entrySize
-        readied.withLock { readied in
-            if readied.file != file.startOffset {
+        let position = Int64(entries + Int(count) * IndexFile.entrySize)
+        ahead.withLock { state in
+            if state.file != file.startOffset {
                 file.allocate(0..<entries)
-                readied = (file.startOffset, entries, count)
+                state = (file.startOffset, ReadyAhead(maximum: Int64(file.size), position: position))
             }
-            let moved = Int(count - readied.count) * IndexFile.entrySize
-            readied.count = count
-            let end = position + Swift.max(minimum, 4 * moved)
-            guard Swift.max(position, readied.upTo) < end - (end - position) / 2 else { return }
-            file.allocate(Swift.max(position, readied.upTo)..<end)
-            readied.upTo = Swift.min(end, file.size)
+            guard let range = state.ahead.range(at: position, minimum: Int64(minimum)) else { return }
+            file.allocate(Int(range.lowerBound)..<Int(range.upperBound))
+            state.ahead.readied(upTo: range.upperBound)
         }
     }
 

@@ -27,9 +27,10 @@ struct MappedFileQueue {
     let fileSize: Int
     /// Sorted by start offset.
     private(set) var files: [MappedFile]
-    /// The file after the last one, created ahead of the writer (`adoptPrepared`) and taken by `roll` when it starts
-    /// there. Not in `files`: readers never see it. On disk it is an all-zero file past the last written one, which
-    /// its owner drops when it loads (ConsumeQueue.init).
+    /// The file after the last one, created ahead of the writer by the flush thread (`adoptPrepared`) and taken by the
+    /// writer's roll when it starts there. Not in `files`: readers never see it. On disk it is an all-zero file past
+    /// the last written one, which its owner drops when it loads (ConsumeQueue.init; the commit log's recovery cuts
+    /// the log after its last record).
     private(set) var prepared: MappedFile?
 
     /// Maps every numbered file in `directory` (none if the directory does not exist yet).
@@ -94,24 +95,32 @@ struct MappedFileQueue {
     /// first file).
     @discardableResult
     mutating func roll(startingAt start: Int64) throws -> MappedFile {
+        if let ready = rollIntoPrepared(startingAt: start) { return ready }
         if files.isEmpty { try makeDirectories(directory) }
-        let file: MappedFile
-        if let ready = prepared, ready.startOffset == start {
-            file = ready
-            prepared = nil
-        } else {
-            file = try Self.openFile(in: directory, startingAt: start, size: fileSize)
-        }
+        let file = try Self.openFile(in: directory, startingAt: start, size: fileSize)
         append(file)
         return file
     }
 
-    /// Takes `file`, which the owner created outside its lock with `openFile`, as the next file if the queue still
-    /// ends where it starts and none is prepared yet; returns false otherwise (the owner then decides about the file).
+    /// Appends the prepared file if it starts at `start`; nil if none does (the owner then creates the file itself,
+    /// outside its lock if it must not hold it while a file is created).
+    mutating func rollIntoPrepared(startingAt start: Int64) -> MappedFile? {
+        guard let ready = prepared, ready.startOffset == start else { return nil }
+        prepared = nil
+        append(ready)
+        return ready
+    }
+
+    /// Takes `file`, which the owner created outside its lock with `openFile`, as the prepared next file if the queue
+    /// still ends where it starts and none is prepared yet. Otherwise returns false and unlinks the file, unless the
+    /// queue already holds a file there: the writer rolled into the same path meanwhile, and it stays.
     mutating func adoptPrepared(_ file: MappedFile) -> Bool {
-        guard !files.isEmpty, prepared == nil, file.startOffset == maxOffset else { return false }
-        prepared = file
-        return true
+        if prepared == nil, file.startOffset == maxOffset {
+            prepared = file
+            return true
+        }
+        if self.file(containing: file.startOffset) == nil, prepared?.startOffset != file.startOffset { file.destroy() }
+        return false
     }
 
     /// Unlinks the prepared file if it starts at or past `offset`.

@@ -1,4 +1,5 @@
-// Tests of MappedFileQueue: loading, lookup across files, roll, truncate, deletion, reopening.
+// Tests of MappedFileQueue: loading, lookup across files, roll, prepared files, truncate, deletion, reopening; the
+// flush thread's ready-ahead window.
 @testable import ApusStore
 import Foundation
 import Testing
@@ -88,4 +89,52 @@ private func filledQueue(_ dir: String, count: Int) throws -> MappedFileQueue {
     #expect(lenient.files.map(\.startOffset) == [0, 8192])
     #expect(lenient.file(containing: 8200)?.startOffset == 8192 && lenient.file(containing: 5000) == nil)
     #expect(try MappedFileQueue(directory: dir, fileSize: size, naming: .unaligned).files.map(\.startOffset) == [0, 100, 8192])
+}
+
+@Test func aPreparedFileIsTakenByTheRollAndAStaleOneIsUnlinked() throws {
+    let dir = temporaryDirectory() + "/log"
+    var queue = try filledQueue(dir, count: 1)
+    let next = try MappedFileQueue.openFile(in: dir, startingAt: 4096, size: size)
+    let adopted = queue.adoptPrepared(next)
+    #expect(adopted)
+    #expect(queue.maxOffset == 4096 && queue.file(containing: 4096) == nil, "readers do not see a prepared file")
+    let other = try MappedFileQueue.openFile(in: dir, startingAt: 8192, size: size)
+    let secondAdopted = queue.adoptPrepared(other)
+    #expect(!secondAdopted, "one prepared file at a time, right after the last")
+    #expect(names(dir) == ["00000000000000000000", "00000000000000004096"], "the file not taken is unlinked")
+    let rolled = try queue.roll(startingAt: 4096)
+    #expect(rolled === next)
+    #expect(queue.prepared == nil && queue.file(containing: 4096) === next)
+    // Prepared too late: the writer has rolled into the same path itself, and that file stays.
+    let late = try MappedFileQueue.openFile(in: dir, startingAt: 4096, size: size)
+    let lateAdopted = queue.adoptPrepared(late)
+    #expect(!lateAdopted)
+    #expect(names(dir) == ["00000000000000000000", "00000000000000004096"])
+    // A cut drops a prepared file past it.
+    let beyond = queue.adoptPrepared(try MappedFileQueue.openFile(in: dir, startingAt: 8192, size: size))
+    #expect(beyond)
+    queue.truncate(at: 100)
+    #expect(queue.prepared == nil && names(dir) == ["00000000000000000000"])
+}
+
+@Test func theReadyWindowLeadsByFourLooksOfWritesAndOnlyWhenHalfUsed() {
+    var ahead = ReadyAhead(maximum: 1_000, position: 0)
+    let first = ahead.range(at: 0, minimum: 100)
+    #expect(first == 0..<100, "the minimum lead")
+    ahead.readied(upTo: 100)
+    let early = ahead.range(at: 10, minimum: 100)
+    #expect(early == nil, "less than half of the lead used")
+    let again = ahead.range(at: 60, minimum: 100)
+    #expect(again == 100..<260, "past half: from the readied end to four times the 50 written since the last look")
+    ahead.readied(upTo: 260)
+    let fast = ahead.range(at: 160, minimum: 100)
+    #expect(fast == 260..<560, "four times the 100 written since the last look")
+    ahead.readied(upTo: 560)
+    let capped = ahead.range(at: 900, minimum: 100)
+    #expect(capped == 900..<1_900, "four times 740, capped at `maximum`")
+    var idle = ReadyAhead(maximum: 1_000, skipIdle: true, position: 50)
+    let still = idle.range(at: 50, minimum: 100)
+    #expect(still == nil, "an idle writer gets nothing")
+    let moving = idle.range(at: 60, minimum: 100)
+    #expect(moving == 60..<160)
 }
