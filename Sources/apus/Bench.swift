@@ -61,8 +61,8 @@ struct Bench: AsyncParsableCommand {
     var fanout = 4
     @Option(help: "Queues per benchmark topic.")
     var queues: Int32 = 8
-    @Option(help: "Messages a consumer asks for per pull (RocketMQ's pullBatchSize; the broker sends at most its maxTransferCountOnMessageInMemory, 32 by default).")
-    var pullBatch: Int32 = 32
+    @Option(help: "Messages a consumer asks for per pull (RocketMQ's pullBatchSize; the broker sends at most its maxTransferCountOnMessageInMemory, 64 by default).")
+    var pullBatch: Int32 = PushConsumer.defaultPullBatchSize
     @Option(help: "Messages per send request (1 = one request per message; >1 = SEND_BATCH_MESSAGE).")
     var batch = 1
     @Option(help: "Send header format: rocketmq (binary, the Swift client's) or json (as the Java and C++ clients send).")

@@ -1,7 +1,9 @@
 // The broker's services driven directly, without sockets: sends and their stored properties, delay levels and
-// timers through the schedule, retries and dead letters, broadcasting without retry, group-name validation, locks.
+// timers through the schedule, retries and dead letters, broadcasting without retry, group-name validation, locks,
+// pull sizes.
 
 @testable import ApusBroker
+import ApusClient
 import ApusGroups
 import ApusMessage
 @testable import ApusStore
@@ -277,4 +279,20 @@ private func delivered(_ h: ServiceHarness, _ topic: String, _ index: Int) throw
     for name in segments.dropLast() { _ = utimes(h.dataDir + "/commitlog/" + name, &old) }
     h.broker.store.runRetention(now: now + 7_200_001)
     #expect(h.broker.store.commitLogMinOffset > 0)
+}
+
+@Test func aPullGetsWhatItAsksForUpToSixtyFourByDefault() throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    for i in 0..<100 { try h.send(topic: "Big", body: "m\(i)", now: t0, queueNums: 1) }
+    func pull(asking count: Int32, from offset: Int64) throws -> PullOutcome {
+        try h.broker.consume.pull(PullQuery(group: "BG", topic: "Big", queueId: 0, offset: offset, maxMessages: Int(count),
+                                            subscription: Subscription(topic: "Big", expression: "*", subVersion: 0)), now: t0)
+    }
+    // The Java and C++ clients ask for 32 (their pullBatchSize) and get 32, as from RocketMQ; the Swift client asks 64.
+    #expect(try pull(asking: 32, from: 0).messageCount == 32)
+    #expect(try pull(asking: PushConsumer.defaultPullBatchSize, from: 0).messageCount == 64)
+    let capped = try pull(asking: 100, from: 0)
+    #expect(capped.messageCount == 64 && capped.nextBeginOffset == 64, "maxTransferCountOnMessageInMemory caps it")
+    #expect(try pull(asking: 100, from: 64).messageCount == 36)
 }
