@@ -42,14 +42,25 @@ final class ConsumeQueue: Sendable {
         self.queueId = queueId
         self.entriesPerFile = entriesPerFile
         var queue = try MappedFileQueue(directory: directory, fileSize: entriesPerFile * Self.entrySize, naming: .alignedSkippingOthers)
-        func written(_ file: MappedFile, _ i: Int) -> Bool { file.loadInt32(i * Self.entrySize + 8) != 0 }
         // A trailing file with no entry is one prepared ahead of the appender (prepareAhead) that it never rolled into.
-        while queue.files.count > 1, let last = queue.last, !written(last, 0) {
+        while queue.files.count > 1, let last = queue.last, !Self.written(last, 0) {
             queue.deleteFiles(startingAtOrAbove: last.startOffset)
         }
         files = Mutex(queue)
-        ahead = Mutex(ReadyAhead(maximum: Int64(entriesPerFile * Self.entrySize), skipIdle: true))
-        guard let first = queue.first, let last = queue.last else { return }
+        let entries = Self.entryRange(of: queue, entriesPerFile: entriesPerFile)
+        ahead = Mutex(ReadyAhead(maximum: Int64(entriesPerFile * Self.entrySize), skipIdle: true,
+                                 position: (entries?.upperBound ?? 0) * Int64(Self.entrySize)))
+        guard let entries else { return }
+        min.store(entries.lowerBound, ordering: .releasing)
+        max.store(entries.upperBound, ordering: .releasing)
+        flushed.store(entries.upperBound, ordering: .relaxed)
+    }
+
+    private static func written(_ file: MappedFile, _ i: Int) -> Bool { file.loadInt32(i * entrySize + 8) != 0 }
+
+    /// The entries the files of `queue` hold, found by scanning; nil with no file.
+    private static func entryRange(of queue: MappedFileQueue, entriesPerFile: Int) -> Range<Int64>? {
+        guard let first = queue.first, let last = queue.last else { return nil }
         var firstWritten = 0
         while firstWritten < entriesPerFile && !written(first, firstWritten) { firstWritten += 1 }
         if firstWritten == entriesPerFile { firstWritten = 0 }  // an empty first file: the queue starts (and ends) at it
@@ -59,12 +70,9 @@ final class ConsumeQueue: Sendable {
             let mid = (low + high) / 2
             if written(last, mid) { low = mid + 1 } else { high = mid }
         }
-        let firstIndex = first.startOffset / Int64(Self.entrySize) + Int64(firstWritten)
-        let endIndex = last.startOffset / Int64(Self.entrySize) + Int64(low)
-        min.store(Swift.min(firstIndex, endIndex), ordering: .releasing)
-        max.store(endIndex, ordering: .releasing)
-        flushed.store(endIndex, ordering: .relaxed)
-        ahead.withLock { $0 = ReadyAhead(maximum: $0.maximum, skipIdle: true, position: endIndex * Int64(Self.entrySize)) }
+        let firstIndex = first.startOffset / Int64(entrySize) + Int64(firstWritten)
+        let endIndex = last.startOffset / Int64(entrySize) + Int64(low)
+        return Swift.min(firstIndex, endIndex)..<endIndex
     }
 
     /// The file holding entry `index`.
