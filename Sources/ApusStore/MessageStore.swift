@@ -641,7 +641,7 @@ public final class MessageStore: Sendable {
         }
         guard wasOpen else { return }
         flushControl.stop()
-        flushAll(includingIndex: true)
+        flushAll(includingQueuesAndIndex: true)
         flushControl.serveWaiters(flushed: commitLog.flushedPosition.load(ordering: .acquiring), now: .max)
         unlink(abortPath)
         syncDirectory(config.rootDir)

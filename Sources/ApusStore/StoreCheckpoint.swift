@@ -4,15 +4,16 @@ import Glibc
 #endif
 import ApusMessage
 
-/// File layout (44 bytes, big-endian), rewritten in place with pwrite + fdatasync after each full flush:
+/// File layout (44 bytes, big-endian), rewritten in place with pwrite + fdatasync each time the flush thread writes the
+/// consume queues and the index back (every 10 s, `MessageStore.derivedFlushIntervalMillis`, and at shutdown):
 ///
 ///     offset size field
-///      0     8   physicMsgTimestamp    ms, wall clock of the flush that made the commit log durable
+///      0     8   physicMsgTimestamp    ms, wall clock of that write-back (the log, flushed with it, is flushed more often)
 ///      8     8   logicsMsgTimestamp    ms, same for consume queues
 ///     16     8   indexMsgTimestamp     ms, same for the index
 ///     24     8   physicalFlushedOffset the commit log is durable below this offset
 ///     32     8   logicsFlushedOffset   every record below this commit-log offset has durable consume-queue and index entries
-///                                      (the position at the index's last flush, every 10 s: the queues' is later)
+///                                      (the log's dispatched position when they were last written back)
 ///     40     4   CRC32 of bytes 0..<40 (a torn or missing checkpoint is ignored: recovery then scans the whole log)
 struct StoreCheckpoint: Equatable {
     var physicMsgTimestamp: Int64 = 0

@@ -237,31 +237,42 @@ private func touchAbort(_ root: String) { writeFileBytes([], root + "/abort") }
     store.shutdown()
 }
 
-@Test func theCheckpointKeepsWhereTheIndexWasLastFlushedAndRecoveryReindexesFromThere() throws {
+@Test func theQueuesAndIndexAreWrittenBackWithTheCheckpointAndRecoveryDispatchesAgainFromThere() throws {
     let root = temporaryDirectory()
     let config = smallConfig(root)
     let store = try MessageStore(config: config, logger: testLogger)
-    for i in 0..<10 { put(store, message(body: "m\(i)", keys: "k\(i)", size: 500)) }
-    store.flushAll(includingIndex: true)
-    let indexed = store.commitLogMaxOffset
-    #expect(StoreCheckpoint.read(root + "/checkpoint")?.logicsFlushedOffset == indexed)
-    let indexPath = root + "/index/" + String(format: "%020lld", 0)
-    let durableIndex = fileBytes(indexPath)
-    // Flushes between the index's (every 10 s) move the log's point on, not the index's.
-    for i in 10..<20 { put(store, message(body: "m\(i)", keys: "k\(i)", size: 500)) }
-    store.flushAll(includingIndex: false)
-    let checkpoint = try #require(StoreCheckpoint.read(root + "/checkpoint"))
-    #expect(checkpoint.physicalFlushedOffset == store.commitLogMaxOffset && checkpoint.logicsFlushedOffset == indexed)
+    // 150 records of 500 bytes fill more than one 64 KiB segment, so the checkpoint's position is not the log's start.
+    for i in 0..<150 { put(store, message(body: "m\(i)", keys: "k\(i)", size: 500)) }
+    store.flushAll(includingQueuesAndIndex: true)
+    let derived = store.commitLogMaxOffset
+    #expect(derived > Int64(config.mappedFileSizeCommitLog))
+    #expect(StoreCheckpoint.read(root + "/checkpoint").map { [$0.physicalFlushedOffset, $0.logicsFlushedOffset] } == [derived, derived])
+    let derivedDirectories = ["/index/", "/consumequeue/TopicTest/0/"]
+    func files(_ root: String) throws -> [String] {
+        try derivedDirectories.flatMap { directory in try FileManager.default.contentsOfDirectory(atPath: root + directory).map { directory + $0 } }
+    }
+    let durable = Dictionary(uniqueKeysWithValues: try files(root).map { ($0, fileBytes(root + $0)) })
+    // The log's own flushes, between the queues' and the index's, leave the checkpoint where it was.
+    for i in 150..<300 { put(store, message(body: "m\(i)", keys: "k\(i)", size: 500)) }
+    store.flushAll(includingQueuesAndIndex: false)
+    #expect(StoreCheckpoint.read(root + "/checkpoint").map { [$0.physicalFlushedOffset, $0.logicsFlushedOffset] } == [derived, derived])
+    #expect(try files(root).count > durable.count)
 
-    // A crash that loses the index pages written since its last flush: recovery indexes again from that point.
+    // A crash that loses every queue and index page written since their last write-back (a file made since then reads
+    // as zeros): recovery dispatches again from the checkpoint's position, and nothing is missing.
     let copy = temporaryDirectory() + "/store"
     try FileManager.default.copyItem(atPath: root, toPath: copy)
-    writeFileBytes(durableIndex, copy + "/index/" + String(format: "%020lld", 0))
+    for path in try files(copy) {
+        writeFileBytes(durable[path] ?? [UInt8](repeating: 0, count: fileBytes(copy + path).count), copy + path)
+    }
     store.shutdown()
     var copied = config
     copied.rootDir = copy
     let recovered = try MessageStore(config: copied, logger: testLogger)
-    for key in ["k3", "k15", "k19"] {
+    #expect(recovered.maxOffset(topic: "TopicTest", queueId: 0) == 300)
+    let (_, messages) = pull(recovered, offset: 0, maxCount: 400, maxBytes: 1 << 22)
+    #expect(bodies(messages) == (0..<300).map { "m\($0)" })
+    for key in ["k3", "k149", "k150", "k299"] {
         #expect(bodies(recovered.queryMessages(topic: "TopicTest", key: key, maxCount: 4, beginTimestamp: 0, endTimestamp: .max))
                 == ["m" + key.dropFirst()])
     }
