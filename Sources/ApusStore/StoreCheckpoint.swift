@@ -8,7 +8,7 @@ import ApusMessage
 /// consume queues and the index back (every 10 s, `MessageStore.derivedFlushIntervalMillis`, and at shutdown):
 ///
 ///     offset size field
-///      0     8   physicMsgTimestamp    ms, wall clock of that write-back (the log, flushed with it, is flushed more often)
+///      0     8   physicMsgTimestamp    ms, wall clock of that write-back (the log is also flushed between them)
 ///      8     8   logicsMsgTimestamp    ms, same for consume queues
 ///     16     8   indexMsgTimestamp     ms, same for the index
 ///     24     8   physicalFlushedOffset the commit log is durable below this offset
