@@ -145,7 +145,6 @@ final class ConsumeQueue: Sendable {
         }
     }
 
-    /// msyncs entries written since the last flush.
     /// Deletes every file of the queue and its directory (the topic was deleted); readers holding a file keep it
     /// mapped until they let go.
     func destroy() {
@@ -155,6 +154,7 @@ final class ConsumeQueue: Sendable {
         }
     }
 
+    /// msyncs entries written since the last flush (the flush thread, with the index, every 10 s and at shutdown).
     func flush() {
         let end = maxOffset
         var from = flushed.load(ordering: .relaxed)
