@@ -1,6 +1,7 @@
 // Flush service: the background thread that msyncs the log (async interval or sync group commit), writes back the
 // consume queues and the index with the checkpoint, and runs retention; plus the `whenFlushed` waiters it serves.
 import ApusMessage
+import CLinux
 import Dispatch
 import Foundation
 import Synchronization
@@ -59,8 +60,12 @@ extension MessageStore {
     /// Starts the flush + retention thread.
     public func start() {
         guard !flushControl.running.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let thread = Thread { [self] in flushLoop() }
-        thread.name = "apus-store-flush"
+        let thread = Thread { [self] in
+            // Named from inside: Foundation does not apply `Thread.name` on Linux (the thread kept the name of the
+            // dispatch worker that started it), and Linux keeps at most 15 bytes of it.
+            _ = pthread_setname_np(pthread_self(), "apus-flush")
+            flushLoop()
+        }
         thread.start()
     }
 

@@ -17,6 +17,8 @@ public struct StoreError: Error, CustomStringConvertible {
 }
 
 private let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+/// `SYNC_FILE_RANGE_WRITE` (<fcntl.h>, under _GNU_SOURCE): start writeback of the range's dirty pages, do not wait.
+private let syncFileRangeWrite: UInt32 = 2
 
 /// A file of exactly `size` bytes, created zero-filled if absent, mapped read-write for its whole life.
 /// `@unchecked Sendable`: the fields are immutable; the mapped bytes are written only by the appender (under the
@@ -91,11 +93,23 @@ final class MappedFile: @unchecked Sendable {
     }
 
     /// Writes dirty pages of `range` (relative to the file start) to disk.
+    ///
+    /// When the range ends inside a page (the page an appender is filling), the whole pages before it are sent to
+    /// writeback first (`sync_file_range`, without waiting), and the `msync` of the range then writes that last page in
+    /// an I/O of its own. Writeback keeps each page of a batch locked until the batch's I/O is built, and an append into
+    /// a locked page waits in `pwrite`: with the whole range in one batch, the event loop waited 150–190 µs behind the
+    /// 500 ms flush of the log, two to ten times in a W4 run of 10 s; with the last page alone, not once in four runs.
+    /// The `msync` still covers the whole range, so the flush is exactly as durable.
     @discardableResult
     func flush(_ range: Range<Int>) -> Bool {
         guard !range.isEmpty else { return true }
         let start = range.lowerBound / pageSize * pageSize
-        return msync(base + start, min(size, range.upperBound) - start, MS_SYNC) == 0
+        let end = min(size, range.upperBound)
+        let wholePagesEnd = end / pageSize * pageSize
+        if wholePagesEnd > start, wholePagesEnd < end {
+            _ = sync_file_range(fd, off_t(start), off_t(wholePagesEnd - start), syncFileRangeWrite)
+        }
+        return msync(base + start, end - start, MS_SYNC) == 0
     }
 
     /// Allocates the blocks of `range` (relative to the file start) that are still holes, as unwritten extents that read
