@@ -1,18 +1,15 @@
 #!/usr/bin/env python3
 # slow.py DIR [THR_US]: for W4 messages >= THR, what ran on each CPU between send and receipt (µs per comm)
-import re, sys, collections, bisect
+import sys, collections, bisect
+from schedtrace import events, Switch
 d = sys.argv[1]; thr = float(sys.argv[2]) if len(sys.argv) > 2 else 300
 rows = [tuple(map(int, l.split())) for l in open(d + '/dump.txt') if l.strip()]
-rx = re.compile(r'\s*(\S.*?)\s+(\d+)/(\d+)\s+\[(\d+)\]\s+([\d.]+):\s+(\S+):\s*(.*)')
 runs = collections.defaultdict(list)  # cpu -> [(start, end, comm)]
 cur = {}
-for line in open(d + '/sched.txt'):
-    m = rx.match(line)
-    if not m or m.group(6) != 'sched:sched_switch': continue
-    cpu = int(m.group(4)); t = float(m.group(5)) * 1e6
-    nxt = re.search(r'==> next_comm=(.*?) next_pid', m.group(7)).group(1)
-    if cpu in cur: runs[cpu].append((cur[cpu][0], t, cur[cpu][1]))
-    cur[cpu] = (t, nxt)
+for _, e in events(d + '/sched.txt'):
+    if not isinstance(e, Switch): continue
+    if e.cpu in cur: runs[e.cpu].append((cur[e.cpu][0], e.t, cur[e.cpu][1]))
+    cur[e.cpu] = (e.t, e.next_comm)
 starts = {c: [r[0] for r in v] for c, v in runs.items()}
 slow = [(lat / 1e3, (now - lat) / 1e3, now / 1e3, seq) for seq, lat, now in rows if lat / 1e3 >= thr]
 print(f"{len(rows)} messages, {len(slow)} >= {thr} us")
