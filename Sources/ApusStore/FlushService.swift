@@ -81,18 +81,31 @@ extension MessageStore {
         let interval = Int64(config.flushIntervalMillis)
         var lastFull = currentMillis(), lastRetention = lastFull, lastPrepared: Int64 = 0, lastDerivedFlush: Int64 = 0
         var logAhead = ReadyAhead(maximum: Int64(commitLog.segmentSize), position: commitLog.committedPosition.load(ordering: .acquiring))
+        var logCache = CacheAhead(position: commitLog.committedPosition.load(ordering: .acquiring), now: lastFull)
+        var lastLook: Int64 = 0
         while !flushControl.stopping.load(ordering: .acquiring) {
-            if let range = logAhead.range(at: commitLog.committedPosition.load(ordering: .acquiring),
-                                          minimum: Int64(commitLog.prefaultWindow)) {
-                commitLog.prefault(from: range.lowerBound, to: range.upperBound)
-                logAhead.readied(upTo: range.upperBound)
+            // Passes that do not wait (slices to cache) look at the window at most every 100 ms, as waiting ones do:
+            // ReadyAhead sizes its lead from what was written since the previous look.
+            let caching = logCache.pending(readiedEnd: logAhead.readiedEnd)
+            if !caching || currentMillis() - lastLook >= 100 {
+                lastLook = currentMillis()
+                if let range = logAhead.range(at: commitLog.committedPosition.load(ordering: .acquiring),
+                                              minimum: Int64(commitLog.prefaultWindow)) {
+                    commitLog.prefault(from: range.lowerBound, to: range.upperBound)
+                    logAhead.readied(upTo: range.upperBound)
+                }
+            }
+            if !(config.flushDiskType == .syncFlush && flushControl.hasWaiters),  // a group commit goes first
+               let range = logCache.next(position: commitLog.committedPosition.load(ordering: .acquiring),
+                                         readiedEnd: logAhead.readiedEnd, now: currentMillis()) {
+                commitLog.cache(from: range.lowerBound, to: range.upperBound)
             }
             if currentMillis() - lastPrepared >= 10 {  // not on every group commit of SYNC_FLUSH
                 prepareQueuesAndIndex()
                 lastPrepared = currentMillis()
             }
             let groupCommitPending = config.flushDiskType == .syncFlush && flushControl.hasWaiters
-            if !groupCommitPending {
+            if !groupCommitPending && !logCache.pending(readiedEnd: logAhead.readiedEnd) {
                 _ = flushControl.wake.wait(timeout: .now() + .milliseconds(Int(min(100, max(1, interval - (currentMillis() - lastFull))))))
             }
             if flushControl.stopping.load(ordering: .acquiring) { break }

@@ -122,6 +122,22 @@ final class MappedFile: @unchecked Sendable {
         if end > range.lowerBound { _ = fallocate(fd, 0, off_t(range.lowerBound), off_t(end - range.lowerBound)) }
     }
 
+    /// Brings the pages of `range` (relative to the file start) into the page cache (`POSIX_FADV_WILLNEED`), in steps
+    /// the kernel reads ahead whole (it caps one request at the device's readahead size). Over blocks that hold no data
+    /// yet (holes, unwritten extents) this makes clean zeroed pages without I/O; they are not mapped into this process.
+    func cache(_ range: Range<Int>) {
+        let end = Swift.min(size, range.upperBound)
+        var start = range.lowerBound / pageSize * pageSize
+        while start < end {
+            let step = Swift.min(end - start, Self.cacheStep)
+            _ = posix_fadvise(fd, off_t(start), off_t(step), POSIX_FADV_WILLNEED)
+            start += step
+        }
+    }
+
+    /// One `cache` request: the kernel's default readahead size, which no device goes below unless told to.
+    private static let cacheStep = 128 << 10
+
     /// Maps the cached pages of `range` (relative to the file start) into this process (`MADV_POPULATE_READ`), as a
     /// reader's first touch would. Done by the flush thread before it writes the range back: while writeback holds a
     /// page locked, which on a saturated disk lasts hundreds of milliseconds, a reader's first touch of that page waits

@@ -412,6 +412,39 @@ private func allocatedBytes(_ path: String) -> Int {
     store.shutdown()
 }
 
+/// Bytes of the first `length` bytes of `path` that are in the page cache (`mincore` over a mapping of our own).
+private func cachedBytes(_ path: String, _ length: Int) -> Int {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return -1 }
+    defer { close(fd) }
+    guard let base = mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0), base != MAP_FAILED else { return -1 }
+    defer { munmap(base, length) }
+    let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+    var resident = [UInt8](repeating: 0, count: (length + pageSize - 1) / pageSize)
+    guard mincore(base, length, &resident) == 0 else { return -1 }
+    return resident.reduce(0) { $0 + Int($1 & 1) } * pageSize
+}
+
+@Test func theFlushThreadCachesTheWindowAheadOfAQuietAppender() throws {
+    let root = temporaryDirectory()
+    var config = smallConfig(root)
+    config.mappedFileSizeCommitLog = 64 << 20  // a 32 MiB window
+    let store = try MessageStore(config: config, logger: testLogger)
+    store.start()
+    // Nothing is appended: the flush thread readies the first 32 MiB and brings them into the page cache (zeroed,
+    // without I/O), so the first appends copy into pages that exist; the rest of the segment stays out of it.
+    let path = segmentPath(root, 0)
+    #expect(eventually { cachedBytes(path, 32 << 20) == 32 << 20 })
+    #expect(cachedBytes(path, 64 << 20) < 40 << 20)
+    // Appends over those pages read back, and survive a restart (caching writes nothing).
+    for i in 0..<100 { put(store, message(body: "m\(i)", size: 1000)) }
+    #expect(bodies(pull(store, offset: 0, maxCount: 100).1) == (0..<100).map { "m\($0)" })
+    store.shutdown()
+    let reopened = try MessageStore(config: config, logger: testLogger)
+    #expect(bodies(pull(reopened, offset: 0, maxCount: 100).1) == (0..<100).map { "m\($0)" })
+    reopened.shutdown()
+}
+
 @Test func topicsCreatedOnALoopGetTheirQueueFilesFromTheFlushThread() throws {
     let root = temporaryDirectory()
     let store = try MessageStore(config: smallConfig(root), logger: testLogger)
