@@ -1,15 +1,15 @@
-// CacheAhead: when, and how much of, the log's readied window the flush thread brings into the page cache ahead of the
+// CacheAhead: when, and how much of, the log's readied window the cache thread brings into the page cache ahead of the
 // appender (CommitLog.cache) — a plain value, as ReadyAhead is for the window itself.
 
-/// The flush thread caches the window ReadyAhead readied (created and allocated) ahead of the appender, one slice per
-/// pass, and only while appends are quiet: less than `quietBytes` in the last `sampleMillis`. During a burst the
-/// appender makes its own new pages: with the flush thread making the window's pages while the appender wrote, W1 ran
-/// at 0.67–0.88 of its rate (round 34, three batches of pairs). Once the burst ends, the window readied for it (up to
-/// four looks' worth of its rate) is cached, so the next burst writes into pages that exist. A slow writer (W4's
-/// 2.4 MB/s) counts as quiet, and so makes no new page on its event loop.
+/// The cache thread (MessageStore.cacheLoop) caches the window the flush thread readied (ReadyAhead: created and
+/// allocated) ahead of the appender, a slice per look, and only while appends are quiet: less than `quietBytes` in the
+/// last `sampleMillis`. During a burst the appender makes its own new pages: with another thread making the window's
+/// pages while the appender wrote, W1 ran at 0.67–0.88 of its rate (round 34, three batches of pairs). Once the burst
+/// ends, the window readied for it (up to four looks' worth of its rate) is cached, so the next burst writes into pages
+/// that exist. A slow writer (W4's 2.4 MB/s) counts as quiet, and so makes no new page on its event loop.
 struct CacheAhead {
-    /// At most this much per pass, about 0.6 ms of work on this guest where new pages are dearest, so that an interval
-    /// flush or a group commit never waits long behind it.
+    /// At most this much per look, so that a burst that starts stops the caching within a slice (about 0.6 ms of work
+    /// on this guest where new pages are dearest).
     static let sliceBytes: Int64 = 256 << 10
     static let quietBytes: Int64 = 1 << 20
     static let sampleMillis: Int64 = 100
@@ -39,6 +39,4 @@ struct CacheAhead {
         return from..<cachedEnd
     }
 
-    /// Whether the next pass has a slice to cache (the flush thread then does not wait for it).
-    func pending(readiedEnd: Int64) -> Bool { quiet && cachedEnd < readiedEnd }
 }

@@ -17,6 +17,11 @@ final class FlushControl: Sendable {
     private let waiters = Mutex<[Waiter]>([])
     let wake = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
+    /// The cache thread's (see `cacheLoop`): it waits on `cacheWake` between looks.
+    let cacheWake = DispatchSemaphore(value: 0)
+    private let cacheStopped = DispatchSemaphore(value: 0)
+    /// The end of the log's window the flush thread readied (ReadyAhead), for the cache thread.
+    let logReadiedEnd = Atomic<Int64>(0)
     let stopping = Atomic<Bool>(false)
     let running = Atomic<Bool>(false)
     let lastCheckpoint = Mutex<(Int64, Int64)>((-1, -1))
@@ -50,10 +55,13 @@ final class FlushControl: Sendable {
         stopping.store(true, ordering: .releasing)
         guard running.load(ordering: .acquiring) else { return }
         wake.signal()
+        cacheWake.signal()
         stopped.wait()
+        cacheStopped.wait()
     }
 
     func threadExited() { stopped.signal() }
+    func cacheThreadExited() { cacheStopped.signal() }
 }
 
 extension MessageStore {
@@ -67,6 +75,13 @@ extension MessageStore {
             flushLoop()
         }
         thread.start()
+        let cacheThread = Thread { [self] in
+            _ = pthread_setname_np(pthread_self(), "apus-cache")
+            var parameters = sched_param()
+            _ = sched_setscheduler(0, APUS_SCHED_IDLE, &parameters)
+            cacheLoop()
+        }
+        cacheThread.start()
     }
 
     /// SYNC_FLUSH group commit: `done(true)` once the log is durable past `offset` (from the flush thread),
@@ -81,31 +96,19 @@ extension MessageStore {
         let interval = Int64(config.flushIntervalMillis)
         var lastFull = currentMillis(), lastRetention = lastFull, lastPrepared: Int64 = 0, lastDerivedFlush: Int64 = 0
         var logAhead = ReadyAhead(maximum: Int64(commitLog.segmentSize), position: commitLog.committedPosition.load(ordering: .acquiring))
-        var logCache = CacheAhead(position: commitLog.committedPosition.load(ordering: .acquiring), now: lastFull)
-        var lastLook: Int64 = 0
         while !flushControl.stopping.load(ordering: .acquiring) {
-            // Passes that do not wait (slices to cache) look at the window at most every 100 ms, as waiting ones do:
-            // ReadyAhead sizes its lead from what was written since the previous look.
-            let caching = logCache.pending(readiedEnd: logAhead.readiedEnd)
-            if !caching || currentMillis() - lastLook >= 100 {
-                lastLook = currentMillis()
-                if let range = logAhead.range(at: commitLog.committedPosition.load(ordering: .acquiring),
-                                              minimum: Int64(commitLog.prefaultWindow)) {
-                    commitLog.prefault(from: range.lowerBound, to: range.upperBound)
-                    logAhead.readied(upTo: range.upperBound)
-                }
-            }
-            if !(config.flushDiskType == .syncFlush && flushControl.hasWaiters),  // a group commit goes first
-               let range = logCache.next(position: commitLog.committedPosition.load(ordering: .acquiring),
-                                         readiedEnd: logAhead.readiedEnd, now: currentMillis()) {
-                commitLog.cache(from: range.lowerBound, to: range.upperBound)
+            if let range = logAhead.range(at: commitLog.committedPosition.load(ordering: .acquiring),
+                                          minimum: Int64(commitLog.prefaultWindow)) {
+                commitLog.prefault(from: range.lowerBound, to: range.upperBound)
+                logAhead.readied(upTo: range.upperBound)
+                flushControl.logReadiedEnd.store(range.upperBound, ordering: .releasing)
             }
             if currentMillis() - lastPrepared >= 10 {  // not on every group commit of SYNC_FLUSH
                 prepareQueuesAndIndex()
                 lastPrepared = currentMillis()
             }
             let groupCommitPending = config.flushDiskType == .syncFlush && flushControl.hasWaiters
-            if !groupCommitPending && !logCache.pending(readiedEnd: logAhead.readiedEnd) {
+            if !groupCommitPending {
                 _ = flushControl.wake.wait(timeout: .now() + .milliseconds(Int(min(100, max(1, interval - (currentMillis() - lastFull))))))
             }
             if flushControl.stopping.load(ordering: .acquiring) { break }
@@ -133,6 +136,24 @@ extension MessageStore {
             }
         }
         flushControl.threadExited()
+    }
+
+    /// The cache thread (`apus-cache`, SCHED_IDLE): brings the window the flush thread readied into the page cache while
+    /// appends are quiet (CacheAhead, CommitLog.cache). It runs at the idle policy because making pages is work for a
+    /// CPU nothing else wants: on the flush thread, a run of slices held a vCPU for 5 ms while a woken client thread
+    /// waited there behind it (the other vCPU idle), the slowest of a W4 run. At SCHED_IDLE any other thread that
+    /// wakes on its CPU takes it at the next return from a request (32 KiB, MappedFile.cache).
+    private func cacheLoop() {
+        var cache = CacheAhead(position: commitLog.committedPosition.load(ordering: .acquiring), now: currentMillis())
+        while !flushControl.stopping.load(ordering: .acquiring) {
+            if let range = cache.next(position: commitLog.committedPosition.load(ordering: .acquiring),
+                                      readiedEnd: flushControl.logReadiedEnd.load(ordering: .acquiring), now: currentMillis()) {
+                commitLog.cache(from: range.lowerBound, to: range.upperBound)
+            } else {
+                _ = flushControl.cacheWake.wait(timeout: .now() + .milliseconds(Int(CacheAhead.sampleMillis)))
+            }
+        }
+        flushControl.cacheThreadExited()
     }
 
     /// How often the flush thread writes the consume queues and the index back, with the checkpoint (it flushes the log

@@ -31,9 +31,6 @@ struct ReadyAhead {
         return from..<(position + lead)
     }
 
-    /// The end of what is ready.
-    var readiedEnd: Int64 { readied }
-
     /// Records that everything below `end` is ready.
     mutating func readied(upTo end: Int64) { readied = end }
 }

@@ -142,16 +142,15 @@ private func filledQueue(_ dir: String, count: Int) throws -> MappedFileQueue {
 @Test func theWindowIsCachedASliceAtATimeAndOnlyWhileAppendsAreQuiet() {
     let slice = CacheAhead.sliceBytes, quiet = CacheAhead.quietBytes, sample = CacheAhead.sampleMillis
     var cache = CacheAhead(position: 0, now: 0)
-    #expect(cache.pending(readiedEnd: 3 * slice))
     #expect(cache.next(position: 0, readiedEnd: 3 * slice, now: 1) == 0..<slice, "one slice per pass")
     #expect(cache.next(position: 10, readiedEnd: 3 * slice, now: 2) == slice..<2 * slice)
     // The appender passed the cached end: caching goes on from the appender, not over what it wrote.
     #expect(cache.next(position: 2 * slice + 100, readiedEnd: 3 * slice, now: 3) == 2 * slice + 100..<3 * slice)
-    #expect(!cache.pending(readiedEnd: 3 * slice))
+    #expect(cache.cachedEnd == 3 * slice)
     #expect(cache.next(position: 2 * slice + 100, readiedEnd: 3 * slice, now: 4) == nil, "the window is cached")
     // A burst: `quiet` bytes or more within a sample stops caching until a sample with less.
     #expect(cache.next(position: quiet + 2 * slice, readiedEnd: 8 * quiet, now: sample) == nil)
-    #expect(!cache.quiet && !cache.pending(readiedEnd: 8 * quiet))
+    #expect(!cache.quiet)
     #expect(cache.next(position: 3 * quiet, readiedEnd: 8 * quiet, now: sample + 10) == nil, "still within the busy sample")
     let after = cache.next(position: 3 * quiet + 5, readiedEnd: 8 * quiet, now: 2 * sample + 10)
     #expect(after == nil, "the next sample still saw more than `quiet`")

@@ -425,14 +425,14 @@ private func cachedBytes(_ path: String, _ length: Int) -> Int {
     return resident.reduce(0) { $0 + Int($1 & 1) } * pageSize
 }
 
-@Test func theFlushThreadCachesTheWindowAheadOfAQuietAppender() throws {
+@Test func theCacheThreadCachesTheWindowAheadOfAQuietAppender() throws {
     let root = temporaryDirectory()
     var config = smallConfig(root)
     config.mappedFileSizeCommitLog = 64 << 20  // a 32 MiB window
     let store = try MessageStore(config: config, logger: testLogger)
     store.start()
-    // Nothing is appended: the flush thread readies the first 32 MiB and brings them into the page cache (zeroed,
-    // without I/O), so the first appends copy into pages that exist; the rest of the segment stays out of it.
+    // Nothing is appended: the flush thread readies the first 32 MiB and the cache thread brings them into the page
+    // cache (zeroed, without I/O), so the first appends copy into pages that exist; the rest of the segment stays out.
     let path = segmentPath(root, 0)
     #expect(eventually { cachedBytes(path, 32 << 20) == 32 << 20 })
     #expect(cachedBytes(path, 64 << 20) < 40 << 20)
