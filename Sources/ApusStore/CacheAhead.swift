@@ -25,7 +25,7 @@ struct CacheAhead {
         sample = (now, position)
     }
 
-    /// The range to cache at this pass, if any, given the appender's position and the end of the readied window; it
+    /// The range to cache at this look, if any, given the appender's position and the end of the readied window; it
     /// counts as cached from now on.
     mutating func next(position: Int64, readiedEnd: Int64, now: Int64) -> Range<Int64>? {
         if now - sample.at >= Self.sampleMillis {
@@ -38,5 +38,4 @@ struct CacheAhead {
         cachedEnd = Swift.min(readiedEnd, from + Self.sliceBytes)
         return from..<cachedEnd
     }
-
 }

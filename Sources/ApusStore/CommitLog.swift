@@ -109,13 +109,12 @@ final class CommitLog: Sendable {
         }
     }
 
-    /// Flush thread: brings [from, end) of the log, readied by `prefault`, into the page cache (MappedFile.cache), so
+    /// Cache thread: brings [from, end) of the log, readied by `prefault`, into the page cache (MappedFile.cache), so
     /// that the appender's `pwrite` copies into pages that exist. Making a page-cache page is the larger part of a new
     /// page's cost, and on a guest whose free memory the host takes back (free page reporting) it is most of it: on this
     /// guest 0.6 µs a page right after memory was freed, 7.6–9.8 µs seconds later, when the host faults the memory
     /// back in; writing 256 MiB into cached pages ran at 4.5 GB/s, into new ones at 404 MB/s. When it is done, and why
-    /// only while appends are quiet: CacheAhead.
-    /// Runs on the cache thread: segments are only looked up (the flush thread creates them).
+    /// only while appends are quiet: CacheAhead. Segments are only looked up here; the flush thread creates them.
     func cache(from: Int64, to end: Int64) {
         forEachSegment(from: from, to: end, creating: false) { segment, range in segment.cache(range) }
     }

@@ -17,7 +17,8 @@ final class FlushControl: Sendable {
     private let waiters = Mutex<[Waiter]>([])
     let wake = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
-    /// The cache thread's (see `cacheLoop`): it waits on `cacheWake` between looks.
+    /// The cache thread's (see `cacheLoop`): it waits on `cacheWake` between looks, which the flush thread signals
+    /// when it has readied more of the log.
     let cacheWake = DispatchSemaphore(value: 0)
     private let cacheStopped = DispatchSemaphore(value: 0)
     /// The end of the log's window the flush thread readied (ReadyAhead), for the cache thread.
@@ -102,6 +103,7 @@ extension MessageStore {
                 commitLog.prefault(from: range.lowerBound, to: range.upperBound)
                 logAhead.readied(upTo: range.upperBound)
                 flushControl.logReadiedEnd.store(range.upperBound, ordering: .releasing)
+                flushControl.cacheWake.signal()
             }
             if currentMillis() - lastPrepared >= 10 {  // not on every group commit of SYNC_FLUSH
                 prepareQueuesAndIndex()
@@ -142,14 +144,18 @@ extension MessageStore {
     /// appends are quiet (CacheAhead, CommitLog.cache). It runs at the idle policy because making pages is work for a
     /// CPU nothing else wants: on the flush thread, a run of slices held a vCPU for 5 ms while a woken client thread
     /// waited there behind it (the other vCPU idle), the slowest of a W4 run. At SCHED_IDLE any other thread that
-    /// wakes on its CPU takes it at the next return from a request (32 KiB, MappedFile.cache).
+    /// wakes on its CPU takes it at the next return from a request (32 KiB, MappedFile.cache). With the window cached
+    /// it sleeps until the flush thread readies more, so an idle broker does not wake it.
     private func cacheLoop() {
         var cache = CacheAhead(position: commitLog.committedPosition.load(ordering: .acquiring), now: currentMillis())
         while !flushControl.stopping.load(ordering: .acquiring) {
+            let readiedEnd = flushControl.logReadiedEnd.load(ordering: .acquiring)
             if let range = cache.next(position: commitLog.committedPosition.load(ordering: .acquiring),
-                                      readiedEnd: flushControl.logReadiedEnd.load(ordering: .acquiring), now: currentMillis()) {
+                                      readiedEnd: readiedEnd, now: currentMillis()) {
                 commitLog.cache(from: range.lowerBound, to: range.upperBound)
-            } else {
+            } else if cache.quiet && cache.cachedEnd >= readiedEnd {
+                flushControl.cacheWake.wait()
+            } else {  // appends are busy: look again after a sample
                 _ = flushControl.cacheWake.wait(timeout: .now() + .milliseconds(Int(CacheAhead.sampleMillis)))
             }
         }
