@@ -71,6 +71,12 @@ struct Bench: AsyncParsableCommand {
     var rate = 2000
     @Option(help: "W4 duration in seconds.")
     var duration = 10
+    @Option(help: """
+        W4: write every received message to this file, one line each in arrival order: its sequence number, its \
+        publish-to-receive latency and its arrival on CLOCK_MONOTONIC, both in ns (to line the slowest up with a \
+        scheduler trace).
+        """)
+    var latencyDump: String?
     @Option(help: "Give up on a workload after this many seconds.")
     var timeLimit = 60
     @Option(help: "Messages for the delay workload.")
@@ -81,7 +87,7 @@ struct Bench: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "apus.bench")
         logger.logLevel = .warning
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let group = makeEventLoops(2, namedFrom: "bench-loop-")
         if self.protocol == .http {
             try await runHTTP(group: group)
             try? await group.shutdownGracefully()

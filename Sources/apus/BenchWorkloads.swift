@@ -141,7 +141,8 @@ final class ReceiveTracker: Sendable {
         var warmups: [Int]
         var firstAt: UInt64 = 0
         var completeAt: UInt64 = 0
-        var latencies: [UInt64] = []
+        /// Each measured message as received (W4), in arrival order.
+        var arrivals: [Arrival] = []
         /// Listener calls that carried a measured message: one per pull answer, so `unique / batches` is the
         /// messages a pull brought (a consumer that keeps up with the producer pulls few at a time).
         var batches = 0
@@ -184,7 +185,7 @@ final class ReceiveTracker: Sendable {
                 s.seen[slot] = 1
                 s.unique += 1
                 s.perConsumer[consumer] += 1
-                if measureLatency { s.latencies.append(now &- body.sentAt) }
+                if measureLatency { s.arrivals.append(Arrival(seq: body.seq, latency: now &- body.sentAt, at: now)) }
                 if s.unique == expected * (broadcast ? consumers : 1) { s.completeAt = now }
             }
         }
@@ -192,9 +193,23 @@ final class ReceiveTracker: Sendable {
 
     var complete: Bool { state.withLock { $0.completeAt != 0 } }
     var allWarmedUp: Bool { state.withLock { $0.warmups.allSatisfy { $0 > 0 } } }
-    var summary: (unique: Int, duplicates: Int, split: [Int], firstAt: UInt64, completeAt: UInt64, latencies: [UInt64],
+    var summary: (unique: Int, duplicates: Int, split: [Int], firstAt: UInt64, completeAt: UInt64, arrivals: [Arrival],
                   batches: Int) {
-        state.withLock { ($0.unique, $0.duplicates, $0.perConsumer, $0.firstAt, $0.completeAt, $0.latencies, $0.batches) }
+        state.withLock { ($0.unique, $0.duplicates, $0.perConsumer, $0.firstAt, $0.completeAt, $0.arrivals, $0.batches) }
+    }
+}
+
+/// A measured message as the consumer received it: its sequence number, its publish-to-receive latency and when it
+/// arrived (`CLOCK_MONOTONIC`, ns: the clock of a scheduler trace taken with `perf record -k CLOCK_MONOTONIC`).
+struct Arrival: Sendable {
+    var seq: Int
+    var latency: UInt64
+    var at: UInt64
+
+    /// The `--latency-dump` file: one line per message in arrival order, `seq latency_ns arrival_ns`.
+    static func write(_ arrivals: [Arrival], to path: String) throws {
+        let text = arrivals.map { "\($0.seq) \($0.latency) \($0.at)\n" }.joined()
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 }
 
@@ -371,7 +386,8 @@ struct BenchRunner: Sendable {
         await stop(consumers)
         await instance.shutdown()
         let s = tracker.summary
-        return "\(Percentiles(s.latencies).text), \(s.unique)/\(total) received @\(options.rate)/s\(finished ? "" : " INCOMPLETE")"
+        if let path = options.latencyDump { try Arrival.write(s.arrivals, to: path) }
+        return "\(Percentiles(s.arrivals.map(\.latency)).text), \(s.unique)/\(total) received @\(options.rate)/s\(finished ? "" : " INCOMPLETE")"
     }
 }
 

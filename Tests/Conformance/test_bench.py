@@ -9,9 +9,11 @@ from harness import apus_bin
 COUNT, COUNT3, RATE, DURATION = 4000, 1000, 500, 2
 
 
-def test_bench_runs_every_tcp_workload_to_completion(apus):
+def test_bench_runs_every_tcp_workload_to_completion(apus, tmp_path):
+    dump = tmp_path / "w4.txt"
     cmd = [apus_bin(), "bench", "--namesrv", apus.namesrv, "--count", str(COUNT), "--count3", str(COUNT3),
-           "--rate", str(RATE), "--duration", str(DURATION), "--broker-pid", str(apus.proc.pid), "--time-limit", "60"]
+           "--rate", str(RATE), "--duration", str(DURATION), "--broker-pid", str(apus.proc.pid), "--time-limit", "60",
+           "--latency-dump", str(dump)]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
     out = run.stdout + run.stderr
     assert run.returncode == 0, out
@@ -32,5 +34,10 @@ def test_bench_runs_every_tcp_workload_to_completion(apus):
     p50, p99, p999, top = map(float, w4.groups()[:4])
     assert (int(w4.group(5)), int(w4.group(6)), int(w4.group(7))) == (total, total, RATE), lines["W4"]
     assert 0 < p50 <= p99 <= p999 <= top, lines["W4"]
+    # --latency-dump: every paced message once, in arrival order, and the slowest of them is the reported max.
+    rows = [tuple(map(int, line.split())) for line in dump.read_text().splitlines()]
+    assert sorted(seq for seq, _, _ in rows) == list(range(total)), rows[:5]
+    assert all(a[2] <= b[2] for a, b in zip(rows, rows[1:])), "arrivals out of order"
+    assert abs(max(latency for _, latency, _ in rows) / 1000 - top) < 0.1, (top, max(rows, key=lambda r: r[1]))
     # --broker-pid: the broker's CPU share is reported with each workload.
     assert all("broker CPU" in line for line in lines.values()), out
