@@ -77,9 +77,9 @@ extension MessageStore {
         }
         thread.start()
         let cacheThread = Thread { [self] in
-            _ = pthread_setname_np(pthread_self(), "apus-cache")
             var parameters = sched_param()
             _ = sched_setscheduler(0, APUS_SCHED_IDLE, &parameters)
+            _ = pthread_setname_np(pthread_self(), "apus-cache")  // after the policy: a named thread has its policy
             cacheLoop()
         }
         cacheThread.start()
