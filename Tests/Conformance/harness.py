@@ -232,12 +232,7 @@ class ConsumerProc:
         return tail(self.err, lines)
 
     def client_log(self):
-        """The C++ client's own log ($HOME/logs/rocketmq-cpp/{pid}_rocketmq-cpp.log.0, flushed per line)."""
-        path = Path(os.environ["HOME"]) / "logs" / "rocketmq-cpp" / f"{self.proc.pid}_rocketmq-cpp.log.0"
-        try:
-            return path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
+        return client_log(self.proc.pid)
 
     def wait_queue_added(self, topic, timeout=30):
         """Wait until the client's rebalance took a queue of topic (its log line `add mq:MessageQueue
@@ -253,6 +248,21 @@ def stop_all(consumers, timeout=ConsumerProc.STOP_TIMEOUT):
         c.terminate()
     deadline = time.monotonic() + timeout
     return [c.wait(max(0.0, deadline - time.monotonic())) for c in consumers]
+
+
+def client_log_path(pid):
+    """A process's C++ client log ($HOME/logs/rocketmq-cpp/{pid}_rocketmq-cpp.log.0, flushed per line)."""
+    return Path(os.environ["HOME"]) / "logs" / "rocketmq-cpp" / f"{pid}_rocketmq-cpp.log.0"
+
+
+def client_log(pid, start=0):
+    """That log from byte `start` ("" while there is none)."""
+    try:
+        with open(client_log_path(pid), "rb") as f:
+            f.seek(start)
+            return f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 @contextmanager
@@ -359,6 +369,21 @@ class AsyncSends:
             return len(self.ok) + len(self.errors) >= n
 
 
+def send_warm_up(prod, msg, attempts=3):
+    """send_sync of a warm-up message, sent again (up to `attempts` in all) only when it failed on librocketmq's own
+    transport lock: this process's client log shows CLIENT_LOCK_FAILURE for the attempt, so no request reached the
+    broker (seen on a producer's first send, racing the client's own route update: "No route info of this topic")."""
+    for attempt in range(attempts):
+        log = client_log_path(os.getpid())
+        start = log.stat().st_size if log.exists() else 0
+        try:
+            return prod.send_sync(msg)
+        except Exception:
+            if attempt == attempts - 1 or CLIENT_LOCK_FAILURE not in client_log(os.getpid(), start):
+                raise
+            time.sleep(0.1)
+
+
 def warm_up(prod, topic, consumers, per_queue=False, exclusive=False, timeout=60, interval=0.2):
     """Send warm-up messages every `interval` until every consumer received one (per_queue: one on
     every queue any consumer has seen, after at least 8 warm-ups; exclusive: the group's assignment has
@@ -367,7 +392,7 @@ def warm_up(prod, topic, consumers, per_queue=False, exclusive=False, timeout=60
     sent = 0
     deadline = time.monotonic() + timeout
     while True:
-        r = prod.send_sync(message(topic, f"{WARMUP}{sent}"))
+        r = send_warm_up(prod, message(topic, f"{WARMUP}{sent}"))
         assert r.status == 0, f"warm-up send returned {r}"
         sent += 1
         seen = {c.name: {r["queue_id"] for r in c.warmup_records()} for c in consumers}
