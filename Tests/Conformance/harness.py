@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from rocketmq.client import Message, Producer
+from rocketmq.exceptions import ProducerSendSyncFailed
 from rocketmq.ffi import dll
 
 HERE = Path(__file__).resolve().parent
@@ -265,10 +266,28 @@ def client_log(pid, start=0):
         return ""
 
 
+class _Producer(Producer):
+    def send_sync(self, msg, attempts=3):
+        """Sent again (up to `attempts` in all) only when librocketmq failed on its own transport lock: the send
+        failed with "No route info of this topic" and this process's client log shows CLIENT_LOCK_FAILURE during the
+        attempt, so no request left the client (seen on a producer's first send, racing the client's route update)."""
+        for attempt in range(attempts):
+            log = client_log_path(os.getpid())
+            start = log.stat().st_size if log.exists() else 0
+            try:
+                return super().send_sync(msg)
+            except ProducerSendSyncFailed as error:
+                if (attempt == attempts - 1 or "No route info" not in str(error)
+                        or CLIENT_LOCK_FAILURE not in client_log(os.getpid(), start)):
+                    raise
+                time.sleep(0.1)
+
+
 @contextmanager
 def producer(namesrv, group, timeout_ms=5000):
-    """A started rocketmq Producer with its own client instance (so its name server is its own)."""
-    p = Producer(group, timeout=timeout_ms)
+    """A started rocketmq Producer with its own client instance (so its name server is its own); a sync send that
+    librocketmq failed on its own transport lock is sent again (`_Producer.send_sync`)."""
+    p = _Producer(group, timeout=timeout_ms)
     dll.SetProducerInstanceName(p._handle, f"{group}-{os.getpid()}".encode())
     p.set_namesrv_addr(namesrv)
     p.start()
@@ -369,21 +388,6 @@ class AsyncSends:
             return len(self.ok) + len(self.errors) >= n
 
 
-def send_warm_up(prod, msg, attempts=3):
-    """send_sync of a warm-up message, sent again (up to `attempts` in all) only when it failed on librocketmq's own
-    transport lock: this process's client log shows CLIENT_LOCK_FAILURE for the attempt, so no request reached the
-    broker (seen on a producer's first send, racing the client's own route update: "No route info of this topic")."""
-    for attempt in range(attempts):
-        log = client_log_path(os.getpid())
-        start = log.stat().st_size if log.exists() else 0
-        try:
-            return prod.send_sync(msg)
-        except Exception:
-            if attempt == attempts - 1 or CLIENT_LOCK_FAILURE not in client_log(os.getpid(), start):
-                raise
-            time.sleep(0.1)
-
-
 def warm_up(prod, topic, consumers, per_queue=False, exclusive=False, timeout=60, interval=0.2):
     """Send warm-up messages every `interval` until every consumer received one (per_queue: one on
     every queue any consumer has seen, after at least 8 warm-ups; exclusive: the group's assignment has
@@ -392,7 +396,7 @@ def warm_up(prod, topic, consumers, per_queue=False, exclusive=False, timeout=60
     sent = 0
     deadline = time.monotonic() + timeout
     while True:
-        r = send_warm_up(prod, message(topic, f"{WARMUP}{sent}"))
+        r = prod.send_sync(message(topic, f"{WARMUP}{sent}"))
         assert r.status == 0, f"warm-up send returned {r}"
         sent += 1
         seen = {c.name: {r["queue_id"] for r in c.warmup_records()} for c in consumers}
