@@ -388,6 +388,7 @@ struct BenchRunner: Sendable {
         let s = tracker.summary
         if let path = options.latencyDump { try Arrival.write(s.arrivals, to: path) }
         return "\(Percentiles(s.arrivals.map(\.latency)).text), \(s.unique)/\(total) received @\(options.rate)/s\(finished ? "" : " INCOMPLETE")"
+            + String(format: ", producer lag p99 %.1f us", Percentiles(pacer.lags).p99)
     }
 }
 
@@ -409,6 +410,9 @@ final class PacedSender: @unchecked Sendable {
     private var acked = 0
     private var start: UInt64 = 0
     private let done: EventLoopPromise<Void>
+    /// How late each message was sent against its due time, ns (the shared harness's `sched_lag`): a stall of the
+    /// client itself, which the latency (timed from the send) does not include.
+    private(set) var lags: [UInt64] = []
 
     init(producer: Producer, route: TopicRoute, connection: RemotingClient, topic: String, total: Int, rate: Int, size: Int) {
         self.producer = producer
@@ -419,6 +423,7 @@ final class PacedSender: @unchecked Sendable {
         self.interval = 1_000_000_000 / UInt64(max(1, rate))
         self.size = size
         done = connection.eventLoop.makePromise()
+        lags.reserveCapacity(total)
     }
 
     func run() async throws {
@@ -462,6 +467,7 @@ final class PacedSender: @unchecked Sendable {
     fileprivate func tick() {
         let now = monotonicNanos()
         while sent < total && due(sent) <= now {
+            lags.append(now - due(sent))
             let body = BenchBody.make(seq: sent, kind: UInt8(ascii: "M"), size: size, allocator: ByteBufferAllocator())
             // The raw exchange, as W1's: no future is made before the write (the latency is timed from the body).
             producer.sendRaw(OutgoingMessage(topic: topic, body: body), route: route, connection: connection, flush: false) { _ in

@@ -34,6 +34,10 @@ def test_bench_runs_every_tcp_workload_to_completion(apus, tmp_path):
     p50, p99, p999, top = map(float, w4.groups()[:4])
     assert (int(w4.group(5)), int(w4.group(6)), int(w4.group(7))) == (total, total, RATE), lines["W4"]
     assert 0 < p50 <= p99 <= p999 <= top, lines["W4"]
+    # How late the pacer sent against its schedule (the shared harness's sched_lag): a stalled or bursting pacer
+    # would be seconds late by the end of the run.
+    lag = re.search(r", producer lag p99 ([\d.]+) us", lines["W4"])
+    assert lag and float(lag.group(1)) < 100_000, lines["W4"]
     # --latency-dump: every paced message once, in arrival order, and the slowest of them is the reported max.
     rows = [tuple(map(int, line.split())) for line in dump.read_text().splitlines()]
     assert sorted(seq for seq, _, _ in rows) == list(range(total)), rows[:5]
