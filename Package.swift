@@ -43,6 +43,7 @@ let package = Package(
         ], swiftSettings: hotPath),
         .target(name: "ApusRemoting", dependencies: [
             "ApusMessage",
+            "CLinux",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

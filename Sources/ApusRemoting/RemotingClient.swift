@@ -202,6 +202,7 @@ private final class ClientConnectionHandler: ChannelInboundHandler {
     func channelReadComplete(context: ChannelHandlerContext) {
         writer.endReadBurst()
         context.fireChannelReadComplete()
+        LoopSlice.look()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

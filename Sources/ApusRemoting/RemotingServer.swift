@@ -146,6 +146,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func channelReadComplete(context: ChannelHandlerContext) {
         if let connection { server.processor.readComplete(on: connection) }
         context.flush()
+        LoopSlice.look()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -6,6 +6,7 @@ import Foundation
 import ApusBroker
 import ApusHTTP
 import ApusNameServer
+import ApusRemoting
 import CLinux
 import ArgumentParser
 import Logging
@@ -165,11 +166,15 @@ func runServices(_ services: [any Service], group: MultiThreadedEventLoopGroup, 
 
 /// A command's event loops, each thread named `<prefix><n>` from 1 (Linux allows 15 bytes). NIO names its threads
 /// `NIO-ELT-<group>-#<n>` in every Swift process alike, so `top -H`, `perf` and a scheduler trace could not tell a
-/// broker's loop from its clients'.
-func makeEventLoops(_ count: Int, namedFrom prefix: String) -> MultiThreadedEventLoopGroup {
+/// broker's loop from its clients'. Each loop's time slice is governed by `LoopSlice` from `sliceNanos` (0: left to the
+/// kernel).
+func makeEventLoops(_ count: Int, namedFrom prefix: String, sliceNanos: UInt64) -> MultiThreadedEventLoopGroup {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: count)
     for (index, loop) in group.makeIterator().enumerated() {
-        loop.execute { _ = pthread_setname_np(pthread_self(), "\(prefix)\(index + 1)") }
+        loop.execute {
+            _ = pthread_setname_np(pthread_self(), "\(prefix)\(index + 1)")
+            LoopSlice.enable(sliceNanos: sliceNanos)
+        }
     }
     return group
 }
@@ -200,7 +205,7 @@ struct Serve: AsyncParsableCommand {
         let host = broker.host ?? "127.0.0.1"
         let config = try broker.brokerConfig(logger: logger, namesrvAddr: "\(host):\(namesrvPort)")
         let acl = try config.httpACL()
-        let group = makeEventLoops(config.eventLoopThreads, namedFrom: "apus-loop-")
+        let group = makeEventLoops(config.eventLoopThreads, namedFrom: "apus-loop-", sliceNanos: config.loopSliceNanos)
         let nameServer = NameServer(host: host, port: namesrvPort, group: group, logger: logger)
         do { try await nameServer.start() } catch where error.isAddressInUse {
             throw portInUse(namesrvPort, flag: "--namesrv-port")
@@ -231,7 +236,7 @@ struct NameServerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.bootstrap()
-        let group = makeEventLoops(System.coreCount, namedFrom: "apus-loop-")
+        let group = makeEventLoops(System.coreCount, namedFrom: "apus-loop-", sliceNanos: 0)
         let nameServer = NameServer(host: host, port: namesrvPort, group: group, logger: logger)
         do { try await nameServer.start() } catch where error.isAddressInUse {
             throw portInUse(namesrvPort, flag: "--namesrv-port")
@@ -253,7 +258,7 @@ struct BrokerCommand: AsyncParsableCommand {
         applyMallocPolicy(logger: logger)
         let config = try broker.brokerConfig(logger: logger, namesrvAddr: namesrv)
         let acl = try config.httpACL()
-        let group = makeEventLoops(config.eventLoopThreads, namedFrom: "apus-loop-")
+        let group = makeEventLoops(config.eventLoopThreads, namedFrom: "apus-loop-", sliceNanos: config.loopSliceNanos)
         let brokerInstance = try Broker(config: config, group: group, logger: logger)
         do { try await brokerInstance.start() } catch where error.isAddressInUse {
             await brokerInstance.shutdown()

@@ -83,11 +83,13 @@ struct Bench: AsyncParsableCommand {
     var delayCount = 100_000
     @Option(help: "PID of the broker process, to report its CPU use and resident memory.")
     var brokerPid: Int32?
+    @Option(help: "Time slice the client's event loops ask for while mostly idle, µs (as the broker's loopSliceMicros); 0: the kernel's default.")
+    var loopSliceMicros = 100
 
     func run() async throws {
         var logger = Logger(label: "apus.bench")
         logger.logLevel = .warning
-        let group = makeEventLoops(2, namedFrom: "bench-loop-")
+        let group = makeEventLoops(2, namedFrom: "bench-loop-", sliceNanos: UInt64(max(0, loopSliceMicros)) * 1000)
         if self.protocol == .http {
             try await runHTTP(group: group)
             try? await group.shutdownGracefully()
