@@ -13,7 +13,7 @@ import CLinux
 import Glibc
 import NIOPosix
 
-/// When to switch: from the share of wall time the loop's thread ran over each look (at least `interval` apart).
+/// When to switch: from the share of wall time the loop's thread ran over each look (at least `intervalNanos` apart).
 public struct SliceGovernor: Sendable, Equatable {
     public enum Request: Sendable, Equatable {
         case short

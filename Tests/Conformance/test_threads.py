@@ -17,18 +17,19 @@ from harness import apus_bin, wait_for
 SCHED_OTHER, SCHED_IDLE = 0, 5
 
 
-def threads(pid):
-    """{name: scheduling policy} of the process's threads."""
-    found = {}
+def tasks(pid, file):
+    """(name, text of /proc/<pid>/task/<tid>/<file>) of each of the process's threads."""
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            name = (task / "comm").read_text().strip()
-            stat = (task / "stat").read_text()
+            yield (task / "comm").read_text().strip(), (task / file).read_text()
         except FileNotFoundError:  # a thread that just ended
             continue
-        # The fields after the parenthesised name (which may hold spaces) start at field 3; the policy is field 41.
-        found[name] = int(stat.rsplit(")", 1)[1].split()[41 - 3])
-    return found
+
+
+def threads(pid):
+    """{name: scheduling policy} of the process's threads."""
+    # The fields after the parenthesised name (which may hold spaces) start at field 3; the policy is field 41.
+    return {name: int(stat.rsplit(")", 1)[1].split()[41 - 3]) for name, stat in tasks(pid, "stat")}
 
 
 def test_broker_threads_are_named_for_operators(apus):
@@ -48,14 +49,8 @@ def test_broker_threads_are_named_for_operators(apus):
 def thread_slices(pid):
     """{name: se.slice in ns} of the process's threads (empty where /proc does not show it)."""
     found = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            name = (task / "comm").read_text().strip()
-            sched = (task / "sched").read_text()
-        except FileNotFoundError:
-            continue
-        m = re.search(r"^se\.slice\s*:\s*(\d+)", sched, re.M)
-        if m:
+    for name, sched in tasks(pid, "sched"):
+        if m := re.search(r"^se\.slice\s*:\s*(\d+)", sched, re.M):
             found[name] = int(m.group(1))
     return found
 
