@@ -23,6 +23,9 @@ final class FlushControl: Sendable {
     private let cacheStopped = DispatchSemaphore(value: 0)
     /// The end of the log's window the flush thread readied (ReadyAhead), for the cache thread.
     let logReadiedEnd = Atomic<Int64>(0)
+    /// While the flush thread sleeps through a quiet log, the log position at which an appender wakes it
+    /// (`appended(upTo:)`); `.max`: no appender wakes it.
+    let wakeAt = Atomic<Int64>(.max)
     let stopping = Atomic<Bool>(false)
     let running = Atomic<Bool>(false)
     let lastCheckpoint = Mutex<(Int64, Int64)>((-1, -1))
@@ -50,6 +53,13 @@ final class FlushControl: Sendable {
         }
         for waiter in done { waiter.done(true) }
         for waiter in expired { waiter.done(false) }
+    }
+
+    /// Called by the appender after each put, outside the append lock: past `wakeAt`, the first caller wakes the
+    /// flush thread.
+    @inline(__always)
+    func appended(upTo position: Int64) {
+        if position >= wakeAt.load(ordering: .relaxed) && wakeAt.exchange(.max, ordering: .relaxed) != .max { wake.signal() }
     }
 
     func stop() {
@@ -97,6 +107,8 @@ extension MessageStore {
         let interval = Int64(config.flushIntervalMillis)
         var lastFull = currentMillis(), lastRetention = lastFull, lastPrepared: Int64 = 0, lastDerivedFlush: Int64 = 0
         var logAhead = ReadyAhead(maximum: Int64(commitLog.segmentSize), position: commitLog.committedPosition.load(ordering: .acquiring))
+        var pace = FlushPace(window: Int64(commitLog.prefaultWindow), position: commitLog.committedPosition.load(ordering: .acquiring),
+                             now: lastFull)
         while !flushControl.stopping.load(ordering: .acquiring) {
             if let range = logAhead.range(at: commitLog.committedPosition.load(ordering: .acquiring),
                                           minimum: Int64(commitLog.prefaultWindow)) {
@@ -111,7 +123,17 @@ extension MessageStore {
             }
             let groupCommitPending = config.flushDiskType == .syncFlush && flushControl.hasWaiters
             if !groupCommitPending {
-                _ = flushControl.wake.wait(timeout: .now() + .milliseconds(Int(min(100, max(1, interval - (currentMillis() - lastFull))))))
+                let now = currentMillis(), committed = commitLog.committedPosition.load(ordering: .acquiring)
+                let sleep = pace.sleep(position: committed, flushed: commitLog.flushedPosition.load(ordering: .acquiring), now: now,
+                                       untilFlush: max(1, interval - (now - lastFull)))
+                if let wakeAt = sleep.wakeAt {
+                    // An append between the look and this store did not see it: look again. (The appender publishes
+                    // its position before it releases the append lock, a full barrier, and only then reads `wakeAt`.)
+                    flushControl.wakeAt.store(wakeAt, ordering: .sequentiallyConsistent)
+                    flushControl.appended(upTo: commitLog.committedPosition.load(ordering: .sequentiallyConsistent))
+                }
+                _ = flushControl.wake.wait(timeout: .now() + .milliseconds(Int(sleep.millis)))
+                flushControl.wakeAt.store(.max, ordering: .relaxed)
             }
             if flushControl.stopping.load(ordering: .acquiring) { break }
             if config.flushDiskType == .syncFlush && flushControl.hasWaiters {

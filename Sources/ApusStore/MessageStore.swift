@@ -207,11 +207,12 @@ public final class MessageStore: Sendable {
         }
     }
 
-    /// As `prepareQueues`, on the flush thread's next pass (within 100 ms), for callers on an event loop: topics
+    /// As `prepareQueues`, on the flush thread, which it wakes, for callers on an event loop: topics
     /// created by a send, a consumer's heartbeat (its retry topic) or a send-back. Skipped if `stillExists` is false
     /// by then (the topic was deleted). A message that arrives first creates its queue's file itself, as before.
     public func prepareQueuesSoon(topic: String, count: Int32, stillExists: @escaping @Sendable () -> Bool) {
         pendingPreparations.withLock { $0.append(PendingPreparation(topic: topic, count: count, stillExists: stillExists)) }
+        flushControl.wake.signal()  // the flush thread may be sleeping through a quiet log
     }
 
     struct PendingPreparation {
@@ -374,6 +375,7 @@ public final class MessageStore: Sendable {
             endOffset = state.position
             return .ok
         }
+        flushControl.appended(upTo: endOffset)
         if !records.isEmpty, let listener = arrivalListener.withLock({ $0.listener }) {
             notifyArrivals(messages, records, listener)
         }

@@ -1,9 +1,9 @@
 // ReadyAhead: how far ahead of a writer the flush thread readies a file (allocates its blocks, creates the next file)
 // — the one window rule of the commit log, the consume queues and the index, as a plain value.
 
-/// The flush thread looks at a writer's position once per pass (a pass waits up to 100 ms) and readies
-/// `[readied, position + lead)`, where the lead is at least `minimum` bytes, or four times what was written since the
-/// previous look when that is more (so a fast writer does not outrun it into unallocated blocks), and at most
+/// The flush thread looks at a writer's position once per pass (every 100 ms while the log moves fast; FlushPace)
+/// and readies `[readied, position + lead)`, where the lead is at least `minimum` bytes, or four times what was written
+/// since the previous look when that is more (so a fast writer does not outrun it into unallocated blocks), and at most
 /// `maximum` (the file size). It readies again only once the writer has come within half a lead of the readied end,
 /// so most looks do nothing.
 struct ReadyAhead {

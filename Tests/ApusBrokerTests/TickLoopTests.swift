@@ -18,9 +18,10 @@ private final class Ticks: Sendable {
 }
 
 /// A loop ticking at least `minimumMillis` apart, whose ticks return `next`; returned after its first tick.
-private func startedLoop(minimumMillis: Int64, next: @escaping @Sendable (Int64) -> Int64) async throws -> (Ticks, TickLoop) {
+private func startedLoop(minimumMillis: Int64, idleMillis: Int64 = 600_000,
+                         next: @escaping @Sendable (Int64) -> Int64) async throws -> (Ticks, TickLoop) {
     let ticks = Ticks(next: next)
-    let loop = TickLoop(label: "test", minimumMillis: minimumMillis, idleMillis: 600_000)
+    let loop = TickLoop(label: "test", minimumMillis: minimumMillis, idleMillis: idleMillis)
     loop.start { ticks.tick($0) }
     try await waitFor("the first tick") { ticks.value >= 1 }
     return (ticks, loop)
@@ -35,6 +36,17 @@ private func startedLoop(minimumMillis: Int64, next: @escaping @Sendable (Int64)
     #expect(ticks.value == 1)
     loop.poke()
     try await waitFor("the poked tick") { ticks.value == 2 }
+}
+
+@Test func anIdleLoopIsNotWokenEveryIdleIntervalButAWaitingOneIs() async throws {
+    // Nothing waits: no tick at the idle interval (a dispatch thread woken every second for nothing).
+    let (idle, idleLoop) = try await startedLoop(minimumMillis: 5, idleMillis: 20) { _ in .max }
+    defer { idleLoop.stop() }
+    // Something waits far ahead: ticked at the idle interval, so a step of the wall clock delays it no longer.
+    let (waiting, waitingLoop) = try await startedLoop(minimumMillis: 5, idleMillis: 20) { $0 + 3_600_000 }
+    defer { waitingLoop.stop() }
+    try await waitFor("three ticks of the waiting loop, 20 ms apart") { waiting.value >= 3 }
+    #expect(idle.value == 1)
 }
 
 @Test func aLoopTicksWhenItsLastTickSaidAndStopsWhenStopped() async throws {

@@ -6,6 +6,10 @@ import ApusGroups
 @testable import ApusHTTP
 import Hummingbird
 import HummingbirdTesting
+import Foundation
+import Glibc
+import Logging
+import Synchronization
 import Testing
 
 private func sampleSnapshot() -> MetricsSnapshot {
@@ -116,4 +120,55 @@ private func samples(_ text: String) -> [String: Double] {
         #expect(first != nil && second != nil)
         #expect(first != second)
     }
+}
+
+@Test func theDateHeaderIsRFC9110sIMFFixdate() {
+    #expect(HTTPDateHeader.format(784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
+    #expect(HTTPDateHeader.format(1_796_083_200) == "Tue, 01 Dec 2026 00:00:00 GMT")
+}
+
+@Test func theServerAnswersOverASocketWithDateAndServerHeaders() async throws {
+    let bound = Mutex(0)
+    let server = HTTPServer(host: "127.0.0.1", port: 0, collector: MetricsCollector(snapshot: { sampleSnapshot() }),
+                            logger: Logger(label: "test"), onRunning: { port in bound.withLock { $0 = port } })
+    let running = Task { try await server.run() }
+    defer { running.cancel() }
+    let deadline = ContinuousClock.now + .seconds(20)
+    while bound.withLock({ $0 }) == 0 {
+        guard ContinuousClock.now < deadline else { Issue.record("the server did not listen"); return }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    let answer = try rawRequest(port: bound.withLock { $0 }, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    let head = answer.components(separatedBy: "\r\n\r\n")[0].components(separatedBy: "\r\n")
+    #expect(head.first == "HTTP/1.1 200 OK")
+    let fields = Dictionary(head.dropFirst().map { line -> (String, String) in
+        let parts = line.split(separator: ":", maxSplits: 1)
+        return (parts[0].lowercased(), parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : "")
+    }, uniquingKeysWith: { first, _ in first })
+    #expect(fields["server"] == "apus")
+    let now = Int(time(nil))
+    #expect([HTTPDateHeader.format(now - 1), HTTPDateHeader.format(now)].contains(fields["date"] ?? ""))
+    #expect(answer.contains("rocketmq_broker_tps"))
+}
+
+/// One request over a plain socket; the whole answer up to the server's close.
+private func rawRequest(port: Int, _ text: String) throws -> String {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    _ = text.withCString { send(fd, $0, strlen($0), 0) }
+    var answer: [UInt8] = [], chunk = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let n = recv(fd, &chunk, chunk.count, 0)
+        guard n > 0 else { break }
+        answer += chunk[0..<n]
+    }
+    return String(decoding: answer, as: UTF8.self)
 }

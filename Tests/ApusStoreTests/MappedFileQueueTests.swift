@@ -1,5 +1,5 @@
 // Tests of MappedFileQueue: loading, lookup across files, roll, prepared files, truncate, deletion, reopening; the
-// flush thread's ready-ahead window.
+// flush thread's ready-ahead window and its pace.
 @testable import ApusStore
 import Foundation
 import Testing
@@ -137,6 +137,36 @@ private func filledQueue(_ dir: String, count: Int) throws -> MappedFileQueue {
     #expect(still == nil, "an idle writer gets nothing")
     let moving = idle.range(at: 60, minimum: 100)
     #expect(moving == 60..<160)
+}
+
+@Test func theFlushThreadSleepsUntilTheFlushWhileTheLogIsQuietAndIsWokenByABurst() {
+    let window: Int64 = 32 << 20, eighth = window / 8
+    var pace = FlushPace(window: window, position: 0, now: 0)
+    // W1: 60 MB in 100 ms. Passes every 100 ms.
+    #expect(pace.sleep(position: 60 << 20, flushed: 0, now: 100, untilFlush: 400) == (100, nil))
+    // W4: 200 KB in the next 100 ms (about 1 MB by the flush): sleep until the flush; an appender 4 MB on wakes it.
+    let w4: Int64 = (60 << 20) + 200_000
+    #expect(pace.sleep(position: w4, flushed: 0, now: 200, untilFlush: 300) == (300, w4 + eighth))
+    // Woken by a burst: 4 MB in 5 ms. Passes every 100 ms again.
+    #expect(pace.sleep(position: w4 + (4 << 20), flushed: 0, now: 205, untilFlush: 295) == (100, nil))
+    // The flush is under 100 ms away: sleep until it, quiet or not.
+    #expect(pace.sleep(position: w4 + (4 << 20), flushed: 0, now: 500, untilFlush: 40) == (40, nil))
+    // Not moved, but not flushed to the end either: the flush is still to come.
+    #expect(pace.sleep(position: w4 + (4 << 20), flushed: w4, now: 540, untilFlush: 500).millis == 500)
+    // Not moved and flushed: idle until the retention look, or the next append of any size.
+    #expect(pace.sleep(position: w4 + (4 << 20), flushed: w4 + (4 << 20), now: 1_040, untilFlush: 500)
+        == (FlushPace.idleMillis, w4 + (4 << 20) + 1))
+}
+
+@Test func anAppenderPastTheWakePositionWakesTheFlushThreadOnce() {
+    let control = FlushControl()
+    control.wakeAt.store(1_000, ordering: .relaxed)
+    control.appended(upTo: 999)
+    #expect(control.wake.wait(timeout: .now()) == .timedOut, "not yet at the wake position")
+    control.appended(upTo: 1_000)
+    control.appended(upTo: 2_000)
+    #expect(control.wake.wait(timeout: .now()) == .success)
+    #expect(control.wake.wait(timeout: .now()) == .timedOut, "one wake-up, not one per put")
 }
 
 @Test func theWindowIsCachedASliceAtATimeAndOnlyWhileAppendsAreQuiet() {

@@ -237,6 +237,19 @@ private func touchAbort(_ root: String) { writeFileBytes([], root + "/abort") }
     store.shutdown()
 }
 
+@Test func anAppendToAnIdleStoreWakesTheFlushThreadOutOfItsLongSleep() throws {
+    let store = try MessageStore(config: smallConfig(temporaryDirectory()), logger: testLogger)
+    store.start()
+    // The empty log is idle and flushed: the flush thread sleeps for FlushPace.idleMillis, to be woken by an append.
+    #expect(eventually { store.flushControl.wakeAt.load(ordering: .relaxed) == store.commitLogMaxOffset + 1 })
+    let result = put(store, message(body: "x"))
+    // Flushed within the 50 ms interval, not after the 10 s idle sleep.
+    #expect(eventually(Double(FlushPace.idleMillis) / 4_000) {
+        store.commitLog.flushedPosition.load(ordering: .acquiring) >= result.endOffset
+    })
+    store.shutdown()
+}
+
 @Test func theQueuesAndIndexAreWrittenBackWithTheCheckpointAndRecoveryDispatchesAgainFromThere() throws {
     let root = temporaryDirectory()
     let config = smallConfig(root)
