@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-# ctx.py DIR N [MIN_US]: sched events in the 400 us before and 300 us after the broker wake of the N slowest remote-woken W4 messages
+# ctx.py DIR N [MIN_US] [--all]: sched events from 400 us before the send to 50 us after the receipt of the N slowest
+# remote-woken W4 messages (with --all: the N slowest of all messages)
 import re, sys, bisect
-d = sys.argv[1]; N = int(sys.argv[2]); mn = float(sys.argv[3]) if len(sys.argv) > 3 else 0
+every = '--all' in sys.argv; args = [a for a in sys.argv[1:] if a != '--all']
+d = args[0]; N = int(args[1]); mn = float(args[2]) if len(args) > 2 else 0
 lines = open(d + '/sched.txt').read().splitlines()
 tl = []
 for l in lines:
@@ -15,7 +17,8 @@ for l in open(d + '/dump.txt'):
     if not l.strip(): continue
     seq, lat, now = map(int, l.split()); sent = (now - lat) / 1e9
     i = bisect.bisect_left(ts, sent)
-    if i == len(ts) or ts[i] > now / 1e9 or wakes[i][1].split()[0].startswith('bench'): continue
+    if i == len(ts): continue
+    if not every and (ts[i] > now / 1e9 or wakes[i][1].split()[0].startswith('bench')): continue
     if lat / 1e3 >= mn: rem.append((lat, seq, sent, now / 1e9))
 rem.sort(reverse=True)
 for lat, seq, sent, now in rem[:N]:
