@@ -105,7 +105,7 @@ final class ConsumeQueue: Sendable {
 
     /// Flush thread, each pass: readies entries ahead of the appender, which stores them through the mapping: at least
     /// `minimum` bytes, or four times what was written since the previous pass if that is more (at most a file). Their
-    /// blocks are allocated and their pages cached (MappedFile.ready), so the page fault of a first store into a page does not reserve a
+    /// blocks are allocated (MappedFile.allocate), so the page fault of a first store into a page does not reserve a
     /// block under ext4's block-map lock while writeback holds it (it waited 1–2 ms there); and when the window reaches
     /// the next file, that file is created now, so the appender's roll does not create it on its event loop. Queues
     /// written to since the previous pass only: idle ones take no disk ahead. A queue with no file yet is left alone
@@ -116,7 +116,7 @@ final class ConsumeQueue: Sendable {
             var from = range.lowerBound
             while from < range.upperBound, let file = fileToReady(at: from) {
                 let upTo = Swift.min(range.upperBound, file.endOffset)
-                file.ready(Int(from - file.startOffset)..<Int(upTo - file.startOffset))
+                file.allocate(Int(from - file.startOffset)..<Int(upTo - file.startOffset))
                 from = upTo
             }
             ahead.readied(upTo: from)
@@ -138,21 +138,11 @@ final class ConsumeQueue: Sendable {
         return files.withLock { $0.adoptPrepared(file) } ? file : nil
     }
 
-    /// Creates the file the next entry goes into, with its directory, unless the queue has files already, and readies
-    /// its first `window` bytes as `prepareAhead` readies later ones (which leaves a queue with no file alone): the first
-    /// stores into a new queue then find their pages. Before, the first store into each new queue's file faulted with
-    /// the file's pages absent, and the fault read ahead over the file's holes, zeroing pages the guest had handed back
-    /// to the host: 1.5–10 ms on the event loop per queue, about 40 ms at the start of a W4 run (round 38).
-    func prepareFirstFile(window: Int) throws {
-        let start = maxOffset * Int64(Self.entrySize)
-        let created: MappedFile? = try files.withLock { queue in
-            guard queue.isEmpty else { return nil }
-            return try queue.fileForAppend(at: start)
+    /// Creates the file the next entry goes into, with its directory, unless the queue has files already.
+    func prepareFirstFile() throws {
+        try files.withLock { queue in
+            if queue.isEmpty { _ = try queue.fileForAppend(at: maxOffset * Int64(Self.entrySize)) }
         }
-        guard let created else { return }
-        let end = Swift.min(created.endOffset, start + Int64(window))
-        created.ready(Int(start - created.startOffset)..<Int(end - created.startOffset))
-        ahead.withLock { $0.readied(upTo: end) }
     }
 
     /// Deletes every file of the queue and its directory (the topic was deleted); readers holding a file keep it

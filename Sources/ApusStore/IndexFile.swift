@@ -183,10 +183,9 @@ final class IndexService: Sendable {
     }
 
     /// Flush thread, each pass: readies the newest file for the appender, which stores into it through the mapping.
-    /// A file seen for the first time gets its header and slot table readied whole (MappedFile.ready: allocated and
-    /// cached; its slots are written at random, so nearly every page of them is written within the first few tens of
-    /// thousands of keys anyway); then the entries past the last one are readied by the log's and the consume queues'
-    /// window rule (ReadyAhead): at least
+    /// A file seen for the first time gets its header and slot table allocated whole (its slots are written at random,
+    /// so nearly every page of them is written within the first few tens of thousands of keys anyway); then the entries
+    /// past the last one are allocated by the log's and the consume queues' window rule (ReadyAhead): at least
     /// `minimum` bytes, or four times what was written since the previous pass. The files' rolls (one per `entryCount`
     /// keys) stay with the appender.
     func prepareAhead(minimum: Int) {
@@ -195,11 +194,11 @@ final class IndexService: Sendable {
         let position = Int64(entries + Int(count) * IndexFile.entrySize)
         ahead.withLock { state in
             if state.file != file.startOffset {
-                file.ready(0..<entries)
+                file.allocate(0..<entries)
                 state = (file.startOffset, ReadyAhead(maximum: Int64(file.size), position: position))
             }
             guard let range = state.ahead.range(at: position, minimum: Int64(minimum)) else { return }
-            file.ready(Int(range.lowerBound)..<Int(range.upperBound))
+            file.allocate(Int(range.lowerBound)..<Int(range.upperBound))
             state.ahead.readied(upTo: range.upperBound)
         }
     }

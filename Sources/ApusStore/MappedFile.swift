@@ -122,16 +122,6 @@ final class MappedFile: @unchecked Sendable {
         if end > range.lowerBound { _ = fallocate(fd, 0, off_t(range.lowerBound), off_t(end - range.lowerBound)) }
     }
 
-    /// Readies `range` (relative to the file start) for stores through the mapping, off the event loop: `allocate`, then
-    /// `cache`. A store's page fault then maps a cached page (a minor fault) instead of reading ahead around it: over
-    /// holes and unwritten extents that read-ahead zeroes whole folios in the faulting thread, and on this guest, where
-    /// freed memory goes back to the host, fresh pages are slow to zero (1.5–10 ms per consume queue's first store).
-    /// The pages are not mapped into the process (they are not in its RSS).
-    func ready(_ range: Range<Int>) {
-        allocate(range)
-        cache(range)
-    }
-
     /// Brings the pages of `range` (relative to the file start) into the page cache (`POSIX_FADV_WILLNEED`), in steps
     /// the kernel reads ahead whole (it caps one request at the device's readahead size). Over blocks that hold no data
     /// yet (holes, unwritten extents) this makes clean zeroed pages without I/O; they are not mapped into this process.

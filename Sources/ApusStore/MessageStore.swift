@@ -203,7 +203,7 @@ public final class MessageStore: Sendable {
     /// 380 ms for an inode-table block under writeback). For callers off the event loop: admin topic creation.
     public func prepareQueues(topic: String, count: Int32) throws {
         for queueId in 0..<Swift.max(0, count) {
-            try consumeQueue(topic: topic, queueId: queueId).prepareFirstFile(window: Self.queueReadyWindow)
+            try consumeQueue(topic: topic, queueId: queueId).prepareFirstFile()
         }
     }
 
@@ -221,9 +221,6 @@ public final class MessageStore: Sendable {
         var stillExists: @Sendable () -> Bool
     }
 
-    /// The least a consume queue is kept readied ahead of its appender (ConsumeQueue.prepareAhead, prepareFirstFile).
-    static let queueReadyWindow = 64 << 10
-
     /// Flush thread, each pass: the queues `prepareQueuesSoon` asked for, then every written queue's and the index's
     /// next pages (ConsumeQueue.prepareAhead, IndexService.prepareAhead).
     func prepareQueuesAndIndex() {
@@ -232,7 +229,7 @@ public final class MessageStore: Sendable {
                 logger.warning("cannot prepare a new topic's queues", metadata: ["topic": "\(pending.topic)", "error": "\(error)"])
             }
         }
-        for queue in allQueues() { queue.prepareAhead(minimum: Int64(Self.queueReadyWindow)) }
+        for queue in allQueues() { queue.prepareAhead(minimum: 64 << 10) }
         index.prepareAhead(minimum: 1 << 20)
     }
 

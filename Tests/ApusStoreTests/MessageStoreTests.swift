@@ -498,25 +498,3 @@ private func cachedBytes(_ path: String, _ length: Int) -> Int {
     #expect(bodies(pull(store, offset: 600, maxCount: 2).1) == ["m600", "m601"])
     store.shutdown()
 }
-
-/// How many of the pages of `range` of `file` are in the page cache (`mincore`).
-private func cachedPages(_ file: MappedFile, _ range: Range<Int>) -> Int {
-    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-    var vector = [UInt8](repeating: 0, count: (range.count + page - 1) / page)
-    guard mincore(file.base + range.lowerBound, range.count, &vector) == 0 else { return -1 }
-    return vector.filter { $0 & 1 != 0 }.count
-}
-
-@Test func aNewTopicsQueuesHaveTheirFirstPagesCachedBeforeItsFirstMessage() throws {
-    var config = smallConfig(temporaryDirectory())
-    config.consumeQueueEntriesPerFile = 300_000  // 6 MB files: the window is 64 KiB of them
-    let store = try MessageStore(config: config, logger: testLogger)
-    defer { store.shutdown() }
-    try store.prepareQueues(topic: "Fresh", count: 2)
-    let window = MessageStore.queueReadyWindow, page = Int(sysconf(Int32(_SC_PAGESIZE)))
-    for queueId: Int32 in 0..<2 {
-        let file = try #require(store.queue(topic: "Fresh", queueId: queueId)?.file(for: 0))
-        // The first stores fault on cached pages, not on read-ahead that zeroes the file's holes on the event loop.
-        #expect(cachedPages(file, 0..<window) == window / page)
-    }
-}
