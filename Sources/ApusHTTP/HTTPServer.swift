@@ -111,7 +111,7 @@ public struct HTTPServer: Service {
         let server = try HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(90))).buildServer(
             // Idle keep-alive connections (slow or half-closed clients) are closed after 90 s, longer than the longest
             // long poll (30 s).
-            configuration: .init(address: .hostname(host, port: port), serverName: "apus"),
+            configuration: .init(address: .hostname(host, port: port)),
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             logger: logger,
             responder: { request, writer, channel in
@@ -126,7 +126,7 @@ public struct HTTPServer: Service {
                     response = Response(status: .internalServerError)
                 }
                 response.headers[.date] = date.current()
-                response.headers[.server] = "apus"
+                response.headers[.server] = "apus"  // HummingbirdCore's `serverName` setting is only read by `Application`
                 do {
                     try await writer.write(response: response.head, body: response.body)
                 } catch is HTTPParserError {
