@@ -1,5 +1,5 @@
 // Tests of MappedFileQueue: loading, lookup across files, roll, prepared files, truncate, deletion, reopening; the
-// flush thread's ready-ahead window and its pace.
+// flush thread's ready-ahead window and its pace; MappedFile's calls over ranges longer than one step.
 @testable import ApusStore
 import Foundation
 import Testing
@@ -18,6 +18,38 @@ private func filledQueue(_ dir: String, count: Int) throws -> MappedFileQueue {
         memset(file.base, Int32(i + 1), size)
     }
     return queue
+}
+
+@Test func aFileSeveralStepsLongIsAllocatedFlushedUnmappedAndCachedWhole() throws {
+    // Larger than every step (writeback 256 KiB, unmap 8 MiB, allocate 16 MiB), and not a whole number of any.
+    let length = (40 << 20) + 3 * 4096
+    let dir = temporaryDirectory()
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let path = dir + "/file"
+    let file = try MappedFile(path: path, startOffset: 0, size: length)
+    func allocatedBytes() -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_blocks) * 512 : -1
+    }
+    #expect(allocatedBytes() == 0 && !file.allocatedWhole)
+    file.allocateWhole()
+    #expect(file.allocatedWhole && allocatedBytes() >= length)
+
+    var page = [UInt8](repeating: 0, count: 4096)
+    let written = stride(from: 0, to: length, by: 4096).allSatisfy { offset in
+        page[0] = UInt8(truncatingIfNeeded: offset >> 12)
+        return page.withUnsafeBytes { file.write($0, at: offset) }
+    }
+    #expect(written)
+    #expect(file.flush(0..<length))
+    file.populate(0..<length)  // maps every page into this process, as readers would
+    #expect(mappedKiB(path) == length >> 10)
+    file.unmapPages(0..<length)
+    #expect(mappedKiB(path) == 0)
+    file.cache(0..<length)
+    // Still the file's bytes, read back through the mapping.
+    let intact = stride(from: 0, to: length, by: 4096).allSatisfy { file.base.load(fromByteOffset: $0, as: UInt8.self) == UInt8(truncatingIfNeeded: $0 >> 12) }
+    #expect(intact)
 }
 
 @Test func mappedFileQueueRollsAndLooksUpAcrossFiles() throws {

@@ -282,22 +282,6 @@ extension UInt32 { var asInt32: Int32 { Int32(truncatingIfNeeded: self) } }
     store.shutdown()
 }
 
-/// KiB of `path` this process has mapped and resident (its mappings' Rss in /proc/self/smaps).
-private func mappedKiB(_ path: String) -> Int {
-    guard let data = try? FileHandle(forReadingAtPath: "/proc/self/smaps")?.readToEnd() else { return -1 }
-    let smaps = String(decoding: data, as: UTF8.self)
-    var inside = false, total = 0
-    for line in smaps.split(separator: "\n") {
-        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-        if let first = fields.first, first.contains("-"), first.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
-            inside = fields.last.map(String.init) == path
-        } else if inside, fields.first == "Rss:", let kib = Int(fields[1]) {
-            total += kib
-        }
-    }
-    return total
-}
-
 @Test func readersMappedPagesAreUnmappedOnceColdAndStayReadable() throws {
     let root = temporaryDirectory()
     let store = try MessageStore(config: smallConfig(root), logger: testLogger)

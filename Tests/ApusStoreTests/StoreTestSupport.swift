@@ -88,3 +88,19 @@ func int64(_ bytes: [UInt8], _ at: Int) -> Int64 { bytes[at..<at + 8].reduce(Int
 func int32(_ bytes: [UInt8], _ at: Int) -> Int32 { Int32(truncatingIfNeeded: bytes[at..<at + 4].reduce(Int64(0)) { $0 << 8 | Int64($1) }) }
 
 func segmentPath(_ root: String, _ start: Int64) -> String { root + "/commitlog/" + String(format: "%020lld", start) }
+
+/// KiB of `path` this process has mapped and resident (its mappings' Rss in /proc/self/smaps).
+func mappedKiB(_ path: String) -> Int {
+    guard let data = try? FileHandle(forReadingAtPath: "/proc/self/smaps")?.readToEnd() else { return -1 }
+    let smaps = String(decoding: data, as: UTF8.self)
+    var inside = false, total = 0
+    for line in smaps.split(separator: "\n") {
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        if let first = fields.first, first.contains("-"), first.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
+            inside = fields.last.map(String.init) == path
+        } else if inside, fields.first == "Rss:", let kib = Int(fields[1]) {
+            total += kib
+        }
+    }
+    return total
+}
