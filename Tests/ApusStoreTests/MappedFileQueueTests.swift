@@ -48,7 +48,9 @@ private func filledQueue(_ dir: String, count: Int) throws -> MappedFileQueue {
     #expect(mappedKiB(path) == 0)
     file.cache(0..<length)
     // Still the file's bytes, read back through the mapping.
-    let intact = stride(from: 0, to: length, by: 4096).allSatisfy { file.base.load(fromByteOffset: $0, as: UInt8.self) == UInt8(truncatingIfNeeded: $0 >> 12) }
+    let intact = stride(from: 0, to: length, by: 4096).allSatisfy { offset in
+        file.base.load(fromByteOffset: offset, as: UInt8.self) == UInt8(truncatingIfNeeded: offset >> 12)
+    }
     #expect(intact)
 }
 
