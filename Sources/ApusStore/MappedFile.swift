@@ -106,29 +106,29 @@ final class MappedFile: @unchecked Sendable {
         guard !range.isEmpty else { return true }
         let start = range.lowerBound / pageSize * pageSize
         let end = min(size, range.upperBound)
-        steps(start..<(end / pageSize * pageSize), Self.writebackStep) { from, count in
+        steps(from: start, to: end / pageSize * pageSize, Self.writebackStep) { from, count in
             _ = sync_file_range(fd, off_t(from), off_t(count), syncFileRangeWrite)
         }
         return msync(base + start, end - start, MS_SYNC) == 0
     }
 
-    /// Calls `body(offset, count)` over `range` in pieces of at most `step` bytes, yielding the CPU between pieces.
+    /// Calls `body(offset, count)` over `[start, end)` (nothing when it is empty) in pieces of at most `step` bytes,
+    /// yielding the CPU between pieces.
     ///
     /// The kernel here runs without preemption (PREEMPT_NONE, a 4 ms tick): a thread inside one long call keeps its
     /// vCPU until the call returns or the tick comes, whoever was woken there meanwhile. The flush thread's calls over
     /// whole windows ran for milliseconds on this guest (`sync_file_range` 2–4 ms, `MADV_POPULATE_READ` 1.5 ms,
     /// `MADV_DONTNEED` 3.4 ms, `fallocate` of a segment 4.5 ms), and an event loop or a client thread woken onto that
     /// vCPU waited them out: in a W4 run, 20 messages in a row took 2.6 ms behind one `madvise` that unmapped 540 MiB.
-    /// In pieces, each call returns to user space
-    /// within a few hundred microseconds, and `sched_yield` lets a thread that became runnable meanwhile run first;
-    /// with nothing else runnable it returns at once.
-    private func steps(_ range: Range<Int>, _ step: Int, _ body: (_ offset: Int, _ count: Int) -> Void) {
-        var from = range.lowerBound
-        while from < range.upperBound {
-            let count = Swift.min(step, range.upperBound - from)
+    /// In pieces, each call returns to user space within a few hundred microseconds, and `sched_yield` lets a thread
+    /// that became runnable meanwhile run first; with nothing else runnable it returns at once.
+    private func steps(from start: Int, to end: Int, _ step: Int, _ body: (_ offset: Int, _ count: Int) -> Void) {
+        var from = start
+        while from < end {
+            let count = Swift.min(step, end - from)
             body(from, count)
             from += count
-            if from < range.upperBound { sched_yield() }
+            if from < end { sched_yield() }
         }
     }
 
@@ -148,8 +148,9 @@ final class MappedFile: @unchecked Sendable {
     /// such lock. Where `fallocate` is refused (a file system without it, a full disk) nothing changes: writes allocate.
     func allocate(_ range: Range<Int>) {
         let end = Swift.min(size, range.upperBound)
-        guard end > range.lowerBound else { return }
-        steps(range.lowerBound..<end, Self.allocateStep) { from, count in _ = fallocate(fd, 0, off_t(from), off_t(count)) }
+        steps(from: range.lowerBound, to: end, Self.allocateStep) { from, count in
+            _ = fallocate(fd, 0, off_t(from), off_t(count))
+        }
     }
 
     /// Brings the pages of `range` (relative to the file start) into the page cache (`POSIX_FADV_WILLNEED`), in steps
@@ -158,8 +159,9 @@ final class MappedFile: @unchecked Sendable {
     func cache(_ range: Range<Int>) {
         let start = range.lowerBound / pageSize * pageSize
         let end = Swift.min(size, range.upperBound)
-        guard end > start else { return }
-        steps(start..<end, Self.cacheStep) { from, count in _ = posix_fadvise(fd, off_t(from), off_t(count), POSIX_FADV_WILLNEED) }
+        steps(from: start, to: end, Self.cacheStep) { from, count in
+            _ = posix_fadvise(fd, off_t(from), off_t(count), POSIX_FADV_WILLNEED)
+        }
     }
 
     /// One `cache` request: under the kernel's default readahead size (128 KiB), which no device goes below unless told
@@ -175,8 +177,7 @@ final class MappedFile: @unchecked Sendable {
     func populate(_ range: Range<Int>) {
         let start = range.lowerBound / pageSize * pageSize
         let end = Swift.min(size, range.upperBound)
-        guard end > start else { return }
-        steps(start..<end, Self.writebackStep) { from, count in _ = madvise(base + from, count, MADV_POPULATE_READ) }
+        steps(from: start, to: end, Self.writebackStep) { from, count in _ = madvise(base + from, count, MADV_POPULATE_READ) }
     }
 
     /// Whether `allocateWhole` succeeded: the file has no hole left, and windows need no `allocate`.
@@ -186,7 +187,7 @@ final class MappedFile: @unchecked Sendable {
     /// `allocate` over the whole file.
     func allocateWhole() {
         var allocated = true
-        steps(0..<size, Self.allocateStep) { from, count in
+        steps(from: 0, to: size, Self.allocateStep) { from, count in
             if fallocate(fd, 0, off_t(from), off_t(count)) != 0 { allocated = false }
         }
         if allocated { wholeAllocation.store(true, ordering: .relaxed) }
@@ -199,8 +200,7 @@ final class MappedFile: @unchecked Sendable {
     func unmapPages(_ range: Range<Int>) {
         let start = range.lowerBound / pageSize * pageSize
         let end = Swift.min(size, range.upperBound) / pageSize * pageSize
-        guard end > start else { return }
-        steps(start..<end, Self.unmapStep) { from, count in _ = madvise(base + from, count, MADV_DONTNEED) }
+        steps(from: start, to: end, Self.unmapStep) { from, count in _ = madvise(base + from, count, MADV_DONTNEED) }
     }
 
     /// Unlinks the file now; the mapping stays valid until the last reader drops its reference.
