@@ -146,11 +146,15 @@ final class MappedFile: @unchecked Sendable {
     /// inode's block-map lock, which writeback of the same file holds while it allocates and converts extents: on this
     /// guest an appender's `pwrite` into a hole waited up to 25 ms behind it; a write into an allocated extent takes no
     /// such lock. Where `fallocate` is refused (a file system without it, a full disk) nothing changes: writes allocate.
-    func allocate(_ range: Range<Int>) {
+    /// Returns whether every step was allocated.
+    @discardableResult
+    func allocate(_ range: Range<Int>) -> Bool {
         let end = Swift.min(size, range.upperBound)
+        var allocated = true
         steps(from: range.lowerBound, to: end, Self.allocateStep) { from, count in
-            _ = fallocate(fd, 0, off_t(from), off_t(count))
+            if fallocate(fd, 0, off_t(from), off_t(count)) != 0 { allocated = false }
         }
+        return allocated
     }
 
     /// Brings the pages of `range` (relative to the file start) into the page cache (`POSIX_FADV_WILLNEED`), in steps
@@ -186,11 +190,7 @@ final class MappedFile: @unchecked Sendable {
 
     /// `allocate` over the whole file.
     func allocateWhole() {
-        var allocated = true
-        steps(from: 0, to: size, Self.allocateStep) { from, count in
-            if fallocate(fd, 0, off_t(from), off_t(count)) != 0 { allocated = false }
-        }
-        if allocated { wholeAllocation.store(true, ordering: .relaxed) }
+        if allocate(0..<size) { wholeAllocation.store(true, ordering: .relaxed) }
     }
 
     /// Drops this process's page mappings of `range` (relative to the file start, rounded down to whole pages). The
