@@ -48,3 +48,42 @@ import Testing
     await client.close()
     await h.stop()
 }
+
+@Test func parkedPullsAreAnsweredWhenTheirHoldEndsEachAtItsOwnTime() async throws {
+    let h = try await BrokerHarness()
+    let client = try await RemotingClient.connect(host: "127.0.0.1", port: h.brokerPort, group: h.group, logger: h.logger)
+    let topic = "HoldEndsTopic"
+    var create = RemotingCommand.request(code: .sendMessageV2, header: SendMessageRequestHeader(
+        producerGroup: "hold-pg", topic: topic, queueId: 0, bornTimestamp: currentMillis(), properties: ""),
+                                         body: ByteBuffer(string: "m0"))
+    create.serializeType = .rocketmq
+    #expect(try await client.request(create, timeout: .seconds(10)).code == ResponseCode.success.rawValue)
+    func parkedPull(queueId: Int32, holdMillis: Int64) -> Task<(code: Int32, millis: Double), Error> {
+        var pull = RemotingCommand.request(code: .pullMessage, header: PullMessageRequestHeader(
+            consumerGroup: "hold-group", topic: topic, queueId: queueId, queueOffset: queueId == 0 ? 1 : 0,
+            sysFlag: [.suspend, .subscription], suspendTimeoutMillis: holdMillis, subscription: "*"))
+        pull.serializeType = .rocketmq
+        return Task {
+            let start = ContinuousClock.now
+            let response = try await client.request(pull, timeout: .seconds(30))
+            let elapsed = ContinuousClock.now - start
+            return (response.code, Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+        }
+    }
+    // A long hold parks first (its loop's sweep is armed for 3 s); a shorter one after it must still end on time.
+    let long = parkedPull(queueId: 0, holdMillis: 3_000)
+    try await waitFor("the long pull parked") { h.broker.pullHolds.heldCount == 1 }
+    let short = parkedPull(queueId: 1, holdMillis: 400)
+    let (shortCode, shortMillis) = try await short.value
+    #expect(shortCode == ResponseCode.pullNotFound.rawValue)
+    #expect(shortMillis >= 390, "answered when its own hold ended, not before (\(shortMillis) ms)")
+    #expect(shortMillis < 2_500, "not held until the longer pull's sweep (\(shortMillis) ms)")
+    #expect(h.broker.pullHolds.heldCount == 1, "the long pull is still parked")
+    let (longCode, longMillis) = try await long.value
+    #expect(longCode == ResponseCode.pullNotFound.rawValue)
+    #expect(longMillis >= 2_990, "(\(longMillis) ms)")
+    #expect(h.broker.pullHolds.heldCount == 0)
+
+    await client.close()
+    await h.stop()
+}
