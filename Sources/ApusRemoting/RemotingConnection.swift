@@ -192,7 +192,8 @@ public final class RemotingConnection: Sendable, Hashable {
     /// flushing; on the event loop it is encoded straight into the outgoing burst, without the command.
     public func writeResponse<Header: DirectHeader>(to address: RemotingCommand.ResponseAddress, code: ResponseCode,
                                                     remark: String? = nil, header: Header, body: ByteBuffer? = nil) {
-        if channel.eventLoop.inEventLoop {
+        // The loop as the writer holds it: the channel's is a protocol getter that retains and releases it per answer.
+        if writer.frameWriter.eventLoop.inEventLoop {
             writer.frameWriter.value.appendResponse(to: address, code: code, remark: remark, header: header, body: body)
         } else {
             writer.write(.response(to: address, code: code, remark: remark, header: header, body: body), flush: false)
@@ -398,7 +399,7 @@ struct CommandWriter: Sendable {
     let frameWriter: NIOLoopBound<RemotingFrameWriter>
 
     func write(_ command: RemotingCommand, flush: Bool) {
-        if channel.eventLoop.inEventLoop {
+        if frameWriter.eventLoop.inEventLoop {
             let writer = frameWriter.value
             writer.append(command)
             if flush { writer.flushSoon(channel) }

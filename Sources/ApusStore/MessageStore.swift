@@ -338,13 +338,12 @@ public final class MessageStore: Sendable {
         /// buffer by a call into code the compiler does not see (the record encoder is in another module, validation
         /// calls the standard library's string code), it is copied first — a retain and a release of its topic, body
         /// and properties — since that code might, for all the compiler knows, overwrite the buffer. `body` must not
-        /// touch message `i` through the run.
-        func lend<R>(_ i: Int, _ body: (borrowing MessageToStore) -> R) -> R {
+        /// touch message `i` through the run; the message is put back if it throws.
+        func lend<R, E: Error>(_ i: Int, _ body: (borrowing MessageToStore) throws(E) -> R) throws(E) -> R {
             precondition(i >= 0 && i < count, "message index out of range")
             let message = (base! + i).move()
-            let result = body(message)
-            (base! + i).initialize(to: message)
-            return result
+            defer { (base! + i).initialize(to: message) }
+            return try body(message)
         }
     }
 
@@ -473,7 +472,7 @@ public final class MessageStore: Sendable {
                 try queues[placed[k].queue].queue.put(index: placed[k].offset,
                                                       .init(physicalOffset: position, size: Int32(size), tagsCode: messages[i].tagsCode))
             }
-            try index.put(topic: messages[i].topic, properties: messages[i].properties, physicalOffset: position, storeTimestamp: now)
+            try messages.lend(i) { try index.put(topic: $0.topic, properties: $0.properties, physicalOffset: position, storeTimestamp: now) }
             commitLog.dispatchedPosition.store(position + Int64(size), ordering: .releasing)
             records.append(AppendedRecord(queueOffset: placed[k].offset, physicalOffset: position, size: Int32(size), storeTimestamp: now))
             position += Int64(size)

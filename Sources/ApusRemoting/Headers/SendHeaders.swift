@@ -266,7 +266,7 @@ extension SendMessageRequestHeader {
 
     /// The same header read in place from a binary ext-field section (`RemotingCommand.Fields.binary`): strings
     /// only for the text fields, integers parsed from their digits; the same results and errors as `init(extFields:)`.
-    init(binaryExtFields section: ByteBuffer) throws(HeaderError) {
+    init(binaryExtFields section: borrowing ByteBuffer) throws(HeaderError) {
         // Where each field's value is (a later key wins), found in one walk and returned as plain offsets: a header
         // built inside the buffer's closure and returned from it was copied (a retain and a release of each string).
         let found = section.withUnsafeReadableBytes { bytes in
@@ -300,7 +300,8 @@ extension SendMessageRequestHeader {
         let properties = found[Int(Field.properties.rawValue)].map {
             PropertyText.bytes(section.getSlice(at: section.readerIndex + $0.lowerBound, length: $0.count)!)
         } ?? .string("")
-        self = try Self.assemble(text: text, int32: int32, int64: int64, bool: bool, sentProperties: properties)
+        // Handed over, not copied: a copy of the slice was a retain and a release.
+        self = try Self.assemble(text: text, int32: int32, int64: int64, bool: bool, sentProperties: consume properties)
     }
 
     /// Accepts long names and letters alike (a later key wins, as in a JSON object read into a map).
@@ -328,7 +329,7 @@ extension SendMessageRequestHeader {
     @inline(__always)
     private static func assemble(text: (Field) -> String?, int32: (Field) throws(HeaderError) -> Int32?,
                                  int64: (Field) throws(HeaderError) -> Int64?, bool: (Field) -> Bool?,
-                                 sentProperties: PropertyText? = nil) throws(HeaderError) -> SendMessageRequestHeader {
+                                 sentProperties: consuming PropertyText? = nil) throws(HeaderError) -> SendMessageRequestHeader {
         guard let topic = text(.topic), !topic.isEmpty else { throw .missing(field: Field.topic.name) }
         return SendMessageRequestHeader(
             producerGroup: text(.producerGroup) ?? "", topic: topic, defaultTopic: text(.defaultTopic),
