@@ -131,7 +131,9 @@ final class IndexService: Sendable {
             try put(topic: topic, properties: $0, physicalOffset: physicalOffset, storeTimestamp: storeTimestamp)
         }) != nil { return }
         var contiguous = properties
-        try contiguous.withUTF8 { try put(topic: topic, properties: $0, physicalOffset: physicalOffset, storeTimestamp: storeTimestamp) }
+        try contiguous.withUTF8 {
+            try put(topic: topic, properties: $0, physicalOffset: physicalOffset, storeTimestamp: storeTimestamp)
+        }
     }
 
     private func put(topic: String, properties bytes: UnsafeBufferPointer<UInt8>, physicalOffset: Int64,
