@@ -26,7 +26,7 @@ final class PullHoldService: Sendable {
             $0.park(Parked(eventLoop: eventLoop, wake: wake), key: key, offset: offset, loop: ObjectIdentifier(eventLoop),
                     deadline: deadline)
         }
-        if let arm { sweep(on: eventLoop, at: arm) }
+        if let arm { armSweep(on: eventLoop, at: arm) }
         if currentMax() > offset, let parked = state.withLock({ $0.take(key, id) }) {
             eventLoop.execute { parked.wake() }
         }
@@ -51,12 +51,12 @@ final class PullHoldService: Sendable {
     var heldCount: Int { state.withLock { $0.count } }
 
     /// Arms `eventLoop`'s timeout sweep for `deadline`: it answers the pulls whose hold has run out and arms the next.
-    private func sweep(on eventLoop: EventLoop, at deadline: UInt64) {
+    private func armSweep(on eventLoop: EventLoop, at deadline: UInt64) {
         eventLoop.scheduleTask(deadline: .uptimeNanoseconds(deadline)) { [self] in
             let (due, next) = state.withLock {
                 $0.sweep(loop: ObjectIdentifier(eventLoop), armedAt: deadline, now: NIODeadline.now().uptimeNanoseconds)
             }
-            if let next { sweep(on: eventLoop, at: next) }
+            if let next { armSweep(on: eventLoop, at: next) }
             for parked in due { parked.wake() }
         }
     }
