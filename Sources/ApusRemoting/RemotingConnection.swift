@@ -175,7 +175,9 @@ public final class RemotingConnection: Sendable, Hashable {
         self.writer = CommandWriter(channel: channel, frameWriter: NIOLoopBound(frameWriter, eventLoop: channel.eventLoop))
     }
 
-    public var eventLoop: EventLoop { channel.eventLoop }
+    /// The channel's loop, as the frame writer holds it: `channel.eventLoop` is a protocol getter that retains and
+    /// releases it, on every answer that asks whether it runs there.
+    public var eventLoop: EventLoop { writer.frameWriter.eventLoop }
 
     /// When the server read the bytes now being processed (`DispatchTime` nanoseconds, one clock read per socket read):
     /// the arrival of every request frame they hold, which a processor times its answers from.
@@ -192,8 +194,7 @@ public final class RemotingConnection: Sendable, Hashable {
     /// flushing; on the event loop it is encoded straight into the outgoing burst, without the command.
     public func writeResponse<Header: DirectHeader>(to address: RemotingCommand.ResponseAddress, code: ResponseCode,
                                                     remark: String? = nil, header: Header, body: ByteBuffer? = nil) {
-        // The loop as the writer holds it: the channel's is a protocol getter that retains and releases it per answer.
-        if writer.frameWriter.eventLoop.inEventLoop {
+        if eventLoop.inEventLoop {
             writer.frameWriter.value.appendResponse(to: address, code: code, remark: remark, header: header, body: body)
         } else {
             writer.write(.response(to: address, code: code, remark: remark, header: header, body: body), flush: false)
@@ -203,7 +204,7 @@ public final class RemotingConnection: Sendable, Hashable {
 
     /// Runs `body` on the connection's event loop: now if called there, else as one task.
     public func onEventLoop(_ body: @escaping @Sendable () -> Void) {
-        if channel.eventLoop.inEventLoop { body() } else { channel.eventLoop.execute(body) }
+        if eventLoop.inEventLoop { body() } else { eventLoop.execute(body) }
     }
 
     /// Broker→client request with opaque correlation; the response future fails on timeout or close.

@@ -336,9 +336,9 @@ public final class MessageStore: Sendable {
 
         /// Lends message `i` to `body` as a local value: moved out and back, bitwise. Borrowed straight from the
         /// buffer by a call into code the compiler does not see (the record encoder is in another module, validation
-        /// and the index call the standard library's string code), it is copied first — a retain and a release of its topic, body
-        /// and properties — since that code might, for all the compiler knows, overwrite the buffer. `body` must not
-        /// touch message `i` through the run; the message is put back if it throws.
+        /// and the index call the standard library's string code), it is copied first — a retain and a release of its
+        /// topic, body and properties — since that code might, for all the compiler knows, overwrite the buffer.
+        /// `body` must not touch message `i` through the run; the message is put back if it throws.
         func lend<R, E: Error>(_ i: Int, _ body: (borrowing MessageToStore) throws(E) -> R) throws(E) -> R {
             precondition(i >= 0 && i < count, "message index out of range")
             let message = (base! + i).move()
