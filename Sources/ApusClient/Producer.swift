@@ -71,9 +71,8 @@ public final class Producer: Sendable {
                      flush: Bool = true) -> EventLoopFuture<SendResult> {
         let target = queue ?? route.writeQueues[nextQueueIndex() % route.writeQueues.count]
         let messageId = nextUniqueKey()
-        var uniqueKey = messageId  // lent as UTF-8 below
         let template = template(message.topic)
-        return uniqueKey.withUTF8 { key in
+        return messageId.withContiguousUTF8 { key in
             withProperties(message, uniqueKey: UnsafeRawBufferPointer(key)) {
                 connection.send(template, queueId: target.queueId, bornTimestamp: currentMillis(), properties: $0,
                                 body: message.body, timeout: timeout, flush: flush)

@@ -93,8 +93,7 @@ public enum TagsCode {
     /// Java's `String.hashCode()` of `text`. An ASCII string's UTF-16 units are its bytes: hashed without decoding
     /// (most tags and topics; walking the UTF-16 view cost more than the rest of the hash).
     public static func javaHash(_ text: String) -> Int32 {
-        var text = text
-        return text.withUTF8 { javaHash(utf8: $0) }
+        return text.withContiguousUTF8 { javaHash(utf8: $0) }
     }
 
     /// `javaHash` of text given as UTF-8 bytes (invalid sequences read as `String(decoding:)` reads them), continuing

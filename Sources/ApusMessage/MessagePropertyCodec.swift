@@ -43,8 +43,7 @@ public enum MessagePropertyCodec {
     /// What a producer sends: `UNIQ_KEY`, `WAIT=true`, then `TAGS`, `KEYS` and the other pairs, each ending with 0x02,
     /// written with one allocation (appending pair by pair was a sixteenth of the Swift producer's CPU per send).
     public static func encode(uniqueKey: String, tags: String?, keys: String?, sortedOtherPairs: [(key: String, value: String)]) -> String {
-        var uniqueKey = uniqueKey
-        return uniqueKey.withUTF8 { key in
+        return uniqueKey.withContiguousUTF8 { key in
             let length = producedLength(uniqueKeyLength: key.count, tags: tags, keys: keys, sortedOtherPairs: sortedOtherPairs)
             return String(unsafeUninitializedCapacity: length) { out in
                 writeProduced(uniqueKey: UnsafeRawBufferPointer(key), tags: tags, keys: keys, sortedOtherPairs: sortedOtherPairs,
@@ -75,13 +74,7 @@ public enum MessagePropertyCodec {
             o += bytes.count
         }
         func put(_ text: String) {
-            let copied: Void? = text.utf8.withContiguousStorageIfAvailable { put(UnsafeRawBufferPointer($0)) }
-            if copied == nil {
-                for byte in text.utf8 {
-                    out[o] = byte
-                    o += 1
-                }
-            }
+            text.withContiguousUTF8 { put(UnsafeRawBufferPointer($0)) }
         }
         func separator(_ byte: UInt8) {
             out[o] = byte
@@ -138,9 +131,8 @@ public enum MessagePropertyCodec {
 
     /// Removes every pair named `key`; the string is untouched when there is none.
     public static func remove(_ key: String, from properties: inout String) {
-        var key = key
         guard let kept = properties.withUTF8({ bytes in
-            key.withUTF8 { key in
+            key.withContiguousUTF8 { key in
                 var unused = PropertyDigest()
                 return keptLength(removing: key, from: bytes) < bytes.count ? rewrite(bytes, removing: key, appending: nil, digest: &unused) : nil
             }
@@ -161,10 +153,9 @@ public enum MessagePropertyCodec {
     /// replaces the same runs, and the digest hashes tags as `String(decoding:)` reads them.
     public static func replacing(_ removed: String, appending key: String, _ value: String,
                                  in properties: PropertyText) -> (properties: String, digest: PropertyDigest) {
-        var removed = removed, key = key, value = value
         var digest = PropertyDigest()
         let rewritten = properties.withUTF8 { bytes in
-            removed.withUTF8 { removed in key.withUTF8 { key in value.withUTF8 { value in
+            removed.withContiguousUTF8 { removed in key.withContiguousUTF8 { key in value.withContiguousUTF8 { value in
                 rewrite(bytes, removing: removed, appending: (key, value), digest: &digest)
             } } }
         }
@@ -248,9 +239,8 @@ public enum MessagePropertyCodec {
 
     /// The value of `key` (the last occurrence), found by scanning the UTF-8 bytes without building a dictionary.
     public static func value(of key: String, in text: String) -> String? {
-        var text = text, key = key
-        return text.withUTF8 { bytes in
-            key.withUTF8 { keyBytes in
+        return text.withContiguousUTF8 { bytes in
+            key.withContiguousUTF8 { keyBytes in
                 valueRange(of: keyBytes, in: bytes).map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }
             }
         }

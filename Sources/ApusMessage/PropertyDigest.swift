@@ -14,8 +14,7 @@ public struct PropertyDigest: Sendable, Equatable {
 
     /// The digest of a whole properties string.
     public init(_ properties: String) {
-        var properties = properties
-        properties.withUTF8 { bytes in
+        properties.withContiguousUTF8 { bytes in
             MessagePropertyCodec.forEachKeyValue(in: bytes) { key, value in
                 note(key: key, value: UnsafeBufferPointer(rebasing: bytes[value]))
             }

@@ -36,8 +36,8 @@ public enum PropertyText: Sendable, Equatable, ExpressibleByStringLiteral, Custo
     /// Calls `body` with the UTF-8 bytes (as sent: a binary header's are not checked for valid UTF-8).
     public func withUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         switch self {
-        case var .string(text):
-            return try text.withUTF8(body)
+        case let .string(text):
+            return try text.withContiguousUTF8(body)
         case let .bytes(bytes):
             return try bytes.withUnsafeReadableBytes { try body($0.assumingMemoryBound(to: UInt8.self)) }
         }

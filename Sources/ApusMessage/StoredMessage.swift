@@ -122,18 +122,10 @@ public enum StoredMessageCodec {
     /// Precondition: topic ≤ 127 UTF-8 bytes and properties ≤ 32767 bytes.
     public static func encode(_ message: borrowing MessageToStore, queueOffset: Int64, physicalOffset: Int64, storeTimestamp: Int64,
                               into destination: UnsafeMutableRawPointer) -> Int {
-        // Native strings are read in place; only a bridged or lazily stored one is copied first. Borrowed, the message's
-        // topic, properties and body are read without a retain and a release each, which reading them through a
-        // pointer cost (the pointee might change during the calls below).
-        if let written = message.topic.utf8.withContiguousStorageIfAvailable({ topicBytes in
-            message.properties.utf8.withContiguousStorageIfAvailable { propertyBytes in
-                encode(message, topicBytes, propertyBytes, queueOffset: queueOffset, physicalOffset: physicalOffset,
-                       storeTimestamp: storeTimestamp, into: destination)
-            }
-        }), let written { return written }
-        var topic = message.topic, properties = message.properties
-        return topic.withUTF8 { topicBytes in
-            properties.withUTF8 { propertyBytes in
+        // Borrowed, the message's topic, properties and body are read without a retain and a release each, which
+        // reading them through a pointer cost (the pointee might change during the calls below).
+        message.topic.withContiguousUTF8 { topicBytes in
+            message.properties.withContiguousUTF8 { propertyBytes in
                 encode(message, topicBytes, propertyBytes, queueOffset: queueOffset, physicalOffset: physicalOffset,
                        storeTimestamp: storeTimestamp, into: destination)
             }
@@ -252,9 +244,9 @@ public enum StoredMessageCodec {
 
     /// `text` when its UTF-8 is exactly `bytes`.
     private static func sameText(_ text: String?, _ bytes: UnsafeRawBufferPointer) -> String? {
-        guard var text, text.utf8.count == bytes.count else { return nil }
+        guard let text, text.utf8.count == bytes.count else { return nil }
         guard !bytes.isEmpty, let start = bytes.baseAddress else { return text }
-        let same = text.withUTF8 { memcmp($0.baseAddress!, start, bytes.count) == 0 }
+        let same = text.withContiguousUTF8 { memcmp($0.baseAddress!, start, bytes.count) == 0 }
         return same ? text : nil
     }
 }

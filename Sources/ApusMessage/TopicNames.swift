@@ -63,8 +63,7 @@ public enum TopicNames {
     /// Every pull checks its group twice: the name's bytes are read in place (iterating the `UTF8View` took about 1,000
     /// instructions for a 20-byte name).
     public static func isValidTopicOrGroupName(_ name: String, maxBytes: Int = maxTopicBytes) -> Bool {
-        var name = name
-        return name.withUTF8 { bytes in
+        return name.withContiguousUTF8 { bytes in
             guard !bytes.isEmpty, bytes.count <= maxBytes else { return false }
             for c in bytes {
                 let letter = c | 0x20  // ASCII lower case
@@ -79,9 +78,8 @@ public enum TopicNames {
     /// `group@clientId`), made in one allocation. Every pull builds such keys: two concatenations, or appends into a
     /// reserved string, took about 1,300 instructions.
     public static func pairKey(_ first: String, _ second: String) -> String {
-        var first = first, second = second
-        return first.withUTF8 { a in
-            second.withUTF8 { b in
+        return first.withContiguousUTF8 { a in
+            second.withContiguousUTF8 { b in
                 String(unsafeUninitializedCapacity: a.count + 1 + b.count) { out in
                     let base = UnsafeMutableRawPointer(out.baseAddress!)
                     if let source = a.baseAddress { base.copyMemory(from: source, byteCount: a.count) }

@@ -1,5 +1,6 @@
 // Request codes, response codes and serialize types of the RocketMQ remoting protocol (spec §1.2, §1.7, §2.0).
 
+import ApusMessage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -73,7 +74,7 @@ enum LanguageCode {
     /// instructions per frame.
     static func name(_ bytes: UnsafeRawBufferPointer) -> String {
         for name in names where name.utf8.count == bytes.count
-            && name.utf8.withContiguousStorageIfAvailable({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) == true {
+            && name.withContiguousUTF8({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) {
             return name
         }
         return String(decoding: bytes, as: UTF8.self)

@@ -1,6 +1,7 @@
 // A small, tolerant JSON model, parser and writer for remoting headers and bodies (no Foundation).
 // Tolerance matches the peers (jsoncpp, fastjson): trailing bytes ignored, unquoted integer object keys accepted.
 
+import ApusMessage
 import NIOCore
 
 public indirect enum JSONValue: Sendable, Equatable {
@@ -117,8 +118,7 @@ public enum JSONParser {
     }
 
     public static func parse(_ s: String) throws -> JSONValue {
-        var s = s
-        return try s.withUTF8 { try parse(UnsafeRawBufferPointer($0)) }
+        return try s.withContiguousUTF8 { try parse(UnsafeRawBufferPointer($0)) }
     }
 
     public static func parse(_ buffer: ByteBuffer) throws -> JSONValue {
@@ -478,8 +478,7 @@ public struct JSONWriter {
     /// Quoted, escaped string: quote, backslash and control characters escaped; other UTF-8 passed through.
     /// Writes `s` as a JSON string straight into the buffer's memory: one capacity check per string, not per byte.
     static func writeEscaped(_ s: String, to buffer: inout ByteBuffer) {
-        var s = s
-        _ = s.withUTF8 { utf8 in
+        _ = s.withContiguousUTF8 { utf8 in
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: escapedBound(utf8.count)) { out in
                 writeEscaped(utf8, to: out.baseAddress!)
             }

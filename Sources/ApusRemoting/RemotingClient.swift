@@ -81,8 +81,7 @@ public final class RemotingClient: Sendable {
     /// outgoing burst; from elsewhere it goes as an ordinary command.
     public func send(_ template: SendFrameTemplate, queueId: Int32, bornTimestamp: Int64, properties: String, body: ByteBuffer,
                      timeout: TimeAmount, flush: Bool, completion: @escaping @Sendable (Result<RemotingCommand, Error>) -> Void) {
-        var properties = properties
-        properties.withUTF8 {
+        properties.withContiguousUTF8 {
             send(template, queueId: queueId, bornTimestamp: bornTimestamp, properties: UnsafeRawBufferPointer($0), body: body,
                  timeout: timeout, flush: flush, .callback(completion))
         }
@@ -91,8 +90,7 @@ public final class RemotingClient: Sendable {
     /// `send(_:queueId:bornTimestamp:properties:body:timeout:flush:completion:)` with a future.
     public func send(_ template: SendFrameTemplate, queueId: Int32, bornTimestamp: Int64, properties: String, body: ByteBuffer,
                      timeout: TimeAmount, flush: Bool) -> EventLoopFuture<RemotingCommand> {
-        var properties = properties
-        return properties.withUTF8 {
+        return properties.withContiguousUTF8 {
             send(template, queueId: queueId, bornTimestamp: bornTimestamp, properties: UnsafeRawBufferPointer($0), body: body,
                  timeout: timeout, flush: flush)
         }

@@ -326,8 +326,7 @@ enum HeaderCodec {
         }
 
         init(_ key: String) {
-            var key = key
-            self = key.withUTF8 { HeaderKey(UnsafeRawBufferPointer($0)) }
+            self = key.withContiguousUTF8 { HeaderKey(UnsafeRawBufferPointer($0)) }
         }
     }
 
@@ -506,14 +505,10 @@ struct RawHeaderWriter {
     }
 
     mutating func utf8(_ s: String) {
-        let copied = s.utf8.withContiguousStorageIfAvailable { utf8 in
-            if let source = utf8.baseAddress { (base + count).copyMemory(from: source, byteCount: utf8.count) }
+        let base = self.base, start = count
+        count += s.withContiguousUTF8 { utf8 in
+            if let source = utf8.baseAddress { (base + start).copyMemory(from: source, byteCount: utf8.count) }
             return utf8.count
-        }
-        if let copied {
-            count += copied
-        } else {
-            for byte in s.utf8 { self.byte(byte) }
         }
     }
 
@@ -524,9 +519,7 @@ struct RawHeaderWriter {
 
     mutating func escaped(_ s: String) {
         let base = self.base, start = count
-        let written = s.utf8.withContiguousStorageIfAvailable { JSONWriter.writeEscaped($0, to: base + start) }
-            ?? Array(s.utf8).withUnsafeBufferPointer { JSONWriter.writeEscaped($0, to: base + start) }
-        count += written
+        count += s.withContiguousUTF8 { JSONWriter.writeEscaped($0, to: base + start) }
     }
 
     /// UTF-8 as a quoted, escaped JSON string.

@@ -2,6 +2,7 @@
 // one producer group and topic, so that a send writes only its opaque, queue id, birth time and properties (the Swift
 // producer's hot path).
 
+import ApusMessage
 import NIOCore
 
 /// The header a `RemotingCommand.request(code: .sendMessageV2, header:)` would write, split at the per-send values:
@@ -84,8 +85,7 @@ public final class SendFrameTemplate: Sendable {
     /// caller writes next.
     public func writeHeader(opaque: Int32, queueId: Int32, bornTimestamp: Int64, properties: String, bodyLength: Int,
                             to out: inout ByteBuffer) {
-        var properties = properties
-        properties.withUTF8 { props in
+        properties.withContiguousUTF8 { props in
             writeHeader(opaque: opaque, queueId: queueId, bornTimestamp: bornTimestamp, properties: UnsafeRawBufferPointer(props),
                         bodyLength: bodyLength, to: &out)
         }

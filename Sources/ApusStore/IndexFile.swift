@@ -126,12 +126,7 @@ final class IndexService: Sendable {
 
     /// Indexes UNIQ_KEY and every space-separated KEYS value of a message, under one lock. Called by the appender.
     func put(topic: String, properties: String, physicalOffset: Int64, storeTimestamp: Int64) throws {
-        // A native string is read in place; a copy to make it contiguous cost a retain and a release per message.
-        if try properties.utf8.withContiguousStorageIfAvailable({
-            try put(topic: topic, properties: $0, physicalOffset: physicalOffset, storeTimestamp: storeTimestamp)
-        }) != nil { return }
-        var contiguous = properties
-        try contiguous.withUTF8 {
+        try properties.withContiguousUTF8 {
             try put(topic: topic, properties: $0, physicalOffset: physicalOffset, storeTimestamp: storeTimestamp)
         }
     }
@@ -177,8 +172,7 @@ final class IndexService: Sendable {
     /// Candidate commit-log offsets for `key` in files overlapping [begin, end], newest first, deduplicated.
     /// Hash collisions are possible: the caller verifies each message.
     func query(topic: String, key: String, limit: Int, beginTimestamp: Int64, endTimestamp: Int64) -> [Int64] {
-        var key = key
-        let hash = key.withUTF8 { Self.keyHash(topicHash: TagsCode.javaHash(topic), key: $0) }
+        let hash = key.withContiguousUTF8 { Self.keyHash(topicHash: TagsCode.javaHash(topic), key: $0) }
         var result: [Int64] = []
         state.withLock { state in
             for file in state.files.files.reversed().lazy.map(view) where file.indexCount > 1 {

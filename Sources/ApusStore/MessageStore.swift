@@ -292,8 +292,7 @@ public final class MessageStore: Sendable {
         let topicLength = message.topic.utf8.count
         guard topicLength > 0, topicLength <= StoredMessageCodec.maxTopicLength else { return "topic length \(topicLength) not in 1...127" }
         let slashOrNUL: (UInt8) -> Bool = { $0 == 0x2F || $0 == 0 }
-        let bad = message.topic.utf8.withContiguousStorageIfAvailable { $0.contains(where: slashOrNUL) }
-            ?? message.topic.utf8.contains(where: slashOrNUL)
+        let bad = message.topic.withContiguousUTF8 { $0.contains(where: slashOrNUL) }
         guard !bad, topicLength > 2 || (message.topic != "." && message.topic != "..") else {
             return "topic \(message.topic) contains illegal characters"
         }

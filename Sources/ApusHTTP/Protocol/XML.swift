@@ -3,6 +3,8 @@
 // reader for the request bodies the SDKs send (any namespace or prefix, CDATA from Node, entities, comments).
 // Pure and bounded; the consume/ack side reuses both.
 
+import ApusMessage
+
 /// The namespace every response declares (no trailing slash: the Java SDK's JAXB binding needs exactly this).
 public enum MQXML {
     public static let namespace = "http://mq.aliyuncs.com/doc/v1"
@@ -51,8 +53,7 @@ public struct XMLWriter: Sendable {
     public static func escape(_ value: String) -> String {
         // Most text needs nothing: return it as it is, without a copy.
         guard value.utf8.contains(where: needsAttention) else { return value }
-        var copy = value
-        return copy.withUTF8 { utf8 in
+        return value.withContiguousUTF8 { utf8 in
             let first = utf8.firstIndex(where: needsAttention) ?? utf8.count
             var out = [UInt8]()
             out.reserveCapacity(utf8.count + 16)

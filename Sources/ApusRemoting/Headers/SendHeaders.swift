@@ -100,8 +100,7 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
         /// first byte and length, then confirmed by one comparison with `name`.
         @inline(__always)
         static func find(_ key: String) -> Field? {
-            var key = key
-            return key.withUTF8 { find(UnsafeRawBufferPointer($0)) }
+            return key.withContiguousUTF8 { find(UnsafeRawBufferPointer($0)) }
         }
 
         /// `find` for a key's UTF-8 bytes as they arrived.

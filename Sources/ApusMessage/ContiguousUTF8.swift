@@ -1,0 +1,15 @@
+// ContiguousUTF8: reading a string's UTF-8 bytes without copying the string — in place when it is native, from a
+// contiguous copy only when it is bridged or lazily stored.
+
+extension String {
+    /// Calls `body` with the string's UTF-8 bytes. A native string (every string the broker makes or decodes) is read
+    /// in place; any other is first copied into a contiguous one. Unlike `withUTF8`, which is `mutating`, this reads a
+    /// borrowed string without copying it into a variable first: that copy cost a retain and a release per call on
+    /// the send path.
+    @inlinable @inline(__always)
+    public func withContiguousUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if let result = try utf8.withContiguousStorageIfAvailable(body) { return result }
+        var contiguous = self
+        return try contiguous.withUTF8(body)
+    }
+}
