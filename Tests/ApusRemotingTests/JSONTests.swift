@@ -81,6 +81,28 @@ import Testing
     #expect(writer.text == #"{"s":"a\"b\\c\u0000\u001f\r\n\t é😀","n":-9223372036854775808,"arr":[true,null,0,[],{}]}"#)
 }
 
+/// Integers are written two digits a step after their length is counted four digits a step: every length, both signs,
+/// each side of every power of ten and the extremes come out as Swift prints them.
+@Test func integersAreWrittenAsSwiftPrintsThem() {
+    var values: [Int64] = [0, Int64.min, Int64.min + 1, Int64.max]
+    var power: Int64 = 1
+    for _ in 0..<19 {
+        values += [power - 1, power, power + 1, -power, -(power - 1), power * 3 + 7]
+        if power <= Int64.max / 10 { power *= 10 }
+    }
+    values += (-1_000...100_000).map { Int64($0) }
+    var random = SystemRandomNumberGenerator()
+    values += (0..<10_000).map { _ in Int64.random(in: .min ... .max, using: &random) >> Int64.random(in: 0...62, using: &random) }
+    for value in values {
+        var writer = JSONWriter()
+        writer.number(value)
+        guard writer.text == String(value) else {
+            Issue.record("\(value) was written as \(writer.text)")
+            return
+        }
+    }
+}
+
 /// Strings are scanned 8 bytes at a time: a quote, a backslash or the end at every position of a word is found, and
 /// an escaped string is rebuilt with the right length.
 @Test func stringScanFindsQuotesAndEscapesAtEveryOffset() throws {
