@@ -49,3 +49,18 @@ import Testing
     #expect(flags == [.suspend, .subscription] && !flags.contains(.commitOffset))
     #expect(PullSysFlag.classFilter.rawValue == 8 && PullSysFlag.litePull.rawValue == 16)
 }
+
+/// Byte equality of names: same bytes are equal whatever the strings' storage; different lengths or bytes are not, and
+/// neither is a canonically equivalent spelling (Swift's `==` would call those equal).
+@Test func namesAreComparedByTheirBytes() {
+    let topic = "BenchTopic-0001"
+    let rebuilt = String(decoding: Array("BenchTopic-000".utf8) + [UInt8(ascii: "1")], as: UTF8.self)
+    #expect(topic.hasSameUTF8(as: rebuilt) && rebuilt.hasSameUTF8(as: topic))
+    #expect("".hasSameUTF8(as: ""))
+    #expect(!topic.hasSameUTF8(as: "BenchTopic-0002") && !topic.hasSameUTF8(as: "BenchTopic-000"))
+    let long = String(repeating: "x", count: 200)
+    #expect(long.hasSameUTF8(as: String(repeating: "x", count: 200)) && !long.hasSameUTF8(as: String(repeating: "x", count: 199) + "y"))
+    #expect("\u{E9}" == "e\u{301}" && !"\u{E9}".hasSameUTF8(as: "e\u{301}"))
+    #expect(TopicNames.isNotAllowedToSend(String(decoding: Array(TopicNames.schedule.utf8), as: UTF8.self)))
+    #expect(!TopicNames.isNotAllowedToSend("SCHEDULE_TOPIC_XXXY"))
+}

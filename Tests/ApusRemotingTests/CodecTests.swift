@@ -209,6 +209,49 @@ let cppSendHeader = #"{"code":10,"extFields":{"AccessKey":"","OnsChannel":"ALIYU
     #expect(throws: RemotingDecodingError.self) { try decodeOne(encoded) }
 }
 
+/// A binary header's ext-field section is checked pair by pair against its declared length: a section that ends
+/// inside a pair (whether or not more header bytes follow), or a negative key or value length, is a malformed header;
+/// every whole-pair length decodes.
+@Test func binaryExtFieldsThatEndInsideAPairAreRejected() throws {
+    func header(_ ext: [UInt8], declaring length: Int, trailing: Int = 0) -> [UInt8] {
+        var header = ByteBuffer()
+        header.writeInteger(Int16(14)); header.writeInteger(UInt8(0)); header.writeInteger(Int16(401))
+        header.writeInteger(Int32(77)); header.writeInteger(Int32(0)); header.writeInteger(Int32(0))
+        header.writeInteger(Int32(length)); header.writeBytes(ext)
+        header.writeBytes([UInt8](repeating: 0, count: trailing))
+        return Array(buffer: header)
+    }
+    var ext = ByteBuffer()
+    var pairEnds: [Int] = [0]
+    for (k, v) in [("topic", "T"), ("queueId", "2"), ("empty", "")] {
+        ext.writeInteger(Int16(k.utf8.count)); ext.writeString(k)
+        ext.writeInteger(Int32(v.utf8.count)); ext.writeString(v)
+        pairEnds.append(ext.readableBytes)
+    }
+    let bytes = Array(buffer: ext)
+    for length in 0...bytes.count {
+        for trailing in [0, 16] {  // the section's bytes only, or more header bytes after it
+            let cut = header(Array(bytes[..<length]), declaring: length, trailing: trailing)
+            if pairEnds.contains(length) {
+                #expect(try decodeOne(frame(header: cut, type: 1))?.code == 14, "a section of \(length) bytes")
+            } else {
+                #expect(throws: RemotingDecodingError.malformedHeader("binary header truncated"), "a section of \(length) bytes") {
+                    try decodeOne(frame(header: cut, type: 1))
+                }
+            }
+        }
+    }
+    var negativeKey = bytes
+    negativeKey[0] = 0xFF
+    var negativeValue = bytes
+    negativeValue[2 + 5] = 0x80
+    for bad in [negativeKey, negativeValue] {
+        #expect(throws: RemotingDecodingError.malformedHeader("binary header truncated")) {
+            try decodeOne(frame(header: header(bad, declaring: bad.count), type: 1))
+        }
+    }
+}
+
 @Test func responseFactoryCopiesOpaqueAndSetsFlag() {
     let request = RemotingCommand(code: 15, language: "CPP", version: 63, opaque: 1234, flag: 2)
     let response = RemotingCommand.response(to: request, code: .success)
