@@ -45,7 +45,7 @@ public enum TopicNames {
     public static func isNotAllowedToSend(_ topic: String) -> Bool {
         let length = topic.utf8.count
         guard length < notAllowedByLength.count else { return false }
-        return notAllowedByLength[length].contains { $0.hasSameUTF8(as: topic) }
+        return notAllowedByLength[length].contains { $0 == topic }
     }
 
     /// The names of `notAllowedToSend` by their length in bytes (all are shorter than 32).

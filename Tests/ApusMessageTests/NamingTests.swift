@@ -61,6 +61,4 @@ import Testing
     let long = String(repeating: "x", count: 200)
     #expect(long.hasSameUTF8(as: String(repeating: "x", count: 200)) && !long.hasSameUTF8(as: String(repeating: "x", count: 199) + "y"))
     #expect("\u{E9}" == "e\u{301}" && !"\u{E9}".hasSameUTF8(as: "e\u{301}"))
-    #expect(TopicNames.isNotAllowedToSend(String(decoding: Array(TopicNames.schedule.utf8), as: UTF8.self)))
-    #expect(!TopicNames.isNotAllowedToSend("SCHEDULE_TOPIC_XXXY"))
 }
