@@ -210,8 +210,8 @@ let cppSendHeader = #"{"code":10,"extFields":{"AccessKey":"","OnsChannel":"ALIYU
 }
 
 /// A binary header's ext-field section is checked pair by pair against its declared length: a section that ends
-/// inside a pair (whether or not more header bytes follow), or a negative key or value length, is a malformed header;
-/// every whole-pair length decodes.
+/// inside a pair (whether or not more header bytes follow), a header cut before its section, or a negative remark, key
+/// or value length, is a malformed header; every whole-pair length decodes.
 @Test func binaryExtFieldsThatEndInsideAPairAreRejected() throws {
     func header(_ ext: [UInt8], declaring length: Int, trailing: Int = 0) -> [UInt8] {
         var header = ByteBuffer()
@@ -240,6 +240,23 @@ let cppSendHeader = #"{"code":10,"extFields":{"AccessKey":"","OnsChannel":"ALIYU
                 }
             }
         }
+    }
+    // A header cut anywhere before its section's length ends (in the fixed fields, the remark or the length) too.
+    var whole = ByteBuffer()
+    whole.writeInteger(Int16(14)); whole.writeInteger(UInt8(0)); whole.writeInteger(Int16(401))
+    whole.writeInteger(Int32(77)); whole.writeInteger(Int32(0)); whole.writeInteger(Int32(2)); whole.writeString("hi")
+    whole.writeInteger(Int32(bytes.count)); whole.writeBytes(bytes)
+    let wholeBytes = Array(buffer: whole)
+    #expect(try decodeOne(frame(header: wholeBytes, type: 1))?.remark == "hi")
+    for cut in 1..<(17 + 2 + 4) {
+        #expect(throws: RemotingDecodingError.malformedHeader("binary header truncated"), "a header of \(cut) bytes") {
+            try decodeOne(frame(header: Array(wholeBytes[..<cut]), type: 1))
+        }
+    }
+    var negativeRemark = wholeBytes
+    negativeRemark[13] = 0x80
+    #expect(throws: RemotingDecodingError.malformedHeader("binary header truncated")) {
+        try decodeOne(frame(header: negativeRemark, type: 1))
     }
     var negativeKey = bytes
     negativeKey[0] = 0xFF
