@@ -19,12 +19,18 @@ enum BenchBody {
     /// `sentAt` defaults to now; a caller that has just read the clock passes its reading.
     static func make(seq: Int, kind: UInt8, size: Int, allocator: ByteBufferAllocator, sentAt: UInt64 = monotonicNanos()) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: max(size, header))
+        fill(&buffer, seq: seq, kind: kind, size: size, sentAt: sentAt)
+        return buffer
+    }
+
+    /// Rewrites `buffer` as the body of message `seq`: in place when nothing else holds it (a producer's send copies
+    /// the body into its frame, so the next message can reuse the buffer as the shared harness's producers reuse theirs).
+    static func fill(_ buffer: inout ByteBuffer, seq: Int, kind: UInt8, size: Int, sentAt: UInt64) {
+        buffer.clear()
         buffer.writeInteger(UInt64(seq))
         buffer.writeInteger(kind)
         buffer.writeInteger(sentAt)
-        let filler = max(0, size - header)
-        buffer.writeRepeatingByte(UInt8(ascii: "a") + UInt8(seq % 26), count: filler)
-        return buffer
+        buffer.writeRepeatingByte(UInt8(ascii: "a") + UInt8(seq % 26), count: max(0, size - header))
     }
 
     static func parse(_ body: ByteBuffer) -> (seq: Int, kind: UInt8, sentAt: UInt64)? {
@@ -47,6 +53,8 @@ final class PipelinedSender: @unchecked Sendable {
     private let batch: Int
     private let refill: Int
     private let allocator = ByteBufferAllocator()
+    /// The body of single sends, rewritten for each (the send copies it into the outgoing frame).
+    private var body: ByteBuffer
     private var sent = 0
     private var finished = 0
     private var inflight = 0
@@ -70,6 +78,7 @@ final class PipelinedSender: @unchecked Sendable {
         self.size = size
         self.batch = max(1, batch)
         self.refill = max(1, min(64, self.window / 4))
+        self.body = allocator.buffer(capacity: max(size, BenchBody.header))
         self.done = connection.eventLoop.makePromise()
         latencies.reserveCapacity(count / self.batch + 1)
     }
@@ -93,9 +102,8 @@ final class PipelinedSender: @unchecked Sendable {
             sent += n
             inflight += 1
             if batch == 1 {
-                let message = OutgoingMessage(topic: topic, body: BenchBody.make(seq: first, kind: UInt8(ascii: "M"), size: size,
-                                                                                 allocator: allocator, sentAt: t0),
-                                              properties: properties?(first) ?? [:])
+                BenchBody.fill(&body, seq: first, kind: UInt8(ascii: "M"), size: size, sentAt: t0)
+                let message = OutgoingMessage(topic: topic, body: body, properties: properties?(first) ?? [:])
                 producer.sendRaw(message, route: route, connection: connection, flush: false) { result in
                     if case let .success(response) = result {
                         self.completed(1, since: t0, ok: response.code == ResponseCode.success.rawValue)
