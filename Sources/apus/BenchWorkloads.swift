@@ -92,10 +92,18 @@ final class PipelinedSender: @unchecked Sendable {
     }
 
     /// Writes requests until the window is full, then flushes once. One clock reading serves the whole burst: its
-    /// requests leave together at the flush, so each latency is measured from no later than its request was sent.
+    /// requests leave together at the flush, so each latency is measured from no later than its request was sent. So
+    /// does one completion: a closure made per send was an allocation per message.
     private func pump() {
         guard inflight < window, sent < count else { return }
         let t0 = monotonicNanos()
+        let completion: @Sendable (Result<RemotingCommand, Error>) -> Void = { result in
+            if case let .success(response) = result {
+                self.completed(1, since: t0, ok: response.code == ResponseCode.success.rawValue)
+            } else {
+                self.completed(1, since: t0, ok: false)
+            }
+        }
         while inflight < window, sent < count {
             let n = min(batch, count - sent)
             let first = sent
@@ -104,13 +112,7 @@ final class PipelinedSender: @unchecked Sendable {
             if batch == 1 {
                 BenchBody.fill(&body, seq: first, kind: UInt8(ascii: "M"), size: size, sentAt: t0)
                 let message = OutgoingMessage(topic: topic, body: body, properties: properties?(first) ?? [:])
-                producer.sendRaw(message, route: route, connection: connection, flush: false) { result in
-                    if case let .success(response) = result {
-                        self.completed(1, since: t0, ok: response.code == ResponseCode.success.rawValue)
-                    } else {
-                        self.completed(1, since: t0, ok: false)
-                    }
-                }
+                producer.sendRaw(message, route: route, connection: connection, flush: false, completion: completion)
             } else {
                 let messages = (first..<first + n).map {
                     OutgoingMessage(topic: topic, body: BenchBody.make(seq: $0, kind: UInt8(ascii: "M"), size: size, allocator: allocator,
