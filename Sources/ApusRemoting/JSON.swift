@@ -525,9 +525,9 @@ public struct JSONWriter {
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { writeDecimal(value, to: $0.baseAddress!) }
     }
 
-    /// Writes the decimal text of `value` (at most 20 bytes) at `out`; returns its length. The length comes first, four
-    /// digits a step, then the digits two a step from a table of pairs, from the last: a send's birth time (13 digits)
-    /// took two loops of 13 divisions, a third of the Swift producer's and a tenth of the broker's decimal work.
+    /// Writes the decimal text of `value` (at most 20 bytes) at `out`; returns its length. The length is counted four
+    /// digits a step, then the digits are written two a step from a table of pairs, the last first. A digit a step, a
+    /// send's 13-digit birth time took two loops of 13 divisions: 326 instructions per send in the Swift producer.
     static func writeDecimal(_ value: Int64, to out: UnsafeMutableRawPointer) -> Int {
         var magnitude = value.magnitude
         var digits = 1
