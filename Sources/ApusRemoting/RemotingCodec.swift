@@ -471,7 +471,6 @@ extension RemotingCommand {
     static func defersExtFields(code: Int32) -> Bool { isSend(code: code) || code == RequestCode.pullMessage.rawValue }
 }
 
-/// Reads a binary header in place: big-endian integers and UTF-8 strings, each checked against the end.
 /// Writes into memory the caller has sized: big-endian integers, UTF-8, JSON text. No bounds checks of its own.
 struct RawHeaderWriter {
     private let base: UnsafeMutableRawPointer

@@ -126,33 +126,28 @@ final class IndexService: Sendable {
 
     /// Indexes UNIQ_KEY and every space-separated KEYS value of a message, under one lock. Called by the appender.
     func put(topic: String, properties: String, physicalOffset: Int64, storeTimestamp: Int64) throws {
-        try properties.withContiguousUTF8 {
-            try put(topic: topic, properties: $0, physicalOffset: physicalOffset, storeTimestamp: storeTimestamp)
-        }
-    }
-
-    private func put(topic: String, properties bytes: UnsafeBufferPointer<UInt8>, physicalOffset: Int64,
-                     storeTimestamp: Int64) throws {
-        let uniqueName = StaticString("UNIQ_KEY"), keysName = StaticString("KEYS")
-        let uniqueKey = UnsafeBufferPointer(start: uniqueName.utf8Start, count: uniqueName.utf8CodeUnitCount)
-        let keysKey = UnsafeBufferPointer(start: keysName.utf8Start, count: keysName.utf8CodeUnitCount)
-        let (unique, keys) = MessagePropertyCodec.valueRanges(of: uniqueKey, keysKey, in: bytes)
-        guard unique?.isEmpty == false || keys != nil else { return }
-        try state.withLock { state in
-            if state.topic != topic {
-                state.topic = topic
-                state.topicHash = TagsCode.javaHash(topic)
-            }
-            func add(_ key: Range<Int>) throws {
-                let keyHash = Self.keyHash(topicHash: state.topicHash, key: UnsafeBufferPointer(rebasing: bytes[key]))
-                try self.add(keyHash, physicalOffset, storeTimestamp, to: &state.files)
-            }
-            if let range = unique, !range.isEmpty { try add(range) }
-            if let range = keys {
-                var tokenStart = range.lowerBound
-                for i in range.lowerBound...range.upperBound where i == range.upperBound || bytes[i] == 0x20 {
-                    if i > tokenStart { try add(tokenStart..<i) }
-                    tokenStart = i + 1
+        try properties.withContiguousUTF8 { bytes in
+            let uniqueName = StaticString("UNIQ_KEY"), keysName = StaticString("KEYS")
+            let uniqueKey = UnsafeBufferPointer(start: uniqueName.utf8Start, count: uniqueName.utf8CodeUnitCount)
+            let keysKey = UnsafeBufferPointer(start: keysName.utf8Start, count: keysName.utf8CodeUnitCount)
+            let (unique, keys) = MessagePropertyCodec.valueRanges(of: uniqueKey, keysKey, in: bytes)
+            guard unique?.isEmpty == false || keys != nil else { return }
+            try state.withLock { state in
+                if state.topic != topic {
+                    state.topic = topic
+                    state.topicHash = TagsCode.javaHash(topic)
+                }
+                func add(_ key: Range<Int>) throws {
+                    let keyHash = Self.keyHash(topicHash: state.topicHash, key: UnsafeBufferPointer(rebasing: bytes[key]))
+                    try self.add(keyHash, physicalOffset, storeTimestamp, to: &state.files)
+                }
+                if let range = unique, !range.isEmpty { try add(range) }
+                if let range = keys {
+                    var tokenStart = range.lowerBound
+                    for i in range.lowerBound...range.upperBound where i == range.upperBound || bytes[i] == 0x20 {
+                        if i > tokenStart { try add(tokenStart..<i) }
+                        tokenStart = i + 1
+                    }
                 }
             }
         }
