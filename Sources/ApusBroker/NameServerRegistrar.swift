@@ -19,6 +19,10 @@ final class NameServerRegistrar: Sendable {
         /// Registration happens between `start` and `shutdown` only (the start registers everything anyway).
         var started = false
         var stopped = false
+        /// Registration rounds under way: `shutdown` waits for them, so that none is still connecting when the broker
+        /// shuts its event loops down (NIO traps a connection attempt whose loop has shut down).
+        var rounds: [UInt64: Task<Void, Never>] = [:]
+        var nextRound: UInt64 = 0
     }
 
     private let config: BrokerConfig
@@ -46,7 +50,7 @@ final class NameServerRegistrar: Sendable {
         state.withLock { $0.started = true }  // before the first round, whose failure schedules a retry
         let task = group.next().scheduleRepeatedTask(initialDelay: .zero,
                                                      delay: .milliseconds(config.registerNameServerPeriodMillis)) { [self] _ in
-            Task { await registerAll() }
+            startRound()
         }
         state.withLock { $0.periodic = task }
     }
@@ -68,7 +72,7 @@ final class NameServerRegistrar: Sendable {
         guard let delay else { return }
         group.next().scheduleTask(in: .milliseconds(delay)) { [self] in
             state.withLock { $0.retryScheduled = false }
-            Task { await registerAll() }
+            startRound()
         }
     }
 
@@ -82,17 +86,32 @@ final class NameServerRegistrar: Sendable {
         guard schedule else { return }
         group.next().scheduleTask(in: .milliseconds(10)) { [self] in
             state.withLock { $0.pending = false }
-            Task { await registerAll() }
+            startRound()
+        }
+    }
+
+    /// Starts a registration round in the background, unless the registrar has stopped.
+    private func startRound() {
+        state.withLock { state in
+            guard !state.stopped else { return }
+            state.nextRound += 1
+            let id = state.nextRound
+            // Inserted under the lock the round needs to remove itself: it cannot finish before it is recorded.
+            state.rounds[id] = Task { [self] in
+                await registerAll()
+                _ = self.state.withLock { $0.rounds.removeValue(forKey: id) }
+            }
         }
     }
 
     func shutdown() async {
-        let (clients, task) = state.withLock { state in
+        let (task, rounds) = state.withLock { state in
             state.stopped = true
-            return (state.clients, state.periodic)
+            return (state.periodic, Array(state.rounds.values))
         }
         task?.cancel()
-        for (address, client) in clients {
+        for round in rounds { await round.value }
+        for (address, client) in state.withLock({ $0.clients }) {
             let request = RemotingCommand.request(code: .unregisterBroker, header: UnregisterBrokerRequestHeader(
                 brokerName: config.brokerName, brokerAddr: config.advertisedAddress, clusterName: config.brokerClusterName,
                 brokerId: config.brokerId))
