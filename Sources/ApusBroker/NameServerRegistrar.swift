@@ -19,12 +19,11 @@ final class NameServerRegistrar: Sendable {
         /// Registration happens between `start` and `shutdown` only (the start registers everything anyway).
         var started = false
         var stopped = false
-        /// Registration rounds under way: `shutdown` waits for them, so that none is still connecting when the broker
-        /// shuts its event loops down (NIO traps a connection attempt whose loop has shut down).
-        var rounds: [UInt64: Task<Void, Never>] = [:]
-        var nextRound: UInt64 = 0
     }
 
+    /// Registration rounds under way: `shutdown` waits for them, so that none is still connecting when the broker
+    /// shuts its event loops down.
+    private let rounds = BackgroundTasks()
     private let config: BrokerConfig
     private let group: EventLoopGroup
     private let logger: Logger
@@ -92,25 +91,16 @@ final class NameServerRegistrar: Sendable {
 
     /// Starts a registration round in the background, unless the registrar has stopped.
     private func startRound() {
-        state.withLock { state in
-            guard !state.stopped else { return }
-            state.nextRound += 1
-            let id = state.nextRound
-            // Inserted under the lock the round needs to remove itself: it cannot finish before it is recorded.
-            state.rounds[id] = Task { [self] in
-                await registerAll()
-                _ = self.state.withLock { $0.rounds.removeValue(forKey: id) }
-            }
-        }
+        rounds.run { [self] in await registerAll() }
     }
 
     func shutdown() async {
-        let (task, rounds) = state.withLock { state in
+        let task = state.withLock { state in
             state.stopped = true
-            return (state.periodic, Array(state.rounds.values))
+            return state.periodic
         }
         task?.cancel()
-        for round in rounds { await round.value }
+        await rounds.stopAndWait()
         for (address, client) in state.withLock({ $0.clients }) {
             let request = RemotingCommand.request(code: .unregisterBroker, header: UnregisterBrokerRequestHeader(
                 brokerName: config.brokerName, brokerAddr: config.advertisedAddress, clusterName: config.brokerClusterName,

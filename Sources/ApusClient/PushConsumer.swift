@@ -16,6 +16,9 @@ public final class PushConsumer: Sendable {
     public let instance: ClientInstance
     private let maxMsgNums: Int32
     private let state = Mutex(State())
+    /// Rebalances, heartbeats, offset commits and reconnects started in the background: `shutdown` waits for them, so
+    /// that none is still connecting when the client instance shuts its event loops down.
+    private let background = BackgroundTasks()
 
     private struct Assignment {
         var offset: Int64
@@ -78,7 +81,7 @@ public final class PushConsumer: Sendable {
         if messageModel == .clustering { subscribe(topic: TopicNames.retry(group)) }
         instance.onBrokerRequest { [self] request, _ in
             if request.code == RequestCode.notifyConsumerIdsChanged.rawValue {
-                Task { await rebalance() }
+                background.run { await self.rebalance() }
             }
         }
         // The retry topic exists once the broker has seen a heartbeat; rebalance picks it up.
@@ -93,9 +96,9 @@ public final class PushConsumer: Sendable {
         await rebalance()
         let loop = instance.group.next()
         let timers = [
-            loop.scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { [self] _ in Task { await rebalance() } },
-            loop.scheduleRepeatedTask(initialDelay: .seconds(30), delay: .seconds(30)) { [self] _ in Task { await heartbeat() } },
-            loop.scheduleRepeatedTask(initialDelay: .seconds(5), delay: .seconds(5)) { [self] _ in Task { await commitOffsets() } },
+            loop.scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { [self] _ in background.run { await self.rebalance() } },
+            loop.scheduleRepeatedTask(initialDelay: .seconds(30), delay: .seconds(30)) { [self] _ in background.run { await self.heartbeat() } },
+            loop.scheduleRepeatedTask(initialDelay: .seconds(5), delay: .seconds(5)) { [self] _ in background.run { await self.commitOffsets() } },
         ]
         state.withLock { $0.timers = timers }
     }
@@ -106,6 +109,7 @@ public final class PushConsumer: Sendable {
             return state.timers
         }
         timers.forEach { $0.cancel() }
+        await background.stopAndWait()
         await commitOffsets()
         state.withLock { $0.assigned.removeAll() }
         for address in instance.brokerAddresses {
@@ -202,7 +206,7 @@ public final class PushConsumer: Sendable {
             send(next, on: client, queue: queue, token: token)
             return
         }
-        Task {
+        background.run { [self] in
             guard let client = try? await instance.broker(next.address) else {
                 retryLater(queue, token: token)
                 return
