@@ -31,4 +31,11 @@ extension String {
             other.withContiguousUTF8 { b in a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
         }
     }
+
+    /// Whether the string is exactly `bytes`.
+    @inlinable
+    public func hasSameUTF8(as bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        utf8.count == bytes.count
+            && withContiguousUTF8 { a in a.isEmpty || memcmp(a.baseAddress!, bytes.baseAddress!, a.count) == 0 }
+    }
 }

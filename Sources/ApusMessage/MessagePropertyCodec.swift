@@ -153,12 +153,16 @@ public enum MessagePropertyCodec {
     /// replaces the same runs, and the digest hashes tags as `String(decoding:)` reads them.
     public static func replacing(_ removed: String, appending key: String, _ value: String,
                                  in properties: PropertyText) -> (properties: String, digest: PropertyDigest) {
+        properties.withUTF8 { replacing(removed, appending: key, value, inUTF8: $0) }
+    }
+
+    /// As `replacing(_:appending:_:in:)` for properties given as their UTF-8 bytes.
+    public static func replacing(_ removed: String, appending key: String, _ value: String,
+                                 inUTF8 bytes: UnsafeBufferPointer<UInt8>) -> (properties: String, digest: PropertyDigest) {
         var digest = PropertyDigest()
-        let rewritten = properties.withUTF8 { bytes in
-            removed.withContiguousUTF8 { removed in key.withContiguousUTF8 { key in value.withContiguousUTF8 { value in
-                rewrite(bytes, removing: removed, appending: (key, value), digest: &digest)
-            } } }
-        }
+        let rewritten = removed.withContiguousUTF8 { removed in key.withContiguousUTF8 { key in value.withContiguousUTF8 { value in
+            rewrite(bytes, removing: removed, appending: (key, value), digest: &digest)
+        } } }
         return (rewritten, digest)
     }
 

@@ -242,6 +242,16 @@ public final class TopicConfigTable: Sendable {
         return config
     }
 
+    /// `get` for a topic given as its UTF-8 bytes (a send header's, read in place): the last config found is matched
+    /// by its bytes, without making a string of them; a string is made only to look up another.
+    public func get(utf8 topic: UnsafeBufferPointer<UInt8>) -> TopicConfig? {
+        let before = changes.load(ordering: .acquiring)
+        if let hit = recent.withLock({ $0.flatMap { $0.changes == before && $0.config.topicName.hasSameUTF8(as: topic) ? $0.config : nil } }) {
+            return hit
+        }
+        return get(String(decoding: topic, as: UTF8.self))
+    }
+
     public func all() -> [TopicConfig] { state.read { $0.topicConfigTable.values.sorted { $0.topicName < $1.topicName } } }
 
     /// Stores `config` (visible at once) and persists it as asked; returns true if it changed anything.

@@ -265,6 +265,13 @@ private func binarySendFrame(code: Int32 = 310, flag: Int32 = 0, _ pairs: [(Stri
         // The properties stay the frame's bytes (no string until someone asks) and read back as sent.
         guard case .bytes = read.sentProperties else { Issue.record("properties made a string: \(read.sentProperties)"); continue }
         #expect(read.properties == "UNIQ_KEY\u{1}K\u{2}")
+        #expect(read.withTopicUTF8 { Array($0) } == Array("T".utf8))
+        #expect(read.withSentPropertiesUTF8 { Array($0) } == Array("UNIQ_KEY\u{1}K\u{2}".utf8))
+        // New properties given as bytes leave the fields read from the frame as they were.
+        var changed = read
+        changed.sentProperties = .bytes(ByteBuffer(string: "KEYS\u{1}k"))
+        #expect(changed.topic == "T" && changed.producerGroup == "PG" && changed.brokerName == "b")
+        #expect(changed.properties == "KEYS\u{1}k" && changed.withSentPropertiesUTF8 { Array($0) } == Array("KEYS\u{1}k".utf8))
         #expect(decoded.extFields == command.extFields)     // and the fields still read as before when asked
         #expect(decoded == command)
     }

@@ -111,7 +111,8 @@ final class SendService: Sendable {
     /// `now` is read only for a delayed message.
     func prepare(_ request: SendRequest, now: @autoclosure () -> Int64 = currentMillis()) throws(ServiceError) -> PreparedSend {
         var topicConfig: TopicConfig
-        if let known = topics.get(request.topic) {
+        // Looked up by the sent bytes: a binary header's topic is not made a string.
+        if let known = request.header.withTopicUTF8({ topics.get(utf8: $0) }) {
             topicConfig = known
         } else {
             guard TopicNames.isValidTopicOrGroupName(request.topic) else {
@@ -123,7 +124,7 @@ final class SendService: Sendable {
             }
             topicConfig = created
         }
-        guard !TopicNames.isNotAllowedToSend(request.topic) else {
+        guard !TopicNames.isNotAllowedToSend(topicConfig.topicName) else {
             throw ServiceError(.noPermission, "sending to the system topic [\(request.topic)] is forbidden")
         }
         guard topicConfig.perm & Permission.write != 0 else {
@@ -173,7 +174,7 @@ final class SendService: Sendable {
             guard request.body.readableBytes <= maxMessageSize else {
                 throw ServiceError(.messageIllegal, "the message body is \(request.body.readableBytes) bytes; maxMessageSize is \(maxMessageSize)")
             }
-            let (properties, digest) = storedProperties(request.properties)
+            let (properties, digest) = request.header.withSentPropertiesUTF8 { storedProperties($0) }
             var message = MessageToStore(
                 topic: topic, queueId: queueId, flag: request.flag, body: request.body, properties: properties,
                 sysFlag: request.sysFlag, bornTimestamp: request.bornTimestamp, bornHost: request.bornHost,
@@ -225,8 +226,8 @@ final class SendService: Sendable {
     }
 
     /// RocketMQ stores a sent message without the client's WAIT flag and with the broker's cluster name.
-    private func storedProperties(_ sent: PropertyText) -> (properties: String, digest: PropertyDigest) {
-        MessagePropertyCodec.replacing(MessageProperty.wait, appending: MessageProperty.cluster, clusterName, in: sent)
+    private func storedProperties(_ sent: UnsafeBufferPointer<UInt8>) -> (properties: String, digest: PropertyDigest) {
+        MessagePropertyCodec.replacing(MessageProperty.wait, appending: MessageProperty.cluster, clusterName, inUTF8: sent)
     }
 
     /// Splits a batch body (§2.6) into one message per element; a compressed wrapper is inflated first. Each element
@@ -241,7 +242,7 @@ final class SendService: Sendable {
         let elements = try raw.withUnsafeReadableBytes { try MessageBatchCodec.decode($0) }
         guard !elements.isEmpty else { throw BatchError.empty }
         let sysFlag = request.sysFlag & ~MessageSysFlag.compressed
-        let batchProperties = storedProperties(request.properties).properties
+        let batchProperties = request.header.withSentPropertiesUTF8 { storedProperties($0).properties }
         return elements.map { element in
             let properties = MessagePropertyCodec.appending(batchProperties, to: element.properties)
             let digest = PropertyDigest(properties)

@@ -6,10 +6,31 @@ import ApusMessage
 import NIOCore
 
 public struct SendMessageRequestHeader: DirectHeader, Equatable {
-    public var producerGroup: String
-    public var topic: String
+    /// A text field as it was read: a string (absent: nil), or the range of its bytes in `section` (a binary header
+    /// read in place: no string is made until one is asked for). Small and without a buffer of its own: the header
+    /// is moved and destroyed once per send.
+    @usableFromInline
+    enum Text: Sendable {
+        case string(String?)
+        case inSection(Range<Int>)
+
+        var isEmpty: Bool {
+            switch self {
+            case let .string(text): return text?.isEmpty ?? true
+            case let .inSection(range): return range.isEmpty
+            }
+        }
+    }
+
+    /// The binary ext-field section that `Text.inSection` values are read from; nil for a header read otherwise. A
+    /// send's text fields kept as places in it cost one retain and one release of the section together, where strings
+    /// cost a lookup each and a retain and a release of each that is not short; the broker itself reads only the
+    /// topic's bytes and the properties'.
+    @usableFromInline private(set) var section: ByteBuffer?
+    private var producerGroupText: Text
+    @usableFromInline private(set) var topicText: Text
     /// Template for auto-creation, normally "TBW102".
-    public var defaultTopic: String?
+    private var defaultTopicText: Text
     public var defaultTopicQueueNums: Int32?
     /// Negative (or absent): the broker picks a queue.
     public var queueId: Int32
@@ -19,12 +40,7 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
     public var bornTimestamp: Int64
     /// The user's int flag.
     public var flag: Int32
-    /// The properties as they arrived: read from a binary header they stay a slice of its frame (`PropertyText`).
-    public var sentProperties: PropertyText
-    public var properties: String {
-        get { sentProperties.string }
-        set { sentProperties = .string(newValue) }
-    }
+    @usableFromInline private(set) var propertiesText: Text
     public var reconsumeTimes: Int32
     public var unitMode: Bool
     /// Java clients (`l`, "consumeRetryTimes"): the limit for a send into a %RETRY% topic.
@@ -32,11 +48,96 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
     /// The decoded `batch` value ("1" or "true"); `init(request:)` also sets it for code 320.
     public var batch: Bool
     /// Java 4.9.x/5.x clients (`n`).
-    public var brokerName: String?
+    private var brokerNameText: Text
+
+    public var producerGroup: String {
+        get { string(producerGroupText) ?? "" }
+        set { producerGroupText = .string(newValue) }
+    }
+    public var topic: String {
+        get { string(topicText) ?? "" }
+        set { topicText = .string(newValue) }
+    }
+    /// Template for auto-creation, normally "TBW102".
+    public var defaultTopic: String? {
+        get { string(defaultTopicText) }
+        set { defaultTopicText = .string(newValue) }
+    }
+    /// Java 4.9.x/5.x clients (`n`).
+    public var brokerName: String? {
+        get { string(brokerNameText) }
+        set { brokerNameText = .string(newValue) }
+    }
+    /// The properties as they arrived: read from a binary header they stay bytes of its frame.
+    public var sentProperties: PropertyText {
+        get {
+            switch propertiesText {
+            case let .string(text): return .string(text ?? "")
+            case let .inSection(range): return .bytes(section!.getSlice(at: section!.readerIndex + range.lowerBound, length: range.count)!)
+            }
+        }
+        set {
+            switch newValue {
+            case let .string(text):
+                propertiesText = .string(text)
+            case let .bytes(bytes):
+                // The bytes become the section: the other fields read from the old one become strings first.
+                producerGroupText = .string(producerGroup)
+                topicText = .string(topic)
+                defaultTopicText = .string(defaultTopic)
+                brokerNameText = .string(brokerName)
+                section = bytes
+                propertiesText = .inSection(0..<bytes.readableBytes)
+            }
+        }
+    }
+    public var properties: String {
+        get { sentProperties.string }
+        set { sentProperties = .string(newValue) }
+    }
+
+    /// Calls `body` with the topic's UTF-8 bytes (as sent: a binary header's are not checked for valid UTF-8), without
+    /// making a string of them.
+    @inlinable
+    public func withTopicUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try withUTF8(topicText, body)
+    }
+
+    /// Calls `body` with the properties' UTF-8 bytes as sent, without making a string or a buffer of them.
+    @inlinable
+    public func withSentPropertiesUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try withUTF8(propertiesText, body)
+    }
+
+    @inlinable
+    func withUTF8<R>(_ text: Text, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        switch text {
+        case let .string(string):
+            return try (string ?? "").withContiguousUTF8(body)
+        case let .inSection(range):
+            return try section!.withUnsafeReadableBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range]).assumingMemoryBound(to: UInt8.self)) }
+        }
+    }
+
+    private func string(_ text: Text) -> String? {
+        switch text {
+        case let .string(string): return string
+        case .inSection: return withUTF8(text) { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.producerGroup == b.producerGroup && a.topic == b.topic && a.defaultTopic == b.defaultTopic
+            && a.defaultTopicQueueNums == b.defaultTopicQueueNums && a.queueId == b.queueId && a.sysFlag == b.sysFlag
+            && a.bornTimestamp == b.bornTimestamp && a.flag == b.flag && a.sentProperties == b.sentProperties
+            && a.reconsumeTimes == b.reconsumeTimes && a.unitMode == b.unitMode && a.maxReconsumeTimes == b.maxReconsumeTimes
+            && a.batch == b.batch && a.brokerName == b.brokerName
+    }
 
     // The initializers are in extensions, so that Swift synthesizes the memberwise one (every stored property, in
     // order): the decoders build the header with it. A header built by an explicit all-field initializer was copied
     // once more where it was returned (a retain and a release of each string per send).
+
 
     /// The header's fields in the order of their SEND_MESSAGE_V2 letters: `a` is `producerGroup`, `b` `topic`,
     /// `c` `defaultTopic`, `d` `defaultTopicQueueNums`, `e` `queueId`, `f` `sysFlag`, `g` `bornTimestamp`, `h` `flag`,
@@ -140,11 +241,11 @@ extension SendMessageRequestHeader {
                 defaultTopicQueueNums: Int32? = 4, queueId: Int32, sysFlag: Int32 = 0, bornTimestamp: Int64,
                 flag: Int32 = 0, properties: String, reconsumeTimes: Int32 = 0, unitMode: Bool = false,
                 maxReconsumeTimes: Int32? = nil, batch: Bool = false, brokerName: String? = nil) {
-        self.init(producerGroup: producerGroup, topic: topic, defaultTopic: defaultTopic,
-                  defaultTopicQueueNums: defaultTopicQueueNums, queueId: queueId, sysFlag: sysFlag,
-                  bornTimestamp: bornTimestamp, flag: flag, sentProperties: .string(properties),
+        self.init(section: nil, producerGroupText: .string(producerGroup), topicText: .string(topic),
+                  defaultTopicText: .string(defaultTopic), defaultTopicQueueNums: defaultTopicQueueNums, queueId: queueId,
+                  sysFlag: sysFlag, bornTimestamp: bornTimestamp, flag: flag, propertiesText: .string(properties),
                   reconsumeTimes: reconsumeTimes, unitMode: unitMode, maxReconsumeTimes: maxReconsumeTimes, batch: batch,
-                  brokerName: brokerName)
+                  brokerNameText: .string(brokerName))
     }
 
     /// Decodes a send request of code 10, 310 or 320; every code-320 request is a batch (the C++ client marks batches
@@ -259,7 +360,7 @@ extension SendMessageRequestHeader {
             return text(field).map(HeaderValue.bool)
         }
         return Result { () throws(HeaderError) in
-            try Self.assemble(text: text, int32: int32, int64: int64, bool: bool)
+            try Self.assemble(text: { .string(text($0)) }, int32: int32, int64: int64, bool: bool)
         }
     }
 
@@ -277,16 +378,12 @@ extension SendMessageRequestHeader {
             }
             return found
         }
-        let names = NameCache.current
         func read<R>(_ field: Field, _ body: (UnsafeRawBufferPointer) throws(HeaderError) -> R) throws(HeaderError) -> R? {
             guard let range = found[Int(field.rawValue)] else { return nil }
             return try section.withUnsafeReadableBytes { bytes throws(HeaderError) in try body(UnsafeRawBufferPointer(rebasing: bytes[range])) }
         }
-        func text(_ field: Field) -> String? {
-            // Every send of a connection repeats its names (all but the properties): reused, not made again.
-            let named = field != .properties
-            return try? read(field) { named ? names.name($0) : String(decoding: $0, as: UTF8.self) }
-        }
+        // Text stays where it is: a string is made only when one is asked for.
+        func text(_ field: Field) -> Text { found[Int(field.rawValue)].map(Text.inSection) ?? .string(nil) }
         func int64(_ field: Field) throws(HeaderError) -> Int64? {
             try read(field) { value throws(HeaderError) in try HeaderValue.int64(value, field: field.name) }
         }
@@ -295,12 +392,7 @@ extension SendMessageRequestHeader {
         }
         // Booleans are read from their bytes: no string for "false" twice per send.
         func bool(_ field: Field) -> Bool? { try? read(field, HeaderValue.bool) }
-        // The properties stay bytes: the broker rewrites them from these (PropertyText).
-        let properties = found[Int(Field.properties.rawValue)].map {
-            PropertyText.bytes(section.getSlice(at: section.readerIndex + $0.lowerBound, length: $0.count)!)
-        } ?? .string("")
-        // Handed over, not copied: a copy of the slice was a retain and a release.
-        self = try Self.assemble(text: text, int32: int32, int64: int64, bool: bool, sentProperties: consume properties)
+        self = try Self.assemble(section: copy section, text: text, int32: int32, int64: int64, bool: bool)
     }
 
     /// Accepts long names and letters alike (a later key wins, as in a JSON object read into a map).
@@ -317,27 +409,28 @@ extension SendMessageRequestHeader {
                 guard let text = values[Int(field.rawValue)], !text.isEmpty else { return nil }
                 return try HeaderValue.int64(text, field: field.name)
             }
-            return try Self.assemble(text: text, int32: int32, int64: int64, bool: { text($0).map(HeaderValue.bool) })
+            return try Self.assemble(text: { .string(text($0)) }, int32: int32, int64: int64, bool: { text($0).map(HeaderValue.bool) })
         }
     }
 
     /// The header from its fields' values, however they were read (ext fields, a binary section in place, JSON in one
     /// pass): the one place for the defaults and the order in which errors are found. Absent values are nil; an empty
-    /// integer counts as absent. `sentProperties`: the properties when they were not read as text (a binary section's
-    /// bytes).
+    /// integer counts as absent. `section`: what `Text.inSection` values are read from.
     @inline(__always)
-    private static func assemble(text: (Field) -> String?, int32: (Field) throws(HeaderError) -> Int32?,
-                                 int64: (Field) throws(HeaderError) -> Int64?, bool: (Field) -> Bool?,
-                                 sentProperties: consuming PropertyText? = nil) throws(HeaderError) -> SendMessageRequestHeader {
-        guard let topic = text(.topic), !topic.isEmpty else { throw .missing(field: Field.topic.name) }
+    private static func assemble(section: consuming ByteBuffer? = nil, text: (Field) -> Text,
+                                 int32: (Field) throws(HeaderError) -> Int32?, int64: (Field) throws(HeaderError) -> Int64?,
+                                 bool: (Field) -> Bool?) throws(HeaderError) -> SendMessageRequestHeader {
+        let topic = text(.topic)
+        guard !topic.isEmpty else { throw .missing(field: Field.topic.name) }
+        // One expression (the fields' errors in this order): a header built and then changed was copied once more.
         return SendMessageRequestHeader(
-            producerGroup: text(.producerGroup) ?? "", topic: topic, defaultTopic: text(.defaultTopic),
-            defaultTopicQueueNums: try int32(.defaultTopicQueueNums), queueId: try int32(.queueId) ?? -1,
-            sysFlag: try int32(.sysFlag) ?? 0, bornTimestamp: try int64(.bornTimestamp) ?? currentMillis(),
-            flag: try int32(.flag) ?? 0, sentProperties: sentProperties ?? .string(text(.properties) ?? ""),
-            reconsumeTimes: try int32(.reconsumeTimes) ?? 0, unitMode: bool(.unitMode) ?? false,
-            maxReconsumeTimes: try int32(.maxReconsumeTimes), batch: bool(.batch) ?? false,
-            brokerName: text(.brokerName))
+            section: section, producerGroupText: text(.producerGroup), topicText: topic,
+            defaultTopicText: text(.defaultTopic), defaultTopicQueueNums: try int32(.defaultTopicQueueNums),
+            queueId: try int32(.queueId) ?? -1, sysFlag: try int32(.sysFlag) ?? 0,
+            bornTimestamp: try int64(.bornTimestamp) ?? currentMillis(), flag: try int32(.flag) ?? 0,
+            propertiesText: text(.properties), reconsumeTimes: try int32(.reconsumeTimes) ?? 0,
+            unitMode: bool(.unitMode) ?? false, maxReconsumeTimes: try int32(.maxReconsumeTimes),
+            batch: bool(.batch) ?? false, brokerNameText: text(.brokerName))
     }
 
     @inline(__always)
