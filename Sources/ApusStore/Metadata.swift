@@ -191,6 +191,21 @@ public struct TopicConfig: Codable, Sendable, Equatable {
     }
 }
 
+/// What a send needs of its topic's config.
+public struct TopicSendTarget: Sendable {
+    public var topicName: String
+    public var perm: Int32
+    public var readQueueNums: Int32
+    public var writeQueueNums: Int32
+
+    public init(_ config: borrowing TopicConfig) {
+        topicName = config.topicName
+        perm = config.perm
+        readQueueNums = config.readQueueNums
+        writeQueueNums = config.writeQueueNums
+    }
+}
+
 public struct DataVersion: Codable, Sendable, Equatable {
     public var counter: Int64
     public var timestamp: Int64
@@ -217,7 +232,18 @@ public final class TopicConfigTable: Sendable {
     /// The last config found, with the number of changes made before it was read: every send looks its topic up,
     /// and comparing one name cost a fraction of hashing it. A change is counted the moment it is made, so it makes
     /// every earlier read stale.
-    private let recent = Mutex<(changes: UInt64, config: TopicConfig)?>(nil)
+    /// Read through the lock in place: an optional, unwrapped, was copied whole (a retain and a release of each of
+    /// its strings per send).
+    private let recent = Mutex(Recent())
+    private struct Recent {
+        /// `UInt64.max` (never reached by `changes`): nothing found yet.
+        var changes = UInt64.max
+        var config = TopicConfig(topicName: "", readQueueNums: 0, writeQueueNums: 0, perm: 0)
+
+        func matches(_ topic: UnsafeBufferPointer<UInt8>, changes now: UInt64) -> Bool {
+            changes == now && config.topicName.hasSameUTF8(as: topic)
+        }
+    }
     private let changes = Atomic<UInt64>(0)
 
     public convenience init(path: String, logger: Logger = Logger(label: "apus.store.metadata")) throws {
@@ -234,22 +260,23 @@ public final class TopicConfigTable: Sendable {
     public func get(_ topic: String) -> TopicConfig? {
         // Read before the table: a change made meanwhile is counted, so it outdates this read.
         let before = changes.load(ordering: .acquiring)
-        if let hit = recent.withLock({ $0.flatMap { $0.changes == before && $0.config.topicName.hasSameUTF8(as: topic) ? $0.config : nil } }) {
+        if let hit = recent.withLock({ $0.changes == before && $0.config.topicName.hasSameUTF8(as: topic) ? $0.config : nil }) {
             return hit
         }
         guard let config = state.read({ $0.topicConfigTable[topic] }) else { return nil }
-        recent.withLock { $0 = (before, config) }
+        recent.withLock { $0 = Recent(changes: before, config: config) }
         return config
     }
 
-    /// `get` for a topic given as its UTF-8 bytes (a send header's, read in place): the last config found is matched
-    /// by its bytes, without making a string of them; a string is made only to look up another.
-    public func get(utf8 topic: UnsafeBufferPointer<UInt8>) -> TopicConfig? {
+    /// What a send needs of a topic given as its UTF-8 bytes (a send header's, read in place): the table's own name
+    /// string and the permission and queue counts. The last config found is matched by its bytes, without making a
+    /// string of them (a string is made only to look up another), and only the name is copied out.
+    public func sendTarget(utf8 topic: UnsafeBufferPointer<UInt8>) -> TopicSendTarget? {
         let before = changes.load(ordering: .acquiring)
-        if let hit = recent.withLock({ $0.flatMap { $0.changes == before && $0.config.topicName.hasSameUTF8(as: topic) ? $0.config : nil } }) {
+        if let hit = recent.withLock({ $0.matches(topic, changes: before) ? TopicSendTarget($0.config) : nil }) {
             return hit
         }
-        return get(String(decoding: topic, as: UTF8.self))
+        return get(String(decoding: topic, as: UTF8.self)).map(TopicSendTarget.init)
     }
 
     public func all() -> [TopicConfig] { state.read { $0.topicConfigTable.values.sorted { $0.topicName < $1.topicName } } }

@@ -64,6 +64,28 @@ private func json(_ path: String) -> [String: Any] {
     try table.persistNow()
 }
 
+/// A send looks its topic up by the bytes it arrived as: the same answers as `get`, every change seen at once.
+@Test func sendTargetsAreFoundByTopicBytes() throws {
+    let table = try TopicConfigTable(path: temporaryDirectory() + "/config/topics.json")
+    func target(_ name: String) -> TopicSendTarget? { Array(name.utf8).withUnsafeBufferPointer { table.sendTarget(utf8: $0) } }
+    #expect(target("T") == nil)
+    try table.put(TopicConfig(topicName: "T", readQueueNums: 8, writeQueueNums: 4, perm: Permission.read | Permission.write))
+    for _ in 0..<2 {  // found in the table, then remembered
+        let found = try #require(target("T"))
+        #expect(found.topicName == "T" && found.readQueueNums == 8 && found.writeQueueNums == 4)
+        #expect(found.perm == Permission.read | Permission.write)
+    }
+    try table.put(TopicConfig(topicName: "T", readQueueNums: 8, writeQueueNums: 4, perm: Permission.read), persistence: .background)
+    #expect(target("T")?.perm == Permission.read)
+    #expect(target("TT") == nil && target("") == nil)
+    try table.put(TopicConfig(topicName: "主题", readQueueNums: 1, writeQueueNums: 1, perm: 6))
+    #expect(target("主题")?.topicName == "主题")
+    #expect(target("T")?.readQueueNums == 8)
+    try table.remove("T")
+    #expect(target("T") == nil)
+    try table.persistNow()
+}
+
 @Test func consumerOffsetsPersistInRocketMQShape() throws {
     let path = temporaryDirectory() + "/config/consumerOffset.json"
     let table = try ConsumerOffsetTable(path: path)

@@ -90,7 +90,8 @@ final class SendService: Sendable {
     private let schedule: ScheduleService
     let store: MessageStore
     let storeHost: HostAddress
-    private let clusterName: String
+    /// RocketMQ stores a sent message without the client's WAIT flag and with the broker's cluster name.
+    private let storedPropertiesRewrite: PropertyReplacement
     private let maxMessageSize: Int
     private let stats: StatsService
 
@@ -102,7 +103,7 @@ final class SendService: Sendable {
         self.schedule = schedule
         self.store = store
         self.storeHost = storeHost
-        self.clusterName = clusterName
+        storedPropertiesRewrite = PropertyReplacement(removing: MessageProperty.wait, appending: MessageProperty.cluster, clusterName)
         self.maxMessageSize = maxMessageSize
     }
 
@@ -110,10 +111,10 @@ final class SendService: Sendable {
     /// written in the background.
     /// `now` is read only for a delayed message.
     func prepare(_ request: SendRequest, now: @autoclosure () -> Int64 = currentMillis()) throws(ServiceError) -> PreparedSend {
-        var topicConfig: TopicConfig
         // Looked up by the sent bytes: a binary header's topic is not made a string.
-        if let known = request.header.withTopicUTF8({ topics.get(utf8: $0) }) {
-            topicConfig = known
+        var target: TopicSendTarget
+        if let known = request.header.withTopicUTF8({ topics.sendTarget(utf8: $0) }) {
+            target = known
         } else {
             guard TopicNames.isValidTopicOrGroupName(request.topic) else {
                 throw ServiceError(.invalidName, "the topic name [\(request.topic)] is illegal: use letters, digits, %, |, _ and - (at most 127)")
@@ -122,23 +123,26 @@ final class SendService: Sendable {
                                                      queueNums: request.defaultTopicQueueNums) else {
                 throw ServiceError(.topicNotExist, "topic [\(request.topic)] not exist, apply first please!")
             }
-            topicConfig = created
+            target = TopicSendTarget(created)
         }
-        guard !TopicNames.isNotAllowedToSend(topicConfig.topicName) else {
+        guard !TopicNames.isNotAllowedToSend(target.topicName) else {
             throw ServiceError(.noPermission, "sending to the system topic [\(request.topic)] is forbidden")
         }
-        guard topicConfig.perm & Permission.write != 0 else {
+        guard target.perm & Permission.write != 0 else {
             throw ServiceError(.noPermission, "the topic [\(request.topic)] is not writable")
         }
         // The registry's own string (equal to the request's): the store's queue table and the statistics compare it
         // with the strings they were keyed by, which is instant for the same string and a byte compare otherwise.
-        var topic = topicConfig.topicName
+        let queueCount = max(target.readQueueNums, target.writeQueueNums)
+        let writeQueueNums = target.writeQueueNums
+        // Moved out, not copied (a copy was a retain, and the target's destruction a release, per send).
+        var topic = ""
+        swap(&topic, &target.topicName)
         var queueId = request.queueId
-        let queueCount = max(topicConfig.readQueueNums, topicConfig.writeQueueNums)
         if queueId >= queueCount {
             throw ServiceError(.systemError, "queueId \(queueId) is out of range: topic [\(topic)] has \(queueCount) queues")
         }
-        if queueId < 0 { queueId = Int32.random(in: 0..<max(1, topicConfig.writeQueueNums)) }
+        if queueId < 0 { queueId = Int32.random(in: 0..<max(1, writeQueueNums)) }
 
         // A send into a retry topic past the group's limit goes to the dead-letter queue (the clients' own retry path).
         var deadLettered = false
@@ -148,7 +152,6 @@ final class SendService: Sendable {
             if request.reconsumeTimes >= maxTimes, let dlq = topics.ensureSingleQueueTopic(TopicNames.deadLetter(group)) {
                 deadLettered = true
                 topic = dlq.topicName
-                topicConfig = dlq
                 queueId = 0
             }
         }
@@ -176,12 +179,12 @@ final class SendService: Sendable {
             }
             let (properties, digest) = request.header.withSentPropertiesUTF8 { storedProperties($0) }
             var message = MessageToStore(
-                topic: topic, queueId: queueId, flag: request.flag, body: request.body, properties: properties,
+                topic: consume topic, queueId: queueId, flag: request.flag, body: request.body, properties: properties,
                 sysFlag: request.sysFlag, bornTimestamp: request.bornTimestamp, bornHost: request.bornHost,
                 storeHost: storeHost, reconsumeTimes: request.reconsumeTimes, preparedTransactionOffset: 0,
                 tagsCode: digest.tagsCode)
             try finish(&message, digest, request, deadLettered: deadLettered, now: now)
-            messages = .one(message)
+            messages = .one(consume message)
         }
         return PreparedSend(messages: messages, queueId: queueId)
     }
@@ -225,9 +228,8 @@ final class SendService: Sendable {
         }
     }
 
-    /// RocketMQ stores a sent message without the client's WAIT flag and with the broker's cluster name.
     private func storedProperties(_ sent: UnsafeBufferPointer<UInt8>) -> (properties: String, digest: PropertyDigest) {
-        MessagePropertyCodec.replacing(MessageProperty.wait, appending: MessageProperty.cluster, clusterName, inUTF8: sent)
+        storedPropertiesRewrite.apply(to: sent)
     }
 
     /// Splits a batch body (§2.6) into one message per element; a compressed wrapper is inflated first. Each element
