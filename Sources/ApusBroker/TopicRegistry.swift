@@ -48,7 +48,9 @@ final class TopicRegistry: Sendable {
     }
 
     func get(_ topic: String) -> TopicConfig? { table.get(topic) }
-    func sendTarget(utf8 topic: UnsafeBufferPointer<UInt8>) -> TopicSendTarget? { table.sendTarget(utf8: topic) }
+    func sendTarget(utf8 topic: UnsafeBufferPointer<UInt8>) -> (topicName: String, limits: TopicLimits)? {
+        table.sendTarget(utf8: topic)
+    }
 
     /// The config to send to `topic`, auto-creating it from `defaultTopic` (normally TBW102) when allowed.
     /// As RocketMQ: a new topic gets the sender's `defaultTopicQueueNums` queues (the broker's when it sends none),

@@ -52,10 +52,10 @@ public struct RemotingCommandDecoder: NIOSingleStepByteToMessageDecoder {
         guard headerLength <= length - 4 else { throw RemotingDecodingError.headerLengthInvalid(headerLength) }
 
         buffer.moveReaderIndex(forwardBy: 8)
-        var header = buffer.readSlice(length: headerLength)!
         let bodyLength = length - 4 - headerLength
+        guard type == .json else { return try HeaderCodec.decodeBinary(&buffer, headerLength: headerLength, bodyLength: bodyLength) }
+        let header = buffer.readSlice(length: headerLength)!
         let body = bodyLength > 0 ? buffer.readSlice(length: bodyLength) : nil
-        guard type == .json else { return try HeaderCodec.decodeBinary(&header, body: body) }
         return try HeaderCodec.decodeJSON(header, body: body)
     }
 
@@ -376,9 +376,12 @@ enum HeaderCodec {
         var extFields: Range<Int>
     }
 
-    /// The command of a binary header (`header` is consumed), with `body`: built once, with its fields in place.
-    static func decodeBinary(_ header: inout ByteBuffer, body: ByteBuffer?) throws -> RemotingCommand {
-        let p = try header.withUnsafeReadableBytes { bytes throws(RemotingDecodingError) in
+    /// The command of a binary header of `headerLength` bytes at `frame`'s reader index, followed by `bodyLength` bytes of
+    /// body; both are consumed. Built once, with its fields in place, and read where it lies in the frame: a slice of
+    /// the header cost a retain and a release of the frame's storage per command.
+    static func decodeBinary(_ frame: inout ByteBuffer, headerLength: Int, bodyLength: Int) throws -> RemotingCommand {
+        let p = try frame.withUnsafeReadableBytes { frameBytes throws(RemotingDecodingError) in
+            let bytes = UnsafeRawBufferPointer(rebasing: frameBytes[..<headerLength])
             // Plain loads after one length check per part (a throwing reader's call per field and per length had cost
             // 30 instructions each: 650 per send header). No sum here can overflow: every position is at most the
             // header's length, every length under 2^31.
@@ -412,15 +415,16 @@ enum HeaderCodec {
             return BinaryPrefix(code: code, language: language, version: version, opaque: opaque, flag: flag,
                                 remark: remarkStart..<remarkStart + remarkLength, extFields: extStart..<extEnd)
         }
-        let start = header.readerIndex
+        let start = frame.readerIndex
         // A send's or pull's fields are read in place by its typed header (SendMessageRequestHeader(request:),
         // PullMessageRequestHeader(request:)), a response's only if someone asks (a pipelining producer never does).
         let fields: RemotingCommand.Fields =
             p.flag & RemotingCommand.responseFlag != 0 || RemotingCommand.defersExtFields(code: p.code)
-            ? .binary(header.getSlice(at: start + p.extFields.lowerBound, length: p.extFields.count)!)
-            : .decoded(header.withUnsafeReadableBytes { binaryExtFields(UnsafeRawBufferPointer(rebasing: $0[p.extFields])) })
-        let remark = p.remark.isEmpty ? nil : header.getString(at: start + p.remark.lowerBound, length: p.remark.count)
-        header.moveReaderIndex(to: header.writerIndex)
+            ? .binary(frame.getSlice(at: start + p.extFields.lowerBound, length: p.extFields.count)!)
+            : .decoded(frame.withUnsafeReadableBytes { binaryExtFields(UnsafeRawBufferPointer(rebasing: $0[p.extFields])) })
+        let remark = p.remark.isEmpty ? nil : frame.getString(at: start + p.remark.lowerBound, length: p.remark.count)
+        frame.moveReaderIndex(forwardBy: headerLength)
+        let body = bodyLength > 0 ? frame.readSlice(length: bodyLength) : nil
         return RemotingCommand(code: p.code, language: LanguageCode.name(p.language), version: p.version, opaque: p.opaque,
                                flag: p.flag, remark: remark, fields: fields, body: body, serializeType: .rocketmq)
     }

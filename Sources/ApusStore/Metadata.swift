@@ -191,15 +191,13 @@ public struct TopicConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// What a send needs of its topic's config.
-public struct TopicSendTarget: Sendable {
-    public var topicName: String
+/// What limits a topic's sends: its permission and queue counts.
+public struct TopicLimits: Sendable {
     public var perm: Int32
     public var readQueueNums: Int32
     public var writeQueueNums: Int32
 
     public init(_ config: borrowing TopicConfig) {
-        topicName = config.topicName
         perm = config.perm
         readQueueNums = config.readQueueNums
         writeQueueNums = config.writeQueueNums
@@ -271,12 +269,12 @@ public final class TopicConfigTable: Sendable {
     /// What a send needs of a topic given as its UTF-8 bytes (a send header's, read in place): the table's own name
     /// string and the permission and queue counts. The last config found is matched by its bytes, without making a
     /// string of them (a string is made only to look up another), and only the name is copied out.
-    public func sendTarget(utf8 topic: UnsafeBufferPointer<UInt8>) -> TopicSendTarget? {
+    public func sendTarget(utf8 topic: UnsafeBufferPointer<UInt8>) -> (topicName: String, limits: TopicLimits)? {
         let before = changes.load(ordering: .acquiring)
-        if let hit = recent.withLock({ $0.matches(topic, changes: before) ? TopicSendTarget($0.config) : nil }) {
+        if let hit = recent.withLock({ $0.matches(topic, changes: before) ? ($0.config.topicName, TopicLimits($0.config)) : nil }) {
             return hit
         }
-        return get(String(decoding: topic, as: UTF8.self)).map(TopicSendTarget.init)
+        return get(String(decoding: topic, as: UTF8.self)).map { ($0.topicName, TopicLimits($0)) }
     }
 
     public func all() -> [TopicConfig] { state.read { $0.topicConfigTable.values.sorted { $0.topicName < $1.topicName } } }

@@ -67,7 +67,11 @@ private func json(_ path: String) -> [String: Any] {
 /// A send looks its topic up by the bytes it arrived as: the same answers as `get`, every change seen at once.
 @Test func sendTargetsAreFoundByTopicBytes() throws {
     let table = try TopicConfigTable(path: temporaryDirectory() + "/config/topics.json")
-    func target(_ name: String) -> TopicSendTarget? { Array(name.utf8).withUnsafeBufferPointer { table.sendTarget(utf8: $0) } }
+    func target(_ name: String) -> (topicName: String, perm: Int32, readQueueNums: Int32, writeQueueNums: Int32)? {
+        Array(name.utf8).withUnsafeBufferPointer { table.sendTarget(utf8: $0) }.map {
+            ($0.topicName, $0.limits.perm, $0.limits.readQueueNums, $0.limits.writeQueueNums)
+        }
+    }
     #expect(target("T") == nil)
     try table.put(TopicConfig(topicName: "T", readQueueNums: 8, writeQueueNums: 4, perm: Permission.read | Permission.write))
     for _ in 0..<2 {  // found in the table, then remembered

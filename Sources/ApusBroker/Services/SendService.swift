@@ -111,50 +111,37 @@ final class SendService: Sendable {
     /// written in the background.
     /// `now` is read only for a delayed message.
     func prepare(_ request: SendRequest, now: @autoclosure () -> Int64 = currentMillis()) throws(ServiceError) -> PreparedSend {
-        // Looked up by the sent bytes: a binary header's topic is not made a string.
-        var target: TopicSendTarget
-        if let known = request.header.withTopicUTF8({ topics.sendTarget(utf8: $0) }) {
-            target = known
-        } else {
-            guard TopicNames.isValidTopicOrGroupName(request.topic) else {
-                throw ServiceError(.invalidName, "the topic name [\(request.topic)] is illegal: use letters, digits, %, |, _ and - (at most 127)")
-            }
-            guard let created = topics.configForSend(topic: request.topic, defaultTopic: request.defaultTopic,
-                                                     queueNums: request.defaultTopicQueueNums) else {
-                throw ServiceError(.topicNotExist, "topic [\(request.topic)] not exist, apply first please!")
-            }
-            target = TopicSendTarget(created)
-        }
-        guard !TopicNames.isNotAllowedToSend(target.topicName) else {
-            throw ServiceError(.noPermission, "sending to the system topic [\(request.topic)] is forbidden")
-        }
-        guard target.perm & Permission.write != 0 else {
-            throw ServiceError(.noPermission, "the topic [\(request.topic)] is not writable")
-        }
         // The registry's own string (equal to the request's): the store's queue table and the statistics compare it
         // with the strings they were keyed by, which is instant for the same string and a byte compare otherwise.
-        let queueCount = max(target.readQueueNums, target.writeQueueNums)
-        let writeQueueNums = target.writeQueueNums
-        // Moved out, not copied (a copy was a retain, and the target's destruction a release, per send).
-        var topic = ""
-        swap(&topic, &target.topicName)
-        var queueId = request.queueId
-        if queueId >= queueCount {
-            throw ServiceError(.systemError, "queueId \(queueId) is out of range: topic [\(topic)] has \(queueCount) queues")
+        // Held in `let`s and moved on, not copied: a `var` passed to a call was copied for it (a retain and a release
+        // per send).
+        let (sentTopic, limits) = try target(of: request)
+        guard !TopicNames.isNotAllowedToSend(sentTopic) else {
+            throw ServiceError(.noPermission, "sending to the system topic [\(request.topic)] is forbidden")
         }
-        if queueId < 0 { queueId = Int32.random(in: 0..<max(1, writeQueueNums)) }
+        guard limits.perm & Permission.write != 0 else {
+            throw ServiceError(.noPermission, "the topic [\(request.topic)] is not writable")
+        }
+        var queueId = request.queueId
+        let queueCount = max(limits.readQueueNums, limits.writeQueueNums)
+        if queueId >= queueCount {
+            throw ServiceError(.systemError, "queueId \(queueId) is out of range: topic [\(sentTopic)] has \(queueCount) queues")
+        }
+        if queueId < 0 { queueId = Int32.random(in: 0..<max(1, limits.writeQueueNums)) }
 
         // A send into a retry topic past the group's limit goes to the dead-letter queue (the clients' own retry path).
-        var deadLettered = false
-        if let group = TopicNames.groupOfRetry(topic) {
+        var deadLetter: String?
+        if let group = TopicNames.groupOfRetry(sentTopic) {
             let maxTimes = request.maxReconsumeTimes.flatMap { $0 >= 0 ? $0 : nil }
                 ?? groupConfigs.get(group)?.retryMaxTimes ?? 16
             if request.reconsumeTimes >= maxTimes, let dlq = topics.ensureSingleQueueTopic(TopicNames.deadLetter(group)) {
-                deadLettered = true
-                topic = dlq.topicName
+                deadLetter = dlq.topicName
                 queueId = 0
             }
         }
+        let deadLettered = deadLetter != nil
+        let topic: String
+        if let deadLetter { topic = deadLetter } else { topic = consume sentTopic }
 
         guard request.body.readableBytes > 0 else { throw ServiceError(.messageIllegal, "the message body is empty") }
         let messages: PreparedSend.Messages
@@ -187,6 +174,20 @@ final class SendService: Sendable {
             messages = .one(consume message)
         }
         return PreparedSend(messages: messages, queueId: queueId)
+    }
+
+    /// The send's topic (the registry's name) and what limits its sends, looked up by the sent bytes (a binary header's
+    /// topic is not made a string); a new topic is created if it may be.
+    private func target(of request: SendRequest) throws(ServiceError) -> (topicName: String, limits: TopicLimits) {
+        if let known = request.header.withTopicUTF8({ topics.sendTarget(utf8: $0) }) { return known }
+        guard TopicNames.isValidTopicOrGroupName(request.topic) else {
+            throw ServiceError(.invalidName, "the topic name [\(request.topic)] is illegal: use letters, digits, %, |, _ and - (at most 127)")
+        }
+        guard let created = topics.configForSend(topic: request.topic, defaultTopic: request.defaultTopic,
+                                                 queueNums: request.defaultTopicQueueNums) else {
+            throw ServiceError(.topicNotExist, "topic [\(request.topic)] not exist, apply first please!")
+        }
+        return (created.topicName, TopicLimits(created))
     }
 
     /// A message as it is appended: its properties checked, and a prepared transactional message made half, a delayed
