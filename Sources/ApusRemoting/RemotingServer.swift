@@ -5,7 +5,9 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-public protocol RemotingRequestProcessor: Sendable {
+/// A class: every request is handed to it, and a class existential is called without copying it (an opaque one was
+/// copied and destroyed around each call, a retain and a release per request).
+public protocol RemotingRequestProcessor: AnyObject, Sendable {
     /// Called on the connection's event loop for every request frame (responses are matched to `request` futures
     /// by the server and never reach the processor). Answer by `connection.write(...)` now or later.
     func process(_ request: RemotingCommand, on connection: RemotingConnection)
@@ -96,12 +98,14 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     private let server: RemotingServer
+    private let processor: any RemotingRequestProcessor
     private let writer: RemotingFrameWriter
     private var frames: FrameReader
     private var connection: RemotingConnection?
 
     init(server: RemotingServer, writer: RemotingFrameWriter, maxFrameLength: Int) {
         self.server = server
+        processor = server.processor
         self.writer = writer
         self.frames = FrameReader(maxFrameLength: maxFrameLength)
     }
@@ -128,7 +132,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                     responseReceived(command)
                 } else {
                     writer.requestReceived(command)
-                    server.processor.process(command, on: connection)
+                    processor.process(command, on: connection)
                 }
             }
         } catch {
@@ -136,9 +140,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// A response to a request the server sent (a broker asking a client), matched to its waiter. Out of line: inlined
-    /// into `channelRead`, its logger was copied and destroyed for every request (two reference-count operations).
-    @inline(never)
+    /// A response to a request the server sent (a broker asking a client), matched to its waiter.
     private func responseReceived(_ response: RemotingCommand) {
         if !server.pending.complete(response) {
             server.logger.debug("dropping unmatched response", metadata: ["opaque": "\(response.opaque)"])
@@ -146,7 +148,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if let connection { server.processor.readComplete(on: connection) }
+        if let connection { processor.readComplete(on: connection) }
         context.flush()
         LoopSlice.look()
     }
