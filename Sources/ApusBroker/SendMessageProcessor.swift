@@ -101,7 +101,9 @@ final class SendMessageProcessor: Sendable {
             forEachSend { send, _ in connection.write(reject(send.address, .serviceNotAvailable, reason, connection)) }
         case .ok where service.store.config.flushDiskType != .syncFlush:
             // Written straight into the outgoing burst, without a command per response.
-            forEachSend { send, records in connection.writeResponse(to: send.address, code: .success, header: header(send, records)) }
+            connection.writingResponses { out in
+                forEachSend { send, records in out.write(to: send.address, code: .success, header: header(send, records)) }
+            }
             return observe(burst)
         case .ok:
             // SYNC_FLUSH: acknowledge only once the group commit covering these appends is durable.
@@ -126,7 +128,9 @@ final class SendMessageProcessor: Sendable {
         service.whenDurable(result) { [self] durable in
             connection.onEventLoop { [self] in
                 let code: ResponseCode = durable ? .success : .flushDiskTimeout
-                for answer in answers { connection.writeResponse(to: answer.address, code: code, header: answer.header) }
+                connection.writingResponses { out in
+                    for answer in answers { out.write(to: answer.address, code: code, header: answer.header) }
+                }
                 // Timed before the flush, as the ASYNC_FLUSH answers are (their burst is flushed after the read): a
                 // client holding its answer then always finds its send counted.
                 observe(burst)

@@ -202,6 +202,18 @@ public final class RemotingConnection: Sendable, Hashable {
     }
     public func flush() { channel.flush() }
 
+    /// Calls `body` with a writer for several responses, as `writeResponse` writes them: the loop is asked about, and the
+    /// frame writer and its place in the pipeline looked up, once for all of them instead of once per response (a
+    /// retain and a release of each per answer).
+    public func writingResponses(_ body: (borrowing ResponseWriter) -> Void) {
+        if eventLoop.inEventLoop {
+            let frameWriter = writer.frameWriter.value
+            body(ResponseWriter(connection: self, direct: frameWriter.context.map { (frameWriter, $0) }))
+        } else {
+            body(ResponseWriter(connection: self, direct: nil))
+        }
+    }
+
     /// Runs `body` on the connection's event loop: now if called there, else as one task.
     public func onEventLoop(_ body: @escaping @Sendable () -> Void) {
         if eventLoop.inEventLoop { body() } else { eventLoop.execute(body) }
@@ -258,6 +270,37 @@ struct OnewayOpaques {
     }
 }
 
+/// Writes responses on one connection for `RemotingConnection.writingResponses`.
+public struct ResponseWriter: ~Copyable {
+    private let connection: RemotingConnection
+    /// On the event loop: the frame writer and its context (none once the handler is removed: nothing is written),
+    /// held for the writer's lifetime and called through `Unmanaged`, so that a response costs no retain of either.
+    private let direct: (writer: RemotingFrameWriter, context: ChannelHandlerContext)?
+    private let unmanaged: (writer: Unmanaged<RemotingFrameWriter>, context: Unmanaged<ChannelHandlerContext>)?
+    private let onLoop: Bool
+
+    fileprivate init(connection: RemotingConnection, direct: (writer: RemotingFrameWriter, context: ChannelHandlerContext)?) {
+        self.connection = connection
+        self.direct = direct
+        unmanaged = direct.map { (Unmanaged.passUnretained($0.writer), Unmanaged.passUnretained($0.context)) }
+        onLoop = direct != nil || connection.eventLoop.inEventLoop
+    }
+
+    /// As `RemotingConnection.writeResponse`.
+    public func write<Header: DirectHeader>(to address: RemotingCommand.ResponseAddress, code: ResponseCode,
+                                            remark: String? = nil, header: Header, body: ByteBuffer? = nil) {
+        if let unmanaged {
+            unmanaged.writer._withUnsafeGuaranteedRef { writer in
+                unmanaged.context._withUnsafeGuaranteedRef { context in
+                    writer.appendResponse(to: address, code: code, remark: remark, header: header, body: body, context: context)
+                }
+            }
+        } else if !onLoop {
+            connection.write(.response(to: address, code: code, remark: remark, header: header, body: body))
+        }
+    }
+}
+
 /// Encodes outbound commands. Small frames written without a promise are coalesced into one buffer until the next
 /// flush (one allocation and one iovec per burst instead of per frame); a large body is written as its own buffer
 /// instead of being copied. A response to a one-way request is dropped here, whoever wrote it.
@@ -268,7 +311,7 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
     private static let copyBodyLimit = 4096
     private static let coalesceLimit = 256 * 1024
     private var pending: ByteBuffer?
-    private var context: ChannelHandlerContext?
+    private(set) var context: ChannelHandlerContext?
     /// While a client connection handles a read burst, flushes asked for by requests written from its callbacks (a
     /// consumer's next pulls) wait for the burst's end: one write for all of them (`endReadBurst`).
     private var readBurst = false
@@ -303,7 +346,15 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
     /// the frame `RemotingCommand.response(to:code:remark:header:body:)` would make.
     func appendResponse<Header: DirectHeader>(to address: RemotingCommand.ResponseAddress, code: ResponseCode,
                                               remark: String? = nil, header: Header, body: ByteBuffer? = nil) {
-        guard let context, !dropsResponse(to: address.opaque) else { return }
+        guard let context else { return }
+        appendResponse(to: address, code: code, remark: remark, header: header, body: body, context: context)
+    }
+
+    /// `appendResponse` with the handler's context, looked up once for several responses (`ResponseWriter`).
+    func appendResponse<Header: DirectHeader>(to address: RemotingCommand.ResponseAddress, code: ResponseCode,
+                                              remark: String?, header: Header, body: ByteBuffer?,
+                                              context: ChannelHandlerContext) {
+        guard !dropsResponse(to: address.opaque) else { return }
         write(body: body, context: context, promise: nil) { out, bodyLength in
             if header.writeResponse(code: code.rawValue, opaque: address.opaque, remark: remark, bodyLength: bodyLength,
                                     serializeType: address.serializeType, to: &out) {
