@@ -1,5 +1,5 @@
-// NameCache: the names a thread decoded last (topics, groups, the default topic, broker names), so that a connection
-// repeating them in every send header does not make a string of each per message.
+// NameCache: the names a thread decoded last (a pull header's topic and group), so that a consumer repeating them in
+// every pull does not make a string of each per pull. (Send headers keep their names as places in the frame.)
 
 #if canImport(Glibc)
 import Glibc

@@ -281,7 +281,7 @@ enum HeaderCodec {
                             // first); its fields are decoded only if someone asks.
                             if sawCode, RemotingCommand.isSend(code: code), try reader.peek() == UInt8(ascii: "{") {
                                 let start = reader.pos
-                                let sendHeader = DecodedSendHeader(try SendMessageRequestHeader.read(json: &reader))
+                                let sendHeader = DecodedSendHeader(try SendMessageRequestHeader.read(json: &reader, section: header))
                                 fields = .jsonSend(header.getSlice(at: header.readerIndex + start, length: reader.pos - start)!, sendHeader)
                             } else {
                                 fields = .decoded(try extFields(&reader))

@@ -272,7 +272,9 @@ extension SendMessageRequestHeader {
     /// Reads the JSON `extFields` object at `reader` (its `{` next) straight into the header, consuming exactly what
     /// `HeaderCodec`'s ext-field parser would and throwing the same syntax errors; the header's own errors (a missing
     /// topic, a non-numeric queue id) are returned, as `init(extFields:)` would throw them.
-    static func read(json reader: inout JSONReader) throws -> Result<SendMessageRequestHeader, HeaderError> {
+    /// `section`: the buffer whose readable bytes `reader` reads; the header keeps its string values (those without
+    /// escapes) as places in it, as it keeps a binary section's.
+    static func read(json reader: inout JSONReader, section: ByteBuffer) throws -> Result<SendMessageRequestHeader, HeaderError> {
         // Slots of strings kept in a temporary buffer were created and destroyed through the runtime's generic value
         // witnesses, about 800 instructions per send: the slots are plain values, the few texts (Java's escaped
         // properties) in a list.
@@ -323,16 +325,13 @@ extension SendMessageRequestHeader {
             try reader.expect(UInt8(ascii: "}"))
         }
         let bytes = reader.bytes
-        let names = NameCache.current
-        func text(_ field: Field) -> String? {
+        // Text without escapes stays where it is: a string is made only when one is asked for.
+        func text(_ field: Field) -> Text {
             switch slots[Int(field.rawValue)] {
-            case let .raw(range)?:
-                // Every send of a connection repeats its names (all but the properties): reused, not made again.
-                let value = UnsafeRawBufferPointer(rebasing: bytes[range])
-                return field != .properties ? names.name(value) : String(decoding: value, as: UTF8.self)
-            case let .text(index)?: return texts[index]
-            case let .integer(value)?: return String(value)
-            case nil: return nil
+            case let .raw(range)?: return .inSection(range)
+            case let .text(index)?: return .string(texts[index])
+            case let .integer(value)?: return .string(String(value))
+            case nil: return .string(nil)
             }
         }
         func int64(_ field: Field) throws(HeaderError) -> Int64? {
@@ -356,11 +355,15 @@ extension SendMessageRequestHeader {
             }
         }
         func bool(_ field: Field) -> Bool? {
-            if case let .raw(range)? = slots[Int(field.rawValue)] { return HeaderValue.bool(UnsafeRawBufferPointer(rebasing: bytes[range])) }
-            return text(field).map(HeaderValue.bool)
+            switch slots[Int(field.rawValue)] {
+            case let .raw(range)?: return HeaderValue.bool(UnsafeRawBufferPointer(rebasing: bytes[range]))
+            case let .text(index)?: return HeaderValue.bool(texts[index])
+            case let .integer(value)?: return HeaderValue.bool(String(value))
+            case nil: return nil
+            }
         }
         return Result { () throws(HeaderError) in
-            try Self.assemble(text: { .string(text($0)) }, int32: int32, int64: int64, bool: bool)
+            try Self.assemble(section: section, text: text, int32: int32, int64: int64, bool: bool)
         }
     }
 
