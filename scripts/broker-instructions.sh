@@ -12,7 +12,8 @@
 # work is not. With --functions, the functions that take the instructions are listed too (self cost). KEEP=DIR keeps
 # the callgrind files (`cg.1`, `cg.2`: the two runs), e.g. for callee breakdowns by `callgrind_annotate`. With --client,
 # the bench client is counted instead: the broker runs natively and each of the two bench runs under callgrind
-# (`cg.client.N`, `cg.client.2N`).
+# (`cg.client.N`, `cg.client.2N`). CALLGRIND_OPTIONS adds options to callgrind's, e.g. `--separate-callers=3` to tell
+# reference-count calls apart by their callers' callers (bench/results/20261206-43/tools/cgsep.py reads those files).
 #
 # Under callgrind the broker runs some 40 times slower, so the bench client's window stays full and each read burst
 # carries more sends than on a bare machine: compare builds with each other, not with `perf` profiles. W4's count moves
@@ -93,7 +94,7 @@ ${CC:-cc} -shared -fPIC -O2 -o "$work/libdrain.so" "$work/drain.c"
 
 namesrv_port=${NAMESRV_PORT:-29876}
 broker_port=${BROKER_PORT:-30911}
-callgrind=(valgrind --tool=callgrind --compress-strings=no --compress-pos=no)
+callgrind=(valgrind --tool=callgrind --compress-strings=no --compress-pos=no ${CALLGRIND_OPTIONS:-})
 serve=("$work/apus" serve --data-dir "$work/data" --namesrv-port $namesrv_port --broker-port $broker_port
        --http-port ${HTTP_PORT:-28080} --log-level error)
 if [ $client = 1 ]; then

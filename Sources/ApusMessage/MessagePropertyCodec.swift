@@ -203,8 +203,8 @@ public enum MessagePropertyCodec {
 
     /// The pairs of `bytes` not named `key`, then `pair`; `digest` notes every pair written.
     static func rewrite(_ bytes: UnsafeBufferPointer<UInt8>, removing key: UnsafeBufferPointer<UInt8>,
-                                appending pair: (key: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>)?,
-                                digest: inout PropertyDigest) -> String {
+                        appending pair: (key: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>)?,
+                        digest: inout PropertyDigest) -> String {
         let capacity = bytes.count + (pair.map { 2 + $0.key.count + $0.value.count } ?? 0)
         return String(unsafeUninitializedCapacity: capacity) { out in
             var o = 0

@@ -32,6 +32,7 @@ struct BenchParts: ParsableCommand {
         let body = ByteBuffer(bytes: (0..<size).map { UInt8(ascii: "a") + UInt8($0 % 26) })
         let properties = MessagePropertyCodec.encode([(MessageProperty.uniqueKey, "7F0000010000185F9A2C1B3E00000001"),
                                                       (MessageProperty.wait, "true"), (MessageProperty.tags, "TagA")])
+        let rewrite = PropertyReplacement(removing: MessageProperty.wait, appending: MessageProperty.cluster, "DefaultCluster")
         let header = SendMessageRequestHeader(producerGroup: "bench_producer", topic: "bench_topic", queueId: 3,
                                               bornTimestamp: 1_764_000_000_000, properties: properties)
         // As the Swift producer writes it (binary), and as the Java client does (JSON).
@@ -133,8 +134,7 @@ struct BenchParts: ParsableCommand {
             ("decode send frame + typed header, JSON", { sink &+= Int(try SendMessageRequestHeader(request: decodeOne(jsonFrame)).queueId) }),
             ("decode send frame + typed header, binary", { sink &+= Int(try SendMessageRequestHeader(request: decodeOne(binaryFrame)).queueId) }),
             ("property rewrite (drop WAIT, add CLUSTER)", {
-                sink &+= MessagePropertyCodec.replacing(MessageProperty.wait, appending: MessageProperty.cluster, "DefaultCluster",
-                                                        in: properties).properties.utf8.count
+                sink &+= properties.withContiguousUTF8 { rewrite.apply(to: $0) }.properties.utf8.count
             }),
             ("body CRC32 (\(size) B)", { sink &+= Int(body.withUnsafeReadableBytes { CRC32.checksum($0) }) }),
             ("record encode incl. CRC", {

@@ -22,10 +22,10 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
         }
     }
 
-    /// The binary ext-field section that `Text.inSection` values are read from; nil for a header read otherwise. A
-    /// send's text fields kept as places in it cost one retain and one release of the section together, where strings
-    /// cost a lookup each and a retain and a release of each that is not short; the broker itself reads only the
-    /// topic's bytes and the properties'.
+    /// The bytes that `Text.inSection` values are read from: a binary header's ext-field section, or a JSON header
+    /// (its strings without escapes); nil for a header made or read otherwise. A send's text fields kept as places in
+    /// it cost one retain and one release of it together, where strings cost a lookup each and a retain and a release
+    /// of each that is not short; the broker itself reads only the topic's bytes and the properties'.
     @usableFromInline private(set) var section: ByteBuffer?
     private var producerGroupText: Text
     @usableFromInline private(set) var topicText: Text
@@ -137,7 +137,6 @@ public struct SendMessageRequestHeader: DirectHeader, Equatable {
     // The initializers are in extensions, so that Swift synthesizes the memberwise one (every stored property, in
     // order): the decoders build the header with it. A header built by an explicit all-field initializer was copied
     // once more where it was returned (a retain and a release of each string per send).
-
 
     /// The header's fields in the order of their SEND_MESSAGE_V2 letters: `a` is `producerGroup`, `b` `topic`,
     /// `c` `defaultTopic`, `d` `defaultTopicQueueNums`, `e` `queueId`, `f` `sysFlag`, `g` `bornTimestamp`, `h` `flag`,
