@@ -1,6 +1,7 @@
 // Loopback tests: RemotingServer + RemotingClient on port 0 (correlation, server→client requests, timeouts, garbage).
 
 import ApusRemoting
+import Dispatch
 import Logging
 import NIOCore
 import NIOPosix
@@ -222,5 +223,58 @@ struct Loopback {
     await client.close()
     await server.stopAccepting()
     await server.closeAll()
+    try await group.shutdownGracefully()
+}
+
+/// Answers through `writingResponses`: requests marked "off" from another thread, the others together when their read
+/// is complete, on the loop.
+private final class ResponseWriterProcessor: RemotingRequestProcessor {
+    private let held = Mutex<[(RemotingCommand.ResponseAddress, Int64)]>([])
+
+    private static func header(_ n: Int64) -> SendMessageResponseHeader {
+        SendMessageResponseHeader(msgId: "id-\(n)", queueId: 1, queueOffset: n)
+    }
+
+    func process(_ request: RemotingCommand, on connection: RemotingConnection) {
+        let n = Int64(request.extFields["n"] ?? "") ?? -1
+        let address = request.responseAddress
+        guard request.extFields["off"] == "1" else { return held.withLock { $0.append((address, n)) } }
+        DispatchQueue.global().async {
+            connection.writingResponses { out in out.write(to: address, code: .success, header: Self.header(n)) }
+            connection.flush()
+        }
+    }
+
+    func readComplete(on connection: RemotingConnection) {
+        let answers = held.withLock { held in defer { held.removeAll() }; return held }
+        connection.writingResponses { out in
+            for (address, n) in answers { out.write(to: address, code: .success, header: Self.header(n)) }
+        }
+    }
+
+    func connectionActive(_ connection: RemotingConnection) {}
+    func connectionClosed(_ connection: RemotingConnection) {}
+}
+
+@Test func responsesWrittenTogetherReachTheirRequestsOnAndOffTheLoop() async throws {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+    let server = RemotingServer(host: "127.0.0.1", port: 0, group: group, processor: ResponseWriterProcessor(),
+                                logger: Logger(label: "test"))
+    try await server.start()
+    let client = try await RemotingClient.connect(host: "127.0.0.1", port: server.localPort!, group: group,
+                                                  logger: Logger(label: "test"))
+    let futures = (0..<200).map { n in
+        client.requestNoFlush(.request(code: .sendMessage, extFields: ["n": "\(n)", "off": n % 3 == 0 ? "1" : "0"]),
+                              timeout: .seconds(10))
+    }
+    client.flush()
+    for (n, future) in futures.enumerated() {
+        let response = try await future.get()
+        let header = try response.decodeHeader(SendMessageResponseHeader.self)
+        #expect(response.responseCode == .success && header.queueOffset == Int64(n) && header.msgId == "id-\(n)")
+    }
+    await client.close()
+    await server.closeAll()
+    await server.stopAccepting()
     try await group.shutdownGracefully()
 }
