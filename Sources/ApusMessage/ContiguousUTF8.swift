@@ -21,15 +21,13 @@ extension String {
 }
 
 extension String {
-    /// Whether the two strings are the same bytes: a length check and a `memcmp`. Every send compares its topic with
-    /// the name of the topic config looked up last (a different string with the same bytes), and `==`, which compares
-    /// canonical equivalence, cost about 270 instructions there. Byte-equal strings are always `==`; the converse
+    /// Whether the two strings are the same bytes: a length check and a `memcmp`. Every send and pull compares its
+    /// topic with the name of the topic config looked up last (a different string with the same bytes), and `==`,
+    /// which compares canonical equivalence, cost about 270 instructions there. Byte-equal strings are always `==`; the converse
     /// fails only for strings with different normalizations, which names checked for ASCII never have.
     @inlinable
     public func hasSameUTF8(as other: String) -> Bool {
-        utf8.count == other.utf8.count && withContiguousUTF8 { a in
-            other.withContiguousUTF8 { b in a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
-        }
+        other.withContiguousUTF8 { hasSameUTF8(as: $0) }
     }
 
     /// Whether the string is exactly `bytes`.

@@ -185,13 +185,7 @@ public enum MessagePropertyCodec {
     /// replaces the same runs, and the digest hashes tags as `String(decoding:)` reads them.
     public static func replacing(_ removed: String, appending key: String, _ value: String,
                                  in properties: PropertyText) -> (properties: String, digest: PropertyDigest) {
-        properties.withUTF8 { replacing(removed, appending: key, value, inUTF8: $0) }
-    }
-
-    /// As `replacing(_:appending:_:in:)` for properties given as their UTF-8 bytes.
-    public static func replacing(_ removed: String, appending key: String, _ value: String,
-                                 inUTF8 bytes: UnsafeBufferPointer<UInt8>) -> (properties: String, digest: PropertyDigest) {
-        PropertyReplacement(removing: removed, appending: key, value).apply(to: bytes)
+        properties.withUTF8 { PropertyReplacement(removing: removed, appending: key, value).apply(to: $0) }
     }
 
     /// Bytes left after dropping the pairs named `key` (each with its trailing separator).

@@ -208,9 +208,9 @@ public final class RemotingConnection: Sendable, Hashable {
     public func writingResponses(_ body: (borrowing ResponseWriter) -> Void) {
         if eventLoop.inEventLoop {
             let frameWriter = writer.frameWriter.value
-            body(ResponseWriter(connection: self, direct: frameWriter.context.map { (frameWriter, $0) }))
+            body(ResponseWriter(connection: self, onLoop: true, direct: frameWriter.context.map { (frameWriter, $0) }))
         } else {
-            body(ResponseWriter(connection: self, direct: nil))
+            body(ResponseWriter(connection: self, onLoop: false, direct: nil))
         }
     }
 
@@ -279,11 +279,12 @@ public struct ResponseWriter: ~Copyable {
     private let unmanaged: (writer: Unmanaged<RemotingFrameWriter>, context: Unmanaged<ChannelHandlerContext>)?
     private let onLoop: Bool
 
-    fileprivate init(connection: RemotingConnection, direct: (writer: RemotingFrameWriter, context: ChannelHandlerContext)?) {
+    fileprivate init(connection: RemotingConnection, onLoop: Bool,
+                     direct: (writer: RemotingFrameWriter, context: ChannelHandlerContext)?) {
         self.connection = connection
+        self.onLoop = onLoop
         self.direct = direct
         unmanaged = direct.map { (Unmanaged.passUnretained($0.writer), Unmanaged.passUnretained($0.context)) }
-        onLoop = direct != nil || connection.eventLoop.inEventLoop
     }
 
     /// As `RemotingConnection.writeResponse`.

@@ -258,7 +258,7 @@ public final class TopicConfigTable: Sendable {
     public func get(_ topic: String) -> TopicConfig? {
         // Read before the table: a change made meanwhile is counted, so it outdates this read.
         let before = changes.load(ordering: .acquiring)
-        if let hit = recent.withLock({ $0.changes == before && $0.config.topicName.hasSameUTF8(as: topic) ? $0.config : nil }) {
+        if let hit = topic.withContiguousUTF8({ bytes in recent.withLock { $0.matches(bytes, changes: before) ? $0.config : nil } }) {
             return hit
         }
         guard let config = state.read({ $0.topicConfigTable[topic] }) else { return nil }
