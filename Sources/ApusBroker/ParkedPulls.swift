@@ -41,24 +41,30 @@ struct ParkedPulls<Pull> {
         return (nextId, deadline)
     }
 
-    /// Unparks one pull, if still parked.
+    /// Unparks one pull, if still parked. (A queue's entry stays when it empties, as after an arrival.)
     mutating func take(_ key: QueueKey, _ id: UInt64) -> Pull? {
         guard let entry = byQueue[key]?.removeValue(forKey: id) else { return nil }
-        if byQueue[key]?.isEmpty == true { byQueue[key] = nil }
         count -= 1
         return entry.pull
     }
 
-    /// Unparks the pulls of `key`'s queue waiting for an offset below `maxOffset` (a message arrived).
+    /// Unparks the pulls of `key`'s queue waiting for an offset below `maxOffset` (a message arrived). Every append
+    /// calls this: with nothing parked it hashes nothing, and otherwise the queue's pulls are found with one lookup and
+    /// changed in place. The queue's entry stays when it empties (the consumer parks its next pull there at once;
+    /// removing and re-adding it hashed the key three more times); the sweep drops empty entries.
     mutating func arrived(_ key: QueueKey, maxOffset: Int64) -> [Pull] {
-        guard let parked = byQueue[key] else { return [] }
+        guard count > 0, let index = byQueue.index(forKey: key) else { return [] }
         var woken: [Pull] = []
-        var kept: [UInt64: Entry] = [:]
-        for (id, entry) in parked {
-            if entry.offset < maxOffset { woken.append(entry.pull) } else { kept[id] = entry }
+        var kept = 0
+        for entry in byQueue.values[index].values {
+            if entry.offset < maxOffset { woken.append(entry.pull) } else { kept += 1 }
         }
         guard !woken.isEmpty else { return [] }
-        byQueue[key] = kept.isEmpty ? nil : kept
+        if kept == 0 {
+            byQueue.values[index].removeAll(keepingCapacity: true)
+        } else {
+            byQueue.values[index] = byQueue.values[index].filter { $0.value.offset >= maxOffset }
+        }
         count -= woken.count
         return woken
     }
@@ -79,7 +85,7 @@ struct ParkedPulls<Pull> {
                     earliest = min(earliest ?? entry.deadline, entry.deadline)
                 }
             }
-            if kept.count != entries.count { byQueue[key] = kept.isEmpty ? nil : kept }
+            if kept.isEmpty { byQueue[key] = nil } else if kept.count != entries.count { byQueue[key] = kept }
         }
         count -= due.count
         guard armed[loop] == armedAt else { return (due, nil) }

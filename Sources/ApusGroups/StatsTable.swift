@@ -4,6 +4,8 @@
 // increment over the last minute, hour or day (VIEW_BROKER_STATS_DATA), TPS over 10 s / 60 s / 600 s and the
 // counters at the last two midnights (GET_BROKER_RUNTIME_INFO). Pure state; the broker owns the lock and the clock.
 
+import ApusMessage
+
 /// Java's stats item names.
 public enum StatsName {
     public static let topicPutNums = "TOPIC_PUT_NUMS"
@@ -53,6 +55,9 @@ public struct StatsTable: Sendable {
             if samples.count > capacity { samples.removeFirst(samples.count - capacity) }
         }
 
+        /// When the next sample is taken (the first call from then on takes it).
+        var due: Int64 { samples.last.map { $0.time + interval } ?? .min }
+
         /// The oldest sample no older than `window`, else the newest there is.
         func base(now: Int64, window: Int64) -> Sample? {
             samples.first { now - $0.time <= window } ?? samples.last
@@ -69,6 +74,9 @@ public struct StatsTable: Sendable {
         var todayMorning: Int64 = 0
         var yesterdayMorning: Int64 = 0
         var day: Int64
+        /// The earliest time a ring or the day takes a sample again: an update before it only adds (every send burst
+        /// and every pull updates some).
+        var nextSample: Int64 = .min
 
         init(now: Int64) {
             seconds = Ring(interval: 10_000, capacity: 61)
@@ -81,7 +89,7 @@ public struct StatsTable: Sendable {
         mutating func add(_ amount: Int64, now: Int64) {
             value += amount
             times += 1
-            sample(now: now)
+            if now >= nextSample { sample(now: now) }
         }
 
         mutating func sample(now: Int64) {
@@ -95,6 +103,7 @@ public struct StatsTable: Sendable {
             seconds.sample(s)
             minutes.sample(s)
             hours.sample(s)
+            nextSample = min(seconds.due, minutes.due, hours.due, (day + 1) * 86_400_000)
         }
 
         func snapshot(now: Int64, window: Int64) -> StatsSnapshot {
@@ -132,6 +141,18 @@ public struct StatsTable: Sendable {
     }
 
     private var items: [ItemID: Item] = [:]
+    /// Items updated lately, by their place in `items`, replaced in turn: a send burst updates its topic's two put
+    /// items and a pull that found messages its group's two get items, and comparing their names (the same literals)
+    /// and keys costs a fraction of hashing both strings again. Emptied when an item is added (which may move the others).
+    private var recent = RecentList<Place>(capacity: 4)
+    private struct Place {
+        let id: ItemID
+        let index: Dictionary<ItemID, Item>.Index
+
+        func matches(_ name: String, _ key: String) -> Bool { id.name == name && id.key == key }
+    }
+    /// The last `topic@group` key made for a group's get items (`pairKey`), reused while the pulls repeat the pair.
+    private var lastPair: (topic: String, group: String, key: String)?
     private let brokerKey: String
     private var brokerItems = [Item?](repeating: nil, count: BrokerItem.allCases.count)
 
@@ -156,7 +177,29 @@ public struct StatsTable: Sendable {
     /// not copied out and back (every send burst and every pull updates four items).
     public mutating func add(_ name: String, key: String, value: Int64, now: Int64) {
         if let broker = brokerItem(name, key) { return add(broker, value: value, now: now) }
-        items[Self.id(name, key), default: Item(now: now)].add(value, now: now)
+        for i in recent.indices where recent[i].matches(name, key) {
+            return items.values[recent[i].index].add(value, now: now)
+        }
+        let id = Self.id(name, key)
+        let index: Dictionary<ItemID, Item>.Index
+        if let found = items.index(forKey: id) {
+            index = found
+        } else {
+            items[id] = Item(now: now)
+            recent.removeAll()
+            index = items.index(forKey: id)!
+        }
+        items.values[index].add(value, now: now)
+        recent.remember(Place(id: id, index: index))
+    }
+
+    /// `topic@group` (`TopicNames.pairKey`), the key of a group's get and send-back items: the same string as last
+    /// time while the pair repeats, so that the items it names are found by comparing it with itself.
+    public mutating func pairKey(_ topic: String, _ group: String) -> String {
+        if let last = lastPair, last.topic == topic, last.group == group { return last.key }
+        let key = TopicNames.pairKey(topic, group)
+        lastPair = (topic, group, key)
+        return key
     }
 
     /// Adds `value` to a broker-wide item's total (one increment), without a lookup.

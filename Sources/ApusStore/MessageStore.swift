@@ -18,6 +18,38 @@ public struct QueueKey: Hashable, Sendable {
     }
 }
 
+/// The consume queues by topic and queue id, with the last few found: every append looks up its queue, and a pull
+/// up to three times (its read, the long-poll's race check, the answer to its wake-up). Comparing a queue id, then a
+/// topic's bytes, costs a fraction of hashing the topic (about 500 instructions a lookup).
+struct QueueTable {
+    private(set) var queues: [QueueKey: ConsumeQueue]
+    /// Queues found lately; only queues of `queues`. Eight: a topic's queues, as many as the bench's topics and
+    /// mqadmin's default have.
+    private var recent = RecentList<ConsumeQueue>(capacity: 8)
+
+    init(_ queues: [QueueKey: ConsumeQueue] = [:]) {
+        self.queues = queues
+    }
+
+    mutating func find(topic: String, queueId: Int32) -> ConsumeQueue? {
+        for i in recent.indices where recent[i].queueId == queueId && recent[i].topic == topic { return recent[i] }
+        guard let queue = queues[QueueKey(topic: topic, queueId: queueId)] else { return nil }
+        recent.remember(queue)
+        return queue
+    }
+
+    mutating func insert(_ queue: ConsumeQueue) {
+        queues[QueueKey(topic: queue.topic, queueId: queue.queueId)] = queue
+        recent.remember(queue)
+    }
+
+    /// Removes and returns `topic`'s queues.
+    mutating func removeQueues(of topic: String) -> [ConsumeQueue] {
+        recent.removeAll { $0.topic == topic }
+        return queues.keys.filter { $0.topic == topic }.compactMap { queues.removeValue(forKey: $0) }
+    }
+}
+
 /// Files under `rootDir`: `commitlog/` (CommitLog), `consumequeue/<topic>/<queueId>/` (ConsumeQueue), `index/`
 /// (IndexFile), `checkpoint` (StoreCheckpoint), `abort` (empty; present while the store is open — finding it on
 /// open means the last run did not shut down cleanly), and `config/` (metadata JSON, see Metadata.swift).
@@ -29,7 +61,7 @@ public final class MessageStore: Sendable {
     let queueRoot: String
     let checkpointPath: String
     let abortPath: String
-    private let queueTable = Mutex<[QueueKey: ConsumeQueue]>([:])
+    private let queueTable = Mutex(QueueTable())
     private let pendingPreparations = Mutex<[PendingPreparation]>([])
     private let appendState: Mutex<AppendState>
     /// Where a put's records are encoded before their pwrite; used only under `appendState`'s lock.
@@ -74,7 +106,7 @@ public final class MessageStore: Sendable {
                     entriesPerFile: config.consumeQueueEntriesPerFile)
             }
         }
-        queueTable.withLock { $0 = queues }
+        queueTable.withLock { $0 = QueueTable(queues) }
         appendState = Mutex(AppendState(segment: nil, position: 0))
         try recover()
         let fd = open(abortPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
@@ -99,7 +131,7 @@ public final class MessageStore: Sendable {
             index.deleteFiles(startingAtOrAbove: 0)
             return
         }
-        let queuesMissing = queueTable.withLock { $0.isEmpty }
+        let queuesMissing = queueTable.withLock { $0.queues.isEmpty }
         let fullScan = checkpoint == nil || queuesMissing
         let start = fullScan ? first : (segments.last { $0.startOffset <= checkpoint!.logicsFlushedOffset } ?? first)
         let indexFrom: Int64 = index.isEmpty ? 0 : (checkpoint?.logicsFlushedOffset ?? 0)
@@ -192,10 +224,10 @@ public final class MessageStore: Sendable {
 
     // MARK: Queues
 
-    func allQueues() -> [ConsumeQueue] { queueTable.withLock { Array($0.values) } }
+    func allQueues() -> [ConsumeQueue] { queueTable.withLock { Array($0.queues.values) } }
 
     func queue(topic: String, queueId: Int32) -> ConsumeQueue? {
-        queueTable.withLock { $0[QueueKey(topic: topic, queueId: queueId)] }
+        queueTable.withLock { $0.find(topic: topic, queueId: queueId) }
     }
 
     /// Creates the first file of each of `topic`'s queues 0..<count that has none, so the first message to a new
@@ -234,12 +266,11 @@ public final class MessageStore: Sendable {
     }
 
     private func consumeQueue(topic: String, queueId: Int32) throws -> ConsumeQueue {
-        let key = QueueKey(topic: topic, queueId: queueId)
-        return try queueTable.withLock { table in
-            if let queue = table[key] { return queue }
+        try queueTable.withLock { table in
+            if let queue = table.find(topic: topic, queueId: queueId) { return queue }
             let queue = try ConsumeQueue(topic: topic, queueId: queueId, directory: queueRoot + "/" + topic + "/" + String(queueId),
                                          entriesPerFile: config.consumeQueueEntriesPerFile)
-            table[key] = queue
+            table.insert(queue)
             return queue
         }
     }
@@ -272,16 +303,14 @@ public final class MessageStore: Sendable {
     /// queues were deleted.
     @discardableResult
     public func deleteQueues(topic: String) -> Int {
-        let removed = queueTable.withLock { table in
-            table.keys.filter { $0.topic == topic }.compactMap { table.removeValue(forKey: $0) }
-        }
+        let removed = queueTable.withLock { $0.removeQueues(of: topic) }
         for queue in removed { queue.destroy() }
         if !removed.isEmpty { rmdir(queueRoot + "/" + topic) }
         return removed.count
     }
 
     public func queues() -> [(topic: String, queueId: Int32)] {
-        queueTable.withLock { $0.keys.map { ($0.topic, $0.queueId) } }.sorted { ($0.topic, $0.queueId) < ($1.topic, $1.queueId) }
+        queueTable.withLock { $0.queues.keys.map { ($0.topic, $0.queueId) } }.sorted { ($0.topic, $0.queueId) < ($1.topic, $1.queueId) }
     }
 
     // MARK: Append

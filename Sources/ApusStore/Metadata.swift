@@ -465,6 +465,22 @@ public final class SubscriptionGroupTable: Sendable {
     }
 
     private let state: PersistentState<File>
+    /// The last group whose consumption switches were read, with the number of changes made before (as the topic
+    /// table's `Recent`): every pull reads them, and comparing one name costs a fraction of hashing it.
+    private let recent = Mutex(RecentSwitches())
+    private struct RecentSwitches {
+        /// `UInt64.max` (never reached by `changes`): nothing read yet.
+        var changes = UInt64.max
+        var group = ""
+        var switches: ConsumeSwitches?
+    }
+    private let changes = Atomic<UInt64>(0)
+
+    /// A group's `consumeEnable` and `consumeBroadcastEnable`.
+    public struct ConsumeSwitches: Sendable, Equatable {
+        public var consumeEnable: Bool
+        public var consumeBroadcastEnable: Bool
+    }
 
     public convenience init(path: String, logger: Logger = Logger(label: "apus.store.metadata")) throws {
         try self.init(path: path, logger: logger, write: AtomicFile.write)
@@ -483,6 +499,20 @@ public final class SubscriptionGroupTable: Sendable {
 
     public func get(_ group: String) -> SubscriptionGroupConfig? { state.read { $0.subscriptionGroupTable[group] } }
 
+    /// The group's consumption switches; nil when it has no config.
+    public func consumeSwitches(_ group: String) -> ConsumeSwitches? {
+        // Read before the table: a change made meanwhile is counted, so it outdates this read.
+        let before = changes.load(ordering: .acquiring)
+        if let hit = recent.withLock({ $0.changes == before && $0.group == group ? .some($0.switches) : nil }) { return hit }
+        let switches = state.read { file in
+            file.subscriptionGroupTable[group].map {
+                ConsumeSwitches(consumeEnable: $0.consumeEnable, consumeBroadcastEnable: $0.consumeBroadcastEnable)
+            }
+        }
+        recent.withLock { $0 = RecentSwitches(changes: before, group: group, switches: switches) }
+        return switches
+    }
+
     /// The group's config, creating the default one (visible at once, persisted as asked) if it does not exist yet.
     @discardableResult
     public func getOrCreate(_ group: String, persistence: MetadataPersistence = .synchronous) throws -> SubscriptionGroupConfig {
@@ -490,6 +520,7 @@ public final class SubscriptionGroupTable: Sendable {
             if let config = file.subscriptionGroupTable[group] { return (false, config) }
             let config = SubscriptionGroupConfig(groupName: group)
             file.subscriptionGroupTable[group] = config
+            changes.add(1, ordering: .releasing)  // under the table's lock, before any write to disk
             return (true, config)
         }
     }
@@ -501,6 +532,7 @@ public final class SubscriptionGroupTable: Sendable {
         try state.update(persistence) { file in
             guard file.subscriptionGroupTable[config.groupName] != config else { return (false, false) }
             file.subscriptionGroupTable[config.groupName] = config
+            changes.add(1, ordering: .releasing)
             return (true, true)
         }
     }
@@ -510,6 +542,7 @@ public final class SubscriptionGroupTable: Sendable {
     public func remove(_ group: String, persistence: MetadataPersistence = .synchronous) throws -> Bool {
         try state.update(persistence) { file in
             let removed = file.subscriptionGroupTable.removeValue(forKey: group) != nil
+            if removed { changes.add(1, ordering: .releasing) }
             return (removed, removed)
         }
     }

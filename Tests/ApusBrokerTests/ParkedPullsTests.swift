@@ -85,3 +85,19 @@ private let queue1 = QueueKey(topic: "T", queueId: 1)
     #expect(parked.park("after", key: queue0, offset: 5, loop: a, deadline: 9_000 * ms).arm == 9_000 * ms,
             "shutdown disarms every loop's sweep")
 }
+
+@Test func aQueueEmptiedByAnArrivalTakesItsNextPullAndTheSweepDropsWhatStaysEmpty() {
+    let a = ObjectIdentifier(loopA)
+    var parked = ParkedPulls<String>()
+    _ = parked.park("first", key: queue0, offset: 5, loop: a, deadline: 1_000 * ms)
+    #expect(parked.arrived(queue0, maxOffset: 6) == ["first"])
+    #expect(parked.count == 0)
+    #expect(parked.arrived(queue0, maxOffset: 7) == [], "nothing parked: nothing woken")
+    _ = parked.park("next", key: queue0, offset: 6, loop: a, deadline: 2_000 * ms)
+    #expect(parked.arrived(queue0, maxOffset: 6) == [], "not beyond its offset yet")
+    #expect(parked.arrived(queue0, maxOffset: 7) == ["next"])
+    #expect(parked.sweep(loop: a, armedAt: 1_000 * ms, now: 1_000 * ms).due == [])
+    _ = parked.park("after the sweep", key: queue0, offset: 7, loop: a, deadline: 3_000 * ms)
+    #expect(parked.arrived(queue0, maxOffset: 8) == ["after the sweep"])
+    #expect(parked.count == 0)
+}

@@ -56,3 +56,26 @@ private let t0: Int64 = 1_800_000_000_000 - 1_800_000_000_000 % 86_400_000 + 3_6
     table.tick(now: t0 + 86_400_000)
     #expect(table.dailyTotals(StatsName.brokerPutNums, key: "DefaultCluster", now: t0 + 86_400_000) == (0, 30, 30))
 }
+
+@Test func itemsUpdatedInTurnKeepTheirOwnTotals() {
+    var table = StatsTable(brokerKey: "DefaultCluster")
+    var expected: [String: Int64] = [:]
+    // Ten topics and pairs in turn, more than the table remembers; new items are added along the way.
+    for round in 0..<50 {
+        for t in 0..<min(10, 1 + round) {
+            let topic = "T\(t)", group = "G\(t % 3)"
+            table.add(StatsName.topicPutNums, key: topic, value: 1, now: 1_000)
+            table.add(StatsName.topicPutSize, key: topic, value: Int64(t), now: 1_000)
+            let pair = table.pairKey(topic, group)
+            #expect(pair == "\(topic)@\(group)")
+            table.add(StatsName.groupGetNums, key: pair, value: 2, now: 1_000)
+            expected["\(StatsName.topicPutNums) \(topic)", default: 0] += 1
+            expected["\(StatsName.topicPutSize) \(topic)", default: 0] += Int64(t)
+            expected["\(StatsName.groupGetNums) \(pair)", default: 0] += 2
+        }
+    }
+    for (name, want) in expected {
+        let parts = name.split(separator: " ").map(String.init)
+        #expect(table.total(parts[0], key: parts[1]) == want, "\(name)")
+    }
+}

@@ -482,3 +482,24 @@ private func cachedBytes(_ path: String, _ length: Int) -> Int {
     #expect(bodies(pull(store, offset: 600, maxCount: 2).1) == ["m600", "m601"])
     store.shutdown()
 }
+
+@Test func queuesFoundJustBeforeTheirTopicIsDeletedAreNotFoundAfter() throws {
+    let store = try MessageStore(config: smallConfig(temporaryDirectory()), logger: testLogger)
+    // More queues than the store remembers, each found (appended to, read, its end asked) before the deletion.
+    for queueId in Int32(0)..<10 { for i in 0..<3 { put(store, message(queueId: queueId, body: "q\(queueId) m\(i)")) } }
+    put(store, message(topic: "Kept", body: "k"))
+    for queueId in Int32(0)..<10 {
+        #expect(store.maxOffset(topic: "TopicTest", queueId: queueId) == 3)
+        #expect(pull(store, queueId: queueId, offset: 0).0.messageCount == 3)
+    }
+    #expect(store.deleteQueues(topic: "TopicTest") == 10)
+    for queueId in Int32(0)..<10 {
+        #expect(store.maxOffset(topic: "TopicTest", queueId: queueId) == 0)
+        #expect(pull(store, queueId: queueId, offset: 0).0.status == .noMatchedLogicQueue)
+    }
+    #expect(store.maxOffset(topic: "Kept", queueId: 0) == 1)
+    put(store, message(queueId: 3, body: "again"))
+    #expect(store.maxOffset(topic: "TopicTest", queueId: 3) == 1, "a topic created again starts with empty queues")
+    #expect(bodies(pull(store, queueId: 3, offset: 0).1) == ["again"])
+    store.shutdown()
+}

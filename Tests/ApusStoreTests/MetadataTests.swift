@@ -274,3 +274,18 @@ private func topic(_ name: String) -> TopicConfig { TopicConfig(topicName: name,
     #expect(table.dataVersion.counter == 5)
     #expect(try SubscriptionGroupTable(path: path).get("Bare") == changed)
 }
+
+@Test func aGroupsConsumeSwitchesFollowEveryChangeAtOnce() throws {
+    let table = try SubscriptionGroupTable(path: temporaryDirectory() + "/config/subscriptionGroup.json")
+    #expect(table.consumeSwitches("G") == nil)
+    try table.getOrCreate("G")
+    #expect(table.consumeSwitches("G") == .init(consumeEnable: true, consumeBroadcastEnable: true))
+    #expect(table.consumeSwitches("G") == .init(consumeEnable: true, consumeBroadcastEnable: true), "read again")
+    try table.put(SubscriptionGroupConfig(groupName: "G", consumeEnable: false))
+    #expect(table.consumeSwitches("G") == .init(consumeEnable: false, consumeBroadcastEnable: true))
+    try table.put(SubscriptionGroupConfig(groupName: "G", consumeBroadcastEnable: false))
+    #expect(table.consumeSwitches("G") == .init(consumeEnable: true, consumeBroadcastEnable: false))
+    #expect(table.consumeSwitches("H") == nil)
+    try table.remove("G")
+    #expect(table.consumeSwitches("G") == nil)
+}

@@ -77,7 +77,7 @@ final class ConsumeService: Sendable {
     func read(_ query: PullQuery) throws(ServiceError) -> PullOutcome {
         try GroupService.validate(group: query.group)
         // The group's admin switches (UPDATE_AND_CREATE_SUBSCRIPTIONGROUP): consumption off, or no broadcasting.
-        if let config = groups.configs.get(query.group), !config.consumeEnable || !config.consumeBroadcastEnable {
+        if let config = groups.configs.consumeSwitches(query.group), !config.consumeEnable || !config.consumeBroadcastEnable {
             guard config.consumeEnable else {
                 throw ServiceError(.noPermission, "subscription group no permission, \(query.group)")
             }
@@ -95,7 +95,7 @@ final class ConsumeService: Sendable {
             }
         }
         if let commit = query.commitOffset, commit >= 0 {
-            try offsets.commit(group: query.group, topic: query.topic, queueId: query.queueId, offset: commit,
+            offsets.commit(validGroup: query.group, topic: query.topic, queueId: query.queueId, offset: commit,
                            connection: query.connection)
         }
         var subscription = query.subscription

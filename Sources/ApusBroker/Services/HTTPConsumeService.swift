@@ -74,7 +74,12 @@ final class HTTPConsumeService: Sendable {
     }
 
     private struct Waiters {
+        /// Arrivals per topic while a long poll waits (`watching`), so that one parks only if nothing arrived since
+        /// it last looked.
         var generation: [String: UInt64] = [:]
+        /// Long polls inside `waitForDeliverable`. With none, an arrival counts nothing: every append notifies, and
+        /// a poll that starts later looks at the store after it has registered.
+        var watching = 0
         var parked: [Int: (topic: String, resume: CheckedContinuation<Void, Never>)] = [:]
         /// Woken before they parked.
         var woken: Set<Int> = []
@@ -341,6 +346,8 @@ final class HTTPConsumeService: Sendable {
     /// Waits until something may be deliverable to the group (a message arrived, an invisibility ended, an ack freed
     /// an orderly partition) or `untilMillis` (wall clock) passes. True: consume again; false: the time is up.
     func waitForDeliverable(group: String, topic: String, orderly: Bool, untilMillis: Int64) async -> Bool {
+        waiters.withLock { $0.watching += 1 }
+        defer { waiters.withLock { $0.watching -= 1 } }
         while !Task.isCancelled {
             let seen = waiters.withLock { $0.generation[topic] ?? 0 }
             let now = currentMillis()
@@ -368,8 +375,9 @@ final class HTTPConsumeService: Sendable {
 
     private func wake(topic: String) {
         let woken = waiters.withLock { w -> [CheckedContinuation<Void, Never>] in
+            guard w.watching > 0 else { return [] }  // every append notifies: keep the common case cheap
             w.generation[topic, default: 0] += 1
-            guard !w.parked.isEmpty else { return [] }  // every append notifies: keep the common case cheap
+            guard !w.parked.isEmpty else { return [] }
             let ids = w.parked.filter { $0.value.topic == topic }.map(\.key)
             return ids.compactMap { w.parked.removeValue(forKey: $0)?.resume }
         }

@@ -46,6 +46,11 @@ final class OffsetService: Sendable {
     /// Records the group's progress; an illegal group name stores nothing.
     func commit(group: String, topic: String, queueId: Int32, offset: Int64, connection: ConnectionID?) throws(ServiceError) {
         try GroupService.validate(group: group)
+        commit(validGroup: group, topic: topic, queueId: queueId, offset: offset, connection: connection)
+    }
+
+    /// `commit` for a group whose name the caller has checked (a pull checks it first).
+    func commit(validGroup group: String, topic: String, queueId: Int32, offset: Int64, connection: ConnectionID?) {
         table.commit(group: keys(group: group, connection: connection).own, topic: topic, queueId: queueId, offset: offset)
     }
 

@@ -48,7 +48,7 @@ final class StatsService: Sendable {
                 table.add(.pullMiss, value: 1, now: now)
                 return
             }
-            let key = TopicNames.pairKey(topic, group)
+            let key = table.pairKey(topic, group)
             table.add(StatsName.groupGetNums, key: key, value: Int64(count), now: now)
             table.add(StatsName.groupGetSize, key: key, value: Int64(bytes), now: now)
             table.add(.getNums, value: Int64(count), now: now)
@@ -58,7 +58,9 @@ final class StatsService: Sendable {
 
     /// A message sent back by `group` and stored into `topic` (its retry or dead-letter topic).
     func recordSendBack(topic: String, group: String, now: Int64) {
-        table.withLock { $0.add(StatsName.sendBackPutNums, key: TopicNames.pairKey(topic, group), value: 1, now: now) }
+        table.withLock { table in
+            table.add(StatsName.sendBackPutNums, key: table.pairKey(topic, group), value: 1, now: now)
+        }
     }
 
     func snapshot(_ name: String, key: String, windowMillis: Int64, now: Int64) -> StatsSnapshot? {
