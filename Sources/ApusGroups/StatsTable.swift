@@ -141,15 +141,19 @@ public struct StatsTable: Sendable {
     }
 
     private var items: [ItemID: Item] = [:]
-    /// Items updated lately, by their place in `items`, replaced in turn: a send burst updates its topic's two put
-    /// items and a pull that found messages its group's two get items, and comparing their names (the same literals)
-    /// and keys costs a fraction of hashing both strings again. Emptied when an item is added (which may move the others).
-    private var recent = RecentList<Place>(capacity: 4)
-    private struct Place {
-        let id: ItemID
-        let index: Dictionary<ItemID, Item>.Index
+    /// Pairs of items updated together lately (a topic's put count and size, a group's get count and size), by their
+    /// places in `items`: a send burst updates one pair and a pull that found messages another, and comparing the
+    /// key first (a topic and a `topic@group` key differ in length) and then the names (the same literals) costs a
+    /// fraction of hashing both strings twice. Emptied when an item is added (which may move the others).
+    private var recent = RecentList<Pair>(capacity: 4)
+    private struct Pair {
+        let key: String
+        let names: (String, String)
+        let indices: (Dictionary<ItemID, Item>.Index, Dictionary<ItemID, Item>.Index)
 
-        func matches(_ name: String, _ key: String) -> Bool { id.name == name && id.key == key }
+        func matches(_ names: (String, String), _ key: String) -> Bool {
+            self.key.utf8.count == key.utf8.count && self.key == key && self.names.0 == names.0 && self.names.1 == names.1
+        }
     }
     /// The last `topic@group` key made for a group's get items (`pairKey`), reused while the pulls repeat the pair.
     private var lastPair: (topic: String, group: String, key: String)?
@@ -174,23 +178,28 @@ public struct StatsTable: Sendable {
     }
 
     /// Adds `value` to the item's total (one increment). Updated in place: one lookup, and the item's sample rings are
-    /// not copied out and back (every send burst and every pull updates four items).
+    /// not copied out and back.
     public mutating func add(_ name: String, key: String, value: Int64, now: Int64) {
         if let broker = brokerItem(name, key) { return add(broker, value: value, now: now) }
-        for i in recent.indices where recent[i].matches(name, key) {
-            return items.values[recent[i].index].add(value, now: now)
+        let count = items.count
+        items[Self.id(name, key), default: Item(now: now)].add(value, now: now)
+        if items.count != count { recent.removeAll() }
+    }
+
+    /// Adds `values` to two items of one key, as every send burst (a topic's put count and size) and every pull that
+    /// found messages (a group's get count and size) do: found again by comparison while they repeat (`recent`).
+    public mutating func add(_ names: (String, String), key: String, values: (Int64, Int64), now: Int64) {
+        for i in recent.indices where recent[i].matches(names, key) {
+            let (first, second) = recent[i].indices
+            items.values[first].add(values.0, now: now)
+            items.values[second].add(values.1, now: now)
+            return
         }
-        let id = Self.id(name, key)
-        let index: Dictionary<ItemID, Item>.Index
-        if let found = items.index(forKey: id) {
-            index = found
-        } else {
-            items[id] = Item(now: now)
-            recent.removeAll()
-            index = items.index(forKey: id)!
-        }
-        items.values[index].add(value, now: now)
-        recent.remember(Place(id: id, index: index))
+        add(names.0, key: key, value: values.0, now: now)
+        add(names.1, key: key, value: values.1, now: now)
+        guard let first = items.index(forKey: Self.id(names.0, key)), let second = items.index(forKey: Self.id(names.1, key))
+        else { return }  // broker-wide items, kept apart
+        recent.remember(Pair(key: key, names: names, indices: (first, second)))
     }
 
     /// `topic@group` (`TopicNames.pairKey`), the key of a group's get and send-back items: the same string as last

@@ -317,6 +317,10 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
     /// consumer's next pulls) wait for the burst's end: one write for all of them (`endReadBurst`).
     private var readBurst = false
     private var flushDeferred = false
+    /// Frames passed down the pipeline since the last flush. Every write on the channel passes through this handler
+    /// (it is next to the head), so with none and nothing pending a flush has nothing to do: a read burst that
+    /// answers nothing (a pull parked until a message arrives, one per W4 message) skips the channel's flush path.
+    private var unflushed = false
     private var oneway = OnewayOpaques()
     /// Responses to one-way requests that were dropped (diagnostics and tests).
     private(set) var droppedOnewayResponses = 0
@@ -407,6 +411,7 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
             pending = out
             return
         }
+        unflushed = true
         if let body, bodyLength > 0, !inline {
             context.write(wrapOutboundOut(out), promise: nil)
             context.write(wrapOutboundOut(body), promise: promise)
@@ -437,10 +442,12 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
 
     func flush(context: ChannelHandlerContext) {
         flushDeferred = false
-        if let out = pending {
-            pending = nil
+        if let out = pending.take() {
             context.write(wrapOutboundOut(out), promise: nil)
+        } else if !unflushed {
+            return
         }
+        unflushed = false
         context.flush()
     }
 }

@@ -60,20 +60,26 @@ private let t0: Int64 = 1_800_000_000_000 - 1_800_000_000_000 % 86_400_000 + 3_6
 @Test func itemsUpdatedInTurnKeepTheirOwnTotals() {
     var table = StatsTable(brokerKey: "DefaultCluster")
     var expected: [String: Int64] = [:]
-    // Ten topics and pairs in turn, more than the table remembers; new items are added along the way.
+    // Ten topics and groups in turn, more pairs than the table remembers; new items are added along the way, and
+    // a broker-wide pair is kept apart.
     for round in 0..<50 {
         for t in 0..<min(10, 1 + round) {
             let topic = "T\(t)", group = "G\(t % 3)"
-            table.add(StatsName.topicPutNums, key: topic, value: 1, now: 1_000)
-            table.add(StatsName.topicPutSize, key: topic, value: Int64(t), now: 1_000)
+            table.add((StatsName.topicPutNums, StatsName.topicPutSize), key: topic, values: (1, Int64(t)), now: 1_000)
             let pair = table.pairKey(topic, group)
             #expect(pair == "\(topic)@\(group)")
-            table.add(StatsName.groupGetNums, key: pair, value: 2, now: 1_000)
+            table.add((StatsName.groupGetNums, StatsName.groupGetSize), key: pair, values: (2, 3), now: 1_000)
+            table.add(StatsName.sendBackPutNums, key: pair, value: 4, now: 1_000)
             expected["\(StatsName.topicPutNums) \(topic)", default: 0] += 1
             expected["\(StatsName.topicPutSize) \(topic)", default: 0] += Int64(t)
             expected["\(StatsName.groupGetNums) \(pair)", default: 0] += 2
+            expected["\(StatsName.groupGetSize) \(pair)", default: 0] += 3
+            expected["\(StatsName.sendBackPutNums) \(pair)", default: 0] += 4
         }
     }
+    table.add((StatsName.brokerPutNums, StatsName.brokerPutSize), key: "DefaultCluster", values: (5, 6), now: 1_000)
+    expected["\(StatsName.brokerPutNums) DefaultCluster"] = 5
+    expected["\(StatsName.brokerPutSize) DefaultCluster"] = 6
     for (name, want) in expected {
         let parts = name.split(separator: " ").map(String.init)
         #expect(table.total(parts[0], key: parts[1]) == want, "\(name)")

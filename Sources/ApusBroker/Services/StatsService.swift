@@ -31,8 +31,8 @@ final class StatsService: Sendable {
         table.withLock { table in
             var total: (count: Int64, bytes: Int64) = (0, 0)
             for figures in perTopic {
-                table.add(StatsName.topicPutNums, key: figures.topic, value: figures.count, now: now)
-                table.add(StatsName.topicPutSize, key: figures.topic, value: figures.bytes, now: now)
+                table.add((StatsName.topicPutNums, StatsName.topicPutSize), key: figures.topic,
+                          values: (figures.count, figures.bytes), now: now)
                 total.count += figures.count
                 total.bytes += figures.bytes
             }
@@ -48,9 +48,8 @@ final class StatsService: Sendable {
                 table.add(.pullMiss, value: 1, now: now)
                 return
             }
-            let key = table.pairKey(topic, group)
-            table.add(StatsName.groupGetNums, key: key, value: Int64(count), now: now)
-            table.add(StatsName.groupGetSize, key: key, value: Int64(bytes), now: now)
+            table.add((StatsName.groupGetNums, StatsName.groupGetSize), key: table.pairKey(topic, group),
+                      values: (Int64(count), Int64(bytes)), now: now)
             table.add(.getNums, value: Int64(count), now: now)
             table.add(.pullFound, value: 1, now: now)
         }
