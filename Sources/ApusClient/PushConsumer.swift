@@ -20,12 +20,22 @@ public final class PushConsumer: Sendable {
     /// that none is still connecting when the client instance shuts its event loops down.
     private let background = BackgroundTasks()
 
-    private struct Assignment {
+    /// A queue this consumer pulls. Its fields change only under the consumer's lock (`state`). A pull's answer reaches
+    /// it through the pull's callback: looking the queue up hashed its topic and broker name, three times a pull.
+    private final class Assignment: @unchecked Sendable {
+        let queue: MessageQueue
+        let address: String
         var offset: Int64
-        var token: UInt64
-        var address: String
         /// The queue's pull header for its current subscription, made at its first pull (and again after `subscribe`).
         var template: PullFrameTemplate?
+        /// The queue was taken away (rebalance, shutdown): its pulls stop.
+        var revoked = false
+
+        init(queue: MessageQueue, address: String, offset: Int64) {
+            self.queue = queue
+            self.address = address
+            self.offset = offset
+        }
     }
 
     /// What one pull needs, read under the lock.
@@ -39,7 +49,6 @@ public final class PushConsumer: Sendable {
         var subscriptions: [String: String] = [:]
         var subVersion: Int64 = currentMillis()
         var assigned: [MessageQueue: Assignment] = [:]
-        var nextToken: UInt64 = 0
         var handler: Handler?
         var stopped = false
         var timers: [RepeatedTask] = []
@@ -61,7 +70,7 @@ public final class PushConsumer: Sendable {
     public func subscribe(topic: String, expression: String = "*") {
         state.withLock { state in
             state.subscriptions[topic] = expression
-            for queue in state.assigned.keys where queue.topic == topic { state.assigned[queue]?.template = nil }
+            for (queue, assignment) in state.assigned where queue.topic == topic { assignment.template = nil }
         }
     }
 
@@ -111,7 +120,10 @@ public final class PushConsumer: Sendable {
         timers.forEach { $0.cancel() }
         await background.stopAndWait()
         await commitOffsets()
-        state.withLock { $0.assigned.removeAll() }
+        state.withLock { state in
+            state.assigned.values.forEach { $0.revoked = true }
+            state.assigned.removeAll()
+        }
         for address in instance.brokerAddresses {
             guard let client = try? await instance.broker(address) else { continue }
             _ = try? await client.request(.request(code: .unregisterClient, header: UnregisterClientRequestHeader(
@@ -164,17 +176,17 @@ public final class PushConsumer: Sendable {
         let removed = current.keys.filter { wanted[$0] == nil }
         if !removed.isEmpty {
             await commitOffsets(only: Set(removed))
-            state.withLock { state in removed.forEach { state.assigned[$0] = nil } }
+            state.withLock { state in removed.forEach { state.assigned.removeValue(forKey: $0)?.revoked = true } }
         }
         for (queue, address) in wanted where current[queue] == nil {
             guard let offset = await startOffset(queue, address: address) else { continue }
-            let token = state.withLock { state -> UInt64? in
+            let assignment = state.withLock { state -> Assignment? in
                 guard !state.stopped, state.assigned[queue] == nil else { return nil }
-                state.nextToken += 1
-                state.assigned[queue] = Assignment(offset: offset, token: state.nextToken, address: address)
-                return state.nextToken
+                let assignment = Assignment(queue: queue, address: address, offset: offset)
+                state.assigned[queue] = assignment
+                return assignment
             }
-            if let token { pull(queue, token: token) }
+            if let assignment { pull(assignment) }
         }
     }
 
@@ -195,91 +207,91 @@ public final class PushConsumer: Sendable {
         return try? response.decodeHeader(GetMaxOffsetResponseHeader.self).offset
     }
 
-    private func pull(_ queue: MessageQueue, token: UInt64) {
-        guard let next = state.withLock({ nextPull(&$0, queue: queue, token: token) }) else { return }
-        send(next, queue: queue, token: token)
+    private func pull(_ assignment: Assignment) {
+        guard let next = state.withLock({ nextPull(&$0, assignment) }) else { return }
+        send(next, assignment)
     }
 
     /// The next pull goes out at once on an open connection; only a (re)connect needs a task.
-    private func send(_ next: NextPull, queue: MessageQueue, token: UInt64) {
+    private func send(_ next: NextPull, _ assignment: Assignment) {
         if let client = instance.connectedBroker(next.address) {
-            send(next, on: client, queue: queue, token: token)
+            send(next, on: client, assignment)
             return
         }
         background.run { [self] in
             guard let client = try? await instance.broker(next.address) else {
-                retryLater(queue, token: token)
+                retryLater(assignment)
                 return
             }
-            send(next, on: client, queue: queue, token: token)
+            send(next, on: client, assignment)
         }
     }
 
-    /// The queue's next pull while `token` still holds it, from `offset` when given (the queue moves on to it); makes
-    /// the queue's pull header if it has none.
-    private func nextPull(_ state: inout State, queue: MessageQueue, token: UInt64, from offset: Int64? = nil) -> NextPull? {
-        guard var assignment = state.assigned[queue], assignment.token == token else { return nil }
+    /// The queue's next pull while it is still assigned, from `offset` when given (the queue moves on to it); makes
+    /// the queue's pull header if it has none. Under the lock.
+    private func nextPull(_ state: inout State, _ assignment: Assignment, from offset: Int64? = nil) -> NextPull? {
+        guard !assignment.revoked else { return nil }
+        if let offset { assignment.offset = offset }
+        let queue = assignment.queue
         let template = assignment.template ?? PullFrameTemplate(PullMessageRequestHeader(
             consumerGroup: group, topic: queue.topic, queueId: queue.queueId, queueOffset: 0, maxMsgNums: maxMsgNums,
             sysFlag: [], commitOffset: 0, subscription: state.subscriptions[queue.topic] ?? "*", subVersion: state.subVersion))
-        if offset != nil || assignment.template == nil {
-            assignment.offset = offset ?? assignment.offset
-            assignment.template = template
-            state.assigned[queue] = assignment
-        }
+        assignment.template = template
         return NextPull(offset: assignment.offset, address: assignment.address, template: template)
     }
 
     /// Writes the pull from the queue's template (a binary header, as the producer's sends) with a callback, no future;
     /// on the connection's event loop, straight into its outgoing burst.
-    private func send(_ next: NextPull, on client: RemotingClient, queue: MessageQueue, token: UInt64) {
+    private func send(_ next: NextPull, on client: RemotingClient, _ assignment: Assignment) {
         let commit = messageModel == .clustering && next.offset > 0
         let sysFlag: PullSysFlag = commit ? [.suspend, .subscription, .commitOffset] : [.suspend, .subscription]
         client.pull(next.template, queueOffset: next.offset, sysFlag: sysFlag, commitOffset: next.offset,
                     timeout: .seconds(30)) { [self] result in
             switch result {
             case let .success(response):
-                handlePull(response, queue: queue, token: token)
+                handlePull(response, assignment)
             case .failure:
-                retryLater(queue, token: token)
+                retryLater(assignment)
             }
         }
     }
 
-    private func handlePull(_ response: RemotingCommand, queue: MessageQueue, token: UInt64) {
+    private func handlePull(_ response: RemotingCommand, _ assignment: Assignment) {
         guard let next = try? PullMessageResponseHeader(response: response).nextBeginOffset else {
-            retryLater(queue, token: token)
+            retryLater(assignment)
             return
         }
         switch ResponseCode(rawValue: response.code) {
         case .success:
             let messages = response.body.map { StoredMessageCodec.decodeAll($0) } ?? []
-            let handler = state.withLock { $0.assigned[queue]?.token == token ? $0.handler : nil }
+            let handler = state.withLock { assignment.revoked ? nil : $0.handler }
             guard let handler else { return }
-            if !messages.isEmpty { handler(messages, queue) }
+            if !messages.isEmpty { handler(messages, assignment.queue) }
         case .pullNotFound, .pullRetryImmediately, .pullOffsetMoved:
             break
         default:
-            retryLater(queue, token: token)
+            retryLater(assignment)
             return
         }
         // The offset moves on and the next pull is read in one lock section.
-        if let following = state.withLock({ nextPull(&$0, queue: queue, token: token, from: next) }) {
-            send(following, queue: queue, token: token)
+        if let following = state.withLock({ nextPull(&$0, assignment, from: next) }) {
+            send(following, assignment)
         }
     }
 
-    private func retryLater(_ queue: MessageQueue, token: UInt64) {
-        instance.group.next().scheduleTask(in: .milliseconds(100)) { [self] in pull(queue, token: token) }
+    private func retryLater(_ assignment: Assignment) {
+        instance.group.next().scheduleTask(in: .milliseconds(100)) { [self] in pull(assignment) }
     }
 
     func commitOffsets(only: Set<MessageQueue>? = nil) async {
         guard messageModel == .clustering else { return }
-        let offsets = state.withLock { $0.assigned.filter { only?.contains($0.key) ?? true } }
-        for (queue, assignment) in offsets {
-            guard let client = try? await instance.broker(assignment.address) else { continue }
+        let offsets = state.withLock { state in
+            state.assigned.values.filter { only?.contains($0.queue) ?? true }.map { ($0.queue, $0.address, $0.offset) }
+        }
+        for (queue, address, offset) in offsets {
+            guard let client = try? await instance.broker(address) else { continue }
             client.sendOneway(.request(code: .updateConsumerOffset, header: UpdateConsumerOffsetRequestHeader(
-                consumerGroup: group, topic: queue.topic, queueId: queue.queueId, commitOffset: assignment.offset)))
+                consumerGroup: group, topic: queue.topic, queueId: queue.queueId, commitOffset: offset)))
         }
     }
 }

@@ -198,8 +198,9 @@ public struct ConsumerGroupTable: Sendable {
     /// Where offsets of the member on `connection` live: `.group` normally; `.client(clientId)` for a CLUSTERING
     /// member of a group whose effective model is BROADCASTING. Unknown member → `.group`.
     public func offsetOwner(group: String, connection: ConnectionID) -> OffsetOwner {
-        guard let g = table[group], let m = g.member(on: connection),
-              m.messageModel == .clustering, g.effectiveModel == .broadcasting else { return .group }
+        // The group's model first: in a clustering group (nearly every pull) no member is looked for.
+        guard let g = table[group], g.effectiveModel == .broadcasting, let m = g.member(on: connection),
+              m.messageModel == .clustering else { return .group }
         return .client(m.clientId)
     }
 

@@ -314,10 +314,47 @@ public final class ConsumerOffsetTable: Sendable {
     }
 
     private struct Offsets: VersionedState {
-        var offsets: [String: [Int32: Int64]]
+        private(set) var offsets: [String: [Int32: Int64]]
         /// In memory only: counts commits, so persist writes only after a change.
         var version: Int64 = 0
+        /// Entries committed to lately, by their places in `offsets`: a consumer commits its topic and group with
+        /// every pull, and comparing them costs a fraction of making the `topic@group` key and hashing it. Emptied when
+        /// an entry is added or removed (which may move the others).
+        private var recent = RecentList<Place>(capacity: 4)
+        private struct Place {
+            let group: String
+            let topic: String
+            let index: Dictionary<String, [Int32: Int64]>.Index
+        }
+
+        init(offsets: [String: [Int32: Int64]]) { self.offsets = offsets }
+
         mutating func bumpVersion() { version += 1 }
+
+        /// `body` on the queue offsets of `group` and `topic`, in place; an empty entry is made for them first if
+        /// there is none.
+        mutating func withQueues<R>(group: String, topic: String, _ body: (inout [Int32: Int64]) -> R) -> R {
+            for i in recent.indices where recent[i].topic == topic && recent[i].group == group {
+                return body(&offsets.values[recent[i].index])
+            }
+            let key = ConsumerOffsetTable.key(group, topic)
+            let index: Dictionary<String, [Int32: Int64]>.Index
+            if let found = offsets.index(forKey: key) {
+                index = found
+            } else {
+                offsets[key] = [:]
+                recent.removeAll()
+                index = offsets.index(forKey: key)!
+            }
+            recent.remember(Place(group: group, topic: topic, index: index))
+            return body(&offsets.values[index])
+        }
+
+        mutating func remove(_ keys: [String]) {
+            guard !keys.isEmpty else { return }
+            recent.removeAll()
+            for key in keys { offsets[key] = nil }
+        }
     }
 
     private let state: PersistentState<Offsets>
@@ -340,17 +377,16 @@ public final class ConsumerOffsetTable: Sendable {
         }, write: write)
     }
 
-    private static func key(_ group: String, _ topic: String) -> String { TopicNames.pairKey(topic, group) }
+    fileprivate static func key(_ group: String, _ topic: String) -> String { TopicNames.pairKey(topic, group) }
 
-    /// Every pull commits: the group's queue offsets are found with one lookup and changed in place.
+    /// Every pull commits: the group's queue offsets are found by comparison while they repeat, and changed in place.
     public func commit(group: String, topic: String, queueId: Int32, offset: Int64) {
         func update(_ queues: inout [Int32: Int64]) -> Bool {
             guard queues[queueId] != offset else { return false }
             queues[queueId] = offset
             return true
         }
-        let key = Self.key(group, topic)
-        state.apply(queueWrite: false) { state in (update(&state.offsets[key, default: [:]]), ()) }
+        state.apply(queueWrite: false) { state in (state.withQueues(group: group, topic: topic, update), ()) }
     }
 
     public func query(group: String, topic: String, queueId: Int32) -> Int64? {
@@ -395,7 +431,7 @@ public final class ConsumerOffsetTable: Sendable {
                 let owner = key[key.index(after: at)...]
                 return owner == group || owner.hasPrefix(group + "@")
             }
-            for key in keys { state.offsets[key] = nil }
+            state.remove(keys)
             return (!keys.isEmpty, !keys.isEmpty)
         }
     }
