@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-# cgsep.py CGFILE N [TOP]: retain/release calls per message by calling context, from a callgrind file made with
+# cgsep.py CGFILE N [TOP]: calls per message by calling context of the functions whose mangled names contain one of
+# FNS (env, comma-separated; default swift_retain,swift_release), from a callgrind file made with
 # --separate-callers=3 (function names carry their callers, joined by ')
-import re, subprocess, sys
+import os, re, subprocess, sys
+FNS = os.environ.get('FNS', 'swift_retain,swift_release').split(',')
 path, n = sys.argv[1], float(sys.argv[2]); top = int(sys.argv[3]) if len(sys.argv) > 3 else 40
 names = {}
 def name(s):
@@ -16,7 +18,7 @@ for line in open(path):
     elif line.startswith('cfn='): cfn = name(line[4:])
     elif line.startswith('calls='):
         c = int(line[6:].split()[0])
-        if cfn.split("'")[0] in ('swift_retain', 'swift_release'): agg[cfn] = agg.get(cfn, 0) + c
+        if any(f in cfn.split("'")[0] for f in FNS): agg[cfn] = agg.get(cfn, 0) + c
 items = sorted(agg.items(), key=lambda x: -x[1])[:top]
 parts = [p for k, _ in items for p in k.split("'")]
 dem = subprocess.run(['swift', 'demangle', '--simplified', '--compact'], input='\n'.join(parts), capture_output=True, text=True).stdout.split('\n')
