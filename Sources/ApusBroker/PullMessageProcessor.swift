@@ -36,8 +36,8 @@ final class PullMessageProcessor: Sendable {
         var query = PullQuery(group: header.consumerGroup, topic: header.topic, queueId: header.queueId,
                               offset: header.queueOffset, maxMessages: Int(header.maxMsgNums), connection: connection.id)
         if header.sysFlag.contains(.subscription) {
-            query.subscription = Subscription(topic: header.topic, expression: header.subscription ?? "*",
-                                              subVersion: header.subVersion)
+            query.filter = PullFilter(Subscription(topic: header.topic, expression: header.subscription ?? "*",
+                                                   subVersion: header.subVersion))
         } else {
             query.subVersion = header.subVersion
         }

@@ -29,7 +29,19 @@ public struct Subscription: Sendable, Equatable {
 
     /// Whether a consume-queue entry with this tags code passes the filter (by hash only; collisions pass).
     public func matches(tagsCode: Int64) -> Bool {
-        matchesAll || tagCodes.contains(Int32(truncatingIfNeeded: tagsCode))
+        matchesAll || Self.codes(tagCodes, contain: tagsCode)
+    }
+
+    /// The tag codes a message must carry, nil when every message matches: a store read's filter, taken out of the
+    /// subscription without copying it (`matches(tagsCode:filter:)`).
+    public var tagCodeFilter: Set<Int32>? { matchesAll ? nil : tagCodes }
+
+    public static func matches(tagsCode: Int64, filter: Set<Int32>?) -> Bool {
+        filter.map { codes($0, contain: tagsCode) } ?? true
+    }
+
+    private static func codes(_ codes: Set<Int32>, contain tagsCode: Int64) -> Bool {
+        codes.contains(Int32(truncatingIfNeeded: tagsCode))
     }
 
     /// The filter in a canonical form (sorted distinct tags, or `*`), so `"B||A"` and `"A || B"` compare equal.

@@ -191,7 +191,7 @@ public struct TopicConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// What limits a topic's sends: its permission and queue counts.
+/// What limits a topic's sends and pulls: its permission and queue counts.
 public struct TopicLimits: Sendable {
     public var perm: Int32
     public var readQueueNums: Int32
@@ -264,6 +264,18 @@ public final class TopicConfigTable: Sendable {
         guard let config = state.read({ $0.topicConfigTable[topic] }) else { return nil }
         recent.withLock { $0 = Recent(changes: before, config: config) }
         return config
+    }
+
+    /// A topic's permission and queue counts, without copying its config out (a pull checks them): the last config
+    /// found is matched as `get`'s.
+    public func limits(_ topic: String) -> TopicLimits? {
+        let before = changes.load(ordering: .acquiring)
+        if let hit = topic.withContiguousUTF8({ bytes in
+            recent.withLock { $0.matches(bytes, changes: before) ? TopicLimits($0.config) : nil }
+        }) {
+            return hit
+        }
+        return get(topic).map { TopicLimits($0) }
     }
 
     /// What a send needs of a topic given as its UTF-8 bytes (a send header's, read in place): the table's own name

@@ -127,7 +127,7 @@ private func mq(_ topic: String, _ queueId: Int32) -> MessageQueue {
     // Deliveries make the TPS.
     let now = currentMillis()
     _ = try h.broker.consume.pull(PullQuery(group: "GL", topic: "Lag", queueId: 0, offset: 1, maxMessages: 32,
-                                            subscription: Subscription(topic: "Lag", expression: "*", subVersion: 0)), now: now)
+                                            filter: PullFilter(Subscription(topic: "Lag", expression: "*", subVersion: 0))), now: now)
     #expect(h.broker.admin.consumeStats(group: "GL", topic: nil, now: now + 30_000).consumeTps == 2.0 / 30, "2 messages in 30 s")
 }
 
@@ -364,7 +364,7 @@ private func mq(_ topic: String, _ queueId: Int32) -> MessageQueue {
     _ = try sendSpaced(h, topic: "St", count: 3, queueNums: 1)
     let now = currentMillis()
     _ = try h.broker.consume.pull(PullQuery(group: "SG", topic: "St", queueId: 0, offset: 0, maxMessages: 32,
-                                            subscription: Subscription(topic: "St", expression: "*", subVersion: 0)), now: now)
+                                            filter: PullFilter(Subscription(topic: "St", expression: "*", subVersion: 0))), now: now)
     let puts = try h.broker.admin.statsData(name: "TOPIC_PUT_NUMS", key: "St", now: now + 1_000)
     #expect(puts.minute.sum == 3 && puts.hour.sum == 3 && puts.day.sum == 3)
     #expect(try h.broker.admin.statsData(name: "GROUP_GET_NUMS", key: "St@SG", now: now + 1_000).minute.sum == 3)
@@ -391,7 +391,7 @@ private func mq(_ topic: String, _ queueId: Int32) -> MessageQueue {
     _ = try sendSpaced(h, topic: "Gate", count: 1, queueNums: 1)
     let query = { (group: String) in
         PullQuery(group: group, topic: "Gate", queueId: 0, offset: 0, maxMessages: 1,
-                  subscription: Subscription(topic: "Gate", expression: "*", subVersion: 0))
+                  filter: PullFilter(Subscription(topic: "Gate", expression: "*", subVersion: 0)))
     }
     try h.broker.admin.updateSubscriptionGroup(SubscriptionGroupConfig(groupName: "Off", consumeEnable: false))
     #expect(throws: ServiceError(.noPermission, "subscription group no permission, Off")) { try h.broker.consume.pull(query("Off"), now: t0) }
@@ -419,7 +419,7 @@ private func mq(_ topic: String, _ queueId: Int32) -> MessageQueue {
     #expect(version == DataVersion(counter: 1, timestamp: t0))
     // In effect at once.
     let pulled = try h.broker.consume.pull(PullQuery(group: "LG", topic: "Live", queueId: 0, offset: 0, maxMessages: 32,
-                                                     subscription: Subscription(topic: "Live", expression: "*", subVersion: 0)), now: t0)
+                                                     filter: PullFilter(Subscription(topic: "Live", expression: "*", subVersion: 0))), now: t0)
     #expect(pulled.nextBeginOffset == 1, "one message per pull")
     #expect(throws: ServiceError.self) { try h.broker.groups.config(of: "BrandNewGroup") }
 

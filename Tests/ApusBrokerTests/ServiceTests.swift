@@ -287,7 +287,7 @@ private func delivered(_ h: ServiceHarness, _ topic: String, _ index: Int) throw
     for i in 0..<100 { try h.send(topic: "Big", body: "m\(i)", now: t0, queueNums: 1) }
     func pull(asking count: Int32, from offset: Int64) throws -> PullOutcome {
         try h.broker.consume.pull(PullQuery(group: "BG", topic: "Big", queueId: 0, offset: offset, maxMessages: Int(count),
-                                            subscription: Subscription(topic: "Big", expression: "*", subVersion: 0)), now: t0)
+                                            filter: PullFilter(Subscription(topic: "Big", expression: "*", subVersion: 0))), now: t0)
     }
     // The Java and C++ clients ask for 32 (their pullBatchSize) and get 32, as from RocketMQ; the Swift client asks 64.
     #expect(try pull(asking: 32, from: 0).messageCount == 32)
@@ -295,4 +295,41 @@ private func delivered(_ h: ServiceHarness, _ topic: String, _ index: Int) throw
     let capped = try pull(asking: 100, from: 0)
     #expect(capped.messageCount == 64 && capped.nextBeginOffset == 64, "maxTransferCountOnMessageInMemory caps it")
     #expect(try pull(asking: 100, from: 64).messageCount == 36)
+}
+
+@Test func aPullFiltersByItsOwnOrItsGroupsSubscriptionAndSeesTopicChangesAtOnce() throws {
+    let h = try ServiceHarness()
+    defer { h.stop() }
+    for i in 0..<3 { try h.send(topic: "Filt", body: "m\(i)", now: t0, queueNums: 1) }  // tagged TagA
+    func pull(_ group: String, expression: String?, subVersion: Int64? = nil, queueId: Int32 = 0) throws(ServiceError)
+        -> PullOutcome {
+        var query = PullQuery(group: group, topic: "Filt", queueId: queueId, offset: 0, maxMessages: 32)
+        query.filter = expression.map { PullFilter(Subscription(topic: "Filt", expression: $0, subVersion: 0)) }
+        query.subVersion = subVersion
+        return try h.broker.consume.pull(query, now: t0)
+    }
+    func refusal(_ pull: () throws(ServiceError) -> PullOutcome) -> ServiceError.Kind? {
+        do { _ = try pull() } catch { return error.kind }
+        return nil
+    }
+    #expect(try pull("GF", expression: "TagA || TagC").messageCount == 3)
+    #expect(try pull("GF", expression: "*").messageCount == 3)
+    #expect(try pull("GF", expression: "TagB").status == .retryImmediately, "scanned, none matched")
+    // Without a filter of its own, the group's registered subscription filters, if it is new enough.
+    try h.broker.groups.heartbeat([ConsumerHeartbeat(group: "GR", clientId: "c1", subscriptions: [
+        Subscription(topic: "Filt", expression: "TagB", subVersion: 5),
+    ])], connection: 1, now: t0)
+    #expect(try pull("GR", expression: nil, subVersion: 5).status == .retryImmediately)
+    #expect(refusal { () throws(ServiceError) in try pull("GR", expression: nil, subVersion: 6) } == .subscriptionNotLatest)
+    #expect(refusal { () throws(ServiceError) in try pull("GX", expression: nil, subVersion: 1) } == .subscriptionNotExist)
+    // The topic's limits, read again after every change.
+    #expect(refusal { () throws(ServiceError) in try pull("GF", expression: "*", queueId: 1) } == .systemError)
+    var config = try #require(h.broker.topics.get("Filt"))
+    config.perm = Permission.write
+    try h.broker.topics.update(config)
+    #expect(refusal { () throws(ServiceError) in try pull("GF", expression: "*") } == .noPermission)
+    config.perm = Permission.read | Permission.write
+    config.readQueueNums = 2
+    try h.broker.topics.update(config)
+    #expect(try pull("GF", expression: "*", queueId: 1).status == .noNewMessage)
 }

@@ -15,12 +15,23 @@ struct PullQuery: Sendable {
     var maxMessages: Int
     /// The filter sent with the request; nil: the group's registered subscription, which must then be at least
     /// as new as `subVersion` (RocketMQ's rule for pulls that rely on the heartbeat's subscription).
-    var subscription: Subscription?
+    var filter: PullFilter?
     var subVersion: Int64?
     /// The client's consumed offset to commit before reading.
     var commitOffset: Int64?
     /// Who asks (offset ownership and per-client progress); nil for tools.
     var connection: ConnectionID?
+}
+
+/// What a pull's subscription filters by: only its tag codes, so that a pull's query carries (and each read copies)
+/// one set instead of a whole subscription (six retains and releases per pull).
+struct PullFilter: Sendable {
+    /// nil: every message matches.
+    var tagCodes: Set<Int32>?
+
+    init(_ subscription: borrowing Subscription) { tagCodes = subscription.tagCodeFilter }
+
+    func matches(tagsCode: Int64) -> Bool { Subscription.matches(tagsCode: tagsCode, filter: tagCodes) }
 }
 
 struct PullOutcome: Sendable {
@@ -85,7 +96,7 @@ final class ConsumeService: Sendable {
                 throw ServiceError(.noPermission, "the consumer group[\(query.group)] can not consume by broadcast way")
             }
         }
-        if let config = topics.get(query.topic) {
+        if let config = topics.limits(query.topic) {
             guard Permission.isReadable(config.perm) else {
                 throw ServiceError(.noPermission, "the topic [\(query.topic)] is not readable")
             }
@@ -98,13 +109,13 @@ final class ConsumeService: Sendable {
             offsets.commit(validGroup: query.group, topic: query.topic, queueId: query.queueId, offset: commit,
                            connection: query.connection)
         }
-        var subscription = query.subscription
-        if subscription == nil, let version = query.subVersion {
+        var filter = query.filter
+        if filter == nil, let version = query.subVersion {
             if let registered = groups.subscription(group: query.group, topic: query.topic) {
                 guard registered.subVersion >= version else {
                     throw ServiceError(.subscriptionNotLatest, "the consumer's subscription not latest")
                 }
-                subscription = registered
+                filter = PullFilter(registered)
             } else if query.group != Self.toolsConsumerGroup {
                 throw ServiceError(.subscriptionNotExist, "the consumer's subscription not exist")
             }
@@ -114,7 +125,7 @@ final class ConsumeService: Sendable {
             topic: query.topic, queueId: query.queueId, offset: query.offset,
             maxCount: min(max(1, query.maxMessages), settings.maxTransferCountOnMessageInMemory),
             maxBytes: settings.maxTransferBytesOnMessageInMemory,
-            filter: { subscription?.matches(tagsCode: $0) ?? true })
+            filter: { filter?.matches(tagsCode: $0) ?? true })
 
         let status: PullOutcome.Status
         var next = result.nextBeginOffset
