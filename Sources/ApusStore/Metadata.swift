@@ -219,6 +219,31 @@ public struct DataVersion: Codable, Sendable, Equatable {
     }
 }
 
+/// The value a table's lookup found last, with the table's count of changes taken before it was read: the topic and
+/// subscription-group tables, which every send or pull asks about one name, compare that name with the last one
+/// instead of hashing it. A change is counted the moment it is made (`changed`, under the table's lock, before any
+/// write to disk), so it outdates every earlier read. The value is read in place under the lock: an optional
+/// unwrapped there was copied whole (a retain and a release of each of its strings per send).
+final class LastFound<Value: Sendable>: Sendable {
+    private let changes = Atomic<UInt64>(0)
+    /// `UInt64.max` (never reached by `changes`): nothing found yet.
+    private let last: Mutex<(changes: UInt64, value: Value)>
+
+    init(placeholder: Value) { last = Mutex((UInt64.max, placeholder)) }
+
+    func changed() { changes.add(1, ordering: .releasing) }
+
+    /// The count to read the table under: taken before the table, so a change made meanwhile outdates the read.
+    var count: UInt64 { changes.load(ordering: .acquiring) }
+
+    /// `hit` of the value found last, if nothing changed since `count` was taken; nil otherwise or when `hit` is.
+    func hit<R>(since count: UInt64, _ hit: (Value) -> R?) -> R? {
+        last.withLock { $0.changes == count ? hit($0.value) : nil }
+    }
+
+    func remember(_ value: Value, readSince count: UInt64) { last.withLock { $0 = (count, value) } }
+}
+
 /// `<root>/config/topics.json`: `{"dataVersion":{"counter":N,"timestamp":ms},"topicConfigTable":{"name":{TopicConfig}}}`.
 public final class TopicConfigTable: Sendable {
     private struct File: Codable, DataVersioned {
@@ -227,22 +252,9 @@ public final class TopicConfigTable: Sendable {
     }
 
     private let state: PersistentState<File>
-    /// The last config found, with the number of changes made before it was read: every send looks its topic up,
-    /// and comparing one name cost a fraction of hashing it. A change is counted the moment it is made, so it makes
-    /// every earlier read stale.
-    /// Read through the lock in place: an optional, unwrapped, was copied whole (a retain and a release of each of
-    /// its strings per send).
-    private let recent = Mutex(Recent())
-    private struct Recent {
-        /// `UInt64.max` (never reached by `changes`): nothing found yet.
-        var changes = UInt64.max
-        var config = TopicConfig(topicName: "", readQueueNums: 0, writeQueueNums: 0, perm: 0)
-
-        func matches(_ topic: UnsafeBufferPointer<UInt8>, changes now: UInt64) -> Bool {
-            changes == now && config.topicName.hasSameUTF8(as: topic)
-        }
-    }
-    private let changes = Atomic<UInt64>(0)
+    /// The last config found: every send and pull looks its topic up, and comparing one name costs a fraction of
+    /// hashing it.
+    private let last = LastFound(placeholder: TopicConfig(topicName: "", readQueueNums: 0, writeQueueNums: 0, perm: 0))
 
     public convenience init(path: String, logger: Logger = Logger(label: "apus.store.metadata")) throws {
         try self.init(path: path, logger: logger, write: AtomicFile.write)
@@ -256,22 +268,23 @@ public final class TopicConfigTable: Sendable {
     }
 
     public func get(_ topic: String) -> TopicConfig? {
-        // Read before the table: a change made meanwhile is counted, so it outdates this read.
-        let before = changes.load(ordering: .acquiring)
-        if let hit = topic.withContiguousUTF8({ bytes in recent.withLock { $0.matches(bytes, changes: before) ? $0.config : nil } }) {
+        let count = last.count
+        if let hit = topic.withContiguousUTF8({ bytes in
+            last.hit(since: count) { $0.topicName.hasSameUTF8(as: bytes) ? $0 : nil }
+        }) {
             return hit
         }
         guard let config = state.read({ $0.topicConfigTable[topic] }) else { return nil }
-        recent.withLock { $0 = Recent(changes: before, config: config) }
+        last.remember(config, readSince: count)
         return config
     }
 
     /// A topic's permission and queue counts, without copying its config out (a pull checks them): the last config
     /// found is matched as `get`'s.
     public func limits(_ topic: String) -> TopicLimits? {
-        let before = changes.load(ordering: .acquiring)
+        let count = last.count
         if let hit = topic.withContiguousUTF8({ bytes in
-            recent.withLock { $0.matches(bytes, changes: before) ? TopicLimits($0.config) : nil }
+            last.hit(since: count) { $0.topicName.hasSameUTF8(as: bytes) ? TopicLimits($0) : nil }
         }) {
             return hit
         }
@@ -282,8 +295,7 @@ public final class TopicConfigTable: Sendable {
     /// string and the permission and queue counts. The last config found is matched by its bytes, without making a
     /// string of them (a string is made only to look up another), and only the name is copied out.
     public func sendTarget(utf8 topic: UnsafeBufferPointer<UInt8>) -> (topicName: String, limits: TopicLimits)? {
-        let before = changes.load(ordering: .acquiring)
-        if let hit = recent.withLock({ $0.matches(topic, changes: before) ? ($0.config.topicName, TopicLimits($0.config)) : nil }) {
+        if let hit = last.hit(since: last.count, { $0.topicName.hasSameUTF8(as: topic) ? ($0.topicName, TopicLimits($0)) : nil }) {
             return hit
         }
         return get(String(decoding: topic, as: UTF8.self)).map { ($0.topicName, TopicLimits($0)) }
@@ -297,7 +309,7 @@ public final class TopicConfigTable: Sendable {
         try state.update(persistence) { file in
             guard file.topicConfigTable[config.topicName] != config else { return (false, false) }
             file.topicConfigTable[config.topicName] = config
-            changes.add(1, ordering: .releasing)  // under the table's lock, before any write to disk
+            last.changed()  // under the table's lock, before any write to disk
             return (true, true)
         }
     }
@@ -307,7 +319,7 @@ public final class TopicConfigTable: Sendable {
     public func remove(_ topic: String, persistence: MetadataPersistence = .synchronous) throws -> Bool {
         try state.update(persistence) { file in
             let removed = file.topicConfigTable.removeValue(forKey: topic) != nil
-            if removed { changes.add(1, ordering: .releasing) }
+            if removed { last.changed() }
             return (removed, removed)
         }
     }
@@ -513,16 +525,8 @@ public final class SubscriptionGroupTable: Sendable {
     }
 
     private let state: PersistentState<File>
-    /// The last group whose consumption switches were read, with the number of changes made before (as the topic
-    /// table's `Recent`): every pull reads them, and comparing one name costs a fraction of hashing it.
-    private let recent = Mutex(RecentSwitches())
-    private struct RecentSwitches {
-        /// `UInt64.max` (never reached by `changes`): nothing read yet.
-        var changes = UInt64.max
-        var group = ""
-        var switches: ConsumeSwitches?
-    }
-    private let changes = Atomic<UInt64>(0)
+    /// The last group whose consumption switches were read (nil: it has no config): every pull reads them.
+    private let last = LastFound<(group: String, switches: ConsumeSwitches?)>(placeholder: ("", nil))
 
     /// A group's `consumeEnable` and `consumeBroadcastEnable`.
     public struct ConsumeSwitches: Sendable, Equatable {
@@ -549,15 +553,14 @@ public final class SubscriptionGroupTable: Sendable {
 
     /// The group's consumption switches; nil when it has no config.
     public func consumeSwitches(_ group: String) -> ConsumeSwitches? {
-        // Read before the table: a change made meanwhile is counted, so it outdates this read.
-        let before = changes.load(ordering: .acquiring)
-        if let hit = recent.withLock({ $0.changes == before && $0.group == group ? .some($0.switches) : nil }) { return hit }
+        let count = last.count
+        if let hit = last.hit(since: count, { $0.group == group ? .some($0.switches) : nil }) { return hit }
         let switches = state.read { file in
             file.subscriptionGroupTable[group].map {
                 ConsumeSwitches(consumeEnable: $0.consumeEnable, consumeBroadcastEnable: $0.consumeBroadcastEnable)
             }
         }
-        recent.withLock { $0 = RecentSwitches(changes: before, group: group, switches: switches) }
+        last.remember((group, switches), readSince: count)
         return switches
     }
 
@@ -568,7 +571,7 @@ public final class SubscriptionGroupTable: Sendable {
             if let config = file.subscriptionGroupTable[group] { return (false, config) }
             let config = SubscriptionGroupConfig(groupName: group)
             file.subscriptionGroupTable[group] = config
-            changes.add(1, ordering: .releasing)  // under the table's lock, before any write to disk
+            last.changed()  // under the table's lock, before any write to disk
             return (true, config)
         }
     }
@@ -580,7 +583,7 @@ public final class SubscriptionGroupTable: Sendable {
         try state.update(persistence) { file in
             guard file.subscriptionGroupTable[config.groupName] != config else { return (false, false) }
             file.subscriptionGroupTable[config.groupName] = config
-            changes.add(1, ordering: .releasing)
+            last.changed()
             return (true, true)
         }
     }
@@ -590,7 +593,7 @@ public final class SubscriptionGroupTable: Sendable {
     public func remove(_ group: String, persistence: MetadataPersistence = .synchronous) throws -> Bool {
         try state.update(persistence) { file in
             let removed = file.subscriptionGroupTable.removeValue(forKey: group) != nil
-            if removed { changes.add(1, ordering: .releasing) }
+            if removed { last.changed() }
             return (removed, removed)
         }
     }
