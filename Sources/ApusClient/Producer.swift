@@ -67,15 +67,17 @@ public final class Producer: Sendable {
 
     /// Sends one message; `queue` picks a queue explicitly (orderly sends), else round robin.
     /// With `flush: false` the request is only written; call `connection.flush()` once per burst.
-    public func send(_ message: OutgoingMessage, route: TopicRoute, connection: RemotingClient, queue: MessageQueue? = nil,
+    public func send(_ message: borrowing OutgoingMessage, route: TopicRoute, connection: RemotingClient, queue: MessageQueue? = nil,
                      flush: Bool = true) -> EventLoopFuture<SendResult> {
         let target = queue ?? route.writeQueues[nextQueueIndex() % route.writeQueues.count]
         let messageId = nextUniqueKey()
         let template = template(message.topic)
+        let body = message.body
         return messageId.withContiguousUTF8 { key in
-            withProperties(message, uniqueKey: UnsafeRawBufferPointer(key)) {
+            Self.withProperties(uniqueKey: UnsafeRawBufferPointer(key), tags: message.tags, keys: message.keys,
+                                others: message.properties) {
                 connection.send(template, queueId: target.queueId, bornTimestamp: currentMillis(), properties: $0,
-                                body: message.body, timeout: timeout, flush: flush)
+                                body: body, timeout: timeout, flush: flush)
             }
         }
             .flatMapThrowing { response in
@@ -90,28 +92,31 @@ public final class Producer: Sendable {
     /// The raw SEND_MESSAGE_V2 exchange for load generation, with a callback instead of a future (one allocation and
     /// one chained closure less per send): the broker's response, unchecked and unconverted, on the connection's event
     /// loop.
-    public func sendRaw(_ message: OutgoingMessage, route: TopicRoute, connection: RemotingClient, flush: Bool,
+    public func sendRaw(_ message: borrowing OutgoingMessage, route: TopicRoute, connection: RemotingClient, flush: Bool,
                         completion: @escaping @Sendable (Result<RemotingCommand, Error>) -> Void) {
         let target = route.writeQueues[nextQueueIndex() % route.writeQueues.count]
         let template = template(message.topic)
+        let body = message.body
         ids.withNext { key in
-            withProperties(message, uniqueKey: key) {
+            Self.withProperties(uniqueKey: key, tags: message.tags, keys: message.keys, others: message.properties) {
                 connection.send(template, queueId: target.queueId, bornTimestamp: currentMillis(), properties: $0,
-                                body: message.body, timeout: timeout, flush: flush, completion: completion)
+                                body: body, timeout: timeout, flush: flush, completion: completion)
             }
         }
     }
 
-    /// The message's properties as sent, built on the stack and lent to `body` (the key's string and the properties'
-    /// string made per send were about 450 of the Swift producer's 11,000 instructions per W1 message).
-    private func withProperties<R>(_ message: OutgoingMessage, uniqueKey: UnsafeRawBufferPointer,
-                                   _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        let others = message.properties.isEmpty ? [] : message.properties.sorted(by: { $0.key < $1.key })
-        let length = MessagePropertyCodec.producedLength(uniqueKeyLength: uniqueKey.count, tags: message.tags, keys: message.keys,
-                                                         sortedOtherPairs: others)
+    /// A message's properties as sent, built on the stack and lent to `body` (the key's string and the properties'
+    /// string made per send were about 450 of the Swift producer's 11,000 instructions per W1 message). Given the
+    /// message's parts, not the message: closures that captured the message copied it (a retain and a release of each
+    /// of its references per send).
+    private static func withProperties<R>(uniqueKey: UnsafeRawBufferPointer, tags: String?, keys: String?,
+                                          others: [String: String], _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let sorted = others.isEmpty ? [] : others.sorted(by: { $0.key < $1.key })
+        let length = MessagePropertyCodec.producedLength(uniqueKeyLength: uniqueKey.count, tags: tags, keys: keys,
+                                                         sortedOtherPairs: sorted)
         return withUnsafeTemporaryAllocation(byteCount: length, alignment: 1) { out in
-            let written = MessagePropertyCodec.writeProduced(uniqueKey: uniqueKey, tags: message.tags, keys: message.keys,
-                                                             sortedOtherPairs: others, into: out)
+            let written = MessagePropertyCodec.writeProduced(uniqueKey: uniqueKey, tags: tags, keys: keys,
+                                                             sortedOtherPairs: sorted, into: out)
             return body(UnsafeRawBufferPointer(rebasing: out[..<written]))
         }
     }

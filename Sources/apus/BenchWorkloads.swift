@@ -416,6 +416,9 @@ final class PacedSender: @unchecked Sendable {
     private let total: Int
     private let interval: UInt64
     private let size: Int
+    /// The body of each message, rewritten in place for the next (the send copies it into its frame), as the shared
+    /// harness's producers reuse theirs: a fresh buffer was an allocation between the timestamp and the send.
+    private var body: ByteBuffer
     private var sent = 0
     private var acked = 0
     private var start: UInt64 = 0
@@ -432,6 +435,7 @@ final class PacedSender: @unchecked Sendable {
         self.total = total
         self.interval = 1_000_000_000 / UInt64(max(1, rate))
         self.size = size
+        body = ByteBufferAllocator().buffer(capacity: max(size, BenchBody.header))
         done = connection.eventLoop.makePromise()
         lags.reserveCapacity(total)
     }
@@ -478,7 +482,7 @@ final class PacedSender: @unchecked Sendable {
         let now = monotonicNanos()
         while sent < total && due(sent) <= now {
             lags.append(now - due(sent))
-            let body = BenchBody.make(seq: sent, kind: UInt8(ascii: "M"), size: size, allocator: ByteBufferAllocator())
+            BenchBody.fill(&body, seq: sent, kind: UInt8(ascii: "M"), size: size, sentAt: monotonicNanos())
             // The raw exchange, as W1's: no future is made before the write (the latency is timed from the body).
             producer.sendRaw(OutgoingMessage(topic: topic, body: body), route: route, connection: connection, flush: false) { _ in
                 self.acked += 1
