@@ -263,7 +263,7 @@ public final class PushConsumer: Sendable {
         }
         switch ResponseCode(rawValue: response.code) {
         case .success:
-            let messages = response.body.map { StoredMessageCodec.decodeAll($0) } ?? []
+            let messages = response.body.map { StoredMessageCodec.decodeAll($0, topic: assignment.queue.topic) } ?? []
             let handler = state.withLock { assignment.revoked ? nil : $0.handler }
             guard let handler else { return }
             if !messages.isEmpty { handler(messages, assignment.queue) }

@@ -225,13 +225,18 @@ public enum StoredMessageCodec {
 
     /// Decodes a pull body (records back to back); stops at the first record that is not a complete message. Each
     /// body is a slice of `buffer`, not a copy.
-    public static func decodeAll(_ buffer: ByteBuffer) -> [StoredMessage] {
+    public static func decodeAll(_ buffer: ByteBuffer) -> [StoredMessage] { decodeAll(buffer, topic: nil) }
+
+    /// `decodeAll(_:)` of a body whose records are expected to be of `topic` (the pulled queue's): the first record
+    /// shares its string when it matches, as later records share the one before's (a string made for each pull of one
+    /// message was an allocation before the listener).
+    public static func decodeAll(_ buffer: ByteBuffer, topic: String?) -> [StoredMessage] {
         buffer.withUnsafeReadableBytes { bytes in
             var messages: [StoredMessage] = []
             var offset = 0
             while offset < bytes.count,
                   case .message(let message, let length) = decode(UnsafeRawBufferPointer(rebasing: bytes[offset...]), verifyCRC: false,
-                                                                  topicOfPrevious: messages.last?.topic, body: { [offset] range in
+                                                                  topicOfPrevious: messages.last?.topic ?? topic, body: { [offset] range in
                                                                       buffer.getSlice(at: buffer.readerIndex + offset + range.lowerBound,
                                                                                       length: range.count)!
                                                                   }) {

@@ -94,7 +94,8 @@ private func int(_ bytes: [UInt8], _ at: Int, _ size: Int) -> Int64 {
     #expect(decoded.map { Array($0.body.readableBytesView) } == (0..<3).map { [UInt8](repeating: UInt8($0 + 1), count: $0 * 7) })
 }
 
-/// A pull's records share their topic string when the topic repeats; each record still reads its own topic.
+/// A pull's records share their topic string when the topic repeats (or is the one the pull expected); each record
+/// still reads its own topic, whatever topic was expected.
 @Test func decodeAllReadsEachRecordsTopic() {
     let topics = ["a-long-topic-name-over-15", "a-long-topic-name-over-15", "a-long-topic-name-over-16", "T", "T", "",
                   "话题-topic-non-ascii", "话题-topic-non-ascii", "a-long-topic-name-over-15"]
@@ -107,6 +108,11 @@ private func int(_ bytes: [UInt8], _ at: Int, _ size: Int) -> Int64 {
     let decoded = StoredMessageCodec.decodeAll(buffer)
     #expect(decoded.map(\.topic) == topics)
     #expect(decoded.map(\.body) == topics.indices.map { ByteBuffer(bytes: [UInt8($0)]) })
+    for expected in ["a-long-topic-name-over-15", "a-long-topic-name-over-1", "a-long-topic-name-over-155", "T", "", "x"] {
+        let read = StoredMessageCodec.decodeAll(buffer, topic: expected)
+        #expect(read.map(\.topic) == topics, "expected topic \(expected)")
+        #expect(read.map(\.queueOffset) == topics.indices.map(Int64.init))
+    }
 }
 
 @Test func propertiesEncodeDecodeAndScan() {

@@ -224,7 +224,7 @@ final class HTTPConsumeService: Sendable {
                                                    maxCount: min(32, Self.maxReadsPerCall - reads), maxBytes: 4 << 20,
                                                    filter: { _ in true })
                     guard result.status == .found, let body = result.body else { continue queues }
-                    let messages = StoredMessageCodec.decodeAll(body)
+                    let messages = StoredMessageCodec.decodeAll(body, topic: request.topic)
                     if messages.isEmpty { continue queues }
                     for message in messages {
                         if out.count >= request.numOfMessages { continue queues }

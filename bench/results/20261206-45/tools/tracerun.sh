@@ -1,0 +1,9 @@
+#!/bin/bash
+# tracerun.sh OUT CMD...: runs CMD under a system-wide syscall (IO and waits) + scheduler trace on CLOCK_MONOTONIC
+O=$1; shift
+IDS='(id == 0 || id == 1 || id == 20 || id == 18 || id == 232 || id == 19 || id == 44 || id == 45 || id == 46 || id == 47 || id == 7 || id == 270 || id == 281 || id == 230)'
+bash -c 'F="'"$IDS"' && common_pid != $$"; exec perf record -k CLOCK_MONOTONIC -a -e raw_syscalls:sys_enter --filter "$F" -e raw_syscalls:sys_exit --filter "$F" -e sched:sched_switch -e sched:sched_wakeup -o '$O'.data' > $O.perf.log 2>&1 &
+R=$!
+sleep 0.5
+"$@"
+kill -INT $R; wait $R
