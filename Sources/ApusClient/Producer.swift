@@ -67,8 +67,8 @@ public final class Producer: Sendable {
 
     /// Sends one message; `queue` picks a queue explicitly (orderly sends), else round robin.
     /// With `flush: false` the request is only written; call `connection.flush()` once per burst.
-    public func send(_ message: borrowing OutgoingMessage, route: TopicRoute, connection: RemotingClient, queue: MessageQueue? = nil,
-                     flush: Bool = true) -> EventLoopFuture<SendResult> {
+    public func send(_ message: borrowing OutgoingMessage, route: TopicRoute, connection: RemotingClient,
+                     queue: MessageQueue? = nil, flush: Bool = true) -> EventLoopFuture<SendResult> {
         let target = queue ?? route.writeQueues[nextQueueIndex() % route.writeQueues.count]
         let messageId = nextUniqueKey()
         let template = template(message.topic)

@@ -4,7 +4,9 @@ Stages of each W4 message from a syscall trace (perf script), from the producer'
 client write enter -> broker read exit -> broker log write enter/exit (pwrite or AOF write) -> broker answer write
 enter/exit (to the consumer) -> consumer read exit. WAKE_NR[:FD]: the producer's pacing syscall (Apus's bench: the
 timerfd's read, 0:FD; the shared harness: clock_nanosleep, 230); its exit to the send's write is the producer's own
-work before the send, timestamp included ('paced->c_write')."""
+work before the send, timestamp included ('paced->c_write'). DUMP=FILE (`apus bench --latency-dump`, same clock): also
+the bench's timestamp to the send's write ('sent->c_write') and the answer's read to the consumer's timestamp
+('c_read->arrival'), matched by the messages' send times."""
 import sys, re, bisect
 script, btid, ptid, ctid, pfdc, cfdc, pfdb, cfdb, logfd = sys.argv[1:10]
 btid, ptid, ctid = int(btid), int(ptid), int(ctid)
@@ -51,6 +53,15 @@ for a in ev['c_send_enter']:
     w = before('p_wake_exit', a)
     if w is not None and a - w < 0.0005: vals['paced->c_write'].append((a - w) * 1e6)
     for s, v in zip(stages[1:], [b-a, c-b, d-c, e-d, f-e, g-f, g-a]): vals[s].append(v*1e6)
+import os
+if os.environ.get('DUMP'):
+    vals['sent->c_write'] = []; vals['c_read->arrival'] = []
+    for line in open(os.environ['DUMP']):
+        seq, lat, at = map(int, line.split()); sent, arr = (at - lat) / 1e9, at / 1e9
+        a = after('c_send_enter', sent); g = before('c_read_exit', arr)
+        if a is None or g is None or not sent <= a <= g <= arr: continue
+        vals['sent->c_write'].append((a - sent) * 1e6); vals['c_read->arrival'].append((arr - g) * 1e6)
+    stages = ['sent->c_write'] + stages + ['c_read->arrival']
 def pct(a, q): a = sorted(a); return a[min(len(a)-1, int(q*len(a)))]
 print(f"{len(vals['c_write->c_read'])}/{len(ev['c_send_enter'])} sends matched")
 print(f"{'stage':20} {'p50':>8} {'p90':>8} {'p99':>8} {'mean':>8}")
