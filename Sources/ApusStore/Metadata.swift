@@ -269,36 +269,29 @@ public final class TopicConfigTable: Sendable {
 
     public func get(_ topic: String) -> TopicConfig? {
         let count = last.count
-        if let hit = topic.withContiguousUTF8({ bytes in
-            last.hit(since: count) { $0.topicName.hasSameUTF8(as: bytes) ? $0 : nil }
-        }) {
-            return hit
-        }
+        if let hit = topic.withContiguousUTF8({ lastFound($0, since: count) { $0 } }) { return hit }
         guard let config = state.read({ $0.topicConfigTable[topic] }) else { return nil }
         last.remember(config, readSince: count)
         return config
     }
 
-    /// A topic's permission and queue counts, without copying its config out (a pull checks them): the last config
-    /// found is matched as `get`'s.
+    /// A topic's permission and queue counts, without copying its config out (a pull checks them).
     public func limits(_ topic: String) -> TopicLimits? {
-        let count = last.count
-        if let hit = topic.withContiguousUTF8({ bytes in
-            last.hit(since: count) { $0.topicName.hasSameUTF8(as: bytes) ? TopicLimits($0) : nil }
-        }) {
-            return hit
-        }
-        return get(topic).map { TopicLimits($0) }
+        topic.withContiguousUTF8 { lastFound($0, since: last.count, TopicLimits.init) } ?? get(topic).map(TopicLimits.init)
     }
 
     /// What a send needs of a topic given as its UTF-8 bytes (a send header's, read in place): the table's own name
     /// string and the permission and queue counts. The last config found is matched by its bytes, without making a
     /// string of them (a string is made only to look up another), and only the name is copied out.
     public func sendTarget(utf8 topic: UnsafeBufferPointer<UInt8>) -> (topicName: String, limits: TopicLimits)? {
-        if let hit = last.hit(since: last.count, { $0.topicName.hasSameUTF8(as: topic) ? ($0.topicName, TopicLimits($0)) : nil }) {
-            return hit
-        }
-        return get(String(decoding: topic, as: UTF8.self)).map { ($0.topicName, TopicLimits($0)) }
+        lastFound(topic, since: last.count) { ($0.topicName, TopicLimits($0)) }
+            ?? get(String(decoding: topic, as: UTF8.self)).map { ($0.topicName, TopicLimits($0)) }
+    }
+
+    /// `take` of the last config found, when it is `topic`'s (matched by its bytes) and nothing changed since `count`.
+    @inline(__always)
+    private func lastFound<R>(_ topic: UnsafeBufferPointer<UInt8>, since count: UInt64, _ take: (TopicConfig) -> R) -> R? {
+        last.hit(since: count) { $0.topicName.hasSameUTF8(as: topic) ? take($0) : nil }
     }
 
     public func all() -> [TopicConfig] { state.read { $0.topicConfigTable.values.sorted { $0.topicName < $1.topicName } } }
