@@ -303,8 +303,11 @@ public struct ResponseWriter: ~Copyable {
 }
 
 /// Encodes outbound commands. Small frames written without a promise are coalesced into one buffer until the next
-/// flush (one allocation and one iovec per burst instead of per frame); a large body is written as its own buffer
+/// flush (one allocation and one iovec per burst instead of per frame); a large body is kept as its own buffer
 /// instead of being copied. A response to a one-way request is dropped here, whoever wrote it.
+///
+/// A flush writes the burst straight to the socket (`SocketDescriptor`) while SwiftNIO holds nothing of this channel's;
+/// what the socket does not take, and every burst after it until SwiftNIO has written it all, goes through SwiftNIO.
 final class RemotingFrameWriter: ChannelOutboundHandler {
     typealias OutboundIn = RemotingCommand
     typealias OutboundOut = ByteBuffer
@@ -321,7 +324,23 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
     /// (it is next to the head), so with none and nothing pending a flush has nothing to do: a read burst that
     /// answers nothing (a pull parked until a message arrives, one per W4 message) skips the channel's flush path.
     private var unflushed = false
+    /// Buffers of the burst before `pending`: each large body and the buffer that preceded it, in order.
+    private var spilled: [ByteBuffer] = []
+    private var socket = Socket.unknown
+    /// SwiftNIO flushes not yet written out; while any is, a burst must follow them through SwiftNIO.
+    private(set) var flushesPendingInSwiftNIO = 0
     private var oneway = OnewayOpaques()
+    /// Bursts written straight to the socket, and flushes through SwiftNIO (diagnostics and tests).
+    private(set) var directFlushes = 0
+    private(set) var swiftNIOFlushes = 0
+
+    private enum Socket {
+        /// Not looked for yet (the channel is not active yet).
+        case unknown
+        case descriptor(CInt)
+        /// Not a socket this writer can reach (an embedded channel, another transport): SwiftNIO's path only.
+        case unreachable
+    }
     /// Responses to one-way requests that were dropped (diagnostics and tests).
     private(set) var droppedOnewayResponses = 0
 
@@ -407,10 +426,19 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
         var out = pending.take() ?? context.channel.allocator.buffer(capacity: max(estimate, promise == nil ? 16 * 1024 : 0))
         writeHeader(&out, bodyLength)
         if let body, bodyLength > 0, inline { out.writeImmutableBuffer(body) }
-        if promise == nil, inline, out.readableBytes < RemotingFrameWriter.coalesceLimit {
-            pending = out
+        if promise == nil {
+            if let body, bodyLength > 0, !inline {
+                spilled.append(out)
+                spilled.append(body)
+            } else if out.readableBytes < RemotingFrameWriter.coalesceLimit {
+                pending = out
+            } else {
+                spilled.append(out)
+            }
             return
         }
+        // Written with a promise: through SwiftNIO now, after what the burst holds.
+        handToSwiftNIO(context)
         unflushed = true
         if let body, bodyLength > 0, !inline {
             context.write(wrapOutboundOut(out), promise: nil)
@@ -418,6 +446,14 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
         } else {
             context.write(wrapOutboundOut(out), promise: promise)
         }
+    }
+
+    /// Passes the burst's spilled buffers to SwiftNIO, unflushed.
+    private func handToSwiftNIO(_ context: ChannelHandlerContext) {
+        guard !spilled.isEmpty else { return }
+        for buffer in spilled { context.write(wrapOutboundOut(buffer), promise: nil) }
+        spilled.removeAll(keepingCapacity: true)
+        unflushed = true
     }
 
     func beginReadBurst() { readBurst = true }
@@ -442,13 +478,70 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
 
     func flush(context: ChannelHandlerContext) {
         flushDeferred = false
-        if let out = pending.take() {
-            context.write(wrapOutboundOut(out), promise: nil)
-        } else if !unflushed {
-            return
+        if !unflushed, flushesPendingInSwiftNIO == 0, let fd = descriptor(context) {
+            if spilled.isEmpty {
+                guard let out = pending.take() else { return }
+                guard let sent = SocketDescriptor.send(fd, out) else {
+                    pending = out
+                    return flushThroughSwiftNIO(context)
+                }
+                if sent == out.readableBytes {
+                    directFlushes += 1
+                    return
+                }
+                pending = out.getSlice(at: out.readerIndex + sent, length: out.readableBytes - sent)
+            } else {
+                if let out = pending.take() { spilled.append(out) }
+                guard let sent = SocketDescriptor.send(fd, spilled) else { return flushThroughSwiftNIO(context) }
+                dropFront(sent)
+                if spilled.isEmpty {
+                    directFlushes += 1
+                    return
+                }
+            }
         }
+        flushThroughSwiftNIO(context)
+    }
+
+    private func flushThroughSwiftNIO(_ context: ChannelHandlerContext) {
+        if let out = pending.take() { spilled.append(out) }
+        handToSwiftNIO(context)
+        guard unflushed else { return }
         unflushed = false
+        swiftNIOFlushes += 1
+        if case .unreachable = socket {} else {
+            // Counted until SwiftNIO has written all of it (an empty write's promise completes after those before it).
+            let written = context.eventLoop.makePromise(of: Void.self)
+            flushesPendingInSwiftNIO += 1
+            written.futureResult.assumeIsolated().whenComplete { _ in self.flushesPendingInSwiftNIO -= 1 }
+            context.write(wrapOutboundOut(ByteBuffer()), promise: written)
+        }
         context.flush()
+    }
+
+    /// Drops the first `count` bytes of the spilled buffers (what a direct write took).
+    private func dropFront(_ count: Int) {
+        var left = count
+        var whole = 0
+        while whole < spilled.count, spilled[whole].readableBytes <= left {
+            left -= spilled[whole].readableBytes
+            whole += 1
+        }
+        spilled.removeFirst(whole)
+        if left > 0 { spilled[0].moveReaderIndex(forwardBy: left) }
+    }
+
+    /// The channel's socket, looked for once it is active; nil while it is not (closed: its number may be reused).
+    private func descriptor(_ context: ChannelHandlerContext) -> CInt? {
+        guard context.channel.isActive else { return nil }
+        switch socket {
+        case let .descriptor(fd): return fd
+        case .unreachable: return nil
+        case .unknown:
+            let found = SocketDescriptor.find(context.channel)
+            socket = found.map { .descriptor($0) } ?? .unreachable
+            return found
+        }
     }
 }
 
