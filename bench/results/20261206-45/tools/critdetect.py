@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """critdetect.py SCRIPT apus|redis: the arguments critparse2.py needs for one W4 trace, found from the trace itself:
 the broker's thread (the one that writes the log), the producer's and consumer's threads and fds (by the sizes of
-what they write and read: a send is over 1,000 bytes, its ack under 200), and the broker's fds."""
+what they write and read with write, writev, sendto or sendmsg: a send is over 1,000 bytes, its ack under 200), and
+the broker's fds."""
 import sys, re, collections
 script, system = sys.argv[1], sys.argv[2]
 rx = re.compile(r'^\s*(\S+)\s+(\d+)\s+\[\d+\]\s+[\d.]+:\s+raw_syscalls:sys_(enter|exit):\s+NR (\d+) (.*)$')
@@ -22,7 +23,7 @@ for line in open(script):
         fd = p[1]
         if nr == 18 or (system == 'redis' and nr == 1 and comm.startswith('redis') and 1000 < ret < 1105 and fd != ''):
             logw[(tid, fd, nr)] += 1
-        if nr in (1, 20) and ret > 1000: big_w[(tid, fd)] += 1
+        if nr in (1, 20, 44, 46) and ret > 1000: big_w[(tid, fd)] += 1
         if nr == 0 and ret > 1000: big_r[(tid, fd)] += 1
         if (system == 'apus' and nr == 0 and ret == 8) or (system == 'redis' and nr == 230): waits[(tid, fd if system == 'apus' else '')] += 1
 def top(c, pred=lambda k: True):

@@ -27,7 +27,7 @@ for line in open(script):
         pending[tid] = (nr, fd)
         if tid == ptid and nr in (1, 20, 44, 46) and fd == pfdc: ev['c_send_enter'].append(t)
         if tid == btid and nr in (1, 18) and fd == logfd: ev['b_log_enter'].append(t)
-        if tid == btid and nr in (1, 20) and fd == cfdb: ev['b_ans_enter'].append(t)
+        if tid == btid and nr in (1, 20, 44, 46) and fd == cfdb: ev['b_ans_enter'].append(t)
     elif evn == 'raw_syscalls:sys_exit':
         mm = re.match(r'NR (\d+) = (-?\d+)', tr); nr, ret = int(mm.group(1)), int(mm.group(2))
         p = pending.get(tid)
@@ -35,7 +35,7 @@ for line in open(script):
         _, fd = p
         if tid == btid and nr == 0 and fd == pfdb and ret > 1000: ev['b_read_exit'].append(t)
         if tid == btid and nr in (1, 18) and fd == logfd: ev['b_log_exit'].append(t)
-        if tid == btid and nr in (1, 20) and fd == cfdb: ev['b_ans_exit'].append(t)
+        if tid == btid and nr in (1, 20, 44, 46) and fd == cfdb: ev['b_ans_exit'].append(t)
         if tid == ctid and nr == 0 and fd == cfdc and ret > 1000: ev['c_read_exit'].append(t)
         if wake and tid == ptid and nr == int(wake[0]) and (len(wake) == 1 or fd == wake[1]): ev['p_wake_exit'].append(t)
 def after(name, t):
