@@ -333,6 +333,8 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
     /// Bursts written straight to the socket, and flushes through SwiftNIO (diagnostics and tests).
     private(set) var directFlushes = 0
     private(set) var swiftNIOFlushes = 0
+    /// Responses to one-way requests that were dropped (diagnostics and tests).
+    private(set) var droppedOnewayResponses = 0
 
     private enum Socket {
         /// Not looked for yet (the channel is not active yet).
@@ -341,8 +343,6 @@ final class RemotingFrameWriter: ChannelOutboundHandler {
         /// Not a socket this writer can reach (an embedded channel, another transport): SwiftNIO's path only.
         case unreachable
     }
-    /// Responses to one-way requests that were dropped (diagnostics and tests).
-    private(set) var droppedOnewayResponses = 0
 
     /// Called on the event loop for every request frame before it is processed.
     func requestReceived(_ request: RemotingCommand) {

@@ -1,8 +1,8 @@
 // SocketDescriptor: a SwiftNIO socket channel's descriptor, found and checked against the channel's addresses, and a
 // burst of buffers written to it with one sendmsg(2) — the frame writer's way around SwiftNIO's pending-writes path.
 //
-// Why: a flush through SwiftNIO (the pipeline's write and flush, its pending-writes bookkeeping, a promise-free
-// `writev`) costs about 5,000 instructions per burst on both ends of a connection, which is most of a W4 message's
+// Why: a flush through SwiftNIO (the pipeline's write and flush, its pending-writes bookkeeping and state checks around
+// the `writev`) costs about 5,000 instructions per burst on both ends of a connection, most of a W4 message's
 // per-event cost outside the kernel (round 46, bench/results/20261206-46). With nothing queued in SwiftNIO, a burst
 // written straight to the socket keeps the byte order SwiftNIO would have kept; whatever the socket does not take is
 // handed to SwiftNIO, which waits for writability and reports errors as before.
@@ -50,10 +50,8 @@ enum SocketDescriptor {
         case let .v6(address):
             guard Int32(storage.ss_family) == AF_INET6 else { return false }
             let found = withUnsafeBytes(of: &storage) { $0.loadUnaligned(as: sockaddr_in6.self) }
-            var wanted = address.address
-            var got = found
-            return found.sin6_port == wanted.sin6_port
-                && withUnsafeBytes(of: &got.sin6_addr) { a in withUnsafeBytes(of: &wanted.sin6_addr) { a.elementsEqual($0) } }
+            return found.sin6_port == address.address.sin6_port
+                && withUnsafeBytes(of: found.sin6_addr) { a in withUnsafeBytes(of: address.address.sin6_addr) { a.elementsEqual($0) } }
         case .unixDomainSocket:
             return false
         }
