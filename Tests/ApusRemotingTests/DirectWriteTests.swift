@@ -66,7 +66,7 @@ private final class WriterOnLoopback: Sendable {
         while total < count {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             guard n > 0 else { throw IOError(errnoCode: errno, reason: "recv") }
-            received.withLock { $0.bytes.writeBytes(chunk[0..<n]) }
+            _ = received.withLock { $0.bytes.writeBytes(chunk[0..<n]) }
             total += n
         }
     }
