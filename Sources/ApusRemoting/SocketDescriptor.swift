@@ -19,16 +19,9 @@ enum SocketDescriptor {
         guard let local = channel.localAddress, let remote = channel.remoteAddress else { return nil }
         let text = String(describing: channel).utf8
         guard let marker = text.firstRange(of: "BaseSocket { fd=".utf8) else { return nil }
-        var number: CInt = 0
-        var digits = 0
-        for byte in text[marker.upperBound...] {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 9 else { break }
-            number = number * 10 + CInt(byte - UInt8(ascii: "0"))
-            digits += 1
-        }
-        guard digits > 0, address(of: number, peer: false, is: local), address(of: number, peer: true, is: remote) else {
-            return nil
-        }
+        let digits = text[marker.upperBound...].prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        guard let number = CInt(String(decoding: digits, as: UTF8.self)),
+              address(of: number, peer: false, is: local), address(of: number, peer: true, is: remote) else { return nil }
         return number
     }
 
