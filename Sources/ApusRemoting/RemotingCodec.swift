@@ -279,10 +279,15 @@ enum HeaderCodec {
                         case .extFields:
                             // A send's typed header is read in this same pass (the Java and C++ clients write "code"
                             // first); its fields are decoded only if someone asks.
+                            // A pull's too, when its values have the clients' shapes (else through the ext fields).
+                            let start = reader.pos
+                            func object() -> ByteBuffer { header.getSlice(at: header.readerIndex + start, length: reader.pos - start)! }
                             if sawCode, RemotingCommand.isSend(code: code), try reader.peek() == UInt8(ascii: "{") {
-                                let start = reader.pos
-                                let sendHeader = DecodedSendHeader(try SendMessageRequestHeader.read(json: &reader, section: header))
-                                fields = .jsonSend(header.getSlice(at: header.readerIndex + start, length: reader.pos - start)!, sendHeader)
+                                let sendHeader = DecodedHeader(try SendMessageRequestHeader.read(json: &reader, section: header))
+                                fields = .jsonSend(object(), sendHeader)
+                            } else if sawCode, code == RequestCode.pullMessage.rawValue, try reader.peek() == UInt8(ascii: "{"),
+                                      let pullHeader = PullMessageRequestHeader.read(json: &reader) {
+                                fields = .jsonPull(object(), DecodedHeader(pullHeader))
                             } else {
                                 fields = .decoded(try extFields(&reader))
                             }

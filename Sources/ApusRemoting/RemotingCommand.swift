@@ -24,6 +24,7 @@ public struct RemotingCommand: Sendable, Equatable {
             case let .decoded(fields): return fields
             case let .binary(section): return HeaderCodec.binaryExtFields(section)
             case let .jsonSend(object, _): return HeaderCodec.jsonExtFields(object)
+            case let .jsonPull(object, _): return HeaderCodec.jsonExtFields(object)
             case let .typed(header): return header.extFields()
             }
         }
@@ -39,7 +40,10 @@ public struct RemotingCommand: Sendable, Equatable {
         case binary(ByteBuffer)
         /// The `extFields` object of a JSON send request as it arrived, and its typed header (or the error reading it),
         /// read in the same pass as the frame's header.
-        case jsonSend(ByteBuffer, DecodedSendHeader)
+        case jsonSend(ByteBuffer, DecodedHeader<SendMessageRequestHeader>)
+        /// The same for a JSON pull request whose fields are in the shapes the Java and C++ clients send
+        /// (`PullMessageRequestHeader.read(json:)`).
+        case jsonPull(ByteBuffer, DecodedHeader<PullMessageRequestHeader>)
         /// An outgoing typed header, written straight into the frame without ext-field strings.
         case typed(any TypedHeaderBox)
     }
@@ -120,12 +124,12 @@ extension RemotingCommand: CustomStringConvertible {
     }
 }
 
-/// Boxed, so that a command stays small to copy.
+/// A request's typed header read with its frame (or the error reading it), boxed so that a command stays small to copy.
 @usableFromInline
-final class DecodedSendHeader: Sendable {
-    let result: Result<SendMessageRequestHeader, HeaderError>
+final class DecodedHeader<Header: Sendable>: Sendable {
+    let result: Result<Header, HeaderError>
 
-    init(_ result: Result<SendMessageRequestHeader, HeaderError>) { self.result = result }
+    init(_ result: Result<Header, HeaderError>) { self.result = result }
 }
 
 /// An outgoing typed header in a command (`RemotingCommand.Fields.typed`), boxed so that a command stays small to copy.

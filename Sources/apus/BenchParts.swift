@@ -45,6 +45,25 @@ struct BenchParts: ParsableCommand {
             return out
         }
         let jsonFrame = frame(.json), binaryFrame = frame(.rocketmq)
+        // A pull as the Java client sends it (its key order) and as the Swift consumer does (PullFrameTemplate's bytes).
+        let javaPullFrame: ByteBuffer = {
+            let header = #"{"code":11,"extFields":{"queueId":"3","maxMsgNums":"32","sysFlag":"3","suspendTimeoutMillis":"15000","#
+                + #""commitOffset":"1024","bname":"broker-a","topic":"bench_topic","queueOffset":"1056","expressionType":"TAG","#
+                + #""subVersion":"1764000000000","consumerGroup":"bench_consumer"},"flag":0,"language":"JAVA","opaque":77,"#
+                + #""serializeTypeCurrentRPC":"JSON","version":409}"#
+            var out = ByteBuffer()
+            out.writeInteger(Int32(4 + header.utf8.count))
+            out.writeInteger(Int32(header.utf8.count))
+            out.writeString(header)
+            return out
+        }()
+        let binaryPullFrame: ByteBuffer = {
+            var out = ByteBuffer()
+            PullFrameTemplate(PullMessageRequestHeader(consumerGroup: "bench_consumer", topic: "bench_topic", queueId: 3,
+                                                       queueOffset: 0, sysFlag: [], subVersion: 1_764_000_000_000))
+                .write(opaque: 77, queueOffset: 1056, sysFlag: PullSysFlag(rawValue: 3), commitOffset: 1024, to: &out)
+            return out
+        }()
         let message = MessageToStore(topic: "bench_topic", queueId: 3, body: body, properties: properties,
                                      bornTimestamp: 1_764_000_000_000, bornHost: .zero, storeHost: .zero,
                                      reconsumeTimes: 0, preparedTransactionOffset: 0, tagsCode: 0)
@@ -133,6 +152,9 @@ struct BenchParts: ParsableCommand {
             // without building ext fields, see RemotingCommand.extFields).
             ("decode send frame + typed header, JSON", { sink &+= Int(try SendMessageRequestHeader(request: decodeOne(jsonFrame)).queueId) }),
             ("decode send frame + typed header, binary", { sink &+= Int(try SendMessageRequestHeader(request: decodeOne(binaryFrame)).queueId) }),
+            // What a pull costs before the broker's own work: the frame and its typed header.
+            ("decode pull frame + typed header, JSON", { sink &+= Int(try PullMessageRequestHeader(request: decodeOne(javaPullFrame)).queueOffset) }),
+            ("decode pull frame + typed header, binary", { sink &+= Int(try PullMessageRequestHeader(request: decodeOne(binaryPullFrame)).queueOffset) }),
             ("property rewrite (drop WAIT, add CLUSTER)", {
                 sink &+= properties.withContiguousUTF8 { rewrite.apply(to: $0) }.properties.utf8.count
             }),

@@ -356,7 +356,7 @@ private func jsonSendFrame(code: Int = 310, _ extFields: String, codeLast: Bool 
     for ext in cases {
         let send = try #require(try decodeOne(jsonSendFrame(ext)))
         #expect(send.keepsFieldsAsReceived, "\(ext)")
-        let other = try #require(try decodeOne(jsonSendFrame(code: 11, ext)))   // a pull: fields decoded at once
+        let other = try #require(try decodeOne(jsonSendFrame(code: 14, ext)))   // QUERY_CONSUMER_OFFSET: fields decoded at once
         #expect(!other.keepsFieldsAsReceived && send.extFields == other.extFields, "\(ext)")
         let onePass = Result { () throws(HeaderError) in try SendMessageRequestHeader(request: send) }
         let viaFields = Result { () throws(HeaderError) in try SendMessageRequestHeader(extFields: other.extFields) }
@@ -377,6 +377,52 @@ private func jsonSendFrame(code: Int = 310, _ extFields: String, codeLast: Bool 
     #expect(try SendMessageRequestHeader(request: #require(try decodeOne(jsonSendFrame(code: 320, #"{"b":"T"}"#)))).batch)
 }
 
+/// A JSON pull's typed header is read in the frame's pass when its values have the Java and C++ clients' shapes (strings
+/// without escapes, plain integers, none empty), and through the ext fields otherwise: either way it must agree with
+/// the ext-field reading in every result and error.
+@Test func jsonPullHeaderReadInOnePassAgreesWithExtFields() throws {
+    let java = #"{"queueId":"2","maxMsgNums":"32","sysFlag":"3","suspendTimeoutMillis":"15000","commitOffset":"7","bname":"broker-a","topic":"TopicCap","queueOffset":"9","expressionType":"TAG","subVersion":"1796080079960","consumerGroup":"CG"}"#
+    let cpp = #"{"commitOffset":"0","consumerGroup":"CG","maxMsgNums":32,"queueId":1,"queueOffset":"0","subVersion":"1700000000000","subscription":"TagA || TagC","suspendTimeoutMillis":"15000","sysFlag":6,"topic":"T"}"#
+    let onePassCases = [
+        java, cpp,
+        #"{"topic":"T","consumerGroup":"G","queueId":"x","queueOffset":"1"}"#,              // a bad number: the same error
+        #"{"topic":"T","consumerGroup":"G","queueId":2147483648,"queueOffset":"1"}"#,
+        #"{"topic":"T","consumerGroup":"G","queueId":"-1","queueOffset":-5 , "sysFlag" : 1 }"#,
+        #"{"topic":"T","consumerGroup":"G","queueOffset":"1"}"#, #"{"consumerGroup":"G","queueId":1,"queueOffset":"1"}"#,
+        #"{"topic":"A","topic":"B","consumerGroup":"G","queueId":1,"queueOffset":"1","zz":"ignored","n":12}"#,  // a later key wins
+        #"{"topic":"T","consumerGroup":"G","queueId":"+1","queueOffset":" 4 ","subscription":"*"}"#,
+        #"{}"#,
+    ]
+    let generalCases = [
+        #"{"topic":"T\u0041","consumerGroup":"G","queueId":1,"queueOffset":"1"}"#,     // an escape
+        #"{"topic":"T","consumerGroup":"G","queueId":1,"queueOffset":"1","subscription":""}"#,   // an empty value
+        #"{"topic":"","consumerGroup":"G","queueId":1,"queueOffset":"1"}"#,
+        #"{"topic":"T","consumerGroup":"G","queueId":1,"queueOffset":"1","commitOffset":null}"#,
+        #"{"topic":"T","consumerGroup":"G","queueId":1.0,"queueOffset":"1"}"#, #"{"topic":"T","consumerGroup":"G","queueId":1e2,"queueOffset":"1"}"#,
+        #"{"topic":"T","consumerGroup":"G","queueId":1,"queueOffset":99999999999999999999}"#,
+        #"{"topic":"T","consumerGroup":"G","queueId":true,"queueOffset":"1"}"#,
+        #"{"topic":"T","consumerGroup":"G","queueId":1,"queueOffset":"1","x":{"y":[1,2]}}"#,
+        #"{"\u0074opic":"T","consumerGroup":"G","queueId":1,"queueOffset":"1"}"#, #"{1:"x","topic":"T","consumerGroup":"G","queueId":1,"queueOffset":"1"}"#,
+    ]
+    for (ext, onePass) in onePassCases.map({ ($0, true) }) + generalCases.map({ ($0, false) }) {
+        let pull = try #require(try decodeOne(jsonSendFrame(code: 11, ext)))
+        #expect(pull.keepsFieldsAsReceived == onePass, "\(ext)")
+        let other = try #require(try decodeOne(jsonSendFrame(code: 14, ext)))
+        #expect(pull.extFields == other.extFields, "\(ext)")
+        let typed = Result { () throws(HeaderError) in try PullMessageRequestHeader(request: pull) }
+        let viaFields = Result { () throws(HeaderError) in try PullMessageRequestHeader(extFields: other.extFields) }
+        switch (typed, viaFields) {
+        case let (.success(a), .success(b)): #expect(a == b, "\(ext)")
+        case let (.failure(a), .failure(b)): #expect(a == b, "\(ext)")
+        default: Issue.record("\(ext): one pass \(typed), via ext fields \(viaFields)")
+        }
+    }
+    let header = try PullMessageRequestHeader(request: #require(try decodeOne(jsonSendFrame(code: 11, cpp))))
+    #expect(header == PullMessageRequestHeader(consumerGroup: "CG", topic: "T", queueId: 1, queueOffset: 0, maxMsgNums: 32,
+                                               sysFlag: PullSysFlag(rawValue: 6), commitOffset: 0, suspendTimeoutMillis: 15_000,
+                                               subscription: "TagA || TagC", subVersion: 1_700_000_000_000))
+}
+
 @Test func jsonSendHeaderSyntaxErrorsStillCloseTheFrame() {
     for ext in [#"{"b":"T",}"#, #"{"b":"T""#, #"{"b":"\x"}"#, #"{"b" "T"}"#, #"{"b":tru}"#, #"{"e":"3"#, #"{"zz":"\u00"}"#] {
         #expect(throws: RemotingDecodingError.self, "\(ext)") { try decodeOne(jsonSendFrame(ext)) }
@@ -385,10 +431,10 @@ private func jsonSendFrame(code: Int = 310, _ extFields: String, codeLast: Bool 
 }
 
 extension RemotingCommand {
-    /// The ext fields are kept as they arrived (binary section or JSON send object), not decoded into `ExtFields`.
+    /// The ext fields are kept as they arrived (binary section, JSON send or pull object), not decoded into `ExtFields`.
     var keepsFieldsAsReceived: Bool {
         switch fields {
-        case .binary, .jsonSend: return true
+        case .binary, .jsonSend, .jsonPull: return true
         case .decoded, .typed: return false
         }
     }

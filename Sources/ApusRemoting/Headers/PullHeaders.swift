@@ -85,6 +85,10 @@ extension PullMessageRequestHeader {
     /// key and value, about 5,000 instructions per pull. Other forms are read from the ext fields. Values, defaults
     /// and errors are the same either way.
     public init(request: borrowing RemotingCommand) throws(HeaderError) {
+        if case let .jsonPull(_, decoded) = request.fields {
+            self = try decoded.result.get()
+            return
+        }
         guard case let .binary(section) = request.fields else {
             self = try Self(extFields: request.extFields)
             return
@@ -98,6 +102,43 @@ extension PullMessageRequestHeader {
             }
             return Result { () throws(HeaderError) in try Self(found: found, in: bytes) }
         }.get()
+    }
+
+    /// Reads the JSON `extFields` object at `reader` (its `{` next) as the header, in the frame's own parsing pass (the
+    /// Java and C++ clients' pulls; through the ext fields, a pull made a string of every key and value and hashed each
+    /// key twice, about 13,000 instructions). Only the shapes those clients send are read here: every value a string
+    /// without escapes or a plain integer (the C++ client sends `queueId`, `maxMsgNums` and `sysFlag` as numbers), and
+    /// none empty. For anything else, a syntax error included, it returns nil with `reader` where it was, and the
+    /// caller builds the ext fields as before; so values and errors are always those of `init(extFields:)`.
+    static func read(json reader: inout JSONReader) -> Result<PullMessageRequestHeader, HeaderError>? {
+        let start = reader.pos
+        var found = InlineArray<11, Range<Int>?>(repeating: nil)  // one per Field; a later key wins
+        do {
+            reader.pos += 1  // the object's "{"
+            if try !reader.consume(UInt8(ascii: "}")) {
+                repeat {
+                    guard let key = try reader.parseKeyBytes() else { reader.pos = start; return nil }
+                    let field = Field.find(key)
+                    let value: Range<Int>
+                    if let raw = try reader.parseRawString() {
+                        value = raw
+                    } else {
+                        reader.skipWhitespace()
+                        let digits = reader.pos
+                        guard try reader.parsePlainInteger() != nil else { reader.pos = start; return nil }
+                        value = digits..<reader.pos
+                    }
+                    guard !value.isEmpty else { reader.pos = start; return nil }
+                    if let field { found[Int(field.rawValue)] = value }
+                } while try reader.consume(UInt8(ascii: ","))
+                try reader.expect(UInt8(ascii: "}"))
+            }
+        } catch {
+            reader.pos = start
+            return nil
+        }
+        let bytes = reader.bytes
+        return Result { () throws(HeaderError) in try Self(found: found, in: bytes) }
     }
 
     /// The header from where each field's value lies in `bytes` (an absent or empty value is nil, as in ext fields).
