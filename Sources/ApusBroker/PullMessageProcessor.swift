@@ -45,7 +45,7 @@ final class PullMessageProcessor: Sendable {
             query.commitOffset = header.commitOffset
         }
         let outcome: PullOutcome
-        do { outcome = try consume.read(query) } catch {
+        do { outcome = try consume.read(&query) } catch {
             return .response(to: request, refusal: error)
         }
         consume.record(query, outcome, now: currentMillis())
@@ -62,7 +62,8 @@ final class PullMessageProcessor: Sendable {
                            currentMax: { store.maxOffset(topic: topic, queueId: queueId) }) { [self, query] in
                     // The answer is flushed before the pull is recorded: an arrival's latency is this path.
                     do throws(ServiceError) {
-                        let outcome = try consume.read(query)
+                        var query = query
+                        let outcome = try consume.read(&query, groupNameChecked: true)
                         answer(address, outcome, on: connection)
                         connection.flush()
                         consume.record(query, outcome, now: currentMillis())

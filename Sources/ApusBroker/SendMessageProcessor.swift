@@ -34,7 +34,14 @@ final class SendMessageProcessor: Sendable {
     private let limiter: LogRateLimiter
     /// The current read bursts, one per connection. A connection's burst is processed and flushed on its event loop
     /// in one go, so there are at most as many entries as event loops: a list beats hashing here.
-    private let pending = Mutex<[Burst]>([])
+    private struct Pending {
+        var bursts: [Burst] = []
+        /// A flushed burst's lists, emptied with their capacity kept, for the next burst: two allocations a burst fewer
+        /// (at one send per burst, as at low rates, a pair per message).
+        var spare: (messages: [MessageToStore], sends: [PendingSend])?
+    }
+
+    private let pending = Mutex(Pending())
 
     init(service: SendService, latency: RequestLatencyTable, logger: Logger, limiter: LogRateLimiter) {
         self.service = service
@@ -55,25 +62,28 @@ final class SendMessageProcessor: Sendable {
         }
         // Sends are appended once per read burst (`flush(_:)`): under load one append serves many requests.
         let send = PendingSend(address: request.responseAddress, code: request.code, queueId: prepared.queueId, count: prepared.count)
-        pending.withLock { bursts in
+        pending.withLock { pending in
             let i: Int
-            if let existing = bursts.firstIndex(where: { $0.connection == connection.id }) {
+            if let existing = pending.bursts.firstIndex(where: { $0.connection == connection.id }) {
                 i = existing
-                bursts[i].sends.append(send)
             } else {
-                i = bursts.count
-                bursts.append(Burst(connection: connection.id, started: connection.readStarted, messages: [], sends: [send]))
-                bursts[i].messages.reserveCapacity(32)
+                i = pending.bursts.count
+                var lists = pending.spare.take() ?? ([], [])
+                if lists.messages.capacity == 0 { lists.messages.reserveCapacity(32) }
+                pending.bursts.append(Burst(connection: connection.id, started: connection.readStarted,
+                                            messages: lists.messages, sends: lists.sends))
             }
-            prepared.move(to: &bursts[i].messages)
+            pending.bursts[i].sends.append(send)
+            prepared.move(to: &pending.bursts[i].messages)
         }
         return nil
     }
 
     /// Appends every send received in this read burst with one `putMessages` and answers each request.
     func flush(_ connection: RemotingConnection) {
-        guard var burst = pending.withLock({ bursts in bursts.firstIndex { $0.connection == connection.id }.map { bursts.remove(at: $0) } })
-        else { return }
+        guard var burst = pending.withLock({ pending in
+            pending.bursts.firstIndex { $0.connection == connection.id }.map { pending.bursts.remove(at: $0) }
+        }) else { return }
         let result = service.append(&burst.messages)
         let storeHost = service.storeHost
         func header(_ send: PendingSend, _ records: ArraySlice<AppendedRecord>) -> SendMessageResponseHeader {
@@ -87,9 +97,10 @@ final class SendMessageProcessor: Sendable {
                         .joined(separator: ","),
                     queueId: send.queueId, queueOffset: queueOffset)
         }
+        let sends = burst.sends  // captured as a constant: capturing the variable `burst` boxed it on the heap
         func forEachSend(_ body: (PendingSend, ArraySlice<AppendedRecord>) -> Void) {
             var next = 0
-            for send in burst.sends {
+            for send in sends {
                 body(send, result.records[next..<min(next + send.count, result.records.count)])
                 next += send.count
             }
@@ -104,7 +115,8 @@ final class SendMessageProcessor: Sendable {
             connection.writingResponses { out in
                 forEachSend { send, records in out.write(to: send.address, code: .success, header: header(send, records)) }
             }
-            return observe(burst)
+            observe(burst)
+            return recycle(&burst)
         case .ok:
             // SYNC_FLUSH: acknowledge only once the group commit covering these appends is durable.
             var answers: [Answer] = []
@@ -113,6 +125,19 @@ final class SendMessageProcessor: Sendable {
             return whenDurable(result, answers, burst, connection)
         }
         observe(burst)
+    }
+
+    /// Keeps `burst`'s lists for the next burst, unless a spare pair is kept already or they grew large.
+    private func recycle(_ burst: inout Burst) {
+        guard burst.messages.capacity <= 1024, burst.sends.capacity <= 1024 else { return }
+        burst.messages.removeAll(keepingCapacity: true)
+        burst.sends.removeAll(keepingCapacity: true)
+        var lists: (messages: [MessageToStore], sends: [PendingSend])? = (burst.messages, burst.sends)
+        burst.messages = []
+        burst.sends = []
+        pending.withLock { pending in
+            if pending.spare == nil { pending.spare = lists.take() }
+        }
     }
 
     /// A SYNC_FLUSH answer waiting for its group commit.
@@ -150,7 +175,7 @@ final class SendMessageProcessor: Sendable {
     }
 
     func connectionClosed(_ connection: RemotingConnection) {
-        pending.withLock { $0.removeAll { $0.connection == connection.id } }
+        pending.withLock { $0.bursts.removeAll { $0.connection == connection.id } }
     }
 
     private func reject(_ request: RemotingCommand.ResponseAddress, _ code: ResponseCode, _ remark: String,

@@ -48,7 +48,7 @@ final class TopicRegistry: Sendable {
     }
 
     func get(_ topic: String) -> TopicConfig? { table.get(topic) }
-    func limits(_ topic: String) -> TopicLimits? { table.limits(topic) }
+    func readTarget(_ topic: String) -> (topicName: String, limits: TopicLimits)? { table.readTarget(topic) }
     func sendTarget(utf8 topic: UnsafeBufferPointer<UInt8>) -> (topicName: String, limits: TopicLimits)? {
         table.sendTarget(utf8: topic)
     }

@@ -81,6 +81,9 @@ public final class MessageStore: Sendable {
         var segment: MappedFile?
         var position: Int64
         var closed = false
+        /// `appendRun`'s working lists, kept empty between runs with their capacity: a put allocates neither.
+        fileprivate var placements: [Placement] = []
+        fileprivate var placed: [(queue: Int, offset: Int64)] = []
     }
 
     public init(config: StoreConfig, logger: Logger) throws {
@@ -411,18 +414,26 @@ public final class MessageStore: Sendable {
 
     private func notifyArrivals(_ messages: MessageRun, _ records: [AppendedRecord],
                                 _ listener: @Sendable (String, Int32, Int64) -> Void) {
-        // Once per (topic, queueId): at its last record in this put (linear in the put's size, not quadratic).
-        var notified: [(key: QueueKey, maxOffset: Int64)] = []
+        // Once per (topic, queueId): at its last record in this put (linear in the put's size, not quadratic), in the
+        // order of those records. The last record's queue is kept apart: most puts fill one queue, and then no list
+        // is allocated.
+        var last: (key: QueueKey, maxOffset: Int64)?
+        var others: [(key: QueueKey, maxOffset: Int64)] = []
         for i in records.indices.reversed() where Self.entersConsumeQueue(messages[i].sysFlag) {
             let key = QueueKey(topic: messages[i].topic, queueId: messages[i].queueId)
-            guard !notified.contains(where: { $0.key == key }) else { continue }
-            notified.append((key, records[i].queueOffset + 1))
+            guard let found = last else {
+                last = (key, records[i].queueOffset + 1)
+                continue
+            }
+            guard found.key != key, !others.contains(where: { $0.key == key }) else { continue }
+            others.append((key, records[i].queueOffset + 1))
         }
-        for (key, maxOffset) in notified.reversed() { listener(key.topic, key.queueId, maxOffset) }
+        for (key, maxOffset) in others.reversed() { listener(key.topic, key.queueId, maxOffset) }
+        if let (key, maxOffset) = last { listener(key.topic, key.queueId, maxOffset) }
     }
 
     /// A consume queue a run appends to, and the offset its next message takes.
-    private struct Placement {
+    fileprivate struct Placement {
         var queue: ConsumeQueue
         var offset: Int64
     }
@@ -462,8 +473,16 @@ public final class MessageStore: Sendable {
         // Queue offsets first: messages of one queue in this run take consecutive offsets. Each message notes its
         // queue's index in `queues` (-1: none), not the queue itself: a reference per message was a retain and a
         // release per message.
-        var queues: [Placement] = []
-        var placed: [(queue: Int, offset: Int64)] = []
+        var queues: [Placement] = [], placed: [(queue: Int, offset: Int64)] = []
+        swap(&queues, &state.placements)
+        swap(&placed, &state.placed)
+        defer {
+            // No queue is held past the run, nor the capacity of an unusually long one.
+            queues.removeAll(keepingCapacity: queues.capacity <= 64)
+            placed.removeAll(keepingCapacity: placed.capacity <= 4096)
+            swap(&queues, &state.placements)
+            swap(&placed, &state.placed)
+        }
         placed.reserveCapacity(end - next)
         for i in next..<end {
             guard Self.entersConsumeQueue(messages[i].sysFlag) else { placed.append((-1, 0)); continue }

@@ -275,9 +275,12 @@ public final class TopicConfigTable: Sendable {
         return config
     }
 
-    /// A topic's permission and queue counts, without copying its config out (a pull checks them).
-    public func limits(_ topic: String) -> TopicLimits? {
-        topic.withContiguousUTF8 { lastFound($0, since: last.count, TopicLimits.init) } ?? get(topic).map(TopicLimits.init)
+    /// What a pull needs of a topic: the table's own name string and the permission and queue counts, without copying
+    /// the config out. The pull reads on with that name, so that the queue and parked-pull lookups after it find equal
+    /// names by identity instead of comparing their bytes (a pull's topic is made from its header).
+    public func readTarget(_ topic: String) -> (topicName: String, limits: TopicLimits)? {
+        topic.withContiguousUTF8 { lastFound($0, since: last.count) { ($0.topicName, TopicLimits($0)) } }
+            ?? get(topic).map { ($0.topicName, TopicLimits($0)) }
     }
 
     /// What a send needs of a topic given as its UTF-8 bytes (a send header's, read in place): the table's own name

@@ -78,15 +78,18 @@ final class ConsumeService: Sendable {
 
     /// Reads what `query` asks for and records it (`read`, then `record`).
     func pull(_ query: PullQuery, now: Int64) throws(ServiceError) -> PullOutcome {
-        let outcome = try read(query)
+        var query = query
+        let outcome = try read(&query)
         record(query, outcome, now: now)
         return outcome
     }
 
     /// The checks, the offset commit and the records. A transport answers from the outcome, then calls `record`:
     /// the statistics and the client's progress are not needed for the answer, so an arrival's answer goes out first.
-    func read(_ query: PullQuery) throws(ServiceError) -> PullOutcome {
-        try GroupService.validate(group: query.group)
+    /// A known topic's name in `query` becomes the topic table's own string (`TopicConfigTable.readTarget`).
+    /// `groupNameChecked`: this query's group name passed `GroupService.validate` before (a parked pull asking again).
+    func read(_ query: inout PullQuery, groupNameChecked: Bool = false) throws(ServiceError) -> PullOutcome {
+        if !groupNameChecked { try GroupService.validate(group: query.group) }
         // The group's admin switches (UPDATE_AND_CREATE_SUBSCRIPTIONGROUP): consumption off, or no broadcasting.
         if let config = groups.configs.consumeSwitches(query.group), !config.consumeEnable || !config.consumeBroadcastEnable {
             guard config.consumeEnable else {
@@ -96,7 +99,8 @@ final class ConsumeService: Sendable {
                 throw ServiceError(.noPermission, "the consumer group[\(query.group)] can not consume by broadcast way")
             }
         }
-        if let config = topics.limits(query.topic) {
+        if let (name, config) = topics.readTarget(query.topic) {
+            query.topic = name
             guard Permission.isReadable(config.perm) else {
                 throw ServiceError(.noPermission, "the topic [\(query.topic)] is not readable")
             }

@@ -17,25 +17,34 @@ final class StatsService: Sendable {
 
     /// Messages stored: per topic (count and bytes) and broker-wide. `messages` are (topic, stored bytes) pairs.
     func recordPut(_ messages: some Sequence<(topic: String, bytes: Int)>, now: Int64) {
-        // A put rarely spans more than a topic or two: a list, not a dictionary.
-        var perTopic: [(topic: String, count: Int64, bytes: Int64)] = []
+        // A put rarely spans more than a topic or two: a list, not a dictionary; and the first topic apart, so that
+        // a put to one topic allocates no list.
+        var first: (topic: String, count: Int64, bytes: Int64)?
+        var others: [(topic: String, count: Int64, bytes: Int64)] = []
         for m in messages {
-            if let i = perTopic.firstIndex(where: { $0.topic == m.topic }) {
-                perTopic[i].count += 1
-                perTopic[i].bytes += Int64(m.bytes)
+            if first == nil {
+                first = (m.topic, 1, Int64(m.bytes))
+            } else if first!.topic == m.topic {
+                first!.count += 1
+                first!.bytes += Int64(m.bytes)
+            } else if let i = others.firstIndex(where: { $0.topic == m.topic }) {
+                others[i].count += 1
+                others[i].bytes += Int64(m.bytes)
             } else {
-                perTopic.append((m.topic, 1, Int64(m.bytes)))
+                others.append((m.topic, 1, Int64(m.bytes)))
             }
         }
-        guard !perTopic.isEmpty else { return }
+        guard let first else { return }
         table.withLock { table in
             var total: (count: Int64, bytes: Int64) = (0, 0)
-            for figures in perTopic {
+            func add(_ figures: (topic: String, count: Int64, bytes: Int64)) {
                 table.add((StatsName.topicPutNums, StatsName.topicPutSize), key: figures.topic,
                           values: (figures.count, figures.bytes), now: now)
                 total.count += figures.count
                 total.bytes += figures.bytes
             }
+            add(first)
+            for figures in others { add(figures) }
             table.add(.putNums, value: total.count, now: now)
             table.add(.putSize, value: total.bytes, now: now)
         }
