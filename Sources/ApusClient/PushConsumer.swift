@@ -249,14 +249,15 @@ public final class PushConsumer: Sendable {
                     timeout: .seconds(30)) { [self] result in
             switch result {
             case let .success(response):
-                handlePull(response, assignment)
+                handlePull(response, assignment, from: client)
             case .failure:
                 retryLater(assignment)
             }
         }
     }
 
-    private func handlePull(_ response: RemotingCommand, _ assignment: Assignment) {
+    /// `client`: the connection the answer came on, the queue's broker's.
+    private func handlePull(_ response: RemotingCommand, _ assignment: Assignment, from client: RemotingClient) {
         guard let next = try? PullMessageResponseHeader(response: response).nextBeginOffset else {
             retryLater(assignment)
             return
@@ -273,9 +274,10 @@ public final class PushConsumer: Sendable {
             retryLater(assignment)
             return
         }
-        // The offset moves on and the next pull is read in one lock section.
+        // The offset moves on and the next pull is read in one lock section; it goes out on the same connection while
+        // that is open (looking the broker's connection up by address hashed it, about 550 instructions a pull).
         if let following = state.withLock({ nextPull(&$0, assignment, from: next) }) {
-            send(following, assignment)
+            if client.isActive { send(following, on: client, assignment) } else { send(following, assignment) }
         }
     }
 
