@@ -129,7 +129,7 @@ final class SendMessageProcessor: Sendable {
 
     /// Keeps `burst`'s lists for the next burst, unless a spare pair is kept already or they grew large.
     private func recycle(_ burst: inout Burst) {
-        guard burst.messages.capacity <= 1024, burst.sends.capacity <= 1024 else { return }
+        guard burst.messages.capacity <= 256, burst.sends.capacity <= 256 else { return }
         burst.messages.removeAll(keepingCapacity: true)
         burst.sends.removeAll(keepingCapacity: true)
         var lists: (messages: [MessageToStore], sends: [PendingSend])? = (burst.messages, burst.sends)
