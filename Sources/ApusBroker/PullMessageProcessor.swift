@@ -29,7 +29,7 @@ final class PullMessageProcessor: Sendable {
         do { header = try PullMessageRequestHeader(request: request) } catch {
             return .response(to: request, code: .systemError, remark: "\(error)")
         }
-        if let type = header.expressionType, !type.utf8.elementsEqual("TAG".utf8), type.uppercased() != "TAG" {
+        if let type = header.expressionType, type != "TAG", type.uppercased() != "TAG" {
             return .response(to: request, code: .subscriptionParseFailed,
                              remark: "expression type \(type) is not supported; use TAG expressions")
         }

@@ -382,7 +382,7 @@ private func jsonSendFrame(code: Int = 310, _ extFields: String, codeLast: Bool 
 /// the ext-field reading in every result and error.
 @Test func jsonPullHeaderReadInOnePassAgreesWithExtFields() throws {
     let java = #"{"queueId":"2","maxMsgNums":"32","sysFlag":"3","suspendTimeoutMillis":"15000","commitOffset":"7","bname":"broker-a","topic":"TopicCap","queueOffset":"9","expressionType":"TAG","subVersion":"1796080079960","consumerGroup":"CG"}"#
-    let cpp = #"{"commitOffset":"0","consumerGroup":"CG","maxMsgNums":32,"queueId":1,"queueOffset":"0","subVersion":"1700000000000","subscription":"TagA || TagC","suspendTimeoutMillis":"15000","sysFlag":6,"topic":"T"}"#
+    let cpp = #"{"AccessKey":"","OnsChannel":"ALIYUN","Signature":"EjAtdVo8IX89b7loyndHgRn35HQ=","commitOffset":"0","consumerGroup":"CG","maxMsgNums":32,"queueId":1,"queueOffset":"0","subVersion":"1700000000000","subscription":"TagA || TagC","suspendTimeoutMillis":"15000","sysFlag":6,"topic":"T"}"#
     let onePassCases = [
         java, cpp,
         #"{"topic":"T","consumerGroup":"G","queueId":"x","queueOffset":"1"}"#,              // a bad number: the same error

@@ -193,12 +193,17 @@ extension UInt32 { var asInt32: Int32 { Int32(truncatingIfNeeded: self) } }
     #expect(result.records[1].physicalOffset == result.records[0].physicalOffset + Int64(result.records[0].size))
     #expect(result.endOffset == result.records[2].physicalOffset + Int64(result.records[2].size))
     #expect(arrivals.withLock { $0 } == ["TopicTest/1/1", "TopicTest/1/3", "TopicTest/2/1"])
-    #expect(store.queues().map { "\($0.topic)/\($0.queueId)" } == ["TopicTest/1", "TopicTest/2"])
+    // Each queue once, at its last record, in the order of those records.
+    arrivals.withLock { $0.removeAll() }
+    _ = store.putMessages([message(queueId: 1, body: "d"), message(queueId: 2, body: "e"), message(queueId: 1, body: "f"),
+                           message(queueId: 3, body: "g")])
+    #expect(arrivals.withLock { $0 } == ["TopicTest/2/2", "TopicTest/1/5", "TopicTest/3/1"])
+    #expect(store.queues().map { "\($0.topic)/\($0.queueId)" } == ["TopicTest/1", "TopicTest/2", "TopicTest/3"])
     // Prepared transactional messages stay out of consume queues.
     var half = message(queueId: 1, body: "half")
     half.sysFlag = MessageSysFlag.transactionPrepared
     let halfResult = put(store, half)
-    #expect(store.maxOffset(topic: "TopicTest", queueId: 1) == 3)
+    #expect(store.maxOffset(topic: "TopicTest", queueId: 1) == 5)
     #expect(store.message(atCommitLogOffset: halfResult.records[0].physicalOffset)?.body == ByteBuffer(string: "half"))
     store.shutdown()
 }

@@ -108,7 +108,7 @@ extension PullMessageRequestHeader {
     /// Java and C++ clients' pulls; through the ext fields, a pull made a string of every key and value and hashed each
     /// key twice, about 13,000 instructions). Only the shapes those clients send are read here: every value a string
     /// without escapes or a plain integer (the C++ client sends `queueId`, `maxMsgNums` and `sysFlag` as numbers), and
-    /// none empty. For anything else, a syntax error included, it returns nil with `reader` where it was, and the
+    /// no pull field's empty. For anything else, a syntax error included, it returns nil with `reader` where it was, and the
     /// caller builds the ext fields as before; so values and errors are always those of `init(extFields:)`.
     static func read(json reader: inout JSONReader) -> Result<PullMessageRequestHeader, HeaderError>? {
         let start = reader.pos
@@ -128,8 +128,9 @@ extension PullMessageRequestHeader {
                         guard try reader.parsePlainInteger() != nil else { reader.pos = start; return nil }
                         value = digits..<reader.pos
                     }
+                    guard let field else { continue }  // ACL keys (the C++ client sends an empty AccessKey), bname…
                     guard !value.isEmpty else { reader.pos = start; return nil }
-                    if let field { found[Int(field.rawValue)] = value }
+                    found[Int(field.rawValue)] = value
                 } while try reader.consume(UInt8(ascii: ","))
                 try reader.expect(UInt8(ascii: "}"))
             }
