@@ -281,13 +281,14 @@ enum HeaderCodec {
                             // first); its fields are decoded only if someone asks.
                             // A pull's too, when its values have the clients' shapes (else through the ext fields).
                             let start = reader.pos
-                            func object() -> ByteBuffer { header.getSlice(at: header.readerIndex + start, length: reader.pos - start)! }
                             if sawCode, RemotingCommand.isSend(code: code), try reader.peek() == UInt8(ascii: "{") {
-                                let sendHeader = DecodedHeader(try SendMessageRequestHeader.read(json: &reader, section: header))
-                                fields = .jsonSend(object(), sendHeader)
+                                let sendHeader = DecodedSendHeader(try SendMessageRequestHeader.read(json: &reader, section: header))
+                                fields = .jsonSend(header.getSlice(at: header.readerIndex + start, length: reader.pos - start)!,
+                                                   sendHeader)
                             } else if sawCode, code == RequestCode.pullMessage.rawValue, try reader.peek() == UInt8(ascii: "{"),
                                       let pullHeader = PullMessageRequestHeader.read(json: &reader) {
-                                fields = .jsonPull(object(), DecodedHeader(pullHeader))
+                                fields = .jsonPull(header.getSlice(at: header.readerIndex + start, length: reader.pos - start)!,
+                                                   DecodedPullHeader(pullHeader))
                             } else {
                                 fields = .decoded(try extFields(&reader))
                             }
