@@ -2,7 +2,8 @@
 # broker-instructions.sh: the whole broker's user-space instructions per message of an `apus bench` workload, counted
 # by valgrind's callgrind in a broker (`apus serve`) that runs under it.
 #
-#   scripts/broker-instructions.sh [--binary PATH] [--functions] [--count N] [--client] [WORKLOAD [BENCH OPTION...]]
+#   scripts/broker-instructions.sh [--binary PATH] [--functions] [--count N] [--client | --cpp-client PATH]
+#                                  [WORKLOAD [BENCH OPTION...]]
 #
 # WORKLOAD is w1 (the default; per message sent), w3 (per delivery) or w4 (per message, sent at `RATE` messages per
 # second, default 500); further options go to `apus bench`, e.g. `w1 --serialize json`. The bench runs twice against
@@ -20,6 +21,10 @@
 # with timing (whether a pull finds its message or is parked first): compare its functions' totals (KEEP, then
 # `callgrind_annotate --inclusive=yes` of `cg.2`) rather than the per-message figure.
 #
+# With --cpp-client PATH (w4 only), the load is the Apache C++ client instead of `apus bench`: PATH is the shared
+# bench's `bench_rocketmq` (`shared/bench/build.sh rocketmq`; librocketmq 1.2.3 from the rocketmq==0.4.4 wheel),
+# producing and consuming with JSON headers as the real clients do; its own W4 result line is printed.
+#
 # valgrind 3.19 cannot read Swift 6.3's DWARF 5 (so the binary is run as a copy stripped of its debug information), and
 # it stops with an internal error when the main thread leaves through `dispatch_main` (the async main's last step, which
 # exits the main thread with `pthread_exit`). A `dispatch_main` that keeps the main thread and drains the main queue on
@@ -31,6 +36,7 @@ cd "$(dirname "$0")/.."
 binary=.build/release/apus
 functions=0
 client=0
+cpp_client=
 n=
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -38,6 +44,7 @@ while [ $# -gt 0 ]; do
         --functions) functions=1; shift ;;
         --count) n=$2; shift 2 ;;
         --client) client=1; shift ;;
+        --cpp-client) cpp_client=$2; shift 2 ;;
         *) break ;;
     esac
 done
@@ -49,6 +56,10 @@ case "$workload" in
     w4) count_option=--duration; per=${RATE:-500}; n=${n:-8}; set -- --rate "$per" "$@" ;;
     *) echo "workload must be w1, w3 or w4" >&2; exit 2 ;;
 esac
+if [ -n "$cpp_client" ] && { [ "$workload" != w4 ] || [ $client = 1 ]; }; then
+    echo "--cpp-client counts the broker, under W4 only" >&2
+    exit 2
+fi
 
 for tool in valgrind callgrind_control; do
     if ! command -v $tool >/dev/null; then
@@ -132,11 +143,16 @@ fi
 callgrind_control -z $broker >/dev/null 2>&1
 part=0
 for count in $n $((2 * n)); do
-    "$work/apus" "${bench[@]}" $count_option $count | grep -E "^W[0-9]" >&2
+    if [ -n "$cpp_client" ]; then
+        HOME="$work" "$cpp_client" --workload w4 --namesrv 127.0.0.1:$namesrv_port --prefix "cg$part" --rate "$per" \
+            --duration "$count" --size 1024 | grep -E "^RESULT" | tr '\t' ' ' >&2
+    else
+        "$work/apus" "${bench[@]}" $count_option $count | grep -E "^W[0-9]" >&2
+    fi
     callgrind_control -d $broker >/dev/null 2>&1
     part=$((part + 1))
     costs "$work/cg.$part" > "$work/cost.$count"
 done
 
-scripts/callgrind-per-op.py "$work/cost.$n" "$work/cost.$((2 * n))" "$((n * per))" "broker, $workload $*" \
-    $((functions * 40)) --dumped | demangle
+scripts/callgrind-per-op.py "$work/cost.$n" "$work/cost.$((2 * n))" "$((n * per))" \
+    "broker, $workload $*${cpp_client:+, the C++ client as the load}" $((functions * 40)) --dumped | demangle
