@@ -65,6 +65,8 @@ public enum LoopSlice {
     private final class State: @unchecked Sendable {
         let sliceNanos: UInt64
         var governor: SliceGovernor
+        /// A look is scheduled (the loop is on the default slice).
+        var recheckArmed = false
         init(sliceNanos: UInt64, governor: SliceGovernor) {
             self.sliceNanos = sliceNanos
             self.governor = governor
@@ -89,10 +91,26 @@ public enum LoopSlice {
         guard let current = state.currentValue else { return }
         let now = monotonic()
         guard current.governor.isDue(now) else { return }
+        look(current, now: now)
+    }
+
+    /// Reads come only while the loop has work, so a loop on the default slice also looks on a timer (every
+    /// `recheckNanos` until it is short again): one that went quiet after a burst, or after a busy start-up, gets its
+    /// short slice back without waiting for its next read. A short loop schedules nothing, so an idle one stays asleep.
+    static let recheckNanos = 5 * SliceGovernor.intervalNanos
+
+    private static func look(_ current: State, now: UInt64) {
         switch current.governor.look(now: now, cpu: threadCPU()) {
         case .short?: _ = apus_request_slice(current.sliceNanos)
         case .kernelDefault?: _ = apus_request_slice(0)
         case nil: break
+        }
+        guard !current.governor.isShort, !current.recheckArmed, let loop = MultiThreadedEventLoopGroup.currentEventLoop
+        else { return }
+        current.recheckArmed = true
+        loop.scheduleTask(in: .nanoseconds(Int64(recheckNanos))) {
+            current.recheckArmed = false
+            look(current, now: monotonic())
         }
     }
 

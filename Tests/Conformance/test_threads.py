@@ -7,6 +7,7 @@
 # sched` shows the slice as `se.slice`.
 import platform
 import re
+import time
 import subprocess
 from pathlib import Path
 
@@ -83,11 +84,16 @@ def test_event_loop_asks_for_a_short_slice_while_idle_and_the_default_while_busy
     finally:
         w1.kill()
         w1.wait()
-    # A paced stream (W4 at 200 msg/s) is mostly idle again: short once more.
-    w4 = bench("--workloads", "w4", "--rate", "200", "--duration", "3")
+    # Quiet after the burst, with no read to look after: short again on the loop's own timer.
+    wait_for(lambda: thread_slices(pid).get("apus-loop-1") == 100_000, 10, interval=0.02,
+             what="the quiet loop's 100 µs slice")
+    # A paced stream (W4 at 200 msg/s, a look after each read) is mostly idle: short while it runs.
+    w4 = bench("--workloads", "w4", "--rate", "200", "--duration", "5")
+    started = time.monotonic()
     try:
-        wait_for(lambda: thread_slices(pid).get("apus-loop-1") == 100_000, 30, interval=0.02,
-                 what="the idle loop's 100 µs slice again")
+        wait_for(lambda: time.monotonic() - started > 2 and w4.poll() is None
+                 and thread_slices(pid).get("apus-loop-1") == 100_000, 30, interval=0.02,
+                 what="the paced loop's 100 µs slice")
     finally:
         w4.kill()
         w4.wait()
