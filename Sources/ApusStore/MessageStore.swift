@@ -7,49 +7,6 @@ import Synchronization
 import Glibc
 #endif
 
-/// One message queue: a topic and a queue id.
-public struct QueueKey: Hashable, Sendable {
-    public var topic: String
-    public var queueId: Int32
-
-    public init(topic: String, queueId: Int32) {
-        self.topic = topic
-        self.queueId = queueId
-    }
-}
-
-/// The consume queues by topic and queue id, with the last few found: every append looks up its queue, and a pull
-/// up to three times (its read, the long-poll's race check, the answer to its wake-up). Comparing a queue id, then a
-/// topic's bytes, costs a fraction of hashing the topic (about 500 instructions a lookup).
-struct QueueTable {
-    private(set) var queues: [QueueKey: ConsumeQueue]
-    /// Queues found lately; only queues of `queues`. Eight: a topic's queues, as many as the bench's topics and
-    /// mqadmin's default have.
-    private var recent = RecentList<ConsumeQueue>(capacity: 8)
-
-    init(_ queues: [QueueKey: ConsumeQueue] = [:]) {
-        self.queues = queues
-    }
-
-    mutating func find(topic: String, queueId: Int32) -> ConsumeQueue? {
-        for i in recent.indices where recent[i].queueId == queueId && recent[i].topic == topic { return recent[i] }
-        guard let queue = queues[QueueKey(topic: topic, queueId: queueId)] else { return nil }
-        recent.remember(queue)
-        return queue
-    }
-
-    mutating func insert(_ queue: ConsumeQueue) {
-        queues[QueueKey(topic: queue.topic, queueId: queue.queueId)] = queue
-        recent.remember(queue)
-    }
-
-    /// Removes and returns `topic`'s queues.
-    mutating func removeQueues(of topic: String) -> [ConsumeQueue] {
-        recent.removeAll { $0.topic == topic }
-        return queues.keys.filter { $0.topic == topic }.compactMap { queues.removeValue(forKey: $0) }
-    }
-}
-
 /// Files under `rootDir`: `commitlog/` (CommitLog), `consumequeue/<topic>/<queueId>/` (ConsumeQueue), `index/`
 /// (IndexFile), `checkpoint` (StoreCheckpoint), `abort` (empty; present while the store is open — finding it on
 /// open means the last run did not shut down cleanly), and `config/` (metadata JSON, see Metadata.swift).
@@ -695,24 +652,4 @@ public final class MessageStore: Sendable {
         syncDirectory(config.rootDir)
         logger.info("store shut down", metadata: ["logEnd": "\(commitLogMaxOffset)"])
     }
-}
-
-/// A growable raw buffer reused by every put (no allocation, and no fresh zeroed pages, per append).
-final class ScratchBuffer: @unchecked Sendable {
-    private var base: UnsafeMutableRawPointer?
-    private var capacity = 0
-    /// Kept between puts up to this size; a larger put's buffer is released after it.
-    static let retained = 4 << 20
-
-    /// At least `count` writable bytes (contents undefined).
-    func reserve(_ count: Int) -> UnsafeMutableRawPointer {
-        if count > capacity || (capacity > Self.retained && count <= Self.retained) {
-            base?.deallocate()
-            capacity = Swift.max(count, 64 << 10)
-            base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
-        }
-        return base!
-    }
-
-    deinit { base?.deallocate() }
 }
