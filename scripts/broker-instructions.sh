@@ -5,8 +5,8 @@
 #   scripts/broker-instructions.sh [--binary PATH] [--functions] [--count N] [--client | --cpp-client PATH]
 #                                  [WORKLOAD [BENCH OPTION...]]
 #
-# WORKLOAD is w1 (the default; per message sent), w3 (per delivery) or w4 (per message, sent at `RATE` messages per
-# second, default 500); further options go to `apus bench`, e.g. `w1 --serialize json`. The bench runs twice against
+# WORKLOAD is w1 (the default; per message sent), w3 (per delivery), w4 (per message, sent at `RATE` messages per
+# second, default 500) or http (per ApsaraMQ HTTP publish, 16 keep-alive connections, default N = 4000); further options go to `apus bench`, e.g. `w1 --serialize json`. The bench runs twice against
 # the same broker, with N and 2N messages (default N = 20000; for w4, N and 2N seconds, default N = 8); the
 # broker's counts are dumped after each run, and their difference divided by N is the per-message count, so start-up
 # and each run's set-up (topic, route, subscriptions) cancel out. All the broker's threads are counted; the kernel's
@@ -54,7 +54,9 @@ case "$workload" in
     w1) count_option=--count; per=1; n=${n:-20000} ;;
     w3) count_option=--count3; per=4; n=${n:-20000} ;;
     w4) count_option=--duration; per=${RATE:-500}; n=${n:-8}; set -- --rate "$per" "$@" ;;
-    *) echo "workload must be w1, w3 or w4" >&2; exit 2 ;;
+    http) count_option=--count; per=1; n=${n:-4000}
+          set -- --protocol http --http-endpoint 127.0.0.1:${HTTP_PORT:-28080} --connections 16 "$@" ;;
+    *) echo "workload must be w1, w3, w4 or http" >&2; exit 2 ;;
 esac
 if [ -n "$cpp_client" ] && { [ "$workload" != w4 ] || [ $client = 1 ]; }; then
     echo "--cpp-client counts the broker, under W4 only" >&2
@@ -126,7 +128,7 @@ costs() {
     callgrind_annotate --threshold=100 "$1" 2>/dev/null | sed -n 's/^ *\([0-9,]\{1,\}\) *([^)]*) *\(.*\)$/\1\t\2/p' | tr -d ','
 }
 
-bench=(bench --namesrv 127.0.0.1:$namesrv_port --workloads "$workload" --time-limit 600 "$@")
+bench=(bench --namesrv 127.0.0.1:$namesrv_port --workloads "${workload/http/publish}" --time-limit 600 "$@")
 if [ $client = 1 ]; then
     # The bench client under callgrind, one process per run; the broker runs natively.
     for count in $n $((2 * n)); do
@@ -147,7 +149,7 @@ for count in $n $((2 * n)); do
         HOME="$work" "$cpp_client" --workload w4 --namesrv 127.0.0.1:$namesrv_port --prefix "cg$part" --rate "$per" \
             --duration "$count" --size 1024 | grep -E "^RESULT" | tr '\t' ' ' >&2
     else
-        "$work/apus" "${bench[@]}" $count_option $count | grep -E "^W[0-9]" >&2
+        "$work/apus" "${bench[@]}" $count_option $count | grep -E "^(W[0-9]|HTTP)" >&2
     fi
     callgrind_control -d $broker >/dev/null 2>&1
     part=$((part + 1))

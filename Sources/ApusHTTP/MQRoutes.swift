@@ -107,18 +107,17 @@ public struct MQEndpoint: Sendable {
                        metadata: ["code": "\(error.code.code)", "reason": "\(error.message)", "requestId": "\(requestId)"])
     }
 
+    /// The headers of every XML answer, checked once: a field set by name and value is validated each time.
+    private static let xmlHeaders: HTTPFields = [.contentType: MQXML.contentType, versionName: MQHeaders.versionValue]
+    private static let versionName = HTTPField.Name(MQHeaders.version)!
+
     static func xml(_ status: HTTPResponse.Status, _ body: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = MQXML.contentType
-        headers[HTTPField.Name(MQHeaders.version)!] = MQHeaders.versionValue
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        Response(status: status, headers: xmlHeaders, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 
     /// The 204 of a successful ack, commit or rollback.
     static func noContent() -> Response {
-        var headers = HTTPFields()
-        headers[HTTPField.Name(MQHeaders.version)!] = MQHeaders.versionValue
-        return Response(status: .noContent, headers: headers)
+        Response(status: .noContent, headers: [versionName: MQHeaders.versionValue])
     }
 
     /// The `<ReceiptHandles>` of an ack, commit or rollback body (bounded by `AckRequest.maxBodyBytes`).
@@ -139,8 +138,9 @@ public struct MQEndpoint: Sendable {
     /// The raw request-target and the split path/query (the signature covers the target as received).
     static func target(_ request: Request) -> (target: String, path: String, query: String) {
         let target = request.head.path ?? "/"
-        guard let q = target.firstIndex(of: "?") else { return (target, target, "") }
-        return (target, String(target[..<q]), String(target[target.index(after: q)...]))
+        // Found as a byte: `firstIndex(of: Character)` reads the target a grapheme cluster at a time.
+        guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (target, target, "") }
+        return (target, String(target[..<q]), String(target[target.utf8.index(after: q)...]))
     }
 
     static func headers(_ request: Request) -> [(String, String)] {
@@ -169,9 +169,7 @@ public struct MQEndpoint: Sendable {
         let publish = try PublishRequest.decode(topic: topic, query: query, body: Array(buffer.readableBytesView),
                                                 maxBodyBytes: publisher.maxMessageSize)
         let body = Array(publish.body.utf8)
-        let bornHost = context.remoteAddress.flatMap { address in
-            address.ipAddress.flatMap { HostAddress(ip: $0, port: address.port ?? 0) }
-        }
+        let bornHost = HostAddress(context.remoteAddress)
         let messageId: String
         var receiptHandle: String?
         let halfStore = publish.isTransactional ? try transactions : nil
@@ -196,6 +194,11 @@ public struct MQEndpoint: Sendable {
         let md5 = MQDigest.md5Hex(body)
         return Self.xml(.created, PublishResponse(messageId: messageId, bodyMD5: md5, receiptHandle: receiptHandle).xml)
     }
+}
+
+extension MQHeaders {
+    /// The request id's header name, checked once (a name is validated each time it is made).
+    static let requestIdName = HTTPField.Name(requestId)!
 }
 
 extension MQRequestContext {

@@ -70,6 +70,37 @@ import Testing
     #expect(throws: XMLParseError.self) { try XMLReader.parse([0x3C, 0x61, 0x3E, 0xFF, 0x3C, 0x2F, 0x61, 0x3E], maxBytes: 100) }
 }
 
+@Test func xmlReaderReadsCharacterDataTheSameAtEveryPosition() throws {
+    // Text is scanned eight bytes at a time: put each kind of byte the scan must stop at, or read through, at every
+    // offset of a word, in texts of one piece and of several (an entity, CDATA, text after a child).
+    let kept: [(raw: String, text: String)] = [("&amp;", "&"), ("&#x3C;", "<"), ("\n", "\n"), ("\t", "\t"), ("\r", "\r"),
+                                               ("é", "é"), ("\u{FFFD}", "\u{FFFD}"), ("\u{EFFF}", "\u{EFFF}"),
+                                               ("<![CDATA[<&]]>", "<&"), ("<!-- c -->", "")]
+    for n in 0..<20 {
+        let before = String(repeating: "a", count: n), after = String(repeating: "b", count: 19 - n)
+        for (raw, text) in kept {
+            let element = try XMLReader.parse("<a>" + before + raw + after + "</a>")
+            #expect(element.text == before + text + after, "\(raw.debugDescription) after \(n) bytes")
+        }
+        #expect(try XMLReader.parse("<a>" + before + "<b>x</b>" + after + "</a>").text == before + after)
+        for bad in ["\u{1}", "\u{1F}", "\u{FFFE}", "\u{FFFF}", "\u{0}"] {
+            #expect(throws: XMLParseError.self, "\(bad.debugDescription) after \(n) bytes") {
+                try XMLReader.parse("<a>" + before + bad + after + "</a>")
+            }
+        }
+    }
+    let body = String(repeating: "0123456789abcdef", count: 64)
+    #expect(try XMLReader.parse("<a>\(body)</a>").text == body)
+    #expect(try XMLReader.parse("<a>\n  <b>x</b>\n</a>").text == "", "whitespace between children is not text")
+}
+
+@Test func requestIdsAreAPrefixAndAtLeastTwelveHexDigits() {
+    let ids = RequestIDs(prefix: 0x5f3a9c1e)
+    #expect(ids.next() == "5f3a9c1e-000000000001")
+    #expect(ids.next() == "5f3a9c1e-000000000002")
+    #expect(RequestIDs(prefix: 0).next() == "0-000000000001")
+}
+
 // MARK: Errors, properties, headers
 
 @Test func errorBodyHasFourNonEmptyFields() throws {
@@ -99,6 +130,11 @@ import Testing
     #expect(MQPath.topic(of: "/topics/T1/messages") == "T1")
     #expect(MQPath.topic(of: "/topics/T%2D1/messages") == "T-1")
     #expect(MQPath.topic(of: "/topics//messages") == nil && MQPath.topic(of: "/topic/T/messages") == nil)
+    #expect(MQPath.topic(of: "/topics/a%2Fb/messages") == "a/b" && MQPath.topic(of: "/topics/a/b/messages") == nil)
+    #expect(MQPath.topic(of: "/topics/T/messages/") == nil && MQPath.topic(of: "/topics/messages") == nil)
+    #expect(MQPath.topic(of: "/topics/T+1/messages") == "T+1", "a plus in a path is a plus")
+    let repeated = MQQuery("a=1&a=2&&b&=v&c=%41%4")
+    #expect(repeated["a"] == "1" && repeated["b"] == "" && repeated[""] == "v" && repeated["c"] == "A%4")
     #expect(MQInstance.scoped("T", ns: "MQ_INST_1") == "MQ_INST_1%T")
     #expect(MQInstance.scoped("T", ns: "") == "T" && MQInstance.scoped("T", ns: nil) == "T")
 }

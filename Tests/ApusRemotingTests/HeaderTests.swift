@@ -533,3 +533,11 @@ extension RemotingCommand {
     let every = try PullMessageResponseHeader(response: #require(try decodeOne(encode(sample))))
     #expect(every == PullMessageResponseHeader(nextBeginOffset: 43, minOffset: 7, maxOffset: 99))
 }
+
+@Test func hostAddressOfASocketAddressIsItsIPv4AndPort() throws {
+    let v4 = try HostAddress(SocketAddress(ipAddress: "10.1.2.254", port: 40123))
+    #expect(v4 == HostAddress(ip: "10.1.2.254", port: 40123))
+    #expect(v4?.ipv4 == 0x0A01_02FE && v4?.port == 40123)
+    #expect(try HostAddress(SocketAddress(ipAddress: "::1", port: 80)) == nil)
+    #expect(HostAddress(nil as SocketAddress?) == nil)
+}

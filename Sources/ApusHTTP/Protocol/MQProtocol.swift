@@ -4,6 +4,7 @@
 
 import ApusMessage
 import Crypto
+import Glibc
 
 /// An error code with its HTTP status (§8.2).
 public struct MQErrorCode: Sendable, Equatable, Hashable {
@@ -79,14 +80,25 @@ public enum MQProperties {
     public static let startDeliverTime = "__STARTDELIVERTIME"
     public static let transCheckImmunity = "__TransCheckT"
     public static let shardingKey = "__SHARDINGKEY"
-    /// Characters the clients refuse in keys and values.
-    public static let forbidden: Set<Character> = [":", "|", "\"", "'", "&", "<", ">"]
+    /// The characters the clients refuse in keys and values, `: | " ' & < >`, as bytes (all are ASCII).
+    static func isForbidden(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: ":"), UInt8(ascii: "|"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "&"),
+             UInt8(ascii: "<"), UInt8(ascii: ">"): return true
+        default: return false
+        }
+    }
 
+    /// Split on the bytes `|` and `:`, as the clients split on those characters.
     public static func parse(_ text: String) -> [(key: String, value: String)] {
-        text.split(separator: "|", omittingEmptySubsequences: true).compactMap { piece in
-            let parts = piece.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
-            return (key: String(parts[0]), value: String(parts[1]))
+        var text = text
+        return text.withUTF8 { utf8 in
+            utf8.split(separator: UInt8(ascii: "|")).compactMap { piece in
+                let parts = piece.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+                return (key: String(decoding: UnsafeBufferPointer(rebasing: parts[0]), as: UTF8.self),
+                        value: String(decoding: UnsafeBufferPointer(rebasing: parts[1]), as: UTF8.self))
+            }
         }
     }
 
@@ -97,7 +109,7 @@ public enum MQProperties {
         return out
     }
 
-    public static func isWritable(_ s: String) -> Bool { !s.isEmpty && !s.contains(where: forbidden.contains) }
+    public static func isWritable(_ s: String) -> Bool { !s.isEmpty && !s.utf8.contains(where: isForbidden) }
 }
 
 /// Instance scoping (`ns`, §4): a topic or group of instance `MQ_INST_1` is stored as `MQ_INST_1%name`, the
@@ -114,12 +126,18 @@ public enum MQInstance {
 public struct MQQuery: Sendable, Equatable {
     public var values: [String: String]
 
+    /// Pieces are split on the bytes `&` and `=`, as the clients write them (a `Character` split would also read a
+    /// grapheme cluster at a time, several times dearer).
     public init(_ raw: String) {
         var values: [String: String] = [:]
-        for piece in raw.split(separator: "&") where !piece.isEmpty {
-            let parts = piece.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = MQQuery.decode(String(parts[0]))
-            if values[key] == nil { values[key] = parts.count > 1 ? MQQuery.decode(String(parts[1])) : "" }
+        var raw = raw
+        raw.withUTF8 { utf8 in
+            for piece in utf8.split(separator: UInt8(ascii: "&")) {
+                let equals = piece.firstIndex(of: UInt8(ascii: "="))
+                let key = MQQuery.decode(UnsafeBufferPointer(rebasing: piece[..<(equals ?? piece.endIndex)]), plusIsSpace: true)
+                guard values[key] == nil else { continue }
+                values[key] = equals.map { MQQuery.decode(UnsafeBufferPointer(rebasing: piece[($0 + 1)...]), plusIsSpace: true) } ?? ""
+            }
         }
         self.values = values
     }
@@ -128,8 +146,17 @@ public struct MQQuery: Sendable, Equatable {
 
     /// Percent-decoding with `+` as a space; an invalid escape is kept as is.
     public static func decode(_ s: String, plusIsSpace: Bool = true) -> String {
+        var s = s
+        return s.withUTF8 { decode($0, plusIsSpace: plusIsSpace) }
+    }
+
+    /// `decode` of UTF-8 bytes; text with nothing to decode becomes a string in one copy.
+    static func decode(_ utf8: UnsafeBufferPointer<UInt8>, plusIsSpace: Bool) -> String {
+        guard utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) else {
+            return String(decoding: utf8, as: UTF8.self)
+        }
         var bytes: [UInt8] = []
-        let utf8 = Array(s.utf8)
+        bytes.reserveCapacity(utf8.count)
         var i = 0
         while i < utf8.count {
             let c = utf8[i]
@@ -157,12 +184,18 @@ public struct MQQuery: Sendable, Equatable {
 /// What a path names: `/topics/{topic}/messages`.
 public enum MQPath {
     /// The percent-decoded topic of a request path, or nil for any other path.
+    /// Matched as bytes: `/topics/`, a segment without `/`, `/messages`.
     public static func topic(of path: String) -> String? {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0].isEmpty, parts[1] == "topics", parts[3] == "messages", !parts[2].isEmpty else {
-            return nil
+        var path = path
+        return path.withUTF8 { utf8 -> String? in
+            let prefix: StaticString = "/topics/", suffix: StaticString = "/messages"
+            let p = prefix.utf8CodeUnitCount, q = suffix.utf8CodeUnitCount
+            guard utf8.count > p + q, memcmp(utf8.baseAddress!, prefix.utf8Start, p) == 0,
+                  memcmp(utf8.baseAddress! + utf8.count - q, suffix.utf8Start, q) == 0 else { return nil }
+            let segment = UnsafeBufferPointer(rebasing: utf8[p..<(utf8.count - q)])
+            guard !segment.contains(UInt8(ascii: "/")) else { return nil }
+            return MQQuery.decode(segment, plusIsSpace: false)
         }
-        return MQQuery.decode(String(parts[2]), plusIsSpace: false)
     }
 }
 
@@ -207,21 +240,22 @@ public struct PublishRequest: Sendable, Equatable {
         var tag = root.child("MessageTag")?.text
         if tag?.isEmpty == true { tag = nil }
         if let tag {
-            guard tag.count <= maxTagLength else {
+            // Characters are counted only when the bytes could be too many.
+            guard tag.utf8.count <= maxTagLength || tag.count <= maxTagLength else {
                 throw MQError(.invalidArgument, "the message tag is \(tag.count) characters; at most \(maxTagLength)")
             }
-            guard !tag.contains("|"), !tag.contains(where: { $0.unicodeScalars.contains { $0.value < 0x20 } }) else {
+            // As bytes: a C0 control is one byte, and no byte of a longer UTF-8 sequence is below 0x80.
+            guard !tag.utf8.contains(where: { $0 == UInt8(ascii: "|") || $0 < 0x20 }) else {
                 throw MQError(.invalidArgument, "the message tag contains '|' or a control character")
             }
         }
         let raw = root.child("Properties")?.text ?? ""
         var pairs: [Pair] = []
         for (key, value) in MQProperties.parse(raw) {
-            guard !key.contains(where: { $0.unicodeScalars.contains { $0.value < 0x20 } }),
-                  !value.contains(where: { $0.unicodeScalars.contains { $0.value < 0x20 } }) else {
+            guard !key.utf8.contains(where: { $0 < 0x20 }), !value.utf8.contains(where: { $0 < 0x20 }) else {
                 throw MQError(.invalidArgument, "the property \(key) contains a control character")
             }
-            guard !MQProperties.forbidden.contains(where: { key.contains($0) || value.contains($0) }) else {
+            guard !key.utf8.contains(where: MQProperties.isForbidden), !value.utf8.contains(where: MQProperties.isForbidden) else {
                 throw MQError(.invalidArgument, "the property \(key) contains one of : | \" ' & < >")
             }
             pairs.append(Pair(key: key, value: value))
@@ -298,12 +332,14 @@ public struct PublishResponse: Sendable, Equatable {
 enum MQDigest {
     static func md5Hex(_ body: [UInt8]) -> String {
         let digits: StaticString = "0123456789ABCDEF"
-        var out = [UInt8]()
-        out.reserveCapacity(32)
-        for byte in Insecure.MD5.hash(data: body) {
-            out.append(digits.utf8Start[Int(byte >> 4)])
-            out.append(digits.utf8Start[Int(byte & 0xF)])
+        return Insecure.MD5.hash(data: body).withUnsafeBytes { digest in
+            String(unsafeUninitializedCapacity: 2 * digest.count) { out in
+                for (i, byte) in digest.enumerated() {
+                    out[2 * i] = digits.utf8Start[Int(byte >> 4)]
+                    out[2 * i + 1] = digits.utf8Start[Int(byte & 0xF)]
+                }
+                return 2 * digest.count
+            }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -12,33 +12,56 @@ public enum MQXML {
     public static let contentType = "text/xml;charset=utf-8"
 }
 
-/// Builds a compact response document: `XMLWriter(root: "Message").field("MessageId", id).finish()`.
+/// Builds a compact response document: `XMLWriter(root: "Message").field("MessageId", id).finish()`. The document is
+/// written as UTF-8 bytes and made a string once: joining strings with `+` made a string per piece, 14,000
+/// instructions for a publish's two fields.
 public struct XMLWriter: Sendable {
-    private var text: String
+    private var bytes: [UInt8] = []
     private var open: [String]
 
     /// Starts the document with the declaration and the root element carrying the default namespace.
     public init(root: String) {
-        text = MQXML.declaration + "<" + root + " xmlns=\"" + MQXML.namespace + "\">"
         open = [root]
+        bytes.reserveCapacity(256)
+        append(MQXML.declaration)
+        append("<")
+        append(root)
+        append(" xmlns=\"")
+        append(MQXML.namespace)
+        append("\">")
+    }
+
+    private mutating func append(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
     /// Opens a child element.
     public mutating func begin(_ name: String) {
-        text += "<" + name + ">"
+        append("<")
+        append(name)
+        append(">")
         open.append(name)
     }
 
     /// Closes the innermost open element.
     public mutating func end() {
         guard let name = open.popLast() else { return }
-        text += "</" + name + ">"
+        append("</")
+        append(name)
+        append(">")
     }
 
     /// A text field; an empty or nil value is omitted (no empty or self-closing elements, §6.0).
     public mutating func field(_ name: String, _ value: String?) {
-        guard let value, !value.isEmpty else { return }
-        text += "<" + name + ">" + XMLWriter.escape(value) + "</" + name + ">"
+        guard var value, !value.isEmpty else { return }
+        append("<")
+        append(name)
+        append(">")
+        value.withUTF8 { XMLWriter.appendEscaped($0, to: &bytes) }
+        append("</")
+        append(name)
+        append(">")
     }
 
     public mutating func field(_ name: String, _ value: Int64) { field(name, String(value)) }
@@ -46,37 +69,41 @@ public struct XMLWriter: Sendable {
     /// Closes every open element and returns the document.
     public mutating func finish() -> String {
         while !open.isEmpty { end() }
-        return text
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// One text node: `&`, `<`, `>`, quotes escaped; CR kept as `&#13;`; characters XML 1.0 forbids are dropped.
     public static func escape(_ value: String) -> String {
-        // Most text needs nothing: return it as it is, without a copy.
-        guard value.utf8.contains(where: needsAttention) else { return value }
-        return value.withContiguousUTF8 { utf8 in
-            let first = utf8.firstIndex(where: needsAttention) ?? utf8.count
-            var out = [UInt8]()
-            out.reserveCapacity(utf8.count + 16)
-            out.append(contentsOf: utf8[..<first])
-            var i = first
-            while i < utf8.count {
-                let b = utf8[i]
-                switch b {
-                case UInt8(ascii: "&"): out.append(contentsOf: "&amp;".utf8)
-                case UInt8(ascii: "<"): out.append(contentsOf: "&lt;".utf8)
-                case UInt8(ascii: ">"): out.append(contentsOf: "&gt;".utf8)
-                case UInt8(ascii: "\""): out.append(contentsOf: "&quot;".utf8)
-                case UInt8(ascii: "'"): out.append(contentsOf: "&apos;".utf8)
-                case UInt8(ascii: "\r"): out.append(contentsOf: "&#13;".utf8)
-                case 0x9, 0xA: out.append(b)
-                case ..<0x20: break  // C0 controls: not XML 1.0 characters, dropped
-                case 0xEF where i + 2 < utf8.count && utf8[i + 1] == 0xBF && utf8[i + 2] >= 0xBE:
-                    i += 2  // U+FFFE / U+FFFF: dropped
-                default: out.append(b)
-                }
-                i += 1
+        var value = value
+        var out: [UInt8] = []
+        value.withUTF8 { appendEscaped($0, to: &out) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `utf8` escaped as `escape` describes; text that needs nothing (most) is appended in one piece.
+    static func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        guard let first = utf8.firstIndex(where: needsAttention) else {
+            out.append(contentsOf: utf8)
+            return
+        }
+        out.append(contentsOf: utf8[..<first])
+        var i = first
+        while i < utf8.count {
+            let b = utf8[i]
+            switch b {
+            case UInt8(ascii: "&"): out.append(contentsOf: "&amp;".utf8)
+            case UInt8(ascii: "<"): out.append(contentsOf: "&lt;".utf8)
+            case UInt8(ascii: ">"): out.append(contentsOf: "&gt;".utf8)
+            case UInt8(ascii: "\""): out.append(contentsOf: "&quot;".utf8)
+            case UInt8(ascii: "'"): out.append(contentsOf: "&apos;".utf8)
+            case UInt8(ascii: "\r"): out.append(contentsOf: "&#13;".utf8)
+            case 0x9, 0xA: out.append(b)
+            case ..<0x20: break  // C0 controls: not XML 1.0 characters, dropped
+            case 0xEF where i + 2 < utf8.count && utf8[i + 1] == 0xBF && utf8[i + 2] >= 0xBE:
+                i += 2  // U+FFFE / U+FFFF: dropped
+            default: out.append(b)
             }
-            return String(decoding: out, as: UTF8.self)
+            i += 1
         }
     }
 
@@ -208,6 +235,36 @@ public struct XMLReader {
         return true
     }
 
+    /// Moves `at` to the next `<` or `&` (or the end), checking that every byte on the way is an XML character.
+    /// Eight bytes at a time while none of them is `<`, `&`, a C0 control or 0xEF (the lead byte of U+FFFE and U+FFFF):
+    /// `(x - 0x01…) & ~x & 0x80…` is non-zero exactly when a byte of `x` is zero, and `(x - n…) & ~x & 0x80…` when a
+    /// byte is below `n`. A word with any of them is read a byte at a time; a 1 KiB body took 17 instructions a byte.
+    private mutating func skipCharacterData() throws(XMLParseError) {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        let bytes = self.bytes
+        let allowedAll = bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Bool in
+            while true {
+                while at + 8 <= raw.count {
+                    let word = raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+                    if hasZero(word ^ (ones &* 0x3C)) || hasZero(word ^ (ones &* 0x26)) || hasZero(word ^ (ones &* 0xEF))
+                        || (word &- ones &* 0x20) & ~word & highs != 0 { break }
+                    at += 8
+                }
+                // At most a word's worth a byte at a time, then back to words.
+                let stop = min(raw.count, at + 8)
+                while at < stop {
+                    let b = raw[at]
+                    if b == UInt8(ascii: "<") || b == UInt8(ascii: "&") { return true }
+                    guard allowed(at: at) else { return false }
+                    at += 1
+                }
+                if at == raw.count { return true }
+            }
+        }
+        guard allowedAll else { throw XMLParseError(reason: "a character XML does not allow") }
+    }
+
     private mutating func element(depth: Int) throws(XMLParseError) -> XMLElement {
         guard depth < 16 else { throw XMLParseError(reason: "elements nested too deeply") }
         at += 1 // "<"
@@ -234,17 +291,31 @@ public struct XMLReader {
             }
         }
         var children: [XMLElement] = []
+        // The element's text: while it is one run of bytes (a body's usual case), only where that run is; copied
+        // into `content` when a second piece (an entity, CDATA, text after a child) joins it.
         var content: [UInt8] = []
+        var run: Range<Int>?
+        func copyRun() {
+            if let first = run {
+                content.append(contentsOf: bytes[first])
+                run = nil
+            }
+        }
+        func add(_ piece: Range<Int>) {
+            if content.isEmpty, run == nil {
+                run = piece
+            } else {
+                copyRun()
+                content.append(contentsOf: bytes[piece])
+            }
+        }
         while true {
             guard at < bytes.count else { throw XMLParseError(reason: "unterminated <\(tag)>") }
             if bytes[at] != UInt8(ascii: "<") && bytes[at] != UInt8(ascii: "&") {
-                // A run of character data, copied as bytes.
+                // A run of character data.
                 let start = at
-                while at < bytes.count, bytes[at] != UInt8(ascii: "<"), bytes[at] != UInt8(ascii: "&") {
-                    guard allowed(at: at) else { throw XMLParseError(reason: "a character XML does not allow") }
-                    at += 1
-                }
-                content.append(contentsOf: bytes[start..<at])
+                try skipCharacterData()
+                add(start..<at)
             } else if peek("</") {
                 at += 2
                 let closing = try name()
@@ -253,14 +324,19 @@ public struct XMLReader {
                     throw XMLParseError(reason: "</\(closing)> does not close <\(tag)>")
                 }
                 at += 1
-                if !children.isEmpty, content.allSatisfy(Self.isSpace) { content = [] }
-                return XMLElement(name: tag, text: String(decoding: content, as: UTF8.self), children: children)
+                let text: String
+                if let single = run {  // `content` is empty: the one piece goes straight into the string
+                    text = !children.isEmpty && bytes[single].allSatisfy(Self.isSpace) ? "" : self.text(single)
+                } else {
+                    text = !children.isEmpty && content.allSatisfy(Self.isSpace) ? "" : String(decoding: content, as: UTF8.self)
+                }
+                return XMLElement(name: tag, text: text, children: children)
             } else if peek("<![CDATA[") {
                 at += 9
                 let start = at
                 while at < bytes.count, !peek("]]>") { at += 1 }
                 guard at < bytes.count else { throw XMLParseError(reason: "unterminated CDATA section") }
-                content.append(contentsOf: bytes[start..<at])
+                add(start..<at)
                 at += 3
             } else if peek("<!--") {
                 skip(past: "-->")
@@ -271,7 +347,9 @@ public struct XMLReader {
             } else if bytes[at] == UInt8(ascii: "<") {
                 children.append(try self.element(depth: depth + 1))
             } else {
-                content.append(contentsOf: String(try entity()).utf8)
+                let scalar = try entity()
+                copyRun()
+                content.append(contentsOf: String(scalar).utf8)
             }
         }
     }
