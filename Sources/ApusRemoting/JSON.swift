@@ -375,6 +375,13 @@ struct JSONReader {
             case UInt8(ascii: "r"): put(0x0D)
             case UInt8(ascii: "t"): put(0x09)
             case UInt8(ascii: "u"):
+                // The usual escape, Java's property separators \u0001 and \u0002: "00" and two hex digits of ASCII.
+                if pos + 4 <= bytes.count, bytes[pos] == UInt8(ascii: "0"), bytes[pos + 1] == UInt8(ascii: "0"),
+                   let high = Self.hexDigit(bytes[pos + 2]), high < 8, let low = Self.hexDigit(bytes[pos + 3]) {
+                    put(high << 4 | low)
+                    pos += 4
+                    continue
+                }
                 var scalar = try hex4()
                 if (0xD800..<0xDC00).contains(scalar), pos + 1 < bytes.count,
                    bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u") {
@@ -402,17 +409,20 @@ struct JSONReader {
         guard pos + 4 <= bytes.count else { throw JSONError.unexpectedEnd }
         var v: UInt32 = 0
         for _ in 0..<4 {
-            let c = bytes[pos]
-            var d = c &- UInt8(ascii: "0")
-            if d > 9 {
-                d = (c | 0x20) &- UInt8(ascii: "a")  // either case of a–f
-                guard d < 6 else { throw JSONError.invalidEscape(at: pos) }
-                d += 10
-            }
+            guard let d = Self.hexDigit(bytes[pos]) else { throw JSONError.invalidEscape(at: pos) }
             v = v << 4 | UInt32(d)
             pos += 1
         }
         return v
+    }
+
+    /// The value of a hex digit of either case; nil for any other byte.
+    @inline(__always)
+    private static func hexDigit(_ c: UInt8) -> UInt8? {
+        let d = c &- UInt8(ascii: "0")
+        if d <= 9 { return d }
+        let letter = (c | 0x20) &- UInt8(ascii: "a")  // either case of a–f
+        return letter < 6 ? letter + 10 : nil
     }
 }
 

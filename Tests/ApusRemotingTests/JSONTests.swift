@@ -10,6 +10,13 @@ import Testing
     #expect(value["raw"] == .string("中文😀"))
     // A lone surrogate becomes U+FFFD rather than failing.
     #expect(try JSONParser.parse(#""\ud800x""#) == .string("\u{FFFD}x"))
+    // "\u00" and two hex digits (Java's property separators) are read apart from other escapes: either case, and
+    // scalars from 0x80 (two bytes of UTF-8) the general way.
+    #expect(try JSONParser.parse(#""a\u0001b\u001F\u001fc\u007F\u0080\u00FF\u0100""#)
+        == .string("a\u{1}b\u{1F}\u{1F}c\u{7F}\u{80}\u{FF}\u{100}"))
+    for bad in [#""\u00G1""#, #""\u001G""#, #""\u00""#, #""\u000""#] {
+        #expect(throws: JSONError.self, "\(bad)") { try JSONParser.parse(bad) }
+    }
 }
 
 @Test func acceptsUnquotedIntegerKeysAndTrailingBytes() throws {
