@@ -228,6 +228,22 @@ private func sign(_ method: String, _ target: String, md5: String? = nil, type: 
     }
     #expect(MQSignature.parseDate(date) == 1_331_146_198)
     #expect(MQSignature.parseDate("yesterday") == nil)
+    // What the SDKs write, and the spellings the old DateFormatter also took: names in either case, a one-digit field,
+    // any weekday, spaces around.
+    for (text, seconds) in [("Thu, 01 Jan 1970 00:00:00 GMT", 0), ("Wed, 29 Feb 2012 18:49:58 GMT", 1_330_541_398),
+                            ("wed, 7 mar 2012 8:9:5 GMT", 1_331_107_745), ("Mon, 07 Mar 2012 18:49:58 GMT", 1_331_146_198),
+                            (" Sun, 31 Dec 2023 23:59:59 GMT ", 1_704_067_199), ("Sat, 01 Mar 1969 00:00:00 GMT", -26_438_400),
+                            ("Wed, 01 Mar 2400 00:00:00 GMT", 13_574_649_600)] as [(String, Int64)] {
+        #expect(MQSignature.parseDate(text) == seconds, "\(text)")
+    }
+    for bad in ["Wed, 32 Mar 2012 18:49:58 GMT", "Wed, 00 Mar 2012 18:49:58 GMT", "Wed, 29 Feb 2013 18:49:58 GMT",
+                "Wed, 31 Apr 2012 18:49:58 GMT", "Wed, 07 Mar 2012 24:00:00 GMT", "Wed, 07 Mar 2012 23:60:00 GMT",
+                "Wed, 07 Mar 2012 23:59:60 GMT", "Wed, 07 Mar 2012 18:49:58 UTC", "Wed, 07 Mar 2012 18:49:58 gmt",
+                "Wed,07 Mar 2012 18:49:58 GMT", "07 Mar 2012 18:49:58 GMT", "Wed, 07 Mar 12 18:49:58 GMT",
+                "Wed, 07 Mar 2012 18:49:58.5 GMT", "Wed, +7 Mar 2012 18:49:58 GMT", "Wed, 07 Mar 2012 18:49:58 GMTx",
+                "Wed, 07 Mar 2012 18:49:58", "Xyz, 07 Mar 2012 18:49:58 GMT", "Wed, 07 Mrz 2012 18:49:58 GMT", ""] {
+        #expect(MQSignature.parseDate(bad) == nil, "\(bad)")
+    }
 }
 
 // MARK: ACL
