@@ -13,14 +13,7 @@ public enum MessageId {
         var i = 0
         for field in 0..<3 {
             for _ in 0..<widths[field] {
-                let c = utf8[i]
-                let digit: UInt8
-                switch c {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = c - UInt8(ascii: "0")
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = c - UInt8(ascii: "A") + 10
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = c - UInt8(ascii: "a") + 10
-                default: return nil
-                }
+                guard let digit = HexDigit.value(utf8[i]) else { return nil }
                 values[field] = values[field] << 4 | UInt64(digit)
                 i += 1
             }

@@ -377,7 +377,7 @@ struct JSONReader {
             case UInt8(ascii: "u"):
                 // The usual escape, Java's property separators \u0001 and \u0002: "00" and two hex digits of ASCII.
                 if pos + 4 <= bytes.count, bytes[pos] == UInt8(ascii: "0"), bytes[pos + 1] == UInt8(ascii: "0"),
-                   let high = Self.hexDigit(bytes[pos + 2]), high < 8, let low = Self.hexDigit(bytes[pos + 3]) {
+                   let high = HexDigit.value(bytes[pos + 2]), high < 8, let low = HexDigit.value(bytes[pos + 3]) {
                     put(high << 4 | low)
                     pos += 4
                     continue
@@ -409,20 +409,11 @@ struct JSONReader {
         guard pos + 4 <= bytes.count else { throw JSONError.unexpectedEnd }
         var v: UInt32 = 0
         for _ in 0..<4 {
-            guard let d = Self.hexDigit(bytes[pos]) else { throw JSONError.invalidEscape(at: pos) }
+            guard let d = HexDigit.value(bytes[pos]) else { throw JSONError.invalidEscape(at: pos) }
             v = v << 4 | UInt32(d)
             pos += 1
         }
         return v
-    }
-
-    /// The value of a hex digit of either case; nil for any other byte.
-    @inline(__always)
-    private static func hexDigit(_ c: UInt8) -> UInt8? {
-        let d = c &- UInt8(ascii: "0")
-        if d <= 9 { return d }
-        let letter = (c | 0x20) &- UInt8(ascii: "a")  // either case of a–f
-        return letter < 6 ? letter + 10 : nil
     }
 }
 

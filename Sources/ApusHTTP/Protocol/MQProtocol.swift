@@ -160,7 +160,8 @@ public struct MQQuery: Sendable, Equatable {
         var i = 0
         while i < utf8.count {
             let c = utf8[i]
-            if c == UInt8(ascii: "%"), i + 2 < utf8.count, let h = hex(utf8[i + 1]), let l = hex(utf8[i + 2]) {
+            if c == UInt8(ascii: "%"), i + 2 < utf8.count,
+               let h = HexDigit.value(utf8[i + 1]), let l = HexDigit.value(utf8[i + 2]) {
                 bytes.append(h << 4 | l)
                 i += 3
             } else {
@@ -169,15 +170,6 @@ public struct MQQuery: Sendable, Equatable {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }
 
