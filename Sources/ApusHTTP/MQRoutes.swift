@@ -107,8 +107,9 @@ public struct MQEndpoint: Sendable {
                        metadata: ["code": "\(error.code.code)", "reason": "\(error.message)", "requestId": "\(requestId)"])
     }
 
-    /// The headers of every XML answer, checked once: a field set by name and value is validated each time.
+    /// The headers of every XML answer and of a 204, checked once: a field set by name and value is validated each time.
     private static let xmlHeaders: HTTPFields = [.contentType: MQXML.contentType, versionName: MQHeaders.versionValue]
+    private static let noContentHeaders: HTTPFields = [versionName: MQHeaders.versionValue]
     private static let versionName = HTTPField.Name(MQHeaders.version)!
 
     static func xml(_ status: HTTPResponse.Status, _ body: String) -> Response {
@@ -117,7 +118,7 @@ public struct MQEndpoint: Sendable {
 
     /// The 204 of a successful ack, commit or rollback.
     static func noContent() -> Response {
-        Response(status: .noContent, headers: [versionName: MQHeaders.versionValue])
+        Response(status: .noContent, headers: noContentHeaders)
     }
 
     /// The `<ReceiptHandles>` of an ack, commit or rollback body (bounded by `AckRequest.maxBodyBytes`).
