@@ -6,8 +6,8 @@
 #                                  [WORKLOAD [BENCH OPTION...]]
 #
 # WORKLOAD is w1 (the default; per message sent), w3 (per delivery), w4 (per message, sent at `RATE` messages per
-# second, default 500) or http (per ApsaraMQ HTTP publish, 16 keep-alive connections, default N = 4000); further options go to `apus bench`, e.g. `w1 --serialize json`. The bench runs twice against
-# the same broker, with N and 2N messages (default N = 20000; for w4, N and 2N seconds, default N = 8); the
+# second, default 500) or http (per ApsaraMQ HTTP publish, 16 keep-alive connections, default N = 4000); further
+# options go to `apus bench`, e.g. `w1 --serialize json`. The bench runs twice against the same broker, with N and 2N messages (default N = 20000; for w4, N and 2N seconds, default N = 8); the
 # broker's counts are dumped after each run, and their difference divided by N is the per-message count, so start-up
 # and each run's set-up (topic, route, subscriptions) cancel out. All the broker's threads are counted; the kernel's
 # work is not. With --functions, the functions that take the instructions are listed too (self cost). KEEP=DIR keeps
@@ -134,7 +134,7 @@ if [ $client = 1 ]; then
     for count in $n $((2 * n)); do
         LD_PRELOAD="$work/libdrain.so" "${callgrind[@]}" --callgrind-out-file="$work/cg.client.$count" "$work/apus" \
             "${bench[@]}" $count_option $count \
-            2>"$work/valgrind.$count.log" | grep -E "^W[0-9]" >&2
+            2>"$work/valgrind.$count.log" | grep -E "^(W[0-9]|HTTP)" >&2
         costs "$work/cg.client.$count" > "$work/cost.$count"
     done
     scripts/callgrind-per-op.py "$work/cost.$n" "$work/cost.$((2 * n))" "$((n * per))" "bench client, $workload $*" \
