@@ -6,15 +6,16 @@
 #                                  [WORKLOAD [BENCH OPTION...]]
 #
 # WORKLOAD is w1 (the default; per message sent), w3 (per delivery), w4 (per message, sent at `RATE` messages per
-# second, default 500) or http (per ApsaraMQ HTTP publish, 16 keep-alive connections, default N = 4000); further
-# options go to `apus bench`, e.g. `w1 --serialize json`. The bench runs twice against the same broker, with N and 2N
-# messages (default N = 20000; for w4, N and 2N seconds, default N = 8); the broker's counts are dumped after each run, and their difference divided by N is the per-message count, so start-up
-# and each run's set-up (topic, route, subscriptions) cancel out. All the broker's threads are counted; the kernel's
-# work is not. With --functions, the functions that take the instructions are listed too (self cost). KEEP=DIR keeps
-# the callgrind files (`cg.1`, `cg.2`: the two runs), e.g. for callee breakdowns by `callgrind_annotate`. With --client,
-# the bench client is counted instead: the broker runs natively and each of the two bench runs under callgrind
-# (`cg.client.N`, `cg.client.2N`). CALLGRIND_OPTIONS adds options to callgrind's, e.g. `--separate-callers=3` to tell
-# reference-count calls apart by their callers' callers (bench/results/20261206-43/tools/cgsep.py reads those files).
+# second, default 500) or http (per ApsaraMQ HTTP publish, 16 keep-alive connections, default N = 4000); further options
+# go to `apus bench`, e.g. `w1 --serialize json`. The bench runs twice against the same broker, with N and 2N messages
+# (default N = 20000; for w4, N and 2N seconds, default N = 8); the broker's counts are dumped after each run, and their
+# difference divided by N is the per-message count, so start-up and each run's set-up (topic, route, subscriptions)
+# cancel out. All the broker's threads are counted; the kernel's work is not. With --functions, the functions that take
+# the instructions are listed too (self cost). KEEP=DIR keeps the callgrind files (`cg.1`, `cg.2`: the two runs), e.g.
+# for callee breakdowns by `callgrind_annotate`. With --client, the bench client is counted instead: the broker runs
+# natively and each of the two bench runs under callgrind (`cg.client.N`, `cg.client.2N`). CALLGRIND_OPTIONS adds
+# options to callgrind's, e.g. `--separate-callers=3` to tell reference-count calls apart by their callers' callers
+# (bench/results/20261206-43/tools/cgsep.py reads those files).
 #
 # Under callgrind the broker runs some 40 times slower, so the bench client's window stays full and each read burst
 # carries more sends than on a bare machine: compare builds with each other, not with `perf` profiles. W4's count moves
