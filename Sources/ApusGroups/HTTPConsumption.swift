@@ -74,17 +74,13 @@ public struct HTTPReceiptHandle: Sendable, Equatable {
     }
 
     public var text: String {
-        "A1-" + [UInt64(owner), UInt64(UInt32(bitPattern: key.queueId)), UInt64(bitPattern: key.queueOffset), delivery,
-                 UInt64(bitPattern: expiry)].map { String($0, radix: 16, uppercase: true) }.joined(separator: "-")
+        HandleText.make(prefix: "A1-", [UInt64(owner), UInt64(UInt32(bitPattern: key.queueId)), UInt64(bitPattern: key.queueOffset),
+                                        delivery, UInt64(bitPattern: expiry)], uppercase: true)
     }
 
     public init?(parsing text: String) {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "A1", text.utf8.count < 100 else { return nil }
-        let numbers = parts.dropFirst().map { UInt64($0, radix: 16) }
-        guard numbers.allSatisfy({ $0 != nil }) else { return nil }
-        let n = numbers.map { $0! }
-        guard n[0] <= UInt64(UInt32.max), n[1] <= UInt64(UInt32.max) else { return nil }
+        guard let n = HandleText.parse(text, prefix: "A1-", count: 5, maxBytes: 100),
+              n[0] <= UInt64(UInt32.max), n[1] <= UInt64(UInt32.max) else { return nil }
         owner = UInt32(n[0])
         key = HTTPMessageKey(queueId: Int32(bitPattern: UInt32(n[1])), queueOffset: Int64(bitPattern: n[2]))
         delivery = n[3]

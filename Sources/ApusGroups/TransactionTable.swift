@@ -95,20 +95,17 @@ public struct HalfReceiptHandle: Sendable, Equatable {
     }
 
     public var text: String {
-        "T" + String(queueOffset, radix: 16) + "-" + String(delivery, radix: 16) + "-" + String(expiry, radix: 16) + "-"
-            + String(topicHash, radix: 16)
+        HandleText.make(prefix: "T", [UInt64(bitPattern: queueOffset), UInt64(UInt32(bitPattern: delivery)),
+                                      UInt64(bitPattern: expiry), UInt64(topicHash)], uppercase: false)
     }
 
     public init?(_ text: String) {
-        guard text.first == "T", text.utf8.count <= 80 else { return nil }
-        let parts = text.dropFirst().split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 4, let offset = Int64(parts[0], radix: 16), offset >= 0,
-              let delivery = Int32(parts[1], radix: 16), delivery >= 0,
-              let expiry = Int64(parts[2], radix: 16), let hash = UInt32(parts[3], radix: 16) else { return nil }
-        queueOffset = offset
-        self.delivery = delivery
-        self.expiry = expiry
-        topicHash = hash
+        guard let n = HandleText.parse(text, prefix: "T", count: 4, maxBytes: 81),
+              n[0] <= UInt64(Int64.max), n[1] <= UInt64(Int32.max), n[3] <= UInt64(UInt32.max) else { return nil }
+        queueOffset = Int64(n[0])
+        delivery = Int32(n[1])
+        expiry = Int64(bitPattern: n[2])
+        topicHash = UInt32(n[3])
     }
 
     /// FNV-1a over the topic's UTF-8: a handle is refused on another topic's path.

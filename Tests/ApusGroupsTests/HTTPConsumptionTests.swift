@@ -62,6 +62,24 @@ private func state(_ n: Int64, shard: (Int64) -> String = { _ in "" }) -> HTTPCo
     #expect(s.ack(d.receiptHandle, now: 1) == .acked)
 }
 
+@Test func receiptHandlesReadBackAndRefuseAnythingElse() throws {
+    let extremes: [HTTPReceiptHandle] = [
+        HTTPReceiptHandle(owner: 0, key: key(0, 0), delivery: 0, expiry: 0),
+        HTTPReceiptHandle(owner: .max, key: HTTPMessageKey(queueId: .max, queueOffset: .max), delivery: .max, expiry: .max),
+        HTTPReceiptHandle(owner: 0x1A2B, key: HTTPMessageKey(queueId: -1, queueOffset: -1), delivery: 16, expiry: .min),
+    ]
+    for handle in extremes { #expect(HTTPReceiptHandle(parsing: handle.text) == handle, "\(handle.text)") }
+    #expect(extremes[0].text == "A1-0-0-0-0-0")
+    #expect(extremes[2].text == "A1-1A2B-FFFFFFFF-FFFFFFFFFFFFFFFF-10-8000000000000000")
+    let parsed = try #require(HTTPReceiptHandle(parsing: "A1-00ff-1-a-0000000000000000010-5"), "leading zeros, either case")
+    #expect(parsed == HTTPReceiptHandle(owner: 255, key: key(1, 10), delivery: 16, expiry: 5))
+    for bad in ["", "A1", "A1-", "A1-1-2-3-4", "A1-1-2-3-4-5-6", "A1-1-2-3-4-", "A1--1-2-3-4", "a1-1-2-3-4-5", "B1-1-2-3-4-5",
+                "A1-1-2-3-4-5 ", "A1-+1-2-3-4-5", "A1-1-2-3-4-G", "A1-100000000-2-3-4-5", "A1-1-100000000-3-4-5",
+                "A1-1-2-10000000000000000-4-5", "A1-1-2-3-4-" + String(repeating: "0", count: 90) + "5"] {
+        #expect(HTTPReceiptHandle(parsing: bad) == nil, "\(bad)")
+    }
+}
+
 @Test func handlesAreUniqueAcrossMessagesAndDeliveries() {
     var s = state(3)
     var handles: Set<String> = []

@@ -96,6 +96,16 @@ private func run(_ table: inout TransactionTable, now: Int64) -> [TransactionAct
     #expect(HalfReceiptHandle(pop) == HalfReceiptHandle(queueOffset: 0, delivery: 1, expiry: 20_000, topic: "NS%T"))
 }
 
+@Test func halfReceiptHandlesReadBackAndRefuseAnythingElse() {
+    let handle = HalfReceiptHandle(queueOffset: 0x7fff_ffff_ffff_ffff, delivery: .max, expiry: 1_700_000_000_000, topic: "T")
+    #expect(HalfReceiptHandle(handle.text) == handle)
+    #expect(HalfReceiptHandle(queueOffset: 26, delivery: 0, expiry: 0, topic: "T").text.hasPrefix("T1a-0-0-"))
+    for bad in ["", "T", "T1-2-3", "T1-2-3-4-5", "t1-2-3-4", "T1-2-3-", "T-1-2-3-4", "T8000000000000000-0-0-0", "T0-80000000-0-0",
+                "T0-0-0-100000000", "T0-0-0-" + String(repeating: "0", count: 80)] {
+        #expect(HalfReceiptHandle(bad) == nil, "\(bad)")
+    }
+}
+
 @Test func theNextDueTimeIsTheEarliestCheckOrEndOfLife() {
     var table = TransactionTable(rules: rules)
     #expect(table.nextDue == nil, "nothing unresolved: nothing to wake for")
