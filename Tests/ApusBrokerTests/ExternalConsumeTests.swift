@@ -79,3 +79,16 @@ import Testing
         #expect(holding.first.map(Int32.init) == expected)
     }
 }
+
+@Test func storedPropertiesComeOutInOrderWithTheLastOfADuplicateKeyInPlace() {
+    func text(_ pairs: [(String, String)]) -> String { pairs.map { $0 + "\u{1}" + $1 }.joined(separator: "\u{2}") }
+    func pairs(_ text: String) -> [String] { Broker.orderedProperties(text).map { $0.key + "=" + $0.value } }
+    #expect(pairs(text([("TAGS", "T"), ("UNIQ_KEY", "U"), ("KEYS", "a b"), ("TAGS", "T2"), ("e", "")]))
+        == ["TAGS=T2", "UNIQ_KEY=U", "KEYS=a b", "e="])
+    #expect(pairs("") == [] && pairs("\u{2}\u{2}") == [] && pairs("novalue\u{2}\u{1}nokey\u{2}k\u{1}v\u{1}w\u{2}")
+        == ["k=v\u{1}w"], "pieces without a separator or a key are skipped; the first separator splits")
+    #expect(pairs(text([("中", "文"), ("é", "ü")])) == ["中=文", "é=ü"])
+    // Past sixteen pairs, duplicates are found through an index: the same answer.
+    let many = (0..<40).map { ("k\($0 % 25)", "v\($0)") }
+    #expect(pairs(text(many)) == (0..<25).map { "k\($0)=v\($0 < 15 ? $0 + 25 : $0)" })
+}

@@ -129,18 +129,34 @@ extension Broker {
     }
 
     /// The pairs of a properties string in stored order (the last of duplicate keys kept in place of the first).
+    /// Read as bytes, duplicates found by comparing keys while there are few (a message has a handful): splitting
+    /// into an array of slices and indexing every key in a dictionary took some 10,000 instructions a message.
     static func orderedProperties(_ text: String) -> [(key: String, value: String)] {
-        var out: [(key: String, value: String)] = []
-        var index: [String: Int] = [:]
-        for piece in text.utf8.split(separator: 0x02) {
-            guard let sep = piece.firstIndex(of: 0x01), sep != piece.startIndex else { continue }
-            let key = String(decoding: piece[piece.startIndex..<sep], as: UTF8.self)
-            let value = String(decoding: piece[piece.index(after: sep)...], as: UTF8.self)
-            if let i = index[key] { out[i].value = value } else {
-                index[key] = out.count
-                out.append((key, value))
+        var text = text
+        return text.withUTF8 { bytes in
+            var out: [(key: String, value: String)] = []
+            var index: [String: Int]?  // built once there are many pairs
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != 0x02 { end += 1 }
+                defer { start = end + 1 }
+                var sep = start
+                while sep < end, bytes[sep] != 0x01 { sep += 1 }
+                guard sep < end, sep != start else { continue }
+                let key = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<sep]), as: UTF8.self)
+                let value = String(decoding: UnsafeBufferPointer(rebasing: bytes[(sep + 1)..<end]), as: UTF8.self)
+                if index == nil, out.count == 16 {
+                    index = Dictionary(out.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
+                }
+                if let existing = index?[key] ?? (index == nil ? out.firstIndex(where: { $0.key == key }) : nil) {
+                    out[existing].value = value
+                } else {
+                    index?[key] = out.count
+                    out.append((key, value))
+                }
             }
+            return out
         }
-        return out
     }
 }
