@@ -91,10 +91,10 @@ extension MQEndpoint {
             }
         }
         guard !messages.isEmpty else { throw MQError(.messageNotExist, "Message not exist.") }
-        let xml = ConsumedMessageXML.document(messages.map { m in
+        let xml = ConsumedMessageXML.documentBytes(messages.map { m in
             ConsumedMessageXML(messageId: m.messageId, receiptHandle: m.receiptHandle,
                                bodyMD5: MQDigest.md5Hex(m.body),
-                               body: String(decoding: m.body, as: UTF8.self), publishTime: m.publishTime,
+                               body: m.body, publishTime: m.publishTime,
                                firstConsumeTime: m.firstConsumeTime, nextConsumeTime: m.nextConsumeTime,
                                consumedTimes: m.consumedTimes, tag: m.tag,
                                properties: ConsumedMessageXML.visibleProperties(m.properties))

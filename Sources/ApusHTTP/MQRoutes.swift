@@ -116,6 +116,10 @@ public struct MQEndpoint: Sendable {
         Response(status: status, headers: xmlHeaders, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 
+    static func xml(_ status: HTTPResponse.Status, _ body: [UInt8]) -> Response {
+        Response(status: status, headers: xmlHeaders, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
     /// The 204 of a successful ack, commit or rollback.
     static func noContent() -> Response {
         Response(status: .noContent, headers: noContentHeaders)

@@ -27,7 +27,7 @@ extension ConsumedMessageXML {
     init(_ d: HalfDelivery) {
         let pairs = MessagePropertyCodec.decode(d.properties)
         self.init(messageId: d.messageId, receiptHandle: d.receiptHandle, bodyMD5: MQDigest.md5Hex(d.body),
-                  body: String(decoding: d.body, as: UTF8.self), publishTime: d.publishTime,
+                  body: d.body, publishTime: d.publishTime,
                   firstConsumeTime: d.firstConsumeTime, nextConsumeTime: d.nextConsumeTime, consumedTimes: d.consumedTimes,
                   tag: pairs[MessageProperty.tags],
                   properties: ConsumedMessageXML.visibleProperties(pairs.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }))
@@ -63,7 +63,7 @@ extension MQEndpoint {
         let deadline = Date().addingTimeInterval(TimeInterval(wait))
         while true {
             let popped = store.popHalf(topic: scopedTopic, max: count)
-            if !popped.isEmpty { return Self.xml(.ok, ConsumedMessageXML.document(popped.map(ConsumedMessageXML.init))) }
+            if !popped.isEmpty { return Self.xml(.ok, ConsumedMessageXML.documentBytes(popped.map(ConsumedMessageXML.init))) }
             let now = Date()
             guard now < deadline else { break }
             // Halves become poppable only by time (their check time, or a pop's invisibility ending): sleep until the

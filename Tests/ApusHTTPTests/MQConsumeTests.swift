@@ -54,7 +54,7 @@ import Testing
 }
 
 @Test func messagesDocumentHasTheMandatoryFieldsAndEscapes() throws {
-    let m = ConsumedMessageXML(messageId: "ID1", receiptHandle: "RH1", bodyMD5: "MD5", body: "a<b&c 中文", publishTime: 1,
+    let m = ConsumedMessageXML(messageId: "ID1", receiptHandle: "RH1", bodyMD5: "MD5", body: Array("a<b&c 中文".utf8), publishTime: 1,
                                firstConsumeTime: 2, nextConsumeTime: 3, consumedTimes: 1, tag: nil,
                                properties: ConsumedMessageXML.visibleProperties([
                                    ("UNIQ_KEY", "X"), ("KEYS", "K1"), ("TAGS", "T"), ("a", "1"), ("bad", "x:y"),

@@ -13,7 +13,7 @@ import Testing
 
 // MARK: XML
 
-@Test func xmlWriterEscapesAndNeverSelfCloses() {
+@Test func xmlWriterEscapesAndNeverSelfCloses() throws {
     var xml = XMLWriter(root: "Message")
     xml.field("MessageBody", "a<b & c>d \"q\" 'x'\r\nzh:中文")
     xml.field("MessageTag", "")
@@ -24,6 +24,48 @@ import Testing
         + "<MessageBody>a&lt;b &amp; c&gt;d &quot;q&quot; &apos;x&apos;&#13;\nzh:中文</MessageBody><PublishTime>17</PublishTime></Message>")
     #expect(!text.contains("/>"))
     #expect(XMLWriter.escape("a\u{1}b\u{0}c\u{FFFE}") == "abc", "characters XML forbids are dropped")
+    var numbers = XMLWriter(root: "n")
+    for value: Int64 in [0, 7, -7, 10, 1_700_000_000_123, .max, .min] { numbers.field("v", value) }
+    #expect(try XMLReader.parse(numbers.finish()).children.map(\.text)
+        == ["0", "7", "-7", "10", "1700000000123", "9223372036854775807", "-9223372036854775808"])
+}
+
+@Test func xmlWriterEscapesTheSameAtEveryPosition() {
+    // Bytes to rewrite or drop are found eight at a time: put each at every offset of a word, alone and two at once,
+    // and check the text written, from a string and from a body's bytes.
+    let cases: [(raw: String, written: String)] = [("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\"", "&quot;"),
+                                                   ("'", "&apos;"), ("\r", "&#13;"), ("\n", "\n"), ("\t", "\t"),
+                                                   ("\u{1}", ""), ("\u{1F}", ""), ("\u{0}", ""), ("\u{FFFE}", ""),
+                                                   ("\u{FFFF}", ""), ("\u{EFFF}", "\u{EFFF}"), ("\u{FFFD}", "\u{FFFD}"),
+                                                   ("é", "é"), ("%", "%"), ("=", "="), ("?", "?")]
+    func written(_ text: String) -> String {
+        var fromString = XMLWriter(root: "a"), fromBytes = XMLWriter(root: "a")
+        fromString.field("b", text)
+        fromBytes.field("b", utf8: Array(text.utf8))
+        let document = fromString.finish()
+        #expect(fromBytes.finish() == document)
+        guard let open = document.range(of: "<b>"), let close = document.range(of: "</b>") else { return "(no element)" }
+        return String(document[open.upperBound..<close.lowerBound])
+    }
+    for n in 0..<20 {
+        let before = String(repeating: "a", count: n), after = String(repeating: "b", count: 19 - n)
+        for (raw, expected) in cases {
+            #expect(written(before + raw + after) == before + expected + after, "\(raw.debugDescription) after \(n) bytes")
+            #expect(written(before + raw + raw + after) == before + expected + expected + after)
+        }
+    }
+    #expect(written("<") == "&lt;" && written("\u{1}") == "" && written("") == "(no element)")
+}
+
+@Test func xmlWriterWritesABodyOfIllFormedUTF8AsItsDecodedString() {
+    for bytes: [UInt8] in [[0x61, 0xFF, 0x62], [0xC3], [0xE4, 0xB8], Array(repeating: 0x61, count: 9) + [0x80, 0x3C],
+                           [0xED, 0xA0, 0x80]] {
+        var fromBytes = XMLWriter(root: "a"), fromString = XMLWriter(root: "a")
+        fromBytes.field("b", utf8: bytes)
+        fromString.field("b", String(decoding: bytes, as: UTF8.self))
+        let document = fromBytes.finish()
+        #expect(document == fromString.finish() && document.contains("\u{FFFD}"), "\(bytes)")
+    }
 }
 
 @Test func xmlWriterNestsElements() {

@@ -90,7 +90,8 @@ public struct ConsumedMessageXML: Sendable, Equatable {
     public var messageId: String
     public var receiptHandle: String
     public var bodyMD5: String
-    public var body: String
+    /// The body as stored; its UTF-8 becomes the text (ill-formed sequences as U+FFFD).
+    public var body: [UInt8]
     public var publishTime: Int64
     public var firstConsumeTime: Int64
     public var nextConsumeTime: Int64
@@ -99,7 +100,7 @@ public struct ConsumedMessageXML: Sendable, Equatable {
     /// The §7 form (`k:v|k:v|`), nil when empty.
     public var properties: String?
 
-    public init(messageId: String, receiptHandle: String, bodyMD5: String, body: String, publishTime: Int64,
+    public init(messageId: String, receiptHandle: String, bodyMD5: String, body: [UInt8], publishTime: Int64,
                 firstConsumeTime: Int64, nextConsumeTime: Int64, consumedTimes: Int32, tag: String?, properties: String?) {
         self.messageId = messageId
         self.receiptHandle = receiptHandle
@@ -115,13 +116,21 @@ public struct ConsumedMessageXML: Sendable, Equatable {
 
     /// The 200 `<Messages>` document of one or more messages.
     public static func document(_ messages: [ConsumedMessageXML]) -> String {
-        var xml = XMLWriter(root: "Messages")
+        String(decoding: documentBytes(messages), as: UTF8.self)
+    }
+
+    /// `document`'s UTF-8, which the answer carries.
+    public static func documentBytes(_ messages: [ConsumedMessageXML]) -> [UInt8] {
+        // The fixed fields, ids and handles take some 400 bytes a message; a body is written with room for its escapes.
+        let capacity = messages.reduce(128) { $0 + 400 + $1.body.count + ($1.properties?.utf8.count ?? 0) }
+            + (XMLWriter.maxEscapedGrowth - 1) * (messages.map(\.body.count).max() ?? 0)
+        var xml = XMLWriter(root: "Messages", capacity: capacity)
         for m in messages {
             xml.begin("Message")
             xml.field("MessageId", m.messageId)
             xml.field("ReceiptHandle", m.receiptHandle)
             xml.field("MessageBodyMD5", m.bodyMD5)
-            xml.field("MessageBody", m.body)
+            xml.field("MessageBody", utf8: m.body)
             xml.field("PublishTime", m.publishTime)
             xml.field("FirstConsumeTime", m.firstConsumeTime)
             xml.field("NextConsumeTime", m.nextConsumeTime)
@@ -130,7 +139,7 @@ public struct ConsumedMessageXML: Sendable, Equatable {
             xml.field("Properties", m.properties)
             xml.end()
         }
-        return xml.finish()
+        return xml.finishBytes()
     }
 
     /// RocketMQ's own bookkeeping keys: never shown to HTTP clients (the tag has its element, the client id is the
