@@ -55,9 +55,9 @@ case "$workload" in
     w1) count_option=--count; per=1; n=${n:-20000} ;;
     w3) count_option=--count3; per=4; n=${n:-20000} ;;
     w4) count_option=--duration; per=${RATE:-500}; n=${n:-8}; set -- --rate "$per" "$@" ;;
-    http) count_option=--count; per=1; n=${n:-4000}
+    http|http-consume) count_option=--count; per=1; n=${n:-4000}
           set -- --protocol http --http-endpoint 127.0.0.1:${HTTP_PORT:-28080} --connections 16 "$@" ;;
-    *) echo "workload must be w1, w3, w4 or http" >&2; exit 2 ;;
+    *) echo "workload must be w1, w3, w4, http or http-consume" >&2; exit 2 ;;
 esac
 if [ -n "$cpp_client" ] && { [ "$workload" != w4 ] || [ $client = 1 ]; }; then
     echo "--cpp-client counts the broker, under W4 only" >&2
@@ -129,7 +129,8 @@ costs() {
     callgrind_annotate --threshold=100 "$1" 2>/dev/null | sed -n 's/^ *\([0-9,]\{1,\}\) *([^)]*) *\(.*\)$/\1\t\2/p' | tr -d ','
 }
 
-bench=(bench --namesrv 127.0.0.1:$namesrv_port --workloads "${workload/http/publish}" --time-limit 600 "$@")
+case "$workload" in http) bench_workload=publish ;; http-consume) bench_workload=consume ;; *) bench_workload=$workload ;; esac
+bench=(bench --namesrv 127.0.0.1:$namesrv_port --workloads "$bench_workload" --time-limit 600 "$@")
 if [ $client = 1 ]; then
     # The bench client under callgrind, one process per run; the broker runs natively.
     for count in $n $((2 * n)); do
