@@ -90,9 +90,10 @@ public struct HTTPReceiptHandle: Sendable, Equatable {
     /// FNV-1a 32 of "group\0topic".
     public static func owner(group: String, topic: String) -> UInt32 {
         var hash: UInt32 = 2_166_136_261
-        for byte in Array(group.utf8) + [0] + Array(topic.utf8) {
-            hash = (hash ^ UInt32(byte)) &* 16_777_619
-        }
+        func add(_ byte: UInt8) { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        group.utf8.forEach(add)
+        add(0)
+        topic.utf8.forEach(add)
         return hash
     }
 }

@@ -69,6 +69,8 @@ private func state(_ n: Int64, shard: (Int64) -> String = { _ in "" }) -> HTTPCo
         HTTPReceiptHandle(owner: 0x1A2B, key: HTTPMessageKey(queueId: -1, queueOffset: -1), delivery: 16, expiry: .min),
     ]
     for handle in extremes { #expect(HTTPReceiptHandle(parsing: handle.text) == handle, "\(handle.text)") }
+    // The owner is FNV-1a 32 of "group\0topic" (Python: the same loop over b"GID_a\x00T\xe4\xb8\xad").
+    #expect(HTTPReceiptHandle.owner(group: "GID_a", topic: "T中") == 3_248_161_934)
     #expect(extremes[0].text == "A1-0-0-0-0-0")
     #expect(extremes[2].text == "A1-1A2B-FFFFFFFF-FFFFFFFFFFFFFFFF-10-8000000000000000")
     let parsed = try #require(HTTPReceiptHandle(parsing: "A1-00ff-1-a-0000000000000000010-5"), "leading zeros, either case")
