@@ -2,12 +2,15 @@
 # broker-instructions.sh: the whole broker's user-space instructions per message of an `apus bench` workload, counted
 # by valgrind's callgrind in a broker (`apus serve`) that runs under it.
 #
-#   scripts/broker-instructions.sh [--binary PATH] [--functions] [--count N] [--client | --cpp-client PATH]
+#   scripts/broker-instructions.sh [--binary PATH] [--functions] [--count N] [--client | --cpp-client PATH] [--signed]
 #                                  [WORKLOAD [BENCH OPTION...]]
 #
 # WORKLOAD is w1 (the default; per message sent), w3 (per delivery), w4 (per message, sent at `RATE` messages per
-# second, default 500) or http (per ApsaraMQ HTTP publish, 16 keep-alive connections, default N = 4000); further options
-# go to `apus bench`, e.g. `w1 --serialize json`. The bench runs twice against the same broker, with N and 2N messages
+# second, default 500), http (per ApsaraMQ HTTP publish, 16 keep-alive connections, default N = 4000) or http-consume
+# (per message of `apus bench`'s HTTP consume workload: its backlog's publish, then the consume and ack; subtract the
+# http figure for the consume side). With --signed, the broker runs with `aclEnable` and an account, and the HTTP
+# requests are signed, as production HTTP clients send them. Further options go to `apus bench`, e.g. `w1 --serialize
+# json`. The bench runs twice against the same broker, with N and 2N messages
 # (default N = 20000; for w4, N and 2N seconds, default N = 8); the broker's counts are dumped after each run, and their
 # difference divided by N is the per-message count, so start-up and each run's set-up (topic, route, subscriptions)
 # cancel out. All the broker's threads are counted; the kernel's work is not. With --functions, the functions that take
@@ -38,6 +41,7 @@ binary=.build/release/apus
 functions=0
 client=0
 cpp_client=
+signed=0
 n=
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -46,6 +50,7 @@ while [ $# -gt 0 ]; do
         --count) n=$2; shift 2 ;;
         --client) client=1; shift ;;
         --cpp-client) cpp_client=$2; shift 2 ;;
+        --signed) signed=1; shift ;;
         *) break ;;
     esac
 done
@@ -111,6 +116,11 @@ broker_port=${BROKER_PORT:-30911}
 callgrind=(valgrind --tool=callgrind --compress-strings=no --compress-pos=no ${CALLGRIND_OPTIONS:-})
 serve=("$work/apus" serve --data-dir "$work/data" --namesrv-port $namesrv_port --broker-port $broker_port
        --http-port ${HTTP_PORT:-28080} --log-level error)
+if [ $signed = 1 ]; then
+    printf 'aclEnable=true\naccessKey=bench\nsecretKey=benchsecret\n' > "$work/broker.conf"
+    serve+=(--config "$work/broker.conf")
+    set -- "$@" --access-key bench --secret-key benchsecret
+fi
 if [ $client = 1 ]; then
     "${serve[@]}" >"$work/broker.log" 2>&1 &
 else

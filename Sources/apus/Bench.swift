@@ -17,8 +17,9 @@ struct Bench: AsyncParsableCommand {
         discussion: """
             --protocol http runs the ApsaraMQ HTTP workloads against --http-endpoint instead: publish (--connections \
             keep-alive connections posting --size-byte bodies) and consume (a backlog of --count messages drained by \
-            --consumers consumers of one group, 16 per GET, each batch acked by one DELETE). The HTTP requests carry \
-            no valid signature: run it against a broker without aclEnable.
+            --consumers consumers of one group, 16 per GET, each batch acked by one DELETE). The HTTP requests are \
+            signed with --access-key and --secret-key, the account of a broker with aclEnable; without them they carry \
+            no valid signature, for a broker without aclEnable.
             """)
 
     enum BenchProtocol: String, ExpressibleByArgument, Sendable {
@@ -37,6 +38,10 @@ struct Bench: AsyncParsableCommand {
     var httpEndpoint = "127.0.0.1:8080"
     @Option(help: "Keep-alive HTTP connections of the publish workload (--protocol http).")
     var connections = 64
+    @Option(help: "AccessKeyId that signs the HTTP requests (--protocol http; with --secret-key).")
+    var accessKey: String?
+    @Option(help: "SecretKey that signs the HTTP requests (--protocol http; with --access-key).")
+    var secretKey: String?
 
     @Option(help: "Name server address of the broker under test.")
     var namesrv = "127.0.0.1:9876"
@@ -126,9 +131,15 @@ extension Bench {
     func runHTTP(group: EventLoopGroup) async throws {
         let parts = httpEndpoint.split(separator: ":")
         guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--http-endpoint must be host:port") }
+        var account: HTTPBenchAccount?
+        switch (accessKey, secretKey) {
+        case let (key?, secret?): account = HTTPBenchAccount(accessKey: key, secretKey: secret)
+        case (nil, nil): account = nil
+        default: throw ValidationError("--access-key and --secret-key go together")
+        }
         let runner = HTTPBenchRunner(host: String(parts[0]), port: port, connections: max(1, connections),
                                      consumers: max(1, consumers), size: size, count: count, timeLimit: timeLimit,
-                                     brokerPid: brokerPid, group: group)
+                                     brokerPid: brokerPid, account: account, group: group)
         let chosen = workloads == "w1,w2,w3,w4" ? "publish,consume" : workloads
         for workload in chosen.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
             let cpu = ProcessStats(pid: brokerPid)

@@ -1,7 +1,9 @@
 // apus bench --protocol http: the ApsaraMQ HTTP workloads against a running broker's HTTP port — publish throughput
 // over many keep-alive connections, and consume+ack by a 2-consumer group draining a backlog — on a small NIOHTTP1
-// client with persistent connections (one request in flight per connection).
+// client with persistent connections (one request in flight per connection), signing each request when given an
+// account.
 
+import ApusHTTP
 import ArgumentParser
 import Foundation
 import NIOCore
@@ -77,14 +79,19 @@ final class HTTPBenchConnection: Sendable {
     private let channel: Channel
     private let handler: NIOLoopBound<HTTPBenchHandler>
     private let host: String
+    /// The account that signs each request (http-api §5); nil: an unsigned placeholder `Authorization`.
+    private let account: HTTPBenchAccount?
 
-    private init(channel: Channel, handler: NIOLoopBound<HTTPBenchHandler>, host: String) {
+    private init(channel: Channel, handler: NIOLoopBound<HTTPBenchHandler>, host: String, account: HTTPBenchAccount?) {
         self.channel = channel
         self.handler = handler
         self.host = host
+        self.account = account
     }
 
-    static func connect(host: String, port: Int, group: EventLoopGroup) async throws -> HTTPBenchConnection {
+    static func connect(host: String, port: Int, group: EventLoopGroup, account: HTTPBenchAccount?) async throws
+        -> HTTPBenchConnection
+    {
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -97,7 +104,7 @@ final class HTTPBenchConnection: Sendable {
         let handler = try await channel.eventLoop.submit {
             NIOLoopBound(try channel.pipeline.syncOperations.handler(type: HTTPBenchHandler.self), eventLoop: channel.eventLoop)
         }.get()
-        return HTTPBenchConnection(channel: channel, handler: handler, host: "\(host):\(port)")
+        return HTTPBenchConnection(channel: channel, handler: handler, host: "\(host):\(port)", account: account)
     }
 
     func request(_ method: HTTPMethod, _ uri: String, body: ByteBuffer? = nil) async throws -> HTTPBenchResponse {
@@ -106,12 +113,17 @@ final class HTTPBenchConnection: Sendable {
         head.headers.add(name: "connection", value: "keep-alive")
         head.headers.add(name: "x-mq-version", value: "2015-06-06")
         head.headers.add(name: "date", value: "Thu, 01 Jan 2026 00:00:00 GMT")
-        head.headers.add(name: "Authorization", value: "MQ bench:bench")
         if let body {
             head.headers.add(name: "content-type", value: "text/xml;charset=UTF-8")
             head.headers.add(name: "content-length", value: String(body.readableBytes))
         } else {
             head.headers.add(name: "content-length", value: "0")
+        }
+        if let account {
+            let text = MQSignature.stringToSign(method: method.rawValue, target: uri, headers: head.headers.map { ($0.name, $0.value) })
+            head.headers.add(name: "Authorization", value: "MQ \(account.accessKey):\(MQSignature.sign(text, secret: account.secretKey))")
+        } else {
+            head.headers.add(name: "Authorization", value: "MQ bench:bench")
         }
         let promise = channel.eventLoop.makePromise(of: HTTPBenchResponse.self)
         let handler = self.handler
@@ -155,6 +167,11 @@ func xmlElements(_ name: String, in xml: String) -> [Substring] {
     return out
 }
 
+struct HTTPBenchAccount: Sendable {
+    var accessKey: String
+    var secretKey: String
+}
+
 final class HTTPBenchCounter: Sendable {
     let value = Atomic<Int>(0)
 }
@@ -183,12 +200,13 @@ struct HTTPBenchRunner: Sendable {
     let count: Int
     let timeLimit: Int
     let brokerPid: Int32?
+    let account: HTTPBenchAccount?
     let group: EventLoopGroup
     let prefix = "bench\(UInt32.random(in: 0...UInt32.max))"
 
     private func connect(_ n: Int) async throws -> [HTTPBenchConnection] {
         var out: [HTTPBenchConnection] = []
-        for _ in 0..<n { out.append(try await HTTPBenchConnection.connect(host: host, port: port, group: group)) }
+        for _ in 0..<n { out.append(try await HTTPBenchConnection.connect(host: host, port: port, group: group, account: account)) }
         return out
     }
 

@@ -260,13 +260,32 @@ private func sign(_ method: String, _ target: String, md5: String? = nil, type: 
         == "MQ AKID_TEST:ZqZCB0YfkZYIzm3Cwj3g/tjAgz0=")
     #expect(sign("PUT", "/", md5: "574683b3684e3cff610afa155cc2506d", type: "text/xml", date: "Tue, 11 Apr 2017 10:09:19 GMT",
                  id: "ACCESS_KEY_ID", secret: "ACCESS_KEY_SECRET") == "MQ ACCESS_KEY_ID:G7NRBqmP9XfhTJ/pV3AgYQtXaaU=")
+    // Names in any case; the first Content-MD5, Content-Type and Date; every x-mq-* header, lowercased and sorted;
+    // the method uppercased; other headers left out.
+    let mixed = [("X-MQ-Zeta", "z"), ("DATE", date), ("Content-Type", "a/b"), ("host", "h"), ("x-mq-alpha", "1"),
+                 ("content-type", "second"), ("X-Mq-Version", "2015-06-06"), ("CONTENT-MD5", "m"), ("x-mqx", "no")]
+    #expect(MQSignature.stringToSign(method: "post", target: "/t?a=1", headers: mixed)
+        == "POST\nm\na/b\n\(date)\nx-mq-alpha:1\nx-mq-version:2015-06-06\nx-mq-zeta:z\n/t?a=1")
+    #expect(MQSignature.stringToSign(method: "GET", target: "/", headers: []) == "GET\n\n\n\n/")
+    let account = ACLAccount(accessKey: "K", secretKey: "one", admin: true)
+    var changed = account
+    changed.secretKey = "SECRET_TEST"
+    #expect(changed.signer.sign(Array("x".utf8)) == MQSignature.sign("x", secret: "SECRET_TEST"))
+    #expect(account.signer.sign(Array("x".utf8)) != changed.signer.sign(Array("x".utf8)))
 }
 
 @Test func authorizationHeaderParsingAndDates() throws {
     let parsed = try MQSignature.parseAuthorization("MQ AK:with:colons=")
     #expect(parsed.accessKey == "AK:with" && parsed.signature == "colons=")
-    for bad in ["Basic x:y", "MQ nocolon", "MQ :sig", "MQ id:"] {
+    for (header, key) in [("MQ  AK :sig", "AK"), ("MQ \tAK\u{A0}:sig", "AK"), ("MQ 中:sig", "中"), ("MQ a b:sig", "a b")] {
+        #expect(try MQSignature.parseAuthorization(header) == (accessKey: key, signature: "sig"), "\(header.debugDescription)")
+    }
+    for bad in ["Basic x:y", "MQ nocolon", "MQ :sig", "MQ id:", "MQ", "MQ ", "MQ  :sig", "mq id:sig", "MQid:sig"] {
         #expect(throws: MQError.self) { try MQSignature.parseAuthorization(bad) }
+    }
+    #expect(MQSignature.constantTimeEquals("p2ABqxFU=", "p2ABqxFU=") && MQSignature.constantTimeEquals("", ""))
+    for other in ["p2ABqxFV=", "q2ABqxFU=", "p2ABqxFU", "p2ABqxFU==", ""] {
+        #expect(!MQSignature.constantTimeEquals("p2ABqxFU=", other), "\(other)")
     }
     #expect(MQSignature.parseDate(date) == 1_331_146_198)
     #expect(MQSignature.parseDate("yesterday") == nil)

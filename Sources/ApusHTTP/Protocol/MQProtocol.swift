@@ -66,6 +66,25 @@ public enum MQHeaders {
     public static let version = "x-mq-version"
     public static let versionValue = "2015-06-06"
 
+    /// Whether header `name` is `lowercase` (ASCII letters in either case; header names are ASCII tokens).
+    static func name(_ name: String, is lowercase: StaticString) -> Bool {
+        name.utf8.count == lowercase.utf8CodeUnitCount && self.name(name, hasPrefix: lowercase)
+    }
+
+    /// Whether header `name` starts with `lowercase`, ignoring ASCII case.
+    static func name(_ name: String, hasPrefix lowercase: StaticString) -> Bool {
+        let prefix = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        var bytes = name.utf8.makeIterator()
+        for expected in prefix {
+            guard let b = bytes.next(), lowercasedASCII(b) == expected else { return false }
+        }
+        return true
+    }
+
+    static func lowercasedASCII(_ b: UInt8) -> UInt8 {
+        b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b + 0x20 : b
+    }
+
     public static func response(requestId: String, hasBody: Bool) -> [(String, String)] {
         var headers = [(Self.requestId, requestId), (version, versionValue)]
         if hasBody { headers.append(("Content-Type", MQXML.contentType)) }
