@@ -74,8 +74,9 @@ public struct HTTPReceiptHandle: Sendable, Equatable {
     }
 
     public var text: String {
-        HandleText.make(prefix: "A1-", [UInt64(owner), UInt64(UInt32(bitPattern: key.queueId)), UInt64(bitPattern: key.queueOffset),
-                                        delivery, UInt64(bitPattern: expiry)], uppercase: true)
+        HandleText.make(prefix: "A1-", [UInt64(owner), UInt64(UInt32(bitPattern: key.queueId)),
+                                        UInt64(bitPattern: key.queueOffset), delivery, UInt64(bitPattern: expiry)],
+                        uppercase: true)
     }
 
     public init?(parsing text: String) {
@@ -89,11 +90,12 @@ public struct HTTPReceiptHandle: Sendable, Equatable {
 
     /// FNV-1a 32 of "group\0topic".
     public static func owner(group: String, topic: String) -> UInt32 {
+        // Plain loops: a nested function updating `hash`, passed to `forEach`, captured it in a box checked for
+        // exclusive access on every byte (18,000 instructions a consumed message).
         var hash: UInt32 = 2_166_136_261
-        func add(_ byte: UInt8) { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        group.utf8.forEach(add)
-        add(0)
-        topic.utf8.forEach(add)
+        for byte in group.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        hash = hash &* 16_777_619  // the separating 0 byte
+        for byte in topic.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
         return hash
     }
 }

@@ -3,6 +3,7 @@
 
 import ApusClient
 import ApusGroups
+import ApusHTTP
 import ApusMessage
 import ApusRemoting
 import ArgumentParser
@@ -133,7 +134,7 @@ extension Bench {
         guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--http-endpoint must be host:port") }
         var account: HTTPBenchAccount?
         switch (accessKey, secretKey) {
-        case let (key?, secret?): account = HTTPBenchAccount(accessKey: key, secretKey: secret)
+        case let (key?, secret?): account = HTTPBenchAccount(accessKey: key, signer: MQSigner(secret: secret))
         case (nil, nil): account = nil
         default: throw ValidationError("--access-key and --secret-key go together")
         }

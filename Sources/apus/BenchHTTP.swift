@@ -120,8 +120,9 @@ final class HTTPBenchConnection: Sendable {
             head.headers.add(name: "content-length", value: "0")
         }
         if let account {
-            let text = MQSignature.stringToSign(method: method.rawValue, target: uri, headers: head.headers.map { ($0.name, $0.value) })
-            head.headers.add(name: "Authorization", value: "MQ \(account.accessKey):\(MQSignature.sign(text, secret: account.secretKey))")
+            let text = MQSignature.stringToSign(method: method.rawValue, target: uri,
+                                                headers: head.headers.map { ($0.name, $0.value) })
+            head.headers.add(name: "Authorization", value: "MQ \(account.accessKey):\(account.signer.sign(Array(text.utf8)))")
         } else {
             head.headers.add(name: "Authorization", value: "MQ bench:bench")
         }
@@ -169,7 +170,7 @@ func xmlElements(_ name: String, in xml: String) -> [Substring] {
 
 struct HTTPBenchAccount: Sendable {
     var accessKey: String
-    var secretKey: String
+    var signer: MQSigner
 }
 
 final class HTTPBenchCounter: Sendable {

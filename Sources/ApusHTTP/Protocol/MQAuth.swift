@@ -61,8 +61,8 @@ public enum MQSignature {
         let parts = value.withUTF8 { bytes -> (key: String, signature: String)? in
             guard bytes.count > 3, bytes[0] == UInt8(ascii: "M"), bytes[1] == UInt8(ascii: "Q"), bytes[2] == UInt8(ascii: " "),
                   let colon = bytes.lastIndex(of: UInt8(ascii: ":")) else { return nil }
-            let key = UnsafeBufferPointer(rebasing: bytes[3..<colon])
-            return (String(decoding: key, as: UTF8.self), String(decoding: UnsafeBufferPointer(rebasing: bytes[(colon + 1)...]), as: UTF8.self))
+            return (String(decoding: UnsafeBufferPointer(rebasing: bytes[3..<colon]), as: UTF8.self),
+                    String(decoding: UnsafeBufferPointer(rebasing: bytes[(colon + 1)...]), as: UTF8.self))
         }
         guard var key = parts?.key, let signature = parts?.signature else {
             throw MQError(.invalidAuthorizationHeader, "the Authorization header must be 'MQ <AccessKeyId>:<Signature>'")
