@@ -89,15 +89,7 @@ public struct HTTPReceiptHandle: Sendable, Equatable {
     }
 
     /// FNV-1a 32 of "group\0topic".
-    public static func owner(group: String, topic: String) -> UInt32 {
-        // Plain loops: a nested function updating `hash`, passed to `forEach`, captured it in a box checked for
-        // exclusive access on every byte (18,000 instructions a consumed message).
-        var hash: UInt32 = 2_166_136_261
-        for byte in group.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        hash = hash &* 16_777_619  // the separating 0 byte
-        for byte in topic.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return hash
-    }
+    public static func owner(group: String, topic: String) -> UInt32 { HandleText.hash(group, topic) }
 }
 
 /// What one delivery tells the consumer (spec §9).

@@ -109,11 +109,7 @@ public struct HalfReceiptHandle: Sendable, Equatable {
     }
 
     /// FNV-1a over the topic's UTF-8: a handle is refused on another topic's path.
-    static func hash(_ topic: String) -> UInt32 {
-        var h: UInt32 = 2_166_136_261
-        for byte in topic.utf8 { h = (h ^ UInt32(byte)) &* 16_777_619 }
-        return h
-    }
+    static func hash(_ topic: String) -> UInt32 { HandleText.hash(topic) }
 }
 
 public struct TransactionTable: Sendable {

@@ -149,7 +149,7 @@ extension Broker {
                 if index == nil, out.count == 16 {
                     index = Dictionary(out.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
                 }
-                if let existing = index?[key] ?? (index == nil ? out.firstIndex(where: { $0.key == key }) : nil) {
+                if let existing = index.map({ $0[key] }) ?? out.firstIndex(where: { $0.key == key }) {
                     out[existing].value = value
                 } else {
                     index?[key] = out.count
