@@ -95,12 +95,16 @@ public enum MQSignature {
         var bytes = Array(text.utf8)[...]
         while bytes.first == UInt8(ascii: " ") { bytes.removeFirst() }
         while bytes.last == UInt8(ascii: " ") { bytes.removeLast() }
-        func word(_ names: [String]) -> Int? {
+        /// The index of the three-letter name (either case) at the front in `names`, lowercase names back to back.
+        func word(_ names: StaticString) -> Int? {
             guard bytes.count >= 3 else { return nil }
-            let found = String(decoding: bytes.prefix(3), as: UTF8.self).lowercased()
-            guard let index = names.firstIndex(of: found) else { return nil }
-            bytes.removeFirst(3)
-            return index
+            let found = bytes.prefix(3).map(MQHeaders.lowercasedASCII)
+            for index in 0..<names.utf8CodeUnitCount / 3
+            where (0..<3).allSatisfy({ names.utf8Start[3 * index + $0] == found[$0] }) {
+                bytes.removeFirst(3)
+                return index
+            }
+            return nil
         }
         func literal(_ text: String) -> Bool {
             guard bytes.starts(with: text.utf8) else { return false }
@@ -116,9 +120,9 @@ public enum MQSignature {
             }
             return digits.contains(count) ? value : nil
         }
-        guard word(["sun", "mon", "tue", "wed", "thu", "fri", "sat"]) != nil, literal(", "),
+        guard word("sunmontuewedthufrisat") != nil, literal(", "),
               let day = number(digits: 1...2), literal(" "),
-              let month = word(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]),
+              let month = word("janfebmaraprmayjunjulaugsepoctnovdec"),
               literal(" "), let year = number(digits: 4...4), literal(" "),
               let hour = number(digits: 1...2), literal(":"), let minute = number(digits: 1...2), literal(":"),
               let second = number(digits: 1...2), literal(" GMT"), bytes.isEmpty,
