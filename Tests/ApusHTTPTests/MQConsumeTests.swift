@@ -60,7 +60,7 @@ import Testing
                                    ("UNIQ_KEY", "X"), ("KEYS", "K1"), ("TAGS", "T"), ("a", "1"), ("bad", "x:y"),
                                    ("__SHARDINGKEY", "s"), ("WAIT", "true"),
                                ]))
-    let text = ConsumedMessageXML.document([m, m])
+    let text = String(decoding: ConsumedMessageXML.documentBytes([m, m]), as: UTF8.self)
     #expect(!text.contains("/>") && !text.contains("MessageTag"))
     let root = try XMLReader.parse(text)
     #expect(root.name == "Messages" && root.children("Message").count == 2)

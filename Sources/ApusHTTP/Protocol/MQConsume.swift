@@ -114,12 +114,8 @@ public struct ConsumedMessageXML: Sendable, Equatable {
         self.properties = properties
     }
 
-    /// The 200 `<Messages>` document of one or more messages.
-    public static func document(_ messages: [ConsumedMessageXML]) -> String {
-        String(decoding: documentBytes(messages), as: UTF8.self)
-    }
-
-    /// `document`'s UTF-8, which the answer carries.
+    /// The UTF-8 of the 200 `<Messages>` document of one or more messages (as bytes: a body of 1 KiB or more a
+    /// message, written into the answer without a `String` made of it).
     public static func documentBytes(_ messages: [ConsumedMessageXML]) -> [UInt8] {
         // The fixed fields, ids and handles take some 400 bytes a message; a body is written with room for its escapes.
         let capacity = messages.reduce(128) { $0 + 400 + $1.body.count + ($1.properties?.utf8.count ?? 0) }
