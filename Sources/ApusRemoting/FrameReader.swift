@@ -84,8 +84,9 @@ extension AdaptiveRecvByteBufferAllocator {
     /// instead of 49, and the broker's per-burst work (the read, the append's `pwrite`, the acks' `sendmsg`, the loop's
     /// `epoll_wait`) is shared by more of them: broker CPU per W1 message −11%, W1 +12% (round 50). A consumer reads a
     /// 64-message pull answer (about 70 KiB) in one read more often, so fewer answers are copied whole into a buffer of
-    /// their own (the bench client's W3 instructions per delivery 5,065 → 4,236). A busy connection's read pool keeps up
-    /// to four buffers (SwiftNIO's `maxMessagesPerRead`), so up to 1 MiB against 256 KiB: the broker's anonymous memory
-    /// after W1 went from 4.0 to 6.4 MB. 1 MiB reads measured no faster and held 8–11 MB.
+    /// their own (the bench client's W3 instructions per delivery 5,065 → 4,236). SwiftNIO's read pool keeps a buffer
+    /// for each read of a wake-up (`maxMessagesPerRead`) for the connection's life: the broker reads once per wake-up
+    /// (`RemotingServer`), so a connection holds at most 256 KiB as before; a client connection up to four. 1 MiB reads
+    /// measured no faster and held more.
     static let remoting = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 256 * 1024)
 }

@@ -48,6 +48,10 @@ public final class RemotingServer: Sendable {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator.remoting)
+            // One read of up to 256 KiB per wake-up (SwiftNIO's default is four, each then up to 64 KiB): as many bytes a
+            // wake-up, and SwiftNIO's read pool keeps one buffer per read of a wake-up, so a connection holds at most
+            // 256 KiB, as before. With four reads, no faster, and 6.4 MB of anonymous memory after W1 against 4.2.
+            .childChannelOption(.maxMessagesPerRead, value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let writer = RemotingFrameWriter()
